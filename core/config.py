@@ -1,0 +1,88 @@
+"""Settings from the environment (and ``.env``). The only place that reads env vars."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing import Annotated
+
+DEFAULT_DOMAINS = (
+    "fintech",
+    "ecommerce",
+    "edtech",
+    "healthcare",
+    "real_estate",
+    "logistics",
+    "saas",
+    "manufacturing",
+)
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Storage
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql+asyncpg://… ; unset = embedded PostgreSQL under DATA_DIR",
+    )
+    data_dir: Path = Field(default=Path("var"), description="Where the embedded PostgreSQL keeps its data")
+    db_pool_size: int = 10
+    redis_url: str | None = Field(default=None, description="Redis for the bot's FSM; unset = in-memory")
+
+    # Domain
+    business_domains: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_DOMAINS))
+    transfer_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
+
+    # HTTP API
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    # Telegram
+    bot_token: SecretStr | None = None
+    telegram_api_url: str | None = Field(default=None, description="Bot API base URL (self-hosted or fake)")
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    team_leads_chat_id: int | None = None
+    team_leads_thread_id: int | None = None
+    outbox_give_up_seconds: float = 3600.0
+    outbox_poll_seconds: float = 1.0
+
+    # Learned scorer
+    train_min_closed: int = 200
+    train_min_per_class: int = 20
+
+    @field_validator("business_domains", mode="before")
+    @classmethod
+    def _domains(cls, value: object) -> object:
+        value = _split_csv(value)
+        if isinstance(value, list):
+            return [str(v).strip().lower() for v in value if str(v).strip()]
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _admins(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+asyncpg://" + value[len(prefix):]
+        return value
+
+    @cached_property
+    def domain_set(self) -> frozenset[str]:
+        return frozenset(self.business_domains)

@@ -1,0 +1,1 @@
+"""Plain-Python domain of the CRM: no aiogram, no SQLAlchemy, no FastAPI."""

@@ -1,0 +1,92 @@
+"""The lead and sale funnels, exactly as the original service defined them.
+
+Only one step forward; ``lost`` from any non-final stage; final stages are frozen;
+an unknown or identical stage is an invalid transition.
+"""
+
+from __future__ import annotations
+
+from core.domain.enums import SaleStage, Stage
+from core.domain.errors import InvalidTransition, TransferBlock, TransferNotAllowed
+
+LEAD_FORWARD: dict[Stage, Stage] = {
+    Stage.NEW: Stage.CONTACTED,
+    Stage.CONTACTED: Stage.QUALIFIED,
+    Stage.QUALIFIED: Stage.TRANSFERRED,
+}
+LEAD_FINAL = frozenset({Stage.TRANSFERRED, Stage.LOST})
+
+SALE_FORWARD: dict[SaleStage, SaleStage] = {
+    SaleStage.NEW: SaleStage.KYC,
+    SaleStage.KYC: SaleStage.AGREEMENT,
+    SaleStage.AGREEMENT: SaleStage.PAID,
+}
+SALE_FINAL = frozenset({SaleStage.PAID, SaleStage.LOST})
+
+DEFAULT_TRANSFER_THRESHOLD = 0.6
+
+
+def is_valid_stage_transition(current: str, target: str) -> bool:
+    """The original ``lead_service.is_valid_stage_transition``."""
+    try:
+        cur, tgt = Stage(current), Stage(target)
+    except ValueError:
+        return False
+    if cur in LEAD_FINAL or cur == tgt:
+        return False
+    if tgt == Stage.LOST:
+        return True
+    return LEAD_FORWARD.get(cur) == tgt
+
+
+def ensure_transition(current: str, target: str) -> Stage:
+    if not is_valid_stage_transition(current, target):
+        raise InvalidTransition(current, target)
+    return Stage(target)
+
+
+def next_stage(current: Stage) -> Stage | None:
+    return LEAD_FORWARD.get(current)
+
+
+def is_final(stage: Stage) -> bool:
+    return stage in LEAD_FINAL
+
+
+def transfer_blocks(
+    ai_score: float | None, business_domain: str | None, threshold: float = DEFAULT_TRANSFER_THRESHOLD
+) -> list[TransferBlock]:
+    blocks: list[TransferBlock] = []
+    if ai_score is None:
+        blocks.append(TransferBlock.NO_SCORE)
+    elif ai_score < threshold:
+        blocks.append(TransferBlock.LOW_SCORE)
+    if not business_domain:
+        blocks.append(TransferBlock.NO_DOMAIN)
+    return blocks
+
+
+def ensure_transfer_allowed(
+    ai_score: float | None, business_domain: str | None, threshold: float = DEFAULT_TRANSFER_THRESHOLD
+) -> None:
+    blocks = transfer_blocks(ai_score, business_domain, threshold)
+    if blocks:
+        raise TransferNotAllowed(blocks, ai_score, threshold)
+
+
+def is_valid_sale_transition(current: str, target: str) -> bool:
+    try:
+        cur, tgt = SaleStage(current), SaleStage(target)
+    except ValueError:
+        return False
+    if cur in SALE_FINAL or cur == tgt:
+        return False
+    if tgt == SaleStage.LOST:
+        return True
+    return SALE_FORWARD.get(cur) == tgt
+
+
+def ensure_sale_transition(current: str, target: str) -> SaleStage:
+    if not is_valid_sale_transition(current, target):
+        raise InvalidTransition(current, target)
+    return SaleStage(target)

@@ -1,0 +1,136 @@
+"""Plain read models of the CRM. Services return these; bot and API render them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from core.domain.enums import ActivityKind, Recommendation, Role, SaleStage, Source, Stage
+from core.domain.funnel import is_final, next_stage
+
+NAME_MAX = 200
+CONTACT_MAX = 200
+ACTIVITY_TEXT_MAX = 4000
+REASON_MAX = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    id: int
+    source: Source
+    stage: Stage
+    name: str | None = None
+    contact: str | None = None
+    business_domain: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    activity_count: int = 0
+    activity_counts: dict[str, int] = field(default_factory=dict)
+    ai_score: float | None = None
+    ai_recommendation: Recommendation | None = None
+    ai_reason: str | None = None
+    ai_reason_ru: str | None = None
+    ai_scored_at: datetime | None = None
+    scorer_version: str | None = None
+    owner_id: int | None = None
+    owner_name: str | None = None
+    lost_reason: str | None = None
+    external_id: str | None = None
+    version: int = 1
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    first_contact_at: datetime | None = None
+    last_activity_at: datetime | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or f"Lead #{self.id}"
+
+    @property
+    def is_final(self) -> bool:
+        return is_final(self.stage)
+
+    @property
+    def next_stage(self) -> Stage | None:
+        return next_stage(self.stage)
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    id: int
+    lead_id: int
+    kind: ActivityKind
+    text: str | None
+    author: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StageChange:
+    id: int
+    lead_id: int
+    from_stage: Stage
+    to_stage: Stage
+    actor: str
+    reason: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Sale:
+    id: int
+    lead_id: int
+    stage: SaleStage
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SaleStageChange:
+    id: int
+    sale_id: int
+    from_stage: SaleStage
+    to_stage: SaleStage
+    actor: str
+    reason: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int  # Telegram user id
+    role: Role
+    full_name: str
+    username: str | None = None
+    language: str | None = None
+    is_active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who performs an operation: a bot user, an API key or the system."""
+
+    label: str  # e.g. "tg:12345", "api:partner-intake", "system"
+    user_id: int | None = None
+    role: Role | None = None
+
+    @classmethod
+    def from_user(cls, user: User) -> Actor:
+        return cls(label=f"tg:{user.id}", user_id=user.id, role=user.role)
+
+    @classmethod
+    def api(cls, key_name: str) -> Actor:
+        return cls(label=f"api:{key_name}")
+
+    @classmethod
+    def system(cls, what: str = "system") -> Actor:
+        return cls(label=what)
+
+    @property
+    def sees_all_leads(self) -> bool:
+        """API keys, the system, admins and team leads see every lead; managers only their own."""
+        return self.role is None or self.role in (Role.ADMIN, Role.TEAM_LEAD)
+
+    def may_act_on(self, owner_id: int | None) -> bool:
+        return self.sees_all_leads or (self.user_id is not None and owner_id == self.user_id)

@@ -1,0 +1,89 @@
+"""Input rules for lead fields, shared by the bot and the API through the services."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from core.domain.errors import InvalidValue
+from core.domain.models import ACTIVITY_TEXT_MAX, CONTACT_MAX, NAME_MAX, REASON_MAX
+
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{4,24}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_USERNAME = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,31}$")
+
+ATTRIBUTES_MAX_KEYS = 50
+ATTRIBUTE_KEY_MAX = 50
+ATTRIBUTE_VALUE_MAX = 500
+
+
+def clean_name(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = " ".join(value.split())
+    if len(value) > NAME_MAX:
+        raise InvalidValue("name", f"at most {NAME_MAX} characters (got {len(value)})")
+    return value or None
+
+
+def clean_contact(value: str | None) -> str | None:
+    """A phone number, an e-mail address or a Telegram @username."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    if len(value) > CONTACT_MAX:
+        raise InvalidValue("contact", f"at most {CONTACT_MAX} characters (got {len(value)})")
+    if _EMAIL.match(value) or _USERNAME.match(value):
+        return value
+    if _PHONE.match(value) and sum(ch.isdigit() for ch in value) >= 5:
+        return value
+    raise InvalidValue("contact", "expected a phone number, an e-mail address or a Telegram @username")
+
+
+def clean_domain(value: str | None, catalogue: frozenset[str]) -> str | None:
+    if value is None:
+        return None
+    value = value.strip().lower()
+    if not value:
+        return None
+    if value not in catalogue:
+        raise InvalidValue("business_domain", f"'{value}' is not in the catalogue: {', '.join(sorted(catalogue))}")
+    return value
+
+
+def clean_text(value: str | None, *, field: str = "text", limit: int = ACTIVITY_TEXT_MAX) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) > limit:
+        raise InvalidValue(field, f"at most {limit} characters (got {len(value)})")
+    return value or None
+
+
+def clean_reason(value: str | None) -> str | None:
+    return clean_text(value, field="reason", limit=REASON_MAX)
+
+
+def clean_attributes(value: dict[str, Any] | None) -> dict[str, Any]:
+    if not value:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidValue("attributes", "expected an object of key -> value")
+    if len(value) > ATTRIBUTES_MAX_KEYS:
+        raise InvalidValue("attributes", f"at most {ATTRIBUTES_MAX_KEYS} keys")
+    cleaned: dict[str, Any] = {}
+    for key, item in value.items():
+        key = str(key).strip()
+        if not key or len(key) > ATTRIBUTE_KEY_MAX:
+            raise InvalidValue("attributes", f"keys must be 1..{ATTRIBUTE_KEY_MAX} characters")
+        if item is None or isinstance(item, bool | int | float):
+            cleaned[key] = item
+        elif isinstance(item, str):
+            if len(item) > ATTRIBUTE_VALUE_MAX:
+                raise InvalidValue("attributes", f"'{key}': at most {ATTRIBUTE_VALUE_MAX} characters")
+            cleaned[key] = item.strip()
+        else:
+            raise InvalidValue("attributes", f"'{key}': values must be text, numbers or booleans")
+    return cleaned

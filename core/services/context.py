@@ -1,0 +1,51 @@
+"""What services need besides the unit of work: the policy (settings) and the scorer provider."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from core.config import Settings
+from core.domain.funnel import DEFAULT_TRANSFER_THRESHOLD
+from core.scoring.base import Scorer
+from core.scoring.rules_v1 import RulesV1Scorer
+from core.storage.uow import UnitOfWork
+
+
+class ScorerProvider(Protocol):
+    async def current(self, uow: UnitOfWork) -> Scorer: ...
+
+
+class RulesOnly:
+    """Always the original hand rule."""
+
+    def __init__(self) -> None:
+        self._scorer = RulesV1Scorer()
+
+    async def current(self, uow: UnitOfWork) -> Scorer:
+        return self._scorer
+
+
+@dataclass(frozen=True)
+class Policy:
+    domains: frozenset[str]
+    transfer_threshold: float = DEFAULT_TRANSFER_THRESHOLD
+    notify_chat_id: int | None = None
+    notify_thread_id: int | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Policy:
+        return cls(
+            domains=settings.domain_set,
+            transfer_threshold=settings.transfer_threshold,
+            notify_chat_id=settings.team_leads_chat_id,
+            notify_thread_id=settings.team_leads_thread_id,
+        )
+
+
+@dataclass
+class Services:
+    """Everything a use case needs, injected once into the API app and the bot dispatcher."""
+
+    policy: Policy
+    scorers: ScorerProvider = field(default_factory=RulesOnly)

@@ -1,0 +1,386 @@
+"""Lead use cases. Each lead-changing function is one transaction and commits once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from core.domain import funnel
+from core.domain.enums import ActivityKind, Source, Stage
+from core.domain.errors import AccessDenied, InvalidValue, LeadIsFinal, LeadNotFound, StaleState
+from core.domain.models import Activity, Actor, Lead, Sale, StageChange
+from core.domain.validation import (
+    clean_attributes,
+    clean_contact,
+    clean_domain,
+    clean_name,
+    clean_reason,
+    clean_text,
+)
+from core.scoring.base import ScoringInput
+from core.services.context import Services
+from core.storage.models import ActivityRow, LeadRow, SaleRow, StageChangeRow, UserRow
+from core.storage.repositories import (
+    Cursor,
+    LeadFilter,
+    activity_to_domain,
+    lead_to_domain,
+    sale_to_domain,
+    stage_change_to_domain,
+)
+from core.storage.uow import UnitOfWork
+
+MAX_PAGE = 200
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _parse_enum(enum: type, value: Any, field: str) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum)
+        raise InvalidValue(field, f"'{value}' is not one of: {allowed}") from None
+
+
+async def _view(uow: UnitOfWork, row: LeadRow) -> Lead:
+    owner_name = None
+    if row.owner_id is not None:
+        owner = await uow.session.get(UserRow, row.owner_id)  # usually already in the identity map
+        owner_name = owner.full_name if owner else None
+    return lead_to_domain(row, owner_name)
+
+
+async def _load(uow: UnitOfWork, actor: Actor, lead_id: int, *, lock: bool) -> LeadRow:
+    row = await (uow.leads.get_for_update(lead_id) if lock else uow.leads.get(lead_id))
+    if row is None:
+        raise LeadNotFound(lead_id)
+    if not actor.may_act_on(row.owner_id):
+        # The same answer as a missing lead: a forged id learns nothing about other managers' leads.
+        raise LeadNotFound(lead_id)
+    return row
+
+
+def _check_version(row: LeadRow, expected_version: int | None) -> None:
+    if expected_version is not None and row.version != expected_version:
+        raise StaleState()
+
+
+def _touch(row: LeadRow, now: datetime) -> None:
+    row.version += 1
+    row.updated_at = now
+
+
+async def create_lead(
+    uow: UnitOfWork,
+    svc: Services,
+    actor: Actor,
+    *,
+    source: str,
+    name: str | None = None,
+    contact: str | None = None,
+    business_domain: str | None = None,
+    attributes: dict[str, Any] | None = None,
+    owner_id: int | None = None,
+) -> Lead:
+    src = _parse_enum(Source, source, "source")
+    now = utcnow()
+    row = LeadRow(
+        source=src,
+        stage=Stage.NEW,
+        name=clean_name(name),
+        contact=clean_contact(contact),
+        business_domain=clean_domain(business_domain, svc.policy.domains),
+        attributes=clean_attributes(attributes),
+        activity_count=0,
+        activity_counts={},
+        owner_id=owner_id if owner_id is not None else actor.user_id,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    async with uow:
+        uow.leads.add(row)
+        await uow.session.flush()
+        lead = await _view(uow, row)
+        await uow.commit()
+    return lead
+
+
+async def get_lead(uow: UnitOfWork, actor: Actor, lead_id: int) -> Lead:
+    async with uow:
+        return await _view(uow, await _load(uow, actor, lead_id, lock=False))
+
+
+@dataclass(frozen=True)
+class LeadPage:
+    items: list[Lead]
+    next_cursor: Cursor | None
+
+
+async def list_leads(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    stage: str | None = None,
+    owner_id: int | None = None,
+    source: str | None = None,
+    limit: int = 50,
+    after: Cursor | None = None,
+) -> LeadPage:
+    """Newest-updated first, keyset-paginated. Managers only ever see their own leads."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidValue("limit", f"must be between 1 and {MAX_PAGE}")
+    if not actor.sees_all_leads:
+        owner_id = actor.user_id
+    flt = LeadFilter(
+        stage=_parse_enum(Stage, stage, "stage") if stage is not None else None,
+        owner_id=owner_id,
+        source=_parse_enum(Source, source, "source") if source is not None else None,
+    )
+    async with uow:
+        rows = await uow.leads.list(flt, limit=limit + 1, after=after)
+        items = [lead_to_domain(r) for r in rows[:limit]]
+    nxt = Cursor(items[-1].updated_at, items[-1].id) if len(rows) > limit else None
+    return LeadPage(items, nxt)
+
+
+async def count_leads(uow: UnitOfWork, actor: Actor, *, stage: str | None = None) -> int:
+    flt = LeadFilter(
+        stage=_parse_enum(Stage, stage, "stage") if stage is not None else None,
+        owner_id=None if actor.sees_all_leads else actor.user_id,
+    )
+    async with uow:
+        return await uow.leads.count(flt)
+
+
+async def find_leads(uow: UnitOfWork, actor: Actor, text: str, *, limit: int = 20) -> list[Lead]:
+    text = " ".join(text.split())
+    if len(text) < 2:
+        raise InvalidValue("query", "type at least 2 characters")
+    if len(text) > 200:
+        raise InvalidValue("query", "at most 200 characters")
+    async with uow:
+        rows = await uow.leads.search(text, owner_id=None if actor.sees_all_leads else actor.user_id, limit=limit)
+        return [lead_to_domain(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class StageResult:
+    lead: Lead
+    sale: Sale | None = None
+
+
+async def change_stage(
+    uow: UnitOfWork,
+    svc: Services,
+    actor: Actor,
+    lead_id: int,
+    target: str,
+    *,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> StageResult:
+    """Move the lead one step (or to lost). Transfer creates the Sale and queues the team-lead
+    notification in the same transaction; the lead row is locked so concurrent requests serialize."""
+    reason = clean_reason(reason)
+    async with uow:
+        row = await _load(uow, actor, lead_id, lock=True)
+        _check_version(row, expected_version)
+        current = Stage(row.stage)
+        new = funnel.ensure_transition(current.value, str(target))
+        sale_row: SaleRow | None = None
+        if new == Stage.TRANSFERRED:
+            funnel.ensure_transfer_allowed(row.ai_score, row.business_domain, svc.policy.transfer_threshold)
+        now = utcnow()
+        row.stage = new
+        if new == Stage.LOST:
+            row.lost_reason = reason
+        _touch(row, now)
+        uow.leads.add_stage_change(
+            StageChangeRow(lead_id=row.id, from_stage=current, to_stage=new, actor=actor.label, reason=reason, created_at=now)
+        )
+        if new == Stage.TRANSFERRED:
+            sale_row = uow.sales.add(SaleRow(lead_id=row.id, created_at=now, updated_at=now))
+            await uow.session.flush()
+            await _queue_transfer_notification(uow, svc, row, sale_row, actor)
+        await uow.session.flush()
+        lead = await _view(uow, row)
+        sale = sale_to_domain(sale_row) if sale_row is not None else None
+        await uow.commit()
+    return StageResult(lead, sale)
+
+
+async def _queue_transfer_notification(
+    uow: UnitOfWork, svc: Services, row: LeadRow, sale: SaleRow, actor: Actor
+) -> None:
+    chat_id = svc.policy.notify_chat_id
+    if chat_id is None:
+        return
+    lead = await _view(uow, row)
+    await uow.outbox.enqueue(
+        dedupe_key=f"lead-transferred:{row.id}",
+        chat_id=chat_id,
+        thread_id=svc.policy.notify_thread_id,
+        payload={
+            "event": "lead_transferred",
+            "lead_id": lead.id,
+            "sale_id": sale.id,
+            "name": lead.display_name,
+            "contact": lead.contact,
+            "source": lead.source.value,
+            "business_domain": lead.business_domain,
+            "ai_score": lead.ai_score,
+            "ai_reason": lead.ai_reason,
+            "ai_reason_ru": lead.ai_reason_ru,
+            "activity_count": lead.activity_count,
+            "manager_id": lead.owner_id,
+            "manager_name": lead.owner_name,
+            "actor": actor.label,
+        },
+    )
+
+
+async def advance(
+    uow: UnitOfWork, svc: Services, actor: Actor, lead_id: int, *, expected_version: int | None = None
+) -> StageResult:
+    """One step forward from wherever the lead is now (the bot's "next stage" button)."""
+    async with uow:
+        row = await _load(uow, actor, lead_id, lock=False)
+        current = Stage(row.stage)
+    target = funnel.next_stage(current)
+    if target is None:
+        raise LeadIsFinal(lead_id, current.value)
+    return await change_stage(uow, svc, actor, lead_id, target.value, expected_version=expected_version)
+
+
+def scoring_input(row: LeadRow | Lead, now: datetime | None = None) -> ScoringInput:
+    return ScoringInput(
+        source=str(row.source.value if hasattr(row.source, "value") else row.source),
+        stage=str(row.stage.value if hasattr(row.stage, "value") else row.stage),
+        activity_count=row.activity_count,
+        business_domain=row.business_domain,
+        attributes=dict(row.attributes or {}),
+        activity_counts=dict(row.activity_counts or {}),
+        created_at=row.created_at,
+        first_contact_at=row.first_contact_at,
+        last_activity_at=row.last_activity_at,
+        now=now or utcnow(),
+    )
+
+
+async def analyze(
+    uow: UnitOfWork, svc: Services, actor: Actor, lead_id: int, *, expected_version: int | None = None
+) -> Lead:
+    """Score the lead with the current scorer and store score, recommendation, reason, version, time."""
+    async with uow:
+        row = await _load(uow, actor, lead_id, lock=True)
+        _check_version(row, expected_version)
+        scorer = await svc.scorers.current(uow)
+        now = utcnow()
+        result = scorer.score(scoring_input(row, now))
+        row.ai_score = result.score
+        row.ai_recommendation = result.recommendation
+        row.ai_reason = result.reason
+        row.ai_reason_ru = result.reason_ru
+        row.scorer_version = result.version
+        row.ai_scored_at = now
+        _touch(row, now)
+        await uow.session.flush()
+        lead = await _view(uow, row)
+        await uow.commit()
+    return lead
+
+
+async def log_activity(
+    uow: UnitOfWork,
+    actor: Actor,
+    lead_id: int,
+    *,
+    kind: str,
+    text: str | None = None,
+    expected_version: int | None = None,
+) -> tuple[Lead, Activity]:
+    kind_ = _parse_enum(ActivityKind, kind, "kind")
+    text = clean_text(text)
+    async with uow:
+        row = await _load(uow, actor, lead_id, lock=True)
+        _check_version(row, expected_version)
+        if funnel.is_final(Stage(row.stage)):
+            raise LeadIsFinal(lead_id, Stage(row.stage).value)
+        now = utcnow()
+        act = ActivityRow(lead_id=row.id, kind=kind_, text=text, author=actor.label, created_at=now)
+        uow.leads.add_activity(act)
+        row.activity_count += 1
+        counts = dict(row.activity_counts or {})
+        counts[kind_.value] = counts.get(kind_.value, 0) + 1
+        row.activity_counts = counts
+        if row.first_contact_at is None:
+            row.first_contact_at = now
+        row.last_activity_at = now
+        _touch(row, now)
+        await uow.session.flush()
+        lead, activity = await _view(uow, row), activity_to_domain(act)
+        await uow.commit()
+    return lead, activity
+
+
+async def update_lead(
+    uow: UnitOfWork,
+    svc: Services,
+    actor: Actor,
+    lead_id: int,
+    *,
+    changes: dict[str, Any],
+    expected_version: int | None = None,
+) -> Lead:
+    """Set name / contact / business_domain / attributes (only the keys given; None clears)."""
+    allowed = {"name", "contact", "business_domain", "attributes"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise InvalidValue(", ".join(sorted(unknown)), "cannot be changed here")
+    cleaned: dict[str, Any] = {}
+    if "name" in changes:
+        cleaned["name"] = clean_name(changes["name"])
+    if "contact" in changes:
+        cleaned["contact"] = clean_contact(changes["contact"])
+    if "business_domain" in changes:
+        cleaned["business_domain"] = clean_domain(changes["business_domain"], svc.policy.domains)
+    if "attributes" in changes:
+        cleaned["attributes"] = clean_attributes(changes["attributes"])
+    async with uow:
+        row = await _load(uow, actor, lead_id, lock=True)
+        _check_version(row, expected_version)
+        if funnel.is_final(Stage(row.stage)):
+            raise LeadIsFinal(lead_id, Stage(row.stage).value)
+        for key, value in cleaned.items():
+            setattr(row, key, value)
+        _touch(row, utcnow())
+        await uow.session.flush()
+        lead = await _view(uow, row)
+        await uow.commit()
+    return lead
+
+
+async def list_activities(uow: UnitOfWork, actor: Actor, lead_id: int, *, limit: int = 50) -> list[Activity]:
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidValue("limit", f"must be between 1 and {MAX_PAGE}")
+    async with uow:
+        await _load(uow, actor, lead_id, lock=False)
+        return [activity_to_domain(r) for r in await uow.leads.activities(lead_id, limit=limit)]
+
+
+async def stage_history(uow: UnitOfWork, actor: Actor, lead_id: int, *, limit: int = 50) -> list[StageChange]:
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidValue("limit", f"must be between 1 and {MAX_PAGE}")
+    async with uow:
+        await _load(uow, actor, lead_id, lock=False)
+        return [stage_change_to_domain(r) for r in await uow.leads.stage_changes(lead_id, limit=limit)]
+
+
+def ensure_can_see(actor: Actor, owner_id: int | None) -> None:
+    if not actor.may_act_on(owner_id):
+        raise AccessDenied()

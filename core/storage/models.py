@@ -1,0 +1,234 @@
+"""SQLAlchemy 2 typed ORM models. The schema itself is created only by alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from core.domain.enums import ActivityKind, Recommendation, Role, SaleStage, Source, Stage
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _enum(cls: type, name: str) -> Enum:
+    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e], validate_strings=True)
+
+
+SOURCE = _enum(Source, "lead_source")
+STAGE = _enum(Stage, "lead_stage")
+RECOMMENDATION = _enum(Recommendation, "ai_recommendation")
+ACTIVITY_KIND = _enum(ActivityKind, "activity_kind")
+SALE_STAGE = _enum(SaleStage, "sale_stage")
+ROLE = _enum(Role, "user_role")
+
+TS = DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # Telegram user id
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    username: Mapped[str | None] = mapped_column(String(64))
+    role: Mapped[Role] = mapped_column(ROLE)
+    language: Mapped[str | None] = mapped_column(String(16))
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(TS, server_default=func.now(), onupdate=func.now())
+
+
+class InviteRow(Base):
+    __tablename__ = "invites"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[Role] = mapped_column(ROLE)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime] = mapped_column(TS)
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    used_at: Mapped[datetime | None] = mapped_column(TS)
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the secret
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(TS)
+    last_used_at: Mapped[datetime | None] = mapped_column(TS)
+
+
+class LeadRow(Base):
+    __tablename__ = "leads"
+    __table_args__ = (
+        CheckConstraint("ai_score IS NULL OR (ai_score >= 0 AND ai_score <= 1)", name="ai_score_range"),
+        CheckConstraint("activity_count >= 0", name="activity_count_nonneg"),
+        CheckConstraint("char_length(name) <= 200", name="name_len"),
+        CheckConstraint("char_length(contact) <= 200", name="contact_len"),
+        CheckConstraint("version >= 1", name="version_pos"),
+        Index("ix_leads_owner_stage_updated", "owner_id", "stage", text("updated_at DESC"), text("id DESC")),
+        Index("ix_leads_stage_updated", "stage", text("updated_at DESC"), text("id DESC")),
+        Index("ix_leads_contact", "contact"),
+        Index("ix_leads_updated", text("updated_at DESC"), text("id DESC")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    contact: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[Source] = mapped_column(SOURCE)
+    stage: Mapped[Stage] = mapped_column(STAGE, server_default=Stage.NEW.value)
+    business_domain: Mapped[str | None] = mapped_column(String(100))
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    activity_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    activity_counts: Mapped[dict[str, int]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    ai_score: Mapped[float | None] = mapped_column(Float)
+    ai_recommendation: Mapped[Recommendation | None] = mapped_column(RECOMMENDATION)
+    ai_reason: Mapped[str | None] = mapped_column(Text)
+    ai_reason_ru: Mapped[str | None] = mapped_column(Text)
+    ai_scored_at: Mapped[datetime | None] = mapped_column(TS)
+    scorer_version: Mapped[str | None] = mapped_column(String(64))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    lost_reason: Mapped[str | None] = mapped_column(String(500))
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    first_contact_at: Mapped[datetime | None] = mapped_column(TS)
+    last_activity_at: Mapped[datetime | None] = mapped_column(TS)
+
+
+class ActivityRow(Base):
+    __tablename__ = "activities"
+    __table_args__ = (
+        CheckConstraint("char_length(text) <= 4000", name="text_len"),
+        Index("ix_activities_lead_id_id", "lead_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    kind: Mapped[ActivityKind] = mapped_column(ACTIVITY_KIND)
+    text: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+
+
+class StageChangeRow(Base):
+    __tablename__ = "stage_changes"
+    __table_args__ = (Index("ix_stage_changes_lead_id_id", "lead_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    from_stage: Mapped[Stage] = mapped_column(STAGE)
+    to_stage: Mapped[Stage] = mapped_column(STAGE)
+    actor: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+
+
+class SaleRow(Base):
+    __tablename__ = "sales"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), unique=True)
+    stage: Mapped[SaleStage] = mapped_column(SALE_STAGE, server_default=SaleStage.NEW.value)
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    closed_at: Mapped[datetime | None] = mapped_column(TS)
+
+
+class SaleStageChangeRow(Base):
+    __tablename__ = "sale_stage_changes"
+    __table_args__ = (Index("ix_sale_stage_changes_sale_id_id", "sale_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id", ondelete="CASCADE"))
+    from_stage: Mapped[SaleStage] = mapped_column(SALE_STAGE)
+    to_stage: Mapped[SaleStage] = mapped_column(SALE_STAGE)
+    actor: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+
+
+class OutboxRow(Base):
+    """Telegram messages to deliver, written in the same transaction as the change they announce."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
+        Index("ix_outbox_pending", "chat_id", "id", postgresql_where=text("status = 'pending'")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(64), server_default="sendMessage")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(16), server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    next_attempt_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    sent_at: Mapped[datetime | None] = mapped_column(TS)
+
+
+class ProcessedUpdateRow(Base):
+    """Telegram update ids already handled: a redelivered update is skipped."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+
+
+class ModelVersionRow(Base):
+    __tablename__ = "model_versions"
+    __table_args__ = (
+        Index("uq_model_versions_one_active", "is_active", unique=True, postgresql_where=text("is_active")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(64), unique=True)
+    algorithm: Mapped[str] = mapped_column(String(100))
+    features: Mapped[list[str]] = mapped_column(JSONB)
+    trained_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    n_won: Mapped[int] = mapped_column(Integer)
+    n_lost: Mapped[int] = mapped_column(Integer)
+    auc: Mapped[float] = mapped_column(Float)
+    brier: Mapped[float] = mapped_column(Float)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    model_blob: Mapped[bytes] = mapped_column(LargeBinary)
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))

@@ -1,0 +1,304 @@
+"""Repositories: queries and row <-> domain mapping. They never commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.domain.enums import Role, Source, Stage
+from core.domain.models import Activity, Lead, Sale, SaleStageChange, StageChange, User
+from core.storage.models import (
+    ActivityRow,
+    ApiKeyRow,
+    InviteRow,
+    LeadRow,
+    ModelVersionRow,
+    OutboxRow,
+    SaleRow,
+    SaleStageChangeRow,
+    StageChangeRow,
+    UserRow,
+)
+
+
+def lead_to_domain(row: LeadRow, owner_name: str | None = None) -> Lead:
+    return Lead(
+        id=row.id,
+        source=Source(row.source),
+        stage=Stage(row.stage),
+        name=row.name,
+        contact=row.contact,
+        business_domain=row.business_domain,
+        attributes=dict(row.attributes or {}),
+        activity_count=row.activity_count,
+        activity_counts=dict(row.activity_counts or {}),
+        ai_score=row.ai_score,
+        ai_recommendation=row.ai_recommendation,
+        ai_reason=row.ai_reason,
+        ai_reason_ru=row.ai_reason_ru,
+        ai_scored_at=row.ai_scored_at,
+        scorer_version=row.scorer_version,
+        owner_id=row.owner_id,
+        owner_name=owner_name,
+        lost_reason=row.lost_reason,
+        external_id=row.external_id,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        first_contact_at=row.first_contact_at,
+        last_activity_at=row.last_activity_at,
+    )
+
+
+def activity_to_domain(row: ActivityRow) -> Activity:
+    return Activity(row.id, row.lead_id, row.kind, row.text, row.author, row.created_at)
+
+
+def stage_change_to_domain(row: StageChangeRow) -> StageChange:
+    return StageChange(row.id, row.lead_id, row.from_stage, row.to_stage, row.actor, row.reason, row.created_at)
+
+
+def sale_to_domain(row: SaleRow) -> Sale:
+    return Sale(row.id, row.lead_id, row.stage, row.created_at, row.updated_at, row.closed_at)
+
+
+def sale_change_to_domain(row: SaleStageChangeRow) -> SaleStageChange:
+    return SaleStageChange(row.id, row.sale_id, row.from_stage, row.to_stage, row.actor, row.reason, row.created_at)
+
+
+def user_to_domain(row: UserRow) -> User:
+    return User(row.id, Role(row.role), row.full_name, row.username, row.language, row.is_active)
+
+
+@dataclass(frozen=True, slots=True)
+class LeadFilter:
+    stage: Stage | None = None
+    owner_id: int | None = None
+    source: Source | None = None
+    unassigned: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Keyset position: (updated_at, id) of the last row of the previous page."""
+
+    updated_at: datetime
+    id: int
+
+
+class LeadRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, row: LeadRow) -> LeadRow:
+        self.session.add(row)
+        return row
+
+    async def get(self, lead_id: int) -> LeadRow | None:
+        return await self.session.get(LeadRow, lead_id)
+
+    async def get_for_update(self, lead_id: int) -> LeadRow | None:
+        """Lock the lead row until the transaction ends (stage changes, transfer, activities)."""
+        stmt = select(LeadRow).where(LeadRow.id == lead_id).with_for_update()
+        return (await self.session.execute(stmt.execution_options(populate_existing=True))).scalar_one_or_none()
+
+    async def owner_name(self, owner_id: int | None) -> str | None:
+        if owner_id is None:
+            return None
+        return (await self.session.execute(select(UserRow.full_name).where(UserRow.id == owner_id))).scalar()
+
+    async def list(self, flt: LeadFilter, *, limit: int, after: Cursor | None = None) -> list[LeadRow]:
+        stmt: Select[tuple[LeadRow]] = select(LeadRow)
+        if flt.stage is not None:
+            stmt = stmt.where(LeadRow.stage == flt.stage)
+        if flt.owner_id is not None:
+            stmt = stmt.where(LeadRow.owner_id == flt.owner_id)
+        elif flt.unassigned:
+            stmt = stmt.where(LeadRow.owner_id.is_(None))
+        if flt.source is not None:
+            stmt = stmt.where(LeadRow.source == flt.source)
+        if after is not None:
+            stmt = stmt.where(
+                or_(
+                    LeadRow.updated_at < after.updated_at,
+                    and_(LeadRow.updated_at == after.updated_at, LeadRow.id < after.id),
+                )
+            )
+        stmt = stmt.order_by(LeadRow.updated_at.desc(), LeadRow.id.desc()).limit(limit)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def count(self, flt: LeadFilter) -> int:
+        stmt = select(func.count()).select_from(LeadRow)
+        if flt.stage is not None:
+            stmt = stmt.where(LeadRow.stage == flt.stage)
+        if flt.owner_id is not None:
+            stmt = stmt.where(LeadRow.owner_id == flt.owner_id)
+        if flt.source is not None:
+            stmt = stmt.where(LeadRow.source == flt.source)
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def search(self, text: str, *, owner_id: int | None, limit: int) -> list[LeadRow]:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = select(LeadRow).where(or_(LeadRow.name.ilike(pattern), LeadRow.contact.ilike(pattern)))
+        if owner_id is not None:
+            stmt = stmt.where(LeadRow.owner_id == owner_id)
+        stmt = stmt.order_by(LeadRow.updated_at.desc(), LeadRow.id.desc()).limit(limit)
+        return list((await self.session.execute(stmt)).scalars())
+
+    def add_activity(self, row: ActivityRow) -> None:
+        self.session.add(row)
+
+    def add_stage_change(self, row: StageChangeRow) -> None:
+        self.session.add(row)
+
+    async def activities(self, lead_id: int, *, limit: int, before_id: int | None = None) -> list[ActivityRow]:
+        stmt = select(ActivityRow).where(ActivityRow.lead_id == lead_id)
+        if before_id is not None:
+            stmt = stmt.where(ActivityRow.id < before_id)
+        stmt = stmt.order_by(ActivityRow.id.desc()).limit(limit)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def stage_changes(self, lead_id: int, *, limit: int) -> list[StageChangeRow]:
+        stmt = (
+            select(StageChangeRow)
+            .where(StageChangeRow.lead_id == lead_id)
+            .order_by(StageChangeRow.id.desc())
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+
+class SaleRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, row: SaleRow) -> SaleRow:
+        self.session.add(row)
+        return row
+
+    async def get(self, sale_id: int) -> SaleRow | None:
+        return await self.session.get(SaleRow, sale_id)
+
+    async def get_for_update(self, sale_id: int) -> SaleRow | None:
+        stmt = select(SaleRow).where(SaleRow.id == sale_id).with_for_update()
+        return (await self.session.execute(stmt.execution_options(populate_existing=True))).scalar_one_or_none()
+
+    async def by_lead(self, lead_id: int) -> SaleRow | None:
+        return (await self.session.execute(select(SaleRow).where(SaleRow.lead_id == lead_id))).scalar_one_or_none()
+
+    def add_stage_change(self, row: SaleStageChangeRow) -> None:
+        self.session.add(row)
+
+    async def stage_changes(self, sale_id: int) -> list[SaleStageChangeRow]:
+        stmt = select(SaleStageChangeRow).where(SaleStageChangeRow.sale_id == sale_id).order_by(SaleStageChangeRow.id)
+        return list((await self.session.execute(stmt)).scalars())
+
+
+class UserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: int) -> UserRow | None:
+        return await self.session.get(UserRow, user_id)
+
+    def add(self, row: UserRow) -> UserRow:
+        self.session.add(row)
+        return row
+
+    async def list(self, *, include_inactive: bool = True) -> list[UserRow]:
+        stmt = select(UserRow).order_by(UserRow.created_at, UserRow.id)
+        if not include_inactive:
+            stmt = stmt.where(UserRow.is_active.is_(True))
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def active_ids_with_role(self, role: Role) -> list[int]:
+        stmt = select(UserRow.id).where(UserRow.role == role, UserRow.is_active.is_(True))
+        return list((await self.session.execute(stmt)).scalars())
+
+    def add_invite(self, row: InviteRow) -> None:
+        self.session.add(row)
+
+    async def invite_for_update(self, code: str) -> InviteRow | None:
+        stmt = select(InviteRow).where(InviteRow.code == code).with_for_update()
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+
+class ApiKeyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, row: ApiKeyRow) -> ApiKeyRow:
+        self.session.add(row)
+        return row
+
+    async def by_hash(self, key_hash: str) -> ApiKeyRow | None:
+        stmt = select(ApiKeyRow).where(ApiKeyRow.key_hash == key_hash, ApiKeyRow.revoked_at.is_(None))
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def by_name(self, name: str) -> ApiKeyRow | None:
+        return (await self.session.execute(select(ApiKeyRow).where(ApiKeyRow.name == name))).scalar_one_or_none()
+
+    async def list(self) -> list[ApiKeyRow]:
+        return list((await self.session.execute(select(ApiKeyRow).order_by(ApiKeyRow.id))).scalars())
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def enqueue(
+        self, *, dedupe_key: str, chat_id: int, thread_id: int | None, payload: dict[str, Any], method: str = "sendMessage"
+    ) -> bool:
+        """Queue a message once per ``dedupe_key``; returns False if it was already queued."""
+        stmt = (
+            pg_insert(OutboxRow)
+            .values(dedupe_key=dedupe_key, chat_id=chat_id, thread_id=thread_id, payload=payload, method=method)
+            .on_conflict_do_nothing(index_elements=[OutboxRow.dedupe_key])
+            .returning(OutboxRow.id)
+        )
+        return (await self.session.execute(stmt)).scalar() is not None
+
+    async def claim_due(self, now: datetime, limit: int) -> list[OutboxRow]:
+        """The oldest pending message of each chat that is due, locked (order per chat is kept)."""
+        oldest = (
+            select(func.min(OutboxRow.id))
+            .where(OutboxRow.status == "pending")
+            .group_by(OutboxRow.chat_id)
+            .scalar_subquery()
+        )
+        stmt = (
+            select(OutboxRow)
+            .where(OutboxRow.id.in_(oldest), OutboxRow.next_attempt_at <= now)
+            .order_by(OutboxRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def mark(self, row_id: int, **values: Any) -> None:
+        await self.session.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(**values))
+
+    async def get(self, row_id: int) -> OutboxRow | None:
+        return await self.session.get(OutboxRow, row_id)
+
+
+class ModelRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def active(self) -> ModelVersionRow | None:
+        stmt = select(ModelVersionRow).where(ModelVersionRow.is_active.is_(True))
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    def add(self, row: ModelVersionRow) -> ModelVersionRow:
+        self.session.add(row)
+        return row
+
+    async def list(self) -> list[ModelVersionRow]:
+        stmt = select(ModelVersionRow).order_by(ModelVersionRow.id.desc())
+        return list((await self.session.execute(stmt)).scalars())
