@@ -1,0 +1,128 @@
+"""``leadcrm`` console script. Each subcommand imports only what it needs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from core.config import Settings
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from core.storage.db import resolve_database_url
+    from core.storage.migrate import upgrade
+
+    settings = _settings()
+    upgrade(resolve_database_url(settings), args.revision)
+    print(f"database migrated to {args.revision}")
+    return 0
+
+
+def cmd_api_key(args: argparse.Namespace) -> int:
+    from cli.api_keys import run
+
+    return asyncio.run(run(_settings(), args))
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    from api.server import serve
+
+    return serve(_settings(), host=args.host, port=args.port)
+
+
+def cmd_bot(args: argparse.Namespace) -> int:
+    from bot.app import run_polling_cli
+
+    return run_polling_cli(_settings())
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from bot.sandbox import main as sandbox_main
+
+    return sandbox_main(_settings())
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from cli.run import run_all
+
+    return run_all(_settings(), host=args.host, port=args.port)
+
+
+def cmd_ml(args: argparse.Namespace) -> int:
+    from cli.ml import run
+
+    return run(_settings(), args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="leadcrm", description="Lead AI CRM: Telegram bot, REST API and AI scorer")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
+    p.add_argument("revision", nargs="?", default="head")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("run", help="run everything: migrations, REST API and the bot (sandbox without BOT_TOKEN)")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("api", help="run the REST API (uvicorn)")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.set_defaults(func=cmd_api)
+
+    p = sub.add_parser("bot", help="run the Telegram bot with long polling (needs BOT_TOKEN)")
+    p.set_defaults(func=cmd_bot)
+
+    p = sub.add_parser("sandbox", help="try the bot in this terminal against a local Telegram emulator")
+    p.set_defaults(func=cmd_sandbox)
+
+    p = sub.add_parser("api-key", help="manage API keys for integrations")
+    keys = p.add_subparsers(dest="action", required=True)
+    k = keys.add_parser("create", help="create a key and print it once")
+    k.add_argument("name")
+    keys.add_parser("list", help="list keys (never the secrets)")
+    k = keys.add_parser("revoke", help="revoke a key by name")
+    k.add_argument("name")
+    p.set_defaults(func=cmd_api_key)
+
+    p = sub.add_parser("import", help="import historical leads from CSV with a TOML mapping")
+    p.add_argument("file")
+    p.add_argument("--mapping", required=True)
+    p.set_defaults(func=cmd_ml, ml_action="import")
+
+    p = sub.add_parser("train", help="train the learned scorer on closed leads")
+    p.set_defaults(func=cmd_ml, ml_action="train")
+
+    p = sub.add_parser("rescore", help="re-score all open leads with the active scorer")
+    p.set_defaults(func=cmd_ml, ml_action="rescore")
+
+    p = sub.add_parser("model", help="show the active scoring model and its metrics")
+    p.set_defaults(func=cmd_ml, ml_action="model")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # aiohttp/httpx log request URLs, which contain the bot token: keep them quiet.
+    for noisy in ("httpx", "aiohttp.access", "aiogram.event"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    func: Callable[[argparse.Namespace], int] = args.func
+    return func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
