@@ -1,0 +1,24 @@
+# Lead AI CRM: one image for the API, the bot and the CLI (`leadcrm ...`).
+FROM python:3.12-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY core ./core
+COPY api ./api
+COPY bot ./bot
+COPY cli ./cli
+COPY migrations ./migrations
+COPY mappings ./mappings
+RUN pip install . \
+    && useradd --create-home --uid 10001 leadcrm \
+    && mkdir -p /app/var && chown leadcrm:leadcrm /app/var
+
+USER leadcrm
+EXPOSE 8000
+ENV API_HOST=0.0.0.0 API_PORT=8000
+CMD ["leadcrm", "api"]
