@@ -1,0 +1,83 @@
+"""The schema comes only from alembic: up -> down -> up on an empty database, constraints in the database."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from core.storage.migrate import downgrade, upgrade
+
+TABLES = {
+    "users", "invites", "api_keys", "leads", "activities", "stage_changes", "sales",
+    "sale_stage_changes", "outbox", "processed_updates", "model_versions",
+}
+
+
+async def _tables(url: str) -> set[str]:
+    engine = create_async_engine(url)
+    async with engine.connect() as conn:
+        names = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    await engine.dispose()
+    return names - {"alembic_version"}
+
+
+async def _admin(url: str, sql: str) -> None:
+    engine = create_async_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(sql))
+    await engine.dispose()
+
+
+async def test_migrations_go_up_down_and_up_again_on_an_empty_database(database_url: str) -> None:
+    name = f"leadcrm_mig_{uuid.uuid4().hex[:8]}"
+    await _admin(database_url, f'CREATE DATABASE "{name}"')
+    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        await asyncio.to_thread(upgrade, url)
+        assert await _tables(url) >= TABLES
+        await asyncio.to_thread(downgrade, url, "base")
+        assert await _tables(url) == set()
+        await asyncio.to_thread(upgrade, url)
+        assert await _tables(url) >= TABLES
+    finally:
+        await _admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.parametrize(
+    ("sql", "error"),
+    [
+        ("INSERT INTO leads (source, ai_score) VALUES ('manual', 1.5)", IntegrityError),
+        ("INSERT INTO leads (source, ai_score) VALUES ('manual', -0.1)", IntegrityError),
+        ("INSERT INTO leads (source) VALUES ('cold_call')", DBAPIError),
+        ("INSERT INTO leads (source, stage) VALUES ('manual', 'won')", DBAPIError),
+        ("INSERT INTO leads (source, activity_count) VALUES ('manual', -1)", IntegrityError),
+        ("INSERT INTO activities (lead_id, kind, author) VALUES (999999, 'call', 'x')", IntegrityError),
+    ],
+)
+async def test_the_database_itself_refuses_invalid_rows(session_factory, sql: str, error: type[Exception]) -> None:
+    async with session_factory() as session:
+        with pytest.raises(error):
+            await session.execute(text(sql))
+
+
+async def test_a_lead_can_have_only_one_sale(session_factory) -> None:
+    async with session_factory() as session:
+        lead_id = (await session.execute(text("INSERT INTO leads (source) VALUES ('partner') RETURNING id"))).scalar()
+        await session.execute(text("INSERT INTO sales (lead_id) VALUES (:id)"), {"id": lead_id})
+        with pytest.raises(IntegrityError):
+            await session.execute(text("INSERT INTO sales (lead_id) VALUES (:id)"), {"id": lead_id})
+
+
+async def test_indexes_exist_for_the_lists_users_run(session_factory) -> None:
+    async with session_factory() as session:
+        rows = await session.execute(text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'leads'"))
+        defs = {name: d for name, d in rows}
+    assert "(owner_id, stage, updated_at DESC, id DESC)" in defs["ix_leads_owner_stage_updated"]
+    assert "(contact)" in defs["ix_leads_contact"]
+    assert "UNIQUE" in defs["uq_leads_external_id"]
