@@ -96,3 +96,30 @@ class StaleState(DomainError):
 
     def __init__(self, message: str = "This card is out of date; it has been refreshed") -> None:
         super().__init__(message)
+
+
+class UserNotFound(NotFound):
+    def __init__(self, user_id: int) -> None:
+        super().__init__("User not found")
+        self.user_id = user_id
+
+
+class InviteProblem(StrEnum):
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+
+
+class InvalidInvite(DomainError):
+    """An invite code that does not exist, was already used, or has expired."""
+
+    code = "invalid_invite"
+
+    def __init__(self, problem: InviteProblem) -> None:
+        text = {
+            InviteProblem.UNKNOWN: "This invite link is not valid",
+            InviteProblem.USED: "This invite link has already been used",
+            InviteProblem.EXPIRED: "This invite link has expired",
+        }[problem]
+        super().__init__(text + "; ask an admin for a new one")
+        self.problem = problem

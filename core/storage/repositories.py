@@ -19,6 +19,7 @@ from core.storage.models import (
     LeadRow,
     ModelVersionRow,
     OutboxRow,
+    ProcessedUpdateRow,
     SaleRow,
     SaleStageChangeRow,
     StageChangeRow,
@@ -220,6 +221,16 @@ class UserRepository:
         stmt = select(UserRow.id).where(UserRow.role == role, UserRow.is_active.is_(True))
         return list((await self.session.execute(stmt)).scalars())
 
+    async def insert_if_missing(self, *, user_id: int, full_name: str, role: Role, username: str | None,
+                                language: str | None) -> None:
+        """Create the user row unless it exists (concurrent first updates of a bootstrap admin)."""
+        stmt = (
+            pg_insert(UserRow)
+            .values(id=user_id, full_name=full_name, role=role, username=username, language=language)
+            .on_conflict_do_nothing(index_elements=[UserRow.id])
+        )
+        await self.session.execute(stmt)
+
     def add_invite(self, row: InviteRow) -> None:
         self.session.add(row)
 
@@ -302,3 +313,23 @@ class ModelRepository:
     async def list(self) -> list[ModelVersionRow]:
         stmt = select(ModelVersionRow).order_by(ModelVersionRow.id.desc())
         return list((await self.session.execute(stmt)).scalars())
+
+
+class ProcessedUpdateRepository:
+    """Telegram update ids already handled (the bot skips a redelivered update)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, update_id: int) -> bool:
+        """Record the update id; False when it is already recorded (committed by an earlier delivery).
+
+        The row stays locked until the transaction ends, so a concurrent redelivery waits for the
+        first one and then sees it."""
+        stmt = (
+            pg_insert(ProcessedUpdateRow)
+            .values(update_id=update_id)
+            .on_conflict_do_nothing(index_elements=[ProcessedUpdateRow.update_id])
+            .returning(ProcessedUpdateRow.update_id)
+        )
+        return (await self.session.execute(stmt)).scalar() is not None
