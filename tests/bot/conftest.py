@@ -1,0 +1,48 @@
+"""Fixtures for bot tests: the Telegram Bot API emulator and a runner for the real bot against it.
+
+    async def test_start_greets(fake_tg, bot_runner, settings, services, committing_factory):
+        await bot_runner(settings, services=services, session_factory=committing_factory)
+        ann = fake_tg.user(101, "Ann")
+        fake_tg.send_text(ann, "/start")
+        await fake_tg.settle()
+        assert "..." in fake_tg.last_message(ann.id).text
+
+``bot_runner(settings, *, services=None, session_factory=None, bot=None, **bot_kwargs)`` starts
+``bot.app.run_bot(settings, bot=..., session_factory=..., services=..., stop=...)`` in a task, returns a
+``RunningBot`` (``.bot``, ``.task``, ``await .stop()``) once the bot long-polls the emulator, and stops it
+(stop event, 10 s timeout) after the test. ``bot_kwargs`` go to ``aiogram.Bot`` (e.g.
+``default=DefaultBotProperties(parse_mode="HTML")``); or pass your own ``bot``. See bot/emulator for the
+emulator's API (send_text, press_button, wait_for, settle, messages, fail, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from bot.emulator import FakeTelegram
+from bot.emulator.runner import RunningBot, start_bot
+
+
+@pytest.fixture
+async def fake_tg() -> AsyncIterator[FakeTelegram]:
+    fake = FakeTelegram()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def bot_runner(fake_tg: FakeTelegram) -> AsyncIterator[Callable[..., Awaitable[RunningBot]]]:
+    running: list[RunningBot] = []
+
+    async def start(settings: Any, **kwargs: Any) -> RunningBot:
+        runner = await start_bot(fake_tg, settings, **kwargs)
+        running.append(runner)
+        return runner
+
+    yield start
+    for runner in running:
+        await runner.stop()
