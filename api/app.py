@@ -1,0 +1,82 @@
+"""The FastAPI application factory. No module-level engine: the engine lives in the app's lifespan
+(or the caller passes a session factory, as the tests do)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.deps import DEFAULT_KEY_CACHE_SECONDS, ApiKeyCache
+from api.errors import install_error_handlers
+from api.routers import health, leads, sales
+from core.config import Settings
+from core.services.context import Policy, Services
+from core.storage.db import make_engine, make_session_factory, resolve_database_url
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Leads of the Lead AI CRM: create, read, move through the funnel, score, log activities.
+
+Every `/leads` route needs an API key in the `X-API-Key` header (`leadcrm api-key create NAME`).
+Errors are `{"detail": "<message>"}`: 400 funnel rule refused, 401 key missing/wrong/revoked,
+404 not found, 409 stale, 422 invalid input, 503 database unavailable.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    session_factory: async_sessionmaker[AsyncSession] | None = None,
+    services: Services | None = None,
+    api_key_cache_seconds: float = DEFAULT_KEY_CACHE_SECONDS,
+) -> FastAPI:
+    """Build the API.
+
+    With ``session_factory`` the app uses it as is (tests, or a process that shares its engine).
+    Without it, the lifespan creates the engine from ``resolve_database_url(settings)`` — the embedded
+    PostgreSQL when ``DATABASE_URL`` is unset, migrated on start — and disposes of it on shutdown.
+    """
+    settings = settings if settings is not None else Settings()
+    services = services if services is not None else Services(policy=Policy.from_settings(settings))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.session_factory is not None:
+            yield
+            return
+        embedded = not settings.database_url
+        url = await asyncio.to_thread(resolve_database_url, settings)  # starting pgserver blocks
+        if embedded:
+            from core.storage.migrate import upgrade_async
+
+            await upgrade_async(url)
+        engine = make_engine(url, pool_size=settings.db_pool_size)
+        app.state.session_factory = make_session_factory(engine)
+        try:
+            yield
+        finally:
+            app.state.session_factory = None
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Lead AI CRM",
+        version="1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    app.state.settings = settings
+    app.state.services = services
+    app.state.session_factory = session_factory
+    app.state.api_key_cache = ApiKeyCache(api_key_cache_seconds)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(leads.router)
+    app.include_router(sales.router)
+    return app

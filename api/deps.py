@@ -1,0 +1,97 @@
+"""FastAPI dependencies: a unit of work per request, the injected services, the API-key check.
+
+Everything comes from ``app.state`` (set up by ``create_app``); nothing here is module-global.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi.security import APIKeyHeader
+
+from core.domain.models import Actor
+from core.services import api_keys
+from core.services.context import Services
+from core.storage.uow import UnitOfWork
+
+API_KEY_HEADER = "X-API-Key"
+DEFAULT_KEY_CACHE_SECONDS = 5.0
+
+_api_key_header = APIKeyHeader(
+    name=API_KEY_HEADER,
+    auto_error=False,
+    description="Create one with `leadcrm api-key create NAME`.",
+)
+
+
+class ApiKeyCache:
+    """Remembers *valid* keys (by their sha256) for ``ttl`` seconds, so a busy client does not cost
+    one extra query per request. A revoked key therefore keeps working for at most ``ttl`` seconds
+    in a running API process; ``ttl=0`` checks the database on every request. Wrong keys are never
+    cached (every attempt is checked)."""
+
+    def __init__(self, ttl: float = DEFAULT_KEY_CACHE_SECONDS, *, clock: Callable[[], float] = time.monotonic,
+                 max_entries: int = 1024) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._max_entries = max_entries
+        self._entries: dict[str, tuple[str, float]] = {}
+
+    def get(self, key_hash: str) -> str | None:
+        entry = self._entries.get(key_hash)
+        if entry is None:
+            return None
+        name, expires = entry
+        if self._clock() >= expires:
+            del self._entries[key_hash]
+            return None
+        return name
+
+    def put(self, key_hash: str, name: str) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self._max_entries:
+            self._entries.clear()
+        self._entries[key_hash] = (name, self._clock() + self.ttl)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+def get_uow(request: Request) -> UnitOfWork:
+    """A fresh unit of work for this request (FastAPI reuses it within the request)."""
+    factory = request.app.state.session_factory
+    if factory is None:  # only possible if the lifespan did not run
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "Database is not configured")
+    return UnitOfWork(factory)
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+async def require_api_key(
+    request: Request,
+    key: str | None = Security(_api_key_header),
+    uow: UnitOfWork = Depends(get_uow),
+) -> Actor:
+    """The caller as an ``Actor`` named after its API key; 401 when the key is missing, wrong or revoked."""
+    if not key:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            f"Missing API key: send it in the {API_KEY_HEADER} header",
+            headers={"WWW-Authenticate": "ApiKey"},
+        )
+    cache: ApiKeyCache = request.app.state.api_key_cache
+    digest = api_keys.hash_key(key)
+    name = cache.get(digest)
+    if name is None:
+        name = await api_keys.authenticate(uow, key)
+        if name is None:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED, "Invalid or revoked API key", headers={"WWW-Authenticate": "ApiKey"}
+            )
+        cache.put(digest, name)
+    return Actor.api(name)

@@ -1,0 +1,107 @@
+"""All error mapping of the API in one place. Every error body is ``{"detail": "<message>"}``.
+
+- ``LeadNotFound`` / ``SaleNotFound`` / ``NotFound``                       -> 404
+- ``InvalidTransition`` / ``TransferNotAllowed`` / ``LeadIsFinal``          -> 400 (the original contract)
+- ``InvalidValue`` and request validation (schemas, path/query parameters) -> 422 (the field is named)
+- ``AccessDenied`` -> 403, ``StaleState`` -> 409, any other ``DomainError`` -> 400
+- the database not answering                                                -> 503
+Validation errors also carry ``errors``: the list of ``{loc, msg, type}`` (input values are not echoed).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from core.domain.errors import (
+    AccessDenied,
+    DomainError,
+    InvalidTransition,
+    InvalidValue,
+    LeadIsFinal,
+    NotFound,
+    StaleState,
+    TransferNotAllowed,
+)
+
+log = logging.getLogger(__name__)
+
+_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFound, status.HTTP_404_NOT_FOUND),  # LeadNotFound, SaleNotFound
+    (InvalidTransition, status.HTTP_400_BAD_REQUEST),
+    (TransferNotAllowed, status.HTTP_400_BAD_REQUEST),
+    (LeadIsFinal, status.HTTP_400_BAD_REQUEST),
+    (InvalidValue, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (AccessDenied, status.HTTP_403_FORBIDDEN),
+    (StaleState, status.HTTP_409_CONFLICT),
+)
+
+
+def status_for(err: DomainError) -> int:
+    for cls, code in _STATUS:
+        if isinstance(err, cls):
+            return code
+    return status.HTTP_400_BAD_REQUEST
+
+
+async def _domain_error(request: Request, err: Exception) -> JSONResponse:
+    assert isinstance(err, DomainError)
+    return JSONResponse({"detail": err.message}, status_code=status_for(err))
+
+
+def _describe(error: dict) -> str:
+    loc = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
+    where = ".".join(loc)
+    msg = str(error.get("msg", "invalid value"))
+    if error.get("type") == "extra_forbidden":
+        msg = "unknown field"
+    elif error.get("type") == "json_invalid":
+        msg = "the body is not valid JSON" + (f" ({error['ctx'].get('error')})" if error.get("ctx") else "")
+        where = ""
+    return f"{where}: {msg}" if where else msg
+
+
+async def _validation_error(request: Request, err: Exception) -> JSONResponse:
+    assert isinstance(err, RequestValidationError)
+    errors = [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        for e in err.errors()
+    ]
+    detail = "; ".join(dict.fromkeys(_describe(e) for e in err.errors())) or "invalid request"
+    return JSONResponse({"detail": detail, "errors": errors}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+async def _database_unavailable(request: Request, err: Exception) -> JSONResponse:
+    if isinstance(err, DBAPIError) and not err.connection_invalidated and not _is_connection_error(err):
+        raise err  # a real bug: let it surface as a 500 with a traceback in the log
+    log.warning("database unavailable during %s %s: %s", request.method, request.url.path, type(err).__name__)
+    return JSONResponse(
+        {"detail": "Database unavailable, try again later"}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE
+    )
+
+
+async def _data_error(request: Request, err: Exception) -> JSONResponse:
+    """PostgreSQL refused a value (class 22: out of range, bad encoding). The schemas should have caught it
+    first; this is the safety net that keeps such input a 4xx instead of a 500."""
+    log.warning("database refused a value during %s %s: %s", request.method, request.url.path, err)
+    return JSONResponse({"detail": "A value is out of range or not storable"},
+                        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+def _is_connection_error(err: DBAPIError) -> bool:
+    orig = getattr(err, "orig", None)
+    return isinstance(orig, OSError) or isinstance(getattr(orig, "__cause__", None), OSError)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(OSError, _database_unavailable)  # connection refused / reset
+    app.add_exception_handler(PoolTimeout, _database_unavailable)
+    app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(DBAPIError, _database_unavailable)

@@ -1,0 +1,36 @@
+"""Opaque keyset cursors: base64url of ``<updated_at ISO>|<id>`` (the last row of the previous page)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+
+from fastapi import HTTPException, status
+
+from core.storage.repositories import Cursor
+
+BIGINT_MAX = 2**63 - 1
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    raw = f"{cursor.updated_at.isoformat()}|{cursor.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(value: str) -> Cursor:
+    """The cursor, or a 400 that says to pass ``next_cursor`` back unchanged."""
+    try:
+        if len(value) > 200:
+            raise ValueError("too long")
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        stamp, _, ident = raw.partition("|")
+        updated_at = datetime.fromisoformat(stamp)
+        lead_id = int(ident)
+        if updated_at.tzinfo is None or not 0 < lead_id <= BIGINT_MAX:
+            raise ValueError("out of range")
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, "Invalid cursor: pass the next_cursor of the previous page unchanged"
+        ) from None
+    return Cursor(updated_at, lead_id)

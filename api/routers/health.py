@@ -1,0 +1,20 @@
+"""``GET /health``: open (no API key); 200 when the database answers ``SELECT 1``, else 503."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from api.deps import get_uow
+from api.schemas import HealthOut
+from core.services.health import database_answers
+from core.storage.uow import UnitOfWork
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
+async def health(uow: UnitOfWork = Depends(get_uow)) -> JSONResponse:
+    if await database_answers(uow):
+        return JSONResponse({"status": "ok"})
+    return JSONResponse({"status": "unavailable"}, status_code=503)

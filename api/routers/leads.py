@@ -1,0 +1,145 @@
+"""``/leads``: the original contract (create, get, stage, analyze) plus list, edit, activities and history.
+
+Every route needs an API key. Handlers unpack the request, call one service, render the result.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, status
+
+from api.deps import get_services, get_uow, require_api_key
+from api.pagination import BIGINT_MAX, decode_cursor, encode_cursor
+from api.schemas import (
+    ActivityCreate,
+    ActivityListOut,
+    ActivityOut,
+    LeadCreate,
+    LeadOut,
+    LeadPageOut,
+    LeadUpdate,
+    StageChangeListOut,
+    StageChangeOut,
+    StageUpdate,
+)
+from core.domain.enums import Source, Stage
+from core.domain.models import Actor
+from core.services import leads as svc
+from core.services.context import Services
+from core.storage.uow import UnitOfWork
+
+router = APIRouter(prefix="/leads", tags=["leads"], dependencies=[Depends(require_api_key)])
+
+LeadId = Annotated[int, Path(ge=-BIGINT_MAX - 1, le=BIGINT_MAX, description="Lead id")]
+Uow = Annotated[UnitOfWork, Depends(get_uow)]
+Svc = Annotated[Services, Depends(get_services)]
+Caller = Annotated[Actor, Depends(require_api_key)]
+Limit = Annotated[int, Query(ge=1, le=svc.MAX_PAGE, description="Page size")]
+
+_NOT_FOUND = {404: {"description": "Lead not found"}}
+
+
+def _out(lead) -> LeadOut:
+    return LeadOut.model_validate(lead)
+
+
+async def create_lead(body: LeadCreate, uow: Uow, services: Svc, actor: Caller) -> LeadOut:
+    lead = await svc.create_lead(
+        uow,
+        services,
+        actor,
+        source=body.source.value,
+        name=body.name,
+        contact=body.contact,
+        business_domain=body.business_domain,
+        attributes=body.attributes,
+    )
+    return _out(lead)
+
+
+async def list_leads(
+    uow: Uow,
+    actor: Caller,
+    stage: Stage | None = None,
+    owner_id: Annotated[int | None, Query(ge=-BIGINT_MAX - 1, le=BIGINT_MAX)] = None,
+    source: Source | None = None,
+    limit: Limit = 50,
+    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
+) -> LeadPageOut:
+    page = await svc.list_leads(
+        uow,
+        actor,
+        stage=stage.value if stage else None,
+        owner_id=owner_id,
+        source=source.value if source else None,
+        limit=limit,
+        after=decode_cursor(cursor) if cursor is not None else None,
+    )
+    return LeadPageOut(
+        items=[_out(lead) for lead in page.items],
+        next_cursor=encode_cursor(page.next_cursor) if page.next_cursor else None,
+    )
+
+
+# "/leads" and "/leads/" both answer directly (the original clients post to "/leads/"); no 307 redirects.
+for _path in ("", "/"):
+    router.add_api_route(
+        _path, create_lead, methods=["POST"], status_code=status.HTTP_201_CREATED, response_model=LeadOut,
+        summary="Create a lead", include_in_schema=_path == "/",
+    )
+    router.add_api_route(
+        _path, list_leads, methods=["GET"], response_model=LeadPageOut,
+        summary="List leads, newest-updated first (keyset pagination)", include_in_schema=_path == "",
+    )
+
+
+@router.get("/{lead_id}", response_model=LeadOut, responses=_NOT_FOUND, summary="Get a lead")
+async def get_lead(lead_id: LeadId, uow: Uow, actor: Caller) -> LeadOut:
+    return _out(await svc.get_lead(uow, actor, lead_id))
+
+
+@router.patch("/{lead_id}", response_model=LeadOut, responses=_NOT_FOUND, summary="Edit name, contact, domain, attributes")
+async def update_lead(lead_id: LeadId, body: LeadUpdate, uow: Uow, services: Svc, actor: Caller) -> LeadOut:
+    changes = body.model_dump(include=body.model_fields_set)
+    return _out(await svc.update_lead(uow, services, actor, lead_id, changes=changes))
+
+
+@router.patch(
+    "/{lead_id}/stage",
+    response_model=LeadOut,
+    responses={**_NOT_FOUND, 400: {"description": "Invalid stage transition or transfer conditions not met"}},
+    summary="Move the lead in the funnel (transfer creates a sale)",
+)
+async def change_stage(lead_id: LeadId, body: StageUpdate, uow: Uow, services: Svc, actor: Caller) -> LeadOut:
+    result = await svc.change_stage(uow, services, actor, lead_id, body.stage, reason=body.reason)
+    return _out(result.lead)
+
+
+@router.post("/{lead_id}/analyze", response_model=LeadOut, responses=_NOT_FOUND, summary="Score the lead and store it")
+async def analyze(lead_id: LeadId, uow: Uow, services: Svc, actor: Caller) -> LeadOut:
+    return _out(await svc.analyze(uow, services, actor, lead_id))
+
+
+@router.post(
+    "/{lead_id}/activities",
+    response_model=ActivityOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=_NOT_FOUND,
+    summary="Log a call, message, meeting, e-mail or note",
+)
+async def log_activity(lead_id: LeadId, body: ActivityCreate, uow: Uow, actor: Caller) -> ActivityOut:
+    _, activity = await svc.log_activity(uow, actor, lead_id, kind=body.kind.value, text=body.text)
+    return ActivityOut.model_validate(activity)
+
+
+@router.get("/{lead_id}/activities", response_model=ActivityListOut, responses=_NOT_FOUND, summary="Activities, newest first")
+async def list_activities(lead_id: LeadId, uow: Uow, actor: Caller, limit: Limit = 50) -> ActivityListOut:
+    items = await svc.list_activities(uow, actor, lead_id, limit=limit)
+    return ActivityListOut(items=[ActivityOut.model_validate(a) for a in items])
+
+
+@router.get("/{lead_id}/history", response_model=StageChangeListOut, responses=_NOT_FOUND, summary="Stage changes, newest first")
+async def stage_history(lead_id: LeadId, uow: Uow, actor: Caller, limit: Limit = 50) -> StageChangeListOut:
+    items = await svc.stage_history(uow, actor, lead_id, limit=limit)
+    return StageChangeListOut(items=[StageChangeOut.model_validate(c) for c in items])

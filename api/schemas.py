@@ -1,0 +1,156 @@
+"""Request and response models of the REST API.
+
+Requests forbid unknown fields and carry the size limits of the domain, so bad input is refused
+with a 422 before any service runs. Responses mirror the domain read models.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from core.domain.enums import ActivityKind, Recommendation, Source, Stage
+from core.domain.models import ACTIVITY_TEXT_MAX, CONTACT_MAX, NAME_MAX, REASON_MAX
+
+DOMAIN_MAX = 100
+STAGE_MAX = 50
+
+
+def _storable(value: Any, path: str = "value") -> Any:
+    """Refuse what PostgreSQL cannot store: NUL characters, lone surrogates, NaN/Infinity."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"{path}: NUL characters are not allowed")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"{path}: invalid Unicode (lone surrogate)") from None
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{path}: numbers must be finite")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _storable(key, path)
+            _storable(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for item in value:
+            _storable(item, path)
+    return value
+
+
+Name = Annotated[str, Field(max_length=NAME_MAX), AfterValidator(_storable)]
+Contact = Annotated[str, Field(max_length=CONTACT_MAX), AfterValidator(_storable)]
+Domain = Annotated[str, Field(max_length=DOMAIN_MAX), AfterValidator(_storable)]
+Text = Annotated[str, Field(max_length=ACTIVITY_TEXT_MAX), AfterValidator(_storable)]
+Reason = Annotated[str, Field(max_length=REASON_MAX), AfterValidator(_storable)]
+StageName = Annotated[str, Field(max_length=STAGE_MAX), AfterValidator(_storable)]
+
+
+Attributes = Annotated[dict[str, Any], AfterValidator(lambda v: _storable(v, "attributes"))]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LeadCreate(_Request):
+    source: Source
+    business_domain: Domain | None = None
+    name: Name | None = None
+    contact: Contact | None = None
+    attributes: Attributes | None = None
+
+
+class LeadUpdate(_Request):
+    """Only the keys sent are changed; ``null`` clears a field."""
+
+    name: Name | None = None
+    contact: Contact | None = None
+    business_domain: Domain | None = None
+    attributes: Attributes | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> LeadUpdate:
+        if not self.model_fields_set:
+            raise ValueError("send at least one of: name, contact, business_domain, attributes")
+        return self
+
+
+class StageUpdate(_Request):
+    # A plain string on purpose: an unknown stage is an invalid transition (400), as in the original service.
+    stage: StageName
+    reason: Reason | None = None
+
+
+class ActivityCreate(_Request):
+    kind: ActivityKind
+    text: Text | None = None
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class LeadOut(_Response):
+    id: int
+    source: Source
+    stage: Stage
+    business_domain: str | None
+    activity_count: int
+    ai_score: float | None
+    ai_recommendation: Recommendation | None
+    ai_reason: str | None
+    created_at: datetime | None
+    # Added by this service
+    name: str | None
+    contact: str | None
+    attributes: dict[str, Any]
+    activity_counts: dict[str, int]
+    ai_reason_ru: str | None
+    ai_scored_at: datetime | None
+    scorer_version: str | None
+    owner_id: int | None
+    owner_name: str | None
+    lost_reason: str | None
+    updated_at: datetime | None
+    first_contact_at: datetime | None
+    last_activity_at: datetime | None
+    version: int
+
+
+class LeadPageOut(BaseModel):
+    items: list[LeadOut]
+    next_cursor: str | None = Field(description="Pass as ?cursor= to get the next page; null on the last page")
+
+
+class ActivityOut(_Response):
+    id: int
+    lead_id: int
+    kind: ActivityKind
+    text: str | None
+    author: str
+    created_at: datetime
+
+
+class ActivityListOut(BaseModel):
+    items: list[ActivityOut]
+
+
+class StageChangeOut(_Response):
+    id: int
+    lead_id: int
+    from_stage: Stage
+    to_stage: Stage
+    actor: str
+    reason: str | None
+    created_at: datetime
+
+
+class StageChangeListOut(BaseModel):
+    items: list[StageChangeOut]
+
+
+class HealthOut(BaseModel):
+    status: str

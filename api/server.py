@@ -1,0 +1,54 @@
+"""Run the API under uvicorn: ``leadcrm api`` (blocking) or ``serve_async`` (next to the bot in one loop).
+
+uvicorn's access log prints method, path, query and status; API keys travel in a header and never
+appear there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import uvicorn
+
+from api.app import create_app
+from core.config import Settings
+
+
+def _config(settings: Settings, host: str | None, port: int | None) -> uvicorn.Config:
+    return uvicorn.Config(
+        create_app(settings),
+        host=host or settings.api_host,
+        port=port if port is not None else settings.api_port,
+        log_level="info",
+        server_header=False,
+    )
+
+
+def serve(settings: Settings, host: str | None = None, port: int | None = None) -> int:
+    """Serve until Ctrl-C / SIGTERM. Returns the process exit code."""
+    server = uvicorn.Server(_config(settings, host, port))
+    server.run()
+    return 0 if server.started else 1
+
+
+async def serve_async(
+    settings: Settings,
+    host: str | None = None,
+    port: int | None = None,
+    stop_event: asyncio.Event | None = None,
+) -> None:
+    """Serve in the running event loop until uvicorn is told to exit or ``stop_event`` is set."""
+    server = uvicorn.Server(_config(settings, host, port))
+    if stop_event is None:
+        await server.serve()
+        return
+
+    async def stop_when_asked() -> None:
+        await stop_event.wait()
+        server.should_exit = True
+
+    watcher = asyncio.create_task(stop_when_asked())
+    try:
+        await server.serve()
+    finally:
+        watcher.cancel()
