@@ -55,8 +55,8 @@ async def _domain_error(request: Request, err: Exception) -> JSONResponse:
 
 
 def _describe(error: dict) -> str:
-    loc = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
-    where = ".".join(loc)
+    loc = [str(part) for part in error.get("loc", ())]
+    where = ".".join(loc[1:] if len(loc) > 1 and loc[0] in ("body", "query", "path", "header") else loc)
     msg = str(error.get("msg", "invalid value"))
     if error.get("type") == "extra_forbidden":
         msg = "unknown field"

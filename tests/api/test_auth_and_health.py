@@ -1,0 +1,119 @@
+"""API keys guard every /leads route; /health is open and tells whether the database answers."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from api.app import create_app
+from api.deps import ApiKeyCache
+from core.services.api_keys import create_api_key, revoke_api_key
+from core.storage.uow import UnitOfWork
+
+LEAD_ROUTES = [
+    ("GET", "/leads"),
+    ("GET", "/leads/"),
+    ("POST", "/leads/"),
+    ("POST", "/leads"),
+    ("GET", "/leads/1"),
+    ("PATCH", "/leads/1"),
+    ("PATCH", "/leads/1/stage"),
+    ("POST", "/leads/1/analyze"),
+    ("GET", "/leads/1/activities"),
+    ("POST", "/leads/1/activities"),
+    ("GET", "/leads/1/history"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), LEAD_ROUTES)
+async def test_every_leads_route_needs_an_api_key(anon, method, path) -> None:
+    response = await anon.request(method, path, json={"source": "manual"})
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Missing API key: send it in the X-API-Key header"}
+
+
+@pytest.mark.parametrize("key", ["wrong", "lcrm_" + "x" * 43, "k" * 500])
+async def test_a_wrong_key_is_401(anon, api_key, key) -> None:
+    response = await anon.get("/leads", headers={"X-API-Key": key})
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid or revoked API key"}
+
+
+async def test_a_valid_key_is_accepted(anon, api_key) -> None:
+    response = await anon.get("/leads", headers={"X-API-Key": api_key})
+    assert response.status_code == 200
+
+
+async def test_a_revoked_key_is_401(anon, api_key, session_factory) -> None:
+    assert (await anon.get("/leads", headers={"X-API-Key": api_key})).status_code == 200
+    await revoke_api_key(UnitOfWork(session_factory), "test-client")
+    response = await anon.get("/leads", headers={"X-API-Key": api_key})
+    assert (response.status_code, response.json()) == (401, {"detail": "Invalid or revoked API key"})
+
+
+async def test_with_the_key_cache_a_revoked_key_stops_working_once_the_ttl_passes(
+    settings, session_factory, services
+) -> None:
+    now = [1000.0]
+    app = create_app(settings, session_factory=session_factory, services=services)
+    app.state.api_key_cache = ApiKeyCache(5.0, clock=lambda: now[0])
+    _, secret = await create_api_key(UnitOfWork(session_factory), "cached-client")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://api.test", headers={"X-API-Key": secret}
+    ) as client:
+        assert (await client.get("/leads")).status_code == 200
+        await revoke_api_key(UnitOfWork(session_factory), "cached-client")
+        now[0] += 4.9
+        assert (await client.get("/leads")).status_code == 200  # still inside the documented window
+        now[0] += 0.2
+        assert (await client.get("/leads")).status_code == 401
+
+
+def test_the_key_cache_never_remembers_anything_with_ttl_zero() -> None:
+    cache = ApiKeyCache(0)
+    cache.put("hash", "name")
+    assert cache.get("hash") is None
+
+
+async def test_the_actor_is_named_after_the_key(client) -> None:
+    lead = (await client.post("/leads/", json={"source": "manual"})).json()
+    await client.patch(f"/leads/{lead['id']}/stage", json={"stage": "contacted"})
+    history = (await client.get(f"/leads/{lead['id']}/history")).json()["items"]
+    assert history[0]["actor"] == "api:test-client"
+
+
+async def test_health_is_open_and_ok_when_the_database_answers(anon) -> None:
+    response = await anon.get("/health")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+async def test_health_is_503_when_the_database_does_not_answer(settings, services) -> None:
+    engine = create_async_engine("postgresql+asyncpg://postgres@127.0.0.1:1/x")
+    app = create_app(settings, session_factory=async_sessionmaker(engine), services=services)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test") as client:
+            response = await client.get("/health")
+            assert (response.status_code, response.json()) == (503, {"status": "unavailable"})
+            # A /leads request while the database is down is a 503 with a message too, never a 500.
+            leads = await client.get("/leads", headers={"X-API-Key": "whatever"})
+            assert leads.status_code == 503
+            assert leads.json() == {"detail": "Database unavailable, try again later"}
+    finally:
+        await engine.dispose()
+
+
+async def test_the_app_runs_its_own_engine_from_settings_in_the_lifespan(settings, api_key) -> None:
+    app = create_app(settings)
+    assert app.state.session_factory is None
+    async with app.router.lifespan_context(app):
+        assert app.state.session_factory is not None
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test") as client:
+            assert (await client.get("/health")).json() == {"status": "ok"}
+    assert app.state.session_factory is None
+
+
+async def test_swagger_and_openapi_are_served(anon) -> None:
+    assert (await anon.get("/docs")).status_code == 200
+    spec = (await anon.get("/openapi.json")).json()
+    assert {"/leads", "/leads/", "/leads/{lead_id}", "/leads/{lead_id}/stage", "/health"} <= set(spec["paths"])
