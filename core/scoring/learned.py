@@ -1,0 +1,410 @@
+"""The learned scorer: candidates, cross-validated choice, calibration, explanation.
+
+Pure scikit-learn + pandas; no database here. ``core.services.models`` loads the examples and stores
+the result; ``bench/scoring.py`` calls :func:`fit_candidates` directly inside its outer CV.
+
+* Candidates: an L2-regularised logistic regression (one-hot categories, scaled numbers) and a
+  HistGradientBoostingClassifier (native categorical support).
+* Choice: the candidate with the best cross-validated ROC AUC (stratified, shuffled folds).
+* Calibration: the same out-of-fold predictions that give the AUC also fit the calibrator
+  (Platt sigmoid on the log-odds, or isotonic for large sets), then the base model is refit on all rows.
+  This is what ``CalibratedClassifierCV(ensemble=False)`` does, minus a second round of fits.
+* Explanation: for one lead, each feature whose value differs from a typical lead's (training median /
+  most frequent value) is set to that typical value and the lead re-scored; the change in probability
+  is that feature's contribution. The three largest, in plain words, become the reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss, roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+from core.scoring.base import ScoreResult, ScoringInput, recommend
+from core.scoring.features import ACT_PREFIX, ATTR_PREFIX, Value, features
+
+CANDIDATES = ("logreg", "hgb")
+ALGORITHMS = {
+    "logreg": "LogisticRegression(L2, C=0.5) + calibration",
+    "hgb": "HistGradientBoostingClassifier + calibration",
+}
+ISOTONIC_MIN_ROWS = 2000
+EPS = 1e-6
+
+
+# ---------------------------------------------------------------- feature spec
+
+
+@dataclass
+class FeatureSpec:
+    """Which features a model uses, their kind, and the 'typical lead' used for explanations."""
+
+    numeric: list[str]
+    categorical: list[str]
+    baseline: dict[str, Value] = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        return [*self.categorical, *self.numeric]
+
+    @classmethod
+    def infer(cls, rows: Sequence[dict[str, Value]]) -> FeatureSpec:
+        """Numeric when every known value is a number; dropped when never known or never varying."""
+        keys = sorted({k for r in rows for k in r})
+        numeric: list[str] = []
+        categorical: list[str] = []
+        baseline: dict[str, Value] = {}
+        for key in keys:
+            values = [r.get(key) for r in rows]
+            known = [v for v in values if v is not None]
+            if not known or len({*values}) < 2:
+                continue
+            if all(isinstance(v, float | int) for v in known):
+                numeric.append(key)
+                baseline[key] = float(np.median(np.asarray(known, dtype=float))) if len(known) * 2 >= len(values) else None
+            else:
+                categorical.append(key)
+                baseline[key] = Counter(None if v is None else str(v) for v in values).most_common(1)[0][0]
+        return cls(numeric=numeric, categorical=categorical, baseline=baseline)
+
+    def frame(self, rows: Sequence[dict[str, Value]]) -> pd.DataFrame:
+        data: dict[str, Any] = {}
+        for key in self.categorical:
+            data[key] = pd.Series([_cat(r.get(key)) for r in rows], dtype=object)
+        for key in self.numeric:
+            data[key] = pd.Series([_num(r.get(key)) for r in rows], dtype=float)
+        return pd.DataFrame(data, columns=self.names)
+
+
+def _cat(value: Value) -> Any:
+    return np.nan if value is None else str(value)
+
+
+def _num(value: Value) -> float:
+    if value is None or isinstance(value, str):
+        return np.nan
+    return float(value)
+
+
+# ---------------------------------------------------------------- estimators
+
+
+def make_estimator(name: str, spec: FeatureSpec, seed: int = 42) -> Pipeline:
+    if name == "logreg":
+        columns = ColumnTransformer(
+            [
+                (
+                    "cat",
+                    make_pipeline(
+                        SimpleImputer(strategy="constant", fill_value="(missing)", keep_empty_features=True),
+                        OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5),
+                    ),
+                    spec.categorical,
+                ),
+                (
+                    "num",
+                    make_pipeline(
+                        SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+                        StandardScaler(),
+                    ),
+                    spec.numeric,
+                ),
+            ]
+        )
+        return make_pipeline(columns, LogisticRegression(C=0.5, max_iter=3000))
+    if name == "hgb":
+        columns = ColumnTransformer(
+            [
+                (
+                    "cat",
+                    OrdinalEncoder(
+                        handle_unknown="use_encoded_value",
+                        unknown_value=np.nan,
+                        encoded_missing_value=np.nan,
+                        max_categories=250,
+                    ),
+                    spec.categorical,
+                ),
+                ("num", "passthrough", spec.numeric),
+            ]
+        )
+        mask = [True] * len(spec.categorical) + [False] * len(spec.numeric)
+        return make_pipeline(
+            columns,
+            HistGradientBoostingClassifier(
+                learning_rate=0.05,
+                max_iter=200,
+                max_leaf_nodes=10,
+                l2_regularization=1.0,
+                categorical_features=mask,
+                early_stopping=False,
+                random_state=seed,
+            ),
+        )
+    raise ValueError(f"unknown candidate {name!r}; expected one of {', '.join(CANDIDATES)}")
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, EPS, 1 - EPS)
+    return np.log(p / (1 - p)).reshape(-1, 1)
+
+
+class CalibratedModel:
+    """A fitted base pipeline plus a calibrator fitted on its out-of-fold predictions."""
+
+    def __init__(self, base: Pipeline, calibrator: Any, method: str) -> None:
+        self.base = base
+        self.calibrator = calibrator
+        self.method = method
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        raw = self.base.predict_proba(frame)[:, 1]
+        return calibrate(self.calibrator, self.method, raw)
+
+
+def fit_calibrator(oof: np.ndarray, y: np.ndarray) -> tuple[Any, str]:
+    if len(y) >= ISOTONIC_MIN_ROWS:
+        return IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(oof, y), "isotonic"
+    return LogisticRegression(C=1e4).fit(_logit(oof), y), "sigmoid"
+
+
+def calibrate(calibrator: Any, method: str, raw: np.ndarray) -> np.ndarray:
+    if method == "isotonic":
+        return np.clip(calibrator.predict(raw), 0.0, 1.0)
+    return calibrator.predict_proba(_logit(raw))[:, 1]
+
+
+# ---------------------------------------------------------------- training
+
+
+@dataclass
+class CandidateFit:
+    name: str
+    cv_auc: float
+    cv_brier: float  # of the calibrated out-of-fold predictions (slightly optimistic)
+    model: CalibratedModel
+
+
+@dataclass
+class TrainOutcome:
+    spec: FeatureSpec
+    candidates: dict[str, CandidateFit]
+    chosen: str
+    folds: int
+
+    @property
+    def best(self) -> CandidateFit:
+        return self.candidates[self.chosen]
+
+    def learned_model(self) -> LearnedModel:
+        return LearnedModel(spec=self.spec, model=self.best.model, algorithm=self.chosen)
+
+
+def fit_candidates(
+    rows: Sequence[dict[str, Value]],
+    y: Sequence[int],
+    *,
+    seed: int = 42,
+    folds: int = 5,
+    candidates: Sequence[str] = CANDIDATES,
+    only: str | None = None,
+) -> TrainOutcome:
+    """Cross-validate every candidate, calibrate each, choose the best by CV ROC AUC.
+
+    ``only`` skips the choice and fits one named candidate (used to refit the chosen algorithm)."""
+    target = np.asarray(y, dtype=int)
+    minority = int(min(target.sum(), len(target) - target.sum()))
+    if minority < 2:
+        raise ValueError("need at least two examples of each outcome")
+    k = max(2, min(folds, minority))
+    spec = FeatureSpec.infer(rows)
+    frame = spec.frame(rows)
+    cv = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    fits: dict[str, CandidateFit] = {}
+    for name in [only] if only else candidates:
+        estimator = make_estimator(name, spec, seed)
+        oof = cross_val_predict(estimator, frame, target, cv=cv, method="predict_proba")[:, 1]
+        calibrator, method = fit_calibrator(oof, target)
+        base = make_estimator(name, spec, seed).fit(frame, target)
+        calibrated_oof = calibrate(calibrator, method, oof)
+        fits[name] = CandidateFit(
+            name=name,
+            cv_auc=float(roc_auc_score(target, oof)),
+            cv_brier=float(brier_score_loss(target, calibrated_oof)),
+            model=CalibratedModel(base, calibrator, method),
+        )
+    chosen = max(fits.values(), key=lambda f: (f.cv_auc, -f.cv_brier)).name
+    return TrainOutcome(spec=spec, candidates=fits, chosen=chosen, folds=k)
+
+
+# ---------------------------------------------------------------- the stored model and the scorer
+
+
+@dataclass
+class Factor:
+    feature: str
+    value: Value
+    delta: float  # change in probability this feature's value causes vs a typical lead
+
+    @property
+    def sign(self) -> str:
+        return "+" if self.delta > 0 else "−"
+
+
+@dataclass
+class LearnedModel:
+    """What goes into ``model_versions.model_blob`` (joblib)."""
+
+    spec: FeatureSpec
+    model: CalibratedModel
+    algorithm: str
+
+    def predict_rows(self, rows: Sequence[dict[str, Value]]) -> np.ndarray:
+        return self.model.predict(self.spec.frame(rows))
+
+    def predict(self, inputs: Sequence[ScoringInput]) -> np.ndarray:
+        return self.predict_rows([features(i) for i in inputs])
+
+    def explain_rows(self, rows: Sequence[dict[str, Value]], top: int = 3) -> tuple[np.ndarray, list[list[Factor]]]:
+        """Probabilities and, per row, the ``top`` features that moved it most (one batched predict)."""
+        probe: list[dict[str, Value]] = []
+        changed_keys: list[list[str]] = []
+        for row in rows:
+            probe.append(row)
+            keys = [k for k in self.spec.names if not self._typical(k, row.get(k))]
+            changed_keys.append(keys)
+            for key in keys:
+                changed = dict(row)
+                changed[key] = self.spec.baseline.get(key)
+                probe.append(changed)
+        preds = self.predict_rows(probe)
+        probs = np.empty(len(rows))
+        factors: list[list[Factor]] = []
+        pos = 0
+        for i, (row, keys) in enumerate(zip(rows, changed_keys, strict=True)):
+            probs[i] = preds[pos]
+            found = [Factor(k, row.get(k), float(probs[i] - preds[pos + 1 + j])) for j, k in enumerate(keys)]
+            pos += 1 + len(keys)
+            found = [f for f in found if abs(f.delta) >= 0.005]
+            found.sort(key=lambda f: abs(f.delta), reverse=True)
+            factors.append(found[:top])
+        return probs, factors
+
+
+    def _typical(self, key: str, value: Value) -> bool:
+        return _same(value, self.spec.baseline.get(key), key in self.spec.numeric)
+
+
+def _same(value: Value, base: Value, numeric: bool) -> bool:
+    if value is None or base is None:
+        return value is None and base is None
+    if numeric:
+        try:
+            return math.isclose(float(value), float(base), rel_tol=1e-9, abs_tol=1e-9)
+        except (TypeError, ValueError):
+            return False
+    return str(value) == str(base)
+
+
+class LearnedScorer:
+    """A Scorer backed by a stored model version."""
+
+    def __init__(self, model: LearnedModel, version: str) -> None:
+        self.model = model
+        self.version = version
+
+    def score(self, data: ScoringInput) -> ScoreResult:
+        return self.score_many([data])[0]
+
+    def score_many(self, inputs: Sequence[ScoringInput]) -> list[ScoreResult]:
+        rows = [features(i) for i in inputs]
+        probs, factors = self.model.explain_rows(rows)
+        results = []
+        for data, p, fs in zip(inputs, probs, factors, strict=True):
+            score = round(float(min(max(p, 0.0), 1.0)), 4)
+            rec = recommend(score, bool(data.business_domain))
+            en, ru = reason_text(score, rec.value, fs, self.version)
+            results.append(ScoreResult(score=score, recommendation=rec, reason=en, reason_ru=ru, version=self.version))
+        return results
+
+
+# ---------------------------------------------------------------- plain words
+
+_REC_EN = {
+    "transfer_to_sales": "transfer to sales",
+    "continue_qualification": "continue qualification",
+    "drop_lead": "drop the lead",
+}
+_REC_RU = {
+    "transfer_to_sales": "передать в продажи",
+    "continue_qualification": "продолжить квалификацию",
+    "drop_lead": "отказаться от лида",
+}
+_KIND_EN = {"call": "calls", "message": "messages", "meeting": "meetings", "email": "e-mails", "note": "notes"}
+_KIND_RU = {"call": "звонков", "message": "сообщений", "meeting": "встреч", "email": "писем", "note": "заметок"}
+
+
+def _n(value: float) -> str:
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def describe(feature: str, value: Value) -> tuple[str, str]:
+    """One feature value in plain words, (English, Russian)."""
+    if feature == "source":
+        return (f"{value} source", f"источник «{value}»") if value else ("unknown source", "источник неизвестен")
+    if feature == "business_domain":
+        if value is None:
+            return "no business domain", "бизнес-домен не указан"
+        return f"{value} domain", f"домен «{value}»"
+    if feature == "stage":
+        return f"stage {value}", f"стадия «{value}»"
+    if feature.startswith(ACT_PREFIX):
+        kind = feature[len(ACT_PREFIX):]
+        n = _n(float(value or 0))
+        return f"{n} {_KIND_EN.get(kind, kind)}", f"{_KIND_RU.get(kind, kind)}: {n}"
+    if feature == "activity_count":
+        n = _n(float(value or 0))
+        return f"{n} touches", f"касаний: {n}"
+    if feature == "hours_to_first_contact":
+        if value is None:
+            return "never contacted", "контакта не было"
+        return f"first contact after {float(value):.0f} h", f"первый контакт через {float(value):.0f} ч"
+    if feature == "touches_per_day":
+        if value is None:
+            return "touch rate unknown", "частота касаний неизвестна"
+        return f"{float(value):.1f} touches a day", f"{float(value):.1f} касаний в день"
+    if feature == "days_since_last_touch":
+        if value is None:
+            return "no contact yet", "контакта ещё не было"
+        return f"no contact for {float(value):.0f} days", f"нет контакта {float(value):.0f} дн."
+    name = feature[len(ATTR_PREFIX):] if feature.startswith(ATTR_PREFIX) else feature
+    if value is None:
+        return f"{name} not set", f"{name}: не указано"
+    shown = _n(value) if isinstance(value, float) else str(value)
+    return f"{name} {shown}", f"{name}: {shown}"
+
+
+def reason_text(score: float, rec: str, factors: Sequence[Factor], version: str) -> tuple[str, str]:
+    if factors:
+        words = [(describe(f.feature, f.value), f.sign) for f in factors]
+        en_f = ", ".join(f"{en} ({s})" for (en, _), s in words)
+        ru_f = ", ".join(f"{ru} ({s})" for (_, ru), s in words)
+    else:
+        en_f, ru_f = "a typical lead", "типичный лид"
+    en = f"{en_f}: probability of a deal {score:.2f} (model {version}), so {_REC_EN[rec]}."
+    ru = f"{ru_f}: вероятность сделки {score:.2f} (модель {version}), поэтому {_REC_RU[rec]}."
+    return en, ru

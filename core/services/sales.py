@@ -1,0 +1,91 @@
+"""Sale use cases: the funnel after a lead is transferred (new → kyc → agreement → paid, or lost)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from core.domain import funnel
+from core.domain.enums import Role, SaleStage
+from core.domain.errors import AccessDenied, InvalidValue, SaleNotFound, StaleState
+from core.domain.models import Actor, Sale, SaleStageChange
+from core.domain.validation import clean_reason
+from core.storage.models import SaleStageChangeRow
+from core.storage.repositories import sale_change_to_domain, sale_to_domain
+from core.storage.uow import UnitOfWork
+
+SALE_MOVERS = frozenset({Role.ADMIN, Role.TEAM_LEAD})
+
+
+def may_move_sales(actor: Actor) -> bool:
+    """Team leads, admins, API keys and the system (role None) move sales; managers only look."""
+    return actor.role is None or actor.role in SALE_MOVERS
+
+
+async def get_sale(uow: UnitOfWork, actor: Actor, sale_id: int) -> Sale:
+    async with uow:
+        row = await uow.sales.get(sale_id)
+        if row is None:
+            raise SaleNotFound(sale_id)
+        if not actor.sees_all_leads:
+            lead = await uow.leads.get(row.lead_id)
+            if lead is None or not actor.may_act_on(lead.owner_id):
+                raise SaleNotFound(sale_id)
+        return sale_to_domain(row)
+
+
+async def sale_for_lead(uow: UnitOfWork, actor: Actor, lead_id: int) -> Sale | None:
+    async with uow:
+        lead = await uow.leads.get(lead_id)
+        if lead is None or not actor.may_act_on(lead.owner_id):
+            return None
+        row = await uow.sales.by_lead(lead_id)
+        return sale_to_domain(row) if row is not None else None
+
+
+async def sale_history(uow: UnitOfWork, actor: Actor, sale_id: int) -> list[SaleStageChange]:
+    await get_sale(uow, actor, sale_id)
+    async with uow:
+        return [sale_change_to_domain(r) for r in await uow.sales.stage_changes(sale_id)]
+
+
+async def change_sale_stage(
+    uow: UnitOfWork,
+    actor: Actor,
+    sale_id: int,
+    target: str,
+    *,
+    reason: str | None = None,
+    expected_stage: str | None = None,
+) -> Sale:
+    """Move the sale one step forward (or to lost). The sale row is locked; history is recorded;
+    ``closed_at`` is set when the sale becomes paid or lost."""
+    if not may_move_sales(actor):
+        raise AccessDenied("Only team leads and admins can move a sale")
+    reason = clean_reason(reason)
+    if expected_stage is not None:
+        try:
+            expected_stage = SaleStage(expected_stage).value
+        except ValueError:
+            raise InvalidValue("expected_stage", f"'{expected_stage}' is not a sale stage") from None
+    async with uow:
+        row = await uow.sales.get_for_update(sale_id)
+        if row is None:
+            raise SaleNotFound(sale_id)
+        current = SaleStage(row.stage)
+        if expected_stage is not None and current.value != expected_stage:
+            raise StaleState()
+        new = funnel.ensure_sale_transition(current.value, str(target))
+        now = datetime.now(UTC)
+        row.stage = new
+        row.updated_at = now
+        if new in funnel.SALE_FINAL:
+            row.closed_at = now
+        uow.sales.add_stage_change(
+            SaleStageChangeRow(
+                sale_id=row.id, from_stage=current, to_stage=new, actor=actor.label, reason=reason, created_at=now
+            )
+        )
+        await uow.session.flush()
+        sale = sale_to_domain(row)
+        await uow.commit()
+    return sale
