@@ -37,18 +37,23 @@ async def serve_async(
     port: int | None = None,
     stop_event: asyncio.Event | None = None,
 ) -> None:
-    """Serve in the running event loop until uvicorn is told to exit or ``stop_event`` is set."""
-    server = uvicorn.Server(_config(settings, host, port))
-    if stop_event is None:
-        await server.serve()
-        return
+    """Serve in the running event loop until uvicorn is told to exit or ``stop_event`` is set.
+
+    Raises ``RuntimeError`` if the server cannot start (e.g. the port is taken) instead of uvicorn's
+    ``SystemExit``, so a process running the bot beside the API can report it."""
+    config = _config(settings, host, port)
+    server = uvicorn.Server(config)
 
     async def stop_when_asked() -> None:
+        assert stop_event is not None
         await stop_event.wait()
         server.should_exit = True
 
-    watcher = asyncio.create_task(stop_when_asked())
+    watcher = asyncio.create_task(stop_when_asked()) if stop_event is not None else None
     try:
         await server.serve()
+    except SystemExit:
+        raise RuntimeError(f"the REST API could not start on {config.host}:{config.port}") from None
     finally:
-        watcher.cancel()
+        if watcher is not None:
+            watcher.cancel()

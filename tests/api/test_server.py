@@ -6,6 +6,7 @@ import asyncio
 import socket
 
 import httpx
+import pytest
 
 from api.server import serve_async
 
@@ -34,3 +35,12 @@ async def test_serve_async_answers_over_http_and_stops_when_asked(settings) -> N
         stop.set()
         await asyncio.wait_for(task, timeout=10)
     assert task.done() and task.exception() is None
+
+
+async def test_serve_async_reports_a_taken_port_as_an_error(settings) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(RuntimeError, match=f"could not start on 127.0.0.1:{port}"):
+            await asyncio.wait_for(serve_async(settings, "127.0.0.1", port), timeout=10)
