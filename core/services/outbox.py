@@ -1,0 +1,167 @@
+"""Outbox state transitions: claim due messages, then record what Telegram said.
+
+A row is ``pending`` until Telegram accepted it (``sent``) or it can never be delivered (``failed``).
+Each function is one short transaction and commits once. Claiming leases the row: ``attempts`` goes up
+and ``next_attempt_at`` moves ``lease_seconds`` ahead, so a second sender (or this one after a crash) does
+not pick it up while a send is in flight; the retry schedule lives in the database, so a restart keeps it.
+Order per chat: only the oldest pending row of a chat is ever due (see ``OutboxRepository.claim_due``).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from core.domain.enums import Role
+from core.storage.uow import UnitOfWork
+
+ADMIN_NOTICE_PREFIX = "outbox-failed:"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    dedupe_key: str
+    chat_id: int
+    thread_id: int | None
+    method: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+
+    @property
+    def is_admin_notice(self) -> bool:
+        return self.dedupe_key.startswith(ADMIN_NOTICE_PREFIX)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter for 5xx/timeouts, ``retry_after`` for 429, a give-up deadline."""
+
+    give_up_after: float = 3600.0
+    base_backoff: float = 1.0
+    max_backoff: float = 300.0
+
+    def backoff(self, attempts: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait after the ``attempts``-th failed try: half fixed, half random ("equal jitter")."""
+        ceiling = min(self.max_backoff, self.base_backoff * 2 ** max(attempts - 1, 0))
+        return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
+
+    def deadline(self, item: OutboxItem) -> datetime:
+        return item.created_at + timedelta(seconds=self.give_up_after)
+
+
+async def claim_due(
+    uow: UnitOfWork, *, limit: int = 20, lease_seconds: float = 60.0, now: datetime | None = None
+) -> list[OutboxItem]:
+    """Lease the due rows (at most one per chat, the oldest) and return them; one transaction."""
+    now = now or utcnow()
+    async with uow:
+        rows = await uow.outbox.claim_due(now, limit)
+        items = []
+        for row in rows:
+            attempts = row.attempts + 1
+            await uow.outbox.mark(row.id, attempts=attempts, next_attempt_at=now + timedelta(seconds=lease_seconds))
+            items.append(
+                OutboxItem(
+                    id=row.id,
+                    dedupe_key=row.dedupe_key,
+                    chat_id=row.chat_id,
+                    thread_id=row.thread_id,
+                    method=row.method,
+                    payload=dict(row.payload),
+                    attempts=attempts,
+                    created_at=row.created_at,
+                )
+            )
+        await uow.commit()
+    return items
+
+
+async def mark_sent(uow: UnitOfWork, item_id: int, *, now: datetime | None = None) -> None:
+    async with uow:
+        await uow.outbox.mark(item_id, status="sent", sent_at=now or utcnow(), last_error=None)
+        await uow.commit()
+
+
+async def mark_retry(
+    uow: UnitOfWork,
+    item: OutboxItem,
+    *,
+    error: str,
+    policy: RetryPolicy,
+    retry_after: float | None = None,
+    admin_ids: Iterable[int] = (),
+    notice_text: str | None = None,
+    now: datetime | None = None,
+) -> Literal["retry", "failed"]:
+    """A transient failure: schedule the next try (``retry_after`` if Telegram gave one, else backoff),
+    never later than the give-up deadline; past the deadline the row fails and the admins are told."""
+    now = now or utcnow()
+    deadline = policy.deadline(item)
+    if now >= deadline:
+        await mark_failed(uow, item, error=f"gave up after {item.attempts} attempts: {error}",
+                          admin_ids=admin_ids, notice_text=notice_text, now=now)
+        return "failed"
+    delay = retry_after if retry_after is not None else policy.backoff(item.attempts)
+    next_at = min(now + timedelta(seconds=delay), deadline)
+    async with uow:
+        await uow.outbox.mark(item.id, next_attempt_at=next_at, last_error=error[:2000])
+        await uow.commit()
+    return "retry"
+
+
+async def mark_failed(
+    uow: UnitOfWork,
+    item: OutboxItem,
+    *,
+    error: str,
+    admin_ids: Iterable[int] = (),
+    notice_text: str | None = None,
+    now: datetime | None = None,
+) -> list[int]:
+    """Record a permanent failure and, in the same transaction, queue a notice to every active admin
+    (users with role admin plus ``admin_ids``), once per admin (dedupe ``outbox-failed:{id}:{admin}``).
+    A failed admin notice does not notify again. Returns the admins queued."""
+    now = now or utcnow()
+    notified: list[int] = []
+    async with uow:
+        await uow.outbox.mark(item.id, status="failed", last_error=error[:2000], next_attempt_at=now)
+        if not item.is_admin_notice:
+            admins = sorted(set(await uow.users.active_ids_with_role(Role.ADMIN)) | set(admin_ids))
+            for admin_id in admins:
+                queued = await uow.outbox.enqueue(
+                    dedupe_key=f"{ADMIN_NOTICE_PREFIX}{item.id}:{admin_id}",
+                    chat_id=admin_id,
+                    thread_id=None,
+                    payload={
+                        "event": "outbox_failed",
+                        "failed_id": item.id,
+                        "failed_event": item.payload.get("event"),
+                        "failed_chat_id": item.chat_id,
+                        "error": error[:500],
+                        "text": notice_text or default_notice_text(item, error),
+                    },
+                )
+                if queued:
+                    notified.append(admin_id)
+        await uow.commit()
+    return notified
+
+
+def default_notice_text(item: OutboxItem, error: str) -> str:
+    """Plain text (no markup) for the admins, in Russian and English."""
+    event = item.payload.get("event", "message")
+    lead = item.payload.get("lead_id")
+    about = f" (lead #{lead})" if lead else ""
+    return (
+        f"⚠️ Не удалось доставить уведомление «{event}»{about} в чат {item.chat_id}: {error}\n"
+        f"⚠️ Could not deliver the {event} notification{about} to chat {item.chat_id}: {error}"
+    )
