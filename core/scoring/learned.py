@@ -391,11 +391,11 @@ def describe(feature: str, value: Value) -> tuple[str, str]:
         if value is None:
             return "no contact yet", "контакта ещё не было"
         return f"no contact for {float(value):.0f} days", f"нет контакта {float(value):.0f} дн."
-    name = feature[len(ATTR_PREFIX):] if feature.startswith(ATTR_PREFIX) else feature
+    name = (feature[len(ATTR_PREFIX):] if feature.startswith(ATTR_PREFIX) else feature).replace("_", " ")
     if value is None:
         return f"{name} not set", f"{name}: не указано"
     shown = _n(value) if isinstance(value, float) else str(value)
-    return f"{name} {shown}", f"{name}: {shown}"
+    return f"{name} = {shown}", f"{name}: {shown}"
 
 
 def reason_text(score: float, rec: str, factors: Sequence[Factor], version: str) -> tuple[str, str]:

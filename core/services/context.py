@@ -49,3 +49,10 @@ class Services:
 
     policy: Policy
     scorers: ScorerProvider = field(default_factory=RulesOnly)
+
+
+def make_services(settings: Settings) -> Services:
+    """The product's wiring: settings-based policy and the learned scorer (rules-v1 until a model is active)."""
+    from core.services.models import LearnedOrRules  # imported here: models imports this module
+
+    return Services(policy=Policy.from_settings(settings), scorers=LearnedOrRules())

@@ -1,0 +1,50 @@
+"""``leadcrm import | train | rescore | model``: history import and the learned scorer."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from core.config import Settings
+from core.domain.errors import DomainError
+from core.storage.db import make_engine, make_session_factory, resolve_database_url
+from core.storage.uow import UnitOfWork
+
+SHOWN_ERRORS = 20
+
+
+async def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from core.services import importer, models
+    from core.services.context import make_services
+
+    engine = make_engine(resolve_database_url(settings), pool_size=2)
+    uow = UnitOfWork(make_session_factory(engine))
+    try:
+        if args.ml_action == "import":
+            report = await importer.import_csv(uow, settings.domain_set, args.file, args.mapping)
+            print(report.summary())
+            for err in report.errors[:SHOWN_ERRORS]:
+                print(f"  {err}")
+            if report.error_count > SHOWN_ERRORS:
+                print(f"  … and {report.error_count - SHOWN_ERRORS} more bad rows")
+            return 0 if report.imported or not report.rows else 1
+        if args.ml_action == "train":
+            train = await models.train_model(uow, **models.settings_thresholds(settings))
+            print("\n".join(train.lines()))
+            return 0
+        if args.ml_action == "rescore":
+            print((await models.rescore_open_leads(uow, make_services(settings))).summary())
+            return 0
+        if args.ml_action == "model":
+            print("\n".join((await models.active_model_info(uow)).lines()))
+            return 0
+        raise ValueError(f"unknown action {args.ml_action!r}")
+    except DomainError as err:
+        print(f"error: {err.message}")
+        return 2
+    finally:
+        await engine.dispose()
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    return asyncio.run(_run(settings, args))

@@ -1,0 +1,387 @@
+"""Train, store, activate and use the learned scorer; re-score open leads.
+
+* :func:`train_model` — trains on closed leads (won = sale paid; lost = lead or sale lost), chooses
+  the best candidate by cross-validated ROC AUC, checks it on a stratified held-out 20 % against
+  the active scorer (``rules-v1`` or the active learned version) and activates it only if its
+  held-out ROC AUC is higher. Every trained version is stored; only a winner becomes active.
+* :class:`LearnedOrRules` — the ScorerProvider the product uses: the active version (cached by id;
+  each call only reads the active id), else ``rules-v1``.
+* :func:`rescore_open_leads` — batch re-score, one transaction per batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import pickle
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import joblib
+import numpy as np
+from sklearn.metrics import brier_score_loss, roc_auc_score
+from sklearn.model_selection import train_test_split
+
+from core.config import Settings
+from core.domain.enums import Outcome
+from core.domain.outcome import lead_outcome
+from core.scoring.base import Scorer, ScoreResult, ScoringInput
+from core.scoring.features import features
+from core.scoring.learned import ALGORITHMS, LearnedModel, LearnedScorer, fit_candidates
+from core.scoring.rules_v1 import RulesV1Scorer
+from core.services.context import Services
+from core.services.leads import scoring_input
+from core.storage.ml import MlRepository
+from core.storage.models import ModelVersionRow
+from core.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+RULES_VERSION = RulesV1Scorer.version
+HOLDOUT_SHARE = 0.2
+SEED = 42
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    inputs: list[ScoringInput]
+    y: np.ndarray
+
+    @property
+    def n_won(self) -> int:
+        return int(self.y.sum())
+
+    @property
+    def n_lost(self) -> int:
+        return int(len(self.y) - self.y.sum())
+
+
+async def load_training_set(uow: UnitOfWork) -> TrainingSet:
+    """Closed leads as they were just before the outcome (``now`` = the close time)."""
+    inputs, labels = [], []
+    async with uow:
+        for r in await MlRepository(uow.session).closed_leads():
+            outcome = lead_outcome(r.lead.stage, r.sale_stage)
+            if outcome == Outcome.OPEN:
+                continue
+            inputs.append(scoring_input(r.lead, now=r.closed_at))
+            labels.append(1 if outcome == Outcome.WON else 0)
+    return TrainingSet(inputs, np.asarray(labels, dtype=int))
+
+
+def rules_view(data: ScoringInput) -> ScoringInput:
+    """rules-v1 on a closed lead without its final stage (its stage bonus would be the outcome itself)."""
+    return replace(data, stage="new")
+
+
+def rules_probabilities(inputs: list[ScoringInput]) -> np.ndarray:
+    scorer = RulesV1Scorer()
+    return np.asarray([scorer.score(rules_view(i)).score for i in inputs])
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    status: str  # "activated" | "not_activated" | "not_enough_data"
+    message: str
+    message_ru: str
+    n_won: int
+    n_lost: int
+    version: str | None = None
+    algorithm: str | None = None
+    auc: float | None = None  # held-out, of the new version
+    brier: float | None = None
+    compared_with: str | None = None
+    compared_auc: float | None = None
+    compared_brier: float | None = None
+    candidates: dict[str, dict[str, float]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def activated(self) -> bool:
+        return self.status == "activated"
+
+    def lines(self) -> list[str]:
+        out = [self.message, f"closed leads: {self.n_won} won, {self.n_lost} lost"]
+        for name, m in self.candidates.items():
+            out.append(f"candidate {name}: CV ROC AUC {m['cv_auc']:.3f}, CV Brier {m['cv_brier']:.3f}")
+        if self.version:
+            out.append(f"held-out: {self.version} AUC {self.auc:.3f} Brier {self.brier:.3f}")
+            out.append(f"held-out: {self.compared_with} AUC {self.compared_auc:.3f} Brier {self.compared_brier:.3f}")
+        out.append(f"took {self.seconds:.1f} s")
+        return out
+
+
+def _not_enough(n_won: int, n_lost: int, min_closed: int, min_per_class: int) -> TrainReport | None:
+    total = n_won + n_lost
+    if total >= min_closed and min(n_won, n_lost) >= min_per_class:
+        return None
+    en = (
+        f"Not enough history to train: {total} closed leads ({n_won} won, {n_lost} lost); "
+        f"need at least {min_closed} with {min_per_class} of each outcome. Scoring stays on {RULES_VERSION}."
+    )
+    ru = (
+        f"Мало истории для обучения: закрытых лидов {total} (выиграно {n_won}, проиграно {n_lost}); "
+        f"нужно не меньше {min_closed}, из них не меньше {min_per_class} каждого исхода. "
+        f"Оценка остаётся на {RULES_VERSION}."
+    )
+    return TrainReport(status="not_enough_data", message=en, message_ru=ru, n_won=n_won, n_lost=n_lost)
+
+
+def _dump(model: LearnedModel) -> bytes:
+    buf = io.BytesIO()
+    joblib.dump(model, buf, compress=3)
+    return buf.getvalue()
+
+
+def _load(blob: bytes) -> LearnedModel:
+    return joblib.load(io.BytesIO(blob))
+
+
+def _evaluate(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    return float(roc_auc_score(y, p)), float(brier_score_loss(y, p))
+
+
+async def train_model(
+    uow: UnitOfWork,
+    *,
+    min_closed: int = 200,
+    min_per_class: int = 20,
+    seed: int = SEED,
+) -> TrainReport:
+    started = time.perf_counter()
+    data = await load_training_set(uow)
+    refused = _not_enough(data.n_won, data.n_lost, min_closed, min_per_class)
+    if refused:
+        return refused
+    async with uow:
+        active_row = await MlRepository(uow.session).active()
+        active = (active_row.version, _safe_load(active_row)) if active_row else None
+
+    def fit() -> dict[str, Any]:
+        rows = [features(i) for i in data.inputs]
+        idx = np.arange(len(rows))
+        tr, ho = train_test_split(idx, test_size=HOLDOUT_SHARE, stratify=data.y, random_state=seed)
+        outcome = fit_candidates([rows[i] for i in tr], data.y[tr], seed=seed)
+        candidate = outcome.learned_model()
+        auc, brier = _evaluate(data.y[ho], candidate.predict_rows([rows[i] for i in ho]))
+        if active is not None and active[1] is not None:
+            other_name = active[0]
+            other_p = active[1].predict_rows([rows[i] for i in ho])
+        else:
+            other_name = RULES_VERSION
+            other_p = rules_probabilities([data.inputs[i] for i in ho])
+        other_auc, other_brier = _evaluate(data.y[ho], other_p)
+        # The winner is refit on every closed lead; the held-out figures describe the 80 % fit.
+        final = fit_candidates(rows, data.y, seed=seed, only=outcome.chosen).learned_model()
+        return {
+            "model": final,
+            "chosen": outcome.chosen,
+            "candidates": {
+                n: {"cv_auc": round(c.cv_auc, 4), "cv_brier": round(c.cv_brier, 4)} for n, c in outcome.candidates.items()
+            },
+            "auc": auc,
+            "brier": brier,
+            "other": other_name,
+            "other_auc": other_auc,
+            "other_brier": other_brier,
+            "n_holdout": len(ho),
+            "folds": outcome.folds,
+        }
+
+    r = await asyncio.to_thread(fit)
+    activate = r["auc"] > r["other_auc"]
+    now = datetime.now(UTC)
+    version = f"{r['chosen']}-{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4]}"
+    model: LearnedModel = r["model"]
+    row = ModelVersionRow(
+        version=version,
+        algorithm=ALGORITHMS[r["chosen"]],
+        features=model.spec.names,
+        trained_at=now,
+        n_won=data.n_won,
+        n_lost=data.n_lost,
+        auc=r["auc"],
+        brier=r["brier"],
+        metrics={
+            "holdout_rows": r["n_holdout"],
+            "cv_folds": r["folds"],
+            "candidates": r["candidates"],
+            "chosen": r["chosen"],
+            "compared_with": r["other"],
+            "compared_auc": r["other_auc"],
+            "compared_brier": r["other_brier"],
+            "calibration": model.model.method,
+        },
+        model_blob=_dump(model),
+        is_active=False,
+    )
+    async with uow:
+        repo = MlRepository(uow.session)
+        if activate:
+            await repo.lock_activation()
+            await repo.deactivate_all()
+            await uow.session.flush()
+            row.is_active = True
+        repo.add(row)
+        await uow.commit()
+
+    figures = f"held-out ROC AUC {r['auc']:.3f} vs {r['other_auc']:.3f} of {r['other']}"
+    if activate:
+        en = f"Model {version} is now active: {figures}."
+        ru = f"Модель {version} включена: ROC AUC на отложенной выборке {r['auc']:.3f} против {r['other_auc']:.3f} у {r['other']}."
+    else:
+        en = f"Model {version} was stored but not activated: {figures}; {r['other']} stays active."
+        ru = (
+            f"Модель {version} сохранена, но не включена: ROC AUC на отложенной выборке {r['auc']:.3f} "
+            f"против {r['other_auc']:.3f} у {r['other']}; остаётся {r['other']}."
+        )
+    return TrainReport(
+        status="activated" if activate else "not_activated",
+        message=en,
+        message_ru=ru,
+        n_won=data.n_won,
+        n_lost=data.n_lost,
+        version=version,
+        algorithm=ALGORITHMS[r["chosen"]],
+        auc=r["auc"],
+        brier=r["brier"],
+        compared_with=r["other"],
+        compared_auc=r["other_auc"],
+        compared_brier=r["other_brier"],
+        candidates=r["candidates"],
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _safe_load(row: ModelVersionRow) -> LearnedModel | None:
+    """A blob that no longer loads (e.g. after a scikit-learn upgrade) must not break scoring."""
+    try:
+        return _load(row.model_blob)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+        log.exception("model version %s cannot be loaded; falling back to %s", row.version, RULES_VERSION)
+        return None
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    version: str
+    algorithm: str
+    is_learned: bool
+    trained_at: datetime | None = None
+    n_won: int | None = None
+    n_lost: int | None = None
+    auc: float | None = None
+    brier: float | None = None
+    features: list[str] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        if not self.is_learned:
+            return [f"active scorer: {self.version} ({self.algorithm})"]
+        return [
+            f"active scorer: {self.version} ({self.algorithm})",
+            f"trained at {self.trained_at:%Y-%m-%d %H:%M} UTC on {self.n_won} won / {self.n_lost} lost leads",
+            f"held-out ROC AUC {self.auc:.3f}, Brier {self.brier:.3f} "
+            f"(vs {self.metrics.get('compared_with')}: AUC {self.metrics.get('compared_auc', float('nan')):.3f})",
+            f"features: {len(self.features)}",
+        ]
+
+
+async def active_model_info(uow: UnitOfWork) -> ModelInfo:
+    async with uow:
+        row = await MlRepository(uow.session).active()
+        if row is None:
+            return ModelInfo(version=RULES_VERSION, algorithm="hand rule of the original service", is_learned=False)
+        return _info(row)
+
+
+def _info(row: ModelVersionRow) -> ModelInfo:
+    return ModelInfo(
+        version=row.version,
+        algorithm=row.algorithm,
+        is_learned=True,
+        trained_at=row.trained_at,
+        n_won=row.n_won,
+        n_lost=row.n_lost,
+        auc=row.auc,
+        brier=row.brier,
+        features=list(row.features or []),
+        metrics=dict(row.metrics or {}),
+    )
+
+
+class LearnedOrRules:
+    """ScorerProvider: the active learned version, else rules-v1. Loads a blob once per version id."""
+
+    def __init__(self) -> None:
+        self._rules = RulesV1Scorer()
+        self._cached: tuple[int, Scorer] | None = None
+
+    async def current(self, uow: UnitOfWork) -> Scorer:
+        async with uow:
+            repo = MlRepository(uow.session)
+            active = await repo.active_id()
+            if active is None:
+                return self._rules
+            version_id, version = active
+            if self._cached is not None and self._cached[0] == version_id:
+                return self._cached[1]
+            row = await repo.get(version_id)
+            model = _safe_load(row) if row is not None else None
+        scorer: Scorer = LearnedScorer(model, version) if model is not None else self._rules
+        self._cached = (version_id, scorer)
+        return scorer
+
+
+def score_many(scorer: Scorer, inputs: list[ScoringInput]) -> list[ScoreResult]:
+    batch = getattr(scorer, "score_many", None)
+    return batch(inputs) if batch else [scorer.score(i) for i in inputs]
+
+
+@dataclass(frozen=True)
+class RescoreReport:
+    leads: int
+    batches: int
+    version: str
+    seconds: float
+
+    def summary(self) -> str:
+        return f"re-scored {self.leads} open leads with {self.version} in {self.batches} batches, {self.seconds:.1f} s"
+
+
+async def rescore_open_leads(uow: UnitOfWork, svc: Services, *, batch_size: int = 500) -> RescoreReport:
+    """Score every open lead with the current scorer; one transaction per batch. The lead's version and
+    updated_at are left alone: a fresh score is not an edit, and open cards stay valid."""
+    started = time.perf_counter()
+    after, total, batches = 0, 0, 0
+    async with uow:
+        version = (await svc.scorers.current(uow)).version
+    while True:
+        async with uow:
+            rows = await MlRepository(uow.session).open_leads_after(after, batch_size)
+            if not rows:
+                break
+            scorer = await svc.scorers.current(uow)
+            version = scorer.version
+            now = datetime.now(UTC)
+            results = score_many(scorer, [scoring_input(r, now) for r in rows])
+            for row, res in zip(rows, results, strict=True):
+                row.ai_score = res.score
+                row.ai_recommendation = res.recommendation
+                row.ai_reason = res.reason
+                row.ai_reason_ru = res.reason_ru
+                row.scorer_version = res.version
+                row.ai_scored_at = now
+            await uow.commit()
+        after = rows[-1].id
+        total += len(rows)
+        batches += 1
+    return RescoreReport(total, batches, version, time.perf_counter() - started)
+
+
+def settings_thresholds(settings: Settings) -> dict[str, int]:
+    return {"min_closed": settings.train_min_closed, "min_per_class": settings.train_min_per_class}
