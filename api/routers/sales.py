@@ -1,7 +1,67 @@
-"""Sales routes (``GET /sales/{id}``, ``PATCH /sales/{id}/stage``) are added by the sales work."""
+"""``/sales``: read a sale and move it through the sale funnel (new → kyc → agreement → paid, or lost).
+
+Every route needs an API key (an API key acts with the rights of a team lead). Handlers unpack the
+request, call one service, render the result; domain errors become 4xx in ``api/errors.py``.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated
 
-router = APIRouter(prefix="/sales", tags=["sales"])
+from fastapi import APIRouter, Depends, Path
+from pydantic import BaseModel, ConfigDict
+
+from api.deps import get_uow, require_api_key
+from api.pagination import BIGINT_MAX
+from api.schemas import Reason, StageName
+from core.domain.enums import SaleStage
+from core.domain.models import Actor, Sale
+from core.services import sales as svc
+from core.storage.uow import UnitOfWork
+
+router = APIRouter(prefix="/sales", tags=["sales"], dependencies=[Depends(require_api_key)])
+
+SaleId = Annotated[int, Path(ge=-BIGINT_MAX - 1, le=BIGINT_MAX, description="Sale id")]
+Uow = Annotated[UnitOfWork, Depends(get_uow)]
+Caller = Annotated[Actor, Depends(require_api_key)]
+
+_NOT_FOUND = {404: {"description": "Sale not found"}}
+
+
+class SaleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    lead_id: int
+    stage: SaleStage
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+
+
+class SaleStageUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # A plain string on purpose: an unknown stage is an invalid transition (400), like for leads.
+    stage: StageName
+    reason: Reason | None = None
+
+
+def _out(sale: Sale) -> SaleOut:
+    return SaleOut.model_validate(sale)
+
+
+@router.get("/{sale_id}", response_model=SaleOut, responses=_NOT_FOUND, summary="Get a sale")
+async def get_sale(sale_id: SaleId, uow: Uow, actor: Caller) -> SaleOut:
+    return _out(await svc.get_sale(uow, actor, sale_id))
+
+
+@router.patch(
+    "/{sale_id}/stage",
+    response_model=SaleOut,
+    responses={**_NOT_FOUND, 400: {"description": "Invalid sale stage transition"}},
+    summary="Move the sale one step forward, or to lost",
+)
+async def change_sale_stage(sale_id: SaleId, body: SaleStageUpdate, uow: Uow, actor: Caller) -> SaleOut:
+    return _out(await svc.change_sale_stage(uow, actor, sale_id, body.stage, reason=body.reason))
