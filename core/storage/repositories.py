@@ -113,7 +113,9 @@ class LeadRepository:
             return None
         return (await self.session.execute(select(UserRow.full_name).where(UserRow.id == owner_id))).scalar()
 
-    async def list(self, flt: LeadFilter, *, limit: int, after: Cursor | None = None) -> list[LeadRow]:
+    async def list(
+        self, flt: LeadFilter, *, limit: int, after: Cursor | None = None, offset: int = 0
+    ) -> list[LeadRow]:
         stmt: Select[tuple[LeadRow]] = select(LeadRow)
         if flt.stage is not None:
             stmt = stmt.where(LeadRow.stage == flt.stage)
@@ -131,6 +133,8 @@ class LeadRepository:
                 )
             )
         stmt = stmt.order_by(LeadRow.updated_at.desc(), LeadRow.id.desc()).limit(limit)
+        if offset:
+            stmt = stmt.offset(offset)  # page numbers for chat lists (◀ ▶); the API uses the keyset cursor
         return list((await self.session.execute(stmt)).scalars())
 
     async def count(self, flt: LeadFilter) -> int:

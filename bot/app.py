@@ -1,0 +1,235 @@
+"""Assembling and running the Telegram bot (long polling).
+
+Nothing here runs at import time: the bot, the engine and the dispatcher are built by the functions
+below and passed down (Dispatcher kwargs), never kept in module globals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import sys
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramUnauthorizedError
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.types import BotCommand, BotCommandScopeDefault
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from core.config import Settings
+from core.services.context import Policy, Services
+
+from bot.i18n import DEFAULT_LOCALE, LOCALES, LocaleMiddleware, make_i18n
+from bot.middlewares.db import UpdateContextMiddleware
+
+log = logging.getLogger(__name__)
+
+
+class BotStartError(RuntimeError):
+    """The bot cannot start (no token, token rejected). The message is safe to print."""
+
+
+def create_bot(settings: Settings) -> Bot:
+    if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
+        raise BotStartError("BOT_TOKEN is not set: get a token from @BotFather and put it in BOT_TOKEN")
+    session = None
+    if settings.telegram_api_url:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        token=settings.bot_token.get_secret_value().strip(),
+        session=session,
+        default=DefaultBotProperties(parse_mode="HTML"),
+    )
+
+
+def _fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
+    """Redis keeps dialogs across restarts and processes; memory is enough for one process."""
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        storage = RedisStorage.from_url(settings.redis_url)
+        return storage, storage.create_isolation()
+    return MemoryStorage(), SimpleEventIsolation()
+
+
+def build_dispatcher(
+    *,
+    settings: Settings,
+    services: Services,
+    session_factory: async_sessionmaker[AsyncSession],
+    storage: BaseStorage | None = None,
+) -> Dispatcher:
+    from bot.routers import admin, errors, fallback, lead_card, lists, new_lead, sale, start
+
+    if storage is None:
+        storage, isolation = _fsm(settings)
+    else:
+        isolation = SimpleEventIsolation()
+    # events_isolation: one update at a time per user/chat, so a double press or a double-sent answer
+    # cannot race through the (non-transactional) FSM; different users still run concurrently.
+    dp = Dispatcher(
+        storage=storage,
+        events_isolation=isolation,
+        settings=settings,
+        services=services,
+        session_factory=session_factory,
+    )
+    i18n = make_i18n()
+    locale = LocaleMiddleware(i18n)
+    # Outer update middlewares run in this order (after aiogram's own error/user/FSM ones):
+    # the locale first, so even a refusal of a stranger speaks their language; then the unit of work.
+    dp.update.outer_middleware(locale)
+    dp.update.outer_middleware(UpdateContextMiddleware(session_factory, settings.admin_ids))
+    dp.errors.outer_middleware(locale)  # error handlers run outside the update's locale context
+    # Router order, written once: errors first (only error events reach it); then commands that must
+    # work in any dialog state (/start, /cancel, /help, admin, list commands) before the routers whose
+    # state-filtered text handlers would otherwise take a command as a lead's name or a note;
+    # the card and deal routers; the fallback last, so every unhandled callback is still answered.
+    dp.include_routers(
+        errors.router,
+        start.router,
+        admin.router,
+        lists.router,
+        new_lead.router,
+        lead_card.router,
+        sale.router,
+        fallback.router,
+    )
+    return dp
+
+
+def _commands(locale: str) -> list[BotCommand]:
+    i18n = make_i18n()
+
+    def t(text: str) -> str:
+        return i18n.gettext(text, locale=locale)
+
+    return [
+        BotCommand(command="start", description=t("Main menu")),
+        BotCommand(command="new", description=t("Add a lead")),
+        BotCommand(command="leads", description=t("My leads")),
+        BotCommand(command="find", description=t("Find a lead")),
+        BotCommand(command="lead", description=t("Open a lead by number")),
+        BotCommand(command="cancel", description=t("Stop the current dialog")),
+        BotCommand(command="help", description=t("Help")),
+    ]
+
+
+async def _set_commands(bot: Bot) -> None:
+    await bot.set_my_commands(_commands(DEFAULT_LOCALE), scope=BotCommandScopeDefault())
+    for locale in LOCALES:
+        await bot.set_my_commands(_commands(locale), scope=BotCommandScopeDefault(), language_code=locale)
+
+
+async def _stop_polling(dp: Dispatcher, polling: asyncio.Task[Any]) -> None:
+    """Stop polling, also when the stop came before polling got going ("Polling is not started")."""
+    for _ in range(100):
+        if polling.done():
+            return
+        try:
+            await dp.stop_polling()
+            return
+        except RuntimeError:
+            await asyncio.sleep(0.05)
+    polling.cancel()
+
+
+async def run_bot(
+    settings: Settings,
+    *,
+    bot: Bot | None = None,
+    session_factory: async_sessionmaker[AsyncSession] | None = None,
+    services: Services | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Poll Telegram until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None), delivering the
+    outbox alongside. Closes what it created: the bot session and the engine."""
+    from bot import render
+    from bot.outbox import OutboxSender
+
+    own_bot = bot is None
+    bot = bot or create_bot(settings)
+    engine: AsyncEngine | None = None
+    sender_stop = asyncio.Event()
+    tasks: list[asyncio.Task[Any]] = []
+    try:
+        try:
+            me = await bot.me()
+        except TelegramUnauthorizedError:
+            raise BotStartError("Telegram rejected BOT_TOKEN (getMe: Unauthorized); check the token") from None
+        log.info("bot @%s (id %s) starting", me.username, me.id)
+        if session_factory is None:
+            from core.storage.db import make_engine, make_session_factory, resolve_database_url
+
+            engine = make_engine(resolve_database_url(settings), pool_size=settings.db_pool_size)
+            session_factory = make_session_factory(engine)
+        services = services or Services(policy=Policy.from_settings(settings))
+        dp = build_dispatcher(settings=settings, services=services, session_factory=session_factory)
+        await _set_commands(bot)
+        sender = OutboxSender(
+            bot,
+            session_factory,
+            render=functools.partial(render.outbox_message, bot_username=me.username or ""),
+            admin_ids=settings.admin_ids,
+            give_up_after=settings.outbox_give_up_seconds,
+            poll_interval=settings.outbox_poll_seconds,
+        )
+        dp["outbox_sender"] = sender  # handlers wake it right after a transfer
+        tasks.append(asyncio.create_task(sender.run(sender_stop), name="outbox-sender"))
+        polling = asyncio.create_task(
+            dp.start_polling(
+                bot,
+                handle_signals=stop is None,
+                close_bot_session=False,
+                allowed_updates=dp.resolve_used_update_types(),
+            ),
+            name="polling",
+        )
+        tasks.append(polling)
+        if stop is None:
+            await polling  # ends on SIGTERM/SIGINT (aiogram's handlers)
+        else:
+            stopper = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait({polling, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if stopper in done:
+                await _stop_polling(dp, polling)
+            else:
+                stopper.cancel()
+            await polling
+    finally:
+        sender_stop.set()
+        for task in tasks:
+            if not task.done():
+                with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(task, timeout=10)
+        if engine is not None:
+            await engine.dispose()
+        if own_bot:
+            await bot.session.close()
+        log.info("bot stopped")
+
+
+def run_polling_cli(settings: Settings) -> int:
+    """``leadcrm bot``: run until SIGTERM/SIGINT. Migrations are applied by ``leadcrm migrate``/``run``."""
+    if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
+        print(
+            "BOT_TOKEN is not set. Get a token from @BotFather and set BOT_TOKEN, "
+            "or try the bot without Telegram: leadcrm sandbox",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        asyncio.run(run_bot(settings))
+    except BotStartError as err:
+        print(str(err), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0

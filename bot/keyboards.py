@@ -1,0 +1,268 @@
+"""Inline keyboards (aiogram's InlineKeyboardBuilder). What a button may do is re-checked by the services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from core.domain.enums import ActivityKind, Role, Source, Stage
+from core.domain.funnel import SALE_FINAL, SALE_FORWARD
+from core.domain.models import Lead, Sale, User
+
+from bot import render
+from bot.callbacks import (
+    LeadAction,
+    LeadCb,
+    ListCb,
+    MenuCb,
+    NewLeadCb,
+    SaleAction,
+    SaleCb,
+    UserAction,
+    UserCb,
+)
+from bot.i18n import _
+
+LIST_STAGES = ("", Stage.NEW, Stage.CONTACTED, Stage.QUALIFIED, Stage.TRANSFERRED, Stage.LOST)
+
+
+def main_menu() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("➕ New lead"), callback_data=MenuCb(item="new"))
+    kb.button(text=_("📋 My leads"), callback_data=MenuCb(item="leads"))
+    kb.button(text=_("🔎 Find"), callback_data=MenuCb(item="find"))
+    kb.button(text=_("❓ Help"), callback_data=MenuCb(item="help"))
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def sees_all(user: User) -> bool:
+    return user.role in (Role.ADMIN, Role.TEAM_LEAD)
+
+
+def _cb(action: LeadAction, lead: Lead, x: str = "") -> LeadCb:
+    return LeadCb(a=action, id=lead.id, v=lead.version, x=x)
+
+
+def lead_card(lead: Lead, user: User) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    rows: list[int] = []
+    if not lead.is_final:
+        kb.button(text=_("📞 Call"), callback_data=_cb(LeadAction.LOG, lead, ActivityKind.CALL.value))
+        kb.button(text=_("✉️ Message"), callback_data=_cb(LeadAction.LOG, lead, ActivityKind.MESSAGE.value))
+        kb.button(text=_("🤝 Meeting"), callback_data=_cb(LeadAction.LOG, lead, ActivityKind.MEETING.value))
+        kb.button(text=_("📝 Note"), callback_data=_cb(LeadAction.NOTE, lead))
+        rows.append(4)
+        kb.button(text=_("🔮 Analyze"), callback_data=_cb(LeadAction.ANALYZE, lead))
+        if lead.stage == Stage.QUALIFIED:
+            kb.button(text=_("🚀 Transfer to sales"), callback_data=_cb(LeadAction.TRANSFER, lead))
+        elif lead.next_stage is not None:
+            kb.button(
+                text=_("➡️ {stage}").format(stage=render.stage_name(lead.next_stage)),
+                callback_data=_cb(LeadAction.NEXT, lead),
+            )
+        rows.append(2)
+        kb.button(text=_("🏷 Set domain"), callback_data=_cb(LeadAction.DOMAIN_MENU, lead))
+        kb.button(text=_("☎️ Edit contact"), callback_data=_cb(LeadAction.CONTACT, lead))
+        rows.append(2)
+        kb.button(text=_("❌ Lost"), callback_data=_cb(LeadAction.LOST_MENU, lead))
+        kb.button(text=_("🕓 History"), callback_data=_cb(LeadAction.HISTORY, lead))
+        rows.append(2)
+    else:
+        kb.button(text=_("🕓 History"), callback_data=_cb(LeadAction.HISTORY, lead))
+        rows.append(1)
+        if lead.stage == Stage.TRANSFERRED and sees_all(user):
+            kb.button(text=_("💼 Deal"), callback_data=_cb(LeadAction.SALE, lead))
+            rows.append(1)
+    kb.button(text=_("🔄 Refresh"), callback_data=_cb(LeadAction.OPEN, lead))
+    rows.append(1)
+    kb.adjust(*rows)
+    return kb.as_markup()
+
+
+def back_to_card(lead: Lead) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("⬅️ Back to the card"), callback_data=_cb(LeadAction.OPEN, lead))
+    return kb.as_markup()
+
+
+def transfer_refused(lead: Lead) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("🔮 Analyze"), callback_data=_cb(LeadAction.ANALYZE, lead))
+    kb.button(text=_("🏷 Set domain"), callback_data=_cb(LeadAction.DOMAIN_MENU, lead))
+    kb.button(text=_("⬅️ Back to the card"), callback_data=_cb(LeadAction.OPEN, lead))
+    kb.adjust(2, 1)
+    return kb.as_markup()
+
+
+def lost_reasons(lead: Lead) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for code in render.LOST_PRESETS:
+        kb.button(text=render.lost_preset(code) or code, callback_data=_cb(LeadAction.LOST, lead, code))
+    kb.button(text=_("✍️ Other reason (type it)"), callback_data=_cb(LeadAction.LOST_TEXT, lead))
+    kb.button(text=_("⬅️ Back to the card"), callback_data=_cb(LeadAction.OPEN, lead))
+    kb.adjust(2, 2, 1, 1)
+    return kb.as_markup()
+
+
+def domain_value(domain: str, catalogue: Sequence[str]) -> str:
+    """The callback value for a domain: its name, or ``#index`` if the name would not fit or has ':'."""
+    if ":" in domain or len(domain.encode()) > 24:
+        return f"#{list(catalogue).index(domain)}"
+    return domain
+
+
+def domain_from_value(value: str, catalogue: Sequence[str]) -> str:
+    if value.startswith("#") and value[1:].isdigit():
+        index = int(value[1:])
+        return catalogue[index] if index < len(catalogue) else value
+    return value
+
+
+def lead_domains(lead: Lead, catalogue: Sequence[str]) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for domain in catalogue:
+        mark = "✅ " if domain == lead.business_domain else ""
+        kb.button(
+            text=mark + render.domain_name(domain),
+            callback_data=_cb(LeadAction.DOMAIN, lead, domain_value(domain, catalogue)),
+        )
+    kb.adjust(2)
+    back = InlineKeyboardBuilder()
+    back.button(text=_("⬅️ Back to the card"), callback_data=_cb(LeadAction.OPEN, lead))
+    kb.attach(back)
+    return kb.as_markup()
+
+
+# ---------------------------------------------------------------- the /new dialog
+
+
+def sources() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for source in Source:
+        kb.button(text=render.source_name(source), callback_data=NewLeadCb(step="src", val=source.value))
+    kb.adjust(3)
+    return kb.as_markup()
+
+
+def new_lead_domains(catalogue: Sequence[str]) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for domain in catalogue:
+        kb.button(text=render.domain_name(domain), callback_data=NewLeadCb(step="dom", val=domain_value(domain, catalogue)))
+    kb.adjust(2)
+    skip = InlineKeyboardBuilder()
+    skip.button(text=_("Skip ⏭"), callback_data=NewLeadCb(step="dom", val=""))
+    kb.attach(skip)
+    return kb.as_markup()
+
+
+def skip_contact() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("Skip ⏭"), callback_data=NewLeadCb(step="ct", val=""))
+    return kb.as_markup()
+
+
+# ---------------------------------------------------------------- lists
+
+
+def leads_page(items: Iterable[Lead], *, page: int, pages: int, stage: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    sizes: list[int] = []
+    for lead in items:
+        kb.button(text=render.lead_button_text(lead), callback_data=LeadCb(a=LeadAction.OPEN, id=lead.id, v=lead.version))
+        sizes.append(1)
+    nav = 0
+    if page > 0:
+        kb.button(text="◀", callback_data=ListCb(st=stage, p=page - 1))
+        nav += 1
+    if page + 1 < pages:
+        kb.button(text="▶", callback_data=ListCb(st=stage, p=page + 1))
+        nav += 1
+    if nav:
+        sizes.append(nav)
+    for value in LIST_STAGES:
+        label = render.stage_name(value) if value else _("All")
+        kb.button(text=("• " + label) if value == stage else label, callback_data=ListCb(st=str(value), p=0))
+    sizes += [3, 3]
+    kb.adjust(*sizes)
+    return kb.as_markup()
+
+
+def found(items: Iterable[Lead]) -> InlineKeyboardMarkup | None:
+    kb = InlineKeyboardBuilder()
+    count = 0
+    for lead in items:
+        kb.button(text=render.lead_button_text(lead), callback_data=LeadCb(a=LeadAction.OPEN, id=lead.id, v=lead.version))
+        count += 1
+    kb.adjust(1)
+    return kb.as_markup() if count else None
+
+
+# ---------------------------------------------------------------- users (admin)
+
+
+def users(items: Iterable[User], me: User) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for user in items:
+        if user.id == me.id:
+            continue
+        state = "" if user.is_active else " 🚫"
+        text = f"{user.full_name or user.id} · {render.role_name(user.role)}{state}"
+        kb.button(text=text[:60], callback_data=UserCb(a=UserAction.OPEN, id=user.id))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def user_actions(user: User) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for role in Role:
+        if role != user.role:
+            kb.button(
+                text=_("Make {role}").format(role=render.role_name(role)),
+                callback_data=UserCb(a=UserAction.ROLE, id=user.id, x=role.value),
+            )
+    if user.is_active:
+        kb.button(text=_("🚫 Deactivate"), callback_data=UserCb(a=UserAction.OFF, id=user.id))
+    else:
+        kb.button(text=_("✅ Reactivate"), callback_data=UserCb(a=UserAction.ON, id=user.id))
+    kb.adjust(2, 1)
+    return kb.as_markup()
+
+
+# ---------------------------------------------------------------- sale
+
+
+def sale_card(sale: Sale, user: User) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    sizes = []
+    if sale.stage not in SALE_FINAL and sees_all(user):
+        nxt = SALE_FORWARD.get(sale.stage)
+        if nxt is not None:
+            kb.button(
+                text=_("➡️ {stage}").format(stage=render.sale_stage_name(nxt)),
+                callback_data=SaleCb(a=SaleAction.NEXT, id=sale.id, st=sale.stage.value, x=nxt.value),
+            )
+        kb.button(
+            text=_("❌ Deal lost"), callback_data=SaleCb(a=SaleAction.LOST_MENU, id=sale.id, st=sale.stage.value)
+        )
+        sizes.append(2)
+    kb.button(text=_("⬅️ The lead"), callback_data=LeadCb(a=LeadAction.OPEN, id=sale.lead_id, v=0))
+    kb.button(text=_("🔄 Refresh"), callback_data=SaleCb(a=SaleAction.OPEN, id=sale.id, st=sale.stage.value))
+    sizes.append(2)
+    kb.adjust(*sizes)
+    return kb.as_markup()
+
+
+def sale_lost_reasons(sale: Sale) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for code in render.LOST_PRESETS:
+        kb.button(
+            text=render.lost_preset(code) or code,
+            callback_data=SaleCb(a=SaleAction.LOST, id=sale.id, st=sale.stage.value, x=code),
+        )
+    kb.button(text=_("⬅️ Back"), callback_data=SaleCb(a=SaleAction.OPEN, id=sale.id, st=sale.stage.value))
+    kb.adjust(2, 2, 1)
+    return kb.as_markup()
+

@@ -1,0 +1,1 @@
+"""One router per file; bot.app includes them in one written order."""

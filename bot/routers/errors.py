@@ -1,0 +1,83 @@
+"""Errors in one place: domain errors become a polite localized reply or alert; bugs are logged and
+the user still gets an answer (a callback is never left spinning)."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import suppress
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, ErrorEvent
+
+from core.domain.errors import DomainError, StaleState
+from core.domain.models import Actor, User
+from core.services import leads as leads_svc
+from core.storage.uow import UnitOfWork
+
+from bot import render, screens
+from bot.callbacks import LeadCb
+from bot.i18n import _
+
+log = logging.getLogger(__name__)
+
+router = Router(name=__name__)
+
+
+async def _alert(query: CallbackQuery, text: str) -> None:
+    # The handler may have answered already before failing; Telegram accepts one answer only.
+    with suppress(TelegramBadRequest):
+        await query.answer(render.plain(text), show_alert=True)
+
+
+@router.errors(ExceptionTypeFilter(StaleState))
+async def stale(event: ErrorEvent, uow: UnitOfWork, actor: Actor | None, user: User | None) -> None:
+    """A double press or an old card: say so and show the card as it is now."""
+    query = event.update.callback_query
+    text = render.error_text(event.exception)  # type: ignore[arg-type]
+    if query is None:
+        if event.update.message is not None:
+            await event.update.message.answer(text)
+        return
+    await _alert(query, text)
+    if actor is None or user is None or not query.data or not query.data.startswith(LeadCb.__prefix__ + ":"):
+        return
+    try:
+        lead_id = LeadCb.unpack(query.data).id
+        lead = await leads_svc.get_lead(uow, actor, lead_id)
+    except (ValueError, TypeError, DomainError):
+        return
+    await screens.show_card(query, lead, user)
+
+@router.errors(ExceptionTypeFilter(DomainError))
+async def domain_error(event: ErrorEvent, state: FSMContext | None = None) -> None:
+    text = render.error_text(event.exception)  # type: ignore[arg-type]
+    update = event.update
+    if update.callback_query is not None:
+        await _alert(update.callback_query, text)
+    elif update.message is not None:
+        if state is not None and await state.get_state() is not None:
+            text += "\n" + _("Try again, or /cancel.")
+        await update.message.answer(text)
+
+
+@router.errors(ExceptionTypeFilter(TelegramBadRequest), F.exception.message.contains("message is not modified"))
+async def not_modified(event: ErrorEvent) -> None:
+    if event.update.callback_query is not None:
+        with suppress(TelegramBadRequest):
+            await event.update.callback_query.answer()
+
+
+@router.errors()
+async def unexpected(event: ErrorEvent) -> None:
+    """A bug: log it with the traceback, and still answer the user."""
+    log.error("update %s failed", event.update.update_id, exc_info=event.exception)
+    text = _("Something went wrong on our side. Please try again a bit later.")
+    update = event.update
+    if update.callback_query is not None:
+        await _alert(update.callback_query, text)
+    elif update.message is not None and update.message.chat.type == "private":
+        with suppress(Exception):  # the failure may be Telegram itself; the log above has the cause
+            await update.message.answer(text)

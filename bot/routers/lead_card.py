@@ -1,0 +1,219 @@
+"""The lead card: one message edited in place. Buttons carry the lead id and the version the card showed;
+the services refuse a stale version (StaleState -> alert + fresh card) and leads the user may not see
+(LeadNotFound -> alert, nothing changes). Each handler: unpack -> one service call -> render."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from core.domain.enums import ActivityKind, Stage
+from core.domain.errors import InvalidValue, TransferNotAllowed
+from core.domain.models import Actor, User
+from core.services import leads as leads_svc
+from core.services.context import Services
+from core.storage.uow import UnitOfWork
+
+from bot import keyboards, render, screens
+from bot.callbacks import LeadAction, LeadCb
+from bot.i18n import _
+from bot.outbox import OutboxSender
+from bot.states import CardInput
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+
+BUTTON_KINDS = frozenset({ActivityKind.CALL.value, ActivityKind.MESSAGE.value, ActivityKind.MEETING.value})
+
+
+@router.callback_query(LeadCb.filter(F.a == LeadAction.OPEN))
+async def open_card(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
+    lead = await leads_svc.get_lead(uow, actor, callback_data.id)
+    await query.answer()
+    await screens.show_card(query, lead, user)
+
+
+@router.callback_query(LeadCb.filter(F.a == LeadAction.LOG))
+async def log_activity(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
+    if callback_data.x not in BUTTON_KINDS:
+        raise InvalidValue("kind", "unknown activity button")
+    lead, activity = await leads_svc.log_activity(
+        uow, actor, callback_data.id, kind=callback_data.x, expected_version=callback_data.v
+    )
+    note = _("Logged: {kind}.").format(kind=render.kind_name(activity.kind))
+    await query.answer(note)
+    await screens.show_card(query, lead, user, note=note)
+
+
+@router.callback_query(LeadCb.filter(F.a == LeadAction.ANALYZE))
+async def analyze(
+    query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, services: Services, actor: Actor, user: User
+) -> None:
+    lead = await leads_svc.analyze(uow, services, actor, callback_data.id, expected_version=callback_data.v)
+    note = _("Analyzed: score {score:.2f}.").format(score=lead.ai_score or 0.0)
+    await query.answer(note)
+    await screens.show_card(query, lead, user, note=note)
+
+
+@router.callback_query(LeadCb.filter(F.a == LeadAction.NEXT))
+async def next_stage(
+    query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, services: Services, actor: Actor, user: User
+) -> None:
+    result = await leads_svc.advance(uow, services, actor, callback_data.id, expected_version=callback_data.v)
+    note = _("Stage: {stage}.").format(stage=render.stage_name(result.lead.stage))
+    await query.answer(note)
+    await screens.show_card(query, result.lead, user, note=note)
+
+
+@router.callback_query(LeadCb.filter(F.a == LeadAction.TRANSFER))
+async def transfer(
+    query: CallbackQuery,
+    callback_data: LeadCb,
+    uow: UnitOfWork,
+    services: Services,
+    actor: Actor,
+    user: User,
+    outbox_sender: OutboxSender | None = None,
+) -> None:
+    try:
+        result = await leads_svc.change_stage(
+            uow, services, actor, callback_data.id, Stage.TRANSFERRED.value, expected_version=callback_data.v
+        )
+    except TransferNotAllowed as refused:
+        # An expected answer, not a failure: say exactly why and offer what fixes it.
+        why = render.transfer_refused(refused)
+        await query.answer(render.plain(why), show_alert=True)
+        lead = await leads_svc.get_lead(uow, actor, callback_data.id)
+        await screens.show(query, render.lead_card(lead, note=why), keyboards.transfer_refused(lead))
+        return
+    if outbox_sender is not None:
+        outbox_sender.wake()  # the notification was queued in the transfer's transaction; send it now
+    note = _("Transferred to sales; the team leads are notified.")
+    await query.answer(note)
+    await screens.show_card(query, result.lead, user, note=note)
+
+
+@router.callback_query(LeadCb.filter(F.a == LeadAction.LOST_MENU))
+async def lost_menu(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor) -> None:
+    lead = await leads_svc.get_lead(uow, actor, callback_data.id)
+    await query.answer()
+    await screens.show(query, render.lead_card(lead, note=_("Why is the lead lost?")), keyboards.lost_reasons(lead))
+
+
+@router.callback_query(LeadCb.filter(F.a == LeadAction.LOST))
+async def lost(
+    query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, services: Services, actor: Actor, user: User
+) -> None:
+    reason = render.lost_preset(callback_data.x)
+    if reason is None:
+        raise InvalidValue("reason", "unknown preset")
+    result = await leads_svc.change_stage(
+        uow, services, actor, callback_data.id, Stage.LOST.value, reason=reason, expected_version=callback_data.v
+    )
+    note = _("Marked as lost: {reason}.").format(reason=reason)
+    await query.answer(note)
+    await screens.show_card(query, result.lead, user, note=note)
+
+
+@router.callback_query(LeadCb.filter(F.a == LeadAction.DOMAIN_MENU))
+async def domain_menu(
+    query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, services: Services, actor: Actor
+) -> None:
+    lead = await leads_svc.get_lead(uow, actor, callback_data.id)
+    await query.answer()
+    await screens.show(
+        query,
+        render.lead_card(lead, note=_("Choose the business domain:")),
+        keyboards.lead_domains(lead, sorted(services.policy.domains)),
+    )
+
+
+@router.callback_query(LeadCb.filter(F.a == LeadAction.DOMAIN))
+async def set_domain(
+    query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, services: Services, actor: Actor, user: User
+) -> None:
+    domain = keyboards.domain_from_value(callback_data.x, sorted(services.policy.domains))
+    lead = await leads_svc.update_lead(
+        uow, services, actor, callback_data.id, changes={"business_domain": domain}, expected_version=callback_data.v
+    )
+    note = _("Domain set: {domain}.").format(domain=render.domain_name(lead.business_domain or ""))
+    await query.answer(note)
+    await screens.show_card(query, lead, user, note=note)
+
+
+@router.callback_query(LeadCb.filter(F.a == LeadAction.HISTORY))
+async def history(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor) -> None:
+    lead = await leads_svc.get_lead(uow, actor, callback_data.id)
+    changes = await leads_svc.stage_history(uow, actor, lead.id, limit=10)
+    activities = await leads_svc.list_activities(uow, actor, lead.id, limit=15)
+    await query.answer()
+    await screens.show(query, render.history(lead, changes, activities), keyboards.back_to_card(lead))
+
+
+# ---------------------------------------------------------------- buttons that ask for text
+
+PROMPTS = {
+    LeadAction.NOTE: (CardInput.note, "note"),
+    LeadAction.CONTACT: (CardInput.contact, "contact"),
+    LeadAction.LOST_TEXT: (CardInput.lost_reason, "lost"),
+}
+
+
+@router.callback_query(LeadCb.filter(F.a.in_(set(PROMPTS))))
+async def ask_text(
+    query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor, state: FSMContext
+) -> None:
+    lead = await leads_svc.get_lead(uow, actor, callback_data.id)  # access check before asking anything
+    target, what = PROMPTS[callback_data.a]
+    await state.set_state(target)
+    await state.update_data(lead_id=lead.id)
+    prompts = {
+        "note": _("Type the note for {name} (up to 4000 characters), or /cancel."),
+        "contact": _("Send the new contact for {name}: a phone number, an e-mail or a Telegram @username. /cancel to keep it."),
+        "lost": _("Why is {name} lost? Type the reason (up to 500 characters), or /cancel."),
+    }
+    await query.answer()
+    await screens.show(query, prompts[what].format(name=render.esc(lead.display_name)), edit=False)
+
+
+async def _lead_id(state: FSMContext) -> int:
+    return int((await state.get_data())["lead_id"])
+
+
+def _typed(message: Message) -> str:
+    text = message.text or ""
+    if text.startswith("/"):
+        raise InvalidValue("text", "looks like a command")
+    return text
+
+
+@router.message(CardInput.note, F.text)
+async def got_note(message: Message, state: FSMContext, uow: UnitOfWork, actor: Actor, user: User) -> None:
+    lead, _activity = await leads_svc.log_activity(
+        uow, actor, await _lead_id(state), kind=ActivityKind.NOTE.value, text=_typed(message)
+    )
+    await state.clear()
+    await screens.show_card(message, lead, user, note=_("Note saved."))
+
+
+@router.message(CardInput.contact, F.text)
+async def got_contact(
+    message: Message, state: FSMContext, uow: UnitOfWork, services: Services, actor: Actor, user: User
+) -> None:
+    lead = await leads_svc.update_lead(
+        uow, services, actor, await _lead_id(state), changes={"contact": _typed(message)}
+    )
+    await state.clear()
+    await screens.show_card(message, lead, user, note=_("Contact updated."))
+
+
+@router.message(CardInput.lost_reason, F.text)
+async def got_lost_reason(
+    message: Message, state: FSMContext, uow: UnitOfWork, services: Services, actor: Actor, user: User
+) -> None:
+    result = await leads_svc.change_stage(
+        uow, services, actor, await _lead_id(state), Stage.LOST.value, reason=_typed(message)
+    )
+    await state.clear()
+    await screens.show_card(message, result.lead, user, note=_("Marked as lost."))

@@ -1,0 +1,94 @@
+"""Lists: /leads (8 per page, ◀ ▶, stage filter), /find TEXT, /lead ID. Managers see their own leads,
+team leads and admins all (the services decide)."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from core.domain.enums import Stage
+from core.domain.errors import InvalidValue
+from core.domain.models import Actor, User
+from core.services import browse
+from core.services import leads as leads_svc
+from core.storage.uow import UnitOfWork
+
+from bot import keyboards, render, screens
+from bot.callbacks import ListCb, MenuCb
+from bot.i18n import _
+from bot.states import Find
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+
+PER_PAGE = 8
+
+
+async def _show_page(target: Message | CallbackQuery, uow: UnitOfWork, actor: Actor, user: User, *, stage: str,
+                     page: int, edit: bool) -> None:
+    if stage and stage not in Stage._value2member_map_:
+        stage = ""
+    result = await browse.page_leads(uow, actor, page=page, per_page=PER_PAGE, stage=stage or None)
+    text = render.leads_page(
+        result.items, page=result.page, pages=result.pages, total=result.total, stage=stage,
+        mine=not keyboards.sees_all(user),
+    )
+    markup = keyboards.leads_page(result.items, page=result.page, pages=result.pages, stage=stage)
+    await screens.show(target, text, markup, edit=edit)
+
+
+@router.message(Command("leads"))
+async def leads_command(message: Message, uow: UnitOfWork, actor: Actor, user: User) -> None:
+    await _show_page(message, uow, actor, user, stage="", page=0, edit=False)
+
+
+@router.callback_query(MenuCb.filter(F.item == "leads"))
+async def leads_button(query: CallbackQuery, uow: UnitOfWork, actor: Actor, user: User) -> None:
+    await query.answer()
+    await _show_page(query, uow, actor, user, stage="", page=0, edit=False)
+
+
+@router.callback_query(ListCb.filter())
+async def leads_page(query: CallbackQuery, callback_data: ListCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
+    await query.answer()
+    await _show_page(query, uow, actor, user, stage=callback_data.st, page=callback_data.p, edit=True)
+
+
+async def _find(message: Message, text: str, uow: UnitOfWork, actor: Actor) -> None:
+    items = await leads_svc.find_leads(uow, actor, text, limit=10)
+    await message.answer(render.found_leads(text, items), reply_markup=keyboards.found(items))
+
+
+@router.message(Command("find"))
+async def find_command(
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, state: FSMContext
+) -> None:
+    if not (command.args or "").strip():
+        await state.set_state(Find.query)
+        await message.answer(_("What should I look for? Send part of a name or contact, or /cancel."))
+        return
+    await _find(message, command.args or "", uow, actor)
+
+
+@router.callback_query(MenuCb.filter(F.item == "find"))
+async def find_button(query: CallbackQuery, state: FSMContext) -> None:
+    await state.set_state(Find.query)
+    await query.answer()
+    await screens.show(query, _("What should I look for? Send part of a name or contact, or /cancel."), edit=False)
+
+
+@router.message(Find.query, F.text)
+async def find_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
+    await _find(message, message.text or "", uow, actor)
+    await state.clear()
+
+
+@router.message(Command("lead"))
+async def lead_command(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, user: User) -> None:
+    raw = (command.args or "").strip().lstrip("#")
+    if not raw.isdigit() or len(raw) > 18:
+        raise InvalidValue("lead_id", "expected a lead number")
+    lead = await leads_svc.get_lead(uow, actor, int(raw))
+    await screens.show_card(message, lead, user)

@@ -1,0 +1,146 @@
+"""The /new dialog: name -> source (buttons) -> business domain (buttons or Skip) -> contact (or Skip) -> card.
+
+Input is checked with the domain's own validation at each step; a bad answer raises InvalidValue, which
+the errors router turns into the reason plus "try again, or /cancel" (the state stays, so it re-asks).
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from core.domain.enums import Source
+from core.domain.errors import InvalidValue
+from core.domain.models import Actor, User
+from core.domain.validation import clean_contact, clean_domain, clean_name
+from core.services import leads as leads_svc
+from core.services.context import Services
+from core.storage.uow import UnitOfWork
+
+from bot import keyboards, render, screens
+from bot.callbacks import MenuCb, NewLeadCb
+from bot.i18n import _
+from bot.states import NewLead
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+
+
+def catalogue(services: Services) -> list[str]:
+    return sorted(services.policy.domains)
+
+
+def _ask_name() -> str:
+    return _("New lead. What is the lead's name (a company or a person)?\n/cancel to stop.")
+
+
+@router.message(Command("new"))
+async def new_command(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await state.set_state(NewLead.name)
+    await message.answer(_ask_name())
+
+
+@router.callback_query(MenuCb.filter(F.item == "new"))
+async def new_button(query: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await state.set_state(NewLead.name)
+    await query.answer()
+    await screens.show(query, _ask_name(), edit=False)
+
+
+@router.message(NewLead.name, F.text)
+async def got_name(message: Message, state: FSMContext) -> None:
+    text = message.text or ""
+    if text.startswith("/"):
+        await message.answer(_("Send the name as plain text, or /cancel."))
+        return
+    name = clean_name(text)
+    if name is None:
+        raise InvalidValue("name", "must not be empty")
+    await state.update_data(name=name)
+    await state.set_state(NewLead.source)
+    await message.answer(_("Where does the lead come from?"), reply_markup=keyboards.sources())
+
+
+@router.callback_query(NewLead.source, NewLeadCb.filter(F.step == "src"))
+async def got_source(query: CallbackQuery, callback_data: NewLeadCb, state: FSMContext, services: Services) -> None:
+    source = Source(callback_data.val)  # forged value -> ValueError -> "something went wrong" alert
+    await state.update_data(source=source.value)
+    await state.set_state(NewLead.domain)
+    await query.answer()
+    await screens.show(
+        query,
+        _("Source: {value}. Business domain?").format(value=render.source_name(source)),
+        keyboards.new_lead_domains(catalogue(services)),
+    )
+
+
+@router.callback_query(NewLead.domain, NewLeadCb.filter(F.step == "dom"))
+async def got_domain(query: CallbackQuery, callback_data: NewLeadCb, state: FSMContext, services: Services) -> None:
+    cat = catalogue(services)
+    domain = clean_domain(keyboards.domain_from_value(callback_data.val, cat), services.policy.domains)
+    await state.update_data(business_domain=domain)
+    await state.set_state(NewLead.contact)
+    await query.answer()
+    shown = render.domain_name(domain) if domain else _("not set")
+    await screens.show(
+        query,
+        _("Domain: {value}. The lead's contact: a phone number, an e-mail or a Telegram @username?").format(value=shown),
+        keyboards.skip_contact(),
+    )
+
+
+@router.message(NewLead.source)
+@router.message(NewLead.domain)
+async def use_buttons(message: Message, state: FSMContext, services: Services) -> None:
+    if await state.get_state() == NewLead.source.state:
+        await message.answer(_("Please choose the source with the buttons."), reply_markup=keyboards.sources())
+    else:
+        await message.answer(
+            _("Please choose the domain with the buttons, or Skip."),
+            reply_markup=keyboards.new_lead_domains(catalogue(services)),
+        )
+
+
+async def _create(
+    target: Message | CallbackQuery, contact: str | None, *, state: FSMContext, uow: UnitOfWork, services: Services,
+    actor: Actor, user: User,
+) -> None:
+    data = await state.get_data()
+    lead = await leads_svc.create_lead(
+        uow, services, actor, source=data["source"], name=data.get("name"), contact=contact,
+        business_domain=data.get("business_domain"),
+    )
+    await state.clear()
+    await screens.show_card(target, lead, user, note=_("Lead created."), edit=False)
+
+
+@router.message(NewLead.contact, F.text)
+async def got_contact(
+    message: Message, state: FSMContext, uow: UnitOfWork, services: Services, actor: Actor, user: User
+) -> None:
+    text = message.text or ""
+    if text.startswith("/"):
+        await message.answer(_("Send the contact as plain text, Skip, or /cancel."), reply_markup=keyboards.skip_contact())
+        return
+    contact = clean_contact(text)
+    await _create(message, contact, state=state, uow=uow, services=services, actor=actor, user=user)
+
+
+@router.callback_query(NewLead.contact, NewLeadCb.filter(F.step == "ct"))
+async def skip_contact(
+    query: CallbackQuery, state: FSMContext, uow: UnitOfWork, services: Services, actor: Actor, user: User
+) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+    await _create(query, None, state=state, uow=uow, services=services, actor=actor, user=user)
+
+
+@router.callback_query(NewLeadCb.filter())
+async def dialog_over(query: CallbackQuery) -> None:
+    """A button of a finished or cancelled dialog."""
+    await query.answer(_("This dialog is over. /new starts a new lead."), show_alert=True)

@@ -1,0 +1,65 @@
+"""The deal (sale) card: opened from a transferred lead's card or the team-lead notification's link.
+Team leads and admins move it one stage forward or to lost; the service re-checks the role and refuses
+a stale card by the stage the card showed (``expected_stage``)."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery
+
+from core.domain.enums import SaleStage
+from core.domain.errors import InvalidValue
+from core.domain.models import Actor, User
+from core.services import sales as sales_svc
+from core.storage.uow import UnitOfWork
+
+from bot import keyboards, render, screens
+from bot.callbacks import LeadAction, LeadCb, SaleAction, SaleCb
+from bot.i18n import _
+
+router = Router(name=__name__)
+
+
+@router.callback_query(LeadCb.filter(F.a == LeadAction.SALE))
+async def sale_of_lead(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
+    sale = await sales_svc.sale_for_lead(uow, actor, callback_data.id)
+    if sale is None:
+        await query.answer(_("This lead has no deal."), show_alert=True)
+        return
+    await query.answer()
+    await screens.show_sale(query, uow, actor, user, sale.id)
+
+
+@router.callback_query(SaleCb.filter(F.a == SaleAction.OPEN))
+async def open_sale(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
+    await query.answer()
+    await screens.show_sale(query, uow, actor, user, callback_data.id)
+
+
+@router.callback_query(SaleCb.filter(F.a == SaleAction.NEXT))
+async def next_stage(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
+    sale = await sales_svc.change_sale_stage(
+        uow, actor, callback_data.id, callback_data.x, expected_stage=callback_data.st or None
+    )
+    await query.answer(_("Deal stage: {stage}.").format(stage=render.sale_stage_name(sale.stage)))
+    await screens.show_sale(query, uow, actor, user, sale.id)
+
+
+@router.callback_query(SaleCb.filter(F.a == SaleAction.LOST_MENU))
+async def lost_menu(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWork, actor: Actor) -> None:
+    sale = await sales_svc.get_sale(uow, actor, callback_data.id)
+    await query.answer()
+    await screens.show(query, render.sale_card(sale, None) + "\n\n" + _("Why is the deal lost?"),
+                       keyboards.sale_lost_reasons(sale))
+
+
+@router.callback_query(SaleCb.filter(F.a == SaleAction.LOST))
+async def lost(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
+    reason = render.lost_preset(callback_data.x)
+    if reason is None:
+        raise InvalidValue("reason", "unknown preset")
+    sale = await sales_svc.change_sale_stage(
+        uow, actor, callback_data.id, SaleStage.LOST.value, reason=reason, expected_stage=callback_data.st or None
+    )
+    await query.answer(_("Deal lost: {reason}.").format(reason=reason))
+    await screens.show_sale(query, uow, actor, user, sale.id)

@@ -1,0 +1,77 @@
+"""/start (plain, invite code, lead_/sale_ deep links), /help, /cancel and the main menu's Help."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from core.domain.models import Actor, User
+from core.services import leads as leads_svc
+from core.services import users as users_svc
+from core.storage.uow import UnitOfWork
+
+from bot import keyboards, render, screens
+from bot.callbacks import MenuCb
+from bot.i18n import _
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+
+
+@router.message(CommandStart(deep_link=True, magic=F.args.regexp(r"^lead_\d{1,18}$")))
+async def open_lead_link(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, user: User) -> None:
+    lead = await leads_svc.get_lead(uow, actor, int(command.args.removeprefix("lead_")))
+    await screens.show_card(message, lead, user)
+
+
+@router.message(CommandStart(deep_link=True, magic=F.args.regexp(r"^sale_\d{1,18}$")))
+async def open_sale_link(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, user: User) -> None:
+    await screens.show_sale(message, uow, actor, user, int(command.args.removeprefix("sale_")))
+
+
+@router.message(CommandStart(deep_link=True))
+async def invite(message: Message, command: CommandObject, uow: UnitOfWork, user: User | None, state: FSMContext) -> None:
+    """``/start CODE`` from an invite link registers the user (the middleware let a stranger through)."""
+    if user is not None:
+        await message.answer(
+            _("You are already registered as {role}; the invite was not used.").format(role=render.role_name(user.role)),
+            reply_markup=keyboards.main_menu(),
+        )
+        return
+    assert message.from_user is not None
+    tg = message.from_user
+    user = await users_svc.accept_invite(
+        uow, code=command.args or "", user_id=tg.id, full_name=tg.full_name, username=tg.username,
+        language=tg.language_code,
+    )
+    await state.clear()
+    await message.answer(render.greeting(user), reply_markup=keyboards.main_menu())
+
+
+@router.message(CommandStart())
+async def start(message: Message, user: User, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(render.greeting(user), reply_markup=keyboards.main_menu())
+
+
+@router.message(Command("help"))
+async def help_command(message: Message, user: User) -> None:
+    await message.answer(render.help_text(user))
+
+
+@router.callback_query(MenuCb.filter(F.item == "help"))
+async def help_button(query: CallbackQuery, user: User) -> None:
+    await query.answer()
+    await screens.show(query, render.help_text(user), edit=False)
+
+
+@router.message(Command("cancel"))
+async def cancel(message: Message, state: FSMContext) -> None:
+    if await state.get_state() is None:
+        await message.answer(_("Nothing to cancel."), reply_markup=keyboards.main_menu())
+        return
+    await state.clear()
+    await message.answer(_("Cancelled."), reply_markup=keyboards.main_menu())
+

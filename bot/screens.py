@@ -1,0 +1,56 @@
+"""Showing a screen: edit the message a button belongs to, or send a new one.
+
+Shared by the routers (no handlers here). "message is not modified" (the same card shown again) is
+not an error for us.
+"""
+
+from __future__ import annotations
+
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from core.domain.models import Actor, Lead, User
+from core.services import leads as leads_svc
+from core.services import sales as sales_svc
+from core.storage.uow import UnitOfWork
+
+from bot import keyboards, render
+
+
+def not_modified(err: TelegramBadRequest) -> bool:
+    return "message is not modified" in err.message
+
+
+async def show(
+    target: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None, *, edit: bool = True
+) -> None:
+    """On a button press edit its message in place (``edit``); otherwise send a new message."""
+    if isinstance(target, CallbackQuery):
+        message = target.message
+        if edit and isinstance(message, Message):
+            try:
+                await message.edit_text(text, reply_markup=markup)
+            except TelegramBadRequest as err:
+                if not not_modified(err):
+                    raise
+            return
+        assert target.bot is not None
+        await target.bot.send_message(target.from_user.id, text, reply_markup=markup)
+        return
+    await target.answer(text, reply_markup=markup)
+
+
+async def show_card(
+    target: Message | CallbackQuery, lead: Lead, user: User, *, note: str | None = None, edit: bool = True
+) -> None:
+    await show(target, render.lead_card(lead, note=note), keyboards.lead_card(lead, user), edit=edit)
+
+
+async def show_sale(
+    target: Message | CallbackQuery, uow: UnitOfWork, actor: Actor, user: User, sale_id: int, *, edit: bool = True
+) -> None:
+    """The deal card: the sale, its lead's name and its last stage changes."""
+    sale = await sales_svc.get_sale(uow, actor, sale_id)
+    lead = await leads_svc.get_lead(uow, actor, sale.lead_id)
+    changes = await sales_svc.sale_history(uow, actor, sale.id)
+    await show(target, render.sale_card(sale, lead, changes), keyboards.sale_card(sale, user), edit=edit)

@@ -1,0 +1,26 @@
+"""FSM states of the dialogs."""
+
+from aiogram.fsm.state import State, StatesGroup
+
+
+class NewLead(StatesGroup):
+    name = State()
+    source = State()
+    domain = State()
+    contact = State()
+
+
+class CardInput(StatesGroup):
+    """Free text asked from a lead card; the state data holds ``lead_id`` (and ``version``)."""
+
+    note = State()
+    contact = State()
+    lost_reason = State()
+
+
+class SaleInput(StatesGroup):
+    lost_reason = State()
+
+
+class Find(StatesGroup):
+    query = State()

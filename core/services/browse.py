@@ -1,0 +1,40 @@
+"""Numbered pages of leads for chat UIs (the bot's ◀ ▶ list). The REST API uses keyset cursors instead."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.domain.enums import Stage
+from core.domain.errors import InvalidValue
+from core.domain.models import Actor, Lead
+from core.storage.repositories import LeadFilter, lead_to_domain
+from core.storage.uow import UnitOfWork
+
+MAX_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class NumberedPage:
+    items: list[Lead]
+    page: int  # 0-based, clamped to the last page
+    pages: int
+    total: int
+
+
+async def page_leads(
+    uow: UnitOfWork, actor: Actor, *, page: int = 0, per_page: int = 8, stage: str | None = None
+) -> NumberedPage:
+    """Newest-updated first. Managers only ever see their own leads; team leads and admins all."""
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise InvalidValue("per_page", f"must be between 1 and {MAX_PER_PAGE}")
+    try:
+        stage_ = Stage(stage) if stage else None
+    except ValueError:
+        raise InvalidValue("stage", f"'{stage}' is not one of: {', '.join(s.value for s in Stage)}") from None
+    flt = LeadFilter(stage=stage_, owner_id=None if actor.sees_all_leads else actor.user_id)
+    async with uow:
+        total = await uow.leads.count(flt)
+        pages = max(1, -(-total // per_page))
+        page = min(max(page, 0), pages - 1)
+        rows = await uow.leads.list(flt, limit=per_page, offset=page * per_page) if total else []
+        return NumberedPage([lead_to_domain(r) for r in rows], page, pages, total)

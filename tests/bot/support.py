@@ -1,0 +1,134 @@
+"""Helpers for bot tests: settings for a bot under test and a driver that plays users and waits until
+the bot has finished handling each update (aiogram logs "Update id=N is handled" when it is done)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from core.config import Settings
+
+from tests.conftest import TEST_DOMAINS
+
+GROUP = -100500  # the team leads' chat (tests/conftest.py policy.notify_chat_id)
+ADMIN_ID = 5001
+MANAGER_ID = 5002
+OTHER_MANAGER_ID = 5003
+TEAM_LEAD_ID = 5004
+STRANGER_ID = 5999
+
+
+def bot_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "admin_ids": [ADMIN_ID],
+        "team_leads_chat_id": GROUP,
+        "business_domains": sorted(TEST_DOMAINS),
+        "outbox_poll_seconds": 0.05,
+        "outbox_give_up_seconds": 60.0,
+        "redis_url": None,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+class HandledUpdates(logging.Handler):
+    """Collects the ids of updates the Dispatcher finished (handled or not)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.done: set[int] = set()
+        self.changed = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg.startswith("Update id=") and record.args:
+            self.done.add(int(record.args[0]))  # type: ignore[index]
+            self.changed.set()
+
+    async def wait(self, update_id: int, timeout: float = 10.0) -> None:
+        async def _wait() -> None:
+            while update_id not in self.done:
+                self.changed.clear()
+                await self.changed.wait()
+
+        await asyncio.wait_for(_wait(), timeout)
+
+
+@pytest.fixture
+def handled() -> Iterator[HandledUpdates]:
+    logger = logging.getLogger("aiogram.event")
+    watcher = HandledUpdates()
+    old_level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(watcher)
+    yield watcher
+    logger.removeHandler(watcher)
+    logger.setLevel(old_level)
+
+
+class Driver:
+    """Plays users against the emulator; each action returns once the bot handled the update."""
+
+    def __init__(self, fake: Any, watcher: HandledUpdates) -> None:
+        self.fake = fake
+        self.watcher = watcher
+
+    def last_update_id(self) -> int:
+        return max(self.fake._updates_by_id)
+
+    async def say(self, user: Any, text: str) -> int:
+        update_id = self.fake.send_text(user, text)
+        await self.watcher.wait(update_id)
+        return update_id
+
+    async def open_link(self, user: Any, link: str) -> int:
+        update_id = self.fake.open_link(user, link)
+        await self.watcher.wait(update_id)
+        return update_id
+
+    async def press(self, user: Any, button: str | int, *, message_id: int | None = None) -> Any:
+        """Press a button; returns the answerCallbackQuery call (every press must be answered)."""
+        query_id = self.fake.press_button(user, button, message_id=message_id)
+        await self.watcher.wait(self.last_update_id())
+        return self.answer_of(query_id)
+
+    async def press_data(self, user: Any, message_id: int, data: str) -> Any:
+        query_id = self.fake.press(user, message_id, data)
+        await self.watcher.wait(self.last_update_id())
+        return self.answer_of(query_id)
+
+    def answer_of(self, query_id: str) -> Any:
+        answers = [c for c in self.fake.calls_of("answerCallbackQuery") if c.params.get("callback_query_id") == query_id]
+        assert len(answers) == 1, f"callback {query_id} answered {len(answers)} times\n{self.fake.dump()}"
+        return answers[0]
+
+    def card(self, user: Any) -> Any:
+        return self.fake.last_keyboard_message(user.id)
+
+    def text(self, user: Any) -> str:
+        return self.fake.last_message(user.id).text
+
+
+@pytest.fixture
+def tg(fake_tg: Any, handled: HandledUpdates) -> Driver:
+    return Driver(fake_tg, handled)
+
+
+def alert_text(answer: Any) -> str:
+    return answer.params.get("text") or ""
+
+
+def invite_link(text: str) -> str:
+    match = re.search(r"https://t\.me/\S+\?start=[A-Za-z0-9_-]+", text)
+    assert match, f"no invite link in {text!r}"
+    return match.group(0)
+
+
+def lead_id_of(card_text: str) -> int:
+    match = re.search(r"· #(\d+)", card_text)
+    assert match, f"no lead id in {card_text!r}"
+    return int(match.group(1))
