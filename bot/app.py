@@ -93,14 +93,10 @@ def build_dispatcher(
     # state-filtered text handlers would otherwise take a command as a lead's name or a note;
     # the card and deal routers; the fallback last, so every unhandled callback is still answered.
     dp.include_routers(
-        errors.router,
-        start.router,
-        admin.router,
-        lists.router,
-        new_lead.router,
-        lead_card.router,
-        sale.router,
-        fallback.router,
+        *(
+            module.make_router()
+            for module in (errors, start, admin, lists, new_lead, lead_card, sale, fallback)
+        )
     )
     return dp
 

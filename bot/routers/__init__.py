@@ -1,1 +1,1 @@
-"""One router per file; bot.app includes them in one written order."""
+"""One router per file (each module: handlers + make_router()); bot.app includes them in one written order."""

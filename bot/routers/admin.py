@@ -16,11 +16,7 @@ from bot import keyboards, render, screens
 from bot.callbacks import UserAction, UserCb
 from bot.i18n import _
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
 
-
-@router.message(Command("invite"))
 async def invite(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, bot: Bot) -> None:
     role = (command.args or Role.MANAGER.value).strip().lower()
     code = await users_svc.create_invite(uow, actor, role)
@@ -28,27 +24,23 @@ async def invite(message: Message, command: CommandObject, uow: UnitOfWork, acto
     await message.answer(render.invite_link(role, f"https://t.me/{me.username}?start={code}"))
 
 
-@router.message(Command("users"))
 async def users(message: Message, uow: UnitOfWork, actor: Actor, user: User) -> None:
     items = await users_svc.list_users(uow, actor)
     await message.answer(render.users_list(items), reply_markup=keyboards.users(items, user))
 
 
-@router.callback_query(UserCb.filter(F.a == UserAction.OPEN))
 async def open_user(query: CallbackQuery, callback_data: UserCb, uow: UnitOfWork, actor: Actor) -> None:
     target = await users_svc.get_user(uow, actor, callback_data.id)
     await query.answer()
     await screens.show(query, render.user_card(target), keyboards.user_actions(target))
 
 
-@router.callback_query(UserCb.filter(F.a == UserAction.ROLE))
 async def set_role(query: CallbackQuery, callback_data: UserCb, uow: UnitOfWork, actor: Actor) -> None:
     target = await users_svc.set_role(uow, actor, callback_data.id, callback_data.x)
     await query.answer(_("Role changed: {role}.").format(role=render.role_name(target.role)))
     await screens.show(query, render.user_card(target), keyboards.user_actions(target))
 
 
-@router.callback_query(UserCb.filter(F.a.in_({UserAction.OFF, UserAction.ON})))
 async def set_active(query: CallbackQuery, callback_data: UserCb, uow: UnitOfWork, actor: Actor) -> None:
     if callback_data.a == UserAction.OFF:
         target = await users_svc.deactivate(uow, actor, callback_data.id)
@@ -58,3 +50,16 @@ async def set_active(query: CallbackQuery, callback_data: UserCb, uow: UnitOfWor
         note = _("Reactivated.")
     await query.answer(note)
     await screens.show(query, render.user_card(target), keyboards.user_actions(target))
+
+
+def make_router() -> Router:
+    """A fresh router with this module's handlers (a Router can belong to one Dispatcher only,
+    and tests build several)."""
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private")
+    router.message.register(invite, Command("invite"))
+    router.message.register(users, Command("users"))
+    router.callback_query.register(open_user, UserCb.filter(F.a == UserAction.OPEN))
+    router.callback_query.register(set_role, UserCb.filter(F.a == UserAction.ROLE))
+    router.callback_query.register(set_active, UserCb.filter(F.a.in_({UserAction.OFF, UserAction.ON})))
+    return router

@@ -23,8 +23,6 @@ from bot.i18n import _
 
 log = logging.getLogger(__name__)
 
-router = Router(name=__name__)
-
 
 async def _alert(query: CallbackQuery, text: str) -> None:
     # The handler may have answered already before failing; Telegram accepts one answer only.
@@ -32,7 +30,6 @@ async def _alert(query: CallbackQuery, text: str) -> None:
         await query.answer(render.plain(text), show_alert=True)
 
 
-@router.errors(ExceptionTypeFilter(StaleState))
 async def stale(event: ErrorEvent, uow: UnitOfWork, actor: Actor | None, user: User | None) -> None:
     """A double press or an old card: say so and show the card as it is now."""
     query = event.update.callback_query
@@ -51,7 +48,6 @@ async def stale(event: ErrorEvent, uow: UnitOfWork, actor: Actor | None, user: U
         return
     await screens.show_card(query, lead, user)
 
-@router.errors(ExceptionTypeFilter(DomainError))
 async def domain_error(event: ErrorEvent, state: FSMContext | None = None) -> None:
     text = render.error_text(event.exception)  # type: ignore[arg-type]
     update = event.update
@@ -63,14 +59,12 @@ async def domain_error(event: ErrorEvent, state: FSMContext | None = None) -> No
         await update.message.answer(text)
 
 
-@router.errors(ExceptionTypeFilter(TelegramBadRequest), F.exception.message.contains("message is not modified"))
 async def not_modified(event: ErrorEvent) -> None:
     if event.update.callback_query is not None:
         with suppress(TelegramBadRequest):
             await event.update.callback_query.answer()
 
 
-@router.errors()
 async def unexpected(event: ErrorEvent) -> None:
     """A bug: log it with the traceback, and still answer the user."""
     log.error("update %s failed", event.update.update_id, exc_info=event.exception)
@@ -81,3 +75,14 @@ async def unexpected(event: ErrorEvent) -> None:
     elif update.message is not None and update.message.chat.type == "private":
         with suppress(Exception):  # the failure may be Telegram itself; the log above has the cause
             await update.message.answer(text)
+
+
+def make_router() -> Router:
+    """A fresh router with this module's handlers (a Router can belong to one Dispatcher only,
+    and tests build several)."""
+    router = Router(name=__name__)
+    router.errors.register(stale, ExceptionTypeFilter(StaleState))
+    router.errors.register(domain_error, ExceptionTypeFilter(DomainError))
+    router.errors.register(not_modified, ExceptionTypeFilter(TelegramBadRequest), F.exception.message.contains("message is not modified"))
+    router.errors.register(unexpected)
+    return router

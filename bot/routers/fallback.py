@@ -9,17 +9,22 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards
 from bot.i18n import _
 
-router = Router(name=__name__)
 
-
-@router.callback_query()
 async def unknown_button(query: CallbackQuery) -> None:
     await query.answer(_("This button is out of date."), show_alert=True)
 
 
-@router.message(F.chat.type == "private")
 async def unknown_message(message: Message, state: FSMContext) -> None:
     if await state.get_state() is not None:
         await message.answer(_("Please send text, or /cancel."))
         return
     await message.answer(_("I did not understand that. Choose from the menu, or see /help."), reply_markup=keyboards.main_menu())
+
+
+def make_router() -> Router:
+    """A fresh router with this module's handlers (a Router can belong to one Dispatcher only,
+    and tests build several)."""
+    router = Router(name=__name__)
+    router.callback_query.register(unknown_button)
+    router.message.register(unknown_message, F.chat.type == "private")
+    return router

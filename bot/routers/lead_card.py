@@ -21,20 +21,16 @@ from bot.i18n import _
 from bot.outbox import OutboxSender
 from bot.states import CardInput
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
 
 BUTTON_KINDS = frozenset({ActivityKind.CALL.value, ActivityKind.MESSAGE.value, ActivityKind.MEETING.value})
 
 
-@router.callback_query(LeadCb.filter(F.a == LeadAction.OPEN))
 async def open_card(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
     lead = await leads_svc.get_lead(uow, actor, callback_data.id)
     await query.answer()
     await screens.show_card(query, lead, user)
 
 
-@router.callback_query(LeadCb.filter(F.a == LeadAction.LOG))
 async def log_activity(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
     if callback_data.x not in BUTTON_KINDS:
         raise InvalidValue("kind", "unknown activity button")
@@ -46,7 +42,6 @@ async def log_activity(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfW
     await screens.show_card(query, lead, user, note=note)
 
 
-@router.callback_query(LeadCb.filter(F.a == LeadAction.ANALYZE))
 async def analyze(
     query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, services: Services, actor: Actor, user: User
 ) -> None:
@@ -56,7 +51,6 @@ async def analyze(
     await screens.show_card(query, lead, user, note=note)
 
 
-@router.callback_query(LeadCb.filter(F.a == LeadAction.NEXT))
 async def next_stage(
     query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, services: Services, actor: Actor, user: User
 ) -> None:
@@ -66,7 +60,6 @@ async def next_stage(
     await screens.show_card(query, result.lead, user, note=note)
 
 
-@router.callback_query(LeadCb.filter(F.a == LeadAction.TRANSFER))
 async def transfer(
     query: CallbackQuery,
     callback_data: LeadCb,
@@ -94,14 +87,12 @@ async def transfer(
     await screens.show_card(query, result.lead, user, note=note)
 
 
-@router.callback_query(LeadCb.filter(F.a == LeadAction.LOST_MENU))
 async def lost_menu(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor) -> None:
     lead = await leads_svc.get_lead(uow, actor, callback_data.id)
     await query.answer()
     await screens.show(query, render.lead_card(lead, note=_("Why is the lead lost?")), keyboards.lost_reasons(lead))
 
 
-@router.callback_query(LeadCb.filter(F.a == LeadAction.LOST))
 async def lost(
     query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, services: Services, actor: Actor, user: User
 ) -> None:
@@ -116,7 +107,6 @@ async def lost(
     await screens.show_card(query, result.lead, user, note=note)
 
 
-@router.callback_query(LeadCb.filter(F.a == LeadAction.DOMAIN_MENU))
 async def domain_menu(
     query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, services: Services, actor: Actor
 ) -> None:
@@ -129,7 +119,6 @@ async def domain_menu(
     )
 
 
-@router.callback_query(LeadCb.filter(F.a == LeadAction.DOMAIN))
 async def set_domain(
     query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, services: Services, actor: Actor, user: User
 ) -> None:
@@ -142,7 +131,6 @@ async def set_domain(
     await screens.show_card(query, lead, user, note=note)
 
 
-@router.callback_query(LeadCb.filter(F.a == LeadAction.HISTORY))
 async def history(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor) -> None:
     lead = await leads_svc.get_lead(uow, actor, callback_data.id)
     changes = await leads_svc.stage_history(uow, actor, lead.id, limit=10)
@@ -160,7 +148,6 @@ PROMPTS = {
 }
 
 
-@router.callback_query(LeadCb.filter(F.a.in_(set(PROMPTS))))
 async def ask_text(
     query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor, state: FSMContext
 ) -> None:
@@ -188,7 +175,6 @@ def _typed(message: Message) -> str:
     return text
 
 
-@router.message(CardInput.note, F.text)
 async def got_note(message: Message, state: FSMContext, uow: UnitOfWork, actor: Actor, user: User) -> None:
     lead, _activity = await leads_svc.log_activity(
         uow, actor, await _lead_id(state), kind=ActivityKind.NOTE.value, text=_typed(message)
@@ -197,7 +183,6 @@ async def got_note(message: Message, state: FSMContext, uow: UnitOfWork, actor: 
     await screens.show_card(message, lead, user, note=_("Note saved."))
 
 
-@router.message(CardInput.contact, F.text)
 async def got_contact(
     message: Message, state: FSMContext, uow: UnitOfWork, services: Services, actor: Actor, user: User
 ) -> None:
@@ -208,7 +193,6 @@ async def got_contact(
     await screens.show_card(message, lead, user, note=_("Contact updated."))
 
 
-@router.message(CardInput.lost_reason, F.text)
 async def got_lost_reason(
     message: Message, state: FSMContext, uow: UnitOfWork, services: Services, actor: Actor, user: User
 ) -> None:
@@ -217,3 +201,25 @@ async def got_lost_reason(
     )
     await state.clear()
     await screens.show_card(message, result.lead, user, note=_("Marked as lost."))
+
+
+def make_router() -> Router:
+    """A fresh router with this module's handlers (a Router can belong to one Dispatcher only,
+    and tests build several)."""
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private")
+    router.callback_query.register(open_card, LeadCb.filter(F.a == LeadAction.OPEN))
+    router.callback_query.register(log_activity, LeadCb.filter(F.a == LeadAction.LOG))
+    router.callback_query.register(analyze, LeadCb.filter(F.a == LeadAction.ANALYZE))
+    router.callback_query.register(next_stage, LeadCb.filter(F.a == LeadAction.NEXT))
+    router.callback_query.register(transfer, LeadCb.filter(F.a == LeadAction.TRANSFER))
+    router.callback_query.register(lost_menu, LeadCb.filter(F.a == LeadAction.LOST_MENU))
+    router.callback_query.register(lost, LeadCb.filter(F.a == LeadAction.LOST))
+    router.callback_query.register(domain_menu, LeadCb.filter(F.a == LeadAction.DOMAIN_MENU))
+    router.callback_query.register(set_domain, LeadCb.filter(F.a == LeadAction.DOMAIN))
+    router.callback_query.register(history, LeadCb.filter(F.a == LeadAction.HISTORY))
+    router.callback_query.register(ask_text, LeadCb.filter(F.a.in_(set(PROMPTS))))
+    router.message.register(got_note, CardInput.note, F.text)
+    router.message.register(got_contact, CardInput.contact, F.text)
+    router.message.register(got_lost_reason, CardInput.lost_reason, F.text)
+    return router

@@ -20,8 +20,6 @@ from bot.callbacks import ListCb, MenuCb
 from bot.i18n import _
 from bot.states import Find
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
 
 PER_PAGE = 8
 
@@ -39,18 +37,15 @@ async def _show_page(target: Message | CallbackQuery, uow: UnitOfWork, actor: Ac
     await screens.show(target, text, markup, edit=edit)
 
 
-@router.message(Command("leads"))
 async def leads_command(message: Message, uow: UnitOfWork, actor: Actor, user: User) -> None:
     await _show_page(message, uow, actor, user, stage="", page=0, edit=False)
 
 
-@router.callback_query(MenuCb.filter(F.item == "leads"))
 async def leads_button(query: CallbackQuery, uow: UnitOfWork, actor: Actor, user: User) -> None:
     await query.answer()
     await _show_page(query, uow, actor, user, stage="", page=0, edit=False)
 
 
-@router.callback_query(ListCb.filter())
 async def leads_page(query: CallbackQuery, callback_data: ListCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
     await query.answer()
     await _show_page(query, uow, actor, user, stage=callback_data.st, page=callback_data.p, edit=True)
@@ -61,7 +56,6 @@ async def _find(message: Message, text: str, uow: UnitOfWork, actor: Actor) -> N
     await message.answer(render.found_leads(text, items), reply_markup=keyboards.found(items))
 
 
-@router.message(Command("find"))
 async def find_command(
     message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, state: FSMContext
 ) -> None:
@@ -72,23 +66,35 @@ async def find_command(
     await _find(message, command.args or "", uow, actor)
 
 
-@router.callback_query(MenuCb.filter(F.item == "find"))
 async def find_button(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(Find.query)
     await query.answer()
     await screens.show(query, _("What should I look for? Send part of a name or contact, or /cancel."), edit=False)
 
 
-@router.message(Find.query, F.text)
 async def find_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
     await _find(message, message.text or "", uow, actor)
     await state.clear()
 
 
-@router.message(Command("lead"))
 async def lead_command(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, user: User) -> None:
     raw = (command.args or "").strip().lstrip("#")
     if not raw.isdigit() or len(raw) > 18:
         raise InvalidValue("lead_id", "expected a lead number")
     lead = await leads_svc.get_lead(uow, actor, int(raw))
     await screens.show_card(message, lead, user)
+
+
+def make_router() -> Router:
+    """A fresh router with this module's handlers (a Router can belong to one Dispatcher only,
+    and tests build several)."""
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private")
+    router.message.register(leads_command, Command("leads"))
+    router.callback_query.register(leads_button, MenuCb.filter(F.item == "leads"))
+    router.callback_query.register(leads_page, ListCb.filter())
+    router.message.register(find_command, Command("find"))
+    router.callback_query.register(find_button, MenuCb.filter(F.item == "find"))
+    router.message.register(find_text, Find.query, F.text)
+    router.message.register(lead_command, Command("lead"))
+    return router

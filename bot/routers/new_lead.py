@@ -24,9 +24,6 @@ from bot.callbacks import MenuCb, NewLeadCb
 from bot.i18n import _
 from bot.states import NewLead
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-
 
 def catalogue(services: Services) -> list[str]:
     return sorted(services.policy.domains)
@@ -36,14 +33,12 @@ def _ask_name() -> str:
     return _("New lead. What is the lead's name (a company or a person)?\n/cancel to stop.")
 
 
-@router.message(Command("new"))
 async def new_command(message: Message, state: FSMContext) -> None:
     await state.clear()
     await state.set_state(NewLead.name)
     await message.answer(_ask_name())
 
 
-@router.callback_query(MenuCb.filter(F.item == "new"))
 async def new_button(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await state.set_state(NewLead.name)
@@ -51,7 +46,6 @@ async def new_button(query: CallbackQuery, state: FSMContext) -> None:
     await screens.show(query, _ask_name(), edit=False)
 
 
-@router.message(NewLead.name, F.text)
 async def got_name(message: Message, state: FSMContext) -> None:
     text = message.text or ""
     if text.startswith("/"):
@@ -65,7 +59,6 @@ async def got_name(message: Message, state: FSMContext) -> None:
     await message.answer(_("Where does the lead come from?"), reply_markup=keyboards.sources())
 
 
-@router.callback_query(NewLead.source, NewLeadCb.filter(F.step == "src"))
 async def got_source(query: CallbackQuery, callback_data: NewLeadCb, state: FSMContext, services: Services) -> None:
     source = Source(callback_data.val)  # forged value -> ValueError -> "something went wrong" alert
     await state.update_data(source=source.value)
@@ -78,7 +71,6 @@ async def got_source(query: CallbackQuery, callback_data: NewLeadCb, state: FSMC
     )
 
 
-@router.callback_query(NewLead.domain, NewLeadCb.filter(F.step == "dom"))
 async def got_domain(query: CallbackQuery, callback_data: NewLeadCb, state: FSMContext, services: Services) -> None:
     cat = catalogue(services)
     domain = clean_domain(keyboards.domain_from_value(callback_data.val, cat), services.policy.domains)
@@ -93,8 +85,6 @@ async def got_domain(query: CallbackQuery, callback_data: NewLeadCb, state: FSMC
     )
 
 
-@router.message(NewLead.source)
-@router.message(NewLead.domain)
 async def use_buttons(message: Message, state: FSMContext, services: Services) -> None:
     if await state.get_state() == NewLead.source.state:
         await message.answer(_("Please choose the source with the buttons."), reply_markup=keyboards.sources())
@@ -118,7 +108,6 @@ async def _create(
     await screens.show_card(target, lead, user, note=_("Lead created."), edit=False)
 
 
-@router.message(NewLead.contact, F.text)
 async def got_contact(
     message: Message, state: FSMContext, uow: UnitOfWork, services: Services, actor: Actor, user: User
 ) -> None:
@@ -130,7 +119,6 @@ async def got_contact(
     await _create(message, contact, state=state, uow=uow, services=services, actor=actor, user=user)
 
 
-@router.callback_query(NewLead.contact, NewLeadCb.filter(F.step == "ct"))
 async def skip_contact(
     query: CallbackQuery, state: FSMContext, uow: UnitOfWork, services: Services, actor: Actor, user: User
 ) -> None:
@@ -140,7 +128,24 @@ async def skip_contact(
     await _create(query, None, state=state, uow=uow, services=services, actor=actor, user=user)
 
 
-@router.callback_query(NewLeadCb.filter())
 async def dialog_over(query: CallbackQuery) -> None:
     """A button of a finished or cancelled dialog."""
     await query.answer(_("This dialog is over. /new starts a new lead."), show_alert=True)
+
+
+def make_router() -> Router:
+    """A fresh router with this module's handlers (a Router can belong to one Dispatcher only,
+    and tests build several)."""
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private")
+    router.message.register(new_command, Command("new"))
+    router.callback_query.register(new_button, MenuCb.filter(F.item == "new"))
+    router.message.register(got_name, NewLead.name, F.text)
+    router.callback_query.register(got_source, NewLead.source, NewLeadCb.filter(F.step == "src"))
+    router.callback_query.register(got_domain, NewLead.domain, NewLeadCb.filter(F.step == "dom"))
+    router.message.register(use_buttons, NewLead.domain)
+    router.message.register(use_buttons, NewLead.source)
+    router.message.register(got_contact, NewLead.contact, F.text)
+    router.callback_query.register(skip_contact, NewLead.contact, NewLeadCb.filter(F.step == "ct"))
+    router.callback_query.register(dialog_over, NewLeadCb.filter())
+    return router

@@ -17,10 +17,7 @@ from bot import keyboards, render, screens
 from bot.callbacks import LeadAction, LeadCb, SaleAction, SaleCb
 from bot.i18n import _
 
-router = Router(name=__name__)
 
-
-@router.callback_query(LeadCb.filter(F.a == LeadAction.SALE))
 async def sale_of_lead(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
     sale = await sales_svc.sale_for_lead(uow, actor, callback_data.id)
     if sale is None:
@@ -30,13 +27,11 @@ async def sale_of_lead(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfW
     await screens.show_sale(query, uow, actor, user, sale.id)
 
 
-@router.callback_query(SaleCb.filter(F.a == SaleAction.OPEN))
 async def open_sale(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
     await query.answer()
     await screens.show_sale(query, uow, actor, user, callback_data.id)
 
 
-@router.callback_query(SaleCb.filter(F.a == SaleAction.NEXT))
 async def next_stage(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
     sale = await sales_svc.change_sale_stage(
         uow, actor, callback_data.id, callback_data.x, expected_stage=callback_data.st or None
@@ -45,7 +40,6 @@ async def next_stage(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWor
     await screens.show_sale(query, uow, actor, user, sale.id)
 
 
-@router.callback_query(SaleCb.filter(F.a == SaleAction.LOST_MENU))
 async def lost_menu(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWork, actor: Actor) -> None:
     sale = await sales_svc.get_sale(uow, actor, callback_data.id)
     await query.answer()
@@ -53,7 +47,6 @@ async def lost_menu(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWork
                        keyboards.sale_lost_reasons(sale))
 
 
-@router.callback_query(SaleCb.filter(F.a == SaleAction.LOST))
 async def lost(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
     reason = render.lost_preset(callback_data.x)
     if reason is None:
@@ -63,3 +56,15 @@ async def lost(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWork, act
     )
     await query.answer(_("Deal lost: {reason}.").format(reason=reason))
     await screens.show_sale(query, uow, actor, user, sale.id)
+
+
+def make_router() -> Router:
+    """A fresh router with this module's handlers (a Router can belong to one Dispatcher only,
+    and tests build several)."""
+    router = Router(name=__name__)
+    router.callback_query.register(sale_of_lead, LeadCb.filter(F.a == LeadAction.SALE))
+    router.callback_query.register(open_sale, SaleCb.filter(F.a == SaleAction.OPEN))
+    router.callback_query.register(next_stage, SaleCb.filter(F.a == SaleAction.NEXT))
+    router.callback_query.register(lost_menu, SaleCb.filter(F.a == SaleAction.LOST_MENU))
+    router.callback_query.register(lost, SaleCb.filter(F.a == SaleAction.LOST))
+    return router

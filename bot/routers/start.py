@@ -16,22 +16,16 @@ from bot import keyboards, render, screens
 from bot.callbacks import MenuCb
 from bot.i18n import _
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
 
-
-@router.message(CommandStart(deep_link=True, magic=F.args.regexp(r"^lead_\d{1,18}$")))
 async def open_lead_link(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, user: User) -> None:
     lead = await leads_svc.get_lead(uow, actor, int(command.args.removeprefix("lead_")))
     await screens.show_card(message, lead, user)
 
 
-@router.message(CommandStart(deep_link=True, magic=F.args.regexp(r"^sale_\d{1,18}$")))
 async def open_sale_link(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, user: User) -> None:
     await screens.show_sale(message, uow, actor, user, int(command.args.removeprefix("sale_")))
 
 
-@router.message(CommandStart(deep_link=True))
 async def invite(message: Message, command: CommandObject, uow: UnitOfWork, user: User | None, state: FSMContext) -> None:
     """``/start CODE`` from an invite link registers the user (the middleware let a stranger through)."""
     if user is not None:
@@ -50,24 +44,20 @@ async def invite(message: Message, command: CommandObject, uow: UnitOfWork, user
     await message.answer(render.greeting(user), reply_markup=keyboards.main_menu())
 
 
-@router.message(CommandStart())
 async def start(message: Message, user: User, state: FSMContext) -> None:
     await state.clear()
     await message.answer(render.greeting(user), reply_markup=keyboards.main_menu())
 
 
-@router.message(Command("help"))
 async def help_command(message: Message, user: User) -> None:
     await message.answer(render.help_text(user))
 
 
-@router.callback_query(MenuCb.filter(F.item == "help"))
 async def help_button(query: CallbackQuery, user: User) -> None:
     await query.answer()
     await screens.show(query, render.help_text(user), edit=False)
 
 
-@router.message(Command("cancel"))
 async def cancel(message: Message, state: FSMContext) -> None:
     if await state.get_state() is None:
         await message.answer(_("Nothing to cancel."), reply_markup=keyboards.main_menu())
@@ -75,3 +65,17 @@ async def cancel(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(_("Cancelled."), reply_markup=keyboards.main_menu())
 
+
+def make_router() -> Router:
+    """A fresh router with this module's handlers (a Router can belong to one Dispatcher only,
+    and tests build several)."""
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private")
+    router.message.register(open_lead_link, CommandStart(deep_link=True, magic=F.args.regexp(r"^lead_\d{1,18}$")))
+    router.message.register(open_sale_link, CommandStart(deep_link=True, magic=F.args.regexp(r"^sale_\d{1,18}$")))
+    router.message.register(invite, CommandStart(deep_link=True))
+    router.message.register(start, CommandStart())
+    router.message.register(help_command, Command("help"))
+    router.callback_query.register(help_button, MenuCb.filter(F.item == "help"))
+    router.message.register(cancel, Command("cancel"))
+    return router
