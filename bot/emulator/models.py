@@ -17,6 +17,7 @@ class Call:
     status: int = 0
     description: str | None = None
     done: bool = False
+    result: Any = None
 
     def __str__(self) -> str:
         shown = {k: v for k, v in self.params.items()}

@@ -52,24 +52,27 @@ async def start_bot(
     bot: Any = None,
     startup_timeout: float = 10.0,
     run: Callable[..., Awaitable[None]] | None = None,
+    make_bot: bool = True,
     **bot_kwargs: Any,
 ) -> RunningBot:
     """Start ``bot.app.run_bot(settings, bot=..., session_factory=..., services=..., stop=...)`` in a task
     and return once it long-polls the emulator (a getUpdates call arrived).
 
-    ``settings.bot_token`` / ``settings.telegram_api_url`` are pointed at the emulator too. Unless ``bot`` is
-    given, a real aiogram Bot on an AiohttpSession to the emulator is made from ``bot_kwargs``
-    (e.g. ``default=DefaultBotProperties(parse_mode="HTML")``) and closed on stop. ``run`` replaces
-    ``bot.app.run_bot`` (same signature).
+    ``settings.bot_token`` / ``settings.telegram_api_url`` are pointed at the emulator first. Unless ``bot``
+    is given, the Bot is ``bot.app.create_bot(settings)`` (the production one, now aimed at the emulator),
+    or, with ``bot_kwargs``, ``fake.make_bot(**bot_kwargs)``; it is closed on stop. ``run`` replaces
+    ``bot.app.run_bot`` (same signature). ``make_bot=False`` passes ``bot=None`` so ``run_bot`` builds its
+    own Bot from the settings (the production path: BOT_TOKEN + TELEGRAM_API_URL).
     """
     if run is None:
         from bot.app import run_bot as run
 
     settings.bot_token = SecretStr(fake.token)
     settings.telegram_api_url = fake.url
-    owns_bot = bot is None
-    if bot is None:
-        bot = fake.make_bot(**bot_kwargs)
+    owns_bot = bot is None and make_bot
+    if owns_bot:
+        bot = _app_bot(settings) if not bot_kwargs else None
+        bot = bot or fake.make_bot(**bot_kwargs)
     stop_event = asyncio.Event()
     after = len(fake.calls) - 1
     task = asyncio.create_task(
@@ -92,3 +95,11 @@ async def start_bot(
         raise TimeoutError(f"run_bot did not start polling within {startup_timeout}s\n{fake.dump()}")
     failure = error[0] if error and isinstance(error[0], BaseException) else None
     raise RuntimeError(f"run_bot ended before polling: {failure!r}\n{fake.dump()}") from failure
+
+
+def _app_bot(settings: Any) -> Any:
+    try:
+        from bot.app import create_bot
+    except ImportError:
+        return None
+    return create_bot(settings)

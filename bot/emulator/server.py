@@ -329,15 +329,22 @@ class FakeTelegram:
         timeout: float = 5.0,
         finished: bool = True,
     ) -> Call:
-        """The first finished call of ``method`` with index > ``after`` that matches ``predicate``
-        (``finished=False``: the first one that arrived, e.g. a long poll still waiting)."""
+        """The first finished call of ``method`` (``"*"``: any but getUpdates) with index > ``after`` that
+        matches ``predicate`` (``finished=False``: the first one that arrived, e.g. a long poll still waiting)."""
         deadline = time.monotonic() + timeout
         wanted = method.lower()
         checked = 0
+
+        def matches_method(call: Call) -> bool:
+            name = call.method.lower()
+            return name == wanted or (wanted == "*" and name != "getupdates")
+
         while True:
             changed = self._changed
             for call in self.calls[checked:]:
-                if (call.done or not finished) and call.index > after and call.method.lower() == wanted and (predicate is None or predicate(call)):
+                if (call.done or not finished) and call.index > after and matches_method(call) and (
+                    predicate is None or predicate(call)
+                ):
                     return call
             checked = next((i for i, c in enumerate(self.calls) if not c.done), len(self.calls))
             remaining = deadline - time.monotonic()
@@ -425,7 +432,7 @@ class FakeTelegram:
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
             result = await handler(params)
-            call.ok, call.status = True, 200
+            call.ok, call.status, call.result = True, 200, result
         except ApiError as error:
             call.status, call.description = error.status, error.description
             return self._error_response(error.status, error.description, error.retry_after)

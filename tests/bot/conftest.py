@@ -10,9 +10,10 @@
 ``bot_runner(settings, *, services=None, session_factory=None, bot=None, **bot_kwargs)`` starts
 ``bot.app.run_bot(settings, bot=..., session_factory=..., services=..., stop=...)`` in a task, returns a
 ``RunningBot`` (``.bot``, ``.task``, ``await .stop()``) once the bot long-polls the emulator, and stops it
-(stop event, 10 s timeout) after the test. ``bot_kwargs`` go to ``aiogram.Bot`` (e.g.
-``default=DefaultBotProperties(parse_mode="HTML")``); or pass your own ``bot``. See bot/emulator for the
-emulator's API (send_text, press_button, wait_for, settle, messages, fail, ...).
+(stop event, 10 s timeout) after the test. The Bot is ``bot.app.create_bot(settings)`` with
+``settings.bot_token``/``telegram_api_url`` pointed at the emulator; pass ``bot=`` or Bot kwargs to
+override. See bot/emulator for the emulator's API (send_text, press_button, wait_for, settle, messages,
+fail, ...).
 """
 
 from __future__ import annotations

@@ -1,0 +1,151 @@
+"""The sandbox's terminal chat, scripted: the real bot, the emulator and PostgreSQL behind it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.sandbox import DEMO_GROUP_ID, run_sandbox
+from core.config import Settings
+from core.storage.uow import UnitOfWork
+
+Step = str | Callable[[], Awaitable[None]]
+
+
+class Terminal:
+    """Feeds scripted lines to the chat (callables are awaited in between) and records what it printed."""
+
+    def __init__(self, *steps: Step) -> None:
+        self.steps = list(steps)
+        self.lines: list[str] = []
+        self.prompts: list[str] = []
+
+    async def read(self, prompt: str) -> str | None:
+        self.prompts.append(prompt)
+        while self.steps:
+            step = self.steps.pop(0)
+            if isinstance(step, str):
+                self.lines.append(f"{prompt}{step}")
+                return step
+            await step()
+        return None  # Ctrl-D
+
+    def write(self, text: str) -> None:
+        self.lines.extend(text.splitlines() or [""])
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def after(self, marker: str) -> str:
+        """What was printed in answer to the last input line ending with ``marker`` (up to the next input)."""
+        index = max(i for i, line in enumerate(self.lines) if line.endswith(marker) and "]> " in line)
+        answer = []
+        for line in self.lines[index + 1:]:
+            if line.startswith("[") and "]> " in line:
+                break
+            answer.append(line)
+        return "\n".join(answer)
+
+
+async def sandbox(terminal: Terminal, factory: Any, **kwargs: Any) -> int:
+    settings = Settings(_env_file=None)
+    return await asyncio.wait_for(
+        run_sandbox(settings, read=terminal.read, write=terminal.write, session_factory=factory, with_api=False, **kwargs),
+        timeout=90,
+    )
+
+
+def pause(seconds: float) -> Callable[[], Awaitable[None]]:
+    async def wait() -> None:
+        await asyncio.sleep(seconds)
+
+    return wait
+
+
+async def test_a_manager_is_greeted_and_presses_a_numbered_button(committing_factory: Any) -> None:
+    terminal = Terminal("/start", "1", "Acme Bank", ":quit")
+    assert await sandbox(terminal, committing_factory) == 0
+
+    greeting = terminal.after("/start")
+    assert "Max" in greeting and "[1] ➕" in greeting
+    assert terminal.prompts[0] == "[Max · manager]> "
+    after_press = terminal.after("> 1")
+    assert "?" in after_press and "[1]" not in after_press  # the dialog asks for the lead's name
+    after_name = terminal.after("Acme Bank")
+    assert "[1]" in after_name and "[3]" in after_name  # the source buttons
+    assert terminal.lines[-1] == "bye / пока"
+
+
+async def test_the_guest_is_refused_and_users_can_be_switched(committing_factory: Any) -> None:
+    terminal = Terminal("/start", ":as admin", "/start", ":as nobody", "7", ":frobnicate")
+    assert await sandbox(terminal, committing_factory, start_as="guest") == 0
+
+    refusal = terminal.after("guest]> /start")
+    assert "900004" in refusal and "[1]" not in refusal
+    assert "[Alice · admin]> /start" in terminal.text
+    assert "unknown user 'nobody'" in terminal.text
+    assert "no button [7]" in terminal.text
+    assert "unknown command :frobnicate" in terminal.text
+    uow = UnitOfWork(committing_factory)
+    async with uow:
+        assert await uow.users.get(900004) is None
+        assert (await uow.users.get(900001)).role.value == "admin"
+
+
+async def test_an_invite_link_registers_the_guest(committing_factory: Any) -> None:
+    invite_line: list[str] = []
+
+    async def grab_link() -> None:
+        link = next(word for line in terminal.lines for word in line.split() if "?start=" in word)
+        invite_line.append(link)
+        terminal.steps.insert(1, f":open {link}")
+
+    terminal = Terminal(":as admin", "/invite manager", grab_link, ":as guest", ":quit")
+    assert await sandbox(terminal, committing_factory, start_as="admin") == 0
+    assert invite_line and invite_line[0].startswith("https://t.me/leadcrm_bot?start=")
+    uow = UnitOfWork(committing_factory)
+    async with uow:
+        guest = await uow.users.get(900004)
+        assert guest is not None and guest.role.value == "manager"
+
+
+async def test_a_transfer_shows_up_in_the_team_leads_group(committing_factory: Any) -> None:
+    terminal = Terminal(
+        "/new", "Acme Bank", "1", "fintech_placeholder", "+7 900 123-45-67",
+        "1", "2", "3",  # call, message, meeting
+        "5",  # analyze
+        "6", "6",  # contacted, qualified
+        "6",  # transfer
+        pause(1.5), ":group", ":quit",
+    )
+    # pick the fintech button by its number in the domain keyboard, whatever the order
+    async def choose_domain() -> None:
+        keyboard = terminal.after("> 1")
+        number = next(
+            cell.split("]")[0].strip("[ ") for line in keyboard.splitlines() for cell in line.split("   ")
+            if cell.strip().endswith("] fintech")
+        )
+        terminal.steps[0] = number
+
+    terminal.steps.insert(3, choose_domain)
+    assert await sandbox(terminal, committing_factory) == 0
+
+    group_lines = [line for line in terminal.lines if line.startswith("🤖 [team leads group]")]
+    assert len(group_lines) >= 2  # printed when it arrived, and again by :group
+    notification = terminal.text.split("🤖 [team leads group]")[1]
+    assert "Acme Bank" in notification and "0.75" in notification
+    assert ":open https://t.me/leadcrm_bot?start=" in notification
+    uow = UnitOfWork(committing_factory)
+    async with uow:
+        (row,) = await _outbox(uow)
+        assert (row.chat_id, row.status) == (DEMO_GROUP_ID, "sent")
+
+
+async def _outbox(uow: UnitOfWork) -> list[Any]:
+    from sqlalchemy import select
+
+    from core.storage.models import OutboxRow
+
+    return list((await uow.session.execute(select(OutboxRow))).scalars())
