@@ -28,6 +28,7 @@ ATTR_PREFIX = "attr:"
 ACT_PREFIX = "act:"
 HOUR = 3600.0
 DAY = 86400.0
+MIN_AGE_DAYS = 7.0
 
 Value = str | float | None
 
@@ -68,8 +69,8 @@ def features(data: ScoringInput) -> dict[str, Value]:
     out["hours_to_first_contact"] = None if first is None else first / HOUR
 
     age = _seconds(data.now, data.created_at)
-    # Age of at least one day: a lead scored minutes after creation is not "10 touches a day".
-    out["touches_per_day"] = None if age is None else data.activity_count / max(age / DAY, 1.0)
+    # Age of at least a week: a lead scored hours after creation is not "10 touches a day".
+    out["touches_per_day"] = None if age is None else data.activity_count / max(age / DAY, MIN_AGE_DAYS)
 
     idle = _seconds(data.now, data.last_activity_at)
     out["days_since_last_touch"] = None if idle is None else idle / DAY

@@ -11,7 +11,7 @@ the result; ``bench/scoring.py`` calls :func:`fit_candidates` directly inside it
   This is what ``CalibratedClassifierCV(ensemble=False)`` does, minus a second round of fits.
 * Explanation: for one lead, each feature whose value differs from a typical lead's (training median /
   most frequent value) is set to that typical value and the lead re-scored; the change in probability
-  is that feature's contribution. The three largest, in plain words, become the reason.
+  (in log-odds) is that feature's contribution. The three largest, in plain words, become the reason.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ ALGORITHMS = {
     "hgb": "HistGradientBoostingClassifier + calibration",
 }
 ISOTONIC_MIN_ROWS = 2000
+MIN_LOGIT_EFFECT = 0.05  # smaller contributions are not worth naming
 EPS = 1e-6
 
 
@@ -171,9 +172,15 @@ class CalibratedModel:
         self.calibrator = calibrator
         self.method = method
 
+    def raw(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.base.predict_proba(frame)[:, 1]
+
+    def log_odds(self, frame: pd.DataFrame) -> np.ndarray:
+        """Uncalibrated log-odds (not clipped, unlike a logit of a probability that rounds to 1)."""
+        return np.asarray(self.base.decision_function(frame), dtype=float).ravel()
+
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        raw = self.base.predict_proba(frame)[:, 1]
-        return calibrate(self.calibrator, self.method, raw)
+        return calibrate(self.calibrator, self.method, self.raw(frame))
 
 
 def fit_calibrator(oof: np.ndarray, y: np.ndarray) -> tuple[Any, str]:
@@ -258,7 +265,7 @@ def fit_candidates(
 class Factor:
     feature: str
     value: Value
-    delta: float  # change in probability this feature's value causes vs a typical lead
+    delta: float  # change in log-odds this feature's value causes vs a typical lead
 
     @property
     def sign(self) -> str:
@@ -291,15 +298,19 @@ class LearnedModel:
                 changed = dict(row)
                 changed[key] = self.spec.baseline.get(key)
                 probe.append(changed)
-        preds = self.predict_rows(probe)
+        # Contributions in log-odds of the uncalibrated model: additive for the logistic regression,
+        # and a probability near 0 or 1 does not hide every factor (calibration is monotone, so signs agree).
+        frame = self.spec.frame(probe)
+        raw = self.model.raw(frame)
+        logits = self.model.log_odds(frame)
         probs = np.empty(len(rows))
         factors: list[list[Factor]] = []
         pos = 0
         for i, (row, keys) in enumerate(zip(rows, changed_keys, strict=True)):
-            probs[i] = preds[pos]
-            found = [Factor(k, row.get(k), float(probs[i] - preds[pos + 1 + j])) for j, k in enumerate(keys)]
+            probs[i] = calibrate(self.model.calibrator, self.model.method, raw[pos : pos + 1])[0]
+            found = [Factor(k, row.get(k), float(logits[pos] - logits[pos + 1 + j])) for j, k in enumerate(keys)]
             pos += 1 + len(keys)
-            found = [f for f in found if abs(f.delta) >= 0.005]
+            found = [f for f in found if abs(f.delta) >= MIN_LOGIT_EFFECT]
             found.sort(key=lambda f: abs(f.delta), reverse=True)
             factors.append(found[:top])
         return probs, factors

@@ -48,9 +48,9 @@ def test_a_lead_never_contacted_has_missing_timing_features_not_zero() -> None:
     assert f["touches_per_day"] == 0.0
 
 
-def test_touches_per_day_counts_a_lead_younger_than_a_day_as_one_day_old() -> None:
+def test_touches_per_day_counts_a_lead_younger_than_a_week_as_a_week_old() -> None:
     f = features(_lead(now=T0 + timedelta(hours=2), last_activity_at=T0 + timedelta(hours=1)))
-    assert f["touches_per_day"] == pytest.approx(6.0)
+    assert f["touches_per_day"] == pytest.approx(6 / 7)
 
 
 @pytest.mark.parametrize("final_stage", [Stage.TRANSFERRED, Stage.LOST])
