@@ -1,0 +1,101 @@
+"""/leads (8 per page, ◀ ▶, stage filter), /find, the main menu."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.domain.models import Actor
+from core.services import leads as leads_svc
+from core.services import users as users_svc
+from core.storage.uow import UnitOfWork
+
+from tests.bot.support import (  # noqa: F401 (fixtures)
+    MANAGER_ID,
+    OTHER_MANAGER_ID,
+    TEAM_LEAD_ID,
+    alert_text,
+    bot_settings,
+    handled,
+    tg,
+)
+
+
+@pytest.fixture
+async def leads(bot_runner, services, committing_factory):
+    """Maria owns 10 leads (two of them contacted), Oleg 2; Tina is a team lead."""
+    uow = UnitOfWork(committing_factory)
+    maria = Actor.from_user(await users_svc.ensure_user(uow, user_id=MANAGER_ID, full_name="Maria", role="manager"))
+    oleg = Actor.from_user(await users_svc.ensure_user(uow, user_id=OTHER_MANAGER_ID, full_name="Oleg", role="manager"))
+    await users_svc.ensure_user(uow, user_id=TEAM_LEAD_ID, full_name="Tina", role="team_lead")
+    for i in range(10):
+        lead = await leads_svc.create_lead(uow, services, maria, source="manual", name=f"Maria client {i}",
+                                           contact=f"client{i}@example.com")
+        if i < 2:
+            await leads_svc.change_stage(uow, services, maria, lead.id, "contacted")
+    for i in range(2):
+        await leads_svc.create_lead(uow, services, oleg, source="scanner", name=f"Oleg client {i}")
+    await bot_runner(bot_settings(), services=services, session_factory=committing_factory)
+
+
+def _lead_buttons(message) -> list[str]:
+    return [t for t in message.button_texts if t.startswith("#")]
+
+
+async def test_a_manager_pages_through_their_own_leads(tg, leads) -> None:
+    maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
+    await tg.say(maria, "/leads")
+    page = tg.fake.last_message(maria.id)
+    assert "My leads" in page.text and "page 1/2" in page.text and "10 total" in page.text
+    assert len(_lead_buttons(page)) == 8 and "◀" not in page.button_texts and "▶" in page.button_texts
+    assert "Oleg" not in page.text
+
+    await tg.press(maria, "▶", message_id=page.message_id)
+    page = tg.fake._chats[maria.id][page.message_id]  # the same message, edited
+    assert "page 2/2" in page.text and len(_lead_buttons(page)) == 2
+    assert "◀" in page.button_texts and "▶" not in page.button_texts
+
+    await tg.press(maria, "Contacted", message_id=page.message_id)
+    page = tg.fake._chats[maria.id][page.message_id]
+    assert "2 total" in page.text and "• Contacted" in page.button_texts
+    assert all("Contacted" in line for line in page.text.splitlines()[2:])
+
+
+async def test_a_team_lead_sees_everyones_leads(tg, leads) -> None:
+    tina = tg.fake.user(TEAM_LEAD_ID, "Tina", language_code="en")
+    await tg.say(tina, "/leads")
+    assert "All leads" in tg.text(tina) and "12 total" in tg.text(tina)
+
+
+async def test_a_lead_button_in_the_list_opens_its_card(tg, leads) -> None:
+    maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
+    await tg.say(maria, "/leads")
+    page = tg.fake.last_message(maria.id)
+    first = _lead_buttons(page)[0]
+    await tg.press(maria, first, message_id=page.message_id)
+    assert first.split(" ", 1)[1] in tg.card(maria).text and "📞 Call" in tg.card(maria).button_texts
+
+
+async def test_find_by_name_or_contact_within_what_you_may_see(tg, leads) -> None:
+    maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
+    await tg.say(maria, "/find client1@")
+    assert "Maria client 1" in tg.text(maria) and "Oleg" not in tg.text(maria)
+    await tg.say(maria, "/find Oleg")
+    assert "Nothing found" in tg.text(maria)
+    await tg.say(maria, "/find x")
+    assert "at least 2 characters" in tg.text(maria)
+
+
+async def test_find_from_the_menu_asks_for_the_text(tg, leads) -> None:
+    maria = tg.fake.user(MANAGER_ID, "Maria", language_code="ru")
+    await tg.say(maria, "/start")
+    assert "Менеджер" in tg.text(maria)
+    await tg.press(maria, "🔎 Найти")
+    assert "Что ищем?" in tg.text(maria)
+    await tg.say(maria, "client 3")
+    assert "Maria client 3" in tg.text(maria)
+
+
+async def test_lead_command_needs_a_number(tg, leads) -> None:
+    maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
+    await tg.say(maria, "/lead abc")
+    assert "Send the lead number" in tg.text(maria)

@@ -1,0 +1,81 @@
+"""The deal card: team leads move a sale from a transferred lead's card or the notification's link."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.domain.enums import SaleStage
+from core.domain.models import Actor
+from core.services import leads as leads_svc
+from core.services import users as users_svc
+from core.storage.models import SaleRow
+from core.storage.uow import UnitOfWork
+
+from tests.bot.support import (  # noqa: F401 (fixtures)
+    MANAGER_ID,
+    TEAM_LEAD_ID,
+    alert_text,
+    bot_settings,
+    handled,
+    tg,
+)
+
+
+@pytest.fixture
+async def transferred(bot_runner, services, committing_factory):
+    uow = UnitOfWork(committing_factory)
+    maria = Actor.from_user(await users_svc.ensure_user(uow, user_id=MANAGER_ID, full_name="Maria", role="manager"))
+    await users_svc.ensure_user(uow, user_id=TEAM_LEAD_ID, full_name="Tina", role="team_lead")
+    lead = await leads_svc.create_lead(uow, services, maria, source="partner", name="Deal Co", business_domain="fintech")
+    for _ in range(3):
+        await leads_svc.log_activity(uow, maria, lead.id, kind="call")
+    await leads_svc.change_stage(uow, services, maria, lead.id, "contacted")
+    await leads_svc.change_stage(uow, services, maria, lead.id, "qualified")
+    await leads_svc.analyze(uow, services, maria, lead.id)
+    result = await leads_svc.change_stage(uow, services, maria, lead.id, "transferred")
+    await bot_runner(bot_settings(), services=services, session_factory=committing_factory)
+    return result
+
+
+async def _sale_stage(committing_factory, sale_id) -> SaleStage:
+    async with committing_factory() as session:
+        return (await session.get(SaleRow, sale_id)).stage
+
+
+async def test_a_team_lead_moves_the_deal_from_the_lead_card(tg, transferred, committing_factory) -> None:
+    tina = tg.fake.user(TEAM_LEAD_ID, "Tina", language_code="en")
+    await tg.say(tina, f"/lead {transferred.lead.id}")
+    card = tg.card(tina)
+    assert "💼 Deal" in card.button_texts
+    await tg.press(tina, "💼 Deal", message_id=card.message_id)
+    deal = tg.fake._chats[tina.id][card.message_id]
+    assert "Deal Co" in deal.text and "Stage: New deal" in deal.text
+    stale = next(b["callback_data"] for b in deal.buttons if b["text"] == "➡️ KYC")
+    await tg.press(tina, "➡️ KYC", message_id=card.message_id)
+    assert await _sale_stage(committing_factory, transferred.sale.id) == SaleStage.KYC
+    again = await tg.press_data(tina, card.message_id, stale)  # a double press
+    assert again.params.get("show_alert") is True and "out of date" in alert_text(again)
+    assert await _sale_stage(committing_factory, transferred.sale.id) == SaleStage.KYC
+
+    await tg.press(tina, "❌ Deal lost", message_id=card.message_id)
+    await tg.press(tina, "Chose a competitor", message_id=card.message_id)
+    assert await _sale_stage(committing_factory, transferred.sale.id) == SaleStage.LOST
+    final = tg.fake._chats[tina.id][card.message_id]
+    assert "Stage: Deal lost" in final.text and "Chose a competitor" in final.text
+    assert "❌ Deal lost" not in final.button_texts
+
+
+async def test_the_notification_link_opens_the_deal(tg, transferred) -> None:
+    tina = tg.fake.user(TEAM_LEAD_ID, "Tina", language_code="ru")
+    await tg.open_link(tina, f"https://t.me/leadcrm_bot?start=sale_{transferred.sale.id}")
+    assert "Сделка" in tg.text(tina) and "Новая сделка" in tg.text(tina)
+
+
+async def test_a_manager_sees_their_deal_but_cannot_move_it(tg, transferred, committing_factory) -> None:
+    maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
+    await tg.open_link(maria, f"https://t.me/leadcrm_bot?start=sale_{transferred.sale.id}")
+    deal = tg.fake.last_message(maria.id)
+    assert "Deal Co" in deal.text and not any(t.startswith("➡️") for t in deal.button_texts)
+    forged = await tg.press_data(maria, deal.message_id, f"sl:x:{transferred.sale.id}:new:kyc")
+    assert forged.params.get("show_alert") is True and "Only team leads and admins" in alert_text(forged)
+    assert await _sale_stage(committing_factory, transferred.sale.id) == SaleStage.NEW

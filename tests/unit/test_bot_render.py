@@ -1,0 +1,142 @@
+"""Bot texts and buttons without Telegram: escaping, the score bar, localized names, packed callback
+sizes, the team-lead notification rendered from an outbox payload."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from core.domain.enums import Recommendation, Role, Source, Stage
+from core.domain.errors import InvalidValue, TransferBlock, TransferNotAllowed
+from core.domain.models import Lead, User
+
+from bot import keyboards, render
+from bot.callbacks import LeadAction, LeadCb, ListCb, NewLeadCb, SaleAction, SaleCb, UserAction, UserCb
+from bot.i18n import make_i18n
+
+MANAGER = User(id=42, role=Role.MANAGER, full_name="Maria")
+TEAM_LEAD = User(id=43, role=Role.TEAM_LEAD, full_name="Tina")
+
+
+@pytest.fixture(params=["ru", "en"])
+def locale(request):
+    i18n = make_i18n()
+    with i18n.context(), i18n.use_locale(request.param):
+        yield request.param
+
+
+def _lead(**kw) -> Lead:
+    values = dict(id=7, source=Source.PARTNER, stage=Stage.QUALIFIED, name="Acme <script>", contact="a&b@x.io",
+                  activity_count=3, ai_score=0.62, ai_recommendation=Recommendation.CONTINUE_QUALIFICATION,
+                  ai_reason="why <en>", ai_reason_ru="почему <ru>", owner_id=42, owner_name="Maria & Co",
+                  version=5, last_activity_at=datetime(2026, 11, 25, 9, 30, tzinfo=UTC))
+    values.update(kw)
+    return Lead(**values)
+
+
+def test_the_card_escapes_what_users_typed(locale) -> None:
+    text = render.lead_card(_lead())
+    assert "Acme &lt;script&gt;" in text and "a&amp;b@x.io" in text and "Maria &amp; Co" in text
+    assert "<script>" not in text
+
+
+def test_the_card_shows_score_bar_recommendation_and_reason_in_the_users_language(locale) -> None:
+    text = render.lead_card(_lead())
+    assert "▰▰▰▰▰▰▱▱▱▱ 0.62" in text
+    if locale == "ru":
+        assert "Квалифицирован" in text and "Продолжить квалификацию" in text and "почему &lt;ru&gt;" in text
+    else:
+        assert "Qualified" in text and "Continue qualification" in text and "why &lt;en&gt;" in text
+    assert "25.11.2026 09:30 UTC" in text
+
+
+@pytest.mark.parametrize(("score", "bar"), [(None, "▱" * 10), (0.0, "▱" * 10), (0.05, "▱" * 10), (0.34, "▰▰▰▱▱▱▱▱▱▱"), (1.0, "▰" * 10)])
+def test_score_bar(score, bar) -> None:
+    assert render.score_bar(score) == bar
+
+
+def test_qualified_card_offers_transfer_and_a_new_card_offers_the_next_stage_by_name(locale) -> None:
+    qualified = keyboards.lead_card(_lead(), MANAGER)
+    texts = [b.text for row in qualified.inline_keyboard for b in row]
+    assert any("🚀" in t for t in texts) and not any(t.startswith("➡️") for t in texts)
+    new = keyboards.lead_card(_lead(stage=Stage.NEW), MANAGER)
+    texts = [b.text for row in new.inline_keyboard for b in row]
+    assert ("➡️ Контакт установлен" if locale == "ru" else "➡️ Contacted") in texts
+
+
+def test_every_lead_button_carries_the_lead_id_and_version(locale) -> None:
+    markup = keyboards.lead_card(_lead(), MANAGER)
+    for row in markup.inline_keyboard:
+        for button in row:
+            data = LeadCb.unpack(button.callback_data)
+            assert (data.id, data.v) == (7, 5)
+
+
+def test_the_deal_button_is_for_team_leads_on_transferred_leads(locale) -> None:
+    lead = _lead(stage=Stage.TRANSFERRED)
+    assert any(b.callback_data.startswith("ld:s:") for row in keyboards.lead_card(lead, TEAM_LEAD).inline_keyboard for b in row)
+    assert not any(b.callback_data.startswith("ld:s:") for row in keyboards.lead_card(lead, MANAGER).inline_keyboard for b in row)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        LeadCb(a=LeadAction.LOST_TEXT, id=9_223_372_036_854_775_807, v=2_147_483_647, x="stopped_responding"),
+        LeadCb(a=LeadAction.DOMAIN, id=9_223_372_036_854_775_807, v=2_147_483_647, x="#123"),
+        ListCb(st="transferred", p=1_000_000),
+        NewLeadCb(step="dom", val="x" * 24),
+        UserCb(a=UserAction.ROLE, id=9_223_372_036_854_775_807, x="team_lead"),
+        SaleCb(a=SaleAction.LOST, id=9_223_372_036_854_775_807, st="agreement", x="budget"),
+    ],
+)
+def test_packed_callback_data_fits_telegrams_64_bytes(data) -> None:
+    assert len(data.pack().encode()) <= 64
+
+
+def test_long_domain_names_are_sent_by_index() -> None:
+    catalogue = ["fintech", "a_very_long_business_domain_name_indeed"]
+    value = keyboards.domain_value(catalogue[1], catalogue)
+    assert value == "#1" and keyboards.domain_from_value(value, catalogue) == catalogue[1]
+    assert keyboards.domain_value("fintech", catalogue) == "fintech"
+
+
+def test_a_refused_transfer_names_every_reason(locale) -> None:
+    err = TransferNotAllowed([TransferBlock.LOW_SCORE, TransferBlock.NO_DOMAIN], 0.55, 0.6)
+    text = render.error_text(err)
+    if locale == "ru":
+        assert "скоринг 0.55 ниже требуемого 0.60" in text and "не задана сфера бизнеса" in text
+    else:
+        assert "score 0.55 is below the required 0.60" in text and "business domain is not set" in text
+    no_score = render.error_text(TransferNotAllowed([TransferBlock.NO_SCORE], None, 0.6))
+    assert ("Анализ" if locale == "ru" else "Analyze") in no_score
+
+
+def test_too_long_input_says_the_limit_and_the_length(locale) -> None:
+    text = render.error_text(InvalidValue("text", "at most 4000 characters (got 4050)"))
+    assert "4000" in text and "4050" in text
+
+
+def test_alerts_are_plain_text_and_short() -> None:
+    assert render.plain("<b>a &amp; b</b>") == "a & b"
+    assert len(render.plain("x" * 500)) == 200
+
+
+def test_the_transfer_notification_links_to_the_card_in_a_private_chat() -> None:
+    payload = {
+        "event": "lead_transferred", "lead_id": 12, "sale_id": 3, "name": "Acme <b>", "contact": "+7 900 000-00-00",
+        "source": "partner", "business_domain": "fintech", "ai_score": 0.8, "ai_reason": "good <fit>",
+        "ai_reason_ru": "хороший <лид>", "activity_count": 4, "manager_id": 42, "manager_name": "Maria",
+    }
+    text, markup = render.outbox_message(payload, bot_username="leadcrm_bot")
+    assert "Лид передан в продажи" in text and "Acme &lt;b&gt;" in text and "хороший &lt;лид&gt;" in text
+    assert "▰▰▰▰▰▰▰▰▱▱ 0.80" in text and "Maria" in text
+    urls = [b.url for row in markup.inline_keyboard for b in row]
+    assert urls == ["https://t.me/leadcrm_bot?start=lead_12", "https://t.me/leadcrm_bot?start=sale_3"]
+    text_en, _ = render.outbox_message(payload, bot_username="leadcrm_bot", locale="en")
+    assert "Lead transferred to sales" in text_en and "good &lt;fit&gt;" in text_en
+
+
+def test_an_unknown_outbox_event_is_shown_as_escaped_text() -> None:
+    text, markup = render.outbox_message({"event": "custom", "text": "<hi>"}, bot_username="b")
+    assert (text, markup) == ("&lt;hi&gt;", None)
