@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,13 +13,16 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.deps import DEFAULT_KEY_CACHE_SECONDS, ApiKeyCache
-from api.errors import install_error_handlers
+from api.errors import BodySizeLimit, install_error_handlers
 from api.routers import health, leads, sales
 from core.config import Settings
 from core.services.context import Policy, Services
 from core.storage.db import make_engine, make_session_factory, resolve_database_url
 
 log = logging.getLogger(__name__)
+
+# The largest valid request (50 attributes of 500 characters, or a 4,000-character note) is far below this.
+MAX_BODY_BYTES = 1_000_000
 
 DESCRIPTION = """
 Leads of the Lead AI CRM: create, read, move through the funnel, score, log activities.
@@ -27,6 +31,11 @@ Every `/leads` route needs an API key in the `X-API-Key` header (`leadcrm api-ke
 Errors are `{"detail": "<message>"}`: 400 funnel rule refused, 401 key missing/wrong/revoked,
 404 not found, 409 stale, 422 invalid input, 503 database unavailable.
 """
+
+
+def _body_limit(limit: int) -> dict[str, int]:
+    """FastAPI answers 413 above ``max_body_size`` (recent versions; older ones have no limit)."""
+    return {"max_body_size": limit} if "max_body_size" in inspect.signature(FastAPI).parameters else {}
 
 
 def create_app(
@@ -70,12 +79,14 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         redirect_slashes=False,
+        **_body_limit(2 * MAX_BODY_BYTES),  # backstop for chunked bodies; BodySizeLimit answers first
     )
     app.state.settings = settings
     app.state.services = services
     app.state.session_factory = session_factory
     app.state.api_key_cache = ApiKeyCache(api_key_cache_seconds)
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, limit=MAX_BODY_BYTES)
     app.include_router(health.router)
     app.include_router(leads.router)
     app.include_router(sales.router)

@@ -5,6 +5,7 @@
 - ``InvalidValue`` and request validation (schemas, path/query parameters) -> 422 (the field is named)
 - ``AccessDenied`` -> 403, ``StaleState`` -> 409, any other ``DomainError`` -> 400
 - the database not answering                                                -> 503
+- a body above the size limit                                                -> 413
 Validation errors also carry ``errors``: the list of ``{loc, msg, type}`` (input values are not echoed).
 """
 
@@ -15,6 +16,7 @@ import logging
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -96,6 +98,29 @@ async def _data_error(request: Request, err: Exception) -> JSONResponse:
 def _is_connection_error(err: DBAPIError) -> bool:
     orig = getattr(err, "orig", None)
     return isinstance(orig, OSError) or isinstance(getattr(orig, "__cause__", None), OSError)
+
+
+class BodySizeLimit:
+    """413 with a JSON message when Content-Length is above ``limit``. Chunked bodies (no Content-Length)
+    are capped by FastAPI's own ``max_body_size``, set a little higher in ``create_app``."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == b"content-length":
+                    if not value.isdigit() or int(value) > self.limit:
+                        response = JSONResponse(
+                            {"detail": f"Request body too large: at most {self.limit:,} bytes"},
+                            status_code=status.HTTP_413_CONTENT_TOO_LARGE,
+                        )
+                        await response(scope, receive, send)
+                        return
+                    break
+        await self.app(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -153,3 +153,25 @@ async def test_garbage_query_strings_are_4xx(client, query) -> None:
     response = await client.get(f"/leads?{query}")
     assert 400 <= response.status_code < 500, response.text
     assert isinstance(response.json()["detail"], str)
+
+
+async def test_an_oversized_body_is_413_before_it_is_parsed(client) -> None:
+    from api.app import MAX_BODY_BYTES
+
+    body = b'{"source": "manual", "name": "' + b"x" * MAX_BODY_BYTES + b'"}'
+    response = await client.post("/leads/", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert isinstance(response.json()["detail"], str)
+
+
+async def test_an_oversized_chunked_body_is_refused_too(client) -> None:
+    from api.app import MAX_BODY_BYTES
+
+    async def chunks():
+        yield b'{"source": "manual", "name": "'
+        for _ in range(3 * MAX_BODY_BYTES // 65536):
+            yield b"x" * 65536
+        yield b'"}'
+
+    response = await client.post("/leads/", content=chunks(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
