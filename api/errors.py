@@ -4,7 +4,7 @@
 - ``InvalidTransition`` / ``TransferNotAllowed`` / ``LeadIsFinal``          -> 400 (the original contract)
 - ``InvalidValue`` and request validation (schemas, path/query parameters) -> 422 (the field is named)
 - ``AccessDenied`` -> 403, ``StaleState`` -> 409, any other ``DomainError`` -> 400
-- the database not answering                                                -> 503
+- the database not answering, or not migrated                              -> 503
 - a body above the size limit                                                -> 413
 Validation errors also carry ``errors``: the list of ``{loc, msg, type}`` (input values are not echoed).
 """
@@ -78,7 +78,16 @@ async def _validation_error(request: Request, err: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail, "errors": errors}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
+UNDEFINED_TABLE = "42P01"
+
+
 async def _database_unavailable(request: Request, err: Exception) -> JSONResponse:
+    if isinstance(err, DBAPIError) and getattr(err.orig, "sqlstate", None) == UNDEFINED_TABLE:
+        log.error("the database has no CRM tables: run `leadcrm migrate` (%s)", err.orig)
+        return JSONResponse(
+            {"detail": "The database is not migrated yet; the operator must run `leadcrm migrate`"},
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
     if isinstance(err, DBAPIError) and not err.connection_invalidated and not _is_connection_error(err):
         raise err  # a real bug: let it surface as a 500 with a traceback in the log
     log.warning("database unavailable during %s %s: %s", request.method, request.url.path, type(err).__name__)

@@ -117,3 +117,27 @@ async def test_swagger_and_openapi_are_served(anon) -> None:
     assert (await anon.get("/docs")).status_code == 200
     spec = (await anon.get("/openapi.json")).json()
     assert {"/leads", "/leads/", "/leads/{lead_id}", "/leads/{lead_id}/stage", "/health"} <= set(spec["paths"])
+
+
+async def test_an_unmigrated_database_is_a_503_that_says_to_migrate(settings, services, database_url) -> None:
+    import uuid
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    name = f"leadcrm_empty_{uuid.uuid4().hex[:8]}"
+    admin = create_async_engine(make_url(database_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = create_async_engine(make_url(database_url).set(database=name))
+    try:
+        app = create_app(settings, session_factory=async_sessionmaker(engine), services=services)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test") as client:
+            response = await client.get("/leads", headers={"X-API-Key": "anything"})
+        assert response.status_code == 503
+        assert "leadcrm migrate" in response.json()["detail"]
+    finally:
+        await engine.dispose()
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
