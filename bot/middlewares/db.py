@@ -72,11 +72,12 @@ class UpdateContextMiddleware(BaseMiddleware):
         tg_user = data.get("event_from_user")
         uow = UnitOfWork(self.session_factory)
         async with uow:
-            if not await users_svc.claim_update(uow, event.update_id):
+            user_id = tg_user.id if tg_user is not None and not tg_user.is_bot else None
+            if not await users_svc.claim_update(uow, event.update_id, user_id=user_id):
                 log.info("update %s was already processed; skipped", event.update_id)
                 return None
             user = None
-            if tg_user is not None and not tg_user.is_bot:
+            if tg_user is not None and user_id is not None:
                 user = await users_svc.authenticate(
                     uow,
                     user_id=tg_user.id,

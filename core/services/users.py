@@ -88,12 +88,13 @@ async def ensure_user(
     return user
 
 
-async def claim_update(uow: UnitOfWork, update_id: int) -> bool:
+async def claim_update(uow: UnitOfWork, update_id: int, *, user_id: int | None = None) -> bool:
     """Record a Telegram update id inside the caller's open unit of work; False if already done.
 
     Deliberately does not commit: the record is committed by the handler's own service commit,
-    so it lands in the same transaction as the change the update made (see bot/middlewares/db.py)."""
-    return await ProcessedUpdateRepository(uow.session).claim(update_id)
+    so it lands in the same transaction as the change the update made (see bot/middlewares/db.py).
+    ``user_id``: load that user in the same round trip, so ``authenticate`` right after is free."""
+    return await ProcessedUpdateRepository(uow.session).claim(update_id, prefetch_user_id=user_id)
 
 
 async def authenticate(
@@ -127,6 +128,9 @@ async def authenticate(
         if row is None or not row.is_active:
             return None
         _apply_profile(row, profile)
+        # The session's identity map holds rows weakly: keep this one referenced for the session's life,
+        # so a later session.get(UserRow, id) (e.g. the lead owner's name) costs no query.
+        uow.session.info["authenticated_user_row"] = row
         return user_to_domain(row)
 
 

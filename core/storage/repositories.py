@@ -325,15 +325,29 @@ class ProcessedUpdateRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def claim(self, update_id: int) -> bool:
+    async def claim(self, update_id: int, *, prefetch_user_id: int | None = None) -> bool:
         """Record the update id; False when it is already recorded (committed by an earlier delivery).
 
         The row stays locked until the transaction ends, so a concurrent redelivery waits for the
-        first one and then sees it."""
-        stmt = (
+        first one and then sees it. With ``prefetch_user_id`` the same round trip also loads that user's
+        row into the session (kept referenced in ``session.info``), so authenticating costs no query."""
+        insert = (
             pg_insert(ProcessedUpdateRow)
             .values(update_id=update_id)
             .on_conflict_do_nothing(index_elements=[ProcessedUpdateRow.update_id])
             .returning(ProcessedUpdateRow.update_id)
         )
-        return (await self.session.execute(stmt)).scalar() is not None
+        if prefetch_user_id is None:
+            return (await self.session.execute(insert)).scalar() is not None
+        claimed = insert.cte("claimed")
+        stmt = (
+            select(claimed.c.update_id, UserRow)
+            .select_from(claimed)
+            .outerjoin(UserRow, UserRow.id == prefetch_user_id)
+        )
+        row = (await self.session.execute(stmt)).first()
+        if row is None:
+            return False
+        if row[1] is not None:
+            self.session.info["prefetched_user_row"] = row[1]
+        return True

@@ -190,3 +190,15 @@ async def test_an_update_claim_not_committed_is_forgotten(uow) -> None:
         assert await svc.claim_update(uow, 778) is True
     async with uow:
         assert await svc.claim_update(uow, 778) is True
+
+
+async def test_claiming_an_update_with_a_user_loads_the_user_in_the_same_round_trip(uow) -> None:
+    await svc.ensure_user(uow, user_id=MANAGER, full_name="Maria", role="manager")
+    async with uow:
+        assert await svc.claim_update(uow, 779, user_id=MANAGER) is True
+        assert uow.session.info["prefetched_user_row"].full_name == "Maria"
+        await uow.commit()
+    async with uow:
+        assert await svc.claim_update(uow, 779, user_id=MANAGER) is False
+        assert await svc.claim_update(uow, 780, user_id=STRANGER) is True  # unknown user: claimed, no row
+        assert "prefetched_user_row" not in uow.session.info
