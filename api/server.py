@@ -27,7 +27,10 @@ def _config(settings: Settings, host: str | None, port: int | None) -> uvicorn.C
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> int:
     """Serve until Ctrl-C / SIGTERM. Returns the process exit code."""
     server = uvicorn.Server(_config(settings, host, port))
-    server.run()
+    try:
+        server.run()
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after a clean shutdown
+        pass
     return 0 if server.started else 1
 
 
