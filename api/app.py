@@ -29,7 +29,7 @@ Leads of the Lead AI CRM: create, read, move through the funnel, score, log acti
 
 Every `/leads` route needs an API key in the `X-API-Key` header (`leadcrm api-key create NAME`).
 Errors are `{"detail": "<message>"}`: 400 funnel rule refused, 401 key missing/wrong/revoked,
-404 not found, 409 stale, 422 invalid input, 503 database unavailable.
+403 not allowed, 404 not found, 409 stale, 413 body too large, 422 invalid input, 503 database unavailable.
 """
 
 
