@@ -24,7 +24,7 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.config import Settings
-from core.services.context import Policy, Services
+from core.services.context import Services, make_services
 
 from bot.i18n import DEFAULT_LOCALE, LOCALES, LocaleMiddleware, make_i18n
 from bot.middlewares.db import UpdateContextMiddleware
@@ -166,7 +166,7 @@ async def run_bot(
 
             engine = make_engine(resolve_database_url(settings), pool_size=settings.db_pool_size)
             session_factory = make_session_factory(engine)
-        services = services or Services(policy=Policy.from_settings(settings))
+        services = services or make_services(settings)  # the learned scorer when a model is active
         dp = build_dispatcher(settings=settings, services=services, session_factory=session_factory)
         await _set_commands(bot)
         sender = OutboxSender(

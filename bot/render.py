@@ -304,6 +304,13 @@ def invite_link(role: Role | str, link: str) -> str:
     ).format(role=role_name(role), link=esc(link))
 
 
+def model_lines(lines: Sequence[str]) -> str:
+    """The scorer's report (the models service words it in ru/en itself): first line bold."""
+    if not lines:
+        return ""
+    return "\n".join([f"<b>{esc(lines[0])}</b>", *(esc(line) for line in lines[1:])])
+
+
 # ---------------------------------------------------------------- sale
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.emulator.watch import HandledUpdates
 from core.config import Settings
 from core.domain.enums import Role
 
@@ -100,6 +101,8 @@ class ChatRepl:
         self.quiet = quiet
         self.reply_timeout = reply_timeout
         self._sent_to_bot = False
+        self._replies = 0
+        self._handled = HandledUpdates()
         self._pending: list[str] = []
         self._unseen: dict[str, list[str]] = {}
         self._query_owner: dict[str, str] = {}
@@ -114,6 +117,7 @@ class ChatRepl:
     async def run(self) -> int:
         self.write(f"You are {self.current.label}. Type :help for commands. / Вы — {self.current.full_name}.")
         background = asyncio.create_task(self._background_printer())
+        self._handled.install()
         try:
             while True:
                 self._prompt = self.prompt()
@@ -123,15 +127,19 @@ class ChatRepl:
                     return 0
                 self._busy = True
                 mark = len(self.fake.calls) - 1
+                self._replies = 0
                 try:
                     if not await self.handle(line.strip()):
                         self.write("bye / пока")
                         return 0
                     await self._settle(after=mark)
                     self._flush()
+                    if self._sent_to_bot and not self._replies:
+                        self.write("   (no reply from the bot / бот не ответил)")
                 finally:
                     self._busy = False
         finally:
+            self._handled.uninstall()
             background.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await background
@@ -232,6 +240,10 @@ class ChatRepl:
 
     def _on_call(self, call: Any) -> None:
         method = call.method.lower()
+        if not call.ok:
+            if method != "getupdates" and call.status != 401:
+                self._emit(f"   ⚠️ Bot API error: {call.method} → {call.status} {call.description}")
+            return
         if method in {"sendmessage", "editmessagetext", "editmessagereplymarkup"} and isinstance(call.result, dict):
             chat_id = call.result["chat"]["id"]
             message = next(
@@ -243,6 +255,7 @@ class ChatRepl:
             if chat_id == self.group_id:
                 self._emit(self.format_message(message, edited=edited, group=True))
             elif chat_id == self.current.user_id:
+                self._replies += 1
                 self._emit(self.format_message(message, edited=edited))
             elif chat_id in self.by_id:
                 owner = self.by_id[chat_id]
@@ -251,6 +264,8 @@ class ChatRepl:
         elif method == "answercallbackquery":
             text = call.params.get("text")
             owner = self._query_owner.get(str(call.params.get("callback_query_id")))
+            if owner == self.current.key:
+                self._replies += 1
             if text and owner == self.current.key:
                 mark = "⚠️ alert" if call.params.get("show_alert") else "💬"
                 self._emit(f"   {mark}: {text}")
@@ -265,12 +280,14 @@ class ChatRepl:
             self.write(text)
 
     async def _settle(self, after: int | None = None) -> None:
-        """Wait for the bot's reaction: its first call after ``after`` (if the input went to the bot),
-        then until it has been quiet for a moment."""
+        """Wait for the bot's reaction to what was just sent: until the Dispatcher finished that update
+        (or, failing that, made its first call), then until the Bot API has been quiet for a moment."""
         try:
-            if after is not None and self.fake.calls and self._sent_to_bot:
-                with contextlib.suppress(TimeoutError):
-                    await self.fake.wait_for("*", after=after, timeout=self.reply_timeout, finished=False)
+            if after is not None and self._sent_to_bot:
+                update_id = self.fake.last_update_id
+                if not await self._handled.wait(update_id, timeout=self.settle_timeout):
+                    with contextlib.suppress(TimeoutError):
+                        await self.fake.wait_for("*", after=after, timeout=self.reply_timeout, finished=False)
             await self.fake.settle(timeout=self.settle_timeout, quiet=self.quiet)
         except TimeoutError:
             self.write("(the bot is still busy… / бот ещё думает…)")

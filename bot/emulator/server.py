@@ -101,7 +101,17 @@ class FakeTelegram:
     """An in-process Telegram Bot API server for tests and the sandbox. Not thread-safe: use it from
     the event loop it was started on."""
 
-    def __init__(self, *, bot_id: int = 7000001, bot_username: str = "leadcrm_bot", token: str = "7000001:TEST-token") -> None:
+    def __init__(
+        self,
+        *,
+        bot_id: int = 7000001,
+        bot_username: str = "leadcrm_bot",
+        token: str = "7000001:TEST-token",
+        first_update_id: int | None = None,
+    ) -> None:
+        """``first_update_id`` defaults to a number that grows with the clock: like Telegram's, update ids
+        never repeat across runs, so a bot that remembers processed update ids (in a database that
+        outlives the emulator, as the sandbox's does) never mistakes a new update for a redelivery."""
         self.bot_id = bot_id
         self.bot_username = bot_username
         self.bot_first_name = "Lead CRM"
@@ -117,7 +127,9 @@ class FakeTelegram:
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._queue: deque[_Queued] = deque()
         self._updates_by_id: dict[int, dict[str, Any]] = {}
-        self._update_ids = itertools.count(1)
+        if first_update_id is None:
+            first_update_id = int((time.time() - 1_700_000_000) * 100_000)  # ~1e13, far below 2**53
+        self._update_ids = itertools.count(first_update_id)
         self._callback_ids = itertools.count(1)
         self._callbacks: dict[str, bool] = {}  # id -> answered
         self._failures: dict[str, deque[_Failure]] = {}
@@ -127,7 +139,7 @@ class FakeTelegram:
         self._in_flight = 0
         self._runner: web.AppRunner | None = None
         self._closing = False
-        self.listeners: list[Callable[[Call], None]] = []
+        self.listeners: list[Callable[[Call], None]] = []  # called with every finished call, ok or not
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -261,6 +273,11 @@ class FakeTelegram:
             raise LookupError(f"button {button.get('text')!r} is not a callback button: {button}")
         return self.press(user, message.message_id, button["callback_data"], chat_id=chat_id)
 
+    @property
+    def last_update_id(self) -> int:
+        """The id of the latest update queued (0 if none)."""
+        return max(self._updates_by_id, default=0)
+
     def redeliver(self, update_id: int) -> None:
         """Queue an already sent update again with the same update_id (Telegram may do this)."""
         self._queue.append(_Queued(update=self._updates_by_id[update_id]))
@@ -346,7 +363,7 @@ class FakeTelegram:
                     predicate is None or predicate(call)
                 ):
                     return call
-            checked = next((i for i, c in enumerate(self.calls) if not c.done), len(self.calls))
+            checked = next((i for i in range(checked, len(self.calls)) if not self.calls[i].done), len(self.calls))
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(f"no {method} call (after #{after}) within {timeout}s\n{self.dump()}")
@@ -446,8 +463,11 @@ class FakeTelegram:
                 self._in_flight -= 1
                 self._last_call_at = time.monotonic()
             self._notify()
-        for listener in list(self.listeners):
-            listener(call)
+            for listener in list(self.listeners):
+                try:
+                    listener(call)
+                except Exception:  # a listener's bug must not break the Bot API answer
+                    log.exception("emulator listener failed on %s", method_name)
         return web.json_response({"ok": True, "result": result})
 
     def _error_response(self, status: int, description: str, retry_after: int | None = None) -> web.Response:

@@ -1,5 +1,6 @@
-"""People: /invite ROLE (admins any role, team leads managers), /users with role and deactivate buttons
-(admins). The services enforce who may do what; these handlers only unpack and render."""
+"""People and the model: /invite ROLE (admins any role, team leads managers), /users with role and
+deactivate buttons, /model and /train (admins). The services enforce who may do what; these handlers
+only unpack and render."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from aiogram.types import CallbackQuery, Message
 
 from core.domain.enums import Role
 from core.domain.models import Actor, User
+from core.config import Settings
+from core.services import models as models_svc
 from core.services import users as users_svc
 from core.storage.uow import UnitOfWork
 
@@ -52,6 +55,19 @@ async def set_active(query: CallbackQuery, callback_data: UserCb, uow: UnitOfWor
     await screens.show(query, render.user_card(target), keyboards.user_actions(target))
 
 
+async def model(message: Message, uow: UnitOfWork, actor: Actor) -> None:
+    users_svc.ensure_admin(actor)
+    info = await models_svc.active_model_info(uow)
+    await message.answer(render.model_lines(info.lines(render.current_locale())))
+
+
+async def train(message: Message, uow: UnitOfWork, actor: Actor, settings: Settings) -> None:
+    users_svc.ensure_admin(actor)
+    await message.answer(_("Training the scorer on closed leads… this can take a minute."))
+    report = await models_svc.train_model(uow, **models_svc.settings_thresholds(settings))
+    await message.answer(render.model_lines(report.lines(render.current_locale())))
+
+
 def make_router() -> Router:
     """A fresh router with this module's handlers (a Router can belong to one Dispatcher only,
     and tests build several)."""
@@ -59,6 +75,8 @@ def make_router() -> Router:
     router.message.filter(F.chat.type == "private")
     router.message.register(invite, Command("invite"))
     router.message.register(users, Command("users"))
+    router.message.register(model, Command("model"))
+    router.message.register(train, Command("train"))
     router.callback_query.register(open_user, UserCb.filter(F.a == UserAction.OPEN))
     router.callback_query.register(set_role, UserCb.filter(F.a == UserAction.ROLE))
     router.callback_query.register(set_active, UserCb.filter(F.a.in_({UserAction.OFF, UserAction.ON})))

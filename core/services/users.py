@@ -64,6 +64,11 @@ def _require_admin(actor: Actor) -> None:
         raise AccessDenied("Only an admin can do this")
 
 
+def ensure_admin(actor: Actor) -> None:
+    """For admin-only operations that have no actor of their own (e.g. training the scorer from the bot)."""
+    _require_admin(actor)
+
+
 async def ensure_user(
     uow: UnitOfWork,
     *,
