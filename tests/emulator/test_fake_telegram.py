@@ -345,3 +345,30 @@ async def test_a_second_poller_terminates_the_first_with_a_conflict(fake_tg: Fak
     with pytest.raises(Exception, match="terminated by other getUpdates"):
         await asyncio.wait_for(first, 3)
     assert await asyncio.wait_for(second, 3) == []
+
+
+async def test_handled_updates_tells_when_the_dispatcher_finished_an_update(
+    fake_tg: FakeTelegram, polling: dict[str, list[int]]
+) -> None:
+    from bot.emulator.watch import HandledUpdates
+
+    watcher = HandledUpdates().install()
+    try:
+        ann = fake_tg.user(101, "Ann")
+        update_id = fake_tg.send_text(ann, "/slow")
+        assert fake_tg.last_update_id == update_id
+        assert await watcher.wait(update_id, timeout=5)
+        assert fake_tg.last_message(101).text == "done slowly"  # the reply was sent before the update finished
+        assert not await watcher.wait(update_id + 1, timeout=0.2)
+    finally:
+        watcher.uninstall()
+
+
+async def test_update_ids_keep_growing_across_emulator_runs() -> None:
+    first, second = FakeTelegram(), FakeTelegram()
+    a = first.send_text(first.user(1, "Ann"), "hi")
+    await asyncio.sleep(0.01)
+    b = second.send_text(second.user(1, "Ann"), "hi")
+    assert b > a > 1000
+    fixed = FakeTelegram(first_update_id=1)
+    assert fixed.send_text(fixed.user(1, "Ann"), "x") == 1
