@@ -7,7 +7,7 @@ the result; ``bench/scoring.py`` calls :func:`fit_candidates` directly inside it
   HistGradientBoostingClassifier (native categorical support).
 * Choice: the candidate with the best cross-validated ROC AUC (stratified, shuffled folds).
 * Calibration: the same out-of-fold predictions that give the AUC also fit the calibrator
-  (Platt sigmoid on the log-odds, or isotonic for large sets), then the base model is refit on all rows.
+  (Platt sigmoid on the log-odds), then the base model is refit on all rows.
   This is what ``CalibratedClassifierCV(ensemble=False)`` does, minus a second round of fits.
 * Explanation: for one lead, each feature whose value differs from a typical lead's (training median /
   most frequent value) is set to that typical value and the lead re-scored; the change in probability
@@ -27,7 +27,6 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
-from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -42,7 +41,6 @@ ALGORITHMS = {
     "logreg": "LogisticRegression(L2, C=0.5) + calibration",
     "hgb": "HistGradientBoostingClassifier + calibration",
 }
-ISOTONIC_MIN_ROWS = 2000
 MIN_LOGIT_EFFECT = 0.05  # smaller contributions are not worth naming
 EPS = 1e-6
 
@@ -184,14 +182,12 @@ class CalibratedModel:
 
 
 def fit_calibrator(oof: np.ndarray, y: np.ndarray) -> tuple[Any, str]:
-    if len(y) >= ISOTONIC_MIN_ROWS:
-        return IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(oof, y), "isotonic"
+    """Platt scaling on the log-odds. (Isotonic was tried on X Education: its ties gave a lower pooled
+    ROC AUC, .875 vs .877, and its Brier score was worse too, .1344 vs .1337.)"""
     return LogisticRegression(C=1e4).fit(_logit(oof), y), "sigmoid"
 
 
 def calibrate(calibrator: Any, method: str, raw: np.ndarray) -> np.ndarray:
-    if method == "isotonic":
-        return np.clip(calibrator.predict(raw), 0.0, 1.0)
     return calibrator.predict_proba(_logit(raw))[:, 1]
 
 

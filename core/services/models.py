@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 RULES_VERSION = RulesV1Scorer.version
 HOLDOUT_SHARE = 0.2
+MIN_PER_CLASS_FLOOR = 10  # below this the held-out part cannot hold both outcomes, whatever the settings
 SEED = 42
 
 
@@ -104,18 +105,28 @@ class TrainReport:
     def activated(self) -> bool:
         return self.status == "activated"
 
-    def lines(self) -> list[str]:
-        out = [self.message, f"closed leads: {self.n_won} won, {self.n_lost} lost"]
+    def lines(self, lang: str = "en") -> list[str]:
+        ru = lang == "ru"
+        out = [self.message_ru if ru else self.message]
+        out.append(
+            f"закрытых лидов: выиграно {self.n_won}, проиграно {self.n_lost}"
+            if ru
+            else f"closed leads: {self.n_won} won, {self.n_lost} lost"
+        )
         for name, m in self.candidates.items():
-            out.append(f"candidate {name}: CV ROC AUC {m['cv_auc']:.3f}, CV Brier {m['cv_brier']:.3f}")
+            label = "кандидат" if ru else "candidate"
+            out.append(f"{label} {name}: CV ROC AUC {m['cv_auc']:.3f}, CV Brier {m['cv_brier']:.3f}")
         if self.version:
-            out.append(f"held-out: {self.version} AUC {self.auc:.3f} Brier {self.brier:.3f}")
-            out.append(f"held-out: {self.compared_with} AUC {self.compared_auc:.3f} Brier {self.compared_brier:.3f}")
-        out.append(f"took {self.seconds:.1f} s")
+            label = "отложенная выборка" if ru else "held-out"
+            out.append(f"{label}: {self.version} ROC AUC {self.auc:.3f}, Brier {self.brier:.3f}")
+            out.append(f"{label}: {self.compared_with} ROC AUC {self.compared_auc:.3f}, Brier {self.compared_brier:.3f}")
+        if self.status != "not_enough_data":
+            out.append(f"заняло {self.seconds:.1f} с" if ru else f"took {self.seconds:.1f} s")
         return out
 
 
 def _not_enough(n_won: int, n_lost: int, min_closed: int, min_per_class: int) -> TrainReport | None:
+    min_per_class = max(min_per_class, MIN_PER_CLASS_FLOOR)
     total = n_won + n_lost
     if total >= min_closed and min(n_won, n_lost) >= min_per_class:
         return None
@@ -279,14 +290,24 @@ class ModelInfo:
     features: list[str] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
 
-    def lines(self) -> list[str]:
+    def lines(self, lang: str = "en") -> list[str]:
+        ru = lang == "ru"
+        head = f"{'активная модель' if ru else 'active scorer'}: {self.version} ({self.algorithm})"
         if not self.is_learned:
-            return [f"active scorer: {self.version} ({self.algorithm})"]
+            return [head]
+        other = self.metrics.get("compared_with", "?")
+        other_auc = float(self.metrics.get("compared_auc", float("nan")))
+        if ru:
+            return [
+                head,
+                f"обучена {self.trained_at:%Y-%m-%d %H:%M} UTC на {self.n_won} выигранных / {self.n_lost} проигранных лидах",
+                f"отложенная выборка: ROC AUC {self.auc:.3f}, Brier {self.brier:.3f} (у {other}: ROC AUC {other_auc:.3f})",
+                f"признаков: {len(self.features)}",
+            ]
         return [
-            f"active scorer: {self.version} ({self.algorithm})",
+            head,
             f"trained at {self.trained_at:%Y-%m-%d %H:%M} UTC on {self.n_won} won / {self.n_lost} lost leads",
-            f"held-out ROC AUC {self.auc:.3f}, Brier {self.brier:.3f} "
-            f"(vs {self.metrics.get('compared_with')}: AUC {self.metrics.get('compared_auc', float('nan')):.3f})",
+            f"held-out ROC AUC {self.auc:.3f}, Brier {self.brier:.3f} (vs {other}: ROC AUC {other_auc:.3f})",
             f"features: {len(self.features)}",
         ]
 

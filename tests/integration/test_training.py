@@ -99,11 +99,15 @@ async def test_train_activates_a_model_that_beats_rules_and_the_product_scores_w
     assert 0.0 < report.brier < 0.25 and set(report.candidates) == {"logreg", "hgb"}
     assert report.n_won + report.n_lost == 300
     assert f"Модель {report.version} включена" in report.message_ru
+    assert report.lines()[0] == report.message and report.lines("ru")[0] == report.message_ru
+    assert any(line.startswith("candidate hgb: CV ROC AUC") for line in report.lines())
 
     info = await svc.active_model_info(uow)
     assert info.is_learned and info.version == report.version and info.n_won == report.n_won
     assert "source" in info.features and "act:meeting" in info.features
     assert info.metrics["candidates"].keys() == {"logreg", "hgb"}
+    assert info.lines()[0].startswith(f"active scorer: {report.version}")
+    assert info.lines("ru")[0].startswith(f"активная модель: {report.version}")
 
     strong = await _open_lead(uow, learned_services, system, source="partner", meetings=6)
     weak = await _open_lead(uow, learned_services, system, source="scanner", meetings=0)
@@ -217,3 +221,17 @@ async def test_training_sees_closed_leads_as_they_were_when_they_closed(uow, ser
     assert won_features["act:meeting"] == 3.0
     lost_input, lost_label = by_source["manual"]
     assert lost_label == 0 and features(lost_input)["days_since_last_touch"] == pytest.approx(5.0, abs=0.01)
+
+
+def test_leadcrm_train_model_and_rescore_print_plain_reports(database_url, monkeypatch, capsys) -> None:
+    from cli.main import main
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("TRAIN_MIN_CLOSED", "50")
+    assert main(["model"]) == 0
+    assert "active scorer: rules-v1" in capsys.readouterr().out
+    assert main(["train"]) == 0
+    out = capsys.readouterr().out
+    assert "Not enough history to train: 0 closed leads" in out and "need at least 50" in out
+    assert main(["rescore"]) == 0
+    assert "with rules-v1" in capsys.readouterr().out
