@@ -18,7 +18,7 @@ from core.services import leads as leads_svc
 from core.storage.uow import UnitOfWork
 
 from bot import render, screens
-from bot.callbacks import LeadCb
+from bot.callbacks import LeadCb, SaleCb
 from bot.i18n import _
 
 log = logging.getLogger(__name__)
@@ -39,14 +39,17 @@ async def stale(event: ErrorEvent, uow: UnitOfWork, actor: Actor | None, user: U
             await event.update.message.answer(text)
         return
     await _alert(query, text)
-    if actor is None or user is None or not query.data or not query.data.startswith(LeadCb.__prefix__ + ":"):
+    if actor is None or user is None or not query.data:
         return
     try:
-        lead_id = LeadCb.unpack(query.data).id
-        lead = await leads_svc.get_lead(uow, actor, lead_id)
+        if query.data.startswith(LeadCb.__prefix__ + ":"):
+            lead = await leads_svc.get_lead(uow, actor, LeadCb.unpack(query.data).id)
+            await screens.show_card(query, lead, user)
+        elif query.data.startswith(SaleCb.__prefix__ + ":"):
+            await screens.show_sale(query, uow, actor, user, SaleCb.unpack(query.data).id)
     except (ValueError, TypeError, DomainError):
-        return
-    await screens.show_card(query, lead, user)
+        return  # the alert said enough; a card we cannot show now is not worth a second error
+
 
 async def domain_error(event: ErrorEvent, state: FSMContext | None = None) -> None:
     text = render.error_text(event.exception)  # type: ignore[arg-type]

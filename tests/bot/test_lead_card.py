@@ -264,3 +264,30 @@ async def test_every_callback_is_answered_exactly_once(tg, team, running, servic
         await tg.press_data(maria, card.message_id, data)  # answer_of asserts exactly one answer
     for call in tg.fake.calls_of("answerCallbackQuery"):
         assert call.ok, call
+
+
+async def test_edit_contact_asks_for_text_and_validates_it(tg, team, running, services, committing_factory) -> None:
+    lead = await _lead(committing_factory, services, team["maria"], contact="+7 900 000-00-00")
+    maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
+    card = await _open(tg, maria, lead.id)
+    await tg.press(maria, "☎️ Edit contact", message_id=card.message_id)
+    assert "Send the new contact" in tg.text(maria)
+    await tg.say(maria, "not a contact")
+    assert "phone number, an e-mail address or a Telegram @username" in tg.text(maria)
+    await tg.say(maria, "@maria_client")
+    assert "Contact updated" in tg.card(maria).text and "@maria_client" in tg.card(maria).text
+    assert (await _lead_row(committing_factory, lead.id)).contact == "@maria_client"
+
+
+async def test_lost_with_a_typed_reason(tg, team, running, services, committing_factory) -> None:
+    lead = await _lead(committing_factory, services, team["maria"])
+    maria = tg.fake.user(MANAGER_ID, "Maria", language_code="ru")
+    card = await _open(tg, maria, lead.id)
+    await tg.press(maria, "❌ Потерян", message_id=card.message_id)
+    await tg.press(maria, "✍️ Другая причина (текстом)", message_id=card.message_id)
+    await tg.say(maria, "r" * 501)
+    assert "не больше 500 символов" in tg.text(maria)
+    await tg.say(maria, "Ушёл к <другу>")
+    row = await _lead_row(committing_factory, lead.id)
+    assert (row.stage, row.lost_reason) == (Stage.LOST, "Ушёл к <другу>")
+    assert "Причина потери: Ушёл к <другу>" in tg.card(maria).text

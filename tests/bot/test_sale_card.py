@@ -56,6 +56,7 @@ async def test_a_team_lead_moves_the_deal_from_the_lead_card(tg, transferred, co
     again = await tg.press_data(tina, card.message_id, stale)  # a double press
     assert again.params.get("show_alert") is True and "out of date" in alert_text(again)
     assert await _sale_stage(committing_factory, transferred.sale.id) == SaleStage.KYC
+    assert "Stage: KYC" in tg.fake._chats[tina.id][card.message_id].text  # refreshed
 
     await tg.press(tina, "❌ Deal lost", message_id=card.message_id)
     await tg.press(tina, "Chose a competitor", message_id=card.message_id)
