@@ -188,6 +188,8 @@ def fit_calibrator(oof: np.ndarray, y: np.ndarray) -> tuple[Any, str]:
 
 
 def calibrate(calibrator: Any, method: str, raw: np.ndarray) -> np.ndarray:
+    if method == "isotonic":  # versions stored before calibration settled on Platt scaling
+        return np.clip(calibrator.predict(raw), 0.0, 1.0)
     return calibrator.predict_proba(_logit(raw))[:, 1]
 
 
@@ -299,11 +301,11 @@ class LearnedModel:
         frame = self.spec.frame(probe)
         raw = self.model.raw(frame)
         logits = self.model.log_odds(frame)
-        probs = np.empty(len(rows))
+        starts = np.cumsum([0] + [1 + len(keys) for keys in changed_keys[:-1]])
+        probs = calibrate(self.model.calibrator, self.model.method, raw[starts])
         factors: list[list[Factor]] = []
         pos = 0
-        for i, (row, keys) in enumerate(zip(rows, changed_keys, strict=True)):
-            probs[i] = calibrate(self.model.calibrator, self.model.method, raw[pos : pos + 1])[0]
+        for row, keys in zip(rows, changed_keys, strict=True):
             found = [Factor(k, row.get(k), float(logits[pos] - logits[pos + 1 + j])) for j, k in enumerate(keys)]
             pos += 1 + len(keys)
             found = [f for f in found if abs(f.delta) >= MIN_LOGIT_EFFECT]
