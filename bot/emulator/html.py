@@ -59,6 +59,7 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
     out: list[str] = []
     out_len = 0  # UTF-16 length of the text so far
     stack: list[tuple[str, int, dict[str, Any]]] = []
+    opened = 0  # entities that start at the same place keep the order their tags were opened in
     entities: list[dict[str, Any]] = []
     pos = 0
     while pos < len(source):
@@ -91,7 +92,8 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
                 entity.update(extra)
                 entities.append(entity)
         else:
-            extra: dict[str, Any] = {}
+            extra: dict[str, Any] = {"_order": opened}
+            opened += 1
             parsed = {m.group(1).lower(): (m.group(2) or m.group(3) or m.group(4) or "") for m in _ATTR.finditer(attrs)}
             if name == "a":
                 if "href" not in parsed:
@@ -107,5 +109,5 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
         pos = match.end()
     if stack:
         raise EntityParseError(f'can\'t parse entities: Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
-    entities.sort(key=lambda e: (e["offset"], -e["length"]))
+    entities.sort(key=lambda e: (e["offset"], -e["length"], e.pop("_order")))
     return "".join(out), entities

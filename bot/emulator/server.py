@@ -140,6 +140,7 @@ class FakeTelegram:
         self._runner: web.AppRunner | None = None
         self._closing = False
         self.listeners: list[Callable[[Call], None]] = []  # called with every finished call, ok or not
+        self._handlers = self._methods()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -445,7 +446,7 @@ class FakeTelegram:
                     ),
                     failure.retry_after,
                 )
-            handler = self._methods().get(method_name.lower())
+            handler = self._handlers.get(method_name.lower())
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
             result = await handler(params)
