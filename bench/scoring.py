@@ -115,7 +115,10 @@ async def main() -> int:
             report = await import_csv(uow, domains, args.csv, mapping)
             print(f"import ({label}): {report.summary()}", flush=True)
             data = await load_training_set(uow)
-            print(f"closed leads: {data.n_won} won, {data.n_lost} lost; {args.folds}-fold CV, seed {args.seed}", flush=True)
+            print(
+                f"closed leads: {data.n_won} won, {data.n_lost} lost; {args.folds}-fold CV, seed {args.seed}",
+                flush=True,
+            )
             table.append((label, cross_validate(data.inputs, data.y, args.folds, args.seed)))
     finally:
         await engine.dispose()

@@ -74,7 +74,9 @@ class FeatureSpec:
                 continue
             if all(isinstance(v, float | int) for v in known):
                 numeric.append(key)
-                baseline[key] = float(np.median(np.asarray(known, dtype=float))) if len(known) * 2 >= len(values) else None
+                baseline[key] = (
+                    float(np.median(np.asarray(known, dtype=float))) if len(known) * 2 >= len(values) else None
+                )
             else:
                 categorical.append(key)
                 baseline[key] = Counter(None if v is None else str(v) for v in values).most_common(1)[0][0]
@@ -313,7 +315,6 @@ class LearnedModel:
             factors.append(found[:top])
         return probs, factors
 
-
     def _typical(self, key: str, value: Value) -> bool:
         return _same(value, self.spec.baseline.get(key), key in self.spec.numeric)
 
@@ -382,7 +383,7 @@ def describe(feature: str, value: Value) -> tuple[str, str]:
     if feature == "stage":
         return f"stage {value}", f"стадия «{value}»"
     if feature.startswith(ACT_PREFIX):
-        kind = feature[len(ACT_PREFIX):]
+        kind = feature[len(ACT_PREFIX) :]
         n = _n(float(value or 0))
         return f"{n} {_KIND_EN.get(kind, kind)}", f"{_KIND_RU.get(kind, kind)}: {n}"
     if feature == "activity_count":
@@ -400,7 +401,7 @@ def describe(feature: str, value: Value) -> tuple[str, str]:
         if value is None:
             return "no contact yet", "контакта ещё не было"
         return f"no contact for {float(value):.0f} days", f"нет контакта {float(value):.0f} дн."
-    name = (feature[len(ATTR_PREFIX):] if feature.startswith(ATTR_PREFIX) else feature).replace("_", " ")
+    name = (feature[len(ATTR_PREFIX) :] if feature.startswith(ATTR_PREFIX) else feature).replace("_", " ")
     if value is None:
         return f"{name} not set", f"{name}: не указано"
     shown = _n(value) if isinstance(value, float) else str(value)

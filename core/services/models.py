@@ -119,7 +119,9 @@ class TrainReport:
         if self.version:
             label = "отложенная выборка" if ru else "held-out"
             out.append(f"{label}: {self.version} ROC AUC {self.auc:.3f}, Brier {self.brier:.3f}")
-            out.append(f"{label}: {self.compared_with} ROC AUC {self.compared_auc:.3f}, Brier {self.compared_brier:.3f}")
+            out.append(
+                f"{label}: {self.compared_with} ROC AUC {self.compared_auc:.3f}, Brier {self.compared_brier:.3f}"
+            )
         if self.status != "not_enough_data":
             out.append(f"заняло {self.seconds:.1f} с" if ru else f"took {self.seconds:.1f} s")
         return out
@@ -192,7 +194,8 @@ async def train_model(
             "model": final,
             "chosen": outcome.chosen,
             "candidates": {
-                n: {"cv_auc": round(c.cv_auc, 4), "cv_brier": round(c.cv_brier, 4)} for n, c in outcome.candidates.items()
+                n: {"cv_auc": round(c.cv_auc, 4), "cv_brier": round(c.cv_brier, 4)}
+                for n, c in outcome.candidates.items()
             },
             "auc": auc,
             "brier": brier,

@@ -127,7 +127,9 @@ class UpsertCounts:
     updated: int
 
 
-async def upsert_imported_leads(session: AsyncSession, records: Sequence[tuple[Any, ...]], now: datetime) -> UpsertCounts:
+async def upsert_imported_leads(
+    session: AsyncSession, records: Sequence[tuple[Any, ...]], now: datetime
+) -> UpsertCounts:
     """``records`` are tuples in :data:`COLUMNS` order (``attributes``/``activity_counts`` as JSON text,
     ``stage`` one of new/transferred/lost). Runs in the session's transaction; never commits."""
     table = f"import_leads_{uuid.uuid4().hex[:12]}"

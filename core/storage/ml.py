@@ -65,7 +65,9 @@ class MlRepository:
         await self.session.execute(select(func.pg_advisory_xact_lock(0x1EAD5C0E)))
 
     async def deactivate_all(self) -> None:
-        await self.session.execute(update(ModelVersionRow).where(ModelVersionRow.is_active.is_(True)).values(is_active=False))
+        await self.session.execute(
+            update(ModelVersionRow).where(ModelVersionRow.is_active.is_(True)).values(is_active=False)
+        )
 
     def add(self, row: ModelVersionRow) -> ModelVersionRow:
         self.session.add(row)

@@ -57,7 +57,21 @@ lost = ["lost", "0"]
 open = ["open"]
 """
 
-HEADER = ["ID", "Company", "Phone", "Channel", "Industry", "Employees", "City", "Meetings", "Calls", "Created", "Last touch", "Closed", "Result"]
+HEADER = [
+    "ID",
+    "Company",
+    "Phone",
+    "Channel",
+    "Industry",
+    "Employees",
+    "City",
+    "Meetings",
+    "Calls",
+    "Created",
+    "Last touch",
+    "Closed",
+    "Result",
+]
 
 
 def _write(path: Path, rows: list[list[str]], header: list[str] = HEADER) -> Path:
@@ -75,9 +89,22 @@ def mapping(tmp_path: Path) -> Path:
     return path
 
 
-def _row(ext, *, channel="Referral", industry="Banking", employees="50", city="Kazan", meetings="3", calls="1",
-         created="2025-01-10T09:00:00", touch="2025-01-20T09:00:00", closed="2025-02-01T09:00:00", result="won",
-         company="ACME", phone="+7 900 000-00-00"):
+def _row(
+    ext,
+    *,
+    channel="Referral",
+    industry="Banking",
+    employees="50",
+    city="Kazan",
+    meetings="3",
+    calls="1",
+    created="2025-01-10T09:00:00",
+    touch="2025-01-20T09:00:00",
+    closed="2025-02-01T09:00:00",
+    result="won",
+    company="ACME",
+    phone="+7 900 000-00-00",
+):
     return [ext, company, phone, channel, industry, employees, city, meetings, calls, created, touch, closed, result]
 
 
@@ -112,17 +139,30 @@ async def test_won_lost_and_open_rows_become_real_looking_leads(uow, tmp_path, m
     assert (won.activity_count, won.activity_counts) == (4, {"meeting": 3, "call": 1})
     assert won.created_at.isoformat() == "2025-01-10T09:00:00+00:00"
     async with uow:
-        history = (await uow.session.execute(
-            select(StageChangeRow.from_stage, StageChangeRow.to_stage, StageChangeRow.actor)
-            .where(StageChangeRow.lead_id == won.id).order_by(StageChangeRow.id)
-        )).all()
+        history = (
+            await uow.session.execute(
+                select(StageChangeRow.from_stage, StageChangeRow.to_stage, StageChangeRow.actor)
+                .where(StageChangeRow.lead_id == won.id)
+                .order_by(StageChangeRow.id)
+            )
+        ).all()
         sale = (await uow.session.execute(select(SaleRow).where(SaleRow.lead_id == won.id))).scalar_one()
-        sale_steps = (await uow.session.execute(
-            select(SaleStageChangeRow.to_stage).where(SaleStageChangeRow.sale_id == sale.id).order_by(SaleStageChangeRow.id)
-        )).scalars().all()
+        sale_steps = (
+            (
+                await uow.session.execute(
+                    select(SaleStageChangeRow.to_stage)
+                    .where(SaleStageChangeRow.sale_id == sale.id)
+                    .order_by(SaleStageChangeRow.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
         assert sale.stage == SaleStage.PAID and sale.closed_at.isoformat() == "2025-02-01T09:00:00+00:00"
     assert [(h[0], h[1]) for h in history] == [
-        (Stage.NEW, Stage.CONTACTED), (Stage.CONTACTED, Stage.QUALIFIED), (Stage.QUALIFIED, Stage.TRANSFERRED)
+        (Stage.NEW, Stage.CONTACTED),
+        (Stage.CONTACTED, Stage.QUALIFIED),
+        (Stage.QUALIFIED, Stage.TRANSFERRED),
     ]
     assert {h[2] for h in history} == {"import"}
     assert sale_steps == [SaleStage.KYC, SaleStage.AGREEMENT, SaleStage.PAID]
@@ -131,7 +171,10 @@ async def test_won_lost_and_open_rows_become_real_looking_leads(uow, tmp_path, m
     assert (lost.stage, lost.source.value, lost.business_domain) == (Stage.LOST, "scanner", None)
     assert lost.attributes["industry"] == "Cooking"  # an unmapped domain stays an attribute only
     assert lost.lost_reason == "imported as lost"
-    assert await _count(uow, select(func.count()).select_from(StageChangeRow).where(StageChangeRow.lead_id == lost.id)) == 1
+    assert (
+        await _count(uow, select(func.count()).select_from(StageChangeRow).where(StageChangeRow.lead_id == lost.id))
+        == 1
+    )
 
     still_open = await _lead(uow, "o1")
     assert (still_open.stage, still_open.source.value, still_open.business_domain) == (Stage.NEW, "manual", None)
@@ -179,29 +222,53 @@ async def test_reimport_updates_leads_and_replaces_imported_history_without_dupl
 
     second = _write(
         tmp_path / "2.csv",
-        [_row("r1", result="won", employees="75"), _row("r2", result="won"), _row("r3", result="open", closed=""), _row("r4")],
+        [
+            _row("r1", result="won", employees="75"),
+            _row("r2", result="won"),
+            _row("r3", result="open", closed=""),
+            _row("r4"),
+        ],
     )
     report = await import_csv(uow, DOMAINS, second, mapping)
     assert (report.inserted, report.updated) == (1, 3)
-    assert await _count(uow, select(func.count()).select_from(LeadRow).where(LeadRow.external_id.in_(["r1", "r2", "r3", "r4"]))) == 4
+    assert (
+        await _count(
+            uow, select(func.count()).select_from(LeadRow).where(LeadRow.external_id.in_(["r1", "r2", "r3", "r4"]))
+        )
+        == 4
+    )
 
     after = await _lead(uow, "r1")
     assert after.id == before.id and after.version == before.version + 1
     assert (after.stage, after.attributes["employees"]) == (Stage.TRANSFERRED, 75.0)
     async with uow:
-        steps = (await uow.session.execute(
-            select(StageChangeRow.to_stage).where(StageChangeRow.lead_id == after.id).order_by(StageChangeRow.id)
-        )).scalars().all()
-        sales = (await uow.session.execute(select(func.count()).select_from(SaleRow).where(SaleRow.lead_id == after.id))).scalar_one()
+        steps = (
+            (
+                await uow.session.execute(
+                    select(StageChangeRow.to_stage)
+                    .where(StageChangeRow.lead_id == after.id)
+                    .order_by(StageChangeRow.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        sales = (
+            await uow.session.execute(select(func.count()).select_from(SaleRow).where(SaleRow.lead_id == after.id))
+        ).scalar_one()
     assert steps == [Stage.CONTACTED, Stage.QUALIFIED, Stage.TRANSFERRED]  # the old "lost" step is gone
     assert sales == 1
     r2 = await _lead(uow, "r2")
-    assert await _count(uow, select(func.count()).select_from(StageChangeRow).where(StageChangeRow.lead_id == r2.id)) == 3
+    assert (
+        await _count(uow, select(func.count()).select_from(StageChangeRow).where(StageChangeRow.lead_id == r2.id)) == 3
+    )
     assert await _count(uow, select(func.count()).select_from(SaleRow).where(SaleRow.lead_id == r2.id)) == 1
     # an open row does not pull back a lead the team has moved on, nor erase the team's history
     r3 = await _lead(uow, "r3")
     assert r3.stage == Stage.CONTACTED
-    assert await _count(uow, select(func.count()).select_from(StageChangeRow).where(StageChangeRow.lead_id == r3.id)) == 1
+    assert (
+        await _count(uow, select(func.count()).select_from(StageChangeRow).where(StageChangeRow.lead_id == r3.id)) == 1
+    )
 
 
 def _services():
@@ -260,14 +327,24 @@ def test_the_shipped_xeducation_mappings_load_and_leave_out_the_leaking_columns(
 
     base = importer.load_mapping(root / "xeducation.toml", frozenset(DEFAULT_DOMAINS))
     extra = importer.load_mapping(root / "xeducation_last_activity.toml", frozenset(DEFAULT_DOMAINS))
-    leaking = {"Tags", "Lead Quality", "Lead Profile", "Lead Number", "Asymmetrique Activity Index",
-               "Asymmetrique Profile Index", "Asymmetrique Activity Score", "Asymmetrique Profile Score"}
+    leaking = {
+        "Tags",
+        "Lead Quality",
+        "Lead Profile",
+        "Lead Number",
+        "Asymmetrique Activity Index",
+        "Asymmetrique Profile Index",
+        "Asymmetrique Activity Score",
+        "Asymmetrique Profile Score",
+    }
     assert not (base.columns() | extra.columns()) & leaking
     assert {"Last Activity", "Last Notable Activity"} & base.columns() == set()
     assert extra.columns() - base.columns() == {"Last Activity", "Last Notable Activity"}
 
 
-def test_leadcrm_import_prints_the_summary_and_the_bad_lines(tmp_path, mapping, database_url, monkeypatch, capsys) -> None:
+def test_leadcrm_import_prints_the_summary_and_the_bad_lines(
+    tmp_path, mapping, database_url, monkeypatch, capsys
+) -> None:
     from cli.main import main
 
     path = _write(tmp_path / "cli.csv", [_row("cli-1"), _row("cli-2", result="perhaps")])

@@ -59,7 +59,14 @@ async def test_a_sale_can_be_lost_from_any_open_stage(uow, services, system, sta
 
 @pytest.mark.parametrize(
     ("path", "target"),
-    [((), "agreement"), ((), "paid"), ((), "new"), ((), "banana"), (("kyc", "agreement", "paid"), "lost"), (("lost",), "kyc")],
+    [
+        ((), "agreement"),
+        ((), "paid"),
+        ((), "new"),
+        ((), "banana"),
+        (("kyc", "agreement", "paid"), "lost"),
+        (("lost",), "kyc"),
+    ],
 )
 async def test_sale_steps_skipping_going_back_or_leaving_a_final_stage_are_refused(
     uow, services, system, path, target

@@ -54,18 +54,29 @@ def _history(path: Path, n: int, seed: int = 3, prefix: str = "h") -> Path:
     rng = random.Random(seed)
     with path.open("w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["id", "channel", "domain", "city", "meetings", "calls", "created", "last_touch", "closed", "result"])
+        w.writerow(
+            ["id", "channel", "domain", "city", "meetings", "calls", "created", "last_touch", "closed", "result"]
+        )
         for i in range(n):
             channel = rng.choice(["partner", "scanner", "manual"])
             meetings = rng.randint(0, 6)
             p = 0.1 + (0.35 if channel == "partner" else 0.0) + 0.08 * meetings
             won = rng.random() < min(p, 0.95)
             day = rng.randint(1, 28)
-            w.writerow([
-                f"{prefix}{i}", channel, rng.choice(["fintech", "saas", ""]), rng.choice(["Kazan", "Omsk"]),
-                meetings, rng.randint(0, 4), f"2025-03-{day:02d}T10:00:00", f"2025-04-{day:02d}T10:00:00",
-                f"2025-04-{day:02d}T18:00:00", "won" if won else "lost",
-            ])
+            w.writerow(
+                [
+                    f"{prefix}{i}",
+                    channel,
+                    rng.choice(["fintech", "saas", ""]),
+                    rng.choice(["Kazan", "Omsk"]),
+                    meetings,
+                    rng.randint(0, 4),
+                    f"2025-03-{day:02d}T10:00:00",
+                    f"2025-04-{day:02d}T10:00:00",
+                    f"2025-04-{day:02d}T18:00:00",
+                    "won" if won else "lost",
+                ]
+            )
     return path
 
 
@@ -82,8 +93,9 @@ def learned_services(policy) -> Services:
 
 
 async def _open_lead(uow, services, system, *, source: str, meetings: int):
-    lead = await lead_svc.create_lead(uow, services, system, source=source, business_domain="fintech",
-                                      attributes={"city": "Kazan"})
+    lead = await lead_svc.create_lead(
+        uow, services, system, source=source, business_domain="fintech", attributes={"city": "Kazan"}
+    )
     for _ in range(meetings):
         await lead_svc.log_activity(uow, system, lead.id, kind="meeting")
     return lead
@@ -168,7 +180,9 @@ async def test_the_provider_caches_the_active_model_until_another_is_activated(u
     assert isinstance(await provider.current(uow), RulesV1Scorer)
 
 
-async def test_rescore_scores_every_open_lead_with_the_active_model(uow, tmp_path, mapping, learned_services, system) -> None:
+async def test_rescore_scores_every_open_lead_with_the_active_model(
+    uow, tmp_path, mapping, learned_services, system
+) -> None:
     await import_csv(uow, DOMAINS, _history(tmp_path / "h.csv", 300), mapping)
     report = await svc.train_model(uow)
     created = [await _open_lead(uow, learned_services, system, source="partner", meetings=i % 4) for i in range(7)]
@@ -180,9 +194,13 @@ async def test_rescore_scores_every_open_lead_with_the_active_model(uow, tmp_pat
         assert again.scorer_version == report.version and 0 <= again.ai_score <= 1 and again.ai_reason
         assert again.version == lead.version  # a fresh score is not an edit
     async with uow:
-        closed_scored = (await uow.session.execute(
-            select(func.count()).select_from(LeadRow).where(LeadRow.stage.in_(["lost", "transferred"]), LeadRow.ai_score.is_not(None))
-        )).scalar_one()
+        closed_scored = (
+            await uow.session.execute(
+                select(func.count())
+                .select_from(LeadRow)
+                .where(LeadRow.stage.in_(["lost", "transferred"]), LeadRow.ai_score.is_not(None))
+            )
+        ).scalar_one()
     assert closed_scored == 0
 
 
@@ -205,7 +223,8 @@ async def test_training_sees_closed_leads_as_they_were_when_they_closed(uow, ser
             update(LeadRow).where(LeadRow.id == lead.id).values(last_activity_at=sale.closed_at - timedelta(days=9))
         )
         await uow.session.execute(
-            update(StageChangeRow).where(StageChangeRow.lead_id == lost.id, StageChangeRow.to_stage == "lost")
+            update(StageChangeRow)
+            .where(StageChangeRow.lead_id == lost.id, StageChangeRow.to_stage == "lost")
             .values(created_at=func.now() + timedelta(days=5))
         )
         await uow.commit()

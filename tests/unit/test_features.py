@@ -78,7 +78,9 @@ def test_a_closed_lead_is_described_at_its_close_time_not_today() -> None:
 def test_scoring_and_training_views_of_the_same_facts_are_identical_except_the_stage() -> None:
     open_view = features(_lead(stage="qualified"))
     closed_view = features(_lead(stage="transferred"))
-    assert {k: v for k, v in open_view.items() if k != "stage"} == {k: v for k, v in closed_view.items() if k != "stage"}
+    assert {k: v for k, v in open_view.items() if k != "stage"} == {
+        k: v for k, v in closed_view.items() if k != "stage"
+    }
 
 
 def test_unknown_stage_or_empty_source_becomes_missing_not_an_error() -> None:
