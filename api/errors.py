@@ -60,6 +60,8 @@ def _describe(error: dict) -> str:
     loc = [str(part) for part in error.get("loc", ())]
     where = ".".join(loc[1:] if len(loc) > 1 and loc[0] in ("body", "query", "path", "header") else loc)
     msg = str(error.get("msg", "invalid value"))
+    if error.get("type") == "missing" and loc == ["body"]:
+        return "the request body is missing: send a JSON object"
     if error.get("type") == "extra_forbidden":
         msg = "unknown field"
     elif error.get("type") == "json_invalid":

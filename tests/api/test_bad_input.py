@@ -20,7 +20,7 @@ RAW = object()
 CASES = [
     # bodies that are not JSON objects
     ("POST", "/leads/", b"{not json", 422, "not valid JSON"),
-    ("POST", "/leads/", b"", 422, "required"),
+    ("POST", "/leads/", b"", 422, "the request body is missing: send a JSON object"),
     ("POST", "/leads/", b"[]", 422, "valid dictionary"),
     ("POST", "/leads/", b'"scanner"', 422, "valid dictionary"),
     ("POST", "/leads/", b"null", 422, "body: Input should be a valid dictionary"),
