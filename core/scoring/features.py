@@ -69,8 +69,11 @@ def features(data: ScoringInput) -> dict[str, Value]:
     out["hours_to_first_contact"] = None if first is None else first / HOUR
 
     age = _seconds(data.now, data.created_at)
-    # Age of at least a week: a lead scored hours after creation is not "10 touches a day".
-    out["touches_per_day"] = None if age is None else data.activity_count / max(age / DAY, MIN_AGE_DAYS)
+    # Touches with no known time (history imported without timestamps) give no rate: the lead's age
+    # there is the import's, not the lead's. Age of at least a week: a lead scored hours after
+    # creation is not "10 touches a day".
+    untimed = data.activity_count > 0 and data.first_contact_at is None
+    out["touches_per_day"] = None if age is None or untimed else data.activity_count / max(age / DAY, MIN_AGE_DAYS)
 
     idle = _seconds(data.now, data.last_activity_at)
     out["days_since_last_touch"] = None if idle is None else idle / DAY

@@ -48,6 +48,12 @@ def test_a_lead_never_contacted_has_missing_timing_features_not_zero() -> None:
     assert f["touches_per_day"] == 0.0
 
 
+def test_touches_without_known_times_give_no_rate_instead_of_a_wrong_one() -> None:
+    """History imported without timestamps: counts are known, but not over how many days."""
+    f = features(_lead(first_contact_at=None, last_activity_at=None, created_at=T0, now=T0))
+    assert f["touches_per_day"] is None and f["activity_count"] == 6.0
+
+
 def test_touches_per_day_counts_a_lead_younger_than_a_week_as_a_week_old() -> None:
     f = features(_lead(now=T0 + timedelta(hours=2), last_activity_at=T0 + timedelta(hours=1)))
     assert f["touches_per_day"] == pytest.approx(6 / 7)
