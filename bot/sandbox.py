@@ -485,6 +485,7 @@ def _log_to_file(settings: Settings) -> Path:
     file_handler = logging.FileHandler(path, encoding="utf-8")
     file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(file_handler)
+    logging.captureWarnings(True)  # library warnings (e.g. from the embedded PostgreSQL) to the file too
     if root.level == logging.NOTSET or root.level > logging.INFO:
         root.setLevel(logging.INFO)
     return path
@@ -492,15 +493,21 @@ def _log_to_file(settings: Settings) -> Path:
 
 def main(settings: Settings) -> int:
     """Entry point of ``leadcrm sandbox``."""
+    print("Lead AI CRM sandbox — the bot in your terminal, no Telegram needed / песочница без Telegram")
+    log_path = _log_to_file(settings)  # before importing alembic, which logs on import
+
     from core.storage.db import resolve_database_url
     from core.storage.migrate import upgrade
 
-    print("Lead AI CRM sandbox — the bot in your terminal, no Telegram needed / песочница без Telegram")
-    log_path = _log_to_file(settings)
     print(f"Logs / журнал: {log_path}")
     print("Preparing the database… / готовим базу данных…", flush=True)
-    url = resolve_database_url(settings)
-    upgrade(url)
+    try:
+        upgrade(resolve_database_url(settings))
+    except Exception as error:  # noqa: BLE001 - a clear message instead of a traceback; details in the log
+        log.exception("sandbox: database preparation failed")
+        print(f"Could not prepare the database / не удалось подготовить базу: {type(error).__name__}: {error}")
+        print(f"Check DATABASE_URL / DATA_DIR; details in {log_path}")
+        return 1
     print(HELP)
     try:
         return asyncio.run(
@@ -509,6 +516,11 @@ def main(settings: Settings) -> int:
     except KeyboardInterrupt:
         print("\nbye / пока")
         return 0
+    except Exception as error:  # noqa: BLE001 - e.g. the bot failed to start; details in the log
+        log.exception("sandbox failed")
+        print(f"The sandbox stopped / песочница остановилась: {type(error).__name__}: {str(error).splitlines()[0]}")
+        print(f"Details / подробности: {log_path}")
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover
