@@ -257,6 +257,10 @@ async def run(args: argparse.Namespace) -> None:
     print(f"database: {make_url(db_url).render_as_string(hide_password=True)}")
     await _admin(server_url, f'CREATE DATABASE "{name}"')
     try:
+        conn = await asyncpg.connect(dsn)
+        print(f"postgres: {await conn.fetchval('SHOW server_version')}, "
+              f"shared_buffers {await conn.fetchval('SHOW shared_buffers')}")
+        await conn.close()
         t0 = time.perf_counter()
         await upgrade_async(db_url)
         await seed(dsn, args.leads)
@@ -283,12 +287,12 @@ async def run(args: argparse.Namespace) -> None:
                 ours, bare = [], []
                 await throughput(url, key, 300, args.concurrency)  # warm-up
                 await throughput(bare_url, key, 300, args.concurrency)
-                for _ in range(2):  # alternate, so background load on the machine hits both sides alike
+                for _ in range(args.rounds):  # alternate, so background load on the machine hits both sides alike
                     ours.append(await throughput(url, key, args.posts, args.concurrency))
                     bare.append(await throughput(bare_url, key, args.posts, args.concurrency))
-        ours_rps, bare_rps = statistics.mean(ours), statistics.mean(bare)
-        results.append((f"POST /leads/ x{args.concurrency} concurrent", f"{ours_rps:7.0f} req/s  (runs: {', '.join(f'{r:.0f}' for r in ours)})"))
-        results.append(("bare FastAPI + 1 asyncpg INSERT", f"{bare_rps:7.0f} req/s  (runs: {', '.join(f'{r:.0f}' for r in bare)})"))
+        ours_rps, bare_rps = statistics.median(ours), statistics.median(bare)
+        results.append((f"POST /leads/ x{args.concurrency} concurrent", f"{ours_rps:7.0f} req/s  (median of runs: {', '.join(f'{r:.0f}' for r in ours)})"))
+        results.append(("bare FastAPI + 1 asyncpg INSERT", f"{bare_rps:7.0f} req/s  (median of runs: {', '.join(f'{r:.0f}' for r in bare)})"))
         results.append(("POST ratio ours / bare", f"{ours_rps / bare_rps:7.2f}   (target >= 0.5)"))
 
         print()
@@ -310,6 +314,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000, help="sequential GETs per measurement")
     parser.add_argument("--posts", type=int, default=3000, help="POSTs per throughput run")
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent POST clients")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating POST runs per app (median is shown)")
     parser.add_argument("--no-env-file", action="store_true", help="ignore ./.env")
     args = parser.parse_args()
     if args.leads < 1:
