@@ -23,11 +23,10 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from core.config import Settings
-from core.services.context import Services, make_services
-
 from bot.i18n import DEFAULT_LOCALE, LOCALES, LocaleMiddleware, make_i18n
 from bot.middlewares.db import UpdateContextMiddleware
+from core.config import Settings
+from core.services.context import Services, make_services
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +65,16 @@ def build_dispatcher(
     session_factory: async_sessionmaker[AsyncSession],
     storage: BaseStorage | None = None,
 ) -> Dispatcher:
-    from bot.routers import admin, errors, fallback, lead_card, lists, new_lead, sale, start
+    from bot.routers import (
+        admin,
+        errors,
+        fallback,
+        lead_card,
+        lists,
+        new_lead,
+        sale,
+        start,
+    )
 
     if storage is None:
         storage, isolation = _fsm(settings)
@@ -162,7 +170,11 @@ async def run_bot(
             raise BotStartError("Telegram rejected BOT_TOKEN (getMe: Unauthorized); check the token") from None
         log.info("bot @%s (id %s) starting", me.username, me.id)
         if session_factory is None:
-            from core.storage.db import make_engine, make_session_factory, resolve_database_url
+            from core.storage.db import (
+                make_engine,
+                make_session_factory,
+                resolve_database_url,
+            )
 
             engine = make_engine(resolve_database_url(settings), pool_size=settings.db_pool_size)
             session_factory = make_session_factory(engine)

@@ -7,10 +7,6 @@ from collections.abc import Iterable, Sequence
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from core.domain.enums import ActivityKind, Role, Source, Stage
-from core.domain.funnel import SALE_FINAL, SALE_FORWARD
-from core.domain.models import Lead, Sale, User
-
 from bot import render
 from bot.callbacks import (
     LeadAction,
@@ -24,6 +20,9 @@ from bot.callbacks import (
     UserCb,
 )
 from bot.i18n import _
+from core.domain.enums import ActivityKind, Role, Source, Stage
+from core.domain.funnel import SALE_FINAL, SALE_FORWARD
+from core.domain.models import Lead, Sale, User
 
 LIST_STAGES = ("", Stage.NEW, Stage.CONTACTED, Stage.QUALIFIED, Stage.TRANSFERRED, Stage.LOST)
 

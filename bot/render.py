@@ -15,7 +15,15 @@ from typing import Any
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import get_i18n
 
-from core.domain.enums import ActivityKind, Recommendation, Role, SaleStage, Source, Stage
+from bot.i18n import N_, _, make_i18n
+from core.domain.enums import (
+    ActivityKind,
+    Recommendation,
+    Role,
+    SaleStage,
+    Source,
+    Stage,
+)
 from core.domain.errors import (
     AccessDenied,
     DomainError,
@@ -32,8 +40,6 @@ from core.domain.errors import (
     UserNotFound,
 )
 from core.domain.models import Activity, Lead, Sale, SaleStageChange, StageChange, User
-
-from bot.i18n import N_, _, make_i18n
 
 BAR_CELLS = 10
 TG_TEXT_MAX = 4096

@@ -9,12 +9,11 @@ from __future__ import annotations
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot import keyboards, render
 from core.domain.models import Actor, Lead, User
 from core.services import leads as leads_svc
 from core.services import sales as sales_svc
 from core.storage.uow import UnitOfWork
-
-from bot import keyboards, render
 
 
 def not_modified(err: TelegramBadRequest) -> bool:

@@ -31,11 +31,10 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import render
 from core.domain.models import Actor
 from core.services import users as users_svc
 from core.storage.uow import UnitOfWork
-
-from bot import render
 
 log = logging.getLogger(__name__)
 

@@ -8,16 +8,15 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
-from core.domain.enums import Role
-from core.domain.models import Actor, User
-from core.config import Settings
-from core.services import models as models_svc
-from core.services import users as users_svc
-from core.storage.uow import UnitOfWork
-
 from bot import keyboards, render, screens
 from bot.callbacks import UserAction, UserCb
 from bot.i18n import _
+from core.config import Settings
+from core.domain.enums import Role
+from core.domain.models import Actor, User
+from core.services import models as models_svc
+from core.services import users as users_svc
+from core.storage.uow import UnitOfWork
 
 
 async def invite(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, bot: Bot) -> None:

@@ -12,14 +12,13 @@ from aiogram.filters import ExceptionTypeFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ErrorEvent
 
+from bot import render, screens
+from bot.callbacks import LeadCb, SaleCb
+from bot.i18n import _
 from core.domain.errors import DomainError, StaleState
 from core.domain.models import Actor, User
 from core.services import leads as leads_svc
 from core.storage.uow import UnitOfWork
-
-from bot import render, screens
-from bot.callbacks import LeadCb, SaleCb
-from bot.i18n import _
 
 log = logging.getLogger(__name__)
 

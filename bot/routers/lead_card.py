@@ -8,19 +8,17 @@ from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot import keyboards, render, screens
+from bot.callbacks import LeadAction, LeadCb
+from bot.i18n import _
+from bot.outbox import OutboxSender
+from bot.states import CardInput
 from core.domain.enums import ActivityKind, Stage
 from core.domain.errors import InvalidValue, TransferNotAllowed
 from core.domain.models import Actor, User
 from core.services import leads as leads_svc
 from core.services.context import Services
 from core.storage.uow import UnitOfWork
-
-from bot import keyboards, render, screens
-from bot.callbacks import LeadAction, LeadCb
-from bot.i18n import _
-from bot.outbox import OutboxSender
-from bot.states import CardInput
-
 
 BUTTON_KINDS = frozenset({ActivityKind.CALL.value, ActivityKind.MESSAGE.value, ActivityKind.MEETING.value})
 

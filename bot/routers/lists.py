@@ -8,18 +8,16 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot import keyboards, render, screens
+from bot.callbacks import ListCb, MenuCb
+from bot.i18n import _
+from bot.states import Find
 from core.domain.enums import Stage
 from core.domain.errors import InvalidValue
 from core.domain.models import Actor, User
 from core.services import browse
 from core.services import leads as leads_svc
 from core.storage.uow import UnitOfWork
-
-from bot import keyboards, render, screens
-from bot.callbacks import ListCb, MenuCb
-from bot.i18n import _
-from bot.states import Find
-
 
 PER_PAGE = 8
 

@@ -7,10 +7,14 @@ the errors router turns into the reason plus "try again, or /cancel" (the state 
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot import keyboards, render, screens
+from bot.callbacks import MenuCb, NewLeadCb
+from bot.i18n import _
+from bot.states import NewLead
 from core.domain.enums import Source
 from core.domain.errors import InvalidValue
 from core.domain.models import Actor, User
@@ -18,11 +22,6 @@ from core.domain.validation import clean_contact, clean_domain, clean_name
 from core.services import leads as leads_svc
 from core.services.context import Services
 from core.storage.uow import UnitOfWork
-
-from bot import keyboards, render, screens
-from bot.callbacks import MenuCb, NewLeadCb
-from bot.i18n import _
-from bot.states import NewLead
 
 
 def catalogue(services: Services) -> list[str]:

@@ -7,15 +7,14 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.types import CallbackQuery
 
+from bot import keyboards, render, screens
+from bot.callbacks import LeadAction, LeadCb, SaleAction, SaleCb
+from bot.i18n import _
 from core.domain.enums import SaleStage
 from core.domain.errors import InvalidValue
 from core.domain.models import Actor, User
 from core.services import sales as sales_svc
 from core.storage.uow import UnitOfWork
-
-from bot import keyboards, render, screens
-from bot.callbacks import LeadAction, LeadCb, SaleAction, SaleCb
-from bot.i18n import _
 
 
 async def sale_of_lead(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor, user: User) -> None:

@@ -7,14 +7,13 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot import keyboards, render, screens
+from bot.callbacks import MenuCb
+from bot.i18n import _
 from core.domain.models import Actor, User
 from core.services import leads as leads_svc
 from core.services import users as users_svc
 from core.storage.uow import UnitOfWork
-
-from bot import keyboards, render, screens
-from bot.callbacks import MenuCb
-from bot.i18n import _
 
 
 async def open_lead_link(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, user: User) -> None:

@@ -12,11 +12,17 @@ Rules:
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
 from collections.abc import Collection
+from datetime import UTC, datetime, timedelta
 
 from core.domain.enums import Role
-from core.domain.errors import AccessDenied, InvalidInvite, InvalidValue, InviteProblem, UserNotFound
+from core.domain.errors import (
+    AccessDenied,
+    InvalidInvite,
+    InvalidValue,
+    InviteProblem,
+    UserNotFound,
+)
 from core.domain.models import Actor, User
 from core.storage.models import InviteRow, UserRow
 from core.storage.repositories import ProcessedUpdateRepository, user_to_domain

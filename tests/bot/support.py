@@ -1,18 +1,18 @@
 """Helpers for bot tests: settings for a bot under test and a driver that plays users and waits until
-the bot has finished handling each update (aiogram logs "Update id=N is handled" when it is done)."""
+the bot has finished handling each update (bot.emulator.watch.HandledUpdates).
+
+Test modules import the fixtures ``handled`` and ``tg`` from here (hence ``ruff: noqa: F811`` there)."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from bot.emulator.watch import HandledUpdates
 from core.config import Settings
-
 from tests.conftest import TEST_DOMAINS
 
 GROUP = -100500  # the team leads' chat (tests/conftest.py policy.notify_chat_id)
@@ -36,38 +36,11 @@ def bot_settings(**overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
-class HandledUpdates(logging.Handler):
-    """Collects the ids of updates the Dispatcher finished (handled or not)."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.INFO)
-        self.done: set[int] = set()
-        self.changed = asyncio.Event()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.msg.startswith("Update id=") and record.args:
-            self.done.add(int(record.args[0]))  # type: ignore[index]
-            self.changed.set()
-
-    async def wait(self, update_id: int, timeout: float = 10.0) -> None:
-        async def _wait() -> None:
-            while update_id not in self.done:
-                self.changed.clear()
-                await self.changed.wait()
-
-        await asyncio.wait_for(_wait(), timeout)
-
-
 @pytest.fixture
 def handled() -> Iterator[HandledUpdates]:
-    logger = logging.getLogger("aiogram.event")
-    watcher = HandledUpdates()
-    old_level = logger.level
-    logger.setLevel(logging.INFO)
-    logger.addHandler(watcher)
+    watcher = HandledUpdates().install()
     yield watcher
-    logger.removeHandler(watcher)
-    logger.setLevel(old_level)
+    watcher.uninstall()
 
 
 class Driver:
@@ -80,25 +53,28 @@ class Driver:
     def last_update_id(self) -> int:
         return max(self.fake._updates_by_id)
 
+    async def wait(self, update_id: int) -> None:
+        assert await self.watcher.wait(update_id), f"update {update_id} not handled in time\n{self.fake.dump()}"
+
     async def say(self, user: Any, text: str) -> int:
         update_id = self.fake.send_text(user, text)
-        await self.watcher.wait(update_id)
+        await self.wait(update_id)
         return update_id
 
     async def open_link(self, user: Any, link: str) -> int:
         update_id = self.fake.open_link(user, link)
-        await self.watcher.wait(update_id)
+        await self.wait(update_id)
         return update_id
 
     async def press(self, user: Any, button: str | int, *, message_id: int | None = None) -> Any:
         """Press a button; returns the answerCallbackQuery call (every press must be answered)."""
         query_id = self.fake.press_button(user, button, message_id=message_id)
-        await self.watcher.wait(self.last_update_id())
+        await self.wait(self.last_update_id())
         return self.answer_of(query_id)
 
     async def press_data(self, user: Any, message_id: int, data: str) -> Any:
         query_id = self.fake.press(user, message_id, data)
-        await self.watcher.wait(self.last_update_id())
+        await self.wait(self.last_update_id())
         return self.answer_of(query_id)
 
     def answer_of(self, query_id: str) -> Any:

@@ -1,6 +1,7 @@
 """Who may use the bot: strangers are refused with their Telegram id, invites register people once,
 admins manage users, a deactivated user loses access at once."""
 
+# ruff: noqa: F811  (pytest fixtures imported from tests.bot.support)
 from __future__ import annotations
 
 import pytest
@@ -12,7 +13,6 @@ from core.services import leads as leads_svc
 from core.services import users as users_svc
 from core.storage.models import LeadRow, UserRow
 from core.storage.uow import UnitOfWork
-
 from tests.bot.support import (  # noqa: F401 (fixtures)
     ADMIN_ID,
     MANAGER_ID,

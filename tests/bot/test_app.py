@@ -1,6 +1,7 @@
 """Starting and stopping the bot: token checks, the command menu in ru/en, a clean stop (stop event and
 SIGTERM in a real `leadcrm bot` process)."""
 
+# ruff: noqa: F811  (pytest fixtures imported from tests.bot.support)
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +15,6 @@ from aiogram.client.default import DefaultBotProperties
 from pydantic import SecretStr
 
 from bot.app import BotStartError, create_bot, run_bot, run_polling_cli
-
 from tests.bot.support import bot_settings
 
 

@@ -1,20 +1,19 @@
 """The lead card under pressure: double presses, old cards, forged buttons, redelivered updates,
 too-long text, /cancel. Real Dispatcher + HTTP to the emulator + PostgreSQL with real commits."""
 
+# ruff: noqa: F811  (pytest fixtures imported from tests.bot.support)
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.callbacks import LeadAction, LeadCb
 from core.domain.enums import Stage
 from core.domain.models import Actor
 from core.services import leads as leads_svc
 from core.services import users as users_svc
 from core.storage.models import ActivityRow, LeadRow, ProcessedUpdateRow
 from core.storage.uow import UnitOfWork
-
-from bot.callbacks import LeadAction, LeadCb
-
 from tests.bot.support import (  # noqa: F401 (fixtures)
     MANAGER_ID,
     OTHER_MANAGER_ID,
@@ -87,8 +86,8 @@ async def test_two_presses_in_flight_at_once_still_act_once(tg, team, running, s
     data = next(b["callback_data"] for b in card.buttons if b["text"] == "🤝 Meeting")
     q1 = tg.fake.press(maria, card.message_id, data)
     q2 = tg.fake.press(maria, card.message_id, data)
-    await tg.watcher.wait(tg.last_update_id())
-    await tg.watcher.wait(tg.last_update_id() - 1)
+    await tg.wait(tg.last_update_id())
+    await tg.wait(tg.last_update_id() - 1)
     answers = [tg.answer_of(q1), tg.answer_of(q2)]
     assert sorted(bool(a.params.get("show_alert")) for a in answers) == [False, True]
     assert (await _lead_row(committing_factory, lead.id)).activity_count == 1
@@ -146,12 +145,12 @@ async def test_a_redelivered_update_does_not_act_twice(tg, team, running, servic
     card = await _open(tg, maria, lead.id)
     tg.fake.press_button(maria, "📞 Call", message_id=card.message_id)
     update_id = tg.last_update_id()
-    await tg.watcher.wait(update_id)
+    await tg.wait(update_id)
     calls_before = len(tg.fake.calls)
 
     tg.watcher.done.discard(update_id)
     tg.fake.redeliver(update_id)
-    await tg.watcher.wait(update_id)
+    await tg.wait(update_id)
 
     assert (await _lead_row(committing_factory, lead.id)).activity_count == 1
     async with committing_factory() as session:
@@ -169,7 +168,7 @@ async def test_a_redelivered_note_is_saved_once(tg, team, running, services, com
     update_id = await tg.say(maria, "Asked for the price list")
     tg.watcher.done.discard(update_id)
     tg.fake.redeliver(update_id)
-    await tg.watcher.wait(update_id)
+    await tg.wait(update_id)
     async with committing_factory() as session:
         texts = (await session.scalars(select(ActivityRow.text))).all()
     assert texts == ["Asked for the price list"]

@@ -1,5 +1,6 @@
 """/leads (8 per page, ◀ ▶, stage filter), /find, the main menu."""
 
+# ruff: noqa: F811  (pytest fixtures imported from tests.bot.support)
 from __future__ import annotations
 
 import pytest
@@ -8,7 +9,6 @@ from core.domain.models import Actor
 from core.services import leads as leads_svc
 from core.services import users as users_svc
 from core.storage.uow import UnitOfWork
-
 from tests.bot.support import (  # noqa: F401 (fixtures)
     MANAGER_ID,
     OTHER_MANAGER_ID,

@@ -1,12 +1,12 @@
 """Admin model commands: /model shows the active scorer, /train trains or says why it cannot."""
 
+# ruff: noqa: F811  (pytest fixtures imported from tests.bot.support)
 from __future__ import annotations
 
 import pytest
 
 from core.services import users as users_svc
 from core.storage.uow import UnitOfWork
-
 from tests.bot.support import ADMIN_ID, MANAGER_ID, bot_settings, handled, tg  # noqa: F401 (fixtures)
 
 

@@ -1,5 +1,6 @@
 """SQL round trips per update (the benchmark's target: ≤ 5 for a logged activity, auth included)."""
 
+# ruff: noqa: F811  (pytest fixtures imported from tests.bot.support)
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -12,7 +13,6 @@ from core.domain.models import Actor
 from core.services import leads as leads_svc
 from core.services import users as users_svc
 from core.storage.uow import UnitOfWork
-
 from tests.bot.support import MANAGER_ID, bot_settings, handled, tg  # noqa: F401 (fixtures)
 
 

@@ -1,5 +1,6 @@
 """The deal card: team leads move a sale from a transferred lead's card or the notification's link."""
 
+# ruff: noqa: F811  (pytest fixtures imported from tests.bot.support)
 from __future__ import annotations
 
 import pytest
@@ -10,7 +11,6 @@ from core.services import leads as leads_svc
 from core.services import users as users_svc
 from core.storage.models import SaleRow
 from core.storage.uow import UnitOfWork
-
 from tests.bot.support import (  # noqa: F401 (fixtures)
     MANAGER_ID,
     TEAM_LEAD_ID,

@@ -1,13 +1,13 @@
 """The issue's user story end to end: real Dispatcher, real aiogram HTTP session, the Bot API emulator,
 real PostgreSQL with real commits, the outbox sender delivering to the team leads' group."""
 
+# ruff: noqa: F811  (pytest fixtures imported from tests.bot.support)
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
 from core.domain.enums import Role, Stage
 from core.storage.models import ActivityRow, LeadRow, OutboxRow, UserRow
-
 from tests.bot.support import (  # noqa: F401 (fixtures)
     ADMIN_ID,
     GROUP,

@@ -6,7 +6,13 @@ import pytest
 from sqlalchemy import select, update
 
 from core.domain.enums import Role
-from core.domain.errors import AccessDenied, InvalidInvite, InvalidValue, InviteProblem, UserNotFound
+from core.domain.errors import (
+    AccessDenied,
+    InvalidInvite,
+    InvalidValue,
+    InviteProblem,
+    UserNotFound,
+)
 from core.domain.models import Actor
 from core.services import users as svc
 from core.storage.models import InviteRow, ProcessedUpdateRow, UserRow

@@ -3,9 +3,7 @@ translation with the same placeholders, and the committed .mo files match their 
 
 from __future__ import annotations
 
-import io
 import re
-from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir

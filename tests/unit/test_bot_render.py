@@ -7,13 +7,21 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot import keyboards, render
+from bot.callbacks import (
+    LeadAction,
+    LeadCb,
+    ListCb,
+    NewLeadCb,
+    SaleAction,
+    SaleCb,
+    UserAction,
+    UserCb,
+)
+from bot.i18n import make_i18n
 from core.domain.enums import Recommendation, Role, Source, Stage
 from core.domain.errors import InvalidValue, TransferBlock, TransferNotAllowed
 from core.domain.models import Lead, User
-
-from bot import keyboards, render
-from bot.callbacks import LeadAction, LeadCb, ListCb, NewLeadCb, SaleAction, SaleCb, UserAction, UserCb
-from bot.i18n import make_i18n
 
 MANAGER = User(id=42, role=Role.MANAGER, full_name="Maria")
 TEAM_LEAD = User(id=43, role=Role.TEAM_LEAD, full_name="Tina")
