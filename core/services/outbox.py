@@ -128,15 +128,19 @@ async def mark_failed(
     now: datetime | None = None,
 ) -> list[int]:
     """Record a permanent failure and, in the same transaction, queue a notice to every active admin
-    (users with role admin plus ``admin_ids``), once per admin (dedupe ``outbox-failed:{id}:{admin}``).
-    A failed admin notice does not notify again. Returns the admins queued."""
+    (users with role admin, plus ``admin_ids`` not deactivated there), once per admin (dedupe key
+    ``outbox-failed:{id}:{admin}``). A failed admin notice does not notify again. Returns the admins queued."""
     now = now or utcnow()
     notified: list[int] = []
     async with uow:
         await uow.outbox.mark(item.id, status="failed", last_error=error[:2000], next_attempt_at=now)
         if not item.is_admin_notice:
-            admins = sorted(set(await uow.users.active_ids_with_role(Role.ADMIN)) | set(admin_ids))
-            for admin_id in admins:
+            admins = set(await uow.users.active_ids_with_role(Role.ADMIN))
+            for admin_id in set(admin_ids) - admins:  # ADMIN_IDS, unless deactivated in the users table
+                row = await uow.users.get(admin_id)
+                if row is None or row.is_active:
+                    admins.add(admin_id)
+            for admin_id in sorted(admins):
                 queued = await uow.outbox.enqueue(
                     dedupe_key=f"{ADMIN_NOTICE_PREFIX}{item.id}:{admin_id}",
                     chat_id=admin_id,

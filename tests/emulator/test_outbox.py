@@ -183,7 +183,7 @@ async def test_giving_up_marks_the_row_failed_and_tells_every_admin_once(
         fake_tg.user(user_id, name)
     await enqueue(committing_factory, 1)
     fake_tg.fail("sendMessage", status=502, times=50)
-    outbox = sender(bot, committing_factory, clock, give_up_after=60, admin_ids=[777, 501])
+    outbox = sender(bot, committing_factory, clock, give_up_after=60, admin_ids=[777, 501, 502])
 
     assert await outbox.drain_once() == 0
     (row,) = await rows(committing_factory)
