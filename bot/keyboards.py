@@ -24,6 +24,7 @@ from core.domain.enums import ActivityKind, Role, Source, Stage
 from core.domain.funnel import SALE_FINAL, SALE_FORWARD
 from core.domain.models import Lead, Sale, User
 
+OPEN_NEW = "n"  # open the card as a new message (from a list: the list stays)
 LIST_STAGES = ("", Stage.NEW, Stage.CONTACTED, Stage.QUALIFIED, Stage.TRANSFERRED, Stage.LOST)
 
 
@@ -170,7 +171,7 @@ def leads_page(items: Iterable[Lead], *, page: int, pages: int, stage: str) -> I
     kb = InlineKeyboardBuilder()
     sizes: list[int] = []
     for lead in items:
-        kb.button(text=render.lead_button_text(lead), callback_data=LeadCb(a=LeadAction.OPEN, id=lead.id, v=lead.version))
+        kb.button(text=render.lead_button_text(lead), callback_data=LeadCb(a=LeadAction.OPEN, id=lead.id, v=lead.version, x=OPEN_NEW))
         sizes.append(1)
     nav = 0
     if page > 0:
@@ -193,7 +194,7 @@ def found(items: Iterable[Lead]) -> InlineKeyboardMarkup | None:
     kb = InlineKeyboardBuilder()
     count = 0
     for lead in items:
-        kb.button(text=render.lead_button_text(lead), callback_data=LeadCb(a=LeadAction.OPEN, id=lead.id, v=lead.version))
+        kb.button(text=render.lead_button_text(lead), callback_data=LeadCb(a=LeadAction.OPEN, id=lead.id, v=lead.version, x=OPEN_NEW))
         count += 1
     kb.adjust(1)
     return kb.as_markup() if count else None

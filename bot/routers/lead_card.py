@@ -26,7 +26,7 @@ BUTTON_KINDS = frozenset({ActivityKind.CALL.value, ActivityKind.MESSAGE.value, A
 async def open_card(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
     lead = await leads_svc.get_lead(uow, actor, callback_data.id)
     await query.answer()
-    await screens.show_card(query, lead, user)
+    await screens.show_card(query, lead, user, edit=callback_data.x != keyboards.OPEN_NEW)
 
 
 async def log_activity(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor, user: User) -> None:

@@ -42,6 +42,21 @@ def test_a_missing_token_is_explained_with_exit_code_2(capsys) -> None:
     assert "BOT_TOKEN is not set" in err and "leadcrm sandbox" in err
 
 
+async def test_fsm_storage_is_redis_when_configured_else_memory() -> None:
+    from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+    from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+    from bot.app import _fsm
+
+    storage, isolation = _fsm(bot_settings(redis_url="redis://127.0.0.1:6390/0"))  # no connection yet
+    try:
+        assert isinstance(storage, RedisStorage) and isinstance(isolation, RedisEventIsolation)
+    finally:
+        await storage.close()
+    storage, isolation = _fsm(bot_settings(redis_url=None))
+    assert isinstance(storage, MemoryStorage) and isinstance(isolation, SimpleEventIsolation)
+
+
 async def test_create_bot_talks_to_the_configured_api_server_in_html(fake_tg) -> None:
     bot = create_bot(bot_settings(bot_token=SecretStr(fake_tg.token), telegram_api_url=fake_tg.url))
     try:

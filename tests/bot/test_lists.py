@@ -72,7 +72,10 @@ async def test_a_lead_button_in_the_list_opens_its_card(tg, leads) -> None:
     page = tg.fake.last_message(maria.id)
     first = _lead_buttons(page)[0]
     await tg.press(maria, first, message_id=page.message_id)
-    assert first.split(" ", 1)[1] in tg.card(maria).text and "📞 Call" in tg.card(maria).button_texts
+    card = tg.card(maria)
+    assert card.message_id != page.message_id  # a new message: the list stays
+    assert first.split(" ", 1)[1] in card.text and "📞 Call" in card.button_texts
+    assert "My leads" in tg.fake._chats[maria.id][page.message_id].text
 
 
 async def test_find_by_name_or_contact_within_what_you_may_see(tg, leads) -> None:
