@@ -91,7 +91,7 @@ class OutboxSender:
                 sent = await self.drain_once()
             except asyncio.CancelledError:
                 raise
-            except Exception as error:  # noqa: BLE001 - the loop must survive a DB outage; logged below
+            except Exception as error:
                 sent = 0
                 log.error("outbox pass failed: %s", self._redact(f"{type(error).__name__}: {error}"))
                 log.debug("outbox pass traceback", exc_info=True)
@@ -121,7 +121,7 @@ class OutboxSender:
         uow = UnitOfWork(self.session_factory)
         try:
             text, markup, parse_mode = await self._render(item)
-        except Exception as error:  # noqa: BLE001 - a payload we cannot render will never be sendable
+        except Exception as error:
             log.exception("outbox #%s: cannot render %s", item.id, item.payload.get("event"))
             await self._fail(uow, item, f"cannot render: {type(error).__name__}: {error}")
             return False

@@ -503,7 +503,7 @@ def main(settings: Settings) -> int:
     print("Preparing the database… / готовим базу данных…", flush=True)
     try:
         upgrade(resolve_database_url(settings))
-    except Exception as error:  # noqa: BLE001 - a clear message instead of a traceback; details in the log
+    except Exception as error:
         log.exception("sandbox: database preparation failed")
         print(f"Could not prepare the database / не удалось подготовить базу: {type(error).__name__}: {error}")
         print(f"Check DATABASE_URL / DATA_DIR; details in {log_path}")
@@ -516,7 +516,7 @@ def main(settings: Settings) -> int:
     except KeyboardInterrupt:
         print("\nbye / пока")
         return 0
-    except Exception as error:  # noqa: BLE001 - e.g. the bot failed to start; details in the log
+    except Exception as error:
         log.exception("sandbox failed")
         print(f"The sandbox stopped / песочница остановилась: {type(error).__name__}: {str(error).splitlines()[0]}")
         print(f"Details / подробности: {log_path}")

@@ -46,7 +46,7 @@ def _unescape(fragment: str) -> str:
     def repl(match: re.Match[str]) -> str:
         name = match.group(1)
         if name.startswith("#x"):
-            return chr(int(name[2:], 16))
+            return chr(int(name[1:].replace("x", "0x", 1), 0))
         if name.startswith("#"):
             return chr(int(name[1:]))
         return _NAMED.get(name, match.group(0))

@@ -22,8 +22,8 @@ from aiogram.types import (
     BotCommand,
     BotCommandScopeAllPrivateChats,
     CallbackQuery,
-    InlineKeyboardButton,
     InaccessibleMessage,
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
 )
 from aiogram.types import Message as TgMessage
@@ -93,9 +93,9 @@ async def test_a_wrong_token_is_unauthorized_like_telegram(fake_tg: FakeTelegram
 
 
 async def test_an_unknown_method_answers_404_method_not_found(fake_tg: FakeTelegram) -> None:
-    async with aiohttp.ClientSession() as http:
-        async with http.post(f"{fake_tg.url}/bot{fake_tg.token}/sendTelepathy", data={"chat_id": "1"}) as resp:
-            body = await resp.json()
+    url = f"{fake_tg.url}/bot{fake_tg.token}/sendTelepathy"
+    async with aiohttp.ClientSession() as http, http.post(url, data={"chat_id": "1"}) as resp:
+        body = await resp.json()
     assert resp.status == 404
     assert body == {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
 

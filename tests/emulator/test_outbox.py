@@ -139,6 +139,7 @@ async def test_a_sender_that_died_mid_send_leaves_the_row_to_be_retried_after_it
 ) -> None:
     await enqueue(committing_factory, 1)
     (claimed,) = await outbox_service.claim_due(UnitOfWork(committing_factory), lease_seconds=120, now=clock())
+    assert claimed.attempts == 1
     # ... and the process died before sending. Another sender must not race it while the lease holds:
     restarted = sender(bot, committing_factory, clock)
     assert await restarted.drain_once() == 0
