@@ -115,7 +115,8 @@ class ChatRepl:
     # ------------------------------------------------------------------ loop
 
     async def run(self) -> int:
-        self.write(f"You are {self.current.label}. Type :help for commands. / Вы — {self.current.full_name}.")
+        self.write(f"You are {self.current.label}. Type /start to begin, :help for sandbox commands.")
+        self.write(f"Вы — {self.current.full_name}. Начните с /start; :help — команды песочницы.")
         background = asyncio.create_task(self._background_printer())
         self._handled.install()
         try:
