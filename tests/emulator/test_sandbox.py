@@ -149,3 +149,30 @@ async def _outbox(uow: UnitOfWork) -> list[Any]:
     from core.storage.models import OutboxRow
 
     return list((await uow.session.execute(select(OutboxRow))).scalars())
+
+
+async def test_leadcrm_sandbox_runs_as_a_command_with_piped_input(
+    database_url: str, committing_factory: Any, tmp_path: Any
+) -> None:
+    import os
+    import socket
+    import sys
+    from pathlib import Path
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free_port = probe.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": database_url, "DATA_DIR": str(tmp_path), "API_PORT": str(free_port)}
+    env.pop("BOT_TOKEN", None)
+    leadcrm = Path(sys.executable).with_name("leadcrm")
+    process = await asyncio.create_subprocess_exec(
+        str(leadcrm), "sandbox", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, env=env,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate("/start\n:quit\n".encode()), timeout=90)
+    out = stdout.decode()
+    assert process.returncode == 0, out + stderr.decode()
+    assert f"REST API: http://127.0.0.1:{free_port}/docs" in out
+    assert "Max" in out and "[1] ➕" in out and out.rstrip().endswith("bye / пока")
+    assert " INFO " not in out + stderr.decode()  # logs go to the file, not into the chat
+    assert "Update id=" in (tmp_path / "sandbox.log").read_text()
