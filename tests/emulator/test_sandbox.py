@@ -169,7 +169,7 @@ async def test_leadcrm_sandbox_runs_as_a_command_with_piped_input(
         str(leadcrm), "sandbox", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE, env=env,
     )
-    stdout, stderr = await asyncio.wait_for(process.communicate("/start\n:quit\n".encode()), timeout=90)
+    stdout, stderr = await asyncio.wait_for(process.communicate(b"/start\n:quit\n"), timeout=90)
     out = stdout.decode()
     assert process.returncode == 0, out + stderr.decode()
     assert f"REST API: http://127.0.0.1:{free_port}/docs" in out
