@@ -306,12 +306,21 @@ class ModelInfo:
                 f"обучена {self.trained_at:%Y-%m-%d %H:%M} UTC на {self.n_won} выигранных / {self.n_lost} проигранных лидах",
                 f"отложенная выборка: ROC AUC {self.auc:.3f}, Brier {self.brier:.3f} (у {other}: ROC AUC {other_auc:.3f})",
                 f"признаков: {len(self.features)}",
+                *self._candidate_lines("кандидат"),
             ]
         return [
             head,
             f"trained at {self.trained_at:%Y-%m-%d %H:%M} UTC on {self.n_won} won / {self.n_lost} lost leads",
             f"held-out ROC AUC {self.auc:.3f}, Brier {self.brier:.3f} (vs {other}: ROC AUC {other_auc:.3f})",
             f"features: {len(self.features)}",
+            *self._candidate_lines("candidate"),
+        ]
+
+    def _candidate_lines(self, label: str) -> list[str]:
+        candidates = self.metrics.get("candidates") or {}
+        return [
+            f"{label} {name}: CV ROC AUC {m['cv_auc']:.3f}, CV Brier {m['cv_brier']:.3f}"
+            for name, m in candidates.items()
         ]
 
 

@@ -120,6 +120,7 @@ async def test_train_activates_a_model_that_beats_rules_and_the_product_scores_w
     assert info.metrics["candidates"].keys() == {"logreg", "hgb"}
     assert info.lines()[0].startswith(f"active scorer: {report.version}")
     assert info.lines("ru")[0].startswith(f"активная модель: {report.version}")
+    assert any(line.startswith("candidate logreg: CV ROC AUC") for line in info.lines())
 
     strong = await _open_lead(uow, learned_services, system, source="partner", meetings=6)
     weak = await _open_lead(uow, learned_services, system, source="scanner", meetings=0)
