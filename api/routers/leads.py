@@ -24,7 +24,7 @@ from api.schemas import (
     StageUpdate,
 )
 from core.domain.enums import Source, Stage
-from core.domain.models import Actor
+from core.domain.models import Actor, Lead
 from core.services import leads as svc
 from core.services.context import Services
 from core.storage.uow import UnitOfWork
@@ -40,7 +40,7 @@ Limit = Annotated[int, Query(ge=1, le=svc.MAX_PAGE, description="Page size")]
 _NOT_FOUND = {404: {"description": "Lead not found"}}
 
 
-def _out(lead) -> LeadOut:
+def _out(lead: Lead) -> LeadOut:
     return LeadOut.model_validate(lead)
 
 
