@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
@@ -32,8 +33,13 @@ class ApiKeyCache:
     in a running API process; ``ttl=0`` checks the database on every request. Wrong keys are never
     cached (every attempt is checked)."""
 
-    def __init__(self, ttl: float = DEFAULT_KEY_CACHE_SECONDS, *, clock: Callable[[], float] = time.monotonic,
-                 max_entries: int = 1024) -> None:
+    def __init__(
+        self,
+        ttl: float = DEFAULT_KEY_CACHE_SECONDS,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = 1024,
+    ) -> None:
         self.ttl = ttl
         self._clock = clock
         self._max_entries = max_entries
@@ -78,8 +84,8 @@ async def get_services(request: Request) -> Services:
 
 async def require_api_key(
     request: Request,
-    key: str | None = Security(_api_key_header),
-    uow: UnitOfWork = Depends(get_uow),
+    key: Annotated[str | None, Security(_api_key_header)],
+    uow: Annotated[UnitOfWork, Depends(get_uow)],
 ) -> Actor:
     """The caller as an ``Actor`` named after its API key; 401 when the key is missing, wrong or revoked."""
     if not key:

@@ -16,9 +16,9 @@ import logging
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.domain.errors import (
     AccessDenied,
@@ -102,8 +102,9 @@ async def _data_error(request: Request, err: Exception) -> JSONResponse:
     """PostgreSQL refused a value (class 22: out of range, bad encoding). The schemas should have caught it
     first; this is the safety net that keeps such input a 4xx instead of a 500."""
     log.warning("database refused a value during %s %s: %s", request.method, request.url.path, err)
-    return JSONResponse({"detail": "A value is out of range or not storable"},
-                        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+    return JSONResponse(
+        {"detail": "A value is out of range or not storable"}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
+    )
 
 
 def _is_connection_error(err: DBAPIError) -> bool:

@@ -28,26 +28,26 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import asyncpg  # noqa: E402
-import httpx  # noqa: E402
-import uvicorn  # noqa: E402
-from fastapi import FastAPI  # noqa: E402
-from pydantic import BaseModel  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+import asyncpg
+import httpx
+import uvicorn
+from fastapi import FastAPI
+from pydantic import BaseModel
+from sqlalchemy.engine import make_url
 
-from api.app import create_app  # noqa: E402
-from core.config import Settings  # noqa: E402
-from core.services.api_keys import create_api_key  # noqa: E402
-from core.storage.db import make_engine, make_session_factory  # noqa: E402
-from core.storage.migrate import upgrade_async  # noqa: E402
-from core.storage.uow import UnitOfWork  # noqa: E402
+from api.app import create_app
+from core.config import Settings
+from core.services.api_keys import create_api_key
+from core.storage.db import make_engine, make_session_factory
+from core.storage.migrate import upgrade_async
+from core.storage.uow import UnitOfWork
 
 STAGES = ["new", "contacted", "qualified", "transferred", "lost"]
 SOURCES = ["scanner", "partner", "manual"]
@@ -99,8 +99,18 @@ def _rows(start: int, count: int, rng: random.Random, now: datetime):
 
 
 LEAD_COLUMNS = [
-    "source", "stage", "owner_id", "business_domain", "attributes", "activity_count", "activity_counts",
-    "name", "contact", "version", "created_at", "updated_at",
+    "source",
+    "stage",
+    "owner_id",
+    "business_domain",
+    "attributes",
+    "activity_count",
+    "activity_counts",
+    "name",
+    "contact",
+    "version",
+    "created_at",
+    "updated_at",
 ]
 
 
@@ -190,7 +200,7 @@ def bare_app(dsn: str, pool_size: int) -> FastAPI:
 
 def _pct(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 async def latencies(client: httpx.AsyncClient, make_url_: Callable[[], str], n: int) -> list[float]:
@@ -258,8 +268,10 @@ async def run(args: argparse.Namespace) -> None:
     await _admin(server_url, f'CREATE DATABASE "{name}"')
     try:
         conn = await asyncpg.connect(dsn)
-        print(f"postgres: {await conn.fetchval('SHOW server_version')}, "
-              f"shared_buffers {await conn.fetchval('SHOW shared_buffers')}")
+        print(
+            f"postgres: {await conn.fetchval('SHOW server_version')}, "
+            f"shared_buffers {await conn.fetchval('SHOW shared_buffers')}"
+        )
         await conn.close()
         t0 = time.perf_counter()
         await upgrade_async(db_url)
@@ -291,13 +303,25 @@ async def run(args: argparse.Namespace) -> None:
                     ours.append(await throughput(url, key, args.posts, args.concurrency))
                     bare.append(await throughput(bare_url, key, args.posts, args.concurrency))
         ours_rps, bare_rps = statistics.median(ours), statistics.median(bare)
-        results.append((f"POST /leads/ x{args.concurrency} concurrent", f"{ours_rps:7.0f} req/s  (median of runs: {', '.join(f'{r:.0f}' for r in ours)})"))
-        results.append(("bare FastAPI + 1 asyncpg INSERT", f"{bare_rps:7.0f} req/s  (median of runs: {', '.join(f'{r:.0f}' for r in bare)})"))
+        results.append(
+            (
+                f"POST /leads/ x{args.concurrency} concurrent",
+                f"{ours_rps:7.0f} req/s  (median of runs: {', '.join(f'{r:.0f}' for r in ours)})",
+            )
+        )
+        results.append(
+            (
+                "bare FastAPI + 1 asyncpg INSERT",
+                f"{bare_rps:7.0f} req/s  (median of runs: {', '.join(f'{r:.0f}' for r in bare)})",
+            )
+        )
         results.append(("POST ratio ours / bare", f"{ours_rps / bare_rps:7.2f}   (target >= 0.5)"))
 
         print()
-        print(f"Lead AI CRM API benchmark: {args.leads:,} leads, {OWNERS} owners, 5 stages, "
-              f"{args.requests} sequential GETs each, {args.posts} POSTs per run")
+        print(
+            f"Lead AI CRM API benchmark: {args.leads:,} leads, {OWNERS} owners, 5 stages, "
+            f"{args.requests} sequential GETs each, {args.posts} POSTs per run"
+        )
         width = max(len(label) for label, _ in results)
         print("-" * (width + 50))
         for label, value in results:

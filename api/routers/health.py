@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
@@ -14,7 +16,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
-async def health(uow: UnitOfWork = Depends(get_uow)) -> JSONResponse:
+async def health(uow: Annotated[UnitOfWork, Depends(get_uow)]) -> JSONResponse:
     if await database_answers(uow):
         return JSONResponse({"status": "ok"})
     return JSONResponse({"status": "unavailable"}, status_code=503)

@@ -85,12 +85,21 @@ async def list_leads(
 # "/leads" and "/leads/" both answer directly (the original clients post to "/leads/"); no 307 redirects.
 for _path in ("", "/"):
     router.add_api_route(
-        _path, create_lead, methods=["POST"], status_code=status.HTTP_201_CREATED, response_model=LeadOut,
-        summary="Create a lead", include_in_schema=_path == "/",
+        _path,
+        create_lead,
+        methods=["POST"],
+        status_code=status.HTTP_201_CREATED,
+        response_model=LeadOut,
+        summary="Create a lead",
+        include_in_schema=_path == "/",
     )
     router.add_api_route(
-        _path, list_leads, methods=["GET"], response_model=LeadPageOut,
-        summary="List leads, newest-updated first (keyset pagination)", include_in_schema=_path == "",
+        _path,
+        list_leads,
+        methods=["GET"],
+        response_model=LeadPageOut,
+        summary="List leads, newest-updated first (keyset pagination)",
+        include_in_schema=_path == "",
     )
 
 
@@ -99,7 +108,9 @@ async def get_lead(lead_id: LeadId, uow: Uow, actor: Caller) -> LeadOut:
     return _out(await svc.get_lead(uow, actor, lead_id))
 
 
-@router.patch("/{lead_id}", response_model=LeadOut, responses=_NOT_FOUND, summary="Edit name, contact, domain, attributes")
+@router.patch(
+    "/{lead_id}", response_model=LeadOut, responses=_NOT_FOUND, summary="Edit name, contact, domain, attributes"
+)
 async def update_lead(lead_id: LeadId, body: LeadUpdate, uow: Uow, services: Svc, actor: Caller) -> LeadOut:
     changes = body.model_dump(include=body.model_fields_set)
     return _out(await svc.update_lead(uow, services, actor, lead_id, changes=changes))
@@ -133,13 +144,17 @@ async def log_activity(lead_id: LeadId, body: ActivityCreate, uow: Uow, actor: C
     return ActivityOut.model_validate(activity)
 
 
-@router.get("/{lead_id}/activities", response_model=ActivityListOut, responses=_NOT_FOUND, summary="Activities, newest first")
+@router.get(
+    "/{lead_id}/activities", response_model=ActivityListOut, responses=_NOT_FOUND, summary="Activities, newest first"
+)
 async def list_activities(lead_id: LeadId, uow: Uow, actor: Caller, limit: Limit = 50) -> ActivityListOut:
     items = await svc.list_activities(uow, actor, lead_id, limit=limit)
     return ActivityListOut(items=[ActivityOut.model_validate(a) for a in items])
 
 
-@router.get("/{lead_id}/history", response_model=StageChangeListOut, responses=_NOT_FOUND, summary="Stage changes, newest first")
+@router.get(
+    "/{lead_id}/history", response_model=StageChangeListOut, responses=_NOT_FOUND, summary="Stage changes, newest first"
+)
 async def stage_history(lead_id: LeadId, uow: Uow, actor: Caller, limit: Limit = 50) -> StageChangeListOut:
     items = await svc.stage_history(uow, actor, lead_id, limit=limit)
     return StageChangeListOut(items=[StageChangeOut.model_validate(c) for c in items])

@@ -43,7 +43,13 @@ CASES = [
     ("POST", "/leads/", {"source": "manual", "business_domain": "d" * 101}, 422, "business_domain"),
     ("POST", "/leads/", {"source": "manual", "attributes": {"k": "v" * 501}}, 422, "at most 500"),
     ("POST", "/leads/", {"source": "manual", "attributes": {"k" * 51: 1}}, 422, "keys must be"),
-    ("POST", "/leads/{id}/activities", {"kind": "note", "text": "t" * 4001}, 422, "text: String should have at most 4000"),
+    (
+        "POST",
+        "/leads/{id}/activities",
+        {"kind": "note", "text": "t" * 4001},
+        422,
+        "text: String should have at most 4000",
+    ),
     ("PATCH", "/leads/{id}/stage", {"stage": "lost", "reason": "r" * 501}, 422, "reason"),
     # values the database could not store
     ("POST", "/leads/", {"source": "manual", "name": "nul\x00byte"}, 422, "NUL"),
@@ -113,8 +119,25 @@ def _garbage(rng: random.Random, depth: int = 0):
         return rng.choice([0, -1, 1, 2**63, -(2**63) - 1, 10**20, 3.5, -0.0, 1e308])
     if choice in (3, 4, 5, 6):
         return rng.choice(
-            ["", " ", "manual", "new", "lost", "transferred", "call", "fintech", "x" * 5000, "\x00", "é✓",
-             "'; DROP TABLE leads; --", "@user", "+7 900", "null", "{}", "\t\n"]
+            [
+                "",
+                " ",
+                "manual",
+                "new",
+                "lost",
+                "transferred",
+                "call",
+                "fintech",
+                "x" * 5000,
+                "\x00",
+                "é✓",
+                "'; DROP TABLE leads; --",
+                "@user",
+                "+7 900",
+                "null",
+                "{}",
+                "\t\n",
+            ]
         )
     if choice in (7, 8):
         return [_garbage(rng, depth + 1) for _ in range(rng.randrange(4))]
@@ -137,7 +160,9 @@ async def test_random_garbage_never_causes_a_server_error(client, lead_id) -> No
         body = _garbage(rng)
         if rng.random() < 0.7:
             body = {"source": "manual", **body} if isinstance(body, dict) and path == "/leads/" else body
-        response = await client.request(method, path, content=json.dumps(body), headers={"Content-Type": "application/json"})
+        response = await client.request(
+            method, path, content=json.dumps(body), headers={"Content-Type": "application/json"}
+        )
         assert response.status_code < 500, (method, path, body, response.text)
         statuses.add(response.status_code)
         if response.status_code >= 400:

@@ -23,7 +23,9 @@ def _leadcrm(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-async def test_a_key_made_by_the_cli_works_until_it_is_revoked(database_url, settings, session_factory, services) -> None:
+async def test_a_key_made_by_the_cli_works_until_it_is_revoked(
+    database_url, settings, session_factory, services
+) -> None:
     name = f"cli-{uuid.uuid4().hex[:8]}"
     created = _leadcrm(database_url, "api-key", "create", name)
     assert created.returncode == 0, created.stderr

@@ -38,8 +38,8 @@ async def test_thirty_concurrent_transfers_over_http_create_one_sale(settings, c
     async with committing_factory() as session:
         sales = await session.scalar(select(func.count()).select_from(SaleRow).where(SaleRow.lead_id == lead["id"]))
         transfers = await session.scalar(
-            select(func.count()).select_from(StageChangeRow).where(
-                StageChangeRow.lead_id == lead["id"], StageChangeRow.to_stage == "transferred"
-            )
+            select(func.count())
+            .select_from(StageChangeRow)
+            .where(StageChangeRow.lead_id == lead["id"], StageChangeRow.to_stage == "transferred")
         )
     assert (sales, transfers) == (1, 1)

@@ -8,12 +8,29 @@ from core.services import leads as svc
 from core.storage.uow import UnitOfWork
 
 ORIGINAL_FIELDS = {
-    "id", "source", "stage", "business_domain", "activity_count", "ai_score", "ai_recommendation", "ai_reason",
+    "id",
+    "source",
+    "stage",
+    "business_domain",
+    "activity_count",
+    "ai_score",
+    "ai_recommendation",
+    "ai_reason",
     "created_at",
 }
 NEW_FIELDS = {
-    "name", "contact", "attributes", "activity_counts", "ai_scored_at", "scorer_version", "owner_id",
-    "lost_reason", "updated_at", "first_contact_at", "last_activity_at", "version",
+    "name",
+    "contact",
+    "attributes",
+    "activity_counts",
+    "ai_scored_at",
+    "scorer_version",
+    "owner_id",
+    "lost_reason",
+    "updated_at",
+    "first_contact_at",
+    "last_activity_at",
+    "version",
 }
 
 
@@ -42,13 +59,22 @@ async def test_create_returns_201_with_the_original_and_the_new_fields(client) -
     lead = response.json()
     assert ORIGINAL_FIELDS | NEW_FIELDS <= set(lead)
     assert lead["source"] == "scanner" and lead["business_domain"] == "fintech"
-    assert (lead["stage"], lead["activity_count"], lead["ai_score"], lead["ai_recommendation"]) == ("new", 0, None, None)
+    assert (lead["stage"], lead["activity_count"], lead["ai_score"], lead["ai_recommendation"]) == (
+        "new",
+        0,
+        None,
+        None,
+    )
     assert lead["version"] == 1 and lead["attributes"] == {} and lead["created_at"]
 
 
 async def test_create_accepts_name_contact_and_attributes(client) -> None:
     lead = await _create(
-        client, source="manual", name="  ACME  Ltd ", contact="ops@acme.example", attributes={"country": "DE", "seats": 40}
+        client,
+        source="manual",
+        name="  ACME  Ltd ",
+        contact="ops@acme.example",
+        attributes={"country": "DE", "seats": 40},
     )
     assert lead["name"] == "ACME Ltd"
     assert lead["contact"] == "ops@acme.example"
@@ -183,7 +209,9 @@ async def test_activities_are_listed_newest_first(client) -> None:
     response = await client.get(f"/leads/{lead['id']}/activities")
     assert response.status_code == 200
     assert [a["kind"] for a in response.json()["items"]] == ["note", "email", "call"]
-    assert [a["kind"] for a in (await client.get(f"/leads/{lead['id']}/activities?limit=1")).json()["items"]] == ["note"]
+    assert [a["kind"] for a in (await client.get(f"/leads/{lead['id']}/activities?limit=1")).json()["items"]] == [
+        "note"
+    ]
 
 
 async def test_activity_on_a_final_lead_is_refused_with_400(client) -> None:
@@ -216,7 +244,9 @@ async def test_history_lists_every_stage_change_with_actor_and_reason(client) ->
 
 async def test_patch_changes_only_the_fields_sent(client) -> None:
     lead = await _create(client, name="Old name", contact="+7 900 000-00-00", attributes={"country": "RU"})
-    response = await client.patch(f"/leads/{lead['id']}", json={"business_domain": "EdTech", "attributes": {"lang": "en"}})
+    response = await client.patch(
+        f"/leads/{lead['id']}", json={"business_domain": "EdTech", "attributes": {"lang": "en"}}
+    )
     assert response.status_code == 200
     body = response.json()
     assert (body["name"], body["contact"]) == ("Old name", "+7 900 000-00-00")
@@ -229,7 +259,10 @@ async def test_patch_with_a_domain_outside_the_catalogue_is_422_naming_the_catal
     lead = await _create(client)
     response = await client.patch(f"/leads/{lead['id']}", json={"business_domain": "astrology"})
     assert response.status_code == 422
-    assert response.json()["detail"] == "business_domain: 'astrology' is not in the catalogue: ecommerce, edtech, fintech, saas"
+    assert (
+        response.json()["detail"]
+        == "business_domain: 'astrology' is not in the catalogue: ecommerce, edtech, fintech, saas"
+    )
 
 
 async def test_patch_of_a_final_lead_is_400(client) -> None:
