@@ -148,3 +148,16 @@ def test_the_transfer_notification_links_to_the_card_in_a_private_chat() -> None
 def test_an_unknown_outbox_event_is_shown_as_escaped_text() -> None:
     text, markup = render.outbox_message({"event": "custom", "text": "<hi>"}, bot_username="b")
     assert (text, markup) == ("&lt;hi&gt;", None)
+
+
+def test_the_keyboard_builder_lays_out_rows_like_aiogram_adjust() -> None:
+    kb = keyboards.Keyboard()
+    for i in range(7):
+        kb.button(text=str(i), callback_data=f"d{i}")
+    kb.adjust(4, 2)
+    tail = keyboards.Keyboard()
+    tail.button(text="back", callback_data="b")
+    kb.attach(tail)
+    rows = kb.as_markup().inline_keyboard
+    assert [[b.text for b in row] for row in rows] == [["0", "1", "2", "3"], ["4", "5"], ["6"], ["back"]]
+    assert rows[0][0].callback_data == "d0"
