@@ -16,7 +16,7 @@ from api.deps import DEFAULT_KEY_CACHE_SECONDS, ApiKeyCache
 from api.errors import BodySizeLimit, install_error_handlers
 from api.routers import health, leads, sales
 from core.config import Settings
-from core.services.context import Policy, Services
+from core.services.context import Services, make_services
 from core.storage.db import make_engine, make_session_factory, resolve_database_url
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def create_app(
     PostgreSQL when ``DATABASE_URL`` is unset, migrated on start — and disposes of it on shutdown.
     """
     settings = settings if settings is not None else Settings()
-    services = services if services is not None else Services(policy=Policy.from_settings(settings))
+    services = services if services is not None else make_services(settings)  # learned scorer when active
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
