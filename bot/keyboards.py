@@ -251,11 +251,18 @@ def found(items: Iterable[Lead]) -> InlineKeyboardMarkup | None:
 # ---------------------------------------------------------------- users (admin)
 
 
+MAX_USER_BUTTONS = 90  # Telegram allows at most 100 buttons in one keyboard
+
+
 def users(items: Iterable[User], me: User) -> InlineKeyboardMarkup:
     kb = Keyboard()
+    shown = 0
     for user in items:
         if user.id == me.id:
             continue
+        if shown == MAX_USER_BUTTONS:
+            break
+        shown += 1
         state = "" if user.is_active else " 🚫"
         text = f"{user.full_name or user.id} · {render.role_name(user.role)}{state}"
         kb.button(text=text[:60], callback_data=UserCb(a=UserAction.OPEN, id=user.id))

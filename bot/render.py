@@ -297,7 +297,13 @@ def user_line(user: User) -> str:
 
 
 def users_list(users: Sequence[User]) -> str:
-    return _("<b>Users</b>") + "\n" + "\n".join("• " + user_line(u) for u in users)
+    out = _("<b>Users</b>")
+    for user in users:
+        line = "\n• " + user_line(user)
+        if len(out) + len(line) > TG_TEXT_MAX - 10:
+            return out + "\n…"
+        out += line
+    return out
 
 
 def user_card(user: User) -> str:

@@ -4,6 +4,8 @@ real PostgreSQL with real commits, the outbox sender delivering to the team lead
 # ruff: noqa: F811  (pytest fixtures imported from tests.bot.support)
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import func, select
 
 from core.domain.enums import Role, Stage
@@ -104,3 +106,34 @@ async def test_admin_invites_a_manager_who_works_a_lead_through_to_a_transfer(
     # Every callback query got exactly one answer.
     pressed = {c.params["callback_query_id"] for c in fake_tg.calls_of("answerCallbackQuery")}
     assert len(pressed) == len(fake_tg.calls_of("answerCallbackQuery"))
+
+
+async def test_a_transfer_wakes_the_outbox_sender_instead_of_waiting_for_its_next_poll(
+    fake_tg, tg, bot_runner, services, committing_factory
+) -> None:
+    import time
+
+    from core.domain.models import Actor
+    from core.services import leads as leads_svc
+    from core.services import users as users_svc
+    from core.storage.uow import UnitOfWork
+
+    uow = UnitOfWork(committing_factory)
+    maria = Actor.from_user(await users_svc.ensure_user(uow, user_id=MANAGER_ID, full_name="Maria", role="manager"))
+    lead = await leads_svc.create_lead(uow, services, maria, source="partner", business_domain="saas")
+    for _ in range(3):
+        await leads_svc.log_activity(uow, maria, lead.id, kind="meeting")
+    await leads_svc.change_stage(uow, services, maria, lead.id, "contacted")
+    await leads_svc.change_stage(uow, services, maria, lead.id, "qualified")
+    await leads_svc.analyze(uow, services, maria, lead.id)
+    await bot_runner(bot_settings(outbox_poll_seconds=30), services=services, session_factory=committing_factory)
+    await fake_tg.wait_for("getUpdates", finished=False)
+    await asyncio.sleep(0.3)  # the sender has done its first (empty) pass and sleeps for 30 s
+
+    user = fake_tg.user(MANAGER_ID, "Maria", language_code="en")
+    await tg.say(user, f"/lead {lead.id}")
+    started = time.monotonic()
+    await tg.press(user, "🚀 Transfer to sales")
+    await fake_tg.wait_for("sendMessage", predicate=lambda c: c.params.get("chat_id") == GROUP, timeout=5)
+    assert time.monotonic() - started < 5
+    assert len(fake_tg.messages(GROUP)) == 1

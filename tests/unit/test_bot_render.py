@@ -161,3 +161,10 @@ def test_the_keyboard_builder_lays_out_rows_like_aiogram_adjust() -> None:
     rows = kb.as_markup().inline_keyboard
     assert [[b.text for b in row] for row in rows] == [["0", "1", "2", "3"], ["4", "5"], ["6"], ["back"]]
     assert rows[0][0].callback_data == "d0"
+
+
+def test_a_long_user_list_stays_within_telegram_limits(locale) -> None:
+    people = [User(id=1000 + i, role=Role.MANAGER, full_name=f"Manager number {i}", username=f"m{i}") for i in range(300)]
+    assert len(render.users_list(people)) <= 4096
+    markup = keyboards.users(people, MANAGER)
+    assert sum(len(row) for row in markup.inline_keyboard) <= 100
