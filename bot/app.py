@@ -65,16 +65,7 @@ def build_dispatcher(
     session_factory: async_sessionmaker[AsyncSession],
     storage: BaseStorage | None = None,
 ) -> Dispatcher:
-    from bot.routers import (
-        admin,
-        errors,
-        fallback,
-        lead_card,
-        lists,
-        new_lead,
-        sale,
-        start,
-    )
+    from bot.routers import admin, errors, fallback, lead_card, lists, new_lead, sale, start
 
     if storage is None:
         storage, isolation = _fsm(settings)
@@ -170,11 +161,7 @@ async def run_bot(
             raise BotStartError("Telegram rejected BOT_TOKEN (getMe: Unauthorized); check the token") from None
         log.info("bot @%s (id %s) starting", me.username, me.id)
         if session_factory is None:
-            from core.storage.db import (
-                make_engine,
-                make_session_factory,
-                resolve_database_url,
-            )
+            from core.storage.db import make_engine, make_session_factory, resolve_database_url
 
             engine = make_engine(resolve_database_url(settings), pool_size=settings.db_pool_size)
             session_factory = make_session_factory(engine)
