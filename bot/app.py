@@ -165,6 +165,11 @@ async def run_bot(
 
             engine = make_engine(resolve_database_url(settings), pool_size=settings.db_pool_size)
             session_factory = make_session_factory(engine)
+        from core.services.users import tables_ready
+        from core.storage.uow import UnitOfWork
+
+        if not await tables_ready(UnitOfWork(session_factory)):
+            raise BotStartError("The database has no CRM tables yet: run `leadcrm migrate` (or `leadcrm run`) first")
         services = services or make_services(settings)  # the learned scorer when a model is active
         dp = build_dispatcher(settings=settings, services=services, session_factory=session_factory)
         await _set_commands(bot)

@@ -16,13 +16,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
 from core.domain.enums import Role
-from core.domain.errors import (
-    AccessDenied,
-    InvalidInvite,
-    InvalidValue,
-    InviteProblem,
-    UserNotFound,
-)
+from core.domain.errors import AccessDenied, InvalidInvite, InvalidValue, InviteProblem, UserNotFound
 from core.domain.models import Actor, User
 from core.storage.models import InviteRow, UserRow
 from core.storage.repositories import ProcessedUpdateRepository, user_to_domain
@@ -97,6 +91,12 @@ async def ensure_user(
         user = user_to_domain(row)
         await uow.commit()
     return user
+
+
+async def tables_ready(uow: UnitOfWork) -> bool:
+    """Whether the database has the CRM schema (the bot checks at start-up; it does not migrate)."""
+    async with uow:
+        return await ProcessedUpdateRepository(uow.session).tables_exist()
 
 
 async def claim_update(uow: UnitOfWork, update_id: int, *, user_id: int | None = None) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.domain.enums import Role, Source, Stage
 from core.domain.models import Activity, Lead, Sale, SaleStageChange, StageChange, User
@@ -157,6 +158,28 @@ class LeadRepository:
 
     def add_activity(self, row: ActivityRow) -> None:
         self.session.add(row)
+
+    async def add_activity_and_update(self, lead: LeadRow, activity: ActivityRow, changes: dict[str, Any]) -> None:
+        """Insert ``activity`` and write ``changes`` to its (locked, loaded) lead in one round trip:
+        ``WITH touched AS (UPDATE leads ...) INSERT INTO activities ... RETURNING id``. The lead in the
+        session takes the new values as its committed state, so no later flush writes it again; the
+        activity gets its id and stays out of the session."""
+        touched = update(LeadRow).where(LeadRow.id == lead.id).values(**changes).returning(LeadRow.id).cte("touched")
+        stmt = (
+            pg_insert(ActivityRow)
+            .values(
+                lead_id=activity.lead_id,
+                kind=activity.kind,
+                text=activity.text,
+                author=activity.author,
+                created_at=activity.created_at,
+            )
+            .returning(ActivityRow.id)
+            .add_cte(touched)
+        )
+        activity.id = (await self.session.execute(stmt)).scalar_one()
+        for key, value in changes.items():
+            set_committed_value(lead, key, value)
 
     def add_stage_change(self, row: StageChangeRow) -> None:
         self.session.add(row)
@@ -324,6 +347,17 @@ class ProcessedUpdateRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def tables_exist(self) -> bool:
+        """False when the schema is missing (an unmigrated database); the transaction is then unusable."""
+        from sqlalchemy.exc import ProgrammingError
+
+        try:
+            await self.session.execute(select(ProcessedUpdateRow.update_id).limit(1))
+            await self.session.execute(select(UserRow.id).limit(1))
+        except ProgrammingError:  # undefined table
+            return False
+        return True
 
     async def claim(self, update_id: int, *, prefetch_user_id: int | None = None) -> bool:
         """Record the update id; False when it is already recorded (committed by an earlier delivery).

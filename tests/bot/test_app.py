@@ -100,3 +100,28 @@ async def test_leadcrm_bot_process_stops_cleanly_on_sigterm(fake_tg, database_ur
     assert proc.returncode == 0, log
     assert "bot stopped" in log and "SIGTERM" in log
     assert fake_tg.token not in log  # the token is never logged
+
+
+async def test_an_unmigrated_database_stops_start_up_with_a_clear_error(fake_tg, database_url, services) -> None:
+    import uuid
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from core.storage.db import make_session_factory
+
+    name = f"leadcrm_empty_{uuid.uuid4().hex[:8]}"
+    admin = create_async_engine(make_url(database_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    empty = create_async_engine(make_url(database_url).set(database=name))
+    try:
+        settings = bot_settings(bot_token=SecretStr(fake_tg.token), telegram_api_url=fake_tg.url)
+        with pytest.raises(BotStartError, match="leadcrm migrate"):
+            await run_bot(settings, services=services, session_factory=make_session_factory(empty), stop=asyncio.Event())
+    finally:
+        await empty.dispose()
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
