@@ -55,13 +55,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aiogram import Bot, Dispatcher  # noqa: E402
-from aiogram.types import CallbackQuery, Message  # noqa: E402
-from pydantic import SecretStr  # noqa: E402
-from sqlalchemy import event  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker  # noqa: E402
+from aiogram import Bot, Dispatcher
+from aiogram.types import CallbackQuery, Message
+from pydantic import SecretStr
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bench._common import (  # noqa: E402
+from bench._common import (
     cpu_seconds,
     current_rss_mb,
     load_average,
@@ -71,20 +71,20 @@ from bench._common import (  # noqa: E402
     server_url,
     server_version,
 )
-from bot.app import build_dispatcher, create_bot  # noqa: E402
-from bot.callbacks import LeadAction, LeadCb  # noqa: E402
-from bot.emulator import FakeTelegram, FakeUser  # noqa: E402
-from bot.emulator.models import Call  # noqa: E402
-from core.config import Settings  # noqa: E402
-from core.domain.enums import ActivityKind  # noqa: E402
-from core.domain.models import Actor  # noqa: E402
-from core.services import leads as leads_svc  # noqa: E402
-from core.services import users as users_svc  # noqa: E402
-from core.services.context import Services, make_services  # noqa: E402
-from core.storage.db import make_engine, make_session_factory  # noqa: E402
-from core.storage.migrate import upgrade_async  # noqa: E402
-from core.storage.models import ActivityRow  # noqa: E402
-from core.storage.uow import UnitOfWork  # noqa: E402
+from bot.app import build_dispatcher, create_bot
+from bot.callbacks import LeadAction, LeadCb
+from bot.emulator import FakeTelegram, FakeUser
+from bot.emulator.models import Call
+from core.config import Settings
+from core.domain.enums import ActivityKind
+from core.domain.models import Actor
+from core.services import leads as leads_svc
+from core.services import users as users_svc
+from core.services.context import Services, make_services
+from core.storage.db import make_engine, make_session_factory
+from core.storage.migrate import upgrade_async
+from core.storage.models import ActivityRow
+from core.storage.uow import UnitOfWork
 
 KINDS = ("log", "open", "analyze", "next")
 WEIGHTS = (60, 20, 10, 10)
@@ -138,6 +138,7 @@ class RoundTrips:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.counts: Counter[str] = Counter()
+        self.connects = 0  # new pooled connections (each costs a handshake and asyncpg's type introspection)
         self.recording: list[str] | None = None
         event.listen(engine.sync_engine, "before_cursor_execute", self._statement)
         event.listen(engine.sync_engine, "connect", self._connect)
@@ -149,6 +150,7 @@ class RoundTrips:
             self.recording.append(" ".join(words[:4]) + (" ..." if len(words) > 4 else ""))
 
     def _connect(self, dbapi_connection: Any, record: Any) -> None:
+        self.connects += 1
         dbapi_connection.driver_connection.add_query_logger(self._simple_query)
 
     def _simple_query(self, record: Any) -> None:
@@ -231,8 +233,8 @@ class World:
     def trim(self) -> None:
         """Forget the emulator's per-call bookkeeping between phases (nothing is in flight then)."""
         self.fake.calls.clear()
-        self.fake._updates_by_id.clear()  # noqa: SLF001 (the bench owns this emulator)
-        self.fake._callbacks.clear()  # noqa: SLF001
+        self.fake._updates_by_id.clear()
+        self.fake._callbacks.clear()
 
 
 def bot_update(world: World, m: Manager, kind: str, rng: random.Random) -> int:
@@ -368,6 +370,18 @@ async def count_round_trips(
     return RoundTrips.total(total) / samples, total, last
 
 
+def pin_response_types() -> list[type]:
+    """What-if for ``--pin-response-types``: keep strong references to the ``Response[T]`` models aiogram
+    parametrizes on every API call (``BaseSession.check_response``). pydantic keeps parametrized generics in
+    a WeakValueDictionary only, so each garbage collection drops them and the next call rebuilds the model
+    (a few ms each)."""
+    from aiogram import methods
+    from aiogram.methods.base import Response
+
+    names = ("GetUpdates", "GetMe", "DeleteWebhook", "SendMessage", "EditMessageText", "AnswerCallbackQuery")
+    return [Response[getattr(methods, name).__returning__] for name in names]  # type: ignore[misc]
+
+
 # --- set-up ------------------------------------------------------------------------------------------------------
 
 
@@ -462,6 +476,7 @@ def _row(label: str, count: int, rate: str, lat: list[float], cpu: str, trips: s
 
 
 async def run(args: argparse.Namespace) -> None:
+    pinned = pin_response_types() if args.pin_response_types else []
     settings = Settings(
         _env_file=None, redis_url=None, admin_ids=[], team_leads_chat_id=GROUP, db_pool_size=args.pool_size
     )
@@ -542,6 +557,7 @@ async def run(args: argparse.Namespace) -> None:
 
             # Measured rounds, alternating which side goes first.
             results = {"bot": Result(), "skeleton": Result()}
+            connects0 = trips.connects
             per_round = max(1, args.updates // args.rounds)
             profiler = cProfile.Profile() if args.profile else None
             for r in range(args.rounds):
@@ -561,6 +577,7 @@ async def run(args: argparse.Namespace) -> None:
                 loads.append(load_average())
             if profiler is not None:
                 profiler.dump_stats(args.profile)
+            connects = trips.connects - connects0
         finally:
             for task, d in zip(polls, (dp, skel_dp), strict=True):
                 await stop_polling(d, task)
@@ -580,7 +597,8 @@ async def run(args: argparse.Namespace) -> None:
     print()
     print(f"Driver: long polling — dp.start_polling(getUpdates) on the package's FakeTelegram over HTTP, Bot API "
           f"calls over HTTP (aiogram AiohttpSession); {args.concurrency} updates in flight, {args.managers} managers, "
-          f"{b.updates} measured updates per bot in {args.rounds} alternating rounds; pool_size={args.pool_size}.")
+          f"{b.updates} measured updates per bot in {args.rounds} alternating rounds; pool_size={args.pool_size}"
+          f"{'; Response[T] pinned (what-if)' if pinned else ''}.")
     print("Latency: from queueing the update in the emulator to aiogram's 'Update id=N is handled' (after the "
           "handler's last Bot API call).")
     print("SQL round trips: before_cursor_execute statements + asyncpg BEGIN/COMMIT/ROLLBACK (query logger), "
@@ -609,6 +627,9 @@ async def run(args: argparse.Namespace) -> None:
     p99 = pct(b_all, 99)
     print(f"ratio bot/skeleton: {ratio:.2f} (per round: {', '.join(f'{x:.2f}' for x in round_ratios)}; "
           f"median {statistics.median(round_ratios):.2f})")
+    print(f"new DB connections opened during the measured rounds: {connects} (pool_size={args.pool_size}, "
+          f"max_overflow={args.pool_size}: overflow connections are closed when returned to a full pool; asyncpg "
+          f"then re-prepares statements and introspects types on the new ones: the 'other simple' round trips)")
     print(f"peak RSS: {peak_rss_mb():.0f} MB (whole process: both bots, both emulators, the clients); "
           f"RSS now {current_rss_mb():.0f} MB")
     print(f"load average (1/5/15 min) before and after each round: {' -> '.join(loads)}")
@@ -634,6 +655,8 @@ def main() -> None:
     parser.add_argument("--leads-each", type=int, default=0, help="leads per manager (default: enough for the run)")
     parser.add_argument("--count-samples", type=int, default=40, help="updates per kind in the round-trip pass")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--pin-response-types", action="store_true",
+                        help="what-if: keep aiogram's Response[T] models alive (see pin_response_types)")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the real bot's measured rounds into FILE")
     args = parser.parse_args()
     if args.concurrency > args.managers:

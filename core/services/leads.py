@@ -189,28 +189,42 @@ async def change_stage(
     reason = clean_reason(reason)
     async with uow:
         row = await _load(uow, actor, lead_id, lock=True)
-        _check_version(row, expected_version)
-        current = Stage(row.stage)
-        new = funnel.ensure_transition(current.value, str(target))
-        sale_row: SaleRow | None = None
-        if new == Stage.TRANSFERRED:
-            funnel.ensure_transfer_allowed(row.ai_score, row.business_domain, svc.policy.transfer_threshold)
-        now = utcnow()
-        row.stage = new
-        if new == Stage.LOST:
-            row.lost_reason = reason
-        _touch(row, now)
-        uow.leads.add_stage_change(
-            StageChangeRow(lead_id=row.id, from_stage=current, to_stage=new, actor=actor.label, reason=reason, created_at=now)
-        )
-        if new == Stage.TRANSFERRED:
-            sale_row = uow.sales.add(SaleRow(lead_id=row.id, created_at=now, updated_at=now))
-            await uow.session.flush()
-            await _queue_transfer_notification(uow, svc, row, sale_row, actor)
+        return await _change_locked_stage(uow, svc, actor, row, target, reason=reason, expected_version=expected_version)
+
+
+async def _change_locked_stage(
+    uow: UnitOfWork,
+    svc: Services,
+    actor: Actor,
+    row: LeadRow,
+    target: str,
+    *,
+    reason: str | None,
+    expected_version: int | None,
+) -> StageResult:
+    """change_stage() on a lead row already loaded with its lock, inside the caller's ``async with uow``."""
+    _check_version(row, expected_version)
+    current = Stage(row.stage)
+    new = funnel.ensure_transition(current.value, str(target))
+    sale_row: SaleRow | None = None
+    if new == Stage.TRANSFERRED:
+        funnel.ensure_transfer_allowed(row.ai_score, row.business_domain, svc.policy.transfer_threshold)
+    now = utcnow()
+    row.stage = new
+    if new == Stage.LOST:
+        row.lost_reason = reason
+    _touch(row, now)
+    uow.leads.add_stage_change(
+        StageChangeRow(lead_id=row.id, from_stage=current, to_stage=new, actor=actor.label, reason=reason, created_at=now)
+    )
+    if new == Stage.TRANSFERRED:
+        sale_row = uow.sales.add(SaleRow(lead_id=row.id, created_at=now, updated_at=now))
         await uow.session.flush()
-        lead = await _view(uow, row)
-        sale = sale_to_domain(sale_row) if sale_row is not None else None
-        await uow.commit()
+        await _queue_transfer_notification(uow, svc, row, sale_row, actor)
+    await uow.session.flush()
+    lead = await _view(uow, row)
+    sale = sale_to_domain(sale_row) if sale_row is not None else None
+    await uow.commit()
     return StageResult(lead, sale)
 
 
@@ -247,14 +261,17 @@ async def _queue_transfer_notification(
 async def advance(
     uow: UnitOfWork, svc: Services, actor: Actor, lead_id: int, *, expected_version: int | None = None
 ) -> StageResult:
-    """One step forward from wherever the lead is now (the bot's "next stage" button)."""
+    """One step forward from wherever the lead is now (the bot's "next stage" button). The lead is loaded
+    once, with its lock, for both choosing the step and making it."""
     async with uow:
-        row = await _load(uow, actor, lead_id, lock=False)
+        row = await _load(uow, actor, lead_id, lock=True)
         current = Stage(row.stage)
-    target = funnel.next_stage(current)
-    if target is None:
-        raise LeadIsFinal(lead_id, current.value)
-    return await change_stage(uow, svc, actor, lead_id, target.value, expected_version=expected_version)
+        target = funnel.next_stage(current)
+        if target is None:
+            raise LeadIsFinal(lead_id, current.value)
+        return await _change_locked_stage(
+            uow, svc, actor, row, target.value, reason=None, expected_version=expected_version
+        )
 
 
 def scoring_input(row: LeadRow | Lead, now: datetime | None = None) -> ScoringInput:
@@ -313,16 +330,21 @@ async def log_activity(
             raise LeadIsFinal(lead_id, Stage(row.stage).value)
         now = utcnow()
         act = ActivityRow(lead_id=row.id, kind=kind_, text=text, author=actor.label, created_at=now)
-        uow.leads.add_activity(act)
-        row.activity_count += 1
         counts = dict(row.activity_counts or {})
         counts[kind_.value] = counts.get(kind_.value, 0) + 1
-        row.activity_counts = counts
-        if row.first_contact_at is None:
-            row.first_contact_at = now
-        row.last_activity_at = now
-        _touch(row, now)
-        await uow.session.flush()
+        # One statement for the activity and the lead's counters (a round trip less than two flushes).
+        await uow.leads.add_activity_and_update(
+            row,
+            act,
+            {
+                "activity_count": row.activity_count + 1,
+                "activity_counts": counts,
+                "first_contact_at": row.first_contact_at or now,
+                "last_activity_at": now,
+                "version": row.version + 1,  # as _touch()
+                "updated_at": now,
+            },
+        )
         lead, activity = await _view(uow, row), activity_to_domain(act)
         await uow.commit()
     return lead, activity
