@@ -35,9 +35,32 @@ class BotStartError(RuntimeError):
     """The bot cannot start (no token, token rejected). The message is safe to print."""
 
 
+# The Bot API methods this bot calls (polling, replies, edits, the outbox, start-up).
+USED_METHODS = (
+    "GetUpdates", "GetMe", "DeleteWebhook", "SetMyCommands", "SendMessage", "EditMessageText",
+    "EditMessageReplyMarkup", "AnswerCallbackQuery", "DeleteMessage",
+)
+
+
+@functools.lru_cache(maxsize=1)
+def pin_response_types() -> tuple[type, ...]:
+    """Keep aiogram's ``Response[T]`` models alive for the process.
+
+    aiogram parametrizes ``Response[T]`` on every API call (``BaseSession.check_response``) and pydantic
+    keeps parametrized generics only in a WeakValueDictionary, so after a garbage collection the next call
+    rebuilds the model class (several ms of schema building). In bench/bot.py that was about a quarter of
+    the bot's CPU; holding the classes here (the lru_cache keeps the tuple) makes it a dictionary lookup.
+    """
+    from aiogram import methods
+    from aiogram.methods.base import Response
+
+    return tuple(Response[getattr(methods, name).__returning__] for name in USED_METHODS)  # type: ignore[misc]
+
+
 def create_bot(settings: Settings) -> Bot:
     if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
         raise BotStartError("BOT_TOKEN is not set: get a token from @BotFather and put it in BOT_TOKEN")
+    pin_response_types()
     session = None
     if settings.telegram_api_url:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
@@ -151,6 +174,7 @@ async def run_bot(
 
     own_bot = bot is None
     bot = bot or create_bot(settings)
+    pin_response_types()
     engine: AsyncEngine | None = None
     sender_stop = asyncio.Event()
     tasks: list[asyncio.Task[Any]] = []

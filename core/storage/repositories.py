@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -364,24 +364,29 @@ class ProcessedUpdateRepository:
 
         The row stays locked until the transaction ends, so a concurrent redelivery waits for the
         first one and then sees it. With ``prefetch_user_id`` the same round trip also loads that user's
-        row into the session (kept referenced in ``session.info``), so authenticating costs no query."""
-        insert = (
-            pg_insert(ProcessedUpdateRow)
-            .values(update_id=update_id)
-            .on_conflict_do_nothing(index_elements=[ProcessedUpdateRow.update_id])
-            .returning(ProcessedUpdateRow.update_id)
-        )
+        row into the session (kept referenced in ``session.info``), so authenticating costs no query.
+        The statements are built once (bound parameters): this runs for every bot update."""
         if prefetch_user_id is None:
-            return (await self.session.execute(insert)).scalar() is not None
-        claimed = insert.cte("claimed")
-        stmt = (
-            select(claimed.c.update_id, UserRow)
-            .select_from(claimed)
-            .outerjoin(UserRow, UserRow.id == prefetch_user_id)
-        )
-        row = (await self.session.execute(stmt)).first()
+            result = await self.session.execute(_CLAIM, {"update_id": update_id})
+            return result.scalar() is not None
+        result = await self.session.execute(_CLAIM_WITH_USER, {"update_id": update_id, "user_id": prefetch_user_id})
+        row = result.first()
         if row is None:
             return False
         if row[1] is not None:
             self.session.info["prefetched_user_row"] = row[1]
         return True
+
+
+_CLAIM = (
+    pg_insert(ProcessedUpdateRow)
+    .values(update_id=bindparam("update_id"))
+    .on_conflict_do_nothing(index_elements=[ProcessedUpdateRow.update_id])
+    .returning(ProcessedUpdateRow.update_id)
+)
+_CLAIMED = _CLAIM.cte("claimed")
+_CLAIM_WITH_USER = (
+    select(_CLAIMED.c.update_id, UserRow)
+    .select_from(_CLAIMED)
+    .outerjoin(UserRow, UserRow.id == bindparam("user_id"))
+)

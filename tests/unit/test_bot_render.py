@@ -168,3 +168,18 @@ def test_a_long_user_list_stays_within_telegram_limits(locale) -> None:
     assert len(render.users_list(people)) <= 4096
     markup = keyboards.users(people, MANAGER)
     assert sum(len(row) for row in markup.inline_keyboard) <= 100
+
+
+def test_response_models_of_the_methods_the_bot_uses_survive_garbage_collection() -> None:
+    import gc
+
+    from aiogram.methods import AnswerCallbackQuery, EditMessageText
+    from aiogram.methods.base import Response
+
+    from bot.app import pin_response_types
+
+    pinned = pin_response_types()
+    before = Response[EditMessageText.__returning__], Response[AnswerCallbackQuery.__returning__]
+    gc.collect()
+    after = Response[EditMessageText.__returning__], Response[AnswerCallbackQuery.__returning__]
+    assert before == after and all(t in pinned for t in after)
