@@ -109,7 +109,7 @@ def lead_card(lead: Lead, user: User) -> InlineKeyboardMarkup:
         elif lead.next_stage is not None:
             kb.button(
                 text=_("➡️ {stage}").format(stage=render.stage_name(lead.next_stage)),
-                callback_data=_cb(LeadAction.NEXT, lead),
+                callback_data=_cb(LeadAction.NEXT, lead, lead.next_stage.value),  # the target the button names
             )
         rows.append(2)
         kb.button(text=_("🏷 Set domain"), callback_data=_cb(LeadAction.DOMAIN_MENU, lead))

@@ -14,12 +14,13 @@ from bot.i18n import _
 from bot.outbox import OutboxSender
 from bot.states import CardInput
 from core.domain.enums import ActivityKind, Stage
-from core.domain.errors import InvalidValue, TransferNotAllowed
+from core.domain.errors import InvalidValue, StaleState, TransferNotAllowed
 from core.domain.models import Actor, User
 from core.services import leads as leads_svc
 from core.services.context import Services
 from core.storage.uow import UnitOfWork
 
+NEXT_TARGETS = frozenset({Stage.CONTACTED.value, Stage.QUALIFIED.value})  # transfer and lost have their own buttons
 BUTTON_KINDS = frozenset({ActivityKind.CALL.value, ActivityKind.MESSAGE.value, ActivityKind.MEETING.value})
 
 
@@ -52,7 +53,17 @@ async def analyze(
 async def next_stage(
     query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, services: Services, actor: Actor, user: User
 ) -> None:
-    result = await leads_svc.advance(uow, services, actor, callback_data.id, expected_version=callback_data.v)
+    # The button names its target stage; with the card's version the service refuses it unless the lead
+    # is still where the card showed it (and the funnel allows the step), so no extra read is needed.
+    # A button without a target (an older card) takes the next step from wherever the lead is.
+    if not callback_data.x:
+        result = await leads_svc.advance(uow, services, actor, callback_data.id, expected_version=callback_data.v)
+    elif callback_data.x in NEXT_TARGETS:
+        result = await leads_svc.change_stage(
+            uow, services, actor, callback_data.id, callback_data.x, expected_version=callback_data.v
+        )
+    else:
+        raise StaleState()  # not a button this bot makes: treated as an outdated card
     note = _("Stage: {stage}.").format(stage=render.stage_name(result.lead.stage))
     await query.answer(note)
     await screens.show_card(query, result.lead, user, note=note)

@@ -290,3 +290,15 @@ async def test_lost_with_a_typed_reason(tg, team, running, services, committing_
     row = await _lead_row(committing_factory, lead.id)
     assert (row.stage, row.lost_reason) == (Stage.LOST, "Ушёл к <другу>")
     assert "Причина потери: Ушёл к <другу>" in tg.card(maria).text
+
+
+async def test_a_forged_next_stage_button_cannot_skip_a_stage(tg, team, running, services, committing_factory) -> None:
+    lead = await _lead(committing_factory, services, team["maria"])
+    maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
+    card = await _open(tg, maria, lead.id)
+    for target in ("qualified", "transferred", "lost"):
+        forged = LeadCb(a=LeadAction.NEXT, id=lead.id, v=1, x=target).pack()
+        answer = await tg.press_data(maria, card.message_id, forged)
+        assert answer.params.get("show_alert") is True
+    row = await _lead_row(committing_factory, lead.id)
+    assert (row.stage, row.version) == (Stage.NEW, 1)

@@ -54,3 +54,10 @@ async def test_opening_a_card_takes_two_sql_statements_with_auth(tg, card, engin
     with counting(engine) as statements:
         await tg.press(card, "🔄 Refresh")
     assert len(statements) <= 2, statements  # claim+user, the lead
+
+
+async def test_moving_to_the_next_stage_takes_four_sql_statements_with_auth(tg, card, engine) -> None:
+    with counting(engine) as statements:
+        await tg.press(card, "➡️ Contacted")
+    # claim+user, lock the lead, update it, record the stage change (the button names its target stage)
+    assert len(statements) <= 4, statements
