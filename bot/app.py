@@ -213,6 +213,10 @@ async def run_bot(
                 handle_signals=stop is None,
                 close_bot_session=False,
                 allowed_updates=dp.resolve_used_update_types(),
+                # Each update holds one pooled connection: more updates in flight than the pool's size only
+                # queue for connections, and overflow connections get closed and re-opened (a handshake and
+                # asyncpg's type introspection each time). Queue them in aiogram instead.
+                tasks_concurrency_limit=max(1, settings.db_pool_size),
             ),
             name="polling",
         )
