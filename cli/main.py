@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     # aiohttp/httpx log request URLs, which contain the bot token: keep them quiet.
-    for noisy in ("httpx", "aiohttp.access", "aiogram.event"):
+    for noisy in ("httpx", "aiohttp.access", "aiogram.event", "pgserver"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     func: Callable[[argparse.Namespace], int] = args.func
     return func(args)

@@ -19,6 +19,14 @@ _REC_EN = {
     "continue_qualification": "continue qualification",
     "drop_lead": "drop the lead",
 }
+_SOURCE_RU = {"partner": "партнёр", "scanner": "сканер", "manual": "вручную"}
+_STAGE_RU = {
+    "new": "новый",
+    "contacted": "контакт установлен",
+    "qualified": "квалифицирован",
+    "transferred": "передан в продажи",
+    "lost": "потерян",
+}
 _REC_RU = {
     "transfer_to_sales": "передать в продажи",
     "continue_qualification": "продолжить квалификацию",
@@ -64,7 +72,8 @@ class RulesV1Scorer:
             f"{dom_en}: score {score:.2f}, so {_REC_EN[rec]}."
         )
         reason_ru = (
-            f"Источник «{data.source}», активностей: {n}, стадия «{data.stage}», "
+            f"Источник «{_SOURCE_RU.get(data.source, data.source)}», активностей: {n}, "
+            f"стадия «{_STAGE_RU.get(data.stage, data.stage)}», "
             f"{dom_ru}: оценка {score:.2f}, поэтому {_REC_RU[rec]}."
         )
         return ScoreResult(score=score, recommendation=rec, reason=reason_en, reason_ru=reason_ru, version=self.version)
