@@ -129,6 +129,31 @@ class Finished(logging.Handler):
         return future
 
 
+class GcPauses:
+    """Durations of the garbage collector's runs (gc.callbacks), per generation."""
+
+    def __init__(self) -> None:
+        self.pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses[info["generation"]].append(time.perf_counter() - self._started)
+
+    def reset(self) -> None:
+        for pauses in self.pauses.values():
+            pauses.clear()
+
+    def summary(self) -> str:
+        return "; ".join(
+            f"gen{g}: {len(p)} runs, total {sum(p) * 1000:.0f} ms, max {max(p, default=0) * 1000:.1f} ms"
+            for g, p in self.pauses.items()
+        )
+
+
 # --- counting SQL round trips --------------------------------------------------------------------------------
 
 
@@ -351,23 +376,33 @@ async def count_round_trips(
     samples: int,
     rng: random.Random,
     trips: RoundTrips,
-) -> tuple[float, Counter[str], list[str]]:
-    """Round trips per update of ``kind``, one update at a time; plus the statements of the last one."""
+) -> tuple[float, Counter[str], list[str], list[float]]:
+    """Round trips per update of ``kind``, one update at a time; plus the statements of the last one and
+    the latencies (one update in flight)."""
     total: Counter[str] = Counter()
     last: list[str] = []
+    alone: list[float] = []  # latency with nothing else in flight
     managers = list(world.managers.values())
+    # First the same number uncounted: every pooled connection has then prepared this kind's statements
+    # (a connection's first use of a statement costs a prepare and, for enum/JSON types, asyncpg's type
+    # introspection: steady state is what is counted here; new connections are reported separately).
+    for i in range(samples):
+        update_id = make_update(world, managers[(i + samples) % len(managers)], kind, rng)
+        await asyncio.wait_for(finished.expect(update_id), timeout=30)
     for i in range(samples):
         manager = managers[i % len(managers)]
         trips.recording = []
         before = trips.snapshot()
+        started = time.perf_counter()
         update_id = make_update(world, manager, kind, rng)
-        await asyncio.wait_for(finished.expect(update_id), timeout=30)
+        done_at, _handled = await asyncio.wait_for(finished.expect(update_id), timeout=30)
+        alone.append(done_at - started)
         await asyncio.sleep(0)
         await asyncio.sleep(0)
         total.update(trips.snapshot() - before)
         last = trips.recording
     trips.recording = None
-    return RoundTrips.total(total) / samples, total, last
+    return RoundTrips.total(total) / samples, total, last, alone
 
 
 def pin_response_types() -> list[type]:
@@ -544,7 +579,7 @@ async def run(args: argparse.Namespace) -> None:
             print(f"warmed up: {len(world.managers)} cards opened + {warm} mixed updates per bot", flush=True)
 
             # Round trips per kind, one update at a time.
-            trip_rows: dict[str, tuple[float, Counter[str], list[str]]] = {}
+            trip_rows: dict[str, tuple[float, Counter[str], list[str], list[float]]] = {}
             for what in KINDS:
                 trip_rows[what] = await count_round_trips(
                     world, finished, bot_update, what, args.count_samples, rng, trips
@@ -558,6 +593,10 @@ async def run(args: argparse.Namespace) -> None:
             # Measured rounds, alternating which side goes first.
             results = {"bot": Result(), "skeleton": Result()}
             connects0 = trips.connects
+            if args.gc_freeze:
+                gc.collect()
+                gc.freeze()  # what-if: move everything alive after start-up out of the collector's sight
+            gc_pauses = GcPauses()
             per_round = max(1, args.updates // args.rounds)
             profiler = cProfile.Profile() if args.profile else None
             for r in range(args.rounds):
@@ -602,7 +641,7 @@ async def run(args: argparse.Namespace) -> None:
     print("Latency: from queueing the update in the emulator to aiogram's 'Update id=N is handled' (after the "
           "handler's last Bot API call).")
     print("SQL round trips: before_cursor_execute statements + asyncpg BEGIN/COMMIT/ROLLBACK (query logger), "
-          f"counted sequentially, {args.count_samples} updates per kind after warm-up.")
+          f"counted sequentially, {args.count_samples} updates per kind after as many uncounted ones.")
     print()
     head = f"  {'':<22}{'updates':>8}  {'upd/s':>9}  {'p50 ms':>7}  {'p99 ms':>7}  {'CPU ms/upd':>10}  {'SQL trips':>11}"
     print(head)
@@ -610,7 +649,7 @@ async def run(args: argparse.Namespace) -> None:
     print(_row("real bot (mix)", b.updates, f"{b_rate:.0f}", b_all, f"{b.cpu / b.updates * 1000:.2f}",
                f"{stmts_per:.2f}"))
     for what in KINDS:
-        per, counts, _ = trip_rows[what]
+        per = trip_rows[what][0]
         detail = f"{per:.1f}"
         print(_row("  " + KIND_NAMES[what], len(b.latencies[what]), "", b.latencies[what], "", detail))
     s_per = RoundTrips.total(s.sql) / s.updates
@@ -618,9 +657,10 @@ async def run(args: argparse.Namespace) -> None:
                f"{s_per:.2f}"))
     print()
     for what in (*KINDS, "skeleton"):
-        per, counts, last = trip_rows[what]
+        per, counts, last, alone = trip_rows[what]
         parts = ", ".join(f"{k} {v / args.count_samples:.1f}" for k, v in sorted(counts.items()))
-        print(f"  round trips, {KIND_NAMES.get(what, what):<13} {per:.1f}  ({parts})")
+        print(f"  round trips, {KIND_NAMES.get(what, what):<13} {per:.1f}  ({parts}); alone in flight: "
+              f"p50 {_ms(pct(alone, 50))} ms, max {_ms(max(alone))} ms")
         print(f"      e.g. {' | '.join(last)}")
     print()
     log_trips = trip_rows["log"][0]
@@ -630,6 +670,8 @@ async def run(args: argparse.Namespace) -> None:
     print(f"new DB connections opened during the measured rounds: {connects} (pool_size={args.pool_size}, "
           f"max_overflow={args.pool_size}: overflow connections are closed when returned to a full pool; asyncpg "
           f"then re-prepares statements and introspects types on the new ones: the 'other simple' round trips)")
+    print(f"garbage collector during the measured rounds (both bots){' after gc.freeze()' if args.gc_freeze else ''}: "
+          f"{gc_pauses.summary()}")
     print(f"peak RSS: {peak_rss_mb():.0f} MB (whole process: both bots, both emulators, the clients); "
           f"RSS now {current_rss_mb():.0f} MB")
     print(f"load average (1/5/15 min) before and after each round: {' -> '.join(loads)}")
@@ -657,6 +699,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--pin-response-types", action="store_true",
                         help="what-if: keep aiogram's Response[T] models alive (see pin_response_types)")
+    parser.add_argument("--gc-freeze", action="store_true",
+                        help="what-if: gc.freeze() after warm-up (long-lived objects leave the collector's scans)")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the real bot's measured rounds into FILE")
     args = parser.parse_args()
     if args.concurrency > args.managers:
