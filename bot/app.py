@@ -84,9 +84,11 @@ def create_bot(settings: Settings) -> Bot:
 def _fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
     """Redis keeps dialogs across restarts and processes; memory is enough for one process."""
     if settings.redis_url:
+        from aiogram.fsm.storage.base import DefaultKeyBuilder
         from aiogram.fsm.storage.redis import RedisStorage
 
-        storage = RedisStorage.from_url(settings.redis_url)
+        keys = DefaultKeyBuilder(prefix=f"{settings.redis_key_prefix}:fsm")
+        storage = RedisStorage.from_url(settings.redis_url, key_builder=keys)
         return storage, storage.create_isolation()
     return MemoryStorage(), SimpleEventIsolation()
 

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("var"), description="Where the embedded PostgreSQL keeps its data")
     db_pool_size: int = 10
     redis_url: str | None = Field(default=None, description="Redis for the bot's FSM; unset = in-memory")
+    redis_key_prefix: str = Field(default="leadcrm", description="Prefix of every Redis key the bot writes")
 
     # Domain
     business_domains: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_DOMAINS))
