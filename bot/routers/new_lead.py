@@ -15,10 +15,9 @@ from bot import keyboards, render, screens
 from bot.callbacks import MenuCb, NewLeadCb
 from bot.i18n import _
 from bot.states import NewLead
-from core.domain.enums import Source
 from core.domain.errors import InvalidValue
 from core.domain.models import Actor, User
-from core.domain.validation import clean_contact, clean_domain, clean_name
+from core.domain.validation import clean_contact, clean_domain, clean_name, clean_source
 from core.services import leads as leads_svc
 from core.services.context import Services
 from core.storage.uow import UnitOfWork
@@ -59,7 +58,7 @@ async def got_name(message: Message, state: FSMContext) -> None:
 
 
 async def got_source(query: CallbackQuery, callback_data: NewLeadCb, state: FSMContext, services: Services) -> None:
-    source = Source(callback_data.val)  # forged value -> ValueError -> "something went wrong" alert
+    source = clean_source(callback_data.val)  # a forged value is a polite InvalidValue alert
     await state.update_data(source=source.value)
     await state.set_state(NewLead.domain)
     await query.answer()

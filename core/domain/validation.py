@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from core.domain.enums import Source
 from core.domain.errors import InvalidValue
 from core.domain.models import ACTIVITY_TEXT_MAX, CONTACT_MAX, NAME_MAX, REASON_MAX
 
@@ -24,6 +25,14 @@ def clean_name(value: str | None) -> str | None:
     if len(value) > NAME_MAX:
         raise InvalidValue("name", f"at most {NAME_MAX} characters (got {len(value)})")
     return value or None
+
+
+def clean_source(value: str) -> Source:
+    try:
+        return Source(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in Source)
+        raise InvalidValue("source", f"'{value}' is not one of: {allowed}") from None
 
 
 def clean_contact(value: str | None) -> str | None:

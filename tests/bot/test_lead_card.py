@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot.callbacks import LeadAction, LeadCb
+from bot.callbacks import LeadAction, LeadCb, NewLeadCb
 from core.domain.enums import Stage
 from core.domain.models import Actor
 from core.services import leads as leads_svc
@@ -302,3 +302,15 @@ async def test_a_forged_next_stage_button_cannot_skip_a_stage(tg, team, running,
         assert answer.params.get("show_alert") is True
     row = await _lead_row(committing_factory, lead.id)
     assert (row.stage, row.version) == (Stage.NEW, 1)
+
+
+async def test_a_forged_source_in_the_new_lead_dialog_is_refused_politely(tg, team, running, committing_factory) -> None:
+    maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
+    await tg.say(maria, "/new")
+    await tg.say(maria, "Initech")
+    question = tg.card(maria)
+    answer = await tg.press_data(maria, question.message_id, NewLeadCb(step="src", val="cold-call").pack())
+    assert answer.params.get("show_alert") is True
+    assert "source" in alert_text(answer) and "cold-call" in alert_text(answer)
+    await tg.press(maria, 0, message_id=question.message_id)  # the dialog goes on with a real source
+    assert "business domain" in tg.text(maria).lower()
