@@ -6,6 +6,8 @@ an unknown or identical stage is an invalid transition.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from core.domain.enums import SaleStage, Stage
 from core.domain.errors import InvalidTransition, TransferBlock, TransferNotAllowed
 
@@ -26,17 +28,20 @@ SALE_FINAL = frozenset({SaleStage.PAID, SaleStage.LOST})
 DEFAULT_TRANSFER_THRESHOLD = 0.6
 
 
-def is_valid_stage_transition(current: str, target: str) -> bool:
-    """The original ``lead_service.is_valid_stage_transition``."""
+def _one_step(enum: type[StrEnum], forward: dict, final: frozenset, lost: StrEnum, current: str, target: str) -> bool:
+    """The rule both funnels share: one step forward, or lost from any non-final stage."""
     try:
-        cur, tgt = Stage(current), Stage(target)
+        cur, tgt = enum(current), enum(target)
     except ValueError:
         return False
-    if cur in LEAD_FINAL or cur == tgt:
+    if cur in final or cur == tgt:
         return False
-    if tgt == Stage.LOST:
-        return True
-    return LEAD_FORWARD.get(cur) == tgt
+    return tgt == lost or forward.get(cur) == tgt
+
+
+def is_valid_stage_transition(current: str, target: str) -> bool:
+    """The original ``lead_service.is_valid_stage_transition``."""
+    return _one_step(Stage, LEAD_FORWARD, LEAD_FINAL, Stage.LOST, current, target)
 
 
 def ensure_transition(current: str, target: str) -> Stage:
@@ -75,15 +80,7 @@ def ensure_transfer_allowed(
 
 
 def is_valid_sale_transition(current: str, target: str) -> bool:
-    try:
-        cur, tgt = SaleStage(current), SaleStage(target)
-    except ValueError:
-        return False
-    if cur in SALE_FINAL or cur == tgt:
-        return False
-    if tgt == SaleStage.LOST:
-        return True
-    return SALE_FORWARD.get(cur) == tgt
+    return _one_step(SaleStage, SALE_FORWARD, SALE_FINAL, SaleStage.LOST, current, target)
 
 
 def ensure_sale_transition(current: str, target: str) -> SaleStage:
