@@ -4,6 +4,9 @@ only unpack and render."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
@@ -17,6 +20,9 @@ from core.domain.models import Actor, User
 from core.services import models as models_svc
 from core.services import users as users_svc
 from core.storage.uow import UnitOfWork
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+log = logging.getLogger(__name__)
 
 
 async def invite(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, bot: Bot) -> None:
@@ -60,11 +66,31 @@ async def model(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     await message.answer(render.model_lines(info.lines(render.current_locale())))
 
 
-async def train(message: Message, uow: UnitOfWork, actor: Actor, settings: Settings) -> None:
+async def train(
+    message: Message,
+    actor: Actor,
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    training: set[asyncio.Task[None]],
+) -> None:
+    """Training takes seconds to minutes: it runs in a task with its own unit of work, so the update's
+    transaction (and its pooled connection) is not held open meanwhile; the report follows as a message."""
     users_svc.ensure_admin(actor)
     await message.answer(_("Training the scorer on closed leads… this can take a minute."))
-    report = await models_svc.train_model(uow, **models_svc.settings_thresholds(settings))
-    await message.answer(render.model_lines(report.lines(render.current_locale())))
+    locale = render.current_locale()
+    thresholds = models_svc.settings_thresholds(settings)
+
+    async def run() -> None:
+        try:
+            report = await models_svc.train_model(UnitOfWork(session_factory), **thresholds)
+            await message.answer(render.model_lines(report.lines(locale)))
+        except Exception:  # a background task: report the failure instead of losing it silently
+            log.exception("training failed")
+            await message.answer(_("Training failed; see the bot's log."))
+
+    task = asyncio.create_task(run(), name="train-model")
+    training.add(task)
+    task.add_done_callback(training.discard)
 
 
 def make_router() -> Router:
@@ -72,10 +98,17 @@ def make_router() -> Router:
     and tests build several)."""
     router = Router(name=__name__)
     router.message.filter(F.chat.type == "private")
+    training: set[asyncio.Task[None]] = set()  # running /train tasks, kept referenced until done
+
+    async def train_command(
+        message: Message, actor: Actor, settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+    ) -> None:
+        await train(message, actor, settings, session_factory, training)
+
     router.message.register(invite, Command("invite"))
     router.message.register(users, Command("users"))
     router.message.register(model, Command("model"))
-    router.message.register(train, Command("train"))
+    router.message.register(train_command, Command("train"))
     router.callback_query.register(open_user, UserCb.filter(F.a == UserAction.OPEN))
     router.callback_query.register(set_role, UserCb.filter(F.a == UserAction.ROLE))
     router.callback_query.register(set_active, UserCb.filter(F.a.in_({UserAction.OFF, UserAction.ON})))

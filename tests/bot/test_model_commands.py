@@ -24,7 +24,10 @@ async def test_model_shows_the_hand_rule_until_a_model_is_trained(tg, running) -
 
 async def test_train_without_enough_history_says_why_in_the_users_language(tg, running) -> None:
     admin = tg.fake.user(ADMIN_ID, "Alice", language_code="ru")
+    mark = len(tg.fake.calls) - 1
     await tg.say(admin, "/train")
+    # the report comes from a background task, after the update itself was handled
+    await tg.fake.wait_for("sendMessage", after=mark, predicate=lambda c: "Мало истории" in str(c.params.get("text")))
     replies = [m.text for m in tg.fake.messages(admin.id)]
     assert "Обучаю" in replies[-2]
     assert "Мало истории для обучения" in replies[-1] and "rules-v1" in replies[-1]
