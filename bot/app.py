@@ -22,6 +22,7 @@ from aiogram.exceptions import TelegramUnauthorizedError
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeDefault
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.i18n import DEFAULT_LOCALE, LOCALES, LocaleMiddleware, make_i18n
@@ -171,6 +172,22 @@ async def _stop_polling(dp: Dispatcher, polling: asyncio.Task[Any]) -> None:
     polling.cancel()
 
 
+async def _forget_old_updates(session_factory: async_sessionmaker[AsyncSession], stop: asyncio.Event) -> None:
+    """Prune the redelivery guard's old update ids at start-up and then hourly."""
+    from core.services.users import forget_old_updates
+    from core.storage.uow import UnitOfWork
+
+    while not stop.is_set():
+        try:
+            removed = await forget_old_updates(UnitOfWork(session_factory))
+            if removed:
+                log.info("forgot %d old update ids", removed)
+        except SQLAlchemyError as error:  # the database may be briefly away; try again next hour
+            log.warning("could not prune old update ids: %s", error)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=3600)
+
+
 async def run_bot(
     settings: Settings,
     *,
@@ -220,6 +237,7 @@ async def run_bot(
         dp["outbox_sender"] = sender  # handlers wake it right after a transfer
         freeze_startup_objects()
         tasks.append(asyncio.create_task(sender.run(sender_stop), name="outbox-sender"))
+        tasks.append(asyncio.create_task(_forget_old_updates(session_factory, sender_stop), name="update-ids"))
         polling = asyncio.create_task(
             dp.start_polling(
                 bot,

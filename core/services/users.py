@@ -108,6 +108,19 @@ async def claim_update(uow: UnitOfWork, update_id: int, *, user_id: int | None =
     return await ProcessedUpdateRepository(uow.session).claim(update_id, prefetch_user_id=user_id)
 
 
+UPDATE_IDS_KEPT = timedelta(days=2)  # Telegram keeps undelivered updates for 24 hours
+
+
+async def forget_old_updates(uow: UnitOfWork, *, now: datetime | None = None) -> int:
+    """Drop recorded update ids older than any redelivery could be, so the table stays small and an id
+    Telegram reuses much later (it picks ids at random after a week of silence) is not mistaken for a
+    redelivery."""
+    async with uow:
+        removed = await ProcessedUpdateRepository(uow.session).prune((now or datetime.now(UTC)) - UPDATE_IDS_KEPT)
+        await uow.commit()
+    return removed
+
+
 async def authenticate(
     uow: UnitOfWork,
     *,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -358,6 +358,13 @@ class ProcessedUpdateRepository:
         except ProgrammingError:  # undefined table
             return False
         return True
+
+    async def prune(self, older_than: datetime) -> int:
+        """Forget update ids recorded before ``older_than``; returns how many."""
+        result = await self.session.execute(
+            delete(ProcessedUpdateRow).where(ProcessedUpdateRow.created_at < older_than)
+        )
+        return result.rowcount or 0
 
     async def claim(self, update_id: int, *, prefetch_user_id: int | None = None) -> bool:
         """Record the update id; False when it is already recorded (committed by an earlier delivery).

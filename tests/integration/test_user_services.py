@@ -208,3 +208,25 @@ async def test_claiming_an_update_with_a_user_loads_the_user_in_the_same_round_t
         assert await svc.claim_update(uow, 779, user_id=MANAGER) is False
         assert await svc.claim_update(uow, 780, user_id=STRANGER) is True  # unknown user: claimed, no row
         assert "prefetched_user_row" not in uow.session.info
+
+
+async def test_old_update_ids_are_forgotten_and_recent_ones_kept(uow) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from core.storage.models import ProcessedUpdateRow
+
+    now = datetime.now(UTC)
+    async with uow:
+        uow.session.add_all(
+            [
+                ProcessedUpdateRow(update_id=1, created_at=now - timedelta(days=3)),
+                ProcessedUpdateRow(update_id=2, created_at=now - timedelta(hours=1)),
+            ]
+        )
+        await uow.commit()
+    assert await svc.forget_old_updates(uow, now=now) == 1
+    async with uow:
+        left = (await uow.session.execute(select(ProcessedUpdateRow.update_id))).scalars().all()
+    assert left == [2]
