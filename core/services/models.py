@@ -35,7 +35,6 @@ from core.scoring.learned import ALGORITHMS, LearnedModel, LearnedScorer, fit_ca
 from core.scoring.rules_v1 import RulesV1Scorer
 from core.services.context import Services
 from core.services.leads import scoring_input
-from core.storage.ml import MlRepository
 from core.storage.models import ModelVersionRow
 from core.storage.uow import UnitOfWork
 
@@ -65,7 +64,7 @@ async def load_training_set(uow: UnitOfWork) -> TrainingSet:
     """Closed leads as they were just before the outcome (``now`` = the close time)."""
     inputs, labels = [], []
     async with uow:
-        for r in await MlRepository(uow.session).closed_leads():
+        for r in await uow.ml.closed_leads():
             outcome = lead_outcome(r.lead.stage, r.sale_stage)
             if outcome == Outcome.OPEN:
                 continue
@@ -171,7 +170,7 @@ async def train_model(
     if refused:
         return refused
     async with uow:
-        active_row = await MlRepository(uow.session).active()
+        active_row = await uow.ml.active()
         active = (active_row.version, _safe_load(active_row)) if active_row else None
 
     def fit() -> dict[str, Any]:
@@ -234,7 +233,7 @@ async def train_model(
         is_active=False,
     )
     async with uow:
-        repo = MlRepository(uow.session)
+        repo = uow.ml
         if activate:
             await repo.lock_activation()
             await repo.deactivate_all()
@@ -326,7 +325,7 @@ class ModelInfo:
 
 async def active_model_info(uow: UnitOfWork) -> ModelInfo:
     async with uow:
-        row = await MlRepository(uow.session).active()
+        row = await uow.ml.active()
         if row is None:
             return ModelInfo(version=RULES_VERSION, algorithm="hand rule of the original service", is_learned=False)
         return _info(row)
@@ -356,7 +355,7 @@ class LearnedOrRules:
 
     async def current(self, uow: UnitOfWork) -> Scorer:
         async with uow:
-            repo = MlRepository(uow.session)
+            repo = uow.ml
             active = await repo.active_id()
             if active is None:
                 return self._rules
@@ -395,7 +394,7 @@ async def rescore_open_leads(uow: UnitOfWork, svc: Services, *, batch_size: int 
         version = (await svc.scorers.current(uow)).version
     while True:
         async with uow:
-            rows = await MlRepository(uow.session).open_leads_after(after, batch_size)
+            rows = await uow.ml.open_leads_after(after, batch_size)
             if not rows:
                 break
             scorer = await svc.scorers.current(uow)

@@ -19,7 +19,7 @@ from core.domain.enums import Role
 from core.domain.errors import AccessDenied, InvalidInvite, InvalidValue, InviteProblem, UserNotFound
 from core.domain.models import Actor, User
 from core.storage.models import InviteRow, UserRow
-from core.storage.repositories import ProcessedUpdateRepository, user_to_domain
+from core.storage.repositories import user_to_domain
 from core.storage.uow import UnitOfWork
 
 INVITE_TTL = timedelta(hours=24)
@@ -96,7 +96,7 @@ async def ensure_user(
 async def tables_ready(uow: UnitOfWork) -> bool:
     """Whether the database has the CRM schema (the bot checks at start-up; it does not migrate)."""
     async with uow:
-        return await ProcessedUpdateRepository(uow.session).tables_exist()
+        return await uow.updates.tables_exist()
 
 
 async def claim_update(uow: UnitOfWork, update_id: int, *, user_id: int | None = None) -> bool:
@@ -105,7 +105,7 @@ async def claim_update(uow: UnitOfWork, update_id: int, *, user_id: int | None =
     Deliberately does not commit: the record is committed by the handler's own service commit,
     so it lands in the same transaction as the change the update made (see bot/middlewares/db.py).
     ``user_id``: load that user in the same round trip, so ``authenticate`` right after is free."""
-    return await ProcessedUpdateRepository(uow.session).claim(update_id, prefetch_user_id=user_id)
+    return await uow.updates.claim(update_id, prefetch_user_id=user_id)
 
 
 UPDATE_IDS_KEPT = timedelta(days=2)  # Telegram keeps undelivered updates for 24 hours
@@ -116,7 +116,7 @@ async def forget_old_updates(uow: UnitOfWork, *, now: datetime | None = None) ->
     Telegram reuses much later (it picks ids at random after a week of silence) is not mistaken for a
     redelivery."""
     async with uow:
-        removed = await ProcessedUpdateRepository(uow.session).prune((now or datetime.now(UTC)) - UPDATE_IDS_KEPT)
+        removed = await uow.updates.prune((now or datetime.now(UTC)) - UPDATE_IDS_KEPT)
         await uow.commit()
     return removed
 

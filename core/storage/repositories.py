@@ -18,7 +18,6 @@ from core.storage.models import (
     ApiKeyRow,
     InviteRow,
     LeadRow,
-    ModelVersionRow,
     OutboxRow,
     ProcessedUpdateRow,
     SaleRow,
@@ -323,23 +322,6 @@ class OutboxRepository:
 
     async def get(self, row_id: int) -> OutboxRow | None:
         return await self.session.get(OutboxRow, row_id)
-
-
-class ModelRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def active(self) -> ModelVersionRow | None:
-        stmt = select(ModelVersionRow).where(ModelVersionRow.is_active.is_(True))
-        return (await self.session.execute(stmt)).scalar_one_or_none()
-
-    def add(self, row: ModelVersionRow) -> ModelVersionRow:
-        self.session.add(row)
-        return row
-
-    async def list(self) -> list[ModelVersionRow]:
-        stmt = select(ModelVersionRow).order_by(ModelVersionRow.id.desc())
-        return list((await self.session.execute(stmt)).scalars())
 
 
 class ProcessedUpdateRepository:

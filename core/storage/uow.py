@@ -6,11 +6,12 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.storage.ml import MlRepository
 from core.storage.repositories import (
     ApiKeyRepository,
     LeadRepository,
-    ModelRepository,
     OutboxRepository,
+    ProcessedUpdateRepository,
     SaleRepository,
     UserRepository,
 )
@@ -31,7 +32,8 @@ class UnitOfWork:
             self.users = UserRepository(self.session)
             self.api_keys = ApiKeyRepository(self.session)
             self.outbox = OutboxRepository(self.session)
-            self.models = ModelRepository(self.session)
+            self.ml = MlRepository(self.session)
+            self.updates = ProcessedUpdateRepository(self.session)
         self._depth += 1
         return self
 
