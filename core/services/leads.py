@@ -289,6 +289,18 @@ def scoring_input(row: LeadRow | Lead, now: datetime | None = None) -> ScoringIn
     )
 
 
+async def _score(uow: UnitOfWork, svc: Services, row: LeadRow, now: datetime) -> None:
+    """Score with the current scorer and store score, recommendation, reason (en/ru), version and time."""
+    scorer = await svc.scorers.current(uow)
+    result = scorer.score(scoring_input(row, now))
+    row.ai_score = result.score
+    row.ai_recommendation = result.recommendation
+    row.ai_reason = result.reason
+    row.ai_reason_ru = result.reason_ru
+    row.scorer_version = result.version
+    row.ai_scored_at = now
+
+
 async def analyze(
     uow: UnitOfWork, svc: Services, actor: Actor, lead_id: int, *, expected_version: int | None = None
 ) -> Lead:
@@ -296,15 +308,8 @@ async def analyze(
     async with uow:
         row = await _load(uow, actor, lead_id, lock=True)
         _check_version(row, expected_version)
-        scorer = await svc.scorers.current(uow)
         now = utcnow()
-        result = scorer.score(scoring_input(row, now))
-        row.ai_score = result.score
-        row.ai_recommendation = result.recommendation
-        row.ai_reason = result.reason
-        row.ai_reason_ru = result.reason_ru
-        row.scorer_version = result.version
-        row.ai_scored_at = now
+        await _score(uow, svc, row, now)
         _touch(row, now)
         await uow.session.flush()
         lead = await _view(uow, row)
@@ -359,7 +364,10 @@ async def update_lead(
     changes: dict[str, Any],
     expected_version: int | None = None,
 ) -> Lead:
-    """Set name / contact / business_domain / attributes (only the keys given; None clears)."""
+    """Set name / contact / business_domain / attributes (only the keys given; None clears).
+
+    A lead that was already scored is re-scored in the same transaction when its domain or attributes
+    change, so the transfer gate never trusts a score computed for the old values."""
     allowed = {"name", "contact", "business_domain", "attributes"}
     unknown = set(changes) - allowed
     if unknown:
@@ -378,9 +386,15 @@ async def update_lead(
         _check_version(row, expected_version)
         if funnel.is_final(Stage(row.stage)):
             raise LeadIsFinal(lead_id, Stage(row.stage).value)
+        rescore = row.ai_score is not None and any(
+            getattr(row, key) != cleaned[key] for key in ("business_domain", "attributes") if key in cleaned
+        )
         for key, value in cleaned.items():
             setattr(row, key, value)
-        _touch(row, utcnow())
+        now = utcnow()
+        if rescore:  # the domain and attributes feed the score: a stored score must not describe the old lead
+            await _score(uow, svc, row, now)
+        _touch(row, now)
         await uow.session.flush()
         lead = await _view(uow, row)
         await uow.commit()

@@ -186,3 +186,26 @@ async def test_list_is_keyset_paginated_newest_first(uow, services, system) -> N
 async def test_unknown_lead_is_not_found(uow, services, system) -> None:
     with pytest.raises(LeadNotFound):
         await svc.analyze(uow, services, system, 987654)
+
+
+async def test_setting_the_domain_rescores_a_scored_lead_in_the_same_change(uow, services, system) -> None:
+    lead = await _qualified_lead(uow, services, system)
+    capped = await svc.analyze(uow, services, system, lead.id)
+    assert capped.ai_score == 0.55  # no domain: capped
+    updated = await svc.update_lead(uow, services, system, lead.id, changes={"business_domain": "saas"})
+    assert updated.ai_score == 1.0 and "saas" in updated.ai_reason
+    res = await svc.change_stage(uow, services, system, lead.id, "transferred")
+    assert res.sale is not None
+
+
+async def test_changing_only_the_contact_keeps_the_stored_score(uow, services, system) -> None:
+    lead = await svc.create_lead(uow, services, system, source="manual", business_domain="saas")
+    scored = await svc.analyze(uow, services, system, lead.id)
+    updated = await svc.update_lead(uow, services, system, lead.id, changes={"contact": "@someone_new"})
+    assert (updated.ai_score, updated.ai_scored_at) == (scored.ai_score, scored.ai_scored_at)
+
+
+async def test_an_unscored_lead_stays_unscored_when_its_domain_is_set(uow, services, system) -> None:
+    lead = await svc.create_lead(uow, services, system, source="manual")
+    updated = await svc.update_lead(uow, services, system, lead.id, changes={"business_domain": "saas"})
+    assert updated.ai_score is None
