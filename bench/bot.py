@@ -3,7 +3,7 @@
     .venv/bin/python bench/bot.py                                   # 20,000 updates, 200 managers, 16 in flight
     .venv/bin/python bench/bot.py --updates 2000                    # a quick run
     .venv/bin/python bench/bot.py --profile /tmp/bot.prof           # + cProfile of the real bot's rounds
-    .venv/bin/python bench/bot.py --pin-response-types --pool-size 20 --gc-freeze   # the suggested fixes (what-if)
+    .venv/bin/python bench/bot.py --pool-size 20                    # a bigger pool (what-if: DB_POOL_SIZE=20)
 
 What it does:
 1. creates a throw-away database on DATABASE_URL's server (or 127.0.0.1:5432), migrates it (alembic) and
@@ -13,8 +13,12 @@ What it does:
    (``bot.app.build_dispatcher`` with real settings, services and session factory; the Bot is
    ``bot.app.create_bot`` whose AiohttpSession points at the emulator through TELEGRAM_API_URL) and one for
    the skeleton bot (a bare Dispatcher with one handler: one ORM INSERT into ``activities`` through a plain
-   session, then one sendMessage). Both run ``dp.start_polling``: updates reach them by getUpdates long
-   polling and every Bot API call goes back over HTTP (real HTTP both ways);
+   session, then one sendMessage). Both run ``dp.start_polling`` configured as ``bot.app.run_bot`` runs the
+   product: ``tasks_concurrency_limit`` = the pool size (at most that many updates are handled at once, the
+   rest wait in aiogram), ``Response[T]`` models pinned (``create_bot`` does it for both bots) and
+   ``bot.app.freeze_startup_objects()`` (gc.collect + gc.freeze) once after start-up, before polling, which
+   is where run_bot calls it; one process, so both bots get exactly the same treatment. Updates reach them
+   by getUpdates long polling and every Bot API call goes back over HTTP (real HTTP both ways);
 3. plays the managers: ``--concurrency`` client loops each take an idle manager, queue one update in the
    emulator and wait until the Dispatcher has finished it (aiogram logs "Update id=N is handled" when the
    update's middlewares and handler returned, i.e. after its last Bot API call). Latency = from queueing
@@ -33,11 +37,9 @@ What it does:
 Everything (emulators, client loops, bots) shares one process and event loop, so both rates include the
 emulator's and the client's own cost (somewhat more for the real bot: its cards and keyboards are bigger).
 
-What-if switches (not the product's configuration; they measure suggested fixes): ``--pin-response-types``
-keeps aiogram's ``Response[T]`` models alive (pydantic caches parametrized generics weakly, so after each
-garbage collection the next API call rebuilds one, a few ms), ``--gc-freeze`` calls ``gc.freeze()`` after
-warm-up (full collections otherwise scan every long-lived object: pauses of 100-250 ms), ``--pool-size``
-above the number of updates in flight (else overflow connections are closed and reopened all the time).
+``--pool-size`` (default 10, the product's DB_POOL_SIZE default) sets the engine's pool_size (max_overflow
+the same) and both dispatchers' ``tasks_concurrency_limit``, as run_bot derives it from DB_POOL_SIZE: with
+16 updates in flight and a pool of 10, six wait in aiogram's queue (their latency includes the wait).
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ from bench._common import (
     server_url,
     server_version,
 )
-from bot.app import build_dispatcher, create_bot
+from bot.app import build_dispatcher, create_bot, freeze_startup_objects
 from bot.callbacks import LeadAction, LeadCb
 from bot.emulator import FakeTelegram, FakeUser
 from bot.emulator.models import Call
@@ -425,18 +427,6 @@ async def count_round_trips(
     return RoundTrips.total(total) / samples, total, last, alone
 
 
-def pin_response_types() -> list[type]:
-    """What-if for ``--pin-response-types``: keep strong references to the ``Response[T]`` models aiogram
-    parametrizes on every API call (``BaseSession.check_response``). pydantic keeps parametrized generics in
-    a WeakValueDictionary only, so each garbage collection drops them and the next call rebuilds the model
-    (a few ms each)."""
-    from aiogram import methods
-    from aiogram.methods.base import Response
-
-    names = ("GetUpdates", "GetMe", "DeleteWebhook", "SendMessage", "EditMessageText", "AnswerCallbackQuery")
-    return [Response[getattr(methods, name).__returning__] for name in names]  # type: ignore[misc]
-
-
 # --- set-up ------------------------------------------------------------------------------------------------------
 
 
@@ -497,11 +487,16 @@ def skeleton_dispatcher(session_factory: async_sessionmaker[AsyncSession], lead_
     return dp
 
 
-async def start_polling(dp: Dispatcher, bot: Bot, fake: FakeTelegram) -> asyncio.Task[None]:
+async def start_polling(dp: Dispatcher, bot: Bot, fake: FakeTelegram, pool_size: int) -> asyncio.Task[None]:
+    """``dp.start_polling`` with run_bot's arguments (the same for the real bot and the skeleton)."""
     after = len(fake.calls) - 1
     task = asyncio.create_task(
         dp.start_polling(
-            bot, handle_signals=False, close_bot_session=False, allowed_updates=dp.resolve_used_update_types()
+            bot,
+            handle_signals=False,
+            close_bot_session=False,
+            allowed_updates=dp.resolve_used_update_types(),
+            tasks_concurrency_limit=max(1, pool_size),
         )
     )
     await fake.wait_for("getUpdates", after=after, timeout=15, finished=False)
@@ -531,7 +526,6 @@ def _row(label: str, count: int, rate: str, lat: list[float], cpu: str, trips: s
 
 
 async def run(args: argparse.Namespace) -> None:
-    pinned = pin_response_types() if args.pin_response_types else []
     settings = Settings(
         _env_file=None, redis_url=None, admin_ids=[], team_leads_chat_id=GROUP, db_pool_size=args.pool_size
     )
@@ -583,7 +577,12 @@ async def run(args: argparse.Namespace) -> None:
 
         world = World(fake_bot, managers_for(fake_bot), cards=True)
         skel_world = World(fake_skel, managers_for(fake_skel), cards=False)
-        polls = [await start_polling(dp, bot, fake_bot), await start_polling(skel_dp, skel_bot, fake_skel)]
+        # As run_bot does right before polling (one process: it covers both bots alike).
+        freeze_startup_objects()
+        polls = [
+            await start_polling(dp, bot, fake_bot, args.pool_size),
+            await start_polling(skel_dp, skel_bot, fake_skel, args.pool_size),
+        ]
         sides = {
             "bot": (world, bot_update),
             "skeleton": (skel_world, skeleton_update),
@@ -613,9 +612,6 @@ async def run(args: argparse.Namespace) -> None:
             # Measured rounds, alternating which side goes first.
             results = {"bot": Result(), "skeleton": Result()}
             connects0 = trips.connects
-            if args.gc_freeze:
-                gc.collect()
-                gc.freeze()  # what-if: move everything alive after start-up out of the collector's sight
             gc_pauses = GcPauses()
             per_round = max(1, args.updates // args.rounds)
             profiler = cProfile.Profile() if args.profile else None
@@ -656,8 +652,9 @@ async def run(args: argparse.Namespace) -> None:
     print()
     print(f"Driver: long polling — dp.start_polling(getUpdates) on the package's FakeTelegram over HTTP, Bot API "
           f"calls over HTTP (aiogram AiohttpSession); {args.concurrency} updates in flight, {args.managers} managers, "
-          f"{b.updates} measured updates per bot in {args.rounds} alternating rounds; pool_size={args.pool_size}"
-          f"{'; Response[T] pinned (what-if)' if pinned else ''}.")
+          f"{b.updates} measured updates per bot in {args.rounds} alternating rounds; pool_size={args.pool_size} = "
+          f"tasks_concurrency_limit (as run_bot); Response[T] pinned (create_bot); gc.freeze() after start-up "
+          f"(freeze_startup_objects, as run_bot).")
     print("Latency: from queueing the update in the emulator to aiogram's 'Update id=N is handled' (after the "
           "handler's last Bot API call).")
     print("SQL round trips: before_cursor_execute statements + asyncpg BEGIN/COMMIT/ROLLBACK (query logger), "
@@ -690,7 +687,7 @@ async def run(args: argparse.Namespace) -> None:
     print(f"new DB connections opened during the measured rounds: {connects} (pool_size={args.pool_size}, "
           f"max_overflow={args.pool_size}: overflow connections are closed when returned to a full pool; asyncpg "
           f"then re-prepares statements and introspects types on the new ones: the 'other simple' round trips)")
-    print(f"garbage collector during the measured rounds (both bots){' after gc.freeze()' if args.gc_freeze else ''}: "
+    print(f"garbage collector during the measured rounds (both bots, after freeze_startup_objects()): "
           f"{gc_pauses.summary()}")
     print(f"peak RSS: {peak_rss_mb():.0f} MB (whole process: both bots, both emulators, the clients); "
           f"RSS now {current_rss_mb():.0f} MB")
@@ -713,14 +710,10 @@ def main() -> None:
     parser.add_argument("--managers", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=16, help="updates in flight")
     parser.add_argument("--rounds", type=int, default=4, help="alternating rounds (bot/skeleton)")
-    parser.add_argument("--pool-size", type=int, default=10, help="SQLAlchemy pool_size (max_overflow the same)")
+    parser.add_argument("--pool-size", type=int, default=10, help="SQLAlchemy pool_size (max_overflow the same) and tasks_concurrency_limit, as DB_POOL_SIZE in run_bot")
     parser.add_argument("--leads-each", type=int, default=0, help="leads per manager (default: enough for the run)")
     parser.add_argument("--count-samples", type=int, default=40, help="updates per kind in the round-trip pass")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--pin-response-types", action="store_true",
-                        help="what-if: keep aiogram's Response[T] models alive (see pin_response_types)")
-    parser.add_argument("--gc-freeze", action="store_true",
-                        help="what-if: gc.freeze() after warm-up (long-lived objects leave the collector's scans)")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the real bot's measured rounds into FILE")
     args = parser.parse_args()
     if args.concurrency > args.managers:
