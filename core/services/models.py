@@ -4,8 +4,9 @@
   the best candidate by cross-validated ROC AUC, checks it on a stratified held-out 20 % against
   the active scorer (``rules-v1`` or the active learned version) and activates it only if its
   held-out ROC AUC is higher. Every trained version is stored; only a winner becomes active.
-* :class:`LearnedOrRules` — the ScorerProvider the product uses: the active version (cached by id;
-  each call only reads the active id), else ``rules-v1``.
+* :class:`LearnedOrRules` — the ScorerProvider the product uses: the active version (the model cached
+  by id; which id is active re-read at most every ``ttl_seconds``, at once after an in-process
+  activation), else ``rules-v1``.
 * :func:`rescore_open_leads` — batch re-score, one transaction per batch.
 """
 
@@ -17,6 +18,7 @@ import logging
 import pickle
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -241,6 +243,8 @@ async def train_model(
             row.is_active = True
         repo.add(row)
         await uow.commit()
+    if activate:
+        LearnedOrRules.activations_changed()
 
     figures = f"held-out ROC AUC {r['auc']:.3f} vs {r['other_auc']:.3f} of {r['other']}"
     if activate:
@@ -347,13 +351,45 @@ def _info(row: ModelVersionRow) -> ModelInfo:
 
 
 class LearnedOrRules:
-    """ScorerProvider: the active learned version, else rules-v1. Loads a blob once per version id."""
+    """ScorerProvider: the active learned version, else rules-v1. Loads a blob once per version id.
 
-    def __init__(self) -> None:
+    Which version is active is remembered for ``ttl_seconds`` (0: asked on every call), so a press of
+    Analyze does not query model_versions each time. An activation in this process (:func:`train_model`)
+    is seen at once (:meth:`activations_changed`); one in another process (``leadcrm train`` beside the
+    running bot) within ``ttl_seconds``."""
+
+    # Bumped by every in-process activation; each provider compares it with the value it cached under.
+    _activations: int = 0
+
+    def __init__(self, *, ttl_seconds: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
         self._rules = RulesV1Scorer()
         self._cached: tuple[int, Scorer] | None = None
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._current: Scorer | None = None  # the answer of the last check ...
+        self._checked: tuple[float, int] = (float("-inf"), -1)  # ... when, and under which activation count
+
+    @classmethod
+    def activations_changed(cls) -> None:
+        """Forget every provider's remembered active version (called after an activation commits)."""
+        cls._activations += 1
 
     async def current(self, uow: UnitOfWork) -> Scorer:
+        now = self._clock()
+        checked_at, activations = self._checked
+        if (
+            self._current is not None
+            and self._ttl > 0
+            and activations == LearnedOrRules._activations
+            and now - checked_at < self._ttl
+        ):
+            return self._current
+        activations = LearnedOrRules._activations
+        scorer = await self._lookup(uow)
+        self._current, self._checked = scorer, (now, activations)
+        return scorer
+
+    async def _lookup(self, uow: UnitOfWork) -> Scorer:
         async with uow:
             repo = uow.ml
             active = await repo.active_id()

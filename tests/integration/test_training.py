@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from core.scoring.features import features
 from core.scoring.learned import LearnedScorer
@@ -167,17 +167,68 @@ async def test_each_outcome_needs_its_own_minimum(uow, tmp_path, mapping) -> Non
     assert report.status == "not_enough_data" and "200 of each outcome" in report.message
 
 
-async def test_the_provider_caches_the_active_model_until_another_is_activated(uow, tmp_path, mapping) -> None:
-    provider = svc.LearnedOrRules()
-    assert isinstance(await provider.current(uow), RulesV1Scorer)
-    await import_csv(uow, DOMAINS, _history(tmp_path / "h.csv", 300), mapping)
-    first = await svc.train_model(uow)
-    scorer = await provider.current(uow)
-    assert isinstance(scorer, LearnedScorer) and scorer.version == first.version
-    assert await provider.current(uow) is scorer
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _deactivate_elsewhere(uow) -> None:
+    """What ``leadcrm train`` in another process amounts to for this one: model_versions changes under it."""
     async with uow:
         await uow.session.execute(update(ModelVersionRow).values(is_active=False))
         await uow.commit()
+
+
+async def test_the_provider_caches_the_active_model_until_another_is_activated(uow, tmp_path, mapping) -> None:
+    clock = FakeClock()
+    provider = svc.LearnedOrRules(ttl_seconds=10, clock=clock)
+    assert isinstance(await provider.current(uow), RulesV1Scorer)
+    await import_csv(uow, DOMAINS, _history(tmp_path / "h.csv", 300), mapping)
+    first = await svc.train_model(uow)
+    scorer = await provider.current(uow)  # an activation in this process is seen at once, TTL or not
+    assert isinstance(scorer, LearnedScorer) and scorer.version == first.version
+    assert await provider.current(uow) is scorer
+    await _deactivate_elsewhere(uow)
+    clock.now += 9.9
+    assert await provider.current(uow) is scorer  # within the TTL the active version is not re-read
+    clock.now += 0.2
+    assert isinstance(await provider.current(uow), RulesV1Scorer)
+
+
+async def test_the_provider_reads_the_active_version_without_a_query_within_the_ttl(
+    uow, tmp_path, mapping, engine
+) -> None:
+    clock = FakeClock()
+    provider = svc.LearnedOrRules(ttl_seconds=10, clock=clock)
+    await import_csv(uow, DOMAINS, _history(tmp_path / "h.csv", 300), mapping)
+    report = await svc.train_model(uow)
+    assert (await provider.current(uow)).version == report.version
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        clock.now += 9.9
+        assert (await provider.current(uow)).version == report.version
+        assert not [s for s in statements if "model_versions" in s]
+        clock.now += 0.2
+        assert (await provider.current(uow)).version == report.version
+        assert len([s for s in statements if "model_versions" in s]) == 1  # the TTL ran out: asked again
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_a_zero_ttl_provider_sees_a_change_made_elsewhere_at_once(uow, tmp_path, mapping) -> None:
+    provider = svc.LearnedOrRules(ttl_seconds=0)
+    await import_csv(uow, DOMAINS, _history(tmp_path / "h.csv", 300), mapping)
+    first = await svc.train_model(uow)
+    assert (await provider.current(uow)).version == first.version
+    await _deactivate_elsewhere(uow)
     assert isinstance(await provider.current(uow), RulesV1Scorer)
 
 
