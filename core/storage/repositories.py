@@ -183,6 +183,28 @@ class LeadRepository:
     def add_stage_change(self, row: StageChangeRow) -> None:
         self.session.add(row)
 
+    async def add_stage_change_and_update(self, lead: LeadRow, change: StageChangeRow, changes: dict[str, Any]) -> None:
+        """As :meth:`add_activity_and_update`, for a stage change: ``WITH touched AS (UPDATE leads ...)
+        INSERT INTO stage_changes ... RETURNING id`` in one round trip; ``change`` gets its id and stays out
+        of the session, the lead takes ``changes`` as its committed state."""
+        touched = update(LeadRow).where(LeadRow.id == lead.id).values(**changes).returning(LeadRow.id).cte("touched")
+        stmt = (
+            pg_insert(StageChangeRow)
+            .values(
+                lead_id=change.lead_id,
+                from_stage=change.from_stage,
+                to_stage=change.to_stage,
+                actor=change.actor,
+                reason=change.reason,
+                created_at=change.created_at,
+            )
+            .returning(StageChangeRow.id)
+            .add_cte(touched)
+        )
+        change.id = (await self.session.execute(stmt)).scalar_one()
+        for key, value in changes.items():
+            set_committed_value(lead, key, value)
+
     async def activities(self, lead_id: int, *, limit: int, before_id: int | None = None) -> list[ActivityRow]:
         stmt = select(ActivityRow).where(ActivityRow.lead_id == lead_id)
         if before_id is not None:
