@@ -5,6 +5,7 @@ the services refuse a stale version (StaleState -> alert + fresh card) and leads
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import MagicData, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -216,7 +217,10 @@ def make_router() -> Router:
     """A fresh router with this module's handlers (a Router can belong to one Dispatcher only,
     and tests build several)."""
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == "private")
+    # Filters are aiogram Filter objects (StateFilter, MagicData, CallbackData.filter), which aiogram awaits
+    # in the event loop: a bare ``F...`` or State is a plain callable, which aiogram runs through
+    # asyncio.to_thread on every check (a thread hop per filter per update; see bench/bot.py's notes).
+    router.message.filter(MagicData(F.event.chat.type == "private"))
     router.callback_query.register(open_card, LeadCb.filter(F.a == LeadAction.OPEN))
     router.callback_query.register(log_activity, LeadCb.filter(F.a == LeadAction.LOG))
     router.callback_query.register(analyze, LeadCb.filter(F.a == LeadAction.ANALYZE))
@@ -228,7 +232,7 @@ def make_router() -> Router:
     router.callback_query.register(set_domain, LeadCb.filter(F.a == LeadAction.DOMAIN))
     router.callback_query.register(history, LeadCb.filter(F.a == LeadAction.HISTORY))
     router.callback_query.register(ask_text, LeadCb.filter(F.a.in_(set(PROMPTS))))
-    router.message.register(got_note, CardInput.note, F.text)
-    router.message.register(got_contact, CardInput.contact, F.text)
-    router.message.register(got_lost_reason, CardInput.lost_reason, F.text)
+    router.message.register(got_note, StateFilter(CardInput.note), MagicData(F.event.text))
+    router.message.register(got_contact, StateFilter(CardInput.contact), MagicData(F.event.text))
+    router.message.register(got_lost_reason, StateFilter(CardInput.lost_reason), MagicData(F.event.text))
     return router
