@@ -31,6 +31,8 @@ What it does:
    BEGIN/COMMIT/ROLLBACK with an asyncpg query logger on every pooled connection (asyncpg sends those as
    simple queries outside the cursor). Per kind they are counted in a sequential pass (one update in
    flight, so every statement belongs to it), after warm-up (pool connections and prepared statements);
+   in the same pass it counts thread hops (``asyncio.to_thread`` calls: aiogram runs any plain-callable
+   filter, a bare ``F`` filter or an FSM ``State``, in the thread pool on every check; see ThreadHops);
 5. runs the measured updates in alternating rounds (bot, skeleton, skeleton, bot, ...) so a change in the
    machine's load hits both alike, and prints updates/s, p50/p99, CPU per update, round trips, peak RSS.
 
@@ -201,6 +203,26 @@ class RoundTrips:
     @staticmethod
     def total(counts: Counter[str]) -> int:
         return sum(counts.values())
+
+
+class ThreadHops:
+    """Counts ``asyncio.to_thread`` calls: aiogram (``CallableObject.call``) runs every plain callable it
+    meets as a filter or handler (a bare ``F...`` magic filter, an FSM ``State``) in the default thread
+    pool, on every check; each hop costs a thread switch and, under load, a wait for the GIL. Filters
+    that are aiogram ``Filter`` objects (``StateFilter``, ``MagicData``, ``CallbackData.filter``) run in
+    the event loop."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._to_thread = asyncio.to_thread
+        asyncio.to_thread = self._hop  # type: ignore[assignment]
+
+    async def _hop(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        self.count += 1
+        return await self._to_thread(func, *args, **kwargs)
+
+    def close(self) -> None:
+        asyncio.to_thread = self._to_thread  # type: ignore[assignment]
 
 
 # --- simulated managers ----------------------------------------------------------------------------------------
@@ -398,9 +420,10 @@ async def count_round_trips(
     samples: int,
     rng: random.Random,
     trips: RoundTrips,
-) -> tuple[float, Counter[str], list[str], list[float]]:
-    """Round trips per update of ``kind``, one update at a time; plus the statements of the last one and
-    the latencies (one update in flight)."""
+    hops: ThreadHops,
+) -> tuple[float, Counter[str], list[str], list[float], float]:
+    """Round trips per update of ``kind``, one update at a time; plus the statements of the last one,
+    the latencies (one update in flight) and thread hops per update."""
     total: Counter[str] = Counter()
     last: list[str] = []
     alone: list[float] = []  # latency with nothing else in flight
@@ -411,6 +434,7 @@ async def count_round_trips(
     for i in range(samples):
         update_id = make_update(world, managers[(i + samples) % len(managers)], kind, rng)
         await asyncio.wait_for(finished.expect(update_id), timeout=30)
+    hops0 = hops.count
     for i in range(samples):
         manager = managers[i % len(managers)]
         trips.recording = []
@@ -424,7 +448,7 @@ async def count_round_trips(
         total.update(trips.snapshot() - before)
         last = trips.recording
     trips.recording = None
-    return RoundTrips.total(total) / samples, total, last, alone
+    return RoundTrips.total(total) / samples, total, last, alone, (hops.count - hops0) / samples
 
 
 # --- set-up ------------------------------------------------------------------------------------------------------
@@ -549,6 +573,7 @@ async def run(args: argparse.Namespace) -> None:
         print(f"seeded {args.managers} managers x {leads_each} leads in {time.perf_counter() - t0:.1f} s", flush=True)
 
         finished = Finished()
+        hops = ThreadHops()
         event_logger = logging.getLogger("aiogram.event")
         event_logger.setLevel(logging.INFO)
         event_logger.propagate = False
@@ -598,13 +623,13 @@ async def run(args: argparse.Namespace) -> None:
             print(f"warmed up: {len(world.managers)} cards opened + {warm} mixed updates per bot", flush=True)
 
             # Round trips per kind, one update at a time.
-            trip_rows: dict[str, tuple[float, Counter[str], list[str], list[float]]] = {}
+            trip_rows: dict[str, tuple[float, Counter[str], list[str], list[float], float]] = {}
             for what in KINDS:
                 trip_rows[what] = await count_round_trips(
-                    world, finished, bot_update, what, args.count_samples, rng, trips
+                    world, finished, bot_update, what, args.count_samples, rng, trips, hops
                 )
             trip_rows["skeleton"] = await count_round_trips(
-                skel_world, finished, skeleton_update, "log", args.count_samples, rng, trips
+                skel_world, finished, skeleton_update, "log", args.count_samples, rng, trips, hops
             )
             world.trim()
             skel_world.trim()
@@ -641,6 +666,7 @@ async def run(args: argparse.Namespace) -> None:
             await fake_bot.stop()
             await fake_skel.stop()
             event_logger.removeHandler(finished)
+            hops.close()
             await engine.dispose()
 
     # --- report -----------------------------------------------------------------------------------------------
@@ -674,10 +700,10 @@ async def run(args: argparse.Namespace) -> None:
                f"{s_per:.2f}"))
     print()
     for what in (*KINDS, "skeleton"):
-        per, counts, last, alone = trip_rows[what]
+        per, counts, last, alone, hopped = trip_rows[what]
         parts = ", ".join(f"{k} {v / args.count_samples:.1f}" for k, v in sorted(counts.items()))
         print(f"  round trips, {KIND_NAMES.get(what, what):<13} {per:.1f}  ({parts}); alone in flight: "
-              f"p50 {_ms(pct(alone, 50))} ms, max {_ms(max(alone))} ms")
+              f"p50 {_ms(pct(alone, 50))} ms, max {_ms(max(alone))} ms; thread hops {hopped:.1f}")
         print(f"      e.g. {' | '.join(last)}")
     print()
     log_trips = trip_rows["log"][0]
@@ -691,6 +717,8 @@ async def run(args: argparse.Namespace) -> None:
           f"{gc_pauses.summary()}")
     print(f"peak RSS: {peak_rss_mb():.0f} MB (whole process: both bots, both emulators, the clients); "
           f"RSS now {current_rss_mb():.0f} MB")
+    print("thread hops: asyncio.to_thread calls per update (aiogram runs plain-callable filters, e.g. a bare F "
+          "filter or an FSM State, in the thread pool; StateFilter/MagicData objects run in the event loop)")
     print(f"load average (1/5/15 min) before and after each round: {' -> '.join(loads)}")
     deviations = sum(m.deviations for m in world.managers.values())
     alerts = sum(world.alerts.values())
