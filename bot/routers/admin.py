@@ -8,8 +8,9 @@ import asyncio
 import logging
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, MagicData
 from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards, render, screens
 from bot.callbacks import UserAction, UserCb
@@ -20,7 +21,6 @@ from core.domain.models import Actor, User
 from core.services import models as models_svc
 from core.services import users as users_svc
 from core.storage.uow import UnitOfWork
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def make_router() -> Router:
     """A fresh router with this module's handlers (a Router can belong to one Dispatcher only,
     and tests build several)."""
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(MagicData(F.event.chat.type == "private"))
     training: set[asyncio.Task[None]] = set()  # running /train tasks, kept referenced until done
 
     async def train_command(

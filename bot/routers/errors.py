@@ -8,7 +8,7 @@ from contextlib import suppress
 
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.filters import ExceptionTypeFilter
+from aiogram.filters import ExceptionTypeFilter, MagicData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ErrorEvent
 
@@ -85,6 +85,6 @@ def make_router() -> Router:
     router = Router(name=__name__)
     router.errors.register(stale, ExceptionTypeFilter(StaleState))
     router.errors.register(domain_error, ExceptionTypeFilter(DomainError))
-    router.errors.register(not_modified, ExceptionTypeFilter(TelegramBadRequest), F.exception.message.contains("message is not modified"))
+    router.errors.register(not_modified, ExceptionTypeFilter(TelegramBadRequest), MagicData(F.event.exception.message.contains("message is not modified")))
     router.errors.register(unexpected)
     return router

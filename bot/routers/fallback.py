@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import MagicData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -26,5 +27,5 @@ def make_router() -> Router:
     and tests build several)."""
     router = Router(name=__name__)
     router.callback_query.register(unknown_button)
-    router.message.register(unknown_message, F.chat.type == "private")
+    router.message.register(unknown_message, MagicData(F.event.chat.type == "private"))
     return router

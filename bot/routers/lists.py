@@ -4,7 +4,7 @@ team leads and admins all (the services decide)."""
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, MagicData, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -87,12 +87,12 @@ def make_router() -> Router:
     """A fresh router with this module's handlers (a Router can belong to one Dispatcher only,
     and tests build several)."""
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(MagicData(F.event.chat.type == "private"))
     router.message.register(leads_command, Command("leads"))
     router.callback_query.register(leads_button, MenuCb.filter(F.item == "leads"))
     router.callback_query.register(leads_page, ListCb.filter())
     router.message.register(find_command, Command("find"))
     router.callback_query.register(find_button, MenuCb.filter(F.item == "find"))
-    router.message.register(find_text, Find.query, F.text)
+    router.message.register(find_text, StateFilter(Find.query), MagicData(F.event.text))
     router.message.register(lead_command, Command("lead"))
     return router

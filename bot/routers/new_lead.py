@@ -7,7 +7,7 @@ the errors router turns into the reason plus "try again, or /cancel" (the state 
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, MagicData, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -135,15 +135,15 @@ def make_router() -> Router:
     """A fresh router with this module's handlers (a Router can belong to one Dispatcher only,
     and tests build several)."""
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(MagicData(F.event.chat.type == "private"))
     router.message.register(new_command, Command("new"))
     router.callback_query.register(new_button, MenuCb.filter(F.item == "new"))
-    router.message.register(got_name, NewLead.name, F.text)
-    router.callback_query.register(got_source, NewLead.source, NewLeadCb.filter(F.step == "src"))
-    router.callback_query.register(got_domain, NewLead.domain, NewLeadCb.filter(F.step == "dom"))
-    router.message.register(use_buttons, NewLead.domain)
-    router.message.register(use_buttons, NewLead.source)
-    router.message.register(got_contact, NewLead.contact, F.text)
-    router.callback_query.register(skip_contact, NewLead.contact, NewLeadCb.filter(F.step == "ct"))
+    router.message.register(got_name, StateFilter(NewLead.name), MagicData(F.event.text))
+    router.callback_query.register(got_source, StateFilter(NewLead.source), NewLeadCb.filter(F.step == "src"))
+    router.callback_query.register(got_domain, StateFilter(NewLead.domain), NewLeadCb.filter(F.step == "dom"))
+    router.message.register(use_buttons, StateFilter(NewLead.domain))
+    router.message.register(use_buttons, StateFilter(NewLead.source))
+    router.message.register(got_contact, StateFilter(NewLead.contact), MagicData(F.event.text))
+    router.callback_query.register(skip_contact, StateFilter(NewLead.contact), NewLeadCb.filter(F.step == "ct"))
     router.callback_query.register(dialog_over, NewLeadCb.filter())
     return router

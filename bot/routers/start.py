@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart, MagicData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -69,7 +69,7 @@ def make_router() -> Router:
     """A fresh router with this module's handlers (a Router can belong to one Dispatcher only,
     and tests build several)."""
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(MagicData(F.event.chat.type == "private"))
     router.message.register(open_lead_link, CommandStart(deep_link=True, magic=F.args.regexp(r"^lead_\d{1,18}$")))
     router.message.register(open_sale_link, CommandStart(deep_link=True, magic=F.args.regexp(r"^sale_\d{1,18}$")))
     router.message.register(invite, CommandStart(deep_link=True))

@@ -1,0 +1,27 @@
+"""aiogram runs a plain-callable filter (a bare ``F...`` or a State) through ``asyncio.to_thread`` on every
+check: a thread hop per filter per update. Every filter of the bot must be an awaitable aiogram Filter."""
+
+from __future__ import annotations
+
+from core.config import Settings
+from core.services.context import Policy, Services
+
+
+def test_every_bot_filter_runs_in_the_event_loop() -> None:
+    from bot.app import build_dispatcher
+
+    settings = Settings(_env_file=None, redis_url=None)
+    dp = build_dispatcher(settings=settings, services=Services(Policy(domains=frozenset({"saas"}))), session_factory=None)
+    checked, offenders = 0, []
+    for router in dp.chain_tail:
+        for name, observer in router.observers.items():
+            if name == "update":  # aiogram's own dispatch
+                continue
+            filter_lists = [observer._handler.filters or []] + [h.filters or [] for h in observer.handlers]
+            for filters in filter_lists:
+                for f in filters:
+                    checked += 1
+                    if not f.awaitable:
+                        offenders.append(f"{router.name}.{name}: {f.callback!r}")
+    assert checked > 20
+    assert offenders == []
