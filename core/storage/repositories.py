@@ -159,51 +159,31 @@ class LeadRepository:
         self.session.add(row)
 
     async def add_activity_and_update(self, lead: LeadRow, activity: ActivityRow, changes: dict[str, Any]) -> None:
-        """Insert ``activity`` and write ``changes`` to its (locked, loaded) lead in one round trip:
-        ``WITH touched AS (UPDATE leads ...) INSERT INTO activities ... RETURNING id``. The lead in the
-        session takes the new values as its committed state, so no later flush writes it again; the
-        activity gets its id and stays out of the session."""
-        touched = update(LeadRow).where(LeadRow.id == lead.id).values(**changes).returning(LeadRow.id).cte("touched")
-        stmt = (
-            pg_insert(ActivityRow)
-            .values(
-                lead_id=activity.lead_id,
-                kind=activity.kind,
-                text=activity.text,
-                author=activity.author,
-                created_at=activity.created_at,
-            )
-            .returning(ActivityRow.id)
-            .add_cte(touched)
-        )
-        activity.id = (await self.session.execute(stmt)).scalar_one()
-        for key, value in changes.items():
-            set_committed_value(lead, key, value)
+        """Insert ``activity`` and write ``changes`` to its (locked, loaded) lead in one round trip."""
+        activity.id = await self._insert_updating_lead(lead, activity, changes)
 
     def add_stage_change(self, row: StageChangeRow) -> None:
         self.session.add(row)
 
     async def add_stage_change_and_update(self, lead: LeadRow, change: StageChangeRow, changes: dict[str, Any]) -> None:
-        """As :meth:`add_activity_and_update`, for a stage change: ``WITH touched AS (UPDATE leads ...)
-        INSERT INTO stage_changes ... RETURNING id`` in one round trip; ``change`` gets its id and stays out
-        of the session, the lead takes ``changes`` as its committed state."""
+        """Insert the stage ``change`` and write ``changes`` to its (locked, loaded) lead in one round trip."""
+        change.id = await self._insert_updating_lead(lead, change, changes)
+
+    async def _insert_updating_lead(
+        self, lead: LeadRow, row: ActivityRow | StageChangeRow, changes: dict[str, Any]
+    ) -> int:
+        """``WITH touched AS (UPDATE leads ...) INSERT INTO <row's table> ... RETURNING id``: one round trip.
+        The lead in the session takes ``changes`` as its committed state, so no later flush writes it again;
+        the inserted row stays out of the session and its id is returned. Columns left None are omitted, so
+        their server defaults apply."""
         touched = update(LeadRow).where(LeadRow.id == lead.id).values(**changes).returning(LeadRow.id).cte("touched")
-        stmt = (
-            pg_insert(StageChangeRow)
-            .values(
-                lead_id=change.lead_id,
-                from_stage=change.from_stage,
-                to_stage=change.to_stage,
-                actor=change.actor,
-                reason=change.reason,
-                created_at=change.created_at,
-            )
-            .returning(StageChangeRow.id)
-            .add_cte(touched)
-        )
-        change.id = (await self.session.execute(stmt)).scalar_one()
+        columns = type(row).__table__.columns
+        values = {c.key: getattr(row, c.key) for c in columns if c.key != "id" and getattr(row, c.key) is not None}
+        stmt = pg_insert(type(row)).values(**values).returning(type(row).id).add_cte(touched)
+        new_id = (await self.session.execute(stmt)).scalar_one()
         for key, value in changes.items():
             set_committed_value(lead, key, value)
+        return new_id
 
     async def activities(self, lead_id: int, *, limit: int, before_id: int | None = None) -> list[ActivityRow]:
         stmt = select(ActivityRow).where(ActivityRow.lead_id == lead_id)
