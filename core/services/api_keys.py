@@ -34,8 +34,10 @@ async def create_api_key(uow: UnitOfWork, name: str) -> tuple[ApiKeyInfo, str]:
         raise InvalidValue("name", "1..100 characters: letters, digits, '_', '-', '.'")
     secret = "lcrm_" + secrets.token_urlsafe(32)
     async with uow:
-        if await uow.api_keys.by_name(name) is not None:
-            raise InvalidValue("name", f"an API key named '{name}' already exists")
+        existing = await uow.api_keys.by_name(name)
+        if existing is not None:
+            state = "a revoked key keeps its name for the record" if existing.revoked_at else "it is active"
+            raise InvalidValue("name", f"an API key named '{name}' already exists ({state}); choose another name")
         row = uow.api_keys.add(
             ApiKeyRow(name=name, key_hash=hash_key(secret), prefix=secret[:9], created_at=datetime.now(UTC))
         )
