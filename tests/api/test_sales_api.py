@@ -3,24 +3,28 @@
 from core.services import leads as lead_svc
 
 
-async def _sale_id(uow, services, system) -> int:
+async def _transferred(uow, services, system):
     lead = await lead_svc.create_lead(uow, services, system, source="partner", business_domain="fintech")
     for _ in range(3):
         await lead_svc.log_activity(uow, system, lead.id, kind="call")
     await lead_svc.change_stage(uow, services, system, lead.id, "contacted")
     await lead_svc.change_stage(uow, services, system, lead.id, "qualified")
     await lead_svc.analyze(uow, services, system, lead.id)
-    result = await lead_svc.change_stage(uow, services, system, lead.id, "transferred")
-    return result.sale.id
+    return await lead_svc.change_stage(uow, services, system, lead.id, "transferred")
+
+
+async def _sale_id(uow, services, system) -> int:
+    return (await _transferred(uow, services, system)).sale.id
 
 
 async def test_get_sale_returns_its_stage_and_lead(client, uow, services, system) -> None:
-    sale_id = await _sale_id(uow, services, system)
+    transfer = await _transferred(uow, services, system)
+    sale_id = transfer.sale.id
     r = await client.get(f"/sales/{sale_id}")
     assert r.status_code == 200
     body = r.json()
     assert (body["id"], body["stage"], body["closed_at"]) == (sale_id, "new", None)
-    assert isinstance(body["lead_id"], int)
+    assert body["lead_id"] == transfer.lead.id
 
 
 async def test_patch_stage_moves_the_sale_to_paid_one_step_at_a_time(client, uow, services, system) -> None:
