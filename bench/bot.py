@@ -4,12 +4,16 @@
     .venv/bin/python bench/bot.py --updates 2000                    # a quick run
     .venv/bin/python bench/bot.py --profile /tmp/bot.prof           # + cProfile of the real bot's rounds
     .venv/bin/python bench/bot.py --pool-size 20                    # a bigger pool (what-if: DB_POOL_SIZE=20)
+    .venv/bin/python bench/bot.py --in-process                      # the old set-up: everything in one process
 
 What it does:
 1. creates a throw-away database on DATABASE_URL's server (or 127.0.0.1:5432), migrates it (alembic) and
    seeds the managers (``core.services.users.ensure_user``) and a few leads each (``create_lead``);
    the database is dropped at the end;
-2. starts two package emulators (``bot.emulator.FakeTelegram``) on 127.0.0.1: one for the real bot
+2. starts a driver process (``bench/_bot_driver.py``, a fresh interpreter, talked to over a Unix socket)
+   that holds two package emulators (``bot.emulator.FakeTelegram``) on 127.0.0.1 and the simulated
+   managers; the bots under test run in this process, alone, as in production, where the Bot API is another
+   machine. The emulators serve: one the real bot
    (``bot.app.build_dispatcher`` with real settings, services and session factory; the Bot is
    ``bot.app.create_bot`` whose AiohttpSession points at the emulator through TELEGRAM_API_URL) and one for
    the skeleton bot (a bare Dispatcher with one handler: one ORM INSERT into ``activities`` through a plain
@@ -17,12 +21,16 @@ What it does:
    product: ``tasks_concurrency_limit`` = the pool size (at most that many updates are handled at once, the
    rest wait in aiogram), ``Response[T]`` models pinned (``create_bot`` does it for both bots) and
    ``bot.app.freeze_startup_objects()`` (gc.collect + gc.freeze) once after start-up, before polling, which
-   is where run_bot calls it; one process, so both bots get exactly the same treatment. Updates reach them
-   by getUpdates long polling and every Bot API call goes back over HTTP (real HTTP both ways);
-3. plays the managers: ``--concurrency`` client loops each take an idle manager, queue one update in the
-   emulator and wait until the Dispatcher has finished it (aiogram logs "Update id=N is handled" when the
-   update's middlewares and handler returned, i.e. after its last Bot API call). Latency = from queueing
-   the update to that moment. The mix: 60 % log an activity (press Call/Message/Meeting on the card the bot
+   is where run_bot calls it; one process for both bots, so they get exactly the same treatment. Updates
+   reach them by getUpdates long polling and every Bot API call goes back over HTTP (real HTTP both ways);
+3. plays the managers (in the driver): ``--concurrency`` client loops each take an idle manager, queue one
+   update in the emulator and wait until the Dispatcher has finished it: aiogram logs "Update id=N is
+   handled" when the update's middlewares and handler returned, i.e. after its last Bot API call returned;
+   a logging handler in the bot's process (``Finished``) reads CLOCK_MONOTONIC then and sends
+   ``D <update_id> <time>`` to the driver. CLOCK_MONOTONIC is one system-wide clock on Linux, so
+   latency = that time minus the driver's CLOCK_MONOTONIC reading right before it queued the update, exact
+   across the two processes (the notification's own transit delays only the client's next update, for
+   both bots alike; writing it costs the bot's process a few microseconds per update). The mix: 60 % log an activity (press Call/Message/Meeting on the card the bot
    sent, with its callback data, so the version is the current one), 20 % open a card (``/lead ID``),
    10 % analyze, 10 % next stage. A lead that reached ``qualified`` is replaced by a fresh lead of the same
    manager (its first button press is built with ``bot.callbacks.LeadCb`` and version 1, on the card
@@ -36,8 +44,13 @@ What it does:
 5. runs the measured updates in alternating rounds (bot, skeleton, skeleton, bot, ...) so a change in the
    machine's load hits both alike, and prints updates/s, p50/p99, CPU per update, round trips, peak RSS.
 
-Everything (emulators, client loops, bots) shares one process and event loop, so both rates include the
-emulator's and the client's own cost (somewhat more for the real bot: its cards and keyboards are bigger).
+CPU per update is the bots' process's (``getrusage`` of this process over the round); the driver's CPU per
+update and its share of a core are printed separately, so a saturated driver would show there. Peak RSS is
+this process's (both bots and the seeding; no emulator).
+
+``--in-process``: the old set-up, the same ``Driver`` object in this process and event loop; then both rates,
+CPU and RSS include the emulators' and the clients' own cost (somewhat more for the real bot: its cards and
+keyboards are bigger).
 
 ``--pool-size`` (default 10, the product's DB_POOL_SIZE default) sets the engine's pool_size (max_overflow
 the same) and both dispatchers' ``tasks_concurrency_limit``, as run_bot derives it from DB_POOL_SIZE: with
@@ -50,14 +63,16 @@ import argparse
 import asyncio
 import cProfile
 import gc
+import json
 import logging
 import math
+import os
 import platform
-import random
 import statistics
 import sys
+import tempfile
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -72,6 +87,7 @@ from pydantic import SecretStr
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bench._bot_driver import KINDS, SIDES, Driver, now
 from bench._common import (
     cpu_seconds,
     current_rss_mb,
@@ -83,9 +99,6 @@ from bench._common import (
     server_version,
 )
 from bot.app import build_dispatcher, create_bot, freeze_startup_objects
-from bot.callbacks import LeadAction, LeadCb
-from bot.emulator import FakeTelegram, FakeUser
-from bot.emulator.models import Call
 from core.config import Settings
 from core.domain.enums import ActivityKind
 from core.domain.models import Actor
@@ -97,27 +110,24 @@ from core.storage.migrate import upgrade_async
 from core.storage.models import ActivityRow
 from core.storage.uow import UnitOfWork
 
-KINDS = ("log", "open", "analyze", "next")
-WEIGHTS = (60, 20, 10, 10)
 KIND_NAMES = {"log": "log activity", "open": "open card", "analyze": "analyze", "next": "next stage"}
-LOG_KINDS = (ActivityKind.CALL.value, ActivityKind.MESSAGE.value, ActivityKind.MEETING.value)
 FIRST_MANAGER = 8_000_001
 DOMAINS = ("fintech", "ecommerce", "saas", None)
 SOURCES = ("partner", "scanner", "manual")
 GROUP = -100500
-TRIM_EVERY = 500  # updates between trims of the emulator's bookkeeping
 
 
 # --- knowing when an update is done --------------------------------------------------------------------------
 
 
 class Finished(logging.Handler):
-    """Resolves a future per update id when aiogram logs "Update id=N is handled/not handled" (the last thing
-    ``Dispatcher.feed_update`` does), and counts handler exceptions."""
+    """Tells the driver when aiogram logs "Update id=N is handled/not handled" (the last thing
+    ``Dispatcher.feed_update`` does: after the handler's last Bot API call returned), with the time read here,
+    in the bot's process, from CLOCK_MONOTONIC; counts handler exceptions and unhandled updates."""
 
-    def __init__(self) -> None:
+    def __init__(self, sink: Callable[[int, float], None]) -> None:
         super().__init__(level=logging.INFO)
-        self.futures: dict[int, asyncio.Future[tuple[float, bool]]] = {}
+        self.sink = sink
         self.errors: Counter[str] = Counter()
         self.not_handled = 0
 
@@ -126,19 +136,12 @@ class Finished(logging.Handler):
         if not isinstance(msg, str):
             return
         if msg.startswith("Update id="):
-            handled = record.args[1] == "handled"  # type: ignore[index]
-            if not handled:
+            at = now()
+            if record.args[1] != "handled":  # type: ignore[index]
                 self.not_handled += 1
-            future = self.futures.pop(int(record.args[0]), None)  # type: ignore[index]
-            if future is not None and not future.done():
-                future.set_result((time.perf_counter(), handled))
+            self.sink(int(record.args[0]), at)  # type: ignore[index]
         elif msg.startswith("Cause exception"):
             self.errors[str(record.args[3])[:80] if record.args else "?"] += 1  # type: ignore[index]
-
-    def expect(self, update_id: int) -> asyncio.Future[tuple[float, bool]]:
-        future: asyncio.Future[tuple[float, bool]] = asyncio.get_running_loop().create_future()
-        self.futures[update_id] = future
-        return future
 
 
 class GcPauses:
@@ -225,123 +228,6 @@ class ThreadHops:
         asyncio.to_thread = self._to_thread  # type: ignore[assignment]
 
 
-# --- simulated managers ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class Manager:
-    user: FakeUser
-    lead_id: int
-    fresh: list[int]  # unused leads, taken when the current one reached qualified
-    card_id: int | None = None  # the latest card (or, for the skeleton, the latest message) in the chat
-    markup: dict[str, Any] | None = None
-    deviations: int = 0
-
-
-def card_buttons(markup: dict[str, Any] | None) -> tuple[int | None, dict[str, str]]:
-    """The lead id on a card's keyboard and its buttons by what they do (log:call, analyze, next, ...)."""
-    lead_id: int | None = None
-    buttons: dict[str, str] = {}
-    for row in (markup or {}).get("inline_keyboard", ()):
-        for button in row:
-            data = button.get("callback_data") or ""
-            if not data.startswith(LeadCb.__prefix__ + LeadCb.__separator__):
-                continue
-            if lead_id is None:
-                lead_id = LeadCb.unpack(data).id
-            action = data.split(LeadCb.__separator__, 3)[1]
-            if action == LeadAction.LOG:
-                buttons["log:" + LeadCb.unpack(data).x] = data
-            elif action == LeadAction.ANALYZE:
-                buttons["analyze"] = data
-            elif action == LeadAction.NEXT:
-                buttons["next"] = data
-            elif action == LeadAction.TRANSFER:
-                buttons["transfer"] = data
-    return lead_id, buttons
-
-
-class World:
-    """The emulator side: managers, and a listener that remembers each manager's latest card."""
-
-    def __init__(self, fake: FakeTelegram, managers: list[Manager], *, cards: bool) -> None:
-        self.fake = fake
-        self.managers = {m.user.id: m for m in managers}
-        self.cards = cards
-        self.alerts: Counter[str] = Counter()
-        fake.listeners.append(self._on_call)
-
-    def _on_call(self, call: Call) -> None:
-        if not call.ok:
-            return
-        method = call.method
-        if method in ("sendMessage", "editMessageText"):
-            manager = self.managers.get(call.params.get("chat_id"))  # type: ignore[arg-type]
-            if manager is None or not isinstance(call.result, dict):
-                return
-            markup = call.result.get("reply_markup")
-            if not self.cards:
-                manager.card_id = call.result["message_id"]
-            elif markup and markup.get("inline_keyboard"):
-                manager.card_id, manager.markup = call.result["message_id"], markup
-        elif method == "answerCallbackQuery" and call.params.get("show_alert"):
-            self.alerts[str(call.params.get("text"))[:60]] += 1
-
-    def trim(self, *, in_flight: bool = False) -> None:
-        """Forget the emulator's bookkeeping (recorded calls, sent updates, old chat messages), which Telegram,
-        not the bot, would hold: left to grow, it makes every full garbage collection of this shared process
-        scan it. ``in_flight``: updates may be in flight, so unanswered callback queries are kept."""
-        fake = self.fake  # the bench owns this emulator: its private records are trimmed directly
-        fake.calls.clear()
-        fake._updates_by_id.clear()
-        if in_flight:
-            fake._callbacks = {k: v for k, v in fake._callbacks.items() if not v}
-        else:
-            fake._callbacks.clear()
-        for chat in fake._chats.values():
-            if len(chat) > 4:  # the latest card (and the /lead that asked for it) stay
-                for message_id in sorted(chat)[:-4]:
-                    del chat[message_id]
-
-
-def bot_update(world: World, m: Manager, kind: str, rng: random.Random) -> int:
-    """Queue the manager's next update of ``kind`` for the real bot; returns the update id."""
-    fake = world.fake
-    shown, buttons = card_buttons(m.markup)
-    if shown == m.lead_id and "next" not in buttons:  # qualified (or final): move on to a fresh lead
-        if m.fresh:
-            m.lead_id = m.fresh.pop()
-        else:
-            m.deviations += 1
-            kind = "log" if kind == "next" else kind
-    if kind == "open" or m.card_id is None:
-        return fake.send_text(m.user, f"/lead {m.lead_id}")
-    log_kind = rng.choice(LOG_KINDS)
-    if shown == m.lead_id:
-        key = {"log": "log:" + log_kind, "analyze": "analyze", "next": "next"}[kind]
-        data = buttons.get(key)
-        if data is None:  # no next button and no fresh lead left
-            m.deviations += 1
-            data = buttons["log:" + log_kind]
-    else:
-        # The card still shows the previous lead: press this lead's button (it has version 1: untouched).
-        action = {"log": LeadAction.LOG, "analyze": LeadAction.ANALYZE, "next": LeadAction.NEXT}[kind]
-        data = LeadCb(a=action, id=m.lead_id, v=1, x=log_kind if kind == "log" else "").pack()
-    fake.press(m.user, m.card_id, data)
-    return fake.last_update_id
-
-
-def skeleton_update(world: World, m: Manager, kind: str, rng: random.Random) -> int:
-    """The same update types for the skeleton: button presses (80 %) and ``/lead ID`` messages (20 %)."""
-    fake = world.fake
-    if kind == "open" or m.card_id is None:
-        return fake.send_text(m.user, f"/lead {m.lead_id}")
-    action = {"log": LeadAction.LOG, "analyze": LeadAction.ANALYZE, "next": LeadAction.NEXT}[kind]
-    data = LeadCb(a=action, id=m.lead_id, v=1, x=rng.choice(LOG_KINDS) if kind == "log" else "").pack()
-    fake.press(m.user, m.card_id, data)
-    return fake.last_update_id
-
-
 # --- the driver -------------------------------------------------------------------------------------------------
 
 
@@ -349,7 +235,8 @@ def skeleton_update(world: World, m: Manager, kind: str, rng: random.Random) -> 
 class Result:
     updates: int = 0
     seconds: float = 0.0
-    cpu: float = 0.0
+    cpu: float = 0.0  # this process (the bot's, unless --in-process)
+    driver_cpu: float = 0.0  # the driver's process (the same process with --in-process)
     latencies: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
     sql: Counter[str] = field(default_factory=Counter)
     rates: list[float] = field(default_factory=list)
@@ -358,6 +245,7 @@ class Result:
         self.updates += other.updates
         self.seconds += other.seconds
         self.cpu += other.cpu
+        self.driver_cpu += other.driver_cpu
         for k, v in other.latencies.items():
             self.latencies[k].extend(v)
         self.sql.update(other.sql)
@@ -367,58 +255,125 @@ class Result:
         return [x for v in self.latencies.values() for x in v]
 
 
+class LocalDriver:
+    """--in-process: the driver object in this process and event loop (the old set-up)."""
+
+    def __init__(self, seed: int) -> None:
+        self.driver = Driver(seed)
+        self.pid = os.getpid()
+
+    async def start(self, owned: dict[int, list[int]]) -> dict[str, dict[str, str]]:
+        return await self.driver.setup(owned)
+
+    async def call(self, cmd: str, **kwargs: Any) -> Any:
+        result = getattr(self.driver, cmd)(**kwargs)
+        return await result if asyncio.iscoroutine(result) else result
+
+    def done(self, update_id: int, at: float) -> None:
+        self.driver.done(update_id, at)
+
+    async def close(self) -> None:
+        await self.driver.stop()
+
+
+class RemoteDriver:
+    """The driver in its own process (``bench/_bot_driver.py``), talked to over a Unix socket: requests one at
+    a time, and a ``D <update_id> <t>`` line per finished update (written from the logging handler: a
+    non-blocking buffered write, flushed by the event loop)."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.proc: asyncio.subprocess.Process | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.reader: asyncio.StreamReader | None = None
+        self.tmp = tempfile.TemporaryDirectory(prefix="bench_bot_")
+        self.pid = 0
+
+    async def start(self, owned: dict[int, list[int]]) -> dict[str, dict[str, str]]:
+        path = os.path.join(self.tmp.name, "driver.sock")
+        connected: asyncio.Future[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = (
+            asyncio.get_running_loop().create_future()
+        )
+
+        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            if not connected.done():
+                connected.set_result((reader, writer))
+
+        server = await asyncio.start_unix_server(on_connect, path, limit=2**24)
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(Path(__file__).with_name("_bot_driver.py")), path
+        )
+        self.pid = self.proc.pid
+        try:
+            self.reader, self.writer = await asyncio.wait_for(connected, timeout=60)
+        finally:
+            server.close()
+        return await self.call("init", seed=self.seed, owned={str(k): v for k, v in owned.items()})
+
+    async def call(self, cmd: str, **kwargs: Any) -> Any:
+        assert self.writer is not None and self.reader is not None
+        self.writer.write(json.dumps({"cmd": cmd, **kwargs}).encode() + b"\n")
+        raw = await self.reader.readline()
+        if not raw:
+            raise RuntimeError("the driver process exited")
+        reply = json.loads(raw)
+        if "error" in reply:
+            raise RuntimeError(f"driver: {cmd} failed:\n{reply['error']}")
+        return reply["ok"]
+
+    def done(self, update_id: int, at: float) -> None:
+        if self.writer is not None:
+            self.writer.write(b"D %d %r\n" % (update_id, at))
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.write(b'{"cmd": "exit"}\n')
+            try:
+                await self.writer.drain()
+            except ConnectionError:
+                pass
+            self.writer.close()
+        if self.proc is not None:
+            try:
+                await asyncio.wait_for(self.proc.wait(), timeout=15)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+        self.tmp.cleanup()
+
+
+AnyDriver = LocalDriver | RemoteDriver
+
+
 async def drive(
-    world: World,
-    finished: Finished,
-    make_update: Callable[[World, Manager, str, random.Random], int],
+    driver: AnyDriver,
+    side: str,
     n: int,
     concurrency: int,
-    rng: random.Random,
     trips: RoundTrips,
     *,
     kind: str | None = None,
-    order: list[Manager] | None = None,
+    order: list[int] | None = None,
+    trim: bool = False,
 ) -> Result:
-    """Run ``n`` updates with ``concurrency`` client loops; each loop queues one update and waits for it."""
-    idle = deque(order if order is not None else rng.sample(list(world.managers.values()), len(world.managers)))
-    result = Result()
-    remaining = n
-    sql0, cpu0, t0 = trips.snapshot(), cpu_seconds(), time.perf_counter()
-
-    async def client() -> None:
-        nonlocal remaining
-        while remaining > 0:
-            remaining -= 1
-            if remaining % TRIM_EVERY == 0:
-                world.trim(in_flight=True)
-            manager = idle.popleft()
-            what = kind or rng.choices(KINDS, WEIGHTS)[0]
-            started = time.perf_counter()
-            update_id = make_update(world, manager, what, rng)
-            future = finished.expect(update_id)
-            try:
-                done_at, _handled = await asyncio.wait_for(future, timeout=60)
-            except TimeoutError:
-                raise RuntimeError(f"update {update_id} ({what}) not handled in 60 s\n{world.fake.dump()}") from None
-            result.latencies[what].append(done_at - started)
-            idle.append(manager)
-
-    await asyncio.gather(*(client() for _ in range(min(concurrency, len(world.managers), n))))
-    result.seconds = time.perf_counter() - t0
-    result.cpu = cpu_seconds() - cpu0
+    """Run ``n`` updates on ``side`` with ``concurrency`` client loops (in the driver); each loop queues one
+    update and waits until this process has finished it. CPU: this process's (the bot's) and the driver's."""
+    sql0, cpu0 = trips.snapshot(), cpu_seconds()
+    out = await driver.call("drive", side=side, n=n, concurrency=concurrency, kind=kind, order=order, trim=trim)
+    cpu = cpu_seconds() - cpu0
     await asyncio.sleep(0)  # let asyncpg's query-logger callbacks (call_soon) run
+    result = Result(updates=n, seconds=out["seconds"], cpu=cpu, driver_cpu=out["cpu"])
+    for k, v in out["latencies"].items():
+        result.latencies[k].extend(v)
     result.sql = trips.snapshot() - sql0
-    result.updates = n
     return result
 
 
 async def count_round_trips(
-    world: World,
-    finished: Finished,
-    make_update: Callable[[World, Manager, str, random.Random], int],
+    driver: AnyDriver,
+    side: str,
     kind: str,
     samples: int,
-    rng: random.Random,
     trips: RoundTrips,
     hops: ThreadHops,
 ) -> tuple[float, Counter[str], list[str], list[float], float]:
@@ -427,29 +382,24 @@ async def count_round_trips(
     total: Counter[str] = Counter()
     last: list[str] = []
     alone: list[float] = []  # latency with nothing else in flight
-    managers = list(world.managers.values())
+    uids = await driver.call("uids", side=side)
     # First the same number uncounted: every pooled connection has then prepared this kind's statements
     # (a connection's first use of a statement costs a prepare and, for enum/JSON types, asyncpg's type
     # introspection: steady state is what is counted here; new connections are reported separately).
-    for i in range(samples):
-        update_id = make_update(world, managers[(i + samples) % len(managers)], kind, rng)
-        await asyncio.wait_for(finished.expect(update_id), timeout=30)
+    await drive(driver, side, samples, 1, trips, kind=kind,
+                order=[uids[(i + samples) % len(uids)] for i in range(samples)])
     hops0 = hops.count
     for i in range(samples):
-        manager = managers[i % len(managers)]
         trips.recording = []
         before = trips.snapshot()
-        started = time.perf_counter()
-        update_id = make_update(world, manager, kind, rng)
-        done_at, _handled = await asyncio.wait_for(finished.expect(update_id), timeout=30)
-        alone.append(done_at - started)
+        res = await drive(driver, side, 1, 1, trips, kind=kind, order=[uids[i % len(uids)]])
+        alone.extend(res.all_latencies())
         await asyncio.sleep(0)
         await asyncio.sleep(0)
         total.update(trips.snapshot() - before)
         last = trips.recording
     trips.recording = None
     return RoundTrips.total(total) / samples, total, last, alone, (hops.count - hops0) / samples
-
 
 # --- set-up ------------------------------------------------------------------------------------------------------
 
@@ -511,9 +461,8 @@ def skeleton_dispatcher(session_factory: async_sessionmaker[AsyncSession], lead_
     return dp
 
 
-async def start_polling(dp: Dispatcher, bot: Bot, fake: FakeTelegram, pool_size: int) -> asyncio.Task[None]:
+async def start_polling(dp: Dispatcher, bot: Bot, driver: AnyDriver, side: str, pool_size: int) -> asyncio.Task[None]:
     """``dp.start_polling`` with run_bot's arguments (the same for the real bot and the skeleton)."""
-    after = len(fake.calls) - 1
     task = asyncio.create_task(
         dp.start_polling(
             bot,
@@ -523,7 +472,7 @@ async def start_polling(dp: Dispatcher, bot: Bot, fake: FakeTelegram, pool_size:
             tasks_concurrency_limit=max(1, pool_size),
         )
     )
-    await fake.wait_for("getUpdates", after=after, timeout=15, finished=False)
+    await driver.call("polling", side=side)
     return task
 
 
@@ -554,7 +503,6 @@ async def run(args: argparse.Namespace) -> None:
         _env_file=None, redis_url=None, admin_ids=[], team_leads_chat_id=GROUP, db_pool_size=args.pool_size
     )
     server = server_url(settings)
-    rng = random.Random(args.seed)
     loads = [load_average()]
     per_manager = args.updates / args.managers
     # next stage is 10 %; a lead takes 2 of them to reach qualified; 2x margin for the random spread.
@@ -572,7 +520,8 @@ async def run(args: argparse.Namespace) -> None:
         owned = await seed(session_factory, services, args.managers, leads_each)
         print(f"seeded {args.managers} managers x {leads_each} leads in {time.perf_counter() - t0:.1f} s", flush=True)
 
-        finished = Finished()
+        driver: AnyDriver = LocalDriver(args.seed) if args.in_process else RemoteDriver(args.seed)
+        finished = Finished(driver.done)
         hops = ThreadHops()
         event_logger = logging.getLogger("aiogram.event")
         event_logger.setLevel(logging.INFO)
@@ -580,59 +529,42 @@ async def run(args: argparse.Namespace) -> None:
         event_logger.addHandler(finished)
         logging.getLogger("aiogram.dispatcher").setLevel(logging.WARNING)
 
-        fake_bot, fake_skel = FakeTelegram(), FakeTelegram(bot_id=7000002, token="7000002:SKELETON")
-        await fake_bot.start()
-        await fake_skel.start()
-        bot_settings = settings.model_copy(
-            update={"bot_token": SecretStr(fake_bot.token), "telegram_api_url": fake_bot.url}
-        )
-        skel_settings = settings.model_copy(
-            update={"bot_token": SecretStr(fake_skel.token), "telegram_api_url": fake_skel.url}
-        )
-        bot, skel_bot = create_bot(bot_settings), create_bot(skel_settings)
-        dp = build_dispatcher(settings=bot_settings, services=services, session_factory=session_factory)
-        skel_dp = skeleton_dispatcher(session_factory, {uid: ids[0] for uid, ids in owned.items()})
-
-        def managers_for(fake: FakeTelegram) -> list[Manager]:
-            out = []
-            for i, (uid, ids) in enumerate(sorted(owned.items())):
-                user = fake.user(uid, f"Manager {i}", language_code="en")
-                out.append(Manager(user=user, lead_id=ids[0], fresh=list(reversed(ids[1:]))))
-            return out
-
-        world = World(fake_bot, managers_for(fake_bot), cards=True)
-        skel_world = World(fake_skel, managers_for(fake_skel), cards=False)
-        # As run_bot does right before polling (one process: it covers both bots alike).
-        freeze_startup_objects()
-        polls = [
-            await start_polling(dp, bot, fake_bot, args.pool_size),
-            await start_polling(skel_dp, skel_bot, fake_skel, args.pool_size),
-        ]
-        sides = {
-            "bot": (world, bot_update),
-            "skeleton": (skel_world, skeleton_update),
-        }
+        polls: list[tuple[Dispatcher, asyncio.Task[None]]] = []
+        bots: list[Bot] = []
         try:
+            apis = await driver.start(owned)
+            bot_settings = settings.model_copy(
+                update={"bot_token": SecretStr(apis["bot"]["token"]), "telegram_api_url": apis["bot"]["url"]}
+            )
+            skel_settings = settings.model_copy(
+                update={"bot_token": SecretStr(apis["skeleton"]["token"]), "telegram_api_url": apis["skeleton"]["url"]}
+            )
+            bot, skel_bot = create_bot(bot_settings), create_bot(skel_settings)
+            bots += [bot, skel_bot]
+            dp = build_dispatcher(settings=bot_settings, services=services, session_factory=session_factory)
+            skel_dp = skeleton_dispatcher(session_factory, {uid: ids[0] for uid, ids in owned.items()})
+            # As run_bot does right before polling (one process for both bots: it covers them alike).
+            freeze_startup_objects()
+            for d, b, side in ((dp, bot, "bot"), (skel_dp, skel_bot, "skeleton")):
+                polls.append((d, await start_polling(d, b, driver, side, args.pool_size)))
+            uids = {side: await driver.call("uids", side=side) for side in SIDES}
+
             # Warm-up: every manager opens a card, then a mixed run (pool connections, prepared statements).
             warm = min(max(args.updates // 10, 200), 2000)
-            for name, (w, make) in sides.items():
-                await drive(w, finished, make, len(w.managers), args.concurrency, rng, trips, kind="open",
-                            order=list(w.managers.values()))
-                await drive(w, finished, make, warm, args.concurrency, rng, trips)
-                w.trim()
-            print(f"warmed up: {len(world.managers)} cards opened + {warm} mixed updates per bot", flush=True)
+            for side in SIDES:
+                await drive(driver, side, len(uids[side]), args.concurrency, trips, kind="open", order=uids[side])
+                await drive(driver, side, warm, args.concurrency, trips, trim=True)
+            print(f"warmed up: {len(uids['bot'])} cards opened + {warm} mixed updates per bot", flush=True)
 
             # Round trips per kind, one update at a time.
             trip_rows: dict[str, tuple[float, Counter[str], list[str], list[float], float]] = {}
             for what in KINDS:
-                trip_rows[what] = await count_round_trips(
-                    world, finished, bot_update, what, args.count_samples, rng, trips, hops
-                )
+                trip_rows[what] = await count_round_trips(driver, "bot", what, args.count_samples, trips, hops)
             trip_rows["skeleton"] = await count_round_trips(
-                skel_world, finished, skeleton_update, "log", args.count_samples, rng, trips, hops
+                driver, "skeleton", "log", args.count_samples, trips, hops
             )
-            world.trim()
-            skel_world.trim()
+            for side in SIDES:
+                await driver.call("trim", side=side)
 
             # Measured rounds, alternating which side goes first.
             results = {"bot": Result(), "skeleton": Result()}
@@ -643,28 +575,26 @@ async def run(args: argparse.Namespace) -> None:
             for r in range(args.rounds):
                 order = ("bot", "skeleton") if r % 2 == 0 else ("skeleton", "bot")
                 for name in order:
-                    w, make = sides[name]
                     gc.collect()
                     if profiler is not None and name == "bot":
                         profiler.enable()
-                    res = await drive(w, finished, make, per_round, args.concurrency, rng, trips)
+                    res = await drive(driver, name, per_round, args.concurrency, trips, trim=True)
                     if profiler is not None and name == "bot":
                         profiler.disable()
                     results[name].add(res)
-                    w.trim()
                     print(f"  round {r + 1}/{args.rounds} {name:<8} {res.updates / res.seconds:8.0f} upd/s  "
                           f"p99 {_ms(pct(res.all_latencies(), 99))} ms  load {load_average()}", flush=True)
                 loads.append(load_average())
             if profiler is not None:
                 profiler.dump_stats(args.profile)
             connects = trips.connects - connects0
+            driver_report = await driver.call("report")
         finally:
-            for task, d in zip(polls, (dp, skel_dp), strict=True):
+            for d, task in polls:
                 await stop_polling(d, task)
-            await bot.session.close()
-            await skel_bot.session.close()
-            await fake_bot.stop()
-            await fake_skel.stop()
+            for b in bots:
+                await b.session.close()
+            await driver.close()
             event_logger.removeHandler(finished)
             hops.close()
             await engine.dispose()
@@ -676,13 +606,20 @@ async def run(args: argparse.Namespace) -> None:
     round_ratios = [x / y for x, y in zip(b.rates, s.rates, strict=True)]
     b_all = b.all_latencies()
     print()
+    where = ("--in-process: the bots, both emulators and the client loops share this process and event loop"
+             if args.in_process else
+             f"the bots in this process (pid {os.getpid()}); both emulators and the client loops in a separate driver "
+             f"process (bench/_bot_driver.py, pid {driver.pid}), over HTTP on 127.0.0.1")
+    print(f"Processes: {where}.")
     print(f"Driver: long polling — dp.start_polling(getUpdates) on the package's FakeTelegram over HTTP, Bot API "
           f"calls over HTTP (aiogram AiohttpSession); {args.concurrency} updates in flight, {args.managers} managers, "
           f"{b.updates} measured updates per bot in {args.rounds} alternating rounds; pool_size={args.pool_size} = "
           f"tasks_concurrency_limit (as run_bot); Response[T] pinned (create_bot); gc.freeze() after start-up "
           f"(freeze_startup_objects, as run_bot).")
-    print("Latency: from queueing the update in the emulator to aiogram's 'Update id=N is handled' (after the "
-          "handler's last Bot API call).")
+    print("Latency: from the driver queueing the update in the emulator to aiogram's 'Update id=N is handled' in "
+          "the bot's process (after the handler's last Bot API call returned); both times read from CLOCK_MONOTONIC "
+          "(one clock for all processes on Linux). CPU ms/upd: the bot's process only (with --in-process: the "
+          "whole process).")
     print("SQL round trips: before_cursor_execute statements + asyncpg BEGIN/COMMIT/ROLLBACK (query logger), "
           f"counted sequentially, {args.count_samples} updates per kind after as many uncounted ones.")
     print()
@@ -715,14 +652,22 @@ async def run(args: argparse.Namespace) -> None:
           f"then re-prepares statements and introspects types on the new ones: the 'other simple' round trips)")
     print(f"garbage collector during the measured rounds (both bots, after freeze_startup_objects()): "
           f"{gc_pauses.summary()}")
-    print(f"peak RSS: {peak_rss_mb():.0f} MB (whole process: both bots, both emulators, the clients); "
-          f"RSS now {current_rss_mb():.0f} MB")
+    rss_what = ("whole process: both bots, both emulators, the clients" if args.in_process
+                else "the bots' process: both bots, seeding, no emulator")
+    print(f"peak RSS: {peak_rss_mb():.0f} MB ({rss_what}); RSS now {current_rss_mb():.0f} MB")
+    if not args.in_process:
+        print(f"driver process (emulators + clients): CPU {b.driver_cpu / b.updates * 1000:.2f} ms/upd while driving "
+              f"the real bot ({b.driver_cpu / b.seconds * 100:.0f} % of a core), {s.driver_cpu / s.updates * 1000:.2f} "
+              f"ms/upd for the skeleton ({s.driver_cpu / s.seconds * 100:.0f} % of a core); peak RSS "
+              f"{driver_report['peak_rss_mb']:.0f} MB")
+        print(f"bot process busy: {b.cpu / b.seconds * 100:.0f} % of a core (real bot), "
+              f"{s.cpu / s.seconds * 100:.0f} % (skeleton)")
     print("thread hops: asyncio.to_thread calls per update (aiogram runs plain-callable filters, e.g. a bare F "
           "filter or an FSM State, in the thread pool; StateFilter/MagicData objects run in the event loop)")
     print(f"load average (1/5/15 min) before and after each round: {' -> '.join(loads)}")
-    deviations = sum(m.deviations for m in world.managers.values())
-    alerts = sum(world.alerts.values())
-    print(f"alerts shown: {alerts} {dict(world.alerts) if alerts else ''}; handler errors: {sum(finished.errors.values())} "
+    deviations = driver_report["deviations"]
+    alerts = sum(driver_report["alerts"].values())
+    print(f"alerts shown: {alerts} {driver_report['alerts'] if alerts else ''}; handler errors: {sum(finished.errors.values())} "
           f"{dict(finished.errors) if finished.errors else ''}; not handled: {finished.not_handled}; "
           f"mix deviations (no fresh lead left): {deviations}")
     print()
@@ -742,6 +687,8 @@ def main() -> None:
     parser.add_argument("--leads-each", type=int, default=0, help="leads per manager (default: enough for the run)")
     parser.add_argument("--count-samples", type=int, default=40, help="updates per kind in the round-trip pass")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--in-process", action="store_true",
+                        help="the old set-up: emulators and client loops in the bots' process and event loop")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the real bot's measured rounds into FILE")
     args = parser.parse_args()
     if args.concurrency > args.managers:
