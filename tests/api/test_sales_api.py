@@ -1,16 +1,10 @@
 """``/sales`` over HTTP: read a sale, move it, errors as 4xx with a message."""
 
-from core.services import leads as lead_svc
+from tests.journeys import transferred_lead
 
 
 async def _transferred(uow, services, system):
-    lead = await lead_svc.create_lead(uow, services, system, source="partner", business_domain="fintech")
-    for _ in range(3):
-        await lead_svc.log_activity(uow, system, lead.id, kind="call")
-    await lead_svc.change_stage(uow, services, system, lead.id, "contacted")
-    await lead_svc.change_stage(uow, services, system, lead.id, "qualified")
-    await lead_svc.analyze(uow, services, system, lead.id)
-    return await lead_svc.change_stage(uow, services, system, lead.id, "transferred")
+    return await transferred_lead(uow, services, system)
 
 
 async def _sale_id(uow, services, system) -> int:

@@ -7,7 +7,6 @@ import pytest
 
 from core.domain.enums import SaleStage
 from core.domain.models import Actor
-from core.services import leads as leads_svc
 from core.services import users as users_svc
 from core.storage.models import SaleRow
 from core.storage.uow import UnitOfWork
@@ -19,6 +18,7 @@ from tests.bot.support import (  # noqa: F401 (fixtures)
     handled,
     tg,
 )
+from tests.journeys import transferred_lead
 
 
 @pytest.fixture
@@ -26,13 +26,7 @@ async def transferred(bot_runner, services, committing_factory):
     uow = UnitOfWork(committing_factory)
     maria = Actor.from_user(await users_svc.ensure_user(uow, user_id=MANAGER_ID, full_name="Maria", role="manager"))
     await users_svc.ensure_user(uow, user_id=TEAM_LEAD_ID, full_name="Tina", role="team_lead")
-    lead = await leads_svc.create_lead(uow, services, maria, source="partner", name="Deal Co", business_domain="fintech")
-    for _ in range(3):
-        await leads_svc.log_activity(uow, maria, lead.id, kind="call")
-    await leads_svc.change_stage(uow, services, maria, lead.id, "contacted")
-    await leads_svc.change_stage(uow, services, maria, lead.id, "qualified")
-    await leads_svc.analyze(uow, services, maria, lead.id)
-    result = await leads_svc.change_stage(uow, services, maria, lead.id, "transferred")
+    result = await transferred_lead(uow, services, maria, name="Deal Co")
     await bot_runner(bot_settings(), services=services, session_factory=committing_factory)
     return result
 

@@ -8,16 +8,13 @@ from core.domain.errors import InvalidTransition
 from core.services import leads as svc
 from core.storage.models import OutboxRow, SaleRow, StageChangeRow
 from core.storage.uow import UnitOfWork
+from tests.journeys import qualify
 
 
 async def test_fifty_concurrent_transfers_make_exactly_one_sale(committing_factory, services, system) -> None:
     uow = UnitOfWork(committing_factory)
     lead = await svc.create_lead(uow, services, system, source="partner", business_domain="saas")
-    for _ in range(3):
-        await svc.log_activity(uow, system, lead.id, kind="call")
-    await svc.change_stage(uow, services, system, lead.id, "contacted")
-    await svc.change_stage(uow, services, system, lead.id, "qualified")
-    await svc.analyze(uow, services, system, lead.id)
+    await qualify(uow, services, system, lead.id)
 
     async def transfer():
         return await svc.change_stage(UnitOfWork(committing_factory), services, system, lead.id, "transferred")

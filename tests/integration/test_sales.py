@@ -8,16 +8,11 @@ from core.domain.models import Actor
 from core.services import leads as lead_svc
 from core.services import sales as svc
 from core.storage.models import UserRow
+from tests.journeys import transferred_lead
 
 
 async def _sale(uow, services, actor):
-    lead = await lead_svc.create_lead(uow, services, actor, source="partner", business_domain="fintech")
-    for _ in range(4):
-        await lead_svc.log_activity(uow, actor, lead.id, kind="meeting")
-    await lead_svc.change_stage(uow, services, actor, lead.id, "contacted")
-    await lead_svc.change_stage(uow, services, actor, lead.id, "qualified")
-    await lead_svc.analyze(uow, services, actor, lead.id)
-    result = await lead_svc.change_stage(uow, services, actor, lead.id, "transferred")
+    result = await transferred_lead(uow, services, actor, activities=4, kind="meeting")
     assert result.sale is not None
     return result.lead, result.sale
 

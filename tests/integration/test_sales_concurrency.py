@@ -6,21 +6,15 @@ from sqlalchemy import func, select
 
 from core.domain.enums import SaleStage
 from core.domain.errors import InvalidTransition
-from core.services import leads as lead_svc
 from core.services import sales as svc
 from core.storage.models import SaleStageChangeRow
 from core.storage.uow import UnitOfWork
+from tests.journeys import transferred_lead
 
 
 async def test_twenty_concurrent_moves_to_kyc_record_exactly_one_step(committing_factory, services, system) -> None:
     uow = UnitOfWork(committing_factory)
-    lead = await lead_svc.create_lead(uow, services, system, source="partner", business_domain="saas")
-    for _ in range(3):
-        await lead_svc.log_activity(uow, system, lead.id, kind="meeting")
-    await lead_svc.change_stage(uow, services, system, lead.id, "contacted")
-    await lead_svc.change_stage(uow, services, system, lead.id, "qualified")
-    await lead_svc.analyze(uow, services, system, lead.id)
-    sale = (await lead_svc.change_stage(uow, services, system, lead.id, "transferred")).sale
+    sale = (await transferred_lead(uow, services, system, kind="meeting", business_domain="saas")).sale
 
     results = await asyncio.gather(
         *(svc.change_sale_stage(UnitOfWork(committing_factory), system, sale.id, "kyc") for _ in range(20)),
