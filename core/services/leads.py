@@ -8,7 +8,7 @@ from typing import Any
 
 from core.domain import funnel
 from core.domain.enums import ActivityKind, Source, Stage
-from core.domain.errors import AccessDenied, InvalidValue, LeadIsFinal, LeadNotFound, StaleState
+from core.domain.errors import InvalidValue, LeadIsFinal, LeadNotFound, StaleState
 from core.domain.models import Activity, Actor, Lead, Sale, StageChange
 from core.domain.validation import (
     clean_attributes,
@@ -146,15 +146,6 @@ async def list_leads(
         items = [lead_to_domain(r) for r in rows[:limit]]
     nxt = Cursor(items[-1].updated_at, items[-1].id) if len(rows) > limit else None
     return LeadPage(items, nxt)
-
-
-async def count_leads(uow: UnitOfWork, actor: Actor, *, stage: str | None = None) -> int:
-    flt = LeadFilter(
-        stage=_parse_enum(Stage, stage, "stage") if stage is not None else None,
-        owner_id=None if actor.sees_all_leads else actor.user_id,
-    )
-    async with uow:
-        return await uow.leads.count(flt)
 
 
 async def find_leads(uow: UnitOfWork, actor: Actor, text: str, *, limit: int = 20) -> list[Lead]:
@@ -417,8 +408,3 @@ async def stage_history(uow: UnitOfWork, actor: Actor, lead_id: int, *, limit: i
     async with uow:
         await _load(uow, actor, lead_id, lock=False)
         return [stage_change_to_domain(r) for r in await uow.leads.stage_changes(lead_id, limit=limit)]
-
-
-def ensure_can_see(actor: Actor, owner_id: int | None) -> None:
-    if not actor.may_act_on(owner_id):
-        raise AccessDenied()
