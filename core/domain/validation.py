@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from core.domain.enums import Source
 from core.domain.errors import InvalidValue
@@ -27,12 +28,20 @@ def clean_name(value: str | None) -> str | None:
     return value or None
 
 
-def clean_source(value: str) -> Source:
+E = TypeVar("E", bound=StrEnum)
+
+
+def parse_enum(enum: type[E], value: Any, field: str) -> E:
+    """``enum(value)``, or InvalidValue naming the field and the allowed values."""
     try:
-        return Source(value)
+        return enum(value)
     except ValueError:
-        allowed = ", ".join(m.value for m in Source)
-        raise InvalidValue("source", f"'{value}' is not one of: {allowed}") from None
+        allowed = ", ".join(m.value for m in enum)
+        raise InvalidValue(field, f"'{value}' is not one of: {allowed}") from None
+
+
+def clean_source(value: str) -> Source:
+    return parse_enum(Source, value, "source")
 
 
 def clean_contact(value: str | None) -> str | None:

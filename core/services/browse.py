@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from core.domain.enums import Stage
 from core.domain.errors import InvalidValue
 from core.domain.models import Actor, Lead
+from core.domain.validation import parse_enum
 from core.storage.repositories import LeadFilter, lead_to_domain
 from core.storage.uow import UnitOfWork
 
@@ -27,10 +28,7 @@ async def page_leads(
     """Newest-updated first. Managers only ever see their own leads; team leads and admins all."""
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidValue("per_page", f"must be between 1 and {MAX_PER_PAGE}")
-    try:
-        stage_ = Stage(stage) if stage else None
-    except ValueError:
-        raise InvalidValue("stage", f"'{stage}' is not one of: {', '.join(s.value for s in Stage)}") from None
+    stage_ = parse_enum(Stage, stage, "stage") if stage else None
     flt = LeadFilter(stage=stage_, owner_id=None if actor.sees_all_leads else actor.user_id)
     async with uow:
         total = await uow.leads.count(flt)

@@ -17,6 +17,7 @@ from core.domain.validation import (
     clean_name,
     clean_reason,
     clean_text,
+    parse_enum,
 )
 from core.scoring.base import ScoringInput
 from core.services.context import Services
@@ -36,14 +37,6 @@ MAX_PAGE = 200
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def _parse_enum(enum: type, value: Any, field: str) -> Any:
-    try:
-        return enum(value)
-    except ValueError:
-        allowed = ", ".join(m.value for m in enum)
-        raise InvalidValue(field, f"'{value}' is not one of: {allowed}") from None
 
 
 async def _view(uow: UnitOfWork, row: LeadRow) -> Lead:
@@ -86,7 +79,7 @@ async def create_lead(
     attributes: dict[str, Any] | None = None,
     owner_id: int | None = None,
 ) -> Lead:
-    src = _parse_enum(Source, source, "source")
+    src = parse_enum(Source, source, "source")
     now = utcnow()
     row = LeadRow(
         source=src,
@@ -137,9 +130,9 @@ async def list_leads(
     if not actor.sees_all_leads:
         owner_id = actor.user_id
     flt = LeadFilter(
-        stage=_parse_enum(Stage, stage, "stage") if stage is not None else None,
+        stage=parse_enum(Stage, stage, "stage") if stage is not None else None,
         owner_id=owner_id,
-        source=_parse_enum(Source, source, "source") if source is not None else None,
+        source=parse_enum(Source, source, "source") if source is not None else None,
     )
     async with uow:
         rows = await uow.leads.list(flt, limit=limit + 1, after=after)
@@ -319,7 +312,7 @@ async def log_activity(
     text: str | None = None,
     expected_version: int | None = None,
 ) -> tuple[Lead, Activity]:
-    kind_ = _parse_enum(ActivityKind, kind, "kind")
+    kind_ = parse_enum(ActivityKind, kind, "kind")
     text = clean_text(text)
     async with uow:
         row = await _load(uow, actor, lead_id, lock=True)

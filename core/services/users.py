@@ -16,8 +16,9 @@ from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
 from core.domain.enums import Role
-from core.domain.errors import AccessDenied, InvalidInvite, InvalidValue, InviteProblem, UserNotFound
+from core.domain.errors import AccessDenied, InvalidInvite, InviteProblem, UserNotFound
 from core.domain.models import Actor, User
+from core.domain.validation import parse_enum
 from core.storage.models import InviteRow, UserRow
 from core.storage.repositories import user_to_domain
 from core.storage.uow import UnitOfWork
@@ -33,11 +34,7 @@ def utcnow() -> datetime:
 
 
 def _role(value: str | Role) -> Role:
-    try:
-        return Role(value)
-    except ValueError:
-        allowed = ", ".join(r.value for r in Role)
-        raise InvalidValue("role", f"'{value}' is not one of: {allowed}") from None
+    return parse_enum(Role, value, "role")
 
 
 def _profile(full_name: str | None, username: str | None, language: str | None) -> dict[str, str | None]:
