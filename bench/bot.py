@@ -487,6 +487,29 @@ async def stop_polling(dp: Dispatcher, task: asyncio.Task[None]) -> None:
         task.cancel()
 
 
+def start_py_spy(prefix: str, round_no: int) -> Any:
+    """``py-spy record`` (a sampling profiler, if installed) on this process for one of the real bot's rounds:
+    collapsed stacks in ``PREFIX.<round>.txt`` (much less overhead than cProfile)."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    proc = subprocess.Popen(
+        [exe, "record", "--pid", str(os.getpid()), "--rate", "250", "--format", "raw", "--nonblocking",
+         "-o", f"{prefix}.{round_no}.txt"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1.0)  # let it attach before the round starts
+    return proc
+
+
+async def stop_py_spy(proc: Any) -> None:
+    import signal
+
+    proc.send_signal(signal.SIGINT)
+    await asyncio.to_thread(proc.wait, 30)
+
+
 # --- the run -------------------------------------------------------------------------------------------------------
 
 
@@ -578,7 +601,10 @@ async def run(args: argparse.Namespace) -> None:
                     gc.collect()
                     if profiler is not None and name == "bot":
                         profiler.enable()
+                    spy = start_py_spy(args.py_spy, r) if args.py_spy and name == "bot" else None
                     res = await drive(driver, name, per_round, args.concurrency, trips, trim=True)
+                    if spy is not None:
+                        await stop_py_spy(spy)
                     if profiler is not None and name == "bot":
                         profiler.disable()
                     results[name].add(res)
@@ -690,6 +716,8 @@ def main() -> None:
     parser.add_argument("--in-process", action="store_true",
                         help="the old set-up: emulators and client loops in the bots' process and event loop")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the real bot's measured rounds into FILE")
+    parser.add_argument("--py-spy", metavar="PREFIX",
+                        help="sample the real bot's rounds with py-spy (pip install py-spy) into PREFIX.<round>.txt")
     args = parser.parse_args()
     if args.concurrency > args.managers:
         parser.error("--concurrency must not exceed --managers (one update in flight per manager)")

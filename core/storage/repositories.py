@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from typing import Any
 
@@ -105,8 +106,7 @@ class LeadRepository:
 
     async def get_for_update(self, lead_id: int) -> LeadRow | None:
         """Lock the lead row until the transaction ends (stage changes, transfer, activities)."""
-        stmt = select(LeadRow).where(LeadRow.id == lead_id).with_for_update()
-        return (await self.session.execute(stmt.execution_options(populate_existing=True))).scalar_one_or_none()
+        return (await self.session.execute(_LEAD_FOR_UPDATE, {"lead_id": lead_id})).scalar_one_or_none()
 
     async def owner_name(self, owner_id: int | None) -> str | None:
         if owner_id is None:
@@ -175,12 +175,15 @@ class LeadRepository:
         """``WITH touched AS (UPDATE leads ...) INSERT INTO <row's table> ... RETURNING id``: one round trip.
         The lead in the session takes ``changes`` as its committed state, so no later flush writes it again;
         the inserted row stays out of the session and its id is returned. Columns left None are omitted, so
-        their server defaults apply."""
-        touched = update(LeadRow).where(LeadRow.id == lead.id).values(**changes).returning(LeadRow.id).cte("touched")
-        columns = type(row).__table__.columns
-        values = {c.key: getattr(row, c.key) for c in columns if c.key != "id" and getattr(row, c.key) is not None}
-        stmt = pg_insert(type(row)).values(**values).returning(type(row).id).add_cte(touched)
-        new_id = (await self.session.execute(stmt)).scalar_one()
+        their server defaults apply. The statement is built once per shape (see ``_insert_updating_lead_stmt``)
+        and run with bound parameters: this runs for every logged activity and stage change."""
+        table = type(row).__table__
+        values = {c.key: getattr(row, c.key) for c in table.columns if c.key != "id" and getattr(row, c.key) is not None}
+        stmt = _insert_updating_lead_stmt(table.name, tuple(values), tuple(changes))
+        params = {f"i_{key}": value for key, value in values.items()}
+        params.update({f"u_{key}": value for key, value in changes.items()})
+        params["lead_id"] = lead.id
+        new_id = (await self.session.execute(stmt, params)).scalar_one()
         for key, value in changes.items():
             set_committed_value(lead, key, value)
         return new_id
@@ -200,6 +203,36 @@ class LeadRepository:
             .limit(limit)
         )
         return list((await self.session.execute(stmt)).scalars())
+
+
+_LEAD_FOR_UPDATE = (
+    select(LeadRow)
+    .where(LeadRow.id == bindparam("lead_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
+@lru_cache(maxsize=64)
+def _insert_updating_lead_stmt(table_name: str, insert_keys: tuple[str, ...], change_keys: tuple[str, ...]) -> Any:
+    """The Core statement of ``LeadRepository._insert_updating_lead`` for one shape (which columns are inserted
+    and which lead columns change), with bound parameters ``i_<column>``, ``u_<column>`` and ``lead_id``.
+    Built once per shape, so SQLAlchemy reuses its memoized cache key and compiled form on every run."""
+    leads = LeadRow.__table__
+    target = LeadRow.metadata.tables[table_name]
+    touched = (
+        update(leads)
+        .where(leads.c.id == bindparam("lead_id"))
+        .values({key: bindparam(f"u_{key}", type_=leads.c[key].type) for key in change_keys})
+        .returning(leads.c.id)
+        .cte("touched")
+    )
+    return (
+        pg_insert(target)
+        .values({key: bindparam(f"i_{key}", type_=target.c[key].type) for key in insert_keys})
+        .returning(target.c.id)
+        .add_cte(touched)
+    )
 
 
 class SaleRepository:
