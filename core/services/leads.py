@@ -275,16 +275,18 @@ def scoring_input(row: LeadRow | Lead, now: datetime | None = None) -> ScoringIn
     )
 
 
-async def _score(uow: UnitOfWork, svc: Services, row: LeadRow, now: datetime) -> None:
-    """Score with the current scorer and store score, recommendation, reason (en/ru), version and time."""
+async def _scored(uow: UnitOfWork, svc: Services, row: LeadRow, now: datetime) -> dict[str, Any]:
+    """Score with the current scorer: the columns to store (score, recommendation, reason en/ru, version, time)."""
     scorer = await svc.scorers.current(uow)
     result = scorer.score(scoring_input(row, now))
-    row.ai_score = result.score
-    row.ai_recommendation = result.recommendation
-    row.ai_reason = result.reason
-    row.ai_reason_ru = result.reason_ru
-    row.scorer_version = result.version
-    row.ai_scored_at = now
+    return {
+        "ai_score": result.score,
+        "ai_recommendation": result.recommendation,
+        "ai_reason": result.reason,
+        "ai_reason_ru": result.reason_ru,
+        "scorer_version": result.version,
+        "ai_scored_at": now,
+    }
 
 
 async def analyze(
@@ -295,9 +297,9 @@ async def analyze(
         row = await _load(uow, actor, lead_id, lock=True)
         _check_version(row, expected_version)
         now = utcnow()
-        await _score(uow, svc, row, now)
-        _touch(row, now)
-        await uow.session.flush()
+        changes = await _scored(uow, svc, row, now)
+        changes.update(version=row.version + 1, updated_at=now)  # as _touch()
+        await uow.leads.update_columns(row, changes)
         lead = await _view(uow, row)
         await uow.commit()
     return lead
@@ -379,7 +381,8 @@ async def update_lead(
             setattr(row, key, value)
         now = utcnow()
         if rescore:  # the domain and attributes feed the score: a stored score must not describe the old lead
-            await _score(uow, svc, row, now)
+            for key, value in (await _scored(uow, svc, row, now)).items():
+                setattr(row, key, value)
         _touch(row, now)
         await uow.session.flush()
         lead = await _view(uow, row)

@@ -102,7 +102,7 @@ class LeadRepository:
         return row
 
     async def get(self, lead_id: int) -> LeadRow | None:
-        return await self.session.get(LeadRow, lead_id)
+        return (await self.session.execute(_LEAD, {"lead_id": lead_id})).scalar_one_or_none()
 
     async def get_for_update(self, lead_id: int) -> LeadRow | None:
         """Lock the lead row until the transaction ends (stage changes, transfer, activities)."""
@@ -169,6 +169,16 @@ class LeadRepository:
         """Insert the stage ``change`` and write ``changes`` to its (locked, loaded) lead in one round trip."""
         change.id = await self._insert_updating_lead(lead, change, changes)
 
+    async def update_columns(self, lead: LeadRow, changes: dict[str, Any]) -> None:
+        """Write ``changes`` to a (locked, loaded) lead with one prebuilt UPDATE; the lead in the session takes
+        them as its committed state (no ORM flush needed for them)."""
+        stmt = _update_lead_stmt(tuple(changes))
+        params = {f"u_{key}": value for key, value in changes.items()}
+        params["lead_id"] = lead.id
+        await self.session.execute(stmt, params)
+        for key, value in changes.items():
+            set_committed_value(lead, key, value)
+
     async def _insert_updating_lead(
         self, lead: LeadRow, row: ActivityRow | StageChangeRow, changes: dict[str, Any]
     ) -> int:
@@ -205,6 +215,7 @@ class LeadRepository:
         return list((await self.session.execute(stmt)).scalars())
 
 
+_LEAD = select(LeadRow).where(LeadRow.id == bindparam("lead_id"))
 _LEAD_FOR_UPDATE = (
     select(LeadRow)
     .where(LeadRow.id == bindparam("lead_id"))
@@ -214,19 +225,23 @@ _LEAD_FOR_UPDATE = (
 
 
 @lru_cache(maxsize=64)
+def _update_lead_stmt(change_keys: tuple[str, ...]) -> Any:
+    """``UPDATE leads SET <column> = :u_<column>, ... WHERE id = :lead_id``, built once per set of columns."""
+    leads = LeadRow.__table__
+    return (
+        update(leads)
+        .where(leads.c.id == bindparam("lead_id"))
+        .values({key: bindparam(f"u_{key}", type_=leads.c[key].type) for key in change_keys})
+    )
+
+
+@lru_cache(maxsize=64)
 def _insert_updating_lead_stmt(table_name: str, insert_keys: tuple[str, ...], change_keys: tuple[str, ...]) -> Any:
     """The Core statement of ``LeadRepository._insert_updating_lead`` for one shape (which columns are inserted
     and which lead columns change), with bound parameters ``i_<column>``, ``u_<column>`` and ``lead_id``.
     Built once per shape, so SQLAlchemy reuses its memoized cache key and compiled form on every run."""
-    leads = LeadRow.__table__
     target = LeadRow.metadata.tables[table_name]
-    touched = (
-        update(leads)
-        .where(leads.c.id == bindparam("lead_id"))
-        .values({key: bindparam(f"u_{key}", type_=leads.c[key].type) for key in change_keys})
-        .returning(leads.c.id)
-        .cte("touched")
-    )
+    touched = _update_lead_stmt(change_keys).returning(LeadRow.__table__.c.id).cte("touched")
     return (
         pg_insert(target)
         .values({key: bindparam(f"i_{key}", type_=target.c[key].type) for key in insert_keys})
