@@ -16,7 +16,6 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramUnauthorizedError
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
@@ -27,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.i18n import DEFAULT_LOCALE, LOCALES, LocaleMiddleware, make_i18n
 from bot.middlewares.db import UpdateContextMiddleware
+from bot.session import BotSession
 from core.config import Settings
 from core.services.context import Services, make_services
 
@@ -72,9 +72,9 @@ def create_bot(settings: Settings) -> Bot:
     if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
         raise BotStartError("BOT_TOKEN is not set: get a token from @BotFather and put it in BOT_TOKEN")
     pin_response_types()
-    session = None
+    session = BotSession()  # JSON bodies, edited messages not re-parsed (bot/session.py)
     if settings.telegram_api_url:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        session = BotSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     return Bot(
         token=settings.bot_token.get_secret_value().strip(),
         session=session,
