@@ -7,9 +7,13 @@ carry the lead ``version`` the card showed; the services compare it (``expected_
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from enum import StrEnum
+from typing import Any, Literal
 
+from aiogram.filters import Filter
 from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery
 
 
 class LeadAction(StrEnum):
@@ -79,3 +83,67 @@ class SaleCb(CallbackData, prefix="sl"):
     id: int
     st: str = ""
     x: str = ""
+
+
+# ---------------------------------------------------------------- filters
+#
+# A router's callback handlers used to each carry ``XCb.filter(F.a == ...)``: every check unpacked the data
+# again (a pydantic model per handler tried), and every router before the right one tried its own factories
+# on it. Instead a router filters its callback_query observer once with ``UnpackCallback(XCb, ...)`` (a
+# failed check skips the whole router; a passed one puts ``callback_data`` into the handlers' data, as
+# ``XCb.filter()`` does) and the handlers test the unpacked data with ``CallbackIs``. Which handler wins is
+# unchanged: ``XCb.unpack`` can only succeed when the data's first part is ``XCb``'s prefix, so picking the
+# factory by that part tries exactly the one factory that could match.
+
+
+class UnpackCallback(Filter):
+    """Router-level: the callback data unpacked by the factory its prefix names, as ``callback_data``;
+    False for other prefixes and for data the factory refuses (forged or from an older bot)."""
+
+    __slots__ = ("factories",)
+
+    def __init__(self, *factories: type[CallbackData]) -> None:
+        if any(factory.__separator__ != ":" for factory in factories):
+            raise ValueError("UnpackCallback expects the default ':' separator")
+        self.factories = {factory.__prefix__: factory for factory in factories}
+        if len(self.factories) != len(factories):
+            raise ValueError("two factories share a prefix")
+
+    async def __call__(self, query: CallbackQuery) -> Literal[False] | dict[str, Any]:
+        if not isinstance(query, CallbackQuery) or not query.data:
+            return False
+        factory = self.factories.get(query.data.partition(":")[0])
+        if factory is None:
+            return False
+        try:
+            return {"callback_data": factory.unpack(query.data)}
+        except (TypeError, ValueError):  # what CallbackData.filter() refuses
+            return False
+
+    def __str__(self) -> str:
+        return self._signature_to_string(*self.factories.values())
+
+
+class CallbackIs(Filter):
+    """Handler-level: the router's unpacked ``callback_data`` is a ``factory`` whose fields have the given
+    values (a value, or a set of allowed values). Needs ``UnpackCallback(factory)`` on the router."""
+
+    __slots__ = ("factory", "fields")
+
+    def __init__(self, factory: type[CallbackData], **fields: Any) -> None:
+        self.factory = factory
+        self.fields = tuple(
+            (name, frozenset(value) if isinstance(value, Collection) and not isinstance(value, str) else frozenset({value}))
+            for name, value in fields.items()
+        )
+
+    async def __call__(self, query: CallbackQuery, callback_data: CallbackData) -> bool:
+        if not isinstance(callback_data, self.factory):
+            return False
+        for name, allowed in self.fields:
+            if getattr(callback_data, name) not in allowed:
+                return False
+        return True
+
+    def __str__(self) -> str:
+        return self._signature_to_string(self.factory, **dict(self.fields))

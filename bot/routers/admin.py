@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards, render, screens
-from bot.callbacks import UserAction, UserCb
+from bot.callbacks import CallbackIs, UnpackCallback, UserAction, UserCb
 from bot.i18n import _
 from core.config import Settings
 from core.domain.enums import Role
@@ -109,7 +109,8 @@ def make_router() -> Router:
     router.message.register(users, Command("users"))
     router.message.register(model, Command("model"))
     router.message.register(train_command, Command("train"))
-    router.callback_query.register(open_user, UserCb.filter(F.a == UserAction.OPEN))
-    router.callback_query.register(set_role, UserCb.filter(F.a == UserAction.ROLE))
-    router.callback_query.register(set_active, UserCb.filter(F.a.in_({UserAction.OFF, UserAction.ON})))
+    router.callback_query.filter(UnpackCallback(UserCb))  # one unpack per press (bot.callbacks)
+    router.callback_query.register(open_user, CallbackIs(UserCb, a=UserAction.OPEN))
+    router.callback_query.register(set_role, CallbackIs(UserCb, a=UserAction.ROLE))
+    router.callback_query.register(set_active, CallbackIs(UserCb, a={UserAction.OFF, UserAction.ON}))
     return router

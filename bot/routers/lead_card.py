@@ -10,7 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards, render, screens
-from bot.callbacks import LeadAction, LeadCb
+from bot.callbacks import CallbackIs, LeadAction, LeadCb, UnpackCallback
 from bot.i18n import _
 from bot.outbox import OutboxSender
 from bot.states import CardInput
@@ -217,21 +217,23 @@ def make_router() -> Router:
     """A fresh router with this module's handlers (a Router can belong to one Dispatcher only,
     and tests build several)."""
     router = Router(name=__name__)
-    # Filters are aiogram Filter objects (StateFilter, MagicData, CallbackData.filter), which aiogram awaits
+    # Filters are aiogram Filter objects (StateFilter, MagicData, bot.callbacks' filters), which aiogram awaits
     # in the event loop: a bare ``F...`` or State is a plain callable, which aiogram runs through
     # asyncio.to_thread on every check (a thread hop per filter per update; see bench/bot.py's notes).
     router.message.filter(MagicData(F.event.chat.type == "private"))
-    router.callback_query.register(open_card, LeadCb.filter(F.a == LeadAction.OPEN))
-    router.callback_query.register(log_activity, LeadCb.filter(F.a == LeadAction.LOG))
-    router.callback_query.register(analyze, LeadCb.filter(F.a == LeadAction.ANALYZE))
-    router.callback_query.register(next_stage, LeadCb.filter(F.a == LeadAction.NEXT))
-    router.callback_query.register(transfer, LeadCb.filter(F.a == LeadAction.TRANSFER))
-    router.callback_query.register(lost_menu, LeadCb.filter(F.a == LeadAction.LOST_MENU))
-    router.callback_query.register(lost, LeadCb.filter(F.a == LeadAction.LOST))
-    router.callback_query.register(domain_menu, LeadCb.filter(F.a == LeadAction.DOMAIN_MENU))
-    router.callback_query.register(set_domain, LeadCb.filter(F.a == LeadAction.DOMAIN))
-    router.callback_query.register(history, LeadCb.filter(F.a == LeadAction.HISTORY))
-    router.callback_query.register(ask_text, LeadCb.filter(F.a.in_(set(PROMPTS))))
+    # One unpack per press for the whole router (bot.callbacks.UnpackCallback); the handlers check its result.
+    router.callback_query.filter(UnpackCallback(LeadCb))
+    router.callback_query.register(open_card, CallbackIs(LeadCb, a=LeadAction.OPEN))
+    router.callback_query.register(log_activity, CallbackIs(LeadCb, a=LeadAction.LOG))
+    router.callback_query.register(analyze, CallbackIs(LeadCb, a=LeadAction.ANALYZE))
+    router.callback_query.register(next_stage, CallbackIs(LeadCb, a=LeadAction.NEXT))
+    router.callback_query.register(transfer, CallbackIs(LeadCb, a=LeadAction.TRANSFER))
+    router.callback_query.register(lost_menu, CallbackIs(LeadCb, a=LeadAction.LOST_MENU))
+    router.callback_query.register(lost, CallbackIs(LeadCb, a=LeadAction.LOST))
+    router.callback_query.register(domain_menu, CallbackIs(LeadCb, a=LeadAction.DOMAIN_MENU))
+    router.callback_query.register(set_domain, CallbackIs(LeadCb, a=LeadAction.DOMAIN))
+    router.callback_query.register(history, CallbackIs(LeadCb, a=LeadAction.HISTORY))
+    router.callback_query.register(ask_text, CallbackIs(LeadCb, a=set(PROMPTS)))
     router.message.register(got_note, StateFilter(CardInput.note), MagicData(F.event.text))
     router.message.register(got_contact, StateFilter(CardInput.contact), MagicData(F.event.text))
     router.message.register(got_lost_reason, StateFilter(CardInput.lost_reason), MagicData(F.event.text))

@@ -9,7 +9,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards, render, screens
-from bot.callbacks import ListCb, MenuCb
+from bot.callbacks import CallbackIs, ListCb, MenuCb, UnpackCallback
 from bot.i18n import _
 from bot.states import Find
 from core.domain.enums import Stage
@@ -88,11 +88,12 @@ def make_router() -> Router:
     and tests build several)."""
     router = Router(name=__name__)
     router.message.filter(MagicData(F.event.chat.type == "private"))
+    router.callback_query.filter(UnpackCallback(MenuCb, ListCb))  # one unpack per press (bot.callbacks)
     router.message.register(leads_command, Command("leads"))
-    router.callback_query.register(leads_button, MenuCb.filter(F.item == "leads"))
-    router.callback_query.register(leads_page, ListCb.filter())
+    router.callback_query.register(leads_button, CallbackIs(MenuCb, item="leads"))
+    router.callback_query.register(leads_page, CallbackIs(ListCb))
     router.message.register(find_command, Command("find"))
-    router.callback_query.register(find_button, MenuCb.filter(F.item == "find"))
+    router.callback_query.register(find_button, CallbackIs(MenuCb, item="find"))
     router.message.register(find_text, StateFilter(Find.query), MagicData(F.event.text))
     router.message.register(lead_command, Command("lead"))
     return router

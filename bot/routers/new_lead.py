@@ -12,7 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards, render, screens
-from bot.callbacks import MenuCb, NewLeadCb
+from bot.callbacks import CallbackIs, MenuCb, NewLeadCb, UnpackCallback
 from bot.i18n import _
 from bot.states import NewLead
 from core.domain.errors import InvalidValue
@@ -136,14 +136,15 @@ def make_router() -> Router:
     and tests build several)."""
     router = Router(name=__name__)
     router.message.filter(MagicData(F.event.chat.type == "private"))
+    router.callback_query.filter(UnpackCallback(MenuCb, NewLeadCb))  # one unpack per press (bot.callbacks)
     router.message.register(new_command, Command("new"))
-    router.callback_query.register(new_button, MenuCb.filter(F.item == "new"))
+    router.callback_query.register(new_button, CallbackIs(MenuCb, item="new"))
     router.message.register(got_name, StateFilter(NewLead.name), MagicData(F.event.text))
-    router.callback_query.register(got_source, StateFilter(NewLead.source), NewLeadCb.filter(F.step == "src"))
-    router.callback_query.register(got_domain, StateFilter(NewLead.domain), NewLeadCb.filter(F.step == "dom"))
+    router.callback_query.register(got_source, StateFilter(NewLead.source), CallbackIs(NewLeadCb, step="src"))
+    router.callback_query.register(got_domain, StateFilter(NewLead.domain), CallbackIs(NewLeadCb, step="dom"))
     router.message.register(use_buttons, StateFilter(NewLead.domain))
     router.message.register(use_buttons, StateFilter(NewLead.source))
     router.message.register(got_contact, StateFilter(NewLead.contact), MagicData(F.event.text))
-    router.callback_query.register(skip_contact, StateFilter(NewLead.contact), NewLeadCb.filter(F.step == "ct"))
-    router.callback_query.register(dialog_over, NewLeadCb.filter())
+    router.callback_query.register(skip_contact, StateFilter(NewLead.contact), CallbackIs(NewLeadCb, step="ct"))
+    router.callback_query.register(dialog_over, CallbackIs(NewLeadCb))
     return router

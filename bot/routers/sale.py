@@ -4,11 +4,18 @@ a stale card by the stage the card showed (``expected_stage``)."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.types import CallbackQuery
 
 from bot import keyboards, render, screens
-from bot.callbacks import LeadAction, LeadCb, SaleAction, SaleCb
+from bot.callbacks import (
+    CallbackIs,
+    LeadAction,
+    LeadCb,
+    SaleAction,
+    SaleCb,
+    UnpackCallback,
+)
 from bot.i18n import _
 from core.domain.enums import SaleStage
 from core.domain.errors import InvalidValue
@@ -61,9 +68,10 @@ def make_router() -> Router:
     """A fresh router with this module's handlers (a Router can belong to one Dispatcher only,
     and tests build several)."""
     router = Router(name=__name__)
-    router.callback_query.register(sale_of_lead, LeadCb.filter(F.a == LeadAction.SALE))
-    router.callback_query.register(open_sale, SaleCb.filter(F.a == SaleAction.OPEN))
-    router.callback_query.register(next_stage, SaleCb.filter(F.a == SaleAction.NEXT))
-    router.callback_query.register(lost_menu, SaleCb.filter(F.a == SaleAction.LOST_MENU))
-    router.callback_query.register(lost, SaleCb.filter(F.a == SaleAction.LOST))
+    router.callback_query.filter(UnpackCallback(LeadCb, SaleCb))  # one unpack per press (bot.callbacks)
+    router.callback_query.register(sale_of_lead, CallbackIs(LeadCb, a=LeadAction.SALE))
+    router.callback_query.register(open_sale, CallbackIs(SaleCb, a=SaleAction.OPEN))
+    router.callback_query.register(next_stage, CallbackIs(SaleCb, a=SaleAction.NEXT))
+    router.callback_query.register(lost_menu, CallbackIs(SaleCb, a=SaleAction.LOST_MENU))
+    router.callback_query.register(lost, CallbackIs(SaleCb, a=SaleAction.LOST))
     return router

@@ -8,7 +8,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards, render, screens
-from bot.callbacks import MenuCb
+from bot.callbacks import CallbackIs, MenuCb, UnpackCallback
 from bot.i18n import _
 from core.domain.models import Actor, User
 from core.services import leads as leads_svc
@@ -75,6 +75,7 @@ def make_router() -> Router:
     router.message.register(invite, CommandStart(deep_link=True))
     router.message.register(start, CommandStart())
     router.message.register(help_command, Command("help"))
-    router.callback_query.register(help_button, MenuCb.filter(F.item == "help"))
+    router.callback_query.filter(UnpackCallback(MenuCb))  # one unpack per press (bot.callbacks)
+    router.callback_query.register(help_button, CallbackIs(MenuCb, item="help"))
     router.message.register(cancel, Command("cancel"))
     return router

@@ -25,3 +25,28 @@ def test_every_bot_filter_runs_in_the_event_loop() -> None:
                         offenders.append(f"{router.name}.{name}: {f.callback!r}")
     assert checked > 20
     assert offenders == []
+
+
+def test_callback_checks_sit_under_a_router_filter_that_unpacks_their_factory() -> None:
+    """``CallbackIs`` reads the ``callback_data`` that the router's ``UnpackCallback`` put into the handler data."""
+    from bot.app import build_dispatcher
+    from bot.callbacks import CallbackIs, UnpackCallback
+
+    settings = Settings(_env_file=None, redis_url=None)
+    dp = build_dispatcher(settings=settings, services=Services(Policy(domains=frozenset({"saas"}))), session_factory=None)
+    checks = 0
+    for router in dp.chain_tail:
+        for name, observer in router.observers.items():
+            unpacked = {
+                factory
+                for f in observer._handler.filters or []
+                if isinstance(f.callback, UnpackCallback)
+                for factory in f.callback.factories.values()
+            }
+            for handler in observer.handlers:
+                for f in handler.filters or []:
+                    if isinstance(f.callback, CallbackIs):
+                        checks += 1
+                        assert name == "callback_query", router.name
+                        assert f.callback.factory in unpacked, f"{router.name}: {f.callback}"
+    assert checks > 20
