@@ -30,6 +30,7 @@ from core.domain.enums import ActivityKind, Role, Source, Stage
 from core.domain.funnel import SALE_FINAL, SALE_FORWARD
 from core.domain.models import Lead, Sale, User
 
+
 class Keyboard:
     """A minimal inline keyboard builder without deep copies (see the module docstring)."""
 

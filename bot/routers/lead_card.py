@@ -214,13 +214,13 @@ async def got_lost_reason(
 
 
 def make_router() -> Router:
-    """A fresh router with this module's handlers (a Router can belong to one Dispatcher only,
-    and tests build several)."""
+    """A fresh router with the card's buttons (a Router can belong to one Dispatcher only, and tests build
+    several). The typed answers those buttons ask for are in ``make_input_router``: the dispatcher puts the
+    buttons first and the typed answers after the command routers (see bot.app.build_dispatcher)."""
     router = Router(name=__name__)
     # Filters are aiogram Filter objects (StateFilter, MagicData, bot.callbacks' filters), which aiogram awaits
     # in the event loop: a bare ``F...`` or State is a plain callable, which aiogram runs through
     # asyncio.to_thread on every check (a thread hop per filter per update; see bench/bot.py's notes).
-    router.message.filter(MagicData(F.event.chat.type == "private"))
     # One unpack per press for the whole router (bot.callbacks.UnpackCallback); the handlers check its result.
     router.callback_query.filter(UnpackCallback(LeadCb))
     router.callback_query.register(open_card, CallbackIs(LeadCb, a=LeadAction.OPEN))
@@ -234,6 +234,14 @@ def make_router() -> Router:
     router.callback_query.register(set_domain, CallbackIs(LeadCb, a=LeadAction.DOMAIN))
     router.callback_query.register(history, CallbackIs(LeadCb, a=LeadAction.HISTORY))
     router.callback_query.register(ask_text, CallbackIs(LeadCb, a=set(PROMPTS)))
+    return router
+
+
+def make_input_router() -> Router:
+    """A fresh router with the handlers of the text the card's buttons ask for (a note, a contact, a lost
+    reason). It must come after the command routers, or it would take /cancel as a note."""
+    router = Router(name=f"{__name__}.input")
+    router.message.filter(MagicData(F.event.chat.type == "private"))
     router.message.register(got_note, StateFilter(CardInput.note), MagicData(F.event.text))
     router.message.register(got_contact, StateFilter(CardInput.contact), MagicData(F.event.text))
     router.message.register(got_lost_reason, StateFilter(CardInput.lost_reason), MagicData(F.event.text))
