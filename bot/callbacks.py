@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from aiogram.filters import Filter
-from aiogram.filters.callback_data import CallbackData
+from aiogram.filters.callback_data import MAX_CALLBACK_LENGTH, CallbackData
 from aiogram.types import CallbackQuery
 
 
@@ -38,6 +38,21 @@ class LeadCb(CallbackData, prefix="ld"):
     id: int
     v: int = 0
     x: str = ""
+
+
+_LEAD_PREFIX = LeadCb.__prefix__ + LeadCb.__separator__
+
+
+def pack_lead(action: LeadAction, lead_id: int, version: int = 0, x: str = "") -> str:
+    """``LeadCb(a=action, id=lead_id, v=version, x=x).pack()`` without building the pydantic model (~1 µs
+    instead of ~15 on the bench machine; a lead card packs a dozen). The same string: pack() joins the prefix
+    and the fields in their order, enums by value and ints by str(). Anything but a LeadAction, two plain ints
+    and a str without ':' that fits in 64 bytes goes through the model's own pack(), errors included."""
+    if type(action) is LeadAction and type(lead_id) is int and type(version) is int and type(x) is str and ":" not in x:
+        data = f"{_LEAD_PREFIX}{action.value}:{lead_id}:{version}:{x}"
+        if len(data.encode()) <= MAX_CALLBACK_LENGTH:
+            return data
+    return LeadCb(a=action, id=lead_id, v=version, x=x).pack()
 
 
 class NewLeadCb(CallbackData, prefix="nl"):

@@ -16,7 +16,6 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import render
 from bot.callbacks import (
     LeadAction,
-    LeadCb,
     ListCb,
     MenuCb,
     NewLeadCb,
@@ -24,11 +23,27 @@ from bot.callbacks import (
     SaleCb,
     UserAction,
     UserCb,
+    pack_lead,
 )
 from bot.i18n import _
 from core.domain.enums import ActivityKind, Role, Source, Stage
 from core.domain.funnel import SALE_FINAL, SALE_FORWARD
 from core.domain.models import Lead, Sale, User
+
+# Every button of this bot has a text and a callback_data or a url, all plain str; the other fields stay None.
+_PROTOTYPE = InlineKeyboardButton(text="", callback_data=None, url=None)
+
+
+def make_button(text: str, callback_data: str | None = None, url: str | None = None) -> InlineKeyboardButton:
+    """``InlineKeyboardButton(text=text, callback_data=callback_data, url=url)`` at about half the cost: a
+    copy of a prototype with those three fields replaced. The constructor's cost is mostly pydantic's set-up
+    of aiogram's private attribute (the bot, None here) and aiogram's before-validator, which model_copy
+    skips; for plain str values validation changes nothing, so the button (fields, fields set, JSON) is the
+    same (tests/unit/test_bot_keyboards.py). Other values go through the constructor. (model_construct is
+    no shortcut: it measured 4x slower than the constructor.)"""
+    if type(text) is str and (callback_data is None or type(callback_data) is str) and (url is None or type(url) is str):
+        return _PROTOTYPE.model_copy(update={"text": text, "callback_data": callback_data, "url": url})
+    return InlineKeyboardButton(text=text, callback_data=callback_data, url=url)
 
 
 class Keyboard:
@@ -44,7 +59,7 @@ class Keyboard:
     def button(self, *, text: str, callback_data: CallbackData | str | None = None, url: str | None = None) -> None:
         if isinstance(callback_data, CallbackData):
             callback_data = callback_data.pack()
-        self._buttons.append(InlineKeyboardButton(text=text, callback_data=callback_data, url=url))
+        self._buttons.append(make_button(text, callback_data, url))
 
     def adjust(self, *sizes: int) -> None:
         """Rows of the given sizes; the last size repeats (as aiogram's builder does)."""
@@ -91,8 +106,8 @@ def sees_all(user: User) -> bool:
     return user.role in (Role.ADMIN, Role.TEAM_LEAD)
 
 
-def _cb(action: LeadAction, lead: Lead, x: str = "") -> LeadCb:
-    return LeadCb(a=action, id=lead.id, v=lead.version, x=x)
+def _cb(action: LeadAction, lead: Lead, x: str = "") -> str:
+    return pack_lead(action, lead.id, lead.version, x)
 
 
 def lead_card(lead: Lead, user: User) -> InlineKeyboardMarkup:
@@ -220,7 +235,7 @@ def leads_page(items: Iterable[Lead], *, page: int, pages: int, stage: str) -> I
     kb = Keyboard()
     sizes: list[int] = []
     for lead in items:
-        kb.button(text=render.lead_button_text(lead), callback_data=LeadCb(a=LeadAction.OPEN, id=lead.id, v=lead.version, x=OPEN_NEW))
+        kb.button(text=render.lead_button_text(lead), callback_data=_cb(LeadAction.OPEN, lead, OPEN_NEW))
         sizes.append(1)
     nav = 0
     if page > 0:
@@ -243,7 +258,7 @@ def found(items: Iterable[Lead]) -> InlineKeyboardMarkup | None:
     kb = Keyboard()
     count = 0
     for lead in items:
-        kb.button(text=render.lead_button_text(lead), callback_data=LeadCb(a=LeadAction.OPEN, id=lead.id, v=lead.version, x=OPEN_NEW))
+        kb.button(text=render.lead_button_text(lead), callback_data=_cb(LeadAction.OPEN, lead, OPEN_NEW))
         count += 1
     kb.adjust(1)
     return kb.as_markup() if count else None
@@ -304,7 +319,7 @@ def sale_card(sale: Sale, user: User) -> InlineKeyboardMarkup:
             text=_("❌ Deal lost"), callback_data=SaleCb(a=SaleAction.LOST_MENU, id=sale.id, st=sale.stage.value)
         )
         sizes.append(2)
-    kb.button(text=_("⬅️ The lead"), callback_data=LeadCb(a=LeadAction.OPEN, id=sale.lead_id, v=0))
+    kb.button(text=_("⬅️ The lead"), callback_data=pack_lead(LeadAction.OPEN, sale.lead_id))
     kb.button(text=_("🔄 Refresh"), callback_data=SaleCb(a=SaleAction.OPEN, id=sale.id, st=sale.stage.value))
     sizes.append(2)
     kb.adjust(*sizes)
