@@ -52,56 +52,65 @@ def esc(value: object) -> str:
 # ---------------------------------------------------------------- vocabulary
 
 
+# The names are translated when asked for, one gettext per name (not one per entry of a table per call).
+STAGE_NAMES: dict[Stage, str] = {
+    Stage.NEW: N_("New"),
+    Stage.CONTACTED: N_("Contacted"),
+    Stage.QUALIFIED: N_("Qualified"),
+    Stage.TRANSFERRED: N_("Transferred to sales"),
+    Stage.LOST: N_("Lost"),
+}
+SOURCE_NAMES: dict[Source, str] = {Source.SCANNER: N_("Scanner"), Source.PARTNER: N_("Partner"), Source.MANUAL: N_("Manual")}
+RECOMMENDATION_NAMES: dict[Recommendation, str] = {
+    Recommendation.TRANSFER_TO_SALES: N_("Transfer to sales"),
+    Recommendation.CONTINUE_QUALIFICATION: N_("Continue qualification"),
+    Recommendation.DROP_LEAD: N_("Drop the lead"),
+}
+KIND_NAMES: dict[ActivityKind, str] = {
+    ActivityKind.CALL: N_("Call"),
+    ActivityKind.MESSAGE: N_("Message"),
+    ActivityKind.MEETING: N_("Meeting"),
+    ActivityKind.EMAIL: N_("E-mail"),
+    ActivityKind.NOTE: N_("Note"),
+}
+ROLE_NAMES: dict[Role, str] = {Role.ADMIN: N_("Admin"), Role.TEAM_LEAD: N_("Team lead"), Role.MANAGER: N_("Manager")}
+SALE_STAGE_NAMES: dict[SaleStage, str] = {
+    SaleStage.NEW: N_("New deal"),
+    SaleStage.KYC: N_("KYC"),
+    SaleStage.AGREEMENT: N_("Agreement"),
+    SaleStage.PAID: N_("Paid"),
+    SaleStage.LOST: N_("Deal lost"),
+}
+
+
 def stage_name(stage: Stage | str) -> str:
-    names = {
-        Stage.NEW: _("New"),
-        Stage.CONTACTED: _("Contacted"),
-        Stage.QUALIFIED: _("Qualified"),
-        Stage.TRANSFERRED: _("Transferred to sales"),
-        Stage.LOST: _("Lost"),
-    }
-    return names.get(Stage(stage), str(stage))
+    name = STAGE_NAMES.get(Stage(stage))
+    return _(name) if name else str(stage)
 
 
 def source_name(source: Source | str) -> str:
-    names = {Source.SCANNER: _("Scanner"), Source.PARTNER: _("Partner"), Source.MANUAL: _("Manual")}
-    return names.get(Source(source), str(source))
+    name = SOURCE_NAMES.get(Source(source))
+    return _(name) if name else str(source)
 
 
 def recommendation_name(rec: Recommendation | str) -> str:
-    names = {
-        Recommendation.TRANSFER_TO_SALES: _("Transfer to sales"),
-        Recommendation.CONTINUE_QUALIFICATION: _("Continue qualification"),
-        Recommendation.DROP_LEAD: _("Drop the lead"),
-    }
-    return names.get(Recommendation(rec), str(rec))
+    name = RECOMMENDATION_NAMES.get(Recommendation(rec))
+    return _(name) if name else str(rec)
 
 
 def kind_name(kind: ActivityKind | str) -> str:
-    names = {
-        ActivityKind.CALL: _("Call"),
-        ActivityKind.MESSAGE: _("Message"),
-        ActivityKind.MEETING: _("Meeting"),
-        ActivityKind.EMAIL: _("E-mail"),
-        ActivityKind.NOTE: _("Note"),
-    }
-    return names.get(ActivityKind(kind), str(kind))
+    name = KIND_NAMES.get(ActivityKind(kind))
+    return _(name) if name else str(kind)
 
 
 def role_name(role: Role | str) -> str:
-    names = {Role.ADMIN: _("Admin"), Role.TEAM_LEAD: _("Team lead"), Role.MANAGER: _("Manager")}
-    return names.get(Role(role), str(role))
+    name = ROLE_NAMES.get(Role(role))
+    return _(name) if name else str(role)
 
 
 def sale_stage_name(stage: SaleStage | str) -> str:
-    names = {
-        SaleStage.NEW: _("New deal"),
-        SaleStage.KYC: _("KYC"),
-        SaleStage.AGREEMENT: _("Agreement"),
-        SaleStage.PAID: _("Paid"),
-        SaleStage.LOST: _("Deal lost"),
-    }
-    return names.get(SaleStage(stage), str(stage))
+    name = SALE_STAGE_NAMES.get(SaleStage(stage))
+    return _(name) if name else str(stage)
 
 
 def domain_name(domain: str) -> str:

@@ -75,3 +75,29 @@ def test_texts_are_translated_at_run_time() -> None:
 )
 def test_the_users_telegram_language_picks_the_locale_with_russian_by_default(code, locale) -> None:
     assert pick_locale(code) == locale
+
+
+async def test_the_locale_middleware_sets_the_locale_for_the_handler_and_restores_it() -> None:
+    from aiogram.types import User as TgUser
+    from aiogram.utils.i18n import I18n
+
+    from bot.i18n import LocaleMiddleware, _
+
+    i18n = make_i18n()
+    middleware = LocaleMiddleware(i18n)
+    seen = []
+
+    async def handler(event, data):
+        seen.append((I18n.get_current(no_error=True) is i18n, i18n.current_locale, _("Cancelled."), data["locale"]))
+        if data.get("fail"):
+            raise RuntimeError("boom")
+        return "done"
+
+    before = (I18n.get_current(no_error=True), i18n.current_locale)
+    user = TgUser(id=1, is_bot=False, first_name="A", language_code="en-GB")
+    assert await middleware(handler, object(), {"event_from_user": user}) == "done"
+    with pytest.raises(RuntimeError):
+        await middleware(handler, object(), {"event_from_user": None, "fail": True})
+    assert seen == [(True, "en", "Cancelled.", "en"), (True, "ru", seen[1][2], "ru")]
+    assert seen[1][2] != "Cancelled."  # Russian
+    assert (I18n.get_current(no_error=True), i18n.current_locale) == before

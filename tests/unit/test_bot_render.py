@@ -19,7 +19,14 @@ from bot.callbacks import (
     UserCb,
 )
 from bot.i18n import make_i18n
-from core.domain.enums import Recommendation, Role, Source, Stage
+from core.domain.enums import (
+    ActivityKind,
+    Recommendation,
+    Role,
+    SaleStage,
+    Source,
+    Stage,
+)
 from core.domain.errors import InvalidValue, TransferBlock, TransferNotAllowed
 from core.domain.models import Lead, User
 
@@ -35,10 +42,12 @@ def locale(request):
 
 
 def _lead(**kw) -> Lead:
-    values = dict(id=7, source=Source.PARTNER, stage=Stage.QUALIFIED, name="Acme <script>", contact="a&b@x.io",
-                  activity_count=3, ai_score=0.62, ai_recommendation=Recommendation.CONTINUE_QUALIFICATION,
-                  ai_reason="why <en>", ai_reason_ru="почему <ru>", owner_id=42, owner_name="Maria & Co",
-                  version=5, last_activity_at=datetime(2026, 11, 25, 9, 30, tzinfo=UTC))
+    values = {
+        "id": 7, "source": Source.PARTNER, "stage": Stage.QUALIFIED, "name": "Acme <script>", "contact": "a&b@x.io",
+        "activity_count": 3, "ai_score": 0.62, "ai_recommendation": Recommendation.CONTINUE_QUALIFICATION,
+        "ai_reason": "why <en>", "ai_reason_ru": "почему <ru>", "owner_id": 42, "owner_name": "Maria & Co",
+        "version": 5, "last_activity_at": datetime(2026, 11, 25, 9, 30, tzinfo=UTC),
+    }
     values.update(kw)
     return Lead(**values)
 
@@ -183,3 +192,26 @@ def test_response_models_of_the_methods_the_bot_uses_survive_garbage_collection(
     gc.collect()
     after = Response[EditMessageText.__returning__], Response[AnswerCallbackQuery.__returning__]
     assert before == after and all(t in pinned for t in after)
+
+
+@pytest.mark.parametrize(
+    ("table", "enum"),
+    [
+        (render.STAGE_NAMES, Stage),
+        (render.SOURCE_NAMES, Source),
+        (render.RECOMMENDATION_NAMES, Recommendation),
+        (render.KIND_NAMES, ActivityKind),
+        (render.ROLE_NAMES, Role),
+        (render.SALE_STAGE_NAMES, SaleStage),
+    ],
+)
+def test_every_value_has_a_translated_name(locale, table, enum) -> None:
+    assert set(table) == set(enum)
+    name_of = {
+        Stage: render.stage_name, Source: render.source_name, Recommendation: render.recommendation_name,
+        ActivityKind: render.kind_name, Role: render.role_name, SaleStage: render.sale_stage_name,
+    }[enum]
+    for member in enum:
+        assert name_of(member) == name_of(member.value) == make_i18n().gettext(table[member], locale=locale)
+    with pytest.raises(ValueError):
+        name_of("bogus")
