@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiogram import Bot, F, Router
-from aiogram.filters import Command, CommandObject, MagicData
+from aiogram import Bot, Router
+from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards, render, screens
 from bot.callbacks import CallbackIs, UnpackCallback, UserAction, UserCb
+from bot.filters import PrivateChat
 from bot.i18n import _
 from core.config import Settings
 from core.domain.enums import Role
@@ -97,7 +98,8 @@ def make_router() -> Router:
     """A fresh router with this module's handlers (a Router can belong to one Dispatcher only,
     and tests build several)."""
     router = Router(name=__name__)
-    router.message.filter(MagicData(F.event.chat.type == "private"))
+    # Every message handler here takes one of these commands: one parse skips the router for other messages.
+    router.message.filter(PrivateChat(), Command("invite", "users", "model", "train"))
     training: set[asyncio.Task[None]] = set()  # running /train tasks, kept referenced until done
 
     async def train_command(

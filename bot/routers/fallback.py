@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
-from aiogram.filters import MagicData
+from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
+from bot.filters import PrivateChat
 from bot.i18n import _
 
 
@@ -27,5 +27,5 @@ def make_router() -> Router:
     and tests build several)."""
     router = Router(name=__name__)
     router.callback_query.register(unknown_button)
-    router.message.register(unknown_message, MagicData(F.event.chat.type == "private"))
+    router.message.register(unknown_message, PrivateChat())
     return router

@@ -4,13 +4,14 @@ the services refuse a stale version (StaleState -> alert + fresh card) and leads
 
 from __future__ import annotations
 
-from aiogram import F, Router
-from aiogram.filters import MagicData, StateFilter
+from aiogram import Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards, render, screens
 from bot.callbacks import CallbackIs, LeadAction, LeadCb, UnpackCallback
+from bot.filters import HasText, PrivateChat
 from bot.i18n import _
 from bot.outbox import OutboxSender
 from bot.states import CardInput
@@ -218,8 +219,8 @@ def make_router() -> Router:
     several). The typed answers those buttons ask for are in ``make_input_router``: the dispatcher puts the
     buttons first and the typed answers after the command routers (see bot.app.build_dispatcher)."""
     router = Router(name=__name__)
-    # Filters are aiogram Filter objects (StateFilter, MagicData, bot.callbacks' filters), which aiogram awaits
-    # in the event loop: a bare ``F...`` or State is a plain callable, which aiogram runs through
+    # Filters are aiogram Filter objects (StateFilter, bot.callbacks' and bot.filters' filters), which aiogram
+    # awaits in the event loop: a bare ``F...`` or State is a plain callable, which aiogram runs through
     # asyncio.to_thread on every check (a thread hop per filter per update; see bench/bot.py's notes).
     # One unpack per press for the whole router (bot.callbacks.UnpackCallback); the handlers check its result.
     router.callback_query.filter(UnpackCallback(LeadCb))
@@ -241,8 +242,8 @@ def make_input_router() -> Router:
     """A fresh router with the handlers of the text the card's buttons ask for (a note, a contact, a lost
     reason). It must come after the command routers, or it would take /cancel as a note."""
     router = Router(name=f"{__name__}.input")
-    router.message.filter(MagicData(F.event.chat.type == "private"))
-    router.message.register(got_note, StateFilter(CardInput.note), MagicData(F.event.text))
-    router.message.register(got_contact, StateFilter(CardInput.contact), MagicData(F.event.text))
-    router.message.register(got_lost_reason, StateFilter(CardInput.lost_reason), MagicData(F.event.text))
+    router.message.filter(PrivateChat())
+    router.message.register(got_note, StateFilter(CardInput.note), HasText())
+    router.message.register(got_contact, StateFilter(CardInput.contact), HasText())
+    router.message.register(got_lost_reason, StateFilter(CardInput.lost_reason), HasText())
     return router

@@ -3,13 +3,14 @@ team leads and admins all (the services decide)."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
-from aiogram.filters import Command, CommandObject, MagicData, StateFilter
+from aiogram import Router
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards, render, screens
 from bot.callbacks import CallbackIs, ListCb, MenuCb, UnpackCallback
+from bot.filters import HasText, PrivateChat
 from bot.i18n import _
 from bot.states import Find
 from core.domain.enums import Stage
@@ -87,13 +88,13 @@ def make_router() -> Router:
     """A fresh router with this module's handlers (a Router can belong to one Dispatcher only,
     and tests build several)."""
     router = Router(name=__name__)
-    router.message.filter(MagicData(F.event.chat.type == "private"))
+    router.message.filter(PrivateChat())
     router.callback_query.filter(UnpackCallback(MenuCb, ListCb))  # one unpack per press (bot.callbacks)
     router.message.register(leads_command, Command("leads"))
     router.callback_query.register(leads_button, CallbackIs(MenuCb, item="leads"))
     router.callback_query.register(leads_page, CallbackIs(ListCb))
     router.message.register(find_command, Command("find"))
     router.callback_query.register(find_button, CallbackIs(MenuCb, item="find"))
-    router.message.register(find_text, StateFilter(Find.query), MagicData(F.event.text))
+    router.message.register(find_text, StateFilter(Find.query), HasText())
     router.message.register(lead_command, Command("lead"))
     return router

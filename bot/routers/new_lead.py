@@ -6,13 +6,14 @@ the errors router turns into the reason plus "try again, or /cancel" (the state 
 
 from __future__ import annotations
 
-from aiogram import F, Router
-from aiogram.filters import Command, MagicData, StateFilter
+from aiogram import Router
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards, render, screens
 from bot.callbacks import CallbackIs, MenuCb, NewLeadCb, UnpackCallback
+from bot.filters import HasText, PrivateChat
 from bot.i18n import _
 from bot.states import NewLead
 from core.domain.errors import InvalidValue
@@ -135,16 +136,16 @@ def make_router() -> Router:
     """A fresh router with this module's handlers (a Router can belong to one Dispatcher only,
     and tests build several)."""
     router = Router(name=__name__)
-    router.message.filter(MagicData(F.event.chat.type == "private"))
+    router.message.filter(PrivateChat())
     router.callback_query.filter(UnpackCallback(MenuCb, NewLeadCb))  # one unpack per press (bot.callbacks)
     router.message.register(new_command, Command("new"))
     router.callback_query.register(new_button, CallbackIs(MenuCb, item="new"))
-    router.message.register(got_name, StateFilter(NewLead.name), MagicData(F.event.text))
+    router.message.register(got_name, StateFilter(NewLead.name), HasText())
     router.callback_query.register(got_source, StateFilter(NewLead.source), CallbackIs(NewLeadCb, step="src"))
     router.callback_query.register(got_domain, StateFilter(NewLead.domain), CallbackIs(NewLeadCb, step="dom"))
     router.message.register(use_buttons, StateFilter(NewLead.domain))
     router.message.register(use_buttons, StateFilter(NewLead.source))
-    router.message.register(got_contact, StateFilter(NewLead.contact), MagicData(F.event.text))
+    router.message.register(got_contact, StateFilter(NewLead.contact), HasText())
     router.callback_query.register(skip_contact, StateFilter(NewLead.contact), CallbackIs(NewLeadCb, step="ct"))
     router.callback_query.register(dialog_over, CallbackIs(NewLeadCb))
     return router

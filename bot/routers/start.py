@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandObject, CommandStart, MagicData
+from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards, render, screens
 from bot.callbacks import CallbackIs, MenuCb, UnpackCallback
+from bot.filters import PrivateChat
 from bot.i18n import _
 from core.domain.models import Actor, User
 from core.services import leads as leads_svc
@@ -69,7 +70,9 @@ def make_router() -> Router:
     """A fresh router with this module's handlers (a Router can belong to one Dispatcher only,
     and tests build several)."""
     router = Router(name=__name__)
-    router.message.filter(MagicData(F.event.chat.type == "private"))
+    # Every message handler here takes one of these commands: one parse skips the router for other messages
+    # (each handler's own Command/CommandStart still decides, as before).
+    router.message.filter(PrivateChat(), Command("start", "help", "cancel"))
     router.message.register(open_lead_link, CommandStart(deep_link=True, magic=F.args.regexp(r"^lead_\d{1,18}$")))
     router.message.register(open_sale_link, CommandStart(deep_link=True, magic=F.args.regexp(r"^sale_\d{1,18}$")))
     router.message.register(invite, CommandStart(deep_link=True))

@@ -50,3 +50,19 @@ def test_callback_checks_sit_under_a_router_filter_that_unpacks_their_factory() 
                         assert name == "callback_query", router.name
                         assert f.callback.factory in unpacked, f"{router.name}: {f.callback}"
     assert checks > 20
+
+
+async def test_the_cheap_message_filters_say_what_magic_data_says() -> None:
+    import datetime
+
+    from aiogram import F
+    from aiogram.filters import MagicData
+    from aiogram.types import Chat, Message
+
+    from bot.filters import HasText, PrivateChat
+
+    for chat_type in ("private", "group", "supergroup", "channel"):
+        for text in (None, "", "hi", "/start"):
+            message = Message(message_id=1, date=datetime.datetime.now(datetime.UTC), chat=Chat(id=1, type=chat_type), text=text)
+            assert await PrivateChat()(message) == bool(await MagicData(F.event.chat.type == "private")(message))
+            assert await HasText()(message) == bool(await MagicData(F.event.text)(message))

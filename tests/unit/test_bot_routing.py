@@ -45,8 +45,10 @@ async def _winner(recorded: tuple[Dispatcher, list[str]], update_type: str, even
     dp, winners = recorded
     winners.clear()
     chat = event.chat if isinstance(event, Message) else PRIVATE
+    bot = Bot("42:TEST")
+    bot._me = TgUser(id=42, is_bot=True, first_name="Test", username="TestBot")  # what bot.me() caches
     await dp.propagate_event(
-        update_type, event, bot=Bot("42:TEST"), event_from_user=USER, event_chat=chat, state=None, raw_state=state,
+        update_type, event, bot=bot, event_from_user=USER, event_chat=chat, state=None, raw_state=state,
         uow=None, user=None, actor=None,
     )
     assert len(winners) <= 1
@@ -133,12 +135,30 @@ MESSAGES = [
     (None, CardInput.note.state, PRIVATE, "fallback.unknown_message"),
     ("hello", CardInput.note.state, GROUP, None),
     ("/lead 5", None, GROUP, None),
+    ("/users@OtherBot", None, PRIVATE, "fallback.unknown_message"),  # a command for another bot
+    ("/users@TestBot", None, PRIVATE, "admin.users"),
+    ("/help@testbot", CardInput.note.state, PRIVATE, "start.help_command"),
+    ("/LEADS", None, PRIVATE, "fallback.unknown_message"),  # commands are case-sensitive
 ]
 
 
 @pytest.mark.parametrize(("text", "state", "chat", "expected"), MESSAGES)
 async def test_a_message_reaches_its_handler(recorded, text: str | None, state: str | None, chat: Chat, expected: str | None) -> None:
     message = Message(message_id=1, date=datetime.datetime.now(datetime.UTC), chat=chat, from_user=USER, text=text)
+    assert await _winner(recorded, "message", message, state) == expected
+
+
+@pytest.mark.parametrize(
+    ("caption", "state", "expected"),
+    [
+        ("/users", None, "admin.users"),  # aiogram's Command reads a caption too
+        ("/start lead_5", None, "start.open_lead_link"),
+        ("/cancel", CardInput.note.state, "start.cancel"),
+        ("a note", CardInput.note.state, "fallback.unknown_message"),  # typed answers need text
+    ],
+)
+async def test_a_captioned_message_reaches_its_handler(recorded, caption: str, state: str | None, expected: str) -> None:
+    message = Message(message_id=1, date=datetime.datetime.now(datetime.UTC), chat=PRIVATE, from_user=USER, caption=caption)
     assert await _winner(recorded, "message", message, state) == expected
 
 
