@@ -1,7 +1,6 @@
 """Starting and stopping the bot: token checks, the command menu in ru/en, a clean stop (stop event and
 SIGTERM in a real `leadcrm bot` process)."""
 
-# ruff: noqa: F811  (pytest fixtures imported from tests.bot.support)
 from __future__ import annotations
 
 import asyncio

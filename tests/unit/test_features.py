@@ -14,18 +14,18 @@ T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 
 
 def _lead(**kw) -> ScoringInput:
-    base = dict(
-        source="partner",
-        stage="contacted",
-        activity_count=6,
-        business_domain="fintech",
-        attributes={"city": "Kazan", "employees": 120, "vip": True, "empty": None, "note": "  "},
-        activity_counts={"meeting": 4, "call": 2},
-        created_at=T0,
-        first_contact_at=T0 + timedelta(hours=5),
-        last_activity_at=T0 + timedelta(days=1),
-        now=T0 + timedelta(days=10),
-    )
+    base = {
+        "source": "partner",
+        "stage": "contacted",
+        "activity_count": 6,
+        "business_domain": "fintech",
+        "attributes": {"city": "Kazan", "employees": 120, "vip": True, "empty": None, "note": "  "},
+        "activity_counts": {"meeting": 4, "call": 2},
+        "created_at": T0,
+        "first_contact_at": T0 + timedelta(hours=5),
+        "last_activity_at": T0 + timedelta(days=1),
+        "now": T0 + timedelta(days=10),
+    }
     base.update(kw)
     return ScoringInput(**base)
 

@@ -61,14 +61,14 @@ def test_compose_database_url_points_at_the_db_service() -> None:
 
 def test_dockerfile_uses_python_312_slim_runs_as_non_root_and_copies_every_package() -> None:
     text = (ROOT / "Dockerfile").read_text()
-    assert re.search(r"^FROM python:3\.12-slim\b", text, re.M)
-    users = re.findall(r"^USER (\S+)", text, re.M)
+    assert re.search(r"^FROM python:3\.12-slim\b", text, re.MULTILINE)
+    users = re.findall(r"^USER (\S+)", text, re.MULTILINE)
     assert users and users[-1] not in ("root", "0")
     packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
     for pkg in packages:
         top = pkg.rstrip("*")
-        assert re.search(rf"^COPY {top} \./{top}$", text, re.M), f"Dockerfile does not copy {top}/"
-    for path in re.findall(r"^COPY (\S+) ", text, re.M):
+        assert re.search(rf"^COPY {top} \./{top}$", text, re.MULTILINE), f"Dockerfile does not copy {top}/"
+    for path in re.findall(r"^COPY (\S+) ", text, re.MULTILINE):
         for part in path.split():
             assert (ROOT / part).exists(), f"Dockerfile copies missing {part}"
     assert 'CMD ["leadcrm"' in text
