@@ -36,7 +36,7 @@ class BotSession(AiohttpSession):
         """The call as a JSON document, or None when it uploads files (then aiogram's form is used)."""
         files: dict[str, Any] = {}
         body: dict[str, Any] = {}
-        for key, value in method.model_dump(warnings=False).items():
+        for key, value in method.model_dump(warnings=False, exclude_none=True).items():  # None is never sent
             prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
             if prepared is None or prepared == "":  # as the form: empty values are not sent
                 continue
