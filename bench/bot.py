@@ -487,7 +487,7 @@ async def stop_polling(dp: Dispatcher, task: asyncio.Task[None]) -> None:
         task.cancel()
 
 
-def start_py_spy(prefix: str, round_no: int) -> Any:
+async def start_py_spy(prefix: str, round_no: int) -> Any:
     """``py-spy record`` (a sampling profiler, if installed) on this process for one of the real bot's rounds:
     collapsed stacks in ``PREFIX.<round>.txt`` (much less overhead than cProfile)."""
     import shutil
@@ -499,7 +499,7 @@ def start_py_spy(prefix: str, round_no: int) -> Any:
          "-o", f"{prefix}.{round_no}.txt"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    time.sleep(1.0)  # let it attach before the round starts
+    await asyncio.sleep(1.0)  # let it attach before the round starts
     return proc
 
 
@@ -601,10 +601,12 @@ async def run(args: argparse.Namespace) -> None:
                     gc.collect()
                     if profiler is not None and name == "bot":
                         profiler.enable()
-                    spy = start_py_spy(args.py_spy, r) if args.py_spy and name == "bot" else None
-                    res = await drive(driver, name, per_round, args.concurrency, trips, trim=True)
-                    if spy is not None:
-                        await stop_py_spy(spy)
+                    spy = await start_py_spy(args.py_spy, r) if args.py_spy and name == "bot" else None
+                    try:
+                        res = await drive(driver, name, per_round, args.concurrency, trips, trim=True)
+                    finally:
+                        if spy is not None:
+                            await stop_py_spy(spy)
                     if profiler is not None and name == "bot":
                         profiler.disable()
                     results[name].add(res)

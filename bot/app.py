@@ -72,9 +72,12 @@ def create_bot(settings: Settings) -> Bot:
     if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
         raise BotStartError("BOT_TOKEN is not set: get a token from @BotFather and put it in BOT_TOKEN")
     pin_response_types()
-    session = BotSession()  # JSON bodies, edited messages not re-parsed (bot/session.py)
-    if settings.telegram_api_url:
-        session = BotSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    # JSON bodies, edited messages not re-parsed (bot/session.py); TELEGRAM_API_URL: a self-hosted Bot API
+    session = (
+        BotSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        if settings.telegram_api_url
+        else BotSession()
+    )
     return Bot(
         token=settings.bot_token.get_secret_value().strip(),
         session=session,

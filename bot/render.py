@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -83,34 +84,34 @@ SALE_STAGE_NAMES: dict[SaleStage, str] = {
 }
 
 
+def _translated(table: Mapping[Any, str], value: StrEnum) -> str:
+    """The translated name of ``value`` from one of the N_ tables above (its raw value if it has none)."""
+    name = table.get(value)
+    return _(name) if name else str(value)
+
+
 def stage_name(stage: Stage | str) -> str:
-    name = STAGE_NAMES.get(Stage(stage))
-    return _(name) if name else str(stage)
+    return _translated(STAGE_NAMES, Stage(stage))
 
 
 def source_name(source: Source | str) -> str:
-    name = SOURCE_NAMES.get(Source(source))
-    return _(name) if name else str(source)
+    return _translated(SOURCE_NAMES, Source(source))
 
 
 def recommendation_name(rec: Recommendation | str) -> str:
-    name = RECOMMENDATION_NAMES.get(Recommendation(rec))
-    return _(name) if name else str(rec)
+    return _translated(RECOMMENDATION_NAMES, Recommendation(rec))
 
 
 def kind_name(kind: ActivityKind | str) -> str:
-    name = KIND_NAMES.get(ActivityKind(kind))
-    return _(name) if name else str(kind)
+    return _translated(KIND_NAMES, ActivityKind(kind))
 
 
 def role_name(role: Role | str) -> str:
-    name = ROLE_NAMES.get(Role(role))
-    return _(name) if name else str(role)
+    return _translated(ROLE_NAMES, Role(role))
 
 
 def sale_stage_name(stage: SaleStage | str) -> str:
-    name = SALE_STAGE_NAMES.get(SaleStage(stage))
-    return _(name) if name else str(stage)
+    return _translated(SALE_STAGE_NAMES, SaleStage(stage))
 
 
 def domain_name(domain: str) -> str:

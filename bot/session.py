@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, cast
 
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -43,7 +42,7 @@ class BotSession(AiohttpSession):
             body[key] = prepared
         if files:
             return None
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        return self.json_dumps(body).encode()
 
     async def make_request(
         self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
@@ -63,15 +62,14 @@ class BotSession(AiohttpSession):
             raise TelegramNetworkError(method=method, message="Request timeout error") from e
         except ClientError as e:
             raise TelegramNetworkError(method=method, message=f"{type(e).__name__}: {e}") from e
-        if status == 200 and isinstance(method, RESULT_NOT_READ) and _ok(raw_result):
+        if status == 200 and isinstance(method, RESULT_NOT_READ) and self._ok(raw_result):
             return cast(TelegramType, True)
         response = self.check_response(bot=bot, method=method, status_code=status, content=raw_result)
         return cast(TelegramType, response.result)
 
-
-def _ok(raw: str) -> bool:
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return False
-    return isinstance(data, dict) and data.get("ok") is True
+    def _ok(self, raw: str) -> bool:
+        try:
+            data = self.json_loads(raw)
+        except ValueError:
+            return False
+        return isinstance(data, dict) and data.get("ok") is True

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, update
@@ -102,6 +102,8 @@ class LeadRepository:
         return row
 
     async def get(self, lead_id: int) -> LeadRow | None:
+        """Always one SELECT (a prebuilt statement), even when the lead is already in the session: cheaper than
+        ``session.get``'s machinery on the bot's hot path, where a lead is read once per update."""
         return (await self.session.execute(_LEAD, {"lead_id": lead_id})).scalar_one_or_none()
 
     async def get_for_update(self, lead_id: int) -> LeadRow | None:

@@ -8,8 +8,26 @@ from collections.abc import AsyncIterator
 import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter, TelegramServerError
-from aiogram.methods import SendDocument, SendMessage
-from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    DeleteMessage,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    GetUpdates,
+    SendDocument,
+    SendMessage,
+    SetMyCommands,
+    TelegramMethod,
+)
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeDefault,
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+)
 from pydantic import SecretStr
 
 from bot.app import create_bot
@@ -43,6 +61,38 @@ def test_a_call_without_files_is_one_json_document(bot: Bot) -> None:
         "parse_mode": "HTML",  # the bot's default, resolved as aiogram's form does
         "reply_markup": {"inline_keyboard": [[{"text": "📞 Звонок", "callback_data": "ld:a:1:2:call"}]]},
     }
+
+
+# Every Bot API method the bot uses (bot.app.USED_METHODS), with the option combinations it sends.
+SAME_AS_FORM: list[TelegramMethod] = [
+    GetUpdates(offset=10, timeout=25, allowed_updates=["message", "callback_query"]),
+    SetMyCommands(commands=[BotCommand(command="start", description="Меню")], scope=BotCommandScopeDefault(),
+                  language_code="ru"),
+    SendMessage(chat_id=42, text="a <b>card</b>", reply_markup=KEYBOARD),
+    SendMessage(chat_id=-100500, message_thread_id=7, text="group", parse_mode=None, disable_notification=False),
+    SendMessage(chat_id=42, text="x", link_preview_options=LinkPreviewOptions(is_disabled=True)),
+    EditMessageText(chat_id=42, message_id=5, text="", reply_markup=KEYBOARD),
+    EditMessageReplyMarkup(chat_id=42, message_id=5, reply_markup=None),
+    AnswerCallbackQuery(callback_query_id="17", text="Logged: call.", show_alert=True),
+    AnswerCallbackQuery(callback_query_id="18"),
+    DeleteMessage(chat_id=42, message_id=0),
+]
+
+
+@pytest.mark.parametrize("method", SAME_AS_FORM, ids=lambda m: type(m).__name__)
+def test_the_json_body_says_what_aiogram_s_form_says(bot: Bot, method: TelegramMethod) -> None:
+    """Field by field the same values as aiogram's own form: the same defaults resolved (parse_mode), the
+    same fields left out (None, empty strings), nested objects as their JSON. Guards an aiogram upgrade."""
+    session = bot.session
+    assert isinstance(session, BotSession)
+    body = session.build_json_body(bot, method)
+    assert body is not None
+    as_json = json.loads(body)
+    form = {name: value for (options, _headers, value) in session.build_form_data(bot, method)._fields
+            for name in [options["name"]]}
+    assert set(as_json) == set(form)
+    for name, value in as_json.items():
+        assert (form[name] if isinstance(value, str) else json.loads(form[name])) == value, name
 
 
 def test_a_call_with_a_file_keeps_aiograms_multipart_form(bot: Bot) -> None:

@@ -110,6 +110,8 @@ async def test_analyze_stores_score_recommendation_reason_version_and_time(uow, 
     assert scored.ai_recommendation.value == "continue_qualification"
     assert scored.scorer_version == "rules-v1" and scored.ai_scored_at is not None
     assert "0.60" in scored.ai_reason and "0.60" in scored.ai_reason_ru
+    assert scored.version == lead.version + 1 and scored.updated_at == scored.ai_scored_at
+    assert await svc.get_lead(uow, system, lead.id) == scored  # what was stored, read back in a new transaction
 
 
 async def test_transfer_without_score_says_so_and_changes_nothing(uow, services, system) -> None:
