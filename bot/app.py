@@ -257,7 +257,9 @@ async def run_bot(
         sender = OutboxSender(
             bot,
             session_factory,
-            render=functools.partial(render.outbox_message, bot_username=me.username or ""),
+            render=functools.partial(
+                render.outbox_message, bot_username=me.username or "", locale=settings.team_leads_language
+            ),
             admin_ids=settings.admin_ids,
             give_up_after=settings.outbox_give_up_seconds,
             poll_interval=settings.outbox_poll_seconds,

@@ -492,7 +492,8 @@ def outbox_message(
     payload: dict[str, Any], *, bot_username: str, locale: str | None = None
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """Text and keyboard of an outbox message (rendered when it is sent, in the group's language:
-    the default locale unless given). Bind ``bot_username`` with functools.partial."""
+    TEAM_LEADS_LANGUAGE, which run_bot binds with ``bot_username`` through functools.partial; the default
+    locale unless given)."""
     i18n = make_i18n()
     with i18n.context(), i18n.use_locale(locale or i18n.default_locale):
         if payload.get("event") == "lead_transferred" and payload.get("lead_id") is not None:

@@ -8,11 +8,23 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from pydantic import ValidationError
+
 from core.config import Settings
 
 
+class ConfigError(Exception):
+    """A setting from the environment or .env has a value the product cannot use."""
+
+
 def _settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'_'.join(str(part) for part in e['loc']).upper() or 'settings'}: {e['msg']}" for e in error.errors()
+        )
+        raise ConfigError(f"configuration error: {problems}") from None
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -121,7 +133,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for noisy in ("httpx", "aiohttp.access", "aiogram.event", "pgserver"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     func: Callable[[argparse.Namespace], int] = args.func
-    return func(args)
+    try:
+        return func(args)
+    except ConfigError as error:
+        print(f"leadcrm: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

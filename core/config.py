@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing import Annotated
+from typing import Annotated, Literal
 
 DEFAULT_DOMAINS = (
     "fintech",
@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     team_leads_chat_id: int | None = None
     team_leads_thread_id: int | None = None
+    team_leads_language: Literal["ru", "en"] = Field(
+        default="ru", description="Language of the notifications in the team leads' group (ru or en)"
+    )
     outbox_give_up_seconds: float = 3600.0
     outbox_poll_seconds: float = 1.0
 
@@ -68,6 +71,11 @@ class Settings(BaseSettings):
         if isinstance(value, list):
             return [str(v).strip().lower() for v in value if str(v).strip()]
         return value
+
+    @field_validator("team_leads_language", mode="before")
+    @classmethod
+    def _language(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -108,32 +108,48 @@ async def test_admin_invites_a_manager_who_works_a_lead_through_to_a_transfer(
     assert len(pressed) == len(fake_tg.calls_of("answerCallbackQuery"))
 
 
+async def _qualified_lead_of_maria(services, committing_factory) -> int:
+    from core.domain.models import Actor
+    from core.services import leads as leads_svc
+    from core.services import users as users_svc
+    from core.storage.uow import UnitOfWork
+    from tests.journeys import qualify
+
+    uow = UnitOfWork(committing_factory)
+    maria = Actor.from_user(await users_svc.ensure_user(uow, user_id=MANAGER_ID, full_name="Maria", role="manager"))
+    lead = await leads_svc.create_lead(uow, services, maria, source="partner", business_domain="saas")
+    await qualify(uow, services, maria, lead.id, kind="meeting")
+    return lead.id
+
+
 async def test_a_transfer_wakes_the_outbox_sender_instead_of_waiting_for_its_next_poll(
     fake_tg, tg, bot_runner, services, committing_factory
 ) -> None:
     import time
 
-    from core.domain.models import Actor
-    from core.services import leads as leads_svc
-    from core.services import users as users_svc
-    from core.storage.uow import UnitOfWork
-
-    uow = UnitOfWork(committing_factory)
-    maria = Actor.from_user(await users_svc.ensure_user(uow, user_id=MANAGER_ID, full_name="Maria", role="manager"))
-    lead = await leads_svc.create_lead(uow, services, maria, source="partner", business_domain="saas")
-    for _ in range(3):
-        await leads_svc.log_activity(uow, maria, lead.id, kind="meeting")
-    await leads_svc.change_stage(uow, services, maria, lead.id, "contacted")
-    await leads_svc.change_stage(uow, services, maria, lead.id, "qualified")
-    await leads_svc.analyze(uow, services, maria, lead.id)
+    lead_id = await _qualified_lead_of_maria(services, committing_factory)
     await bot_runner(bot_settings(outbox_poll_seconds=30), services=services, session_factory=committing_factory)
     await fake_tg.wait_for("getUpdates", finished=False)
     await asyncio.sleep(0.3)  # the sender has done its first (empty) pass and sleeps for 30 s
 
     user = fake_tg.user(MANAGER_ID, "Maria", language_code="en")
-    await tg.say(user, f"/lead {lead.id}")
+    await tg.say(user, f"/lead {lead_id}")
     started = time.monotonic()
     await tg.press(user, "🚀 Transfer to sales")
     await fake_tg.wait_for("sendMessage", predicate=lambda c: c.params.get("chat_id") == GROUP, timeout=5)
     assert time.monotonic() - started < 5
     assert len(fake_tg.messages(GROUP)) == 1
+
+
+async def test_the_group_is_told_in_team_leads_language_whatever_the_manager_speaks(
+    fake_tg, tg, bot_runner, services, committing_factory
+) -> None:
+    lead_id = await _qualified_lead_of_maria(services, committing_factory)
+    await bot_runner(bot_settings(team_leads_language="en"), services=services, session_factory=committing_factory)
+    user = fake_tg.user(MANAGER_ID, "Maria", language_code="ru")
+    await tg.say(user, f"/lead {lead_id}")
+    await tg.press(user, "🚀 Передать в продажи")
+    await fake_tg.wait_for("sendMessage", predicate=lambda c: c.params.get("chat_id") == GROUP, timeout=5)
+    [note] = fake_tg.messages(GROUP)
+    assert "Lead transferred to sales" in note.text and "Source: Partner" in note.text
+    assert "Лид" not in note.text

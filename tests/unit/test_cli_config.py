@@ -1,0 +1,28 @@
+"""A bad setting stops any leadcrm command with one clear line naming the variable, not a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from cli.main import main
+
+
+def test_a_bad_setting_is_named_with_what_it_should_be(monkeypatch, tmp_path, capsys) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.setenv("TEAM_LEADS_LANGUAGE", "de")
+    monkeypatch.setenv("DB_POOL_SIZE", "ten")
+    assert main(["model"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("leadcrm: configuration error:")
+    assert "TEAM_LEADS_LANGUAGE: Input should be 'ru' or 'en'" in err
+    assert "DB_POOL_SIZE: Input should be a valid integer" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("raw", "language"), [("en", "en"), (" EN ", "en"), ("ru", "ru")])
+def test_team_leads_language_accepts_ru_and_en_in_any_case(monkeypatch, tmp_path, raw, language) -> None:
+    from core.config import Settings
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TEAM_LEADS_LANGUAGE", raw)
+    assert Settings().team_leads_language == language
