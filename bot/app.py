@@ -109,6 +109,7 @@ def build_dispatcher(
         errors,
         fallback,
         lead_card,
+        lead_input,
         lists,
         new_lead,
         sale,
@@ -138,7 +139,7 @@ def build_dispatcher(
     # Router order, written once.
     # Messages: commands that must work in any dialog state (/start, /cancel, /help, admin, list commands)
     # come before the routers whose state-filtered text handlers would otherwise take a command as a lead's
-    # name or a note (the /new dialog, the card's typed answers); the fallback last, so every unhandled
+    # name or a note (the /new dialog, the card's typed answers in lead_input); the fallback last, so every unhandled
     # message and callback is still answered.
     # Callbacks: each router but the fallback filters its callback queries on its own callback data
     # prefixes (bot.callbacks.UnpackCallback; the card and the deal routers split "ld" by action), so their
@@ -152,7 +153,7 @@ def build_dispatcher(
         admin.make_router(),
         lists.make_router(),
         new_lead.make_router(),
-        lead_card.make_input_router(),
+        lead_input.make_router(),
         sale.make_router(),
         fallback.make_router(),
         errors.make_router(),

@@ -5,13 +5,11 @@ the services refuse a stale version (StaleState -> alert + fresh card) and leads
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 
 from bot import keyboards, render, screens
 from bot.callbacks import CallbackIs, LeadAction, LeadCb, UnpackCallback
-from bot.filters import HasText, PrivateChat
 from bot.i18n import _
 from bot.outbox import OutboxSender
 from bot.states import CardInput
@@ -175,48 +173,9 @@ async def ask_text(
     await screens.show(query, prompts[what].format(name=render.esc(lead.display_name)), edit=False)
 
 
-async def _lead_id(state: FSMContext) -> int:
-    return int((await state.get_data())["lead_id"])
-
-
-def _typed(message: Message) -> str:
-    text = message.text or ""
-    if text.startswith("/"):
-        raise InvalidValue("text", "looks like a command")
-    return text
-
-
-async def got_note(message: Message, state: FSMContext, uow: UnitOfWork, actor: Actor, user: User) -> None:
-    lead, _activity = await leads_svc.log_activity(
-        uow, actor, await _lead_id(state), kind=ActivityKind.NOTE.value, text=_typed(message)
-    )
-    await state.clear()
-    await screens.show_card(message, lead, user, note=_("Note saved."))
-
-
-async def got_contact(
-    message: Message, state: FSMContext, uow: UnitOfWork, services: Services, actor: Actor, user: User
-) -> None:
-    lead = await leads_svc.update_lead(
-        uow, services, actor, await _lead_id(state), changes={"contact": _typed(message)}
-    )
-    await state.clear()
-    await screens.show_card(message, lead, user, note=_("Contact updated."))
-
-
-async def got_lost_reason(
-    message: Message, state: FSMContext, uow: UnitOfWork, services: Services, actor: Actor, user: User
-) -> None:
-    result = await leads_svc.change_stage(
-        uow, services, actor, await _lead_id(state), Stage.LOST.value, reason=_typed(message)
-    )
-    await state.clear()
-    await screens.show_card(message, result.lead, user, note=_("Marked as lost."))
-
-
 def make_router() -> Router:
     """A fresh router with the card's buttons (a Router can belong to one Dispatcher only, and tests build
-    several). The typed answers those buttons ask for are in ``make_input_router``: the dispatcher puts the
+    several). The typed answers those buttons ask for are in bot.routers.lead_input: the dispatcher puts the
     buttons first and the typed answers after the command routers (see bot.app.build_dispatcher)."""
     router = Router(name=__name__)
     # Filters are aiogram Filter objects (StateFilter, bot.callbacks' and bot.filters' filters), which aiogram
@@ -235,15 +194,4 @@ def make_router() -> Router:
     router.callback_query.register(set_domain, CallbackIs(LeadCb, a=LeadAction.DOMAIN))
     router.callback_query.register(history, CallbackIs(LeadCb, a=LeadAction.HISTORY))
     router.callback_query.register(ask_text, CallbackIs(LeadCb, a=set(PROMPTS)))
-    return router
-
-
-def make_input_router() -> Router:
-    """A fresh router with the handlers of the text the card's buttons ask for (a note, a contact, a lost
-    reason). It must come after the command routers, or it would take /cancel as a note."""
-    router = Router(name=f"{__name__}.input")
-    router.message.filter(PrivateChat())
-    router.message.register(got_note, StateFilter(CardInput.note), HasText())
-    router.message.register(got_contact, StateFilter(CardInput.contact), HasText())
-    router.message.register(got_lost_reason, StateFilter(CardInput.lost_reason), HasText())
     return router

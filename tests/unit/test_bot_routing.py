@@ -127,10 +127,10 @@ MESSAGES = [
     ("Acme", NewLead.name.state, PRIVATE, "new_lead.got_name"),
     ("Acme", NewLead.source.state, PRIVATE, "new_lead.use_buttons"),
     ("+7 900", NewLead.contact.state, PRIVATE, "new_lead.got_contact"),
-    ("a note", CardInput.note.state, PRIVATE, "lead_card.got_note"),
-    ("/unknown", CardInput.note.state, PRIVATE, "lead_card.got_note"),  # the handler refuses it politely
-    ("@maria", CardInput.contact.state, PRIVATE, "lead_card.got_contact"),
-    ("too pricey", CardInput.lost_reason.state, PRIVATE, "lead_card.got_lost_reason"),
+    ("a note", CardInput.note.state, PRIVATE, "lead_input.got_note"),
+    ("/unknown", CardInput.note.state, PRIVATE, "lead_input.got_note"),  # the handler refuses it politely
+    ("@maria", CardInput.contact.state, PRIVATE, "lead_input.got_contact"),
+    ("too pricey", CardInput.lost_reason.state, PRIVATE, "lead_input.got_lost_reason"),
     ("hello", None, PRIVATE, "fallback.unknown_message"),
     (None, CardInput.note.state, PRIVATE, "fallback.unknown_message"),
     ("hello", CardInput.note.state, GROUP, None),

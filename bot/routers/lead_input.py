@@ -1,0 +1,72 @@
+"""Typed answers the lead card's buttons ask for: a note, a new contact, a free-text lost reason (the card's
+FSM states). A router of its own because of its place: after the command routers, so /cancel or /lead in
+the middle of a note is a command, not the note (bot.app.build_dispatcher). Each handler: unpack -> one
+service call -> render."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
+
+from bot import screens
+from bot.filters import HasText, PrivateChat
+from bot.i18n import _
+from bot.states import CardInput
+from core.domain.enums import ActivityKind, Stage
+from core.domain.errors import InvalidValue
+from core.domain.models import Actor, User
+from core.services import leads as leads_svc
+from core.services.context import Services
+from core.storage.uow import UnitOfWork
+
+
+async def _lead_id(state: FSMContext) -> int:
+    return int((await state.get_data())["lead_id"])
+
+
+def _typed(message: Message) -> str:
+    text = message.text or ""
+    if text.startswith("/"):
+        raise InvalidValue("text", "looks like a command")
+    return text
+
+
+async def got_note(message: Message, state: FSMContext, uow: UnitOfWork, actor: Actor, user: User) -> None:
+    lead, _activity = await leads_svc.log_activity(
+        uow, actor, await _lead_id(state), kind=ActivityKind.NOTE.value, text=_typed(message)
+    )
+    await state.clear()
+    await screens.show_card(message, lead, user, note=_("Note saved."))
+
+
+async def got_contact(
+    message: Message, state: FSMContext, uow: UnitOfWork, services: Services, actor: Actor, user: User
+) -> None:
+    lead = await leads_svc.update_lead(
+        uow, services, actor, await _lead_id(state), changes={"contact": _typed(message)}
+    )
+    await state.clear()
+    await screens.show_card(message, lead, user, note=_("Contact updated."))
+
+
+async def got_lost_reason(
+    message: Message, state: FSMContext, uow: UnitOfWork, services: Services, actor: Actor, user: User
+) -> None:
+    result = await leads_svc.change_stage(
+        uow, services, actor, await _lead_id(state), Stage.LOST.value, reason=_typed(message)
+    )
+    await state.clear()
+    await screens.show_card(message, result.lead, user, note=_("Marked as lost."))
+
+
+def make_router() -> Router:
+    """A fresh router with the handlers of the text the card's buttons ask for. It must come after the command
+    routers, or it would take /cancel as a note."""
+    router = Router(name=__name__)
+    router.message.filter(PrivateChat())
+    router.message.register(got_note, StateFilter(CardInput.note), HasText())
+    router.message.register(got_contact, StateFilter(CardInput.contact), HasText())
+    router.message.register(got_lost_reason, StateFilter(CardInput.lost_reason), HasText())
+    return router
