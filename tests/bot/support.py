@@ -13,6 +13,9 @@ import pytest
 
 from bot.emulator.watch import HandledUpdates
 from core.config import Settings
+from core.domain.models import Actor
+from core.services import users as users_svc
+from core.storage.uow import UnitOfWork
 from tests.conftest import TEST_DOMAINS
 
 GROUP = -100500  # the team leads' chat (tests/conftest.py policy.notify_chat_id)
@@ -21,6 +24,17 @@ MANAGER_ID = 5002
 OTHER_MANAGER_ID = 5003
 TEAM_LEAD_ID = 5004
 STRANGER_ID = 5999
+CAST = {  # the people of the bot tests: Telegram id, name, role
+    "maria": (MANAGER_ID, "Maria", "manager"),
+    "oleg": (OTHER_MANAGER_ID, "Oleg", "manager"),
+    "tina": (TEAM_LEAD_ID, "Tina", "team_lead"),
+}
+
+
+async def register(uow: UnitOfWork, who: str, **profile: Any) -> Actor:
+    """Register one of the CAST (``profile``: e.g. ``language``) and return them as an actor."""
+    user_id, full_name, role = CAST[who]
+    return Actor.from_user(await users_svc.ensure_user(uow, user_id=user_id, full_name=full_name, role=role, **profile))
 
 
 def bot_settings(**overrides: Any) -> Settings:

@@ -9,9 +9,7 @@ from sqlalchemy import func, select
 
 from bot.callbacks import LeadAction, LeadCb, NewLeadCb
 from core.domain.enums import Stage
-from core.domain.models import Actor
 from core.services import leads as leads_svc
-from core.services import users as users_svc
 from core.storage.models import ActivityRow, LeadRow, ProcessedUpdateRow
 from core.storage.uow import UnitOfWork
 from tests.bot.support import (  # noqa: F401 (fixtures)
@@ -22,6 +20,7 @@ from tests.bot.support import (  # noqa: F401 (fixtures)
     bot_settings,
     handled,
     lead_id_of,
+    register,
     tg,
 )
 
@@ -30,10 +29,11 @@ from tests.bot.support import (  # noqa: F401 (fixtures)
 async def team(committing_factory):
     """Two managers and a team lead, registered; returns their actors."""
     uow = UnitOfWork(committing_factory)
-    maria = await users_svc.ensure_user(uow, user_id=MANAGER_ID, full_name="Maria", role="manager", language="ru")
-    oleg = await users_svc.ensure_user(uow, user_id=OTHER_MANAGER_ID, full_name="Oleg", role="manager")
-    tina = await users_svc.ensure_user(uow, user_id=TEAM_LEAD_ID, full_name="Tina", role="team_lead")
-    return {"maria": Actor.from_user(maria), "oleg": Actor.from_user(oleg), "tina": Actor.from_user(tina)}
+    return {
+        "maria": await register(uow, "maria", language="ru"),
+        "oleg": await register(uow, "oleg"),
+        "tina": await register(uow, "tina"),
+    }
 
 
 @pytest.fixture

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.domain.models import Actor
 from core.services import leads as leads_svc
-from core.services import users as users_svc
 from core.storage.uow import UnitOfWork
 from tests.bot.support import (  # noqa: F401 (fixtures)
     MANAGER_ID,
@@ -16,6 +14,7 @@ from tests.bot.support import (  # noqa: F401 (fixtures)
     alert_text,
     bot_settings,
     handled,
+    register,
     tg,
 )
 
@@ -24,9 +23,9 @@ from tests.bot.support import (  # noqa: F401 (fixtures)
 async def leads(bot_runner, services, committing_factory):
     """Maria owns 10 leads (two of them contacted), Oleg 2; Tina is a team lead."""
     uow = UnitOfWork(committing_factory)
-    maria = Actor.from_user(await users_svc.ensure_user(uow, user_id=MANAGER_ID, full_name="Maria", role="manager"))
-    oleg = Actor.from_user(await users_svc.ensure_user(uow, user_id=OTHER_MANAGER_ID, full_name="Oleg", role="manager"))
-    await users_svc.ensure_user(uow, user_id=TEAM_LEAD_ID, full_name="Tina", role="team_lead")
+    maria = await register(uow, "maria")
+    oleg = await register(uow, "oleg")
+    await register(uow, "tina")
     for i in range(10):
         lead = await leads_svc.create_lead(uow, services, maria, source="manual", name=f"Maria client {i}",
                                            contact=f"client{i}@example.com")

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from core.services import users as users_svc
 from core.storage.uow import UnitOfWork
-from tests.bot.support import ADMIN_ID, MANAGER_ID, bot_settings, handled, tg  # noqa: F401 (fixtures)
+from tests.bot.support import ADMIN_ID, MANAGER_ID, bot_settings, handled, register, tg  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
 async def running(bot_runner, services, committing_factory):
-    await users_svc.ensure_user(UnitOfWork(committing_factory), user_id=MANAGER_ID, full_name="Maria", role="manager")
+    await register(UnitOfWork(committing_factory), "maria")
     return await bot_runner(bot_settings(), services=services, session_factory=committing_factory)
 
 

@@ -9,9 +9,8 @@ import uuid
 import pytest
 from redis.asyncio import Redis
 
-from core.services import users as users_svc
 from core.storage.uow import UnitOfWork
-from tests.bot.support import MANAGER_ID, bot_settings, handled, tg  # noqa: F401 (fixtures)
+from tests.bot.support import MANAGER_ID, bot_settings, handled, register, tg  # noqa: F401 (fixtures)
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -42,7 +41,7 @@ async def prefix():
 async def test_a_dialog_in_progress_survives_a_restart_with_redis(
     tg, bot_runner, services, committing_factory, prefix
 ) -> None:
-    await users_svc.ensure_user(UnitOfWork(committing_factory), user_id=MANAGER_ID, full_name="Maria", role="manager")
+    await register(UnitOfWork(committing_factory), "maria")
     settings = bot_settings(redis_url=REDIS_URL, redis_key_prefix=prefix)
     maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
 

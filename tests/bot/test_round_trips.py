@@ -9,13 +9,11 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from core.domain.models import Actor
 from core.services import leads as leads_svc
-from core.services import users as users_svc
 from core.services.context import Services
 from core.services.models import LearnedOrRules
 from core.storage.uow import UnitOfWork
-from tests.bot.support import MANAGER_ID, bot_settings, handled, tg  # noqa: F401 (fixtures)
+from tests.bot.support import MANAGER_ID, bot_settings, handled, register, tg  # noqa: F401 (fixtures)
 
 
 @contextmanager
@@ -59,9 +57,7 @@ def learned_services(policy) -> Services:
 @pytest.fixture
 async def card(tg, bot_runner, learned_services, committing_factory):
     services = learned_services
-    maria = Actor.from_user(
-        await users_svc.ensure_user(UnitOfWork(committing_factory), user_id=MANAGER_ID, full_name="Maria", role="manager")
-    )
+    maria = await register(UnitOfWork(committing_factory), "maria")
     lead = await leads_svc.create_lead(UnitOfWork(committing_factory), services, maria, source="partner")
     # The outbox sender polls on its own clock, not per update: keep it asleep while counting.
     await bot_runner(bot_settings(outbox_poll_seconds=3600), services=services, session_factory=committing_factory)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import pytest
 
 from core.domain.enums import SaleStage
-from core.domain.models import Actor
-from core.services import users as users_svc
 from core.storage.models import SaleRow
 from core.storage.uow import UnitOfWork
 from tests.bot.support import (  # noqa: F401 (fixtures)
@@ -16,6 +14,7 @@ from tests.bot.support import (  # noqa: F401 (fixtures)
     alert_text,
     bot_settings,
     handled,
+    register,
     tg,
 )
 from tests.journeys import transferred_lead
@@ -24,8 +23,8 @@ from tests.journeys import transferred_lead
 @pytest.fixture
 async def transferred(bot_runner, services, committing_factory):
     uow = UnitOfWork(committing_factory)
-    maria = Actor.from_user(await users_svc.ensure_user(uow, user_id=MANAGER_ID, full_name="Maria", role="manager"))
-    await users_svc.ensure_user(uow, user_id=TEAM_LEAD_ID, full_name="Tina", role="team_lead")
+    maria = await register(uow, "maria")
+    await register(uow, "tina")
     result = await transferred_lead(uow, services, maria, name="Deal Co")
     await bot_runner(bot_settings(), services=services, session_factory=committing_factory)
     return result

@@ -19,6 +19,7 @@ from tests.bot.support import (  # noqa: F401 (fixtures)
     handled,
     invite_link,
     lead_id_of,
+    register,
     tg,
 )
 
@@ -109,14 +110,12 @@ async def test_admin_invites_a_manager_who_works_a_lead_through_to_a_transfer(
 
 
 async def _qualified_lead_of_maria(services, committing_factory) -> int:
-    from core.domain.models import Actor
     from core.services import leads as leads_svc
-    from core.services import users as users_svc
     from core.storage.uow import UnitOfWork
     from tests.journeys import qualify
 
     uow = UnitOfWork(committing_factory)
-    maria = Actor.from_user(await users_svc.ensure_user(uow, user_id=MANAGER_ID, full_name="Maria", role="manager"))
+    maria = await register(uow, "maria")
     lead = await leads_svc.create_lead(uow, services, maria, source="partner", business_domain="saas")
     await qualify(uow, services, maria, lead.id, kind="meeting")
     return lead.id
