@@ -16,7 +16,8 @@ from api.deps import DEFAULT_KEY_CACHE_SECONDS, ApiKeyCache
 from api.errors import BodySizeLimit, install_error_handlers
 from api.routers import health, leads, sales
 from core.config import Settings
-from core.services.context import Services, make_services
+from core.services.context import Services
+from core.wiring import make_services
 from core.storage.db import make_engine, make_session_factory, resolve_database_url
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,8 @@ from fastapi.security import APIKeyHeader
 from core.domain.models import Actor
 from core.services import api_keys
 from core.services.context import Services
-from core.storage.uow import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
+from core.services.ports import UnitOfWork
 
 API_KEY_HEADER = "X-API-Key"
 DEFAULT_KEY_CACHE_SECONDS = 5.0
@@ -75,7 +76,7 @@ async def get_uow(request: Request) -> UnitOfWork:
     factory = request.app.state.session_factory
     if factory is None:  # only possible if the lifespan did not run
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "Database is not configured")
-    return UnitOfWork(factory)
+    return SqlUnitOfWork(factory)
 
 
 async def get_services(request: Request) -> Services:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from fastapi import HTTPException, status
 
-from core.storage.repositories import Cursor
+from core.services.ports import Cursor
 
 BIGINT_MAX = 2**63 - 1
 

@@ -47,7 +47,7 @@ from core.config import Settings
 from core.services.api_keys import create_api_key
 from core.storage.db import make_engine, make_session_factory
 from core.storage.migrate import upgrade_async
-from core.storage.uow import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
 
 STAGES = ["new", "contacted", "qualified", "transferred", "lost"]
 SOURCES = ["scanner", "partner", "manual"]
@@ -279,7 +279,7 @@ async def run(args: argparse.Namespace) -> None:
         print(f"  set-up took {time.perf_counter() - t0:.0f}s")
 
         engine = make_engine(db_url, pool_size=1)
-        _, key = await create_api_key(UnitOfWork(make_session_factory(engine)), "bench")
+        _, key = await create_api_key(SqlUnitOfWork(make_session_factory(engine)), "bench")
         await engine.dispose()
 
         settings = base.model_copy(update={"database_url": db_url})

@@ -104,11 +104,12 @@ from core.domain.enums import ActivityKind
 from core.domain.models import Actor
 from core.services import leads as leads_svc
 from core.services import users as users_svc
-from core.services.context import Services, make_services
+from core.services.context import Services
+from core.wiring import make_services
 from core.storage.db import make_engine, make_session_factory
 from core.storage.migrate import upgrade_async
 from core.storage.models import ActivityRow
-from core.storage.uow import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
 
 KIND_NAMES = {"log": "log activity", "open": "open card", "analyze": "analyze", "next": "next stage"}
 FIRST_MANAGER = 8_000_001
@@ -413,13 +414,13 @@ async def seed(
     async def one(i: int) -> None:
         uid = FIRST_MANAGER + i
         user = await users_svc.ensure_user(
-            UnitOfWork(session_factory), user_id=uid, full_name=f"Manager {i}", role="manager", language="en"
+            SqlUnitOfWork(session_factory), user_id=uid, full_name=f"Manager {i}", role="manager", language="en"
         )
         actor = Actor.from_user(user)
         ids = []
         for j in range(leads_each):
             lead = await leads_svc.create_lead(
-                UnitOfWork(session_factory),
+                SqlUnitOfWork(session_factory),
                 services,
                 actor,
                 source=SOURCES[(i + j) % len(SOURCES)],

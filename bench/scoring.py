@@ -39,7 +39,7 @@ from core.services.importer import import_csv  # noqa: E402
 from core.services.models import load_training_set, rules_probabilities  # noqa: E402
 from core.storage.db import make_engine, make_session_factory  # noqa: E402
 from core.storage.migrate import upgrade_async  # noqa: E402
-from core.storage.uow import UnitOfWork  # noqa: E402
+from core.storage.uow import SqlUnitOfWork  # noqa: E402
 
 DEFAULT_CSV = ROOT.parent / "shared" / "data" / "xeducation" / "Leads.csv"
 VARIANTS = (
@@ -108,7 +108,7 @@ async def main() -> int:
     engine = make_engine(url, pool_size=2)
     try:
         await upgrade_async(url)
-        uow = UnitOfWork(make_session_factory(engine))
+        uow = SqlUnitOfWork(make_session_factory(engine))
         domains = Settings().domain_set
         table = []
         for label, mapping in VARIANTS:

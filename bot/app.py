@@ -28,7 +28,8 @@ from bot.i18n import DEFAULT_LOCALE, LOCALES, LocaleMiddleware, make_i18n
 from bot.middlewares.db import UpdateContextMiddleware
 from bot.session import BotSession
 from core.config import Settings
-from core.services.context import Services, make_services
+from core.services.context import Services
+from core.wiring import make_services
 
 log = logging.getLogger(__name__)
 
@@ -200,11 +201,11 @@ async def _stop_polling(dp: Dispatcher, polling: asyncio.Task[Any]) -> None:
 async def _forget_old_updates(session_factory: async_sessionmaker[AsyncSession], stop: asyncio.Event) -> None:
     """Prune the redelivery guard's old update ids at start-up and then hourly."""
     from core.services.users import forget_old_updates
-    from core.storage.uow import UnitOfWork
+    from core.storage.uow import SqlUnitOfWork
 
     while not stop.is_set():
         try:
-            removed = await forget_old_updates(UnitOfWork(session_factory))
+            removed = await forget_old_updates(SqlUnitOfWork(session_factory))
             if removed:
                 log.info("forgot %d old update ids", removed)
         except SQLAlchemyError as error:  # the database may be briefly away; try again next hour
@@ -248,9 +249,9 @@ async def run_bot(
             engine = make_engine(resolve_database_url(settings), pool_size=settings.db_pool_size)
             session_factory = make_session_factory(engine)
         from core.services.users import tables_ready
-        from core.storage.uow import UnitOfWork
+        from core.storage.uow import SqlUnitOfWork
 
-        if not await tables_ready(UnitOfWork(session_factory)):
+        if not await tables_ready(SqlUnitOfWork(session_factory)):
             raise BotStartError("The database has no CRM tables yet: run `leadcrm migrate` (or `leadcrm run`) first")
         services = services or make_services(settings)  # the learned scorer when a model is active
         dp = build_dispatcher(settings=settings, services=services, session_factory=session_factory)

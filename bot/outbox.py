@@ -35,9 +35,11 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardMarkup
 
+from core.domain.clock import utcnow
 from core.services import outbox as outbox_service
 from core.services.outbox import OutboxItem, RetryPolicy, default_notice_text
-from core.storage.uow import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
+from core.services.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +78,7 @@ class OutboxSender:
         self.on_give_up_text = on_give_up_text
         self.batch = batch
         self.lease_seconds = lease_seconds
-        self.clock = clock or outbox_service.utcnow
+        self.clock = clock or utcnow
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -109,7 +111,7 @@ class OutboxSender:
     async def drain_once(self) -> int:
         """One pass: claim the due rows (oldest per chat), send each, record the result. Returns sent count."""
         items = await outbox_service.claim_due(
-            UnitOfWork(self.session_factory), limit=self.batch, lease_seconds=self.lease_seconds, now=self.clock()
+            SqlUnitOfWork(self.session_factory), limit=self.batch, lease_seconds=self.lease_seconds, now=self.clock()
         )
         sent = 0
         for item in items:
@@ -118,7 +120,7 @@ class OutboxSender:
         return sent
 
     async def _deliver(self, item: OutboxItem) -> bool:
-        uow = UnitOfWork(self.session_factory)
+        uow = SqlUnitOfWork(self.session_factory)
         try:
             text, markup, parse_mode = await self._render(item)
         except Exception as error:

@@ -338,17 +338,17 @@ async def seed_demo_users(session_factory: Any, users: tuple[DemoUser, ...] = DE
     from dataclasses import replace
 
     from core.services.users import ensure_user
-    from core.storage.uow import UnitOfWork
+    from core.storage.uow import SqlUnitOfWork
 
     seeded = []
     for demo in users:
         if demo.role is not None:
             await ensure_user(
-                UnitOfWork(session_factory), user_id=demo.user_id, full_name=demo.full_name, role=demo.role,
+                SqlUnitOfWork(session_factory), user_id=demo.user_id, full_name=demo.full_name, role=demo.role,
                 username=demo.username,
             )
         else:
-            uow = UnitOfWork(session_factory)
+            uow = SqlUnitOfWork(session_factory)
             async with uow:
                 user_id = demo.user_id
                 while await uow.users.get(user_id) is not None:

@@ -13,7 +13,7 @@ from bot import keyboards, render
 from core.domain.models import Actor, Lead, User
 from core.services import leads as leads_svc
 from core.services import sales as sales_svc
-from core.storage.uow import UnitOfWork
+from core.services.ports import UnitOfWork
 
 
 def not_modified(err: TelegramBadRequest) -> bool:

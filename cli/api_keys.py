@@ -8,12 +8,12 @@ from core.config import Settings
 from core.domain.errors import DomainError
 from core.services import api_keys
 from core.storage.db import make_engine, make_session_factory, resolve_database_url
-from core.storage.uow import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
     engine = make_engine(resolve_database_url(settings), pool_size=1)
-    uow = UnitOfWork(make_session_factory(engine))
+    uow = SqlUnitOfWork(make_session_factory(engine))
     try:
         if args.action == "create":
             info, secret = await api_keys.create_api_key(uow, args.name)

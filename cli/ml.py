@@ -8,17 +8,17 @@ import asyncio
 from core.config import Settings
 from core.domain.errors import DomainError
 from core.storage.db import make_engine, make_session_factory, resolve_database_url
-from core.storage.uow import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
 
 SHOWN_ERRORS = 20
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
     from core.services import importer, models
-    from core.services.context import make_services
+    from core.wiring import make_services
 
     engine = make_engine(resolve_database_url(settings), pool_size=2)
-    uow = UnitOfWork(make_session_factory(engine))
+    uow = SqlUnitOfWork(make_session_factory(engine))
     try:
         if args.ml_action == "import":
             report = await importer.import_csv(uow, settings.domain_set, args.file, args.mapping)

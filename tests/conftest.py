@@ -23,7 +23,8 @@ from core.domain.models import Actor
 from core.services.context import Policy, Services
 from core.storage.db import start_embedded_postgres
 from core.storage.migrate import upgrade
-from core.storage.uow import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
+from core.services.ports import UnitOfWork
 
 TEST_DOMAINS = frozenset({"fintech", "ecommerce", "edtech", "saas"})
 
@@ -83,8 +84,8 @@ async def session_factory(engine: AsyncEngine) -> AsyncIterator[async_sessionmak
 
 
 @pytest.fixture
-def uow(session_factory: async_sessionmaker[AsyncSession]) -> UnitOfWork:
-    return UnitOfWork(session_factory)
+def uow(session_factory: async_sessionmaker[AsyncSession]) -> SqlUnitOfWork:
+    return SqlUnitOfWork(session_factory)
 
 
 @pytest.fixture

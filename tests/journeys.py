@@ -7,7 +7,7 @@ from typing import Any
 from core.domain.models import Actor
 from core.services import leads as lead_svc
 from core.services.context import Services
-from core.storage.uow import UnitOfWork
+from core.services.ports import UnitOfWork
 
 
 async def qualify(

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from api.deps import get_uow
 from api.schemas import HealthOut
 from core.services.health import database_answers
-from core.storage.uow import UnitOfWork
+from core.services.ports import UnitOfWork
 
 router = APIRouter(tags=["health"])
 

@@ -27,7 +27,7 @@ from core.domain.enums import Source, Stage
 from core.domain.models import Actor, Lead
 from core.services import leads as svc
 from core.services.context import Services
-from core.storage.uow import UnitOfWork
+from core.services.ports import UnitOfWork
 
 router = APIRouter(prefix="/leads", tags=["leads"], dependencies=[Depends(require_api_key)])
 

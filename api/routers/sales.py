@@ -18,7 +18,7 @@ from api.schemas import Reason, StageName
 from core.domain.enums import SaleStage
 from core.domain.models import Actor, Sale
 from core.services import sales as svc
-from core.storage.uow import UnitOfWork
+from core.services.ports import UnitOfWork
 
 router = APIRouter(prefix="/sales", tags=["sales"], dependencies=[Depends(require_api_key)])
 

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import render
 from core.domain.models import Actor
 from core.services import users as users_svc
-from core.storage.uow import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class UpdateContextMiddleware(BaseMiddleware):
     ) -> Any:
         assert isinstance(event, Update)
         tg_user = data.get("event_from_user")
-        uow = UnitOfWork(self.session_factory)
+        uow = SqlUnitOfWork(self.session_factory)
         async with uow:
             user_id = tg_user.id if tg_user is not None and not tg_user.is_bot else None
             if not await users_svc.claim_update(uow, event.update_id, user_id=user_id):

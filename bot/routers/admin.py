@@ -21,7 +21,8 @@ from core.domain.enums import Role
 from core.domain.models import Actor, User
 from core.services import models as models_svc
 from core.services import users as users_svc
-from core.storage.uow import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
+from core.services.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ async def train(
 
     async def run() -> None:
         try:
-            report = await models_svc.train_model(UnitOfWork(session_factory), **thresholds)
+            report = await models_svc.train_model(SqlUnitOfWork(session_factory), **thresholds)
             await message.answer(render.model_lines(report.lines(locale)))
         except Exception:  # a background task: report the failure instead of losing it silently
             log.exception("training failed")

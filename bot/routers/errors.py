@@ -18,7 +18,7 @@ from bot.i18n import _
 from core.domain.errors import DomainError, StaleState
 from core.domain.models import Actor, User
 from core.services import leads as leads_svc
-from core.storage.uow import UnitOfWork
+from core.services.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from core.domain.errors import InvalidValue, StaleState, TransferNotAllowed
 from core.domain.models import Actor, User
 from core.services import leads as leads_svc
 from core.services.context import Services
-from core.storage.uow import UnitOfWork
+from core.services.ports import UnitOfWork
 
 NEXT_TARGETS = frozenset({Stage.CONTACTED.value, Stage.QUALIFIED.value})  # transfer and lost have their own buttons
 BUTTON_KINDS = frozenset({ActivityKind.CALL.value, ActivityKind.MESSAGE.value, ActivityKind.MEETING.value})

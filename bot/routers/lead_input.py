@@ -19,7 +19,7 @@ from core.domain.errors import InvalidValue
 from core.domain.models import Actor, User
 from core.services import leads as leads_svc
 from core.services.context import Services
-from core.storage.uow import UnitOfWork
+from core.services.ports import UnitOfWork
 
 
 async def _lead_id(state: FSMContext) -> int:

@@ -18,7 +18,7 @@ from core.domain.errors import InvalidValue
 from core.domain.models import Actor, User
 from core.services import browse
 from core.services import leads as leads_svc
-from core.storage.uow import UnitOfWork
+from core.services.ports import UnitOfWork
 
 PER_PAGE = 8
 

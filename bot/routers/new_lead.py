@@ -21,7 +21,7 @@ from core.domain.models import Actor, User
 from core.domain.validation import clean_contact, clean_domain, clean_name, clean_source
 from core.services import leads as leads_svc
 from core.services.context import Services
-from core.storage.uow import UnitOfWork
+from core.services.ports import UnitOfWork
 
 
 def catalogue(services: Services) -> list[str]:

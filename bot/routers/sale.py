@@ -21,7 +21,7 @@ from core.domain.enums import SaleStage
 from core.domain.errors import InvalidValue
 from core.domain.models import Actor, User
 from core.services import sales as sales_svc
-from core.storage.uow import UnitOfWork
+from core.services.ports import UnitOfWork
 
 
 async def sale_of_lead(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor, user: User) -> None:

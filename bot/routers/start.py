@@ -14,7 +14,7 @@ from bot.i18n import _
 from core.domain.models import Actor, User
 from core.services import leads as leads_svc
 from core.services import users as users_svc
-from core.storage.uow import UnitOfWork
+from core.services.ports import UnitOfWork
 
 
 async def open_lead_link(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, user: User) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from core.domain.enums import ActivityKind, Recommendation, Role, SaleStage, Source, Stage
 from core.domain.funnel import is_final, next_stage
@@ -13,6 +13,30 @@ NAME_MAX = 200
 CONTACT_MAX = 200
 ACTIVITY_TEXT_MAX = 4000
 REASON_MAX = 500
+
+
+class LeadChanges(TypedDict, total=False):
+    """Columns of a lead a use case may write; every edit also carries ``Lead.touch``'s version and time."""
+
+    stage: Stage
+    name: str | None
+    contact: str | None
+    business_domain: str | None
+    attributes: dict[str, Any]
+    activity_count: int
+    activity_counts: dict[str, int]
+    ai_score: float | None
+    ai_recommendation: Recommendation | None
+    ai_reason: str | None
+    ai_reason_ru: str | None
+    ai_scored_at: datetime | None
+    scorer_version: str | None
+    owner_id: int | None
+    lost_reason: str | None
+    first_contact_at: datetime | None
+    last_activity_at: datetime | None
+    version: int
+    updated_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +77,15 @@ class Lead:
     @property
     def next_stage(self) -> Stage | None:
         return next_stage(self.stage)
+
+    def touch(self, now: datetime) -> LeadChanges:
+        """The one rule of every edit: the version goes up (buttons on older cards become stale) and
+        ``updated_at`` moves to ``now`` (lists are newest-updated first)."""
+        return {"version": self.version + 1, "updated_at": now}
+
+    def changed(self, changes: LeadChanges) -> Lead:
+        """This lead with ``changes`` applied (what the repository just wrote)."""
+        return replace(self, **changes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,3 +167,44 @@ class Actor:
 
     def may_act_on(self, owner_id: int | None) -> bool:
         return self.sees_all_leads or (self.user_id is not None and owner_id == self.user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    """A one-time registration code for a role."""
+
+    code: str
+    role: Role
+    created_by: int
+    expires_at: datetime
+    used_by: int | None = None
+    used_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """An integration's key as stored: never the secret, only its hash and first characters."""
+
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A Telegram message waiting in the outbox (or already sent / failed)."""
+
+    id: int
+    dedupe_key: str
+    chat_id: int
+    thread_id: int | None
+    method: str
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    last_error: str | None = None
+    sent_at: datetime | None = None

@@ -5,12 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
-from datetime import UTC, datetime
 
+from core.domain.clock import utcnow
 from core.domain.errors import InvalidValue, NotFound
-from core.storage.models import ApiKeyRow
-from core.storage.uow import UnitOfWork
+from core.domain.models import ApiKey
+from core.services.ports import UnitOfWork
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
 
@@ -19,16 +18,7 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class ApiKeyInfo:
-    id: int
-    name: str
-    prefix: str
-    created_at: datetime
-    revoked_at: datetime | None
-
-
-async def create_api_key(uow: UnitOfWork, name: str) -> tuple[ApiKeyInfo, str]:
+async def create_api_key(uow: UnitOfWork, name: str) -> tuple[ApiKey, str]:
     """Return the key's info and the secret itself (never stored, never shown again)."""
     if not _NAME.match(name):
         raise InvalidValue("name", "1..100 characters: letters, digits, '_', '-', '.'")
@@ -38,11 +28,7 @@ async def create_api_key(uow: UnitOfWork, name: str) -> tuple[ApiKeyInfo, str]:
         if existing is not None:
             state = "a revoked key keeps its name for the record" if existing.revoked_at else "it is active"
             raise InvalidValue("name", f"an API key named '{name}' already exists ({state}); choose another name")
-        row = uow.api_keys.add(
-            ApiKeyRow(name=name, key_hash=hash_key(secret), prefix=secret[:9], created_at=datetime.now(UTC))
-        )
-        await uow.session.flush()
-        info = _info(row)
+        info = await uow.api_keys.add(name=name, key_hash=hash_key(secret), prefix=secret[:9], created_at=utcnow())
         await uow.commit()
     return info, secret
 
@@ -52,27 +38,20 @@ async def authenticate(uow: UnitOfWork, key: str | None) -> str | None:
     if not key or len(key) > 200:
         return None
     async with uow:
-        row = await uow.api_keys.by_hash(hash_key(key))
-        return row.name if row is not None else None
+        return await uow.api_keys.name_by_hash(hash_key(key))
 
 
-async def revoke_api_key(uow: UnitOfWork, name: str) -> ApiKeyInfo:
+async def revoke_api_key(uow: UnitOfWork, name: str) -> ApiKey:
     async with uow:
-        row = await uow.api_keys.by_name(name)
-        if row is None:
+        info = await uow.api_keys.by_name(name)
+        if info is None:
             raise NotFound(f"No API key named '{name}'")
-        if row.revoked_at is None:
-            row.revoked_at = datetime.now(UTC)
-        await uow.session.flush()
-        info = _info(row)
+        if info.revoked_at is None:
+            info = await uow.api_keys.revoke(info.id, when=utcnow())
         await uow.commit()
     return info
 
 
-async def list_api_keys(uow: UnitOfWork) -> list[ApiKeyInfo]:
+async def list_api_keys(uow: UnitOfWork) -> list[ApiKey]:
     async with uow:
-        return [_info(r) for r in await uow.api_keys.list()]
-
-
-def _info(row: ApiKeyRow) -> ApiKeyInfo:
-    return ApiKeyInfo(row.id, row.name, row.prefix, row.created_at, row.revoked_at)
+        return await uow.api_keys.list_keys()

@@ -8,8 +8,7 @@ from core.domain.enums import Stage
 from core.domain.errors import InvalidValue
 from core.domain.models import Actor, Lead
 from core.domain.validation import parse_enum
-from core.storage.repositories import LeadFilter, lead_to_domain
-from core.storage.uow import UnitOfWork
+from core.services.ports import LeadFilter, UnitOfWork
 
 MAX_PER_PAGE = 50
 
@@ -31,8 +30,8 @@ async def page_leads(
     stage_ = parse_enum(Stage, stage, "stage") if stage else None
     flt = LeadFilter(stage=stage_, owner_id=None if actor.sees_all_leads else actor.user_id)
     async with uow:
-        total = await uow.leads.count(flt)
+        total = await uow.leads.count_leads(flt)
         pages = max(1, -(-total // per_page))
         page = min(max(page, 0), pages - 1)
-        rows = await uow.leads.list(flt, limit=per_page, offset=page * per_page) if total else []
-        return NumberedPage([lead_to_domain(r) for r in rows], page, pages, total)
+        items = await uow.leads.list_leads(flt, limit=per_page, offset=page * per_page) if total else []
+        return NumberedPage(items, page, pages, total)

@@ -1,4 +1,6 @@
-"""What services need besides the unit of work: the policy (settings) and the scorer provider."""
+"""What services need besides the unit of work: the policy (settings) and the scorer provider.
+
+The contracts only; ``core.wiring.make_services`` builds the product's ones."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from core.config import Settings
 from core.domain.funnel import DEFAULT_TRANSFER_THRESHOLD
 from core.scoring.base import Scorer
 from core.scoring.rules_v1 import RulesV1Scorer
-from core.storage.uow import UnitOfWork
+from core.services.ports import UnitOfWork
 
 
 class ScorerProvider(Protocol):
@@ -49,10 +51,3 @@ class Services:
 
     policy: Policy
     scorers: ScorerProvider = field(default_factory=RulesOnly)
-
-
-def make_services(settings: Settings) -> Services:
-    """The product's wiring: settings-based policy and the learned scorer (rules-v1 until a model is active)."""
-    from core.services.models import LearnedOrRules  # imported here: models imports this module
-
-    return Services(policy=Policy.from_settings(settings), scorers=LearnedOrRules())

@@ -5,10 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
-
-from core.storage.uow import UnitOfWork
+from core.services.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +15,7 @@ async def database_answers(uow: UnitOfWork, *, timeout: float = 3.0) -> bool:
     try:
         async with asyncio.timeout(timeout):
             async with uow:
-                return (await uow.session.execute(select(1))).scalar() == 1
-    except (OSError, TimeoutError, SQLAlchemyError) as err:
+                return await uow.ping()
+    except (OSError, TimeoutError) as err:
         log.warning("database health check failed: %s", type(err).__name__)
         return False

@@ -77,7 +77,7 @@ from core.domain.validation import (
     clean_reason,
 )
 from core.storage.bulk import upsert_imported_leads
-from core.storage.uow import UnitOfWork
+from core.services.ports import UnitOfWork
 
 TIMESTAMP_FIELDS = ("created_at", "first_contact_at", "last_activity_at", "closed_at")
 LEAD_FIELDS = ("external_id", "name", "contact", "lost_reason", *TIMESTAMP_FIELDS)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from core.domain import funnel
@@ -19,52 +19,26 @@ from core.domain.validation import (
     clean_text,
     parse_enum,
 )
+from core.domain.clock import utcnow
+from core.domain.models import LeadChanges
 from core.scoring.base import ScoringInput
 from core.services.context import Services
-from core.storage.models import ActivityRow, LeadRow, SaleRow, StageChangeRow, UserRow
-from core.storage.repositories import (
-    Cursor,
-    LeadFilter,
-    activity_to_domain,
-    lead_to_domain,
-    sale_to_domain,
-    stage_change_to_domain,
-)
-from core.storage.uow import UnitOfWork
+from core.services.ports import Cursor, LeadFilter, NewLead, UnitOfWork
 
 MAX_PAGE = 200
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-async def _view(uow: UnitOfWork, row: LeadRow) -> Lead:
-    owner_name = None
-    if row.owner_id is not None:
-        owner = await uow.session.get(UserRow, row.owner_id)  # usually already in the identity map
-        owner_name = owner.full_name if owner else None
-    return lead_to_domain(row, owner_name)
-
-
-async def _load(uow: UnitOfWork, actor: Actor, lead_id: int, *, lock: bool) -> LeadRow:
-    row = await (uow.leads.get_for_update(lead_id) if lock else uow.leads.get(lead_id))
-    if row is None:
-        raise LeadNotFound(lead_id)
-    if not actor.may_act_on(row.owner_id):
+async def _load(uow: UnitOfWork, actor: Actor, lead_id: int, *, lock: bool) -> Lead:
+    lead = await uow.leads.get(lead_id, lock=lock)
+    if lead is None or not actor.may_act_on(lead.owner_id):
         # The same answer as a missing lead: a forged id learns nothing about other managers' leads.
         raise LeadNotFound(lead_id)
-    return row
+    return lead
 
 
-def _check_version(row: LeadRow, expected_version: int | None) -> None:
-    if expected_version is not None and row.version != expected_version:
+def _check_version(lead: Lead, expected_version: int | None) -> None:
+    if expected_version is not None and lead.version != expected_version:
         raise StaleState()
-
-
-def _touch(row: LeadRow, now: datetime) -> None:
-    row.version += 1
-    row.updated_at = now
 
 
 async def create_lead(
@@ -79,39 +53,35 @@ async def create_lead(
     attributes: dict[str, Any] | None = None,
     owner_id: int | None = None,
 ) -> Lead:
-    src = parse_enum(Source, source, "source")
-    now = utcnow()
-    row = LeadRow(
-        source=src,
-        stage=Stage.NEW,
+    new = NewLead(
+        source=parse_enum(Source, source, "source"),
         name=clean_name(name),
         contact=clean_contact(contact),
         business_domain=clean_domain(business_domain, svc.policy.domains),
         attributes=clean_attributes(attributes),
-        activity_count=0,
-        activity_counts={},
         owner_id=owner_id if owner_id is not None else actor.user_id,
-        version=1,
-        created_at=now,
-        updated_at=now,
+        created_at=utcnow(),
     )
     async with uow:
-        uow.leads.add(row)
-        await uow.session.flush()
-        lead = await _view(uow, row)
+        lead = await uow.leads.add(new)
         await uow.commit()
     return lead
 
 
 async def get_lead(uow: UnitOfWork, actor: Actor, lead_id: int) -> Lead:
     async with uow:
-        return await _view(uow, await _load(uow, actor, lead_id, lock=False))
+        return await _load(uow, actor, lead_id, lock=False)
 
 
 @dataclass(frozen=True)
 class LeadPage:
     items: list[Lead]
     next_cursor: Cursor | None
+
+
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidValue("limit", f"must be between 1 and {MAX_PAGE}")
 
 
 async def list_leads(
@@ -125,8 +95,7 @@ async def list_leads(
     after: Cursor | None = None,
 ) -> LeadPage:
     """Newest-updated first, keyset-paginated. Managers only ever see their own leads."""
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidValue("limit", f"must be between 1 and {MAX_PAGE}")
+    _check_limit(limit)
     if not actor.sees_all_leads:
         owner_id = actor.user_id
     flt = LeadFilter(
@@ -135,10 +104,10 @@ async def list_leads(
         source=parse_enum(Source, source, "source") if source is not None else None,
     )
     async with uow:
-        rows = await uow.leads.list(flt, limit=limit + 1, after=after)
-        items = [lead_to_domain(r) for r in rows[:limit]]
-    nxt = Cursor(items[-1].updated_at, items[-1].id) if len(rows) > limit else None
-    return LeadPage(items, nxt)
+        found = await uow.leads.list_leads(flt, limit=limit + 1, after=after)
+    items = found[:limit]
+    last = items[-1] if len(found) > limit else None
+    return LeadPage(items, Cursor(last.updated_at, last.id) if last is not None and last.updated_at else None)
 
 
 async def find_leads(uow: UnitOfWork, actor: Actor, text: str, *, limit: int = 20) -> list[Lead]:
@@ -148,8 +117,9 @@ async def find_leads(uow: UnitOfWork, actor: Actor, text: str, *, limit: int = 2
     if len(text) > 200:
         raise InvalidValue("query", "at most 200 characters")
     async with uow:
-        rows = await uow.leads.search(text, owner_id=None if actor.sees_all_leads else actor.user_id, limit=limit)
-        return [lead_to_domain(r) for r in rows]
+        return await uow.leads.search_leads(
+            text, owner_id=None if actor.sees_all_leads else actor.user_id, limit=limit
+        )
 
 
 @dataclass(frozen=True)
@@ -172,57 +142,47 @@ async def change_stage(
     notification in the same transaction; the lead row is locked so concurrent requests serialize."""
     reason = clean_reason(reason)
     async with uow:
-        row = await _load(uow, actor, lead_id, lock=True)
-        return await _change_locked_stage(uow, svc, actor, row, target, reason=reason, expected_version=expected_version)
+        lead = await _load(uow, actor, lead_id, lock=True)
+        return await _change_locked_stage(uow, svc, actor, lead, target, reason=reason, expected_version=expected_version)
 
 
 async def _change_locked_stage(
     uow: UnitOfWork,
     svc: Services,
     actor: Actor,
-    row: LeadRow,
+    lead: Lead,
     target: str,
     *,
     reason: str | None,
     expected_version: int | None,
 ) -> StageResult:
-    """change_stage() on a lead row already loaded with its lock, inside the caller's ``async with uow``."""
-    _check_version(row, expected_version)
-    current = Stage(row.stage)
-    new = funnel.ensure_transition(current.value, str(target))
-    sale_row: SaleRow | None = None
+    """change_stage() on a lead already loaded with its lock, inside the caller's ``async with uow``."""
+    _check_version(lead, expected_version)
+    new = funnel.ensure_transition(lead.stage.value, str(target))
     if new == Stage.TRANSFERRED:
-        funnel.ensure_transfer_allowed(row.ai_score, row.business_domain, svc.policy.transfer_threshold)
+        funnel.ensure_transfer_allowed(lead.ai_score, lead.business_domain, svc.policy.transfer_threshold)
     now = utcnow()
-    changes: dict[str, Any] = {"stage": new, "version": row.version + 1, "updated_at": now}  # as _touch()
+    changes = lead.touch(now)
+    changes["stage"] = new
     if new == Stage.LOST:
         changes["lost_reason"] = reason
-    # One statement for the lead and its stage change (a round trip less than two flushes).
-    await uow.leads.add_stage_change_and_update(
-        row,
-        StageChangeRow(lead_id=row.id, from_stage=current, to_stage=new, actor=actor.label, reason=reason, created_at=now),
-        changes,
+    lead, _ = await uow.leads.record_stage_change(
+        lead, to_stage=new, actor=actor.label, reason=reason, created_at=now, changes=changes
     )
+    sale = None
     if new == Stage.TRANSFERRED:
-        sale_row = uow.sales.add(SaleRow(lead_id=row.id, created_at=now, updated_at=now))
-        await uow.session.flush()
-        await _queue_transfer_notification(uow, svc, row, sale_row, actor)
-    await uow.session.flush()
-    lead = await _view(uow, row)
-    sale = sale_to_domain(sale_row) if sale_row is not None else None
+        sale = await uow.sales.add(lead.id, created_at=now)
+        await _queue_transfer_notification(uow, svc, lead, sale, actor)
     await uow.commit()
     return StageResult(lead, sale)
 
 
-async def _queue_transfer_notification(
-    uow: UnitOfWork, svc: Services, row: LeadRow, sale: SaleRow, actor: Actor
-) -> None:
+async def _queue_transfer_notification(uow: UnitOfWork, svc: Services, lead: Lead, sale: Sale, actor: Actor) -> None:
     chat_id = svc.policy.notify_chat_id
     if chat_id is None:
         return
-    lead = await _view(uow, row)
     await uow.outbox.enqueue(
-        dedupe_key=f"lead-transferred:{row.id}",
+        dedupe_key=f"lead-transferred:{lead.id}",
         chat_id=chat_id,
         thread_id=svc.policy.notify_thread_id,
         payload={
@@ -250,35 +210,34 @@ async def advance(
     """One step forward from wherever the lead is now (the bot's "next stage" button). The lead is loaded
     once, with its lock, for both choosing the step and making it."""
     async with uow:
-        row = await _load(uow, actor, lead_id, lock=True)
-        current = Stage(row.stage)
-        target = funnel.next_stage(current)
+        lead = await _load(uow, actor, lead_id, lock=True)
+        target = funnel.next_stage(lead.stage)
         if target is None:
-            raise LeadIsFinal(lead_id, current.value)
+            raise LeadIsFinal(lead_id, lead.stage.value)
         return await _change_locked_stage(
-            uow, svc, actor, row, target.value, reason=None, expected_version=expected_version
+            uow, svc, actor, lead, target.value, reason=None, expected_version=expected_version
         )
 
 
-def scoring_input(row: LeadRow | Lead, now: datetime | None = None) -> ScoringInput:
+def scoring_input(lead: Lead, now: datetime | None = None) -> ScoringInput:
     return ScoringInput(
-        source=str(row.source.value if hasattr(row.source, "value") else row.source),
-        stage=str(row.stage.value if hasattr(row.stage, "value") else row.stage),
-        activity_count=row.activity_count,
-        business_domain=row.business_domain,
-        attributes=dict(row.attributes or {}),
-        activity_counts=dict(row.activity_counts or {}),
-        created_at=row.created_at,
-        first_contact_at=row.first_contact_at,
-        last_activity_at=row.last_activity_at,
+        source=lead.source.value,
+        stage=lead.stage.value,
+        activity_count=lead.activity_count,
+        business_domain=lead.business_domain,
+        attributes=dict(lead.attributes),
+        activity_counts=dict(lead.activity_counts),
+        created_at=lead.created_at,
+        first_contact_at=lead.first_contact_at,
+        last_activity_at=lead.last_activity_at,
         now=now or utcnow(),
     )
 
 
-async def _scored(uow: UnitOfWork, svc: Services, row: LeadRow, now: datetime) -> dict[str, Any]:
+async def _scored(uow: UnitOfWork, svc: Services, lead: Lead, now: datetime) -> LeadChanges:
     """Score with the current scorer: the columns to store (score, recommendation, reason en/ru, version, time)."""
     scorer = await svc.scorers.current(uow)
-    result = scorer.score(scoring_input(row, now))
+    result = scorer.score(scoring_input(lead, now))
     return {
         "ai_score": result.score,
         "ai_recommendation": result.recommendation,
@@ -294,15 +253,19 @@ async def analyze(
 ) -> Lead:
     """Score the lead with the current scorer and store score, recommendation, reason, version, time."""
     async with uow:
-        row = await _load(uow, actor, lead_id, lock=True)
-        _check_version(row, expected_version)
+        lead = await _load(uow, actor, lead_id, lock=True)
+        _check_version(lead, expected_version)
         now = utcnow()
-        changes = await _scored(uow, svc, row, now)
-        changes.update(version=row.version + 1, updated_at=now)  # as _touch()
-        await uow.leads.update_columns(row, changes)
-        lead = await _view(uow, row)
+        changes = await _scored(uow, svc, lead, now)
+        changes.update(lead.touch(now))
+        lead = await uow.leads.update(lead, changes)
         await uow.commit()
     return lead
+
+
+def _ensure_open(lead: Lead) -> None:
+    if funnel.is_final(lead.stage):
+        raise LeadIsFinal(lead.id, lead.stage.value)
 
 
 async def log_activity(
@@ -317,30 +280,27 @@ async def log_activity(
     kind_ = parse_enum(ActivityKind, kind, "kind")
     text = clean_text(text)
     async with uow:
-        row = await _load(uow, actor, lead_id, lock=True)
-        _check_version(row, expected_version)
-        if funnel.is_final(Stage(row.stage)):
-            raise LeadIsFinal(lead_id, Stage(row.stage).value)
+        lead = await _load(uow, actor, lead_id, lock=True)
+        _check_version(lead, expected_version)
+        _ensure_open(lead)
         now = utcnow()
-        act = ActivityRow(lead_id=row.id, kind=kind_, text=text, author=actor.label, created_at=now)
-        counts = dict(row.activity_counts or {})
+        counts = dict(lead.activity_counts)
         counts[kind_.value] = counts.get(kind_.value, 0) + 1
-        # One statement for the activity and the lead's counters (a round trip less than two flushes).
-        await uow.leads.add_activity_and_update(
-            row,
-            act,
-            {
-                "activity_count": row.activity_count + 1,
-                "activity_counts": counts,
-                "first_contact_at": row.first_contact_at or now,
-                "last_activity_at": now,
-                "version": row.version + 1,  # as _touch()
-                "updated_at": now,
-            },
+        changes = lead.touch(now)
+        changes.update(
+            activity_count=lead.activity_count + 1,
+            activity_counts=counts,
+            first_contact_at=lead.first_contact_at or now,
+            last_activity_at=now,
         )
-        lead, activity = await _view(uow, row), activity_to_domain(act)
+        lead, activity = await uow.leads.record_activity(
+            lead, kind=kind_, text=text, author=actor.label, created_at=now, changes=changes
+        )
         await uow.commit()
     return lead, activity
+
+
+EDITABLE = ("name", "contact", "business_domain", "attributes")
 
 
 async def update_lead(
@@ -356,11 +316,10 @@ async def update_lead(
 
     A lead that was already scored is re-scored in the same transaction when its domain or attributes
     change, so the transfer gate never trusts a score computed for the old values."""
-    allowed = {"name", "contact", "business_domain", "attributes"}
-    unknown = set(changes) - allowed
+    unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise InvalidValue(", ".join(sorted(unknown)), "cannot be changed here")
-    cleaned: dict[str, Any] = {}
+    cleaned: LeadChanges = {}
     if "name" in changes:
         cleaned["name"] = clean_name(changes["name"])
     if "contact" in changes:
@@ -370,37 +329,31 @@ async def update_lead(
     if "attributes" in changes:
         cleaned["attributes"] = clean_attributes(changes["attributes"])
     async with uow:
-        row = await _load(uow, actor, lead_id, lock=True)
-        _check_version(row, expected_version)
-        if funnel.is_final(Stage(row.stage)):
-            raise LeadIsFinal(lead_id, Stage(row.stage).value)
-        rescore = row.ai_score is not None and any(
-            getattr(row, key) != cleaned[key] for key in ("business_domain", "attributes") if key in cleaned
+        lead = await _load(uow, actor, lead_id, lock=True)
+        _check_version(lead, expected_version)
+        _ensure_open(lead)
+        rescore = lead.ai_score is not None and (
+            ("business_domain" in cleaned and cleaned["business_domain"] != lead.business_domain)
+            or ("attributes" in cleaned and cleaned["attributes"] != lead.attributes)
         )
-        for key, value in cleaned.items():
-            setattr(row, key, value)
         now = utcnow()
         if rescore:  # the domain and attributes feed the score: a stored score must not describe the old lead
-            for key, value in (await _scored(uow, svc, row, now)).items():
-                setattr(row, key, value)
-        _touch(row, now)
-        await uow.session.flush()
-        lead = await _view(uow, row)
+            cleaned.update(await _scored(uow, svc, lead.changed(cleaned), now))
+        cleaned.update(lead.touch(now))
+        lead = await uow.leads.update(lead, cleaned)
         await uow.commit()
     return lead
 
 
 async def list_activities(uow: UnitOfWork, actor: Actor, lead_id: int, *, limit: int = 50) -> list[Activity]:
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidValue("limit", f"must be between 1 and {MAX_PAGE}")
+    _check_limit(limit)
     async with uow:
         await _load(uow, actor, lead_id, lock=False)
-        return [activity_to_domain(r) for r in await uow.leads.activities(lead_id, limit=limit)]
+        return await uow.leads.list_activities(lead_id, limit=limit)
 
 
 async def stage_history(uow: UnitOfWork, actor: Actor, lead_id: int, *, limit: int = 50) -> list[StageChange]:
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidValue("limit", f"must be between 1 and {MAX_PAGE}")
+    _check_limit(limit)
     async with uow:
         await _load(uow, actor, lead_id, lock=False)
-        return [stage_change_to_domain(r) for r in await uow.leads.stage_changes(lead_id, limit=limit)]
+        return await uow.leads.list_stage_changes(lead_id, limit=limit)

@@ -37,8 +37,7 @@ from core.scoring.learned import ALGORITHMS, LearnedModel, LearnedScorer, fit_ca
 from core.scoring.rules_v1 import RulesV1Scorer
 from core.services.context import Services
 from core.services.leads import scoring_input
-from core.storage.models import ModelVersionRow
-from core.storage.uow import UnitOfWork
+from core.services.ports import ModelVersion, ScoreColumns, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +211,7 @@ async def train_model(
     now = datetime.now(UTC)
     version = f"{r['chosen']}-{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4]}"
     model: LearnedModel = r["model"]
-    row = ModelVersionRow(
+    stored = ModelVersion(
         version=version,
         algorithm=ALGORITHMS[r["chosen"]],
         features=model.spec.names,
@@ -232,16 +231,9 @@ async def train_model(
             "calibration": model.model.method,
         },
         model_blob=_dump(model),
-        is_active=False,
     )
     async with uow:
-        repo = uow.ml
-        if activate:
-            await repo.lock_activation()
-            await repo.deactivate_all()
-            await uow.session.flush()
-            row.is_active = True
-        repo.add(row)
+        await uow.ml.add(stored, activate=activate)
         await uow.commit()
     if activate:
         LearnedOrRules.activations_changed()
@@ -274,7 +266,7 @@ async def train_model(
     )
 
 
-def _safe_load(row: ModelVersionRow) -> LearnedModel | None:
+def _safe_load(row: ModelVersion) -> LearnedModel | None:
     """A blob that no longer loads (e.g. after a scikit-learn upgrade) must not break scoring."""
     try:
         return _load(row.model_blob)
@@ -335,7 +327,7 @@ async def active_model_info(uow: UnitOfWork) -> ModelInfo:
         return _info(row)
 
 
-def _info(row: ModelVersionRow) -> ModelInfo:
+def _info(row: ModelVersion) -> ModelInfo:
     return ModelInfo(
         version=row.version,
         algorithm=row.algorithm,
@@ -437,13 +429,22 @@ async def rescore_open_leads(uow: UnitOfWork, svc: Services, *, batch_size: int 
             version = scorer.version
             now = datetime.now(UTC)
             results = score_many(scorer, [scoring_input(r, now) for r in rows])
-            for row, res in zip(rows, results, strict=True):
-                row.ai_score = res.score
-                row.ai_recommendation = res.recommendation
-                row.ai_reason = res.reason
-                row.ai_reason_ru = res.reason_ru
-                row.scorer_version = res.version
-                row.ai_scored_at = now
+            await uow.ml.store_scores(
+                [
+                    ScoreColumns(
+                        row.id,
+                        {
+                            "ai_score": res.score,
+                            "ai_recommendation": res.recommendation,
+                            "ai_reason": res.reason,
+                            "ai_reason_ru": res.reason_ru,
+                            "scorer_version": res.version,
+                            "ai_scored_at": now,
+                        },
+                    )
+                    for row, res in zip(rows, results, strict=True)
+                ]
+            )
             await uow.commit()
         after = rows[-1].id
         total += len(rows)

@@ -12,17 +12,14 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from core.domain.clock import utcnow
 from core.domain.enums import Role
-from core.storage.uow import UnitOfWork
+from core.services.ports import UnitOfWork
 
 ADMIN_NOTICE_PREFIX = "outbox-failed:"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -64,9 +61,8 @@ async def claim_due(
     """Lease the due rows (at most one per chat, the oldest) and return them; one transaction."""
     now = now or utcnow()
     async with uow:
-        rows = await uow.outbox.claim_due(now, limit)
         items = []
-        for row in rows:
+        for row in await uow.outbox.claim_due(now, limit):
             attempts = row.attempts + 1
             await uow.outbox.mark(row.id, attempts=attempts, next_attempt_at=now + timedelta(seconds=lease_seconds))
             items.append(
@@ -137,8 +133,8 @@ async def mark_failed(
         if not item.is_admin_notice:
             admins = set(await uow.users.active_ids_with_role(Role.ADMIN))
             for admin_id in set(admin_ids) - admins:  # ADMIN_IDS, unless deactivated in the users table
-                row = await uow.users.get(admin_id)
-                if row is None or row.is_active:
+                user = await uow.users.get(admin_id)
+                if user is None or user.is_active:
                     admins.add(admin_id)
             for admin_id in sorted(admins):
                 queued = await uow.outbox.enqueue(

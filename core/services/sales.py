@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from core.domain import funnel
 from core.domain.enums import Role, SaleStage
 from core.domain.errors import AccessDenied, InvalidValue, SaleNotFound, StaleState
 from core.domain.models import Actor, Sale, SaleStageChange
+from core.domain.clock import utcnow
 from core.domain.validation import clean_reason
-from core.storage.models import SaleStageChangeRow
-from core.storage.repositories import sale_change_to_domain, sale_to_domain
-from core.storage.uow import UnitOfWork
+from core.services.ports import UnitOfWork
 
 SALE_MOVERS = frozenset({Role.ADMIN, Role.TEAM_LEAD})
 
@@ -23,14 +20,14 @@ def may_move_sales(actor: Actor) -> bool:
 
 async def get_sale(uow: UnitOfWork, actor: Actor, sale_id: int) -> Sale:
     async with uow:
-        row = await uow.sales.get(sale_id)
-        if row is None:
+        sale = await uow.sales.get(sale_id)
+        if sale is None:
             raise SaleNotFound(sale_id)
         if not actor.sees_all_leads:
-            lead = await uow.leads.get(row.lead_id)
+            lead = await uow.leads.get(sale.lead_id)
             if lead is None or not actor.may_act_on(lead.owner_id):
                 raise SaleNotFound(sale_id)
-        return sale_to_domain(row)
+        return sale
 
 
 async def sale_for_lead(uow: UnitOfWork, actor: Actor, lead_id: int) -> Sale | None:
@@ -38,14 +35,13 @@ async def sale_for_lead(uow: UnitOfWork, actor: Actor, lead_id: int) -> Sale | N
         lead = await uow.leads.get(lead_id)
         if lead is None or not actor.may_act_on(lead.owner_id):
             return None
-        row = await uow.sales.by_lead(lead_id)
-        return sale_to_domain(row) if row is not None else None
+        return await uow.sales.by_lead(lead_id)
 
 
 async def sale_history(uow: UnitOfWork, actor: Actor, sale_id: int) -> list[SaleStageChange]:
     await get_sale(uow, actor, sale_id)
     async with uow:
-        return [sale_change_to_domain(r) for r in await uow.sales.stage_changes(sale_id)]
+        return await uow.sales.list_stage_changes(sale_id)
 
 
 async def change_sale_stage(
@@ -68,24 +64,16 @@ async def change_sale_stage(
         except ValueError:
             raise InvalidValue("expected_stage", f"'{expected_stage}' is not a sale stage") from None
     async with uow:
-        row = await uow.sales.get_for_update(sale_id)
-        if row is None:
+        sale = await uow.sales.get(sale_id, lock=True)
+        if sale is None:
             raise SaleNotFound(sale_id)
-        current = SaleStage(row.stage)
-        if expected_stage is not None and current.value != expected_stage:
+        if expected_stage is not None and sale.stage.value != expected_stage:
             raise StaleState()
-        new = funnel.ensure_sale_transition(current.value, str(target))
-        now = datetime.now(UTC)
-        row.stage = new
-        row.updated_at = now
-        if new in funnel.SALE_FINAL:
-            row.closed_at = now
-        uow.sales.add_stage_change(
-            SaleStageChangeRow(
-                sale_id=row.id, from_stage=current, to_stage=new, actor=actor.label, reason=reason, created_at=now
-            )
+        new = funnel.ensure_sale_transition(sale.stage.value, str(target))
+        now = utcnow()
+        sale = await uow.sales.record_stage_change(
+            sale, to_stage=new, actor=actor.label, reason=reason, now=now,
+            closed_at=now if new in funnel.SALE_FINAL else None,
         )
-        await uow.session.flush()
-        sale = sale_to_domain(row)
         await uow.commit()
     return sale

@@ -12,16 +12,17 @@ Rules:
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from collections.abc import Collection
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from core.domain.enums import Role
 from core.domain.errors import AccessDenied, InvalidInvite, InviteProblem, UserNotFound
-from core.domain.models import Actor, User
+from core.domain.clock import utcnow
+from core.domain.models import Actor, Invite, User
 from core.domain.validation import parse_enum
-from core.storage.models import InviteRow, UserRow
-from core.storage.repositories import user_to_domain
-from core.storage.uow import UnitOfWork
+from core.services.ports import UnitOfWork
 
 INVITE_TTL = timedelta(hours=24)
 FULL_NAME_MAX = 200
@@ -29,31 +30,36 @@ USERNAME_MAX = 64
 LANGUAGE_MAX = 16
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _role(value: str | Role) -> Role:
     return parse_enum(Role, value, "role")
 
 
-def _profile(full_name: str | None, username: str | None, language: str | None) -> dict[str, str | None]:
-    return {
-        "full_name": " ".join((full_name or "").split())[:FULL_NAME_MAX],
-        "username": (username or None) and username[:USERNAME_MAX],
-        "language": (language or None) and language[:LANGUAGE_MAX],
-    }
+@dataclass(frozen=True)
+class Profile:
+    """What Telegram tells about a user, trimmed to what the table keeps."""
 
+    full_name: str
+    username: str | None
+    language: str | None
 
-def _apply_profile(row: UserRow, profile: dict[str, str | None]) -> bool:
-    changed = False
-    for key, value in profile.items():
-        if key == "full_name" and not value:
-            continue  # keep a known name rather than blanking it
-        if getattr(row, key) != value:
-            setattr(row, key, value)
-            changed = True
-    return changed
+    @classmethod
+    def of(cls, full_name: str | None, username: str | None, language: str | None) -> Profile:
+        return cls(
+            full_name=" ".join((full_name or "").split())[:FULL_NAME_MAX],
+            username=username[:USERNAME_MAX] if username else None,
+            language=language[:LANGUAGE_MAX] if language else None,
+        )
+
+    def changes(self, user: User) -> dict[str, Any]:
+        """The columns of ``user`` this profile would change (a blank name keeps the known one)."""
+        out: dict[str, Any] = {}
+        if self.full_name and self.full_name != user.full_name:
+            out["full_name"] = self.full_name
+        if self.username != user.username:
+            out["username"] = self.username
+        if self.language != user.language:
+            out["language"] = self.language
+        return out
 
 
 def _require_admin(actor: Actor) -> None:
@@ -77,15 +83,15 @@ async def ensure_user(
 ) -> User:
     """Create or update a user with this role and make it active (demo users, bootstrap admins)."""
     role_ = _role(role)
-    profile = _profile(full_name, username, language)
+    profile = Profile.of(full_name, username, language)
     async with uow:
-        await uow.users.insert_if_missing(user_id=user_id, role=role_, **profile)  # type: ignore[arg-type]
-        row = await uow.users.get(user_id)
-        assert row is not None
-        _apply_profile(row, profile)
-        row.role = role_
-        row.is_active = True
-        user = user_to_domain(row)
+        await uow.users.insert_if_missing(
+            user_id=user_id, role=role_, full_name=profile.full_name, username=profile.username,
+            language=profile.language,
+        )
+        user = await uow.users.get(user_id)
+        assert user is not None
+        user = await uow.users.update(user_id, **profile.changes(user), role=role_, is_active=True)
         await uow.commit()
     return user
 
@@ -113,7 +119,7 @@ async def forget_old_updates(uow: UnitOfWork, *, now: datetime | None = None) ->
     Telegram reuses much later (it picks ids at random after a week of silence) is not mistaken for a
     redelivery."""
     async with uow:
-        removed = await uow.updates.prune((now or datetime.now(UTC)) - UPDATE_IDS_KEPT)
+        removed = await uow.updates.prune((now or utcnow()) - UPDATE_IDS_KEPT)
         await uow.commit()
     return removed
 
@@ -132,27 +138,26 @@ async def authenticate(
     ADMIN_IDS are created/restored as active admins (committed at once). A changed Telegram name,
     username or language is written to the row but not committed here: it is saved with the next
     change the user makes, so a read-only update costs no write."""
-    profile = _profile(full_name, username, language)
+    profile = Profile.of(full_name, username, language)
     async with uow:
-        row = await uow.users.get(user_id)
-        if user_id in admin_ids and (row is None or row.role != Role.ADMIN or not row.is_active):
-            if row is None:
-                await uow.users.insert_if_missing(user_id=user_id, role=Role.ADMIN, **profile)  # type: ignore[arg-type]
-                row = await uow.users.get(user_id)
-                assert row is not None
-            row.role = Role.ADMIN
-            row.is_active = True
-            _apply_profile(row, profile)
-            user = user_to_domain(row)
+        user = await uow.users.get(user_id)
+        if user_id in admin_ids and (user is None or user.role != Role.ADMIN or not user.is_active):
+            if user is None:
+                await uow.users.insert_if_missing(
+                    user_id=user_id, role=Role.ADMIN, full_name=profile.full_name, username=profile.username,
+                    language=profile.language,
+                )
+                user = await uow.users.get(user_id)
+                assert user is not None
+            user = await uow.users.update(user_id, **profile.changes(user), role=Role.ADMIN, is_active=True)
             await uow.commit()
             return user
-        if row is None or not row.is_active:
+        if user is None or not user.is_active:
             return None
-        _apply_profile(row, profile)
-        # The session's identity map holds rows weakly: keep this one referenced for the session's life,
-        # so a later session.get(UserRow, id) (e.g. the lead owner's name) costs no query.
-        uow.session.info["authenticated_user_row"] = row
-        return user_to_domain(row)
+        changed = profile.changes(user)
+        if changed:  # a new Telegram name: saved with the user's next change, costs a read-only update nothing
+            user = uow.users.update_on_commit(user_id, **changed)
+        return user
 
 
 async def create_invite(uow: UnitOfWork, actor: Actor, role: str | Role) -> str:
@@ -169,8 +174,8 @@ async def create_invite(uow: UnitOfWork, actor: Actor, role: str | Role) -> str:
         raise AccessDenied("Only a person can create an invite")
     code = secrets.token_urlsafe(16)  # 22 characters of [A-Za-z0-9_-]: a valid /start payload
     async with uow:
-        uow.users.add_invite(
-            InviteRow(code=code, role=role_, created_by=actor.user_id, expires_at=utcnow() + INVITE_TTL)
+        await uow.users.add_invite(
+            Invite(code=code, role=role_, created_by=actor.user_id, expires_at=utcnow() + INVITE_TTL)
         )
         await uow.commit()
     return code
@@ -186,11 +191,11 @@ async def accept_invite(
     language: str | None,
 ) -> User:
     """Register (or re-activate) the user with the invite's role and spend the invite."""
-    profile = _profile(full_name, username, language)
+    profile = Profile.of(full_name, username, language)
     if not code or len(code) > 64:
         raise InvalidInvite(InviteProblem.UNKNOWN)
     async with uow:
-        invite = await uow.users.invite_for_update(code)
+        invite = await uow.users.get_invite(code, lock=True)
         now = utcnow()
         if invite is None:
             raise InvalidInvite(InviteProblem.UNKNOWN)
@@ -198,18 +203,14 @@ async def accept_invite(
             raise InvalidInvite(InviteProblem.USED)
         if invite.expires_at <= now:
             raise InvalidInvite(InviteProblem.EXPIRED)
-        row = await uow.users.get(user_id)
-        if row is None:
-            row = uow.users.add(UserRow(id=user_id, role=invite.role, is_active=True, **profile))
-            await uow.session.flush()  # the user row must exist before invites.used_by points at it
+        user = await uow.users.get(user_id)
+        if user is None:
+            user = await uow.users.add(
+                User(user_id, invite.role, profile.full_name, profile.username, profile.language, is_active=True)
+            )
         else:
-            _apply_profile(row, profile)
-            row.role = invite.role
-            row.is_active = True
-        invite.used_by = user_id
-        invite.used_at = now
-        await uow.session.flush()
-        user = user_to_domain(row)
+            user = await uow.users.update(user_id, **profile.changes(user), role=invite.role, is_active=True)
+        await uow.users.spend_invite(code, used_by=user_id, used_at=now)
         await uow.commit()
     return user
 
@@ -217,16 +218,16 @@ async def accept_invite(
 async def list_users(uow: UnitOfWork, actor: Actor) -> list[User]:
     _require_admin(actor)
     async with uow:
-        return [user_to_domain(r) for r in await uow.users.list()]
+        return await uow.users.list_users()
 
 
 async def get_user(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
     _require_admin(actor)
     async with uow:
-        row = await uow.users.get(user_id)
-        if row is None:
+        user = await uow.users.get(user_id)
+        if user is None:
             raise UserNotFound(user_id)
-        return user_to_domain(row)
+        return user
 
 
 async def _change(uow: UnitOfWork, actor: Actor, user_id: int, **values: object) -> User:
@@ -234,13 +235,9 @@ async def _change(uow: UnitOfWork, actor: Actor, user_id: int, **values: object)
     if actor.user_id == user_id:
         raise AccessDenied("You cannot change your own role or deactivate yourself")
     async with uow:
-        row = await uow.users.get(user_id)
-        if row is None:
+        if await uow.users.get(user_id) is None:
             raise UserNotFound(user_id)
-        for key, value in values.items():
-            setattr(row, key, value)
-        await uow.session.flush()
-        user = user_to_domain(row)
+        user = await uow.users.update(user_id, **values)
         await uow.commit()
     return user
 

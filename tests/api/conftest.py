@@ -13,7 +13,7 @@ from core.config import Settings
 from core.domain.enums import Role
 from core.services.api_keys import create_api_key
 from core.storage.models import UserRow
-from core.storage.uow import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def app(settings, session_factory, services) -> FastAPI:
 
 @pytest.fixture
 async def api_key(session_factory) -> str:
-    _, secret = await create_api_key(UnitOfWork(session_factory), "test-client")
+    _, secret = await create_api_key(SqlUnitOfWork(session_factory), "test-client")
     return secret
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from api.app import create_app
 from api.deps import ApiKeyCache
 from core.services.api_keys import create_api_key, revoke_api_key
-from core.storage.uow import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
 
 LEAD_ROUTES = [
     ("GET", "/leads"),
@@ -47,7 +47,7 @@ async def test_a_valid_key_is_accepted(anon, api_key) -> None:
 
 async def test_a_revoked_key_is_401(anon, api_key, session_factory) -> None:
     assert (await anon.get("/leads", headers={"X-API-Key": api_key})).status_code == 200
-    await revoke_api_key(UnitOfWork(session_factory), "test-client")
+    await revoke_api_key(SqlUnitOfWork(session_factory), "test-client")
     response = await anon.get("/leads", headers={"X-API-Key": api_key})
     assert (response.status_code, response.json()) == (401, {"detail": "Invalid or revoked API key"})
 
@@ -58,12 +58,12 @@ async def test_with_the_key_cache_a_revoked_key_stops_working_once_the_ttl_passe
     now = [1000.0]
     app = create_app(settings, session_factory=session_factory, services=services)
     app.state.api_key_cache = ApiKeyCache(5.0, clock=lambda: now[0])
-    _, secret = await create_api_key(UnitOfWork(session_factory), "cached-client")
+    _, secret = await create_api_key(SqlUnitOfWork(session_factory), "cached-client")
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://api.test", headers={"X-API-Key": secret}
     ) as client:
         assert (await client.get("/leads")).status_code == 200
-        await revoke_api_key(UnitOfWork(session_factory), "cached-client")
+        await revoke_api_key(SqlUnitOfWork(session_factory), "cached-client")
         now[0] += 4.9
         assert (await client.get("/leads")).status_code == 200  # still inside the documented window
         now[0] += 0.2

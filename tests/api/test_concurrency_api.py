@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 from api.app import create_app
 from core.services.api_keys import create_api_key
 from core.storage.models import SaleRow, StageChangeRow
-from core.storage.uow import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
 
 
 async def test_thirty_concurrent_transfers_over_http_create_one_sale(settings, committing_factory, services) -> None:
     app = create_app(settings, session_factory=committing_factory, services=services)
-    _, secret = await create_api_key(UnitOfWork(committing_factory), "race")
+    _, secret = await create_api_key(SqlUnitOfWork(committing_factory), "race")
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://api.test", headers={"X-API-Key": secret}
     ) as client:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.services import leads as svc
-from core.storage.uow import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
 
 ORIGINAL_FIELDS = {
     "id",
@@ -277,7 +277,7 @@ async def test_patch_of_a_final_lead_is_400(client) -> None:
 
 async def test_list_filters_by_stage_owner_and_source(client, session_factory, services, system, managers) -> None:
     anna, boris = managers
-    uow = UnitOfWork(session_factory)
+    uow = SqlUnitOfWork(session_factory)
     made = {}
     for owner in (anna, boris):
         for source in ("partner", "scanner"):

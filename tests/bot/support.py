@@ -15,7 +15,7 @@ from bot.emulator.watch import HandledUpdates
 from core.config import Settings
 from core.domain.models import Actor
 from core.services import users as users_svc
-from core.storage.uow import UnitOfWork
+from core.services.ports import UnitOfWork
 from tests.conftest import TEST_DOMAINS
 
 GROUP = -100500  # the team leads' chat (tests/conftest.py policy.notify_chat_id)

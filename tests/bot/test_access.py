@@ -12,7 +12,7 @@ from core.domain.models import Actor
 from core.services import leads as leads_svc
 from core.services import users as users_svc
 from core.storage.models import LeadRow, UserRow
-from core.storage.uow import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
 from tests.bot.support import (  # noqa: F401 (fixtures)
     ADMIN_ID,
     MANAGER_ID,
@@ -33,7 +33,7 @@ async def running(bot_runner, services, committing_factory):
 
 
 async def _user(committing_factory, user_id, role, name="User"):
-    user = await users_svc.ensure_user(UnitOfWork(committing_factory), user_id=user_id, full_name=name, role=role)
+    user = await users_svc.ensure_user(SqlUnitOfWork(committing_factory), user_id=user_id, full_name=name, role=role)
     return Actor.from_user(user)
 
 
@@ -114,7 +114,7 @@ async def test_a_manager_cannot_invite_or_manage_users(tg, running, committing_f
 
 async def test_a_deactivated_user_loses_access_at_once(tg, running, services, committing_factory) -> None:
     maria_actor = await _user(committing_factory, MANAGER_ID, "manager", "Maria")
-    lead = await leads_svc.create_lead(UnitOfWork(committing_factory), services, maria_actor, source="manual")
+    lead = await leads_svc.create_lead(SqlUnitOfWork(committing_factory), services, maria_actor, source="manual")
     maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
     await tg.say(maria, f"/lead {lead.id}")
     card = tg.card(maria)
@@ -152,7 +152,7 @@ async def test_a_lead_deep_link_opens_the_card_only_for_those_who_may_see_it(
     oleg = await _user(committing_factory, OTHER_MANAGER_ID, "manager", "Oleg")
     await _user(committing_factory, MANAGER_ID, "manager", "Maria")
     await _user(committing_factory, TEAM_LEAD_ID, "team_lead", "Tina")
-    lead = await leads_svc.create_lead(UnitOfWork(committing_factory), services, oleg, source="manual", name="Zeta")
+    lead = await leads_svc.create_lead(SqlUnitOfWork(committing_factory), services, oleg, source="manual", name="Zeta")
     tina = tg.fake.user(TEAM_LEAD_ID, "Tina", language_code="en")
     maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
     await tg.open_link(tina, f"https://t.me/leadcrm_bot?start=lead_{lead.id}")

@@ -11,7 +11,7 @@ from bot.callbacks import LeadAction, LeadCb, NewLeadCb
 from core.domain.enums import Stage
 from core.services import leads as leads_svc
 from core.storage.models import ActivityRow, LeadRow, ProcessedUpdateRow
-from core.storage.uow import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
 from tests.bot.support import (  # noqa: F401 (fixtures)
     MANAGER_ID,
     OTHER_MANAGER_ID,
@@ -28,7 +28,7 @@ from tests.bot.support import (  # noqa: F401 (fixtures)
 @pytest.fixture
 async def team(committing_factory):
     """Two managers and a team lead, registered; returns their actors."""
-    uow = UnitOfWork(committing_factory)
+    uow = SqlUnitOfWork(committing_factory)
     return {
         "maria": await register(uow, "maria", language="ru"),
         "oleg": await register(uow, "oleg"),
@@ -42,7 +42,7 @@ async def running(bot_runner, services, committing_factory):
 
 
 async def _lead(committing_factory, services, actor, **kw):
-    return await leads_svc.create_lead(UnitOfWork(committing_factory), services, actor, source="partner", **kw)
+    return await leads_svc.create_lead(SqlUnitOfWork(committing_factory), services, actor, source="partner", **kw)
 
 
 async def _open(tg, user, lead_id):
@@ -99,7 +99,7 @@ async def test_an_old_card_cannot_move_the_stage(tg, team, running, services, co
     old = await _open(tg, maria, lead.id)
     old_next = next(b["callback_data"] for b in old.buttons if b["text"].startswith("➡️"))
     # Meanwhile the lead changes elsewhere (e.g. in the API or another card).
-    await leads_svc.log_activity(UnitOfWork(committing_factory), team["maria"], lead.id, kind="call")
+    await leads_svc.log_activity(SqlUnitOfWork(committing_factory), team["maria"], lead.id, kind="call")
 
     answer = await tg.press_data(maria, old.message_id, old_next)
 
@@ -245,8 +245,8 @@ async def test_lost_with_a_preset_reason(tg, team, running, services, committing
 
 async def test_history_shows_stage_changes_and_activities(tg, team, running, services, committing_factory) -> None:
     lead = await _lead(committing_factory, services, team["maria"])
-    await leads_svc.log_activity(UnitOfWork(committing_factory), team["maria"], lead.id, kind="note", text="<b>hi</b>")
-    await leads_svc.change_stage(UnitOfWork(committing_factory), services, team["maria"], lead.id, "contacted")
+    await leads_svc.log_activity(SqlUnitOfWork(committing_factory), team["maria"], lead.id, kind="note", text="<b>hi</b>")
+    await leads_svc.change_stage(SqlUnitOfWork(committing_factory), services, team["maria"], lead.id, "contacted")
     maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
     card = await _open(tg, maria, lead.id)
     await tg.press(maria, "🕓 History", message_id=card.message_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core.services import leads as leads_svc
-from core.storage.uow import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
 from tests.bot.support import (  # noqa: F401 (fixtures)
     MANAGER_ID,
     OTHER_MANAGER_ID,
@@ -22,7 +22,7 @@ from tests.bot.support import (  # noqa: F401 (fixtures)
 @pytest.fixture
 async def leads(bot_runner, services, committing_factory):
     """Maria owns 10 leads (two of them contacted), Oleg 2; Tina is a team lead."""
-    uow = UnitOfWork(committing_factory)
+    uow = SqlUnitOfWork(committing_factory)
     maria = await register(uow, "maria")
     oleg = await register(uow, "oleg")
     await register(uow, "tina")

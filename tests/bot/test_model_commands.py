@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from core.storage.uow import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
 from tests.bot.support import ADMIN_ID, MANAGER_ID, bot_settings, handled, register, tg  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
 async def running(bot_runner, services, committing_factory):
-    await register(UnitOfWork(committing_factory), "maria")
+    await register(SqlUnitOfWork(committing_factory), "maria")
     return await bot_runner(bot_settings(), services=services, session_factory=committing_factory)
 
 

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from redis.asyncio import Redis
 
-from core.storage.uow import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
 from tests.bot.support import MANAGER_ID, bot_settings, handled, register, tg  # noqa: F401 (fixtures)
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -41,7 +41,7 @@ async def prefix():
 async def test_a_dialog_in_progress_survives_a_restart_with_redis(
     tg, bot_runner, services, committing_factory, prefix
 ) -> None:
-    await register(UnitOfWork(committing_factory), "maria")
+    await register(SqlUnitOfWork(committing_factory), "maria")
     settings = bot_settings(redis_url=REDIS_URL, redis_key_prefix=prefix)
     maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
 

@@ -12,7 +12,7 @@ from sqlalchemy import event
 from core.services import leads as leads_svc
 from core.services.context import Services
 from core.services.models import LearnedOrRules
-from core.storage.uow import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
 from tests.bot.support import MANAGER_ID, bot_settings, handled, register, tg  # noqa: F401 (fixtures)
 
 
@@ -57,8 +57,8 @@ def learned_services(policy) -> Services:
 @pytest.fixture
 async def card(tg, bot_runner, learned_services, committing_factory):
     services = learned_services
-    maria = await register(UnitOfWork(committing_factory), "maria")
-    lead = await leads_svc.create_lead(UnitOfWork(committing_factory), services, maria, source="partner")
+    maria = await register(SqlUnitOfWork(committing_factory), "maria")
+    lead = await leads_svc.create_lead(SqlUnitOfWork(committing_factory), services, maria, source="partner")
     # The outbox sender polls on its own clock, not per update: keep it asleep while counting.
     await bot_runner(bot_settings(outbox_poll_seconds=3600), services=services, session_factory=committing_factory)
     user = tg.fake.user(MANAGER_ID, "Maria", language_code="en")

@@ -7,7 +7,7 @@ import pytest
 
 from core.domain.enums import SaleStage
 from core.storage.models import SaleRow
-from core.storage.uow import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
 from tests.bot.support import (  # noqa: F401 (fixtures)
     MANAGER_ID,
     TEAM_LEAD_ID,
@@ -22,7 +22,7 @@ from tests.journeys import transferred_lead
 
 @pytest.fixture
 async def transferred(bot_runner, services, committing_factory):
-    uow = UnitOfWork(committing_factory)
+    uow = SqlUnitOfWork(committing_factory)
     maria = await register(uow, "maria")
     await register(uow, "tina")
     result = await transferred_lead(uow, services, maria, name="Deal Co")

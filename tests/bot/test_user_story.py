@@ -111,10 +111,10 @@ async def test_admin_invites_a_manager_who_works_a_lead_through_to_a_transfer(
 
 async def _qualified_lead_of_maria(services, committing_factory) -> int:
     from core.services import leads as leads_svc
-    from core.storage.uow import UnitOfWork
+    from core.storage.uow import SqlUnitOfWork
     from tests.journeys import qualify
 
-    uow = UnitOfWork(committing_factory)
+    uow = SqlUnitOfWork(committing_factory)
     maria = await register(uow, "maria")
     lead = await leads_svc.create_lead(uow, services, maria, source="partner", business_domain="saas")
     await qualify(uow, services, maria, lead.id, kind="meeting")

@@ -21,7 +21,7 @@ from core.services import outbox as outbox_service
 from core.services.outbox import RetryPolicy
 from core.services.users import ensure_user
 from core.storage.models import OutboxRow
-from core.storage.uow import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
 
 GROUP = -1001000000001
 OTHER_GROUP = -1001000000002
@@ -46,7 +46,7 @@ def render(payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup | None]:
 
 
 async def enqueue(factory: async_sessionmaker[AsyncSession], lead_id: int, chat_id: int = GROUP, **extra: Any) -> None:
-    uow = UnitOfWork(factory)
+    uow = SqlUnitOfWork(factory)
     async with uow:
         await uow.outbox.enqueue(
             dedupe_key=f"lead-transferred:{lead_id}",
@@ -138,7 +138,7 @@ async def test_a_sender_that_died_mid_send_leaves_the_row_to_be_retried_after_it
     fake_tg: FakeTelegram, bot: Bot, committing_factory: Any, clock: Clock
 ) -> None:
     await enqueue(committing_factory, 1)
-    (claimed,) = await outbox_service.claim_due(UnitOfWork(committing_factory), lease_seconds=120, now=clock())
+    (claimed,) = await outbox_service.claim_due(SqlUnitOfWork(committing_factory), lease_seconds=120, now=clock())
     assert claimed.attempts == 1
     # ... and the process died before sending. Another sender must not race it while the lease holds:
     restarted = sender(bot, committing_factory, clock)
@@ -173,10 +173,10 @@ async def test_a_later_message_for_a_chat_waits_for_the_earlier_one_while_other_
 async def test_giving_up_marks_the_row_failed_and_tells_every_admin_once(
     fake_tg: FakeTelegram, bot: Bot, committing_factory: Any, clock: Clock
 ) -> None:
-    await ensure_user(UnitOfWork(committing_factory), user_id=501, full_name="Ada Admin", role=Role.ADMIN)
-    await ensure_user(UnitOfWork(committing_factory), user_id=502, full_name="Old Admin", role=Role.ADMIN)
-    await ensure_user(UnitOfWork(committing_factory), user_id=503, full_name="Mia Manager", role=Role.MANAGER)
-    uow = UnitOfWork(committing_factory)
+    await ensure_user(SqlUnitOfWork(committing_factory), user_id=501, full_name="Ada Admin", role=Role.ADMIN)
+    await ensure_user(SqlUnitOfWork(committing_factory), user_id=502, full_name="Old Admin", role=Role.ADMIN)
+    await ensure_user(SqlUnitOfWork(committing_factory), user_id=503, full_name="Mia Manager", role=Role.MANAGER)
+    uow = SqlUnitOfWork(committing_factory)
     async with uow:
         (await uow.users.get(502)).is_active = False
         await uow.commit()

@@ -8,7 +8,8 @@ from typing import Any
 
 from bot.sandbox import DEMO_GROUP_ID, run_sandbox
 from core.config import Settings
-from core.storage.uow import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
+from core.services.ports import UnitOfWork
 
 Step = str | Callable[[], Awaitable[None]]
 
@@ -88,7 +89,7 @@ async def test_the_guest_is_refused_and_users_can_be_switched(committing_factory
     assert "unknown user 'nobody'" in terminal.text
     assert "no button [7]" in terminal.text
     assert "unknown command :frobnicate" in terminal.text
-    uow = UnitOfWork(committing_factory)
+    uow = SqlUnitOfWork(committing_factory)
     async with uow:
         assert await uow.users.get(900004) is None
         assert (await uow.users.get(900001)).role.value == "admin"
@@ -105,7 +106,7 @@ async def test_an_invite_link_registers_the_guest(committing_factory: Any) -> No
     terminal = Terminal(":as admin", "/invite manager", grab_link, ":as guest", ":quit")
     assert await sandbox(terminal, committing_factory, start_as="admin") == 0
     assert invite_line and invite_line[0].startswith("https://t.me/leadcrm_bot?start=")
-    uow = UnitOfWork(committing_factory)
+    uow = SqlUnitOfWork(committing_factory)
     async with uow:
         guest = await uow.users.get(900004)
         assert guest is not None and guest.role.value == "manager"
@@ -137,7 +138,7 @@ async def test_a_transfer_shows_up_in_the_team_leads_group(committing_factory: A
     notification = terminal.text.split("🤖 [team leads group]")[1]
     assert "Acme Bank" in notification and "0.75" in notification
     assert ":open https://t.me/leadcrm_bot?start=" in notification
-    uow = UnitOfWork(committing_factory)
+    uow = SqlUnitOfWork(committing_factory)
     async with uow:
         (row,) = await _outbox(uow)
         assert (row.chat_id, row.status) == (DEMO_GROUP_ID, "sent")

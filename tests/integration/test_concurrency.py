@@ -7,17 +7,17 @@ from sqlalchemy import func, select
 from core.domain.errors import InvalidTransition
 from core.services import leads as svc
 from core.storage.models import OutboxRow, SaleRow, StageChangeRow
-from core.storage.uow import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
 from tests.journeys import qualify
 
 
 async def test_fifty_concurrent_transfers_make_exactly_one_sale(committing_factory, services, system) -> None:
-    uow = UnitOfWork(committing_factory)
+    uow = SqlUnitOfWork(committing_factory)
     lead = await svc.create_lead(uow, services, system, source="partner", business_domain="saas")
     await qualify(uow, services, system, lead.id)
 
     async def transfer():
-        return await svc.change_stage(UnitOfWork(committing_factory), services, system, lead.id, "transferred")
+        return await svc.change_stage(SqlUnitOfWork(committing_factory), services, system, lead.id, "transferred")
 
     results = await asyncio.gather(*(transfer() for _ in range(50)), return_exceptions=True)
     ok = [r for r in results if not isinstance(r, BaseException)]
@@ -33,9 +33,9 @@ async def test_fifty_concurrent_transfers_make_exactly_one_sale(committing_facto
 
 
 async def test_concurrent_activity_logging_loses_no_increment(committing_factory, services, system) -> None:
-    lead = await svc.create_lead(UnitOfWork(committing_factory), services, system, source="manual")
+    lead = await svc.create_lead(SqlUnitOfWork(committing_factory), services, system, source="manual")
     await asyncio.gather(
-        *(svc.log_activity(UnitOfWork(committing_factory), system, lead.id, kind="call") for _ in range(30))
+        *(svc.log_activity(SqlUnitOfWork(committing_factory), system, lead.id, kind="call") for _ in range(30))
     )
-    got = await svc.get_lead(UnitOfWork(committing_factory), system, lead.id)
+    got = await svc.get_lead(SqlUnitOfWork(committing_factory), system, lead.id)
     assert got.activity_count == 30 and got.activity_counts == {"call": 30}

@@ -1,9 +1,10 @@
 """Users, invites and roles against real PostgreSQL (each test rolled back)."""
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from core.domain.enums import Role
 from core.domain.errors import (
@@ -202,12 +203,31 @@ async def test_claiming_an_update_with_a_user_loads_the_user_in_the_same_round_t
     await svc.ensure_user(uow, user_id=MANAGER, full_name="Maria", role="manager")
     async with uow:
         assert await svc.claim_update(uow, 779, user_id=MANAGER) is True
-        assert uow.session.info["prefetched_user_row"].full_name == "Maria"
+        with _statements(uow) as seen:
+            assert (await uow.users.get(MANAGER)).full_name == "Maria"
+        assert seen == []  # already loaded by the claim
         await uow.commit()
     async with uow:
         assert await svc.claim_update(uow, 779, user_id=MANAGER) is False
         assert await svc.claim_update(uow, 780, user_id=STRANGER) is True  # unknown user: claimed, no row
-        assert "prefetched_user_row" not in uow.session.info
+        with _statements(uow) as seen:
+            assert await uow.users.get(STRANGER) is None
+        assert len(seen) == 1
+
+
+@contextmanager
+def _statements(uow):
+    """The statements the unit of work's session runs inside the block."""
+    seen: list[object] = []
+
+    def record(state) -> None:
+        seen.append(state.statement)
+
+    event.listen(uow.session.sync_session, "do_orm_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(uow.session.sync_session, "do_orm_execute", record)
 
 
 async def test_old_update_ids_are_forgotten_and_recent_ones_kept(uow) -> None:

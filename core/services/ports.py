@@ -1,0 +1,248 @@
+"""The ports services talk to: a unit of work and one repository per aggregate.
+
+Services see only these Protocols and the domain objects they return; ``core/storage`` implements them on
+PostgreSQL (SQLAlchemy) and ``tests/unit/fakes.py`` in memory. A repository owns its flushing and the mapping
+between rows and domain objects; it never commits — only a service does, through the unit of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from core.domain.enums import ActivityKind, Role, SaleStage, Source, Stage
+from core.domain.models import (
+    Activity,
+    ApiKey,
+    Invite,
+    Lead,
+    LeadChanges,
+    OutboxMessage,
+    Sale,
+    SaleStageChange,
+    StageChange,
+    User,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LeadFilter:
+    stage: Stage | None = None
+    owner_id: int | None = None
+    source: Source | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Keyset position: (updated_at, id) of the last lead of the previous page."""
+
+    updated_at: datetime
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewLead:
+    source: Source
+    name: str | None
+    contact: str | None
+    business_domain: str | None
+    attributes: dict[str, Any]
+    owner_id: int | None
+    created_at: datetime
+
+
+class LeadRepository(Protocol):
+    async def get(self, lead_id: int, *, lock: bool = False) -> Lead | None:
+        """The lead (with its owner's name); ``lock`` holds its row until the transaction ends, so concurrent
+        changes of one lead serialize."""
+
+    async def add(self, lead: NewLead) -> Lead: ...
+
+    async def update(self, lead: Lead, changes: LeadChanges) -> Lead:
+        """Write ``changes`` to a lead read in this transaction; returns the lead as now stored."""
+
+    async def record_activity(
+        self, lead: Lead, *, kind: ActivityKind, text: str | None, author: str, created_at: datetime,
+        changes: LeadChanges,
+    ) -> tuple[Lead, Activity]:
+        """Add an activity and write ``changes`` (its counters) to the lead: one command, one round trip."""
+
+    async def record_stage_change(
+        self, lead: Lead, *, to_stage: Stage, actor: str, reason: str | None, created_at: datetime,
+        changes: LeadChanges,
+    ) -> tuple[Lead, StageChange]:
+        """Add the history row of a stage change and write ``changes`` to the lead: one command."""
+
+    async def list_leads(
+        self, flt: LeadFilter, *, limit: int, after: Cursor | None = None, offset: int = 0
+    ) -> list[Lead]:
+        """Newest-updated first (``after``: keyset page; ``offset``: numbered page)."""
+
+    async def count_leads(self, flt: LeadFilter) -> int: ...
+
+    async def search_leads(self, text: str, *, owner_id: int | None, limit: int) -> list[Lead]: ...
+
+    async def list_activities(self, lead_id: int, *, limit: int) -> list[Activity]: ...
+
+    async def list_stage_changes(self, lead_id: int, *, limit: int) -> list[StageChange]: ...
+
+
+class SaleRepository(Protocol):
+    async def add(self, lead_id: int, *, created_at: datetime) -> Sale: ...
+
+    async def get(self, sale_id: int, *, lock: bool = False) -> Sale | None: ...
+
+    async def by_lead(self, lead_id: int) -> Sale | None: ...
+
+    async def record_stage_change(
+        self, sale: Sale, *, to_stage: SaleStage, actor: str, reason: str | None, now: datetime,
+        closed_at: datetime | None,
+    ) -> Sale:
+        """Move the sale, stamp it and add its history row."""
+
+    async def list_stage_changes(self, sale_id: int) -> list[SaleStageChange]: ...
+
+
+class UserRepository(Protocol):
+    async def get(self, user_id: int) -> User | None: ...
+
+    async def insert_if_missing(
+        self, *, user_id: int, full_name: str, role: Role, username: str | None, language: str | None
+    ) -> None:
+        """Create the user unless it exists (two first updates of a bootstrap admin may race)."""
+
+    async def add(self, user: User) -> User: ...
+
+    async def update(self, user_id: int, **values: Any) -> User:
+        """Write ``values`` (full_name, username, language, role, is_active) to an existing user."""
+
+    def update_on_commit(self, user_id: int, **values: Any) -> User:
+        """Like ``update``, but written only if the unit of work commits (the user as it will be)."""
+
+    async def list_users(self, *, include_inactive: bool = True) -> list[User]: ...
+
+    async def active_ids_with_role(self, role: Role) -> list[int]: ...
+
+    async def add_invite(self, invite: Invite) -> None: ...
+
+    async def get_invite(self, code: str, *, lock: bool = False) -> Invite | None: ...
+
+    async def spend_invite(self, code: str, *, used_by: int, used_at: datetime) -> None: ...
+
+
+class ApiKeyRepository(Protocol):
+    async def add(self, *, name: str, key_hash: str, prefix: str, created_at: datetime) -> ApiKey: ...
+
+    async def name_by_hash(self, key_hash: str) -> str | None:
+        """The name of the key with this hash, unless it is revoked."""
+
+    async def by_name(self, name: str) -> ApiKey | None: ...
+
+    async def revoke(self, key_id: int, *, when: datetime) -> ApiKey: ...
+
+    async def list_keys(self) -> list[ApiKey]: ...
+
+
+class OutboxRepository(Protocol):
+    async def enqueue(
+        self, *, dedupe_key: str, chat_id: int, thread_id: int | None, payload: dict[str, Any],
+        method: str = "sendMessage",
+    ) -> bool:
+        """Queue a message once per ``dedupe_key``; False when it was already queued."""
+
+    async def claim_due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        """The oldest pending message of each chat that is due, locked (order per chat is kept)."""
+
+    async def mark(self, message_id: int, **values: Any) -> None:
+        """Write status / attempts / next_attempt_at / last_error / sent_at."""
+
+    async def get(self, message_id: int) -> OutboxMessage | None: ...
+
+
+class ProcessedUpdateRepository(Protocol):
+    async def tables_exist(self) -> bool: ...
+
+    async def prune(self, older_than: datetime) -> int: ...
+
+    async def claim(self, update_id: int, *, prefetch_user_id: int | None = None) -> bool:
+        """Record the update id; False when an earlier delivery already did (and committed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedLead:
+    lead: Lead
+    sale_stage: SaleStage | None
+    closed_at: datetime  # when the outcome became known
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersion:
+    """A trained scorer as stored (``model_blob`` is the joblib dump)."""
+
+    version: str
+    algorithm: str
+    features: list[str]
+    trained_at: datetime
+    n_won: int
+    n_lost: int
+    auc: float
+    brier: float
+    metrics: dict[str, Any]
+    model_blob: bytes
+    is_active: bool = False
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreColumns:
+    """What scoring writes to a lead."""
+
+    lead_id: int
+    changes: LeadChanges
+
+
+class MlRepository(Protocol):
+    async def closed_leads(self) -> list[ClosedLead]: ...
+
+    async def active_id(self) -> tuple[int, str] | None:
+        """(id, version) of the active model: a cheap check before using a cached one."""
+
+    async def get(self, version_id: int) -> ModelVersion | None: ...
+
+    async def active(self) -> ModelVersion | None: ...
+
+    async def add(self, version: ModelVersion, *, activate: bool) -> None:
+        """Store a version; with ``activate`` it becomes the only active one (activations serialize)."""
+
+    async def open_leads_after(self, after_id: int, limit: int) -> list[Lead]:
+        """The next batch of open leads by id, locked for this transaction."""
+
+    async def store_scores(self, scores: Sequence[ScoreColumns]) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. ``async with uow`` opens it (nested: a savepoint); it rolls back unless committed."""
+
+    leads: LeadRepository
+    sales: SaleRepository
+    users: UserRepository
+    api_keys: ApiKeyRepository
+    outbox: OutboxRepository
+    updates: ProcessedUpdateRepository
+    ml: MlRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+    async def ping(self) -> bool:
+        """True when the database answers (``SELECT 1``)."""

@@ -1,0 +1,8 @@
+"""What every repository is given besides the session."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+BeforeWrite = Callable[[], Awaitable[None]]
+"""Awaited by a repository before it changes anything (the unit of work takes a nested level's savepoint)."""

@@ -1,0 +1,217 @@
+"""Leads, their activities and stage history on PostgreSQL. Rows in, domain objects out; never commits.
+
+Leads are read and written with SQLAlchemy Core statements over the ORM tables (no ORM objects in the
+session): a use case reads the lead once, decides, and writes its changes with one statement. The statements
+that run on every bot update are built once per shape with bound parameters (``update_lead_stmt``,
+``_insert_touching_lead_stmt``), so SQLAlchemy reuses their compiled form instead of walking a new statement
+each call.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Insert, Select, Update, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.domain.enums import ActivityKind, Stage
+from core.domain.models import Activity, Lead, LeadChanges, StageChange
+from core.services.ports import Cursor, LeadFilter, NewLead
+from core.storage.repositories.base import BeforeWrite
+from core.storage.models import ActivityRow, LeadRow, StageChangeRow, UserRow
+
+LEADS = LeadRow.__table__
+ACTIVITIES = ActivityRow.__table__
+STAGE_CHANGES = StageChangeRow.__table__
+USERS = UserRow.__table__
+
+# Every column of a lead plus its owner's name: exactly the fields of ``Lead``.
+_LEAD_COLUMNS = (*LEADS.c, USERS.c.full_name.label("owner_name"))
+_FROM = LEADS.outerjoin(USERS, USERS.c.id == LEADS.c.owner_id)
+
+
+def lead_from_row(row: RowMapping | dict[str, Any]) -> Lead:
+    """A ``lead_columns()`` row as a Lead."""
+    data = dict(row)
+    data["attributes"] = dict(data["attributes"] or {})
+    data["activity_counts"] = dict(data["activity_counts"] or {})
+    return Lead(**data)
+
+
+def lead_columns(*extra: Any) -> Select[Any]:
+    """``SELECT <every lead column>, owner_name[, extra] FROM leads LEFT JOIN users``."""
+    return select(*_LEAD_COLUMNS, *extra).select_from(_FROM)
+
+
+_GET = lead_columns().where(LEADS.c.id == bindparam("lead_id"))
+_GET_FOR_UPDATE = _GET.with_for_update(of=LEADS)  # the owner's row is not locked
+
+_ADD_KEYS = (
+    "source", "stage", "name", "contact", "business_domain", "attributes", "activity_count", "activity_counts",
+    "owner_id", "version", "created_at", "updated_at",
+)
+_ADDED = (
+    insert(LEADS)
+    .values({key: bindparam(key, type_=LEADS.c[key].type) for key in _ADD_KEYS})
+    .returning(*LEADS.c)
+    .cte("added")
+)
+# INSERT ... RETURNING the new lead with its owner's name: one round trip.
+_ADD = select(*_ADDED.c, USERS.c.full_name.label("owner_name")).select_from(
+    _ADDED.outerjoin(USERS, USERS.c.id == _ADDED.c.owner_id)
+)
+
+
+@lru_cache(maxsize=64)
+def update_lead_stmt(keys: tuple[str, ...]) -> Update:
+    """``UPDATE leads SET <column> = :u_<column>, ... WHERE id = :lead_id``, built once per set of columns."""
+    return (
+        update(LEADS)
+        .where(LEADS.c.id == bindparam("lead_id"))
+        .values({key: bindparam(f"u_{key}", type_=LEADS.c[key].type) for key in keys})
+    )
+
+
+@lru_cache(maxsize=64)
+def _insert_touching_lead_stmt(table_name: str, insert_keys: tuple[str, ...], change_keys: tuple[str, ...]) -> Insert:
+    """``WITH touched AS (UPDATE leads ...) INSERT INTO <table> ... RETURNING id``: a history row (activity or
+    stage change) and its lead's new columns in one round trip. Parameters: ``i_<column>`` for the inserted row,
+    ``u_<column>`` for the lead, ``lead_id``."""
+    target = LEADS.metadata.tables[table_name]
+    touched = update_lead_stmt(change_keys).returning(LEADS.c.id).cte("touched")
+    return (
+        insert(target)
+        .values({key: bindparam(f"i_{key}", type_=target.c[key].type) for key in insert_keys})
+        .returning(target.c.id)
+        .add_cte(touched)
+    )
+
+
+def update_params(lead_id: int, changes: LeadChanges, inserted: dict[str, Any] | None = None) -> dict[str, Any]:
+    params: dict[str, Any] = {f"u_{key}": value for key, value in changes.items()}
+    params["lead_id"] = lead_id
+    for key, value in (inserted or {}).items():
+        params[f"i_{key}"] = value
+    return params
+
+
+class SqlLeadRepository:
+    def __init__(self, session: AsyncSession, before_write: BeforeWrite) -> None:
+        self.session = session
+        self._before_write = before_write
+
+    async def get(self, lead_id: int, *, lock: bool = False) -> Lead | None:
+        row = (await self.session.execute(_GET_FOR_UPDATE if lock else _GET, {"lead_id": lead_id})).mappings().first()
+        return lead_from_row(row) if row is not None else None
+
+    async def add(self, lead: NewLead) -> Lead:
+        await self._before_write()
+        params = {
+            "source": lead.source, "stage": Stage.NEW, "name": lead.name, "contact": lead.contact,
+            "business_domain": lead.business_domain, "attributes": lead.attributes, "activity_count": 0,
+            "activity_counts": {}, "owner_id": lead.owner_id, "version": 1, "created_at": lead.created_at,
+            "updated_at": lead.created_at,
+        }
+        return lead_from_row((await self.session.execute(_ADD, params)).mappings().one())
+
+    async def write(self, lead_id: int, changes: LeadChanges) -> None:
+        """Write ``changes`` to the lead with one prebuilt UPDATE."""
+        await self._before_write()
+        if changes:
+            await self.session.execute(update_lead_stmt(tuple(changes)), update_params(lead_id, changes))
+
+    async def update(self, lead: Lead, changes: LeadChanges) -> Lead:
+        await self.write(lead.id, changes)
+        if "owner_id" in changes and changes["owner_id"] != lead.owner_id:
+            stored = await self.get(lead.id)  # the new owner's name
+            assert stored is not None
+            return stored
+        return lead.changed(changes)
+
+    async def record_activity(
+        self, lead: Lead, *, kind: ActivityKind, text: str | None, author: str, created_at: datetime,
+        changes: LeadChanges,
+    ) -> tuple[Lead, Activity]:
+        values = {"lead_id": lead.id, "kind": kind, "text": text, "author": author, "created_at": created_at}
+        activity_id = await self._insert_touching_lead(ACTIVITIES.name, values, lead, changes)
+        return lead.changed(changes), Activity(activity_id, lead.id, kind, text, author, created_at)
+
+    async def record_stage_change(
+        self, lead: Lead, *, to_stage: Stage, actor: str, reason: str | None, created_at: datetime,
+        changes: LeadChanges,
+    ) -> tuple[Lead, StageChange]:
+        values = {
+            "lead_id": lead.id, "from_stage": lead.stage, "to_stage": to_stage, "actor": actor, "reason": reason,
+            "created_at": created_at,
+        }
+        change_id = await self._insert_touching_lead(STAGE_CHANGES.name, values, lead, changes)
+        change = StageChange(change_id, lead.id, lead.stage, to_stage, actor, reason, created_at)
+        return lead.changed(changes), change
+
+    async def _insert_touching_lead(
+        self, table_name: str, values: dict[str, Any], lead: Lead, changes: LeadChanges
+    ) -> int:
+        await self._before_write()
+        inserted = {key: value for key, value in values.items() if value is not None}  # None: server default
+        stmt = _insert_touching_lead_stmt(table_name, tuple(inserted), tuple(changes))
+        return int((await self.session.execute(stmt, update_params(lead.id, changes, inserted))).scalar_one())
+
+    async def list_leads(
+        self, flt: LeadFilter, *, limit: int, after: Cursor | None = None, offset: int = 0
+    ) -> list[Lead]:
+        stmt = _filtered(lead_columns(), flt)
+        if after is not None:
+            stmt = stmt.where(
+                or_(
+                    LEADS.c.updated_at < after.updated_at,
+                    and_(LEADS.c.updated_at == after.updated_at, LEADS.c.id < after.id),
+                )
+            )
+        stmt = stmt.order_by(LEADS.c.updated_at.desc(), LEADS.c.id.desc()).limit(limit)
+        if offset:
+            stmt = stmt.offset(offset)  # page numbers for chat lists (◀ ▶); the API uses the keyset cursor
+        return [lead_from_row(r) for r in (await self.session.execute(stmt)).mappings()]
+
+    async def count_leads(self, flt: LeadFilter) -> int:
+        stmt = _filtered(select(func.count()).select_from(LEADS), flt)
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def search_leads(self, text: str, *, owner_id: int | None, limit: int) -> list[Lead]:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = lead_columns().where(or_(LEADS.c.name.ilike(pattern), LEADS.c.contact.ilike(pattern)))
+        if owner_id is not None:
+            stmt = stmt.where(LEADS.c.owner_id == owner_id)
+        stmt = stmt.order_by(LEADS.c.updated_at.desc(), LEADS.c.id.desc()).limit(limit)
+        return [lead_from_row(r) for r in (await self.session.execute(stmt)).mappings()]
+
+    async def list_activities(self, lead_id: int, *, limit: int) -> list[Activity]:
+        stmt = select(ACTIVITIES).where(ACTIVITIES.c.lead_id == lead_id).order_by(ACTIVITIES.c.id.desc()).limit(limit)
+        return [
+            Activity(r.id, r.lead_id, r.kind, r.text, r.author, r.created_at)
+            for r in (await self.session.execute(stmt)).all()
+        ]
+
+    async def list_stage_changes(self, lead_id: int, *, limit: int) -> list[StageChange]:
+        stmt = (
+            select(STAGE_CHANGES)
+            .where(STAGE_CHANGES.c.lead_id == lead_id)
+            .order_by(STAGE_CHANGES.c.id.desc())
+            .limit(limit)
+        )
+        return [
+            StageChange(r.id, r.lead_id, r.from_stage, r.to_stage, r.actor, r.reason, r.created_at)
+            for r in (await self.session.execute(stmt)).all()
+        ]
+
+
+def _filtered(stmt: Select[Any], flt: LeadFilter) -> Select[Any]:
+    if flt.stage is not None:
+        stmt = stmt.where(LEADS.c.stage == flt.stage)
+    if flt.owner_id is not None:
+        stmt = stmt.where(LEADS.c.owner_id == flt.owner_id)
+    if flt.source is not None:
+        stmt = stmt.where(LEADS.c.source == flt.source)
+    return stmt

@@ -1,0 +1,76 @@
+"""The outbox of Telegram messages on PostgreSQL. Never commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.domain.models import OutboxMessage
+from core.storage.repositories.base import BeforeWrite
+from core.storage.models import OutboxRow
+
+OUTBOX = OutboxRow.__table__
+
+
+def _message(row: Row[Any]) -> OutboxMessage:
+    return OutboxMessage(
+        id=row.id,
+        dedupe_key=row.dedupe_key,
+        chat_id=row.chat_id,
+        thread_id=row.thread_id,
+        method=row.method,
+        payload=dict(row.payload),
+        status=row.status,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        created_at=row.created_at,
+        last_error=row.last_error,
+        sent_at=row.sent_at,
+    )
+
+
+class SqlOutboxRepository:
+    def __init__(self, session: AsyncSession, before_write: BeforeWrite) -> None:
+        self.session = session
+        self._before_write = before_write
+
+    async def enqueue(
+        self, *, dedupe_key: str, chat_id: int, thread_id: int | None, payload: dict[str, Any],
+        method: str = "sendMessage",
+    ) -> bool:
+        await self._before_write()
+        stmt = (
+            pg_insert(OUTBOX)
+            .values(dedupe_key=dedupe_key, chat_id=chat_id, thread_id=thread_id, payload=payload, method=method)
+            .on_conflict_do_nothing(index_elements=[OUTBOX.c.dedupe_key])
+            .returning(OUTBOX.c.id)
+        )
+        return (await self.session.execute(stmt)).scalar() is not None
+
+    async def claim_due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        oldest = (
+            select(func.min(OUTBOX.c.id))
+            .where(OUTBOX.c.status == "pending")
+            .group_by(OUTBOX.c.chat_id)
+            .scalar_subquery()
+        )
+        stmt = (
+            select(OUTBOX)
+            .where(OUTBOX.c.id.in_(oldest), OUTBOX.c.next_attempt_at <= now)
+            .order_by(OUTBOX.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [_message(r) for r in (await self.session.execute(stmt)).all()]
+
+    async def mark(self, message_id: int, **values: Any) -> None:
+        await self._before_write()
+        await self.session.execute(update(OUTBOX).where(OUTBOX.c.id == message_id).values(**values))
+
+    async def get(self, message_id: int) -> OutboxMessage | None:
+        row = (await self.session.execute(select(OUTBOX).where(OUTBOX.c.id == message_id))).first()
+        return _message(row) if row is not None else None

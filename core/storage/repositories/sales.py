@@ -1,0 +1,70 @@
+"""Sales and their stage history on PostgreSQL. Never commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.domain.enums import SaleStage
+from core.domain.models import Sale, SaleStageChange
+from core.storage.repositories.base import BeforeWrite
+from core.storage.models import SaleRow, SaleStageChangeRow
+
+SALES = SaleRow.__table__
+CHANGES = SaleStageChangeRow.__table__
+
+
+def _sale(row: Row[Any]) -> Sale:
+    return Sale(row.id, row.lead_id, row.stage, row.created_at, row.updated_at, row.closed_at)
+
+
+class SqlSaleRepository:
+    def __init__(self, session: AsyncSession, before_write: BeforeWrite) -> None:
+        self.session = session
+        self._before_write = before_write
+
+    async def add(self, lead_id: int, *, created_at: datetime) -> Sale:
+        await self._before_write()
+        stmt = (
+            insert(SALES)
+            .values(lead_id=lead_id, stage=SaleStage.NEW, created_at=created_at, updated_at=created_at)
+            .returning(*SALES.c)
+        )
+        return _sale((await self.session.execute(stmt)).one())
+
+    async def get(self, sale_id: int, *, lock: bool = False) -> Sale | None:
+        stmt = select(SALES).where(SALES.c.id == sale_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        row = (await self.session.execute(stmt)).first()
+        return _sale(row) if row is not None else None
+
+    async def by_lead(self, lead_id: int) -> Sale | None:
+        row = (await self.session.execute(select(SALES).where(SALES.c.lead_id == lead_id))).first()
+        return _sale(row) if row is not None else None
+
+    async def record_stage_change(
+        self, sale: Sale, *, to_stage: SaleStage, actor: str, reason: str | None, now: datetime,
+        closed_at: datetime | None,
+    ) -> Sale:
+        await self._before_write()
+        values: dict[str, object] = {"stage": to_stage, "updated_at": now}
+        if closed_at is not None:
+            values["closed_at"] = closed_at
+        await self.session.execute(update(SALES).where(SALES.c.id == sale.id).values(**values))
+        await self.session.execute(
+            insert(CHANGES).values(
+                sale_id=sale.id, from_stage=sale.stage, to_stage=to_stage, actor=actor, reason=reason, created_at=now
+            )
+        )
+        return Sale(sale.id, sale.lead_id, to_stage, sale.created_at, now, closed_at or sale.closed_at)
+
+    async def list_stage_changes(self, sale_id: int) -> list[SaleStageChange]:
+        stmt = select(CHANGES).where(CHANGES.c.sale_id == sale_id).order_by(CHANGES.c.id)
+        return [
+            SaleStageChange(r.id, r.sale_id, r.from_stage, r.to_stage, r.actor, r.reason, r.created_at)
+            for r in (await self.session.execute(stmt)).all()
+        ]

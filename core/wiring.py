@@ -1,0 +1,12 @@
+"""The product's wiring: the services' policy from the settings and the scorer provider it runs with."""
+
+from __future__ import annotations
+
+from core.config import Settings
+from core.services.context import Policy, Services
+from core.services.models import LearnedOrRules
+
+
+def make_services(settings: Settings) -> Services:
+    """Settings-based policy and the learned scorer (rules-v1 until a model is active)."""
+    return Services(policy=Policy.from_settings(settings), scorers=LearnedOrRules())
