@@ -1,0 +1,301 @@
+"""In-memory implementations of the service ports (``core.services.ports``), for unit tests of services.
+
+Like the PostgreSQL unit of work, ``FakeUnitOfWork`` keeps nothing that was not committed: each level copies
+the state when it opens (a commit replaces every level's copy with the committed state) and puts its copy back
+when it ends, so uncommitted work is undone and an inner level's undo leaves the outer level's work.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from core.domain.enums import ActivityKind, Role, SaleStage, Stage
+from core.domain.models import (
+    Activity,
+    ApiKey,
+    Invite,
+    Lead,
+    LeadChanges,
+    OutboxMessage,
+    Sale,
+    SaleStageChange,
+    StageChange,
+    User,
+)
+from core.services.ports import ClosedLead, Cursor, LeadFilter, ModelVersion, NewLead, ScoreColumns
+
+
+@dataclass
+class State:
+    leads: dict[int, Lead] = field(default_factory=dict)
+    activities: list[Activity] = field(default_factory=list)
+    stage_changes: list[StageChange] = field(default_factory=list)
+    sales: dict[int, Sale] = field(default_factory=dict)
+    sale_changes: list[SaleStageChange] = field(default_factory=list)
+    users: dict[int, User] = field(default_factory=dict)
+    outbox: dict[str, OutboxMessage] = field(default_factory=dict)
+    next_id: int = 1
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id - 1
+
+
+class _Repo:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def s(self) -> State:
+        return self._uow.state
+
+
+class FakeLeads(_Repo):
+    async def get(self, lead_id: int, *, lock: bool = False) -> Lead | None:
+        lead = self.s.leads.get(lead_id)
+        return self._with_owner(lead) if lead is not None else None
+
+    def _with_owner(self, lead: Lead) -> Lead:
+        owner = self.s.users.get(lead.owner_id) if lead.owner_id is not None else None
+        return replace(lead, owner_name=owner.full_name if owner else None)
+
+    async def add(self, lead: NewLead) -> Lead:
+        stored = Lead(
+            id=self.s.new_id(), source=lead.source, stage=Stage.NEW, name=lead.name, contact=lead.contact,
+            business_domain=lead.business_domain, attributes=dict(lead.attributes), owner_id=lead.owner_id,
+            created_at=lead.created_at, updated_at=lead.created_at,
+        )
+        self.s.leads[stored.id] = stored
+        return self._with_owner(stored)
+
+    async def update(self, lead: Lead, changes: LeadChanges) -> Lead:
+        self.s.leads[lead.id] = replace(self.s.leads[lead.id], **changes)
+        return self._with_owner(self.s.leads[lead.id])
+
+    async def record_activity(
+        self, lead: Lead, *, kind: ActivityKind, text: str | None, author: str, created_at: datetime,
+        changes: LeadChanges,
+    ) -> tuple[Lead, Activity]:
+        activity = Activity(self.s.new_id(), lead.id, kind, text, author, created_at)
+        self.s.activities.append(activity)
+        return await self.update(lead, changes), activity
+
+    async def record_stage_change(
+        self, lead: Lead, *, to_stage: Stage, actor: str, reason: str | None, created_at: datetime,
+        changes: LeadChanges,
+    ) -> tuple[Lead, StageChange]:
+        change = StageChange(self.s.new_id(), lead.id, lead.stage, to_stage, actor, reason, created_at)
+        self.s.stage_changes.append(change)
+        return await self.update(lead, changes), change
+
+    def _matching(self, flt: LeadFilter) -> list[Lead]:
+        found = [
+            lead for lead in self.s.leads.values()
+            if (flt.stage is None or lead.stage == flt.stage)
+            and (flt.owner_id is None or lead.owner_id == flt.owner_id)
+            and (flt.source is None or lead.source == flt.source)
+        ]
+        return sorted(found, key=lambda lead: (lead.updated_at, lead.id), reverse=True)
+
+    async def list_leads(
+        self, flt: LeadFilter, *, limit: int, after: Cursor | None = None, offset: int = 0
+    ) -> list[Lead]:
+        found = self._matching(flt)
+        if after is not None:
+            found = [lead for lead in found if (lead.updated_at, lead.id) < (after.updated_at, after.id)]
+        return [self._with_owner(lead) for lead in found[offset : offset + limit]]
+
+    async def count_leads(self, flt: LeadFilter) -> int:
+        return len(self._matching(flt))
+
+    async def search_leads(self, text: str, *, owner_id: int | None, limit: int) -> list[Lead]:
+        needle = text.lower()
+        found = [
+            lead for lead in self._matching(LeadFilter(owner_id=owner_id))
+            if needle in (lead.name or "").lower() or needle in (lead.contact or "").lower()
+        ]
+        return found[:limit]
+
+    async def list_activities(self, lead_id: int, *, limit: int) -> list[Activity]:
+        return [a for a in reversed(self.s.activities) if a.lead_id == lead_id][:limit]
+
+    async def list_stage_changes(self, lead_id: int, *, limit: int) -> list[StageChange]:
+        return [c for c in reversed(self.s.stage_changes) if c.lead_id == lead_id][:limit]
+
+
+class FakeSales(_Repo):
+    async def add(self, lead_id: int, *, created_at: datetime) -> Sale:
+        if any(sale.lead_id == lead_id for sale in self.s.sales.values()):
+            raise AssertionError(f"a second sale for lead {lead_id}")  # UNIQUE(sales.lead_id)
+        sale = Sale(self.s.new_id(), lead_id, SaleStage.NEW, created_at, created_at)
+        self.s.sales[sale.id] = sale
+        return sale
+
+    async def get(self, sale_id: int, *, lock: bool = False) -> Sale | None:
+        return self.s.sales.get(sale_id)
+
+    async def by_lead(self, lead_id: int) -> Sale | None:
+        return next((sale for sale in self.s.sales.values() if sale.lead_id == lead_id), None)
+
+    async def record_stage_change(
+        self, sale: Sale, *, to_stage: SaleStage, actor: str, reason: str | None, now: datetime,
+        closed_at: datetime | None,
+    ) -> Sale:
+        self.s.sale_changes.append(SaleStageChange(self.s.new_id(), sale.id, sale.stage, to_stage, actor, reason, now))
+        moved = replace(sale, stage=to_stage, updated_at=now, closed_at=closed_at or sale.closed_at)
+        self.s.sales[sale.id] = moved
+        return moved
+
+    async def list_stage_changes(self, sale_id: int) -> list[SaleStageChange]:
+        return [c for c in self.s.sale_changes if c.sale_id == sale_id]
+
+
+class FakeUsers(_Repo):
+    async def get(self, user_id: int) -> User | None:
+        return self.s.users.get(user_id)
+
+    async def insert_if_missing(
+        self, *, user_id: int, full_name: str, role: Role, username: str | None, language: str | None
+    ) -> None:
+        self.s.users.setdefault(user_id, User(user_id, role, full_name, username, language))
+
+    async def add(self, user: User) -> User:
+        self.s.users[user.id] = user
+        return user
+
+    async def update(self, user_id: int, **values: Any) -> User:
+        self.s.users[user_id] = replace(self.s.users[user_id], **values)
+        return self.s.users[user_id]
+
+    def update_on_commit(self, user_id: int, **values: Any) -> User:
+        self.s.users[user_id] = replace(self.s.users[user_id], **values)
+        return self.s.users[user_id]
+
+    async def list_users(self, *, include_inactive: bool = True) -> list[User]:
+        return [u for u in self.s.users.values() if include_inactive or u.is_active]
+
+    async def active_ids_with_role(self, role: Role) -> list[int]:
+        return [u.id for u in self.s.users.values() if u.role == role and u.is_active]
+
+    async def add_invite(self, invite: Invite) -> None:
+        raise NotImplementedError
+
+    async def get_invite(self, code: str, *, lock: bool = False) -> Invite | None:
+        raise NotImplementedError
+
+    async def spend_invite(self, code: str, *, used_by: int, used_at: datetime) -> None:
+        raise NotImplementedError
+
+
+class FakeOutbox(_Repo):
+    async def enqueue(
+        self, *, dedupe_key: str, chat_id: int, thread_id: int | None, payload: dict[str, Any],
+        method: str = "sendMessage",
+    ) -> bool:
+        if dedupe_key in self.s.outbox:
+            return False
+        self.s.outbox[dedupe_key] = OutboxMessage(
+            id=self.s.new_id(), dedupe_key=dedupe_key, chat_id=chat_id, thread_id=thread_id, method=method,
+            payload=payload, status="pending", attempts=0, next_attempt_at=datetime.min, created_at=datetime.min,
+        )
+        return True
+
+    async def claim_due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        raise NotImplementedError
+
+    async def mark(self, message_id: int, **values: Any) -> None:
+        raise NotImplementedError
+
+    async def get(self, message_id: int) -> OutboxMessage | None:
+        return next((m for m in self.s.outbox.values() if m.id == message_id), None)
+
+
+class FakeApiKeys(_Repo):
+    async def add(self, *, name: str, key_hash: str, prefix: str, created_at: datetime) -> ApiKey:
+        raise NotImplementedError
+
+    async def name_by_hash(self, key_hash: str) -> str | None:
+        raise NotImplementedError
+
+    async def by_name(self, name: str) -> ApiKey | None:
+        raise NotImplementedError
+
+    async def revoke(self, key_id: int, *, when: datetime) -> ApiKey:
+        raise NotImplementedError
+
+    async def list_keys(self) -> list[ApiKey]:
+        raise NotImplementedError
+
+
+class FakeUpdates(_Repo):
+    async def tables_exist(self) -> bool:
+        return True
+
+    async def prune(self, older_than: datetime) -> int:
+        return 0
+
+    async def claim(self, update_id: int, *, prefetch_user_id: int | None = None) -> bool:
+        raise NotImplementedError
+
+
+class FakeMl(_Repo):
+    async def closed_leads(self) -> list[ClosedLead]:
+        return []
+
+    async def active_id(self) -> tuple[int, str] | None:
+        return None
+
+    async def get(self, version_id: int) -> ModelVersion | None:
+        return None
+
+    async def active(self) -> ModelVersion | None:
+        return None
+
+    async def add(self, version: ModelVersion, *, activate: bool) -> None:
+        raise NotImplementedError
+
+    async def open_leads_after(self, after_id: int, limit: int) -> list[Lead]:
+        return []
+
+    async def store_scores(self, scores: Sequence[ScoreColumns]) -> None:
+        raise NotImplementedError
+
+
+class FakeUnitOfWork:
+    def __init__(self) -> None:
+        self.state = State()
+        self.commits = 0
+        self._entered: list[State] = []  # the state each open level saw on entry
+        self.leads = FakeLeads(self)
+        self.sales = FakeSales(self)
+        self.users = FakeUsers(self)
+        self.api_keys = FakeApiKeys(self)
+        self.outbox = FakeOutbox(self)
+        self.updates = FakeUpdates(self)
+        self.ml = FakeMl(self)
+
+    async def __aenter__(self) -> FakeUnitOfWork:
+        self._entered.append(copy.deepcopy(self.state))
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.state = self._entered.pop()  # what was committed or seen on entry; the rest is undone
+
+    async def commit(self) -> None:
+        self.commits += 1
+        committed = copy.deepcopy(self.state)
+        self._entered = [committed for _ in self._entered]
+
+    async def rollback(self) -> None:
+        if self._entered:
+            self.state = copy.deepcopy(self._entered[0])
+
+    async def ping(self) -> bool:
+        return True

@@ -1,0 +1,132 @@
+"""The house's layers, read from the source: imports go one way and never in a circle."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("core", "bot", "api", "cli", "sandbox")
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            found[name] = path
+    return found
+
+
+MODULES = _modules()
+
+
+def _imports(name: str, path: Path) -> Iterator[str]:
+    """Every project module ``name`` imports, at the top or inside a function (both are dependencies)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join([*package.split(".")[: len(package.split(".")) - node.level + 1], base]).strip(".")
+            targets = [f"{base}.{alias.name}" for alias in node.names] + [base]
+        else:
+            continue
+        for target in targets:
+            while target and target not in MODULES:
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                yield target
+
+
+GRAPH = {name: sorted(set(_imports(name, path))) for name, path in MODULES.items()}
+
+
+def _cycles() -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in GRAPH[node]:
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in GRAPH:
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    assert _cycles() == []
+
+
+def _importers(prefix: str) -> list[str]:
+    return [name for name in MODULES if name == prefix or name.startswith(prefix + ".")]
+
+
+@pytest.mark.parametrize(
+    ("layer", "forbidden"),
+    [
+        ("core", ("bot", "api", "cli", "sandbox")),
+        ("core.domain", ("core.services", "core.storage", "core.scoring", "core.config")),
+        ("core.scoring", ("core.services", "core.storage")),
+        ("core.services", ("core.storage",)),
+        ("bot", ("api", "core.storage.repositories", "core.storage.models")),
+        ("api", ("bot", "core.storage.repositories", "core.storage.models")),
+    ],
+)
+def test_layers_import_one_way(layer: str, forbidden: tuple[str, ...]) -> None:
+    wrong = [
+        f"{name} -> {target}"
+        for name in _importers(layer)
+        for target in GRAPH[name]
+        if any(target == f or target.startswith(f + ".") for f in forbidden)
+    ]
+    assert wrong == []
+
+
+def test_services_and_domain_import_no_framework() -> None:
+    frameworks = ("sqlalchemy", "aiogram", "fastapi", "asyncpg")
+    wrong = []
+    for name in _importers("core.services") + _importers("core.domain"):
+        tree = ast.parse(MODULES[name].read_text())
+        for node in ast.walk(tree):
+            modules = (
+                [a.name for a in node.names] if isinstance(node, ast.Import)
+                else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            )
+            wrong += [f"{name} -> {m}" for m in modules if m.split(".")[0] in frameworks]
+    assert wrong == []
+
+
+def test_the_graph_is_read_at_all() -> None:
+    """A guard for the guard: the walk must see the known dependencies."""
+    assert "core.services.ports" in GRAPH["core.services.leads"]
+    assert "core.domain.funnel" in GRAPH["core.services.leads"]

@@ -1,0 +1,107 @@
+"""Lead use cases on the in-memory unit of work: the rules of the funnel without a database."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.domain.enums import Role, SaleStage, Stage
+from core.domain.errors import InvalidTransition, LeadIsFinal, LeadNotFound, StaleState, TransferBlock, TransferNotAllowed
+from core.domain.models import Actor, User
+from core.services import leads, sales
+from core.services.context import Policy, Services
+from tests.unit.fakes import FakeUnitOfWork
+
+ANNA = User(1, Role.MANAGER, "Anna")
+BORIS = User(2, Role.MANAGER, "Boris")
+TINA = User(3, Role.TEAM_LEAD, "Tina")
+
+
+@pytest.fixture
+def uow() -> FakeUnitOfWork:
+    uow = FakeUnitOfWork()
+    for user in (ANNA, BORIS, TINA):
+        uow.state.users[user.id] = user
+    return uow
+
+
+@pytest.fixture
+def services() -> Services:
+    return Services(policy=Policy(domains=frozenset({"fintech"}), transfer_threshold=0.6, notify_chat_id=-100))
+
+
+async def _qualified(uow: FakeUnitOfWork, services: Services, actor: Actor, **kw: object):
+    lead = await leads.create_lead(uow, services, actor, source="partner", **kw)
+    for _ in range(4):
+        await leads.log_activity(uow, actor, lead.id, kind="call")
+    await leads.advance(uow, services, actor, lead.id)
+    return (await leads.advance(uow, services, actor, lead.id)).lead
+
+
+async def test_a_lead_walks_the_funnel_one_step_at_a_time(uow, services) -> None:
+    anna = Actor.from_user(ANNA)
+    lead = await leads.create_lead(uow, services, anna, source="partner", name="ACME")
+    assert (lead.stage, lead.owner_name, lead.version) == (Stage.NEW, "Anna", 1)
+    with pytest.raises(InvalidTransition):
+        await leads.change_stage(uow, services, anna, lead.id, "qualified")
+    moved = (await leads.change_stage(uow, services, anna, lead.id, "contacted")).lead
+    assert (moved.stage, moved.version) == (Stage.CONTACTED, 2)
+    history = await leads.stage_history(uow, anna, lead.id)
+    assert [(c.from_stage, c.to_stage, c.actor) for c in history] == [(Stage.NEW, Stage.CONTACTED, "tg:1")]
+
+
+async def test_transfer_needs_a_score_and_a_domain_and_then_makes_one_sale_and_one_notice(uow, services) -> None:
+    anna = Actor.from_user(ANNA)
+    lead = await _qualified(uow, services, anna)
+    with pytest.raises(TransferNotAllowed) as refused:
+        await leads.change_stage(uow, services, anna, lead.id, "transferred")
+    assert refused.value.blocks == [TransferBlock.NO_SCORE, TransferBlock.NO_DOMAIN]
+    assert uow.state.sales == {} and uow.state.outbox == {}
+
+    await leads.update_lead(uow, services, anna, lead.id, changes={"business_domain": "fintech"})
+    scored = await leads.analyze(uow, services, anna, lead.id)
+    assert scored.ai_score is not None and scored.ai_score >= 0.6
+    result = await leads.change_stage(uow, services, anna, lead.id, "transferred")
+    assert result.lead.stage == Stage.TRANSFERRED
+    assert result.sale is not None and result.sale.stage == SaleStage.NEW
+    assert [m.payload["lead_id"] for m in uow.state.outbox.values()] == [lead.id]
+    assert (await sales.sale_for_lead(uow, anna, lead.id)) == result.sale
+
+
+async def test_a_refused_transfer_changes_nothing(uow, services) -> None:
+    anna = Actor.from_user(ANNA)
+    lead = await _qualified(uow, services, anna, business_domain="fintech")
+    before = uow.state.leads[lead.id]
+    with pytest.raises(TransferNotAllowed):
+        await leads.change_stage(uow, services, anna, lead.id, "transferred")
+    assert uow.state.leads[lead.id] == before
+    assert len(uow.state.stage_changes) == 2
+
+
+async def test_an_old_version_is_refused_as_stale(uow, services) -> None:
+    anna = Actor.from_user(ANNA)
+    lead = await leads.create_lead(uow, services, anna, source="manual")
+    await leads.log_activity(uow, anna, lead.id, kind="note", expected_version=lead.version)
+    with pytest.raises(StaleState):
+        await leads.log_activity(uow, anna, lead.id, kind="note", expected_version=lead.version)
+    assert (await leads.get_lead(uow, anna, lead.id)).activity_count == 1
+
+
+async def test_a_manager_cannot_see_or_change_another_managers_lead(uow, services) -> None:
+    anna, boris, tina = (Actor.from_user(u) for u in (ANNA, BORIS, TINA))
+    lead = await leads.create_lead(uow, services, anna, source="manual")
+    with pytest.raises(LeadNotFound):
+        await leads.get_lead(uow, boris, lead.id)
+    with pytest.raises(LeadNotFound):
+        await leads.change_stage(uow, services, boris, lead.id, "lost")
+    assert (await leads.list_leads(uow, boris)).items == []
+    assert [item.id for item in (await leads.list_leads(uow, tina)).items] == [lead.id]  # team leads see all
+
+
+async def test_a_final_lead_takes_no_more_activities(uow, services) -> None:
+    anna = Actor.from_user(ANNA)
+    lead = await leads.create_lead(uow, services, anna, source="manual")
+    await leads.change_stage(uow, services, anna, lead.id, "lost", reason="no budget")
+    with pytest.raises(LeadIsFinal):
+        await leads.log_activity(uow, anna, lead.id, kind="call")
+    with pytest.raises(LeadIsFinal):
+        await leads.advance(uow, services, anna, lead.id)
