@@ -178,7 +178,7 @@ async def test_giving_up_marks_the_row_failed_and_tells_every_admin_once(
     await ensure_user(SqlUnitOfWork(committing_factory), user_id=503, full_name="Mia Manager", role=Role.MANAGER)
     uow = SqlUnitOfWork(committing_factory)
     async with uow:
-        (await uow.users.get(502)).is_active = False
+        await uow.users.update(502, is_active=False)
         await uow.commit()
     for user_id, name in ((501, "Ada"), (502, "Old"), (503, "Mia"), (777, "Env admin")):
         fake_tg.user(user_id, name)
