@@ -1,6 +1,6 @@
-"""A local Telegram Bot API emulator, used by the tests and by ``leadcrm sandbox``."""
+"""A local Telegram Bot API emulator, used by the tests, the benchmark and ``leadcrm sandbox``."""
 
-from bot.emulator.models import Call, FakeUser, Message
-from bot.emulator.server import FakeTelegram
+from sandbox.emulator.models import Call, FakeUser, Message
+from sandbox.emulator.server import FakeTelegram
 
 __all__ = ["Call", "FakeTelegram", "FakeUser", "Message"]

@@ -28,7 +28,7 @@ from aiogram.types import (
 )
 from aiogram.types import Message as TgMessage
 
-from bot.emulator import FakeTelegram
+from sandbox.emulator import FakeTelegram
 
 
 def keyboard(*labels: str) -> InlineKeyboardMarkup:
@@ -350,7 +350,7 @@ async def test_a_second_poller_terminates_the_first_with_a_conflict(fake_tg: Fak
 async def test_handled_updates_tells_when_the_dispatcher_finished_an_update(
     fake_tg: FakeTelegram, polling: dict[str, list[int]]
 ) -> None:
-    from bot.emulator.watch import HandledUpdates
+    from sandbox.emulator.watch import HandledUpdates
 
     watcher = HandledUpdates().install()
     try:

@@ -6,9 +6,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.sandbox import DEMO_GROUP_ID, run_sandbox
+from bot.app import run_bot
 from core.config import Settings
 from core.storage.uow import UnitOfWork
+from sandbox.app import run_sandbox
+from sandbox.demo import DEMO_GROUP_ID
 
 Step = str | Callable[[], Awaitable[None]]
 
@@ -52,7 +54,10 @@ class Terminal:
 async def sandbox(terminal: Terminal, factory: Any, **kwargs: Any) -> int:
     settings = Settings(_env_file=None)
     return await asyncio.wait_for(
-        run_sandbox(settings, read=terminal.read, write=terminal.write, session_factory=factory, with_api=False, **kwargs),
+        run_sandbox(
+            settings, read=terminal.read, write=terminal.write, run_bot=run_bot, session_factory=factory,
+            new_uow=lambda: UnitOfWork(factory), **kwargs,
+        ),
         timeout=90,
     )
 
