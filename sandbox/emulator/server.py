@@ -153,7 +153,9 @@ class FakeTelegram:
         description: str | None = None,
     ) -> None:
         """The next ``times`` calls of ``method`` fail; see ``Faults.add``."""
-        self.faults.add(method, status=status, retry_after=retry_after, times=times, delay=delay, description=description)
+        self.faults.add(
+            method, status=status, retry_after=retry_after, times=times, delay=delay, description=description
+        )
 
     # ------------------------------------------------------------------ observing
 
