@@ -12,6 +12,7 @@ COPY core ./core
 COPY api ./api
 COPY bot ./bot
 COPY cli ./cli
+COPY sandbox ./sandbox
 COPY migrations ./migrations
 COPY mappings ./mappings
 RUN pip install . \

@@ -33,9 +33,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.callbacks import LeadAction, LeadCb
-from bot.emulator import FakeTelegram, FakeUser
-from bot.emulator.models import Call
 from core.domain.enums import ActivityKind
+from sandbox.emulator import FakeTelegram, FakeUser
+from sandbox.emulator.models import Call
 
 KINDS = ("log", "open", "analyze", "next")
 WEIGHTS = (60, 20, 10, 10)
@@ -120,17 +120,8 @@ class World:
         """Forget the emulator's bookkeeping (recorded calls, sent updates, old chat messages), which Telegram,
         not the bot, would hold: left to grow, it makes every full garbage collection scan it.
         ``in_flight``: updates may be in flight, so unanswered callback queries are kept."""
-        fake = self.fake  # the bench owns this emulator: its private records are trimmed directly
-        fake.calls.clear()
-        fake._updates_by_id.clear()
-        if in_flight:
-            fake._callbacks = {k: v for k, v in fake._callbacks.items() if not v}
-        else:
-            fake._callbacks.clear()
-        for chat in fake._chats.values():
-            if len(chat) > 4:  # the latest card (and the /lead that asked for it) stay
-                for message_id in sorted(chat)[:-4]:
-                    del chat[message_id]
+        # the latest card (and the /lead that asked for it) stay
+        self.fake.forget_history(keep_messages=4, keep_unanswered=in_flight)
 
 
 def bot_update(world: World, m: Manager, kind: str, rng: random.Random) -> int:

@@ -11,7 +11,7 @@ What it does:
    seeds the managers (``core.services.users.ensure_user``) and a few leads each (``create_lead``);
    the database is dropped at the end;
 2. starts a driver process (``bench/_bot_driver.py``, a fresh interpreter, talked to over a Unix socket)
-   that holds two package emulators (``bot.emulator.FakeTelegram``) on 127.0.0.1 and the simulated
+   that holds two package emulators (``sandbox.emulator.FakeTelegram``) on 127.0.0.1 and the simulated
    managers; the bots under test run in this process, alone, as in production, where the Bot API is another
    machine. The emulators serve: one the real bot
    (``bot.app.build_dispatcher`` with real settings, services and session factory; the Bot is

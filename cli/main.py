@@ -56,7 +56,7 @@ def cmd_bot(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from bot.sandbox import main as sandbox_main
+    from cli.sandbox import main as sandbox_main
 
     return sandbox_main(_settings())
 

@@ -29,7 +29,7 @@ def run_all(settings: Settings, *, host: str | None = None, port: int | None = N
     url = resolve_database_url(settings)
     upgrade(url)
     if settings.bot_token is None and sys.stdin.isatty():
-        from bot.sandbox import main as sandbox_main
+        from cli.sandbox import main as sandbox_main
 
         return sandbox_main(settings)
     return asyncio.run(_serve(settings))

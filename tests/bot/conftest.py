@@ -12,7 +12,7 @@
 ``RunningBot`` (``.bot``, ``.task``, ``await .stop()``) once the bot long-polls the emulator, and stops it
 (stop event, 10 s timeout) after the test. The Bot is ``bot.app.create_bot(settings)`` with
 ``settings.bot_token``/``telegram_api_url`` pointed at the emulator; pass ``bot=`` or Bot kwargs to
-override. See bot/emulator for the emulator's API (send_text, press_button, wait_for, settle, messages,
+override. See sandbox/emulator for the emulator's API (send_text, press_button, wait_for, settle, messages,
 fail, ...).
 """
 
@@ -23,8 +23,9 @@ from typing import Any
 
 import pytest
 
-from bot.emulator import FakeTelegram
-from bot.emulator.runner import RunningBot, start_bot
+from bot.app import create_bot, run_bot
+from sandbox.emulator import FakeTelegram
+from sandbox.emulator.runner import RunningBot, start_bot
 
 
 @pytest.fixture
@@ -40,6 +41,8 @@ async def bot_runner(fake_tg: FakeTelegram) -> AsyncIterator[Callable[..., Await
     running: list[RunningBot] = []
 
     async def start(settings: Any, **kwargs: Any) -> RunningBot:
+        kwargs.setdefault("run", run_bot)
+        kwargs.setdefault("create_bot", create_bot)
         runner = await start_bot(fake_tg, settings, **kwargs)
         running.append(runner)
         return runner

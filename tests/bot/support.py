@@ -1,5 +1,5 @@
 """Helpers for bot tests: settings for a bot under test and a driver that plays users and waits until
-the bot has finished handling each update (bot.emulator.watch.HandledUpdates).
+the bot has finished handling each update (sandbox.emulator.watch.HandledUpdates).
 
 Test modules import the fixtures ``handled`` and ``tg`` from here (hence ``ruff: noqa: F811`` there)."""
 
@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from bot.emulator.watch import HandledUpdates
 from core.config import Settings
 from core.domain.models import Actor
 from core.services import users as users_svc
 from core.services.ports import UnitOfWork
+from sandbox.emulator.watch import HandledUpdates
 from tests.conftest import TEST_DOMAINS
 
 GROUP = -100500  # the team leads' chat (tests/conftest.py policy.notify_chat_id)
@@ -65,7 +65,7 @@ class Driver:
         self.watcher = watcher
 
     def last_update_id(self) -> int:
-        return max(self.fake._updates_by_id)
+        return self.fake.last_update_id
 
     async def wait(self, update_id: int) -> None:
         assert await self.watcher.wait(update_id), f"update {update_id} not handled in time\n{self.fake.dump()}"

@@ -74,7 +74,7 @@ async def test_a_double_press_logs_one_activity_and_the_second_press_gets_an_ale
     async with committing_factory() as session:
         assert await session.scalar(select(func.count()).select_from(ActivityRow)) == 1
     # The card was refreshed: it shows the current state and buttons with the current version.
-    refreshed = tg.fake._chats[maria.id][card.message_id]
+    refreshed = tg.fake.message(maria.id, card.message_id)
     assert "Activities: 1" in refreshed.text
     assert all(f":{row.version}:" in b["callback_data"] for b in refreshed.buttons if b["callback_data"].startswith("ld:"))
 
@@ -105,7 +105,7 @@ async def test_an_old_card_cannot_move_the_stage(tg, team, running, services, co
 
     assert answer.params.get("show_alert") is True and "out of date" in alert_text(answer)
     assert (await _lead_row(committing_factory, lead.id)).stage == Stage.NEW
-    assert "Activities: 1" in tg.fake._chats[maria.id][old.message_id].text  # refreshed in place
+    assert "Activities: 1" in tg.fake.message(maria.id, old.message_id).text  # refreshed in place
 
 
 async def test_a_forged_button_for_another_managers_lead_changes_nothing(
@@ -238,7 +238,7 @@ async def test_lost_with_a_preset_reason(tg, team, running, services, committing
     await tg.press(maria, "No budget", message_id=card.message_id)
     row = await _lead_row(committing_factory, lead.id)
     assert (row.stage, row.lost_reason) == (Stage.LOST, "No budget")
-    final = tg.fake._chats[maria.id][card.message_id]
+    final = tg.fake.message(maria.id, card.message_id)
     assert "Lost reason: No budget" in final.text
     assert final.button_texts == ["🕓 History", "🔄 Refresh"]  # a final lead offers no actions
 
@@ -250,7 +250,7 @@ async def test_history_shows_stage_changes_and_activities(tg, team, running, ser
     maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
     card = await _open(tg, maria, lead.id)
     await tg.press(maria, "🕓 History", message_id=card.message_id)
-    shown = tg.fake._chats[maria.id][card.message_id]
+    shown = tg.fake.message(maria.id, card.message_id)
     assert "New → Contacted" in shown.text and "Note — <b>hi</b>" in shown.text
     assert shown.button_texts == ["⬅️ Back to the card"]
 

@@ -49,12 +49,12 @@ async def test_a_manager_pages_through_their_own_leads(tg, leads) -> None:
     assert "Oleg" not in page.text
 
     await tg.press(maria, "▶", message_id=page.message_id)
-    page = tg.fake._chats[maria.id][page.message_id]  # the same message, edited
+    page = tg.fake.message(maria.id, page.message_id)  # the same message, edited
     assert "page 2/2" in page.text and len(_lead_buttons(page)) == 2
     assert "◀" in page.button_texts and "▶" not in page.button_texts
 
     await tg.press(maria, "Contacted", message_id=page.message_id)
-    page = tg.fake._chats[maria.id][page.message_id]
+    page = tg.fake.message(maria.id, page.message_id)
     assert "2 total" in page.text and "• Contacted" in page.button_texts
     assert all("Contacted" in line for line in page.text.splitlines()[2:])
 
@@ -74,7 +74,7 @@ async def test_a_lead_button_in_the_list_opens_its_card(tg, leads) -> None:
     card = tg.card(maria)
     assert card.message_id != page.message_id  # a new message: the list stays
     assert first.split(" ", 1)[1] in card.text and "📞 Call" in card.button_texts
-    assert "My leads" in tg.fake._chats[maria.id][page.message_id].text
+    assert "My leads" in tg.fake.message(maria.id, page.message_id).text
 
 
 async def test_find_by_name_or_contact_within_what_you_may_see(tg, leads) -> None:

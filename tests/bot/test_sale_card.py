@@ -41,7 +41,7 @@ async def test_a_team_lead_moves_the_deal_from_the_lead_card(tg, transferred, co
     card = tg.card(tina)
     assert "💼 Deal" in card.button_texts
     await tg.press(tina, "💼 Deal", message_id=card.message_id)
-    deal = tg.fake._chats[tina.id][card.message_id]
+    deal = tg.fake.message(tina.id, card.message_id)
     assert "Deal Co" in deal.text and "Stage: New deal" in deal.text
     stale = next(b["callback_data"] for b in deal.buttons if b["text"] == "➡️ KYC")
     await tg.press(tina, "➡️ KYC", message_id=card.message_id)
@@ -49,12 +49,12 @@ async def test_a_team_lead_moves_the_deal_from_the_lead_card(tg, transferred, co
     again = await tg.press_data(tina, card.message_id, stale)  # a double press
     assert again.params.get("show_alert") is True and "out of date" in alert_text(again)
     assert await _sale_stage(committing_factory, transferred.sale.id) == SaleStage.KYC
-    assert "Stage: KYC" in tg.fake._chats[tina.id][card.message_id].text  # refreshed
+    assert "Stage: KYC" in tg.fake.message(tina.id, card.message_id).text  # refreshed
 
     await tg.press(tina, "❌ Deal lost", message_id=card.message_id)
     await tg.press(tina, "Chose a competitor", message_id=card.message_id)
     assert await _sale_stage(committing_factory, transferred.sale.id) == SaleStage.LOST
-    final = tg.fake._chats[tina.id][card.message_id]
+    final = tg.fake.message(tina.id, card.message_id)
     assert "Stage: Deal lost" in final.text and "Chose a competitor" in final.text
     assert "❌ Deal lost" not in final.button_texts
 

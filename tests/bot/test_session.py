@@ -31,9 +31,9 @@ from aiogram.types import (
 from pydantic import SecretStr
 
 from bot.app import create_bot
-from bot.emulator import FakeTelegram
 from bot.session import BotSession
 from core.config import Settings
+from sandbox.emulator import FakeTelegram
 
 KEYBOARD = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="📞 Звонок", callback_data="ld:a:1:2:call")]])
 

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.emulator import FakeTelegram
+from sandbox.emulator import FakeTelegram
 
 
 @pytest.fixture

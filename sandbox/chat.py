@@ -1,62 +1,23 @@
-"""``leadcrm sandbox``: try the whole bot in this terminal, without Telegram.
-
-It runs the real bot (``bot.app.run_bot``: dispatcher, database, outbox sender) against the local Bot
-API emulator (``bot.emulator``) on the embedded PostgreSQL (or DATABASE_URL), plus the REST API when it
-can, and opens a terminal chat: what you type goes to the bot as the current demo user, the bot's
-messages (and edits) are printed, inline keyboards appear as numbered buttons you press by typing the
-number, and the team leads' group is shown as it receives notifications.
+"""The sandbox's terminal chat: what you type goes to the bot as the current demo user, the bot's messages
+(and edits) are printed, inline keyboards appear as numbered buttons you press by typing the number, and the
+team leads' group is shown as it receives notifications. It plays users on a FakeTelegram (``sandbox.emulator``);
+``sandbox.app.run_sandbox`` starts the emulator and the bot behind it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-import sys
-import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.emulator.watch import HandledUpdates
-from core.config import Settings
-from core.domain.enums import Role
-
-log = logging.getLogger(__name__)
-
-DEMO_GROUP_ID = -1001000000001
-DEMO_GROUP_TITLE = "Team leads"
+from sandbox.demo import DEMO_GROUP_ID, DEMO_GROUP_TITLE, DEMO_USERS, DemoUser
+from sandbox.emulator.watch import HandledUpdates
 
 Read = Callable[[str], Awaitable[str | None]]  # prompt -> a line, or None at end of input
 Write = Callable[[str], None]
 
-
-@dataclass(frozen=True)
-class DemoUser:
-    key: str
-    user_id: int
-    full_name: str
-    role: Role | None  # None: not registered (sees the refusal; can join through an invite link)
-    username: str
-
-    @property
-    def first_name(self) -> str:
-        return self.full_name.split()[0]
-
-    @property
-    def label(self) -> str:
-        role = self.role.value if self.role else "not registered"
-        return f"{self.full_name} ({role}, id {self.user_id})"
-
-
-DEMO_USERS: tuple[DemoUser, ...] = (
-    DemoUser("admin", 900001, "Alice Admin", Role.ADMIN, "alice_admin"),
-    DemoUser("lead", 900002, "Tom Teamlead", Role.TEAM_LEAD, "tom_lead"),
-    DemoUser("manager", 900003, "Max Manager", Role.MANAGER, "max_manager"),
-    DemoUser("guest", 900004, "Gina Guest", None, "gina_guest"),
-)
 ALIASES = {"team_lead": "lead", "teamlead": "lead", "tl": "lead", "a": "admin", "m": "manager", "g": "guest"}
 
 HELP = """\
@@ -327,202 +288,3 @@ class ChatRepl:
                     cells.append(f"[{number}] {label}")
             out.append("   " + "   ".join(cells))
         return "\n".join(out)
-
-
-# ---------------------------------------------------------------------- running it
-
-
-async def seed_demo_users(session_factory: Any, users: tuple[DemoUser, ...] = DEMO_USERS) -> tuple[DemoUser, ...]:
-    """Register the demo admin, team lead and manager (idempotent). The guest gets the first id not yet
-    registered (a guest who joined through an invite in an earlier run is a manager now)."""
-    from dataclasses import replace
-
-    from core.services.users import ensure_user
-    from core.storage.uow import SqlUnitOfWork
-
-    seeded = []
-    for demo in users:
-        if demo.role is not None:
-            await ensure_user(
-                SqlUnitOfWork(session_factory), user_id=demo.user_id, full_name=demo.full_name, role=demo.role,
-                username=demo.username,
-            )
-        else:
-            uow = SqlUnitOfWork(session_factory)
-            async with uow:
-                user_id = demo.user_id
-                while await uow.users.get(user_id) is not None:
-                    user_id += 1000
-            demo = replace(demo, user_id=user_id)
-        seeded.append(demo)
-    return tuple(seeded)
-
-
-def demo_settings(settings: Settings) -> Settings:
-    """Point the team leads' group and the admins at the demo ones."""
-    admin = next(u for u in DEMO_USERS if u.role == Role.ADMIN)
-    settings.team_leads_chat_id = DEMO_GROUP_ID
-    settings.team_leads_thread_id = None
-    settings.admin_ids = sorted(set(settings.admin_ids) | {admin.user_id})
-    settings.outbox_poll_seconds = min(settings.outbox_poll_seconds, 0.5)
-    return settings
-
-
-async def run_sandbox(
-    settings: Settings,
-    *,
-    read: Read,
-    write: Write,
-    session_factory: Any = None,
-    with_api: bool = True,
-    run_bot: Callable[..., Awaitable[None]] | None = None,
-    start_as: str = "manager",
-    log_path: Path | None = None,
-) -> int:
-    """Start the emulator, the bot (and the API), run the chat until quit; the database must be migrated."""
-    from bot.emulator import FakeTelegram
-    from bot.emulator.runner import start_bot
-    from core.storage.db import make_engine, make_session_factory
-
-    engine = None
-    if session_factory is None:
-        assert settings.database_url, "run_sandbox needs a migrated database (settings.database_url)"
-        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
-        session_factory = make_session_factory(engine)
-    demo_settings(settings)
-    fake = FakeTelegram()
-    await fake.start()
-    api_stop = asyncio.Event()
-    api_task: asyncio.Task[None] | None = None
-    running = None
-    try:
-        users = await seed_demo_users(session_factory)
-        running = await start_bot(fake, settings, session_factory=session_factory, run=run_bot, make_bot=False)
-        write(f"Telegram emulator: {fake.url} (bot @{fake.bot_username})")
-        if with_api:
-            api_task = await _start_api(settings, api_stop, write, log_path)
-        repl = ChatRepl(fake, read=read, write=write, users=users, start_as=start_as)
-        return await repl.run()
-    finally:
-        api_stop.set()
-        if api_task is not None:
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(api_task, 10)
-        if running is not None:
-            try:
-                await running.stop()
-            except Exception as error:  # noqa: BLE001 - report, then still clean up the rest
-                write(f"the bot did not stop cleanly: {error}")
-        await fake.stop()
-        if engine is not None:
-            await engine.dispose()
-
-
-async def _start_api(
-    settings: Settings, stop: asyncio.Event, write: Write, log_path: Path | None
-) -> asyncio.Task[None] | None:
-    try:
-        from api.server import serve_async
-    except ImportError:
-        return None
-    if log_path is not None:
-        _uvicorn_logs_to(log_path)
-    host, port = settings.api_host, settings.api_port
-    task = asyncio.create_task(serve_async(settings, host, port, stop))
-    await asyncio.sleep(0.5)
-    if task.done():
-        error = task.exception()
-        write(f"REST API not started: {error} (the chat works without it)")
-        return None
-    write(f"REST API: http://{host}:{port}/docs")
-    return task
-
-
-def _uvicorn_logs_to(path: Path) -> None:
-    """uvicorn configures its own stderr handlers from this default dict; send them to the log file so
-    they do not interleave with the chat."""
-    from uvicorn.config import LOGGING_CONFIG
-
-    for name in ("default", "access"):
-        handler = LOGGING_CONFIG["handlers"][name]
-        handler.clear()
-        handler.update({"class": "logging.FileHandler", "filename": str(path), "formatter": name, "encoding": "utf-8"})
-    for formatter in LOGGING_CONFIG["formatters"].values():
-        formatter["use_colors"] = False
-
-
-def _stdin_reader() -> Read:
-    """input() in a daemon thread, so Ctrl-C / exit never waits for a pending read."""
-    with contextlib.suppress(ImportError):
-        import readline  # noqa: F401 - line editing and history for input()
-
-    async def read(prompt: str) -> str | None:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[str | None] = loop.create_future()
-
-        def worker() -> None:
-            try:
-                line: str | None = input(prompt)
-            except EOFError:
-                line = None
-            except KeyboardInterrupt:
-                line = None
-            loop.call_soon_threadsafe(lambda: future.done() or future.set_result(line))
-
-        threading.Thread(target=worker, daemon=True, name="sandbox-input").start()
-        return await future
-
-    return read
-
-
-def _log_to_file(settings: Settings) -> Path:
-    """Keep log lines out of the chat: they go to DATA_DIR/sandbox.log."""
-    path = Path(settings.data_dir) / "sandbox.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
-            root.removeHandler(handler)
-    file_handler = logging.FileHandler(path, encoding="utf-8")
-    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(file_handler)
-    logging.captureWarnings(True)  # library warnings (e.g. from the embedded PostgreSQL) to the file too
-    if root.level == logging.NOTSET or root.level > logging.INFO:
-        root.setLevel(logging.INFO)
-    return path
-
-
-def main(settings: Settings) -> int:
-    """Entry point of ``leadcrm sandbox``."""
-    print("Lead AI CRM sandbox — the bot in your terminal, no Telegram needed / песочница без Telegram")
-    log_path = _log_to_file(settings)  # before importing alembic, which logs on import
-
-    from core.storage.db import resolve_database_url
-    from core.storage.migrate import upgrade
-
-    print(f"Logs / журнал: {log_path}")
-    print("Preparing the database… / готовим базу данных…", flush=True)
-    try:
-        upgrade(resolve_database_url(settings))
-    except Exception as error:
-        log.exception("sandbox: database preparation failed")
-        print(f"Could not prepare the database / не удалось подготовить базу: {type(error).__name__}: {error}")
-        print(f"Check DATABASE_URL / DATA_DIR; details in {log_path}")
-        return 1
-    print(HELP)
-    try:
-        return asyncio.run(
-            run_sandbox(settings, read=_stdin_reader(), write=lambda text: print(text, flush=True), log_path=log_path)
-        )
-    except KeyboardInterrupt:
-        print("\nbye / пока")
-        return 0
-    except Exception as error:
-        log.exception("sandbox failed")
-        print(f"The sandbox stopped / песочница остановилась: {type(error).__name__}: {str(error).splitlines()[0]}")
-        print(f"Details / подробности: {log_path}")
-        return 1
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main(Settings()))

@@ -28,7 +28,7 @@ from aiogram.types import (
 )
 from aiogram.types import Message as TgMessage
 
-from bot.emulator import FakeTelegram
+from sandbox.emulator import FakeTelegram
 
 
 def keyboard(*labels: str) -> InlineKeyboardMarkup:
@@ -350,7 +350,7 @@ async def test_a_second_poller_terminates_the_first_with_a_conflict(fake_tg: Fak
 async def test_handled_updates_tells_when_the_dispatcher_finished_an_update(
     fake_tg: FakeTelegram, polling: dict[str, list[int]]
 ) -> None:
-    from bot.emulator.watch import HandledUpdates
+    from sandbox.emulator.watch import HandledUpdates
 
     watcher = HandledUpdates().install()
     try:
@@ -372,3 +372,36 @@ async def test_update_ids_keep_growing_across_emulator_runs() -> None:
     assert b > a > 1000
     fixed = FakeTelegram(first_update_id=1)
     assert fixed.send_text(fixed.user(1, "Ann"), "x") == 1
+
+
+async def test_message_shows_a_message_as_it_is_now_deleted_ones_too(fake_tg: FakeTelegram, bot: Bot) -> None:
+    fake_tg.user(101, "Ann")
+    sent = await bot.send_message(101, "first")
+    await bot.edit_message_text("edited", chat_id=101, message_id=sent.message_id)
+    assert fake_tg.message(101, sent.message_id).text == "edited"
+    await bot.delete_message(101, sent.message_id)
+    assert fake_tg.message(101, sent.message_id).deleted and fake_tg.messages(101) == []
+    with pytest.raises(LookupError, match="no message 99 in chat 101"):
+        fake_tg.message(101, 99)
+
+
+async def test_forget_history_keeps_the_latest_messages_and_the_unanswered_queries(
+    fake_tg: FakeTelegram, bot: Bot
+) -> None:
+    ann = fake_tg.user(101, "Ann")
+    cards = [await bot.send_message(101, f"card {n}", reply_markup=keyboard("Call")) for n in range(6)]
+    answered = fake_tg.press_button(ann, "Call")
+    await bot.answer_callback_query(answered)
+    waiting = fake_tg.press_button(ann, "Call")
+
+    fake_tg.forget_history(keep_messages=4, keep_unanswered=True)
+    assert fake_tg.calls == [] and fake_tg.last_update_id == 0
+    assert [m.text for m in fake_tg.messages(101)] == ["card 2", "card 3", "card 4", "card 5"]
+    assert fake_tg.last_keyboard_message(101).message_id == cards[-1].message_id
+    await bot.answer_callback_query(waiting)  # still known: it can be answered once
+
+    dropped = fake_tg.press_button(ann, "Call")
+    fake_tg.forget_history(keep_messages=1)
+    assert [m.text for m in fake_tg.messages(101)] == ["card 5"]
+    with pytest.raises(TelegramBadRequest, match="query is too old"):
+        await bot.answer_callback_query(dropped)

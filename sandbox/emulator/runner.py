@@ -1,17 +1,20 @@
-"""Run the real bot (``bot.app.run_bot``) against a FakeTelegram: used by tests/bot and the sandbox."""
+"""Run a bot against a FakeTelegram: used by tests/bot and the sandbox.
+
+The bot comes from the caller (``run``: a coroutine function shaped like ``bot.app.run_bot``; ``create_bot``:
+like ``bot.app.create_bot``), so the emulator does not depend on the bot package."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import SecretStr
 
-from bot.emulator.server import FakeTelegram
+from sandbox.emulator.server import FakeTelegram
 
 log = logging.getLogger(__name__)
 
@@ -43,36 +46,36 @@ class RunningBot:
                 await self.bot.session.close()
 
 
+RunBot = Callable[..., Coroutine[Any, Any, None]]  # run(settings, *, bot, session_factory, services, stop)
+
+
 async def start_bot(
     fake: FakeTelegram,
     settings: Any,
     *,
+    run: RunBot,
     services: Any = None,
     session_factory: Any = None,
     bot: Any = None,
+    create_bot: Callable[[Any], Any] | None = None,
     startup_timeout: float = 10.0,
-    run: Callable[..., Awaitable[None]] | None = None,
     make_bot: bool = True,
     **bot_kwargs: Any,
 ) -> RunningBot:
-    """Start ``bot.app.run_bot(settings, bot=..., session_factory=..., services=..., stop=...)`` in a task
-    and return once it long-polls the emulator (a getUpdates call arrived).
+    """Start ``run(settings, bot=..., session_factory=..., services=..., stop=...)`` in a task and return once
+    it long-polls the emulator (a getUpdates call arrived).
 
     ``settings.bot_token`` / ``settings.telegram_api_url`` are pointed at the emulator first. Unless ``bot``
-    is given, the Bot is ``bot.app.create_bot(settings)`` (the production one, now aimed at the emulator),
-    or, with ``bot_kwargs``, ``fake.make_bot(**bot_kwargs)``; it is closed on stop. ``run`` replaces
-    ``bot.app.run_bot`` (same signature). ``make_bot=False`` passes ``bot=None`` so ``run_bot`` builds its
-    own Bot from the settings (the production path: BOT_TOKEN + TELEGRAM_API_URL).
+    is given, the Bot is ``create_bot(settings)`` (e.g. the production one, now aimed at the emulator), or,
+    with ``bot_kwargs`` or without ``create_bot``, ``fake.make_bot(**bot_kwargs)``; it is closed on stop.
+    ``make_bot=False`` passes ``bot=None`` so ``run`` builds its own Bot from the settings (the production
+    path: BOT_TOKEN + TELEGRAM_API_URL).
     """
-    if run is None:
-        from bot.app import run_bot as run
-
     settings.bot_token = SecretStr(fake.token)
     settings.telegram_api_url = fake.url
     owns_bot = bot is None and make_bot
     if owns_bot:
-        bot = _app_bot(settings) if not bot_kwargs else None
-        bot = bot or fake.make_bot(**bot_kwargs)
+        bot = create_bot(settings) if create_bot is not None and not bot_kwargs else fake.make_bot(**bot_kwargs)
     stop_event = asyncio.Event()
     after = len(fake.calls) - 1
     task = asyncio.create_task(
@@ -97,10 +100,3 @@ async def start_bot(
     failure = error[0] if error and isinstance(error[0], BaseException) else None
     raise RuntimeError(f"run_bot ended before polling: {failure!r}\n{fake.dump()}") from failure
 
-
-def _app_bot(settings: Any) -> Any:
-    try:
-        from bot.app import create_bot
-    except ImportError:
-        return None
-    return create_bot(settings)

@@ -10,9 +10,9 @@ from aiogram import Dispatcher
 from aiogram.filters import CommandStart
 from aiogram.types import Message as TgMessage
 
-from bot.emulator import FakeTelegram
-from bot.emulator.runner import start_bot
 from core.config import Settings
+from sandbox.emulator import FakeTelegram
+from sandbox.emulator.runner import start_bot
 
 
 async def tiny_run_bot(settings: Settings, *, bot: Any, session_factory: Any, services: Any, stop: asyncio.Event) -> None:

@@ -6,10 +6,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.sandbox import DEMO_GROUP_ID, run_sandbox
+from bot.app import run_bot
 from core.config import Settings
+from core.services.users import ensure_user
 from core.storage.uow import SqlUnitOfWork
-from core.services.ports import UnitOfWork
+from sandbox.app import run_sandbox
+from sandbox.demo import DEMO_GROUP_ID, seed_demo_users
 
 Step = str | Callable[[], Awaitable[None]]
 
@@ -50,10 +52,13 @@ class Terminal:
         return "\n".join(answer)
 
 
-async def sandbox(terminal: Terminal, factory: Any, **kwargs: Any) -> int:
-    settings = Settings(_env_file=None)
+async def sandbox(terminal: Terminal, factory: Any, settings: Settings | None = None, **kwargs: Any) -> int:
+    settings = settings or Settings(_env_file=None)
     return await asyncio.wait_for(
-        run_sandbox(settings, read=terminal.read, write=terminal.write, session_factory=factory, with_api=False, **kwargs),
+        run_sandbox(
+            settings, read=terminal.read, write=terminal.write, run_bot=run_bot, session_factory=factory,
+            new_uow=lambda: SqlUnitOfWork(factory), **kwargs,
+        ),
         timeout=90,
     )
 
@@ -144,7 +149,23 @@ async def test_a_transfer_shows_up_in_the_team_leads_group(committing_factory: A
         assert (row.chat_id, row.status) == (DEMO_GROUP_ID, "sent")
 
 
-async def _outbox(uow: UnitOfWork) -> list[Any]:
+async def test_the_sandbox_runs_on_a_copy_of_the_settings(committing_factory: Any) -> None:
+    settings = Settings(_env_file=None)
+    before = settings.model_dump()
+    assert await sandbox(Terminal(":quit"), committing_factory, settings) == 0
+    assert settings.model_dump() == before  # no demo group, no emulator token written into the caller's
+
+
+async def test_a_guest_who_joined_in_an_earlier_run_leaves_the_next_guest_a_fresh_id(committing_factory: Any) -> None:
+    def new_uow() -> SqlUnitOfWork:
+        return SqlUnitOfWork(committing_factory)
+
+    await ensure_user(new_uow(), user_id=900004, full_name="Gina Guest", role="manager")
+    cast = {demo.key: demo.user_id for demo in await seed_demo_users(new_uow)}
+    assert cast == {"admin": 900001, "lead": 900002, "manager": 900003, "guest": 901004}
+
+
+async def _outbox(uow: SqlUnitOfWork) -> list[Any]:
     from sqlalchemy import select
 
     from core.storage.models import OutboxRow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.emulator.html import EntityParseError, parse_html
+from sandbox.emulator.html import EntityParseError, parse_html
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,6 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.emulator import FakeTelegram
 from bot.outbox import OutboxSender
 from core.domain.enums import Role
 from core.services import outbox as outbox_service
@@ -22,6 +21,7 @@ from core.services.outbox import RetryPolicy
 from core.services.users import ensure_user
 from core.storage.models import OutboxRow
 from core.storage.uow import SqlUnitOfWork
+from sandbox.emulator import FakeTelegram
 
 GROUP = -1001000000001
 OTHER_GROUP = -1001000000002
@@ -196,7 +196,7 @@ async def test_giving_up_marks_the_row_failed_and_tells_every_admin_once(
     assert sorted(n.chat_id for n in notices) == [501, 777]
     assert {n.dedupe_key for n in notices} == {f"outbox-failed:{failed.id}:501", f"outbox-failed:{failed.id}:777"}
 
-    fake_tg._failures.clear()  # Telegram is back: the notices go out, the failed row stays failed
+    fake_tg.faults.clear()  # Telegram is back: the notices go out, the failed row stays failed
     assert await outbox.drain_once() == 2
     assert await outbox.drain_once() == 0
     for admin in (501, 777):

@@ -1,4 +1,4 @@
-"""Plain records the emulator keeps: calls, users and bot messages."""
+"""Plain records the emulator keeps: calls, users and bot messages, and the error a Bot API method answers."""
 
 from __future__ import annotations
 
@@ -102,3 +102,13 @@ class Message:
     @property
     def button_texts(self) -> list[str]:
         return [button.get("text", "") for button in self.buttons]
+
+
+class ApiError(Exception):
+    """A Bot API error answer: HTTP ``status``, Telegram's ``description`` and, for 429, ``retry_after``."""
+
+    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.retry_after = retry_after

@@ -1,0 +1,95 @@
+"""``leadcrm sandbox``: try the whole product in this terminal, without Telegram.
+
+The CLI assembles the parts and hands them to the sandbox (``sandbox.app.run_sandbox``): the real bot
+(``bot.app.run_bot``: dispatcher, database, outbox sender), the database (DATABASE_URL or the embedded
+PostgreSQL, migrated here) and the REST API beside the chat. The sandbox starts the Bot API emulator, the bot
+against it, and the terminal chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from core.config import Settings
+from sandbox.app import run_sandbox
+from sandbox.chat import HELP, Read, Write
+from sandbox.terminal import log_to_file, stdin_reader
+
+log = logging.getLogger("leadcrm.sandbox")
+
+
+def main(settings: Settings) -> int:
+    """Entry point of ``leadcrm sandbox``."""
+    print("Lead AI CRM sandbox — the bot in your terminal, no Telegram needed / песочница без Telegram")
+    log_path = log_to_file(settings.data_dir)  # before importing alembic, which logs on import
+
+    from core.storage.db import resolve_database_url
+    from core.storage.migrate import upgrade
+
+    print(f"Logs / журнал: {log_path}")
+    print("Preparing the database… / готовим базу данных…", flush=True)
+    try:
+        database_url = resolve_database_url(settings)
+        upgrade(database_url)
+    except Exception as error:
+        log.exception("sandbox: database preparation failed")
+        print(f"Could not prepare the database / не удалось подготовить базу: {type(error).__name__}: {error}")
+        print(f"Check DATABASE_URL / DATA_DIR; details in {log_path}")
+        return 1
+    print(HELP)
+    _uvicorn_logs_to(log_path)
+    try:
+        return asyncio.run(
+            run(settings, database_url, read=stdin_reader(), write=lambda text: print(text, flush=True))
+        )
+    except KeyboardInterrupt:
+        print("\nbye / пока")
+        return 0
+    except Exception as error:
+        log.exception("sandbox failed")
+        print(f"The sandbox stopped / песочница остановилась: {type(error).__name__}: {str(error).splitlines()[0]}")
+        print(f"Details / подробности: {log_path}")
+        return 1
+
+
+async def run(settings: Settings, database_url: str, *, read: Read, write: Write) -> int:
+    """The sandbox on a migrated database, with the real bot and the REST API."""
+    from bot.app import run_bot
+    from core.storage.db import make_engine, make_session_factory
+    from core.storage.uow import SqlUnitOfWork
+
+    engine = make_engine(database_url, pool_size=settings.db_pool_size)
+    session_factory = make_session_factory(engine)
+    try:
+        return await run_sandbox(
+            settings,
+            read=read,
+            write=write,
+            run_bot=run_bot,
+            session_factory=session_factory,
+            new_uow=lambda: SqlUnitOfWork(session_factory),
+            serve_api=_serve_api,
+        )
+    finally:
+        await engine.dispose()
+
+
+async def _serve_api(settings: Settings, stop: asyncio.Event) -> None:
+    from api.server import serve_async
+
+    await serve_async(settings, settings.api_host, settings.api_port, stop)
+
+
+def _uvicorn_logs_to(path: Path) -> None:
+    """uvicorn configures its own stderr handlers from this default dict; send them to the log file so
+    they do not interleave with the chat."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    for name in ("default", "access"):
+        handler = LOGGING_CONFIG["handlers"][name]
+        handler.clear()
+        handler.update({"class": "logging.FileHandler", "filename": str(path), "formatter": name, "encoding": "utf-8"})
+    for formatter in LOGGING_CONFIG["formatters"].values():
+        formatter["use_colors"] = False

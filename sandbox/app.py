@@ -1,0 +1,76 @@
+"""Run the sandbox: the local Bot API emulator, the bot polling it, optionally the REST API beside them, and
+the terminal chat in front, until the user quits.
+
+The product's parts come from the caller (``cli/sandbox.py`` assembles them): ``run_bot`` (``bot.app.run_bot``),
+the database's ``session_factory`` for the bot and ``new_uow`` for the sandbox's own service calls, and
+``serve_api``. The sandbox itself imports neither the bot nor the API, and no storage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from core.config import Settings
+from sandbox.chat import ChatRepl, Read, Write
+from sandbox.demo import demo_settings, seed_demo_users
+from sandbox.emulator import FakeTelegram
+from sandbox.emulator.runner import RunBot, start_bot
+
+ServeApi = Callable[[Settings, asyncio.Event], Coroutine[Any, Any, None]]  # serve(settings, stop) until stop is set
+API_START_GRACE = 0.5  # seconds the API gets to fail (e.g. port in use) before the chat says it runs
+
+
+async def run_sandbox(
+    settings: Settings,
+    *,
+    read: Read,
+    write: Write,
+    run_bot: RunBot,
+    session_factory: Any,
+    new_uow: Callable[[], Any],
+    serve_api: ServeApi | None = None,
+    start_as: str = "manager",
+) -> int:
+    """Start the emulator, the bot (and the API), run the chat until quit; the database must be migrated.
+    ``settings`` are not changed: the sandbox runs on a copy aimed at the demo group and the emulator."""
+    settings = demo_settings(settings)
+    fake = FakeTelegram()
+    await fake.start()
+    api_stop = asyncio.Event()
+    api_task: asyncio.Task[None] | None = None
+    running = None
+    try:
+        users = await seed_demo_users(new_uow)
+        running = await start_bot(fake, settings, run=run_bot, session_factory=session_factory, make_bot=False)
+        write(f"Telegram emulator: {fake.url} (bot @{fake.bot_username})")
+        if serve_api is not None:
+            api_task = await _start_api(serve_api, settings, api_stop, write)
+        repl = ChatRepl(fake, read=read, write=write, users=users, start_as=start_as)
+        return await repl.run()
+    finally:
+        api_stop.set()
+        if api_task is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(api_task, 10)
+        if running is not None:
+            try:
+                await running.stop()
+            except Exception as error:  # noqa: BLE001 - report, then still clean up the rest
+                write(f"the bot did not stop cleanly: {error}")
+        await fake.stop()
+
+
+async def _start_api(
+    serve_api: ServeApi, settings: Settings, stop: asyncio.Event, write: Write
+) -> asyncio.Task[None] | None:
+    task = asyncio.create_task(serve_api(settings, stop))
+    await asyncio.sleep(API_START_GRACE)
+    if task.done():
+        error = task.exception()
+        write(f"REST API not started: {error} (the chat works without it)")
+        return None
+    write(f"REST API: http://{settings.api_host}:{settings.api_port}/docs")
+    return task
