@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from api.words import describe
 from core.config import Settings
 from core.domain.errors import DomainError
 from core.storage.db import make_engine, make_session_factory, resolve_database_url
@@ -40,7 +41,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
             return 0
         raise ValueError(f"unknown action {args.ml_action!r}")
     except DomainError as err:
-        print(f"error: {err.message}")
+        print(f"error: {describe(err)}")
         return 2
     finally:
         await engine.dispose()

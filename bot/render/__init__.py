@@ -27,7 +27,16 @@ from bot.render.leads import (
     score_line,
 )
 from bot.render.notifications import lead_link, outbox_message, sale_link
-from bot.render.people import greeting, help_text, invite_link, refused, refused_alert, user_card, user_line, users_list
+from bot.render.people import (
+    greeting,
+    help_text,
+    invite_link,
+    refused,
+    refused_alert,
+    user_card,
+    user_line,
+    users_list,
+)
 from bot.render.scoring import model_lines
 from bot.render.vocabulary import (
     KIND_NAMES,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from bot.i18n import N_, _
 from bot.render.vocabulary import esc, sale_stage_name, stage_name
 from core.domain.enums import SaleStage, Stage
 from core.domain.errors import (
     AccessDenied,
+    AccessRule,
     DomainError,
     InvalidInvite,
     InvalidTransition,
@@ -16,6 +15,7 @@ from core.domain.errors import (
     InviteProblem,
     LeadIsFinal,
     LeadNotFound,
+    Rule,
     SaleNotFound,
     StaleState,
     TransferBlock,
@@ -40,57 +40,70 @@ def transfer_refused(err: TransferNotAllowed) -> str:
     return _("Cannot transfer to sales: {reasons}.").format(reasons="; ".join(parts))
 
 
-# Fixed English messages of domain errors, translated through the catalogue by their text.
-_KNOWN_MESSAGES = (
-    N_("You do not have access to this lead"),
-    N_("Only an admin can do this"),
-    N_("A team lead can invite managers only"),
-    N_("Only an admin or a team lead can invite people"),
-    N_("You cannot change your own role or deactivate yourself"),
-    N_("Only team leads and admins can move a sale"),
-)
+# What the actor may not do, by AccessDenied.rule (the rules without a sentence of their own get the
+# general "You are not allowed to do this.").
+ACCESS_TEXTS: dict[AccessRule, str] = {
+    AccessRule.NOT_YOUR_LEAD: N_("You do not have access to this lead"),
+    AccessRule.ADMIN_ONLY: N_("Only an admin can do this"),
+    AccessRule.TEAM_LEAD_INVITES_MANAGERS: N_("A team lead can invite managers only"),
+    AccessRule.INVITES_NEED_TEAM_LEAD: N_("Only an admin or a team lead can invite people"),
+    AccessRule.NOT_YOURSELF: N_("You cannot change your own role or deactivate yourself"),
+    AccessRule.SALES_NEED_TEAM_LEAD: N_("Only team leads and admins can move a sale"),
+}
 
-_TOO_LONG = re.compile(r"at most (\d+) characters(?: \(got (\d+)\))?")
+FIELD_NAMES: dict[str, str] = {
+    "name": N_("Name"),
+    "contact": N_("Contact"),
+    "text": N_("Text"),
+    "reason": N_("Reason"),
+    "query": N_("Search text"),
+    "business_domain": N_("Business domain"),
+    "role": N_("Role"),
+}
 
 
 def field_name(field: str) -> str:
-    names = {
-        "name": _("Name"),
-        "contact": _("Contact"),
-        "text": _("Text"),
-        "reason": _("Reason"),
-        "query": _("Search text"),
-        "business_domain": _("Business domain"),
-        "role": _("Role"),
-    }
-    return names.get(field, field)
+    name = FIELD_NAMES.get(field)
+    return _(name) if name else field
+
+
+def _limit(value: float | None) -> str:
+    return str(int(value)) if value is not None and float(value).is_integer() else str(value)
 
 
 def invalid_value(err: InvalidValue) -> str:
-    message = err.message.split(": ", 1)[1] if ": " in err.message else err.message
-    match = _TOO_LONG.search(message)
-    if match:
-        limit, got = match.group(1), match.group(2)
-        if got:
+    """The sentence for a value the rules refused, chosen by its rule (and, where the bot has a better hint
+    than the rule, by its field)."""
+    field = field_name(err.field)
+    if err.rule == Rule.TOO_LONG:
+        if err.length is not None:
             return _("{field}: too long — at most {limit} characters, you sent {got}.").format(
-                field=field_name(err.field), limit=limit, got=got
+                field=field, limit=_limit(err.maximum), got=err.length
             )
-        return _("{field}: too long — at most {limit} characters.").format(field=field_name(err.field), limit=limit)
-    if message == "looks like a command":
+        return _("{field}: too long — at most {limit} characters.").format(field=field, limit=_limit(err.maximum))
+    if err.rule == Rule.LOOKS_LIKE_COMMAND:
         return _("That looks like a command. Send plain text, or /cancel.")
-    if message == "must not be empty":
-        return _("{field} must not be empty.").format(field=field_name(err.field))
+    if err.rule == Rule.REQUIRED:
+        return _("{field} must not be empty.").format(field=field)
     if err.field == "lead_id":
         return _("Send the lead number, e.g. /lead 42.")
     if err.field == "contact":
         return _("Contact: send a phone number, an e-mail address or a Telegram @username.")
     if err.field == "query":
-        return _("Type at least 2 characters to search.")
+        return _("Type at least {count} characters to search.").format(count=_limit(err.minimum or 2))
     if err.field == "business_domain":
         return _("This business domain is not in the catalogue; choose one from the buttons.")
     if err.field == "role":
         return _("Unknown role. Use one of: manager, team_lead, admin.")
-    return _("{field}: {message}").format(field=field_name(err.field), message=esc(message))
+    if err.rule == Rule.NOT_ONE_OF:
+        return _("{field}: unknown value “{value}”.").format(field=field, value=esc(err.value))
+    if err.rule == Rule.OUT_OF_RANGE:
+        return _("{field}: must be between {minimum} and {maximum}.").format(
+            field=field, minimum=_limit(err.minimum), maximum=_limit(err.maximum)
+        )
+    if err.rule == Rule.TOO_SHORT:
+        return _("{field}: at least {count} characters, please.").format(field=field, count=_limit(err.minimum))
+    return _("{field}: this value is not accepted.").format(field=field)
 
 
 def error_text(err: DomainError) -> str:
@@ -120,8 +133,9 @@ def error_text(err: DomainError) -> str:
             InviteProblem.EXPIRED: _("This invite link has expired. Ask an admin for a new one."),
         }[err.problem]
     if isinstance(err, AccessDenied):
-        return _(err.message) if err.message in _KNOWN_MESSAGES else _("You are not allowed to do this.")
-    return esc(err.message)
+        text = ACCESS_TEXTS.get(err.rule)
+        return _(text) if text else _("You are not allowed to do this.")
+    return _("The CRM refused this action.")
 
 
 def _any_stage_name(value: str) -> str:

@@ -13,7 +13,14 @@ from typing import Any
 from aiogram.utils.i18n import get_i18n
 
 from bot.i18n import N_, _
-from core.domain.enums import ActivityKind, Recommendation, Role, SaleStage, Source, Stage
+from core.domain.enums import (
+    ActivityKind,
+    Recommendation,
+    Role,
+    SaleStage,
+    Source,
+    Stage,
+)
 
 TG_TEXT_MAX = 4096
 

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from core.domain.errors import InvalidValue, NotFound
+from core.domain.errors import ApiKeyNameTaken, ApiKeyNotFound, InvalidValue, Rule
 from core.storage.models import ApiKeyRow
 from core.storage.uow import UnitOfWork
 
@@ -31,13 +31,12 @@ class ApiKeyInfo:
 async def create_api_key(uow: UnitOfWork, name: str) -> tuple[ApiKeyInfo, str]:
     """Return the key's info and the secret itself (never stored, never shown again)."""
     if not _NAME.match(name):
-        raise InvalidValue("name", "1..100 characters: letters, digits, '_', '-', '.'")
+        raise InvalidValue("name", Rule.BAD_FORMAT, minimum=1, maximum=100)
     secret = "lcrm_" + secrets.token_urlsafe(32)
     async with uow:
         existing = await uow.api_keys.by_name(name)
         if existing is not None:
-            state = "a revoked key keeps its name for the record" if existing.revoked_at else "it is active"
-            raise InvalidValue("name", f"an API key named '{name}' already exists ({state}); choose another name")
+            raise ApiKeyNameTaken(name, revoked=existing.revoked_at is not None)
         row = uow.api_keys.add(
             ApiKeyRow(name=name, key_hash=hash_key(secret), prefix=secret[:9], created_at=datetime.now(UTC))
         )
@@ -60,7 +59,7 @@ async def revoke_api_key(uow: UnitOfWork, name: str) -> ApiKeyInfo:
     async with uow:
         row = await uow.api_keys.by_name(name)
         if row is None:
-            raise NotFound(f"No API key named '{name}'")
+            raise ApiKeyNotFound(name)
         if row.revoked_at is None:
             row.revoked_at = datetime.now(UTC)
         await uow.session.flush()

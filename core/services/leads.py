@@ -8,7 +8,7 @@ from typing import Any
 
 from core.domain import funnel
 from core.domain.enums import ActivityKind, Source, Stage
-from core.domain.errors import InvalidValue, LeadIsFinal, LeadNotFound, StaleState
+from core.domain.errors import InvalidValue, LeadIsFinal, LeadNotFound, Rule, StaleState
 from core.domain.models import Activity, Actor, Lead, Sale, StageChange
 from core.domain.validation import (
     clean_attributes,
@@ -126,7 +126,7 @@ async def list_leads(
 ) -> LeadPage:
     """Newest-updated first, keyset-paginated. Managers only ever see their own leads."""
     if not 1 <= limit <= MAX_PAGE:
-        raise InvalidValue("limit", f"must be between 1 and {MAX_PAGE}")
+        raise InvalidValue("limit", Rule.OUT_OF_RANGE, minimum=1, maximum=MAX_PAGE)
     if not actor.sees_all_leads:
         owner_id = actor.user_id
     flt = LeadFilter(
@@ -144,9 +144,9 @@ async def list_leads(
 async def find_leads(uow: UnitOfWork, actor: Actor, text: str, *, limit: int = 20) -> list[Lead]:
     text = " ".join(text.split())
     if len(text) < 2:
-        raise InvalidValue("query", "type at least 2 characters")
+        raise InvalidValue("query", Rule.TOO_SHORT, minimum=2)
     if len(text) > 200:
-        raise InvalidValue("query", "at most 200 characters")
+        raise InvalidValue("query", Rule.TOO_LONG, maximum=200)
     async with uow:
         rows = await uow.leads.search(text, owner_id=None if actor.sees_all_leads else actor.user_id, limit=limit)
         return [lead_to_domain(r) for r in rows]
@@ -359,7 +359,7 @@ async def update_lead(
     allowed = {"name", "contact", "business_domain", "attributes"}
     unknown = set(changes) - allowed
     if unknown:
-        raise InvalidValue(", ".join(sorted(unknown)), "cannot be changed here")
+        raise InvalidValue(", ".join(sorted(unknown)), Rule.UNKNOWN_FIELDS)
     cleaned: dict[str, Any] = {}
     if "name" in changes:
         cleaned["name"] = clean_name(changes["name"])
@@ -392,7 +392,7 @@ async def update_lead(
 
 async def list_activities(uow: UnitOfWork, actor: Actor, lead_id: int, *, limit: int = 50) -> list[Activity]:
     if not 1 <= limit <= MAX_PAGE:
-        raise InvalidValue("limit", f"must be between 1 and {MAX_PAGE}")
+        raise InvalidValue("limit", Rule.OUT_OF_RANGE, minimum=1, maximum=MAX_PAGE)
     async with uow:
         await _load(uow, actor, lead_id, lock=False)
         return [activity_to_domain(r) for r in await uow.leads.activities(lead_id, limit=limit)]
@@ -400,7 +400,7 @@ async def list_activities(uow: UnitOfWork, actor: Actor, lead_id: int, *, limit:
 
 async def stage_history(uow: UnitOfWork, actor: Actor, lead_id: int, *, limit: int = 50) -> list[StageChange]:
     if not 1 <= limit <= MAX_PAGE:
-        raise InvalidValue("limit", f"must be between 1 and {MAX_PAGE}")
+        raise InvalidValue("limit", Rule.OUT_OF_RANGE, minimum=1, maximum=MAX_PAGE)
     async with uow:
         await _load(uow, actor, lead_id, lock=False)
         return [stage_change_to_domain(r) for r in await uow.leads.stage_changes(lead_id, limit=limit)]

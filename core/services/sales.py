@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from core.domain import funnel
 from core.domain.enums import Role, SaleStage
-from core.domain.errors import AccessDenied, InvalidValue, SaleNotFound, StaleState
+from core.domain.errors import AccessDenied, AccessRule, InvalidValue, Rule, SaleNotFound, StaleState
 from core.domain.models import Actor, Sale, SaleStageChange
 from core.domain.validation import clean_reason
 from core.storage.models import SaleStageChangeRow
@@ -60,13 +60,13 @@ async def change_sale_stage(
     """Move the sale one step forward (or to lost). The sale row is locked; history is recorded;
     ``closed_at`` is set when the sale becomes paid or lost."""
     if not may_move_sales(actor):
-        raise AccessDenied("Only team leads and admins can move a sale")
+        raise AccessDenied(AccessRule.SALES_NEED_TEAM_LEAD)
     reason = clean_reason(reason)
     if expected_stage is not None:
         try:
             expected_stage = SaleStage(expected_stage).value
         except ValueError:
-            raise InvalidValue("expected_stage", f"'{expected_stage}' is not a sale stage") from None
+            raise InvalidValue("expected_stage", Rule.NOT_ONE_OF, value=expected_stage, allowed=[s.value for s in SaleStage]) from None
     async with uow:
         row = await uow.sales.get_for_update(sale_id)
         if row is None:

@@ -27,7 +27,7 @@ from core.domain.enums import (
     Source,
     Stage,
 )
-from core.domain.errors import InvalidValue, TransferBlock, TransferNotAllowed
+from core.domain.errors import InvalidValue, Rule, TransferBlock, TransferNotAllowed
 from core.domain.models import Lead, User
 
 MANAGER = User(id=42, role=Role.MANAGER, full_name="Maria")
@@ -130,7 +130,7 @@ def test_a_refused_transfer_names_every_reason(locale) -> None:
 
 
 def test_too_long_input_says_the_limit_and_the_length(locale) -> None:
-    text = render.error_text(InvalidValue("text", "at most 4000 characters (got 4050)"))
+    text = render.error_text(InvalidValue("text", Rule.TOO_LONG, maximum=4000, length=4050))
     assert "4000" in text and "4050" in text
 
 
