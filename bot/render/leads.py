@@ -11,6 +11,7 @@ from bot.render.vocabulary import (
     domain_name,
     esc,
     kind_name,
+    lost_reason,
     recommendation_name,
     sale_stage_name,
     source_name,
@@ -54,8 +55,8 @@ def lead_card(lead: Lead, *, note: str | None = None) -> str:
     domain = esc(domain_name(lead.business_domain)) if lead.business_domain else _("not set")
     lines.append(_("Domain: {value}").format(value=domain))
     lines.append(_("Stage: {value}").format(value=f"<b>{stage_name(lead.stage)}</b>"))
-    if lead.stage == Stage.LOST and lead.lost_reason:
-        lines.append(_("Lost reason: {value}").format(value=esc(lead.lost_reason)))
+    if lead.stage == Stage.LOST and (lead.lost_reason or lead.lost_reason_code):
+        lines.append(_("Lost reason: {value}").format(value=lost_reason(lead.lost_reason_code, lead.lost_reason)))
     lines.append(
         _("Activities: {count} (last: {when})").format(count=lead.activity_count, when=when(lead.last_activity_at))
     )
@@ -103,7 +104,7 @@ def history(lead: Lead, changes: Sequence[StageChange], activities: Sequence[Act
     if not changes:
         lines.append(_("no stage changes yet"))
     for ch in changes:
-        reason = f" — {esc(ch.reason)}" if ch.reason else ""
+        reason = f" — {lost_reason(ch.reason_code, ch.reason)}" if ch.reason or ch.reason_code else ""
         lines.append(f"{when(ch.created_at)}: {stage_name(ch.from_stage)} → {stage_name(ch.to_stage)}{reason}")
     lines += ["", "<b>" + _("Activities") + "</b>"]
     if not activities:
@@ -127,6 +128,8 @@ def sale_card(sale: Sale, lead: Lead | None, changes: Sequence[SaleStageChange] 
     if sale.closed_at:
         lines.append(_("Closed: {when}").format(when=when(sale.closed_at)))
     for ch in changes[-5:]:
-        reason = f" — {esc(ch.reason)}" if ch.reason else ""
-        lines.append(f"{when(ch.created_at)}: {sale_stage_name(ch.from_stage)} → {sale_stage_name(ch.to_stage)}{reason}")
+        reason = f" — {lost_reason(ch.reason_code, ch.reason)}" if ch.reason or ch.reason_code else ""
+        lines.append(
+            f"{when(ch.created_at)}: {sale_stage_name(ch.from_stage)} → {sale_stage_name(ch.to_stage)}{reason}"
+        )
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from aiogram.utils.i18n import get_i18n
 from bot.i18n import N_, _
 from core.domain.enums import (
     ActivityKind,
+    LostReason,
     Recommendation,
     Role,
     SaleStage,
@@ -24,8 +25,10 @@ from core.domain.enums import (
 
 TG_TEXT_MAX = 4096
 
+
 def esc(value: object) -> str:
     return html.escape(str(value), quote=False)
+
 
 # The names are translated when asked for, one gettext per name (not one per entry of a table per call).
 STAGE_NAMES: dict[Stage, str] = {
@@ -35,7 +38,11 @@ STAGE_NAMES: dict[Stage, str] = {
     Stage.TRANSFERRED: N_("Transferred to sales"),
     Stage.LOST: N_("Lost"),
 }
-SOURCE_NAMES: dict[Source, str] = {Source.SCANNER: N_("Scanner"), Source.PARTNER: N_("Partner"), Source.MANUAL: N_("Manual")}
+SOURCE_NAMES: dict[Source, str] = {
+    Source.SCANNER: N_("Scanner"),
+    Source.PARTNER: N_("Partner"),
+    Source.MANUAL: N_("Manual"),
+}
 RECOMMENDATION_NAMES: dict[Recommendation, str] = {
     Recommendation.TRANSFER_TO_SALES: N_("Transfer to sales"),
     Recommendation.CONTINUE_QUALIFICATION: N_("Continue qualification"),
@@ -57,50 +64,73 @@ SALE_STAGE_NAMES: dict[SaleStage, str] = {
     SaleStage.LOST: N_("Deal lost"),
 }
 
+
 def _translated(table: Mapping[Any, str], value: StrEnum) -> str:
     """The translated name of ``value`` from one of the N_ tables above (its raw value if it has none)."""
     name = table.get(value)
     return _(name) if name else str(value)
 
+
 def stage_name(stage: Stage | str) -> str:
     return _translated(STAGE_NAMES, Stage(stage))
+
 
 def source_name(source: Source | str) -> str:
     return _translated(SOURCE_NAMES, Source(source))
 
+
 def recommendation_name(rec: Recommendation | str) -> str:
     return _translated(RECOMMENDATION_NAMES, Recommendation(rec))
+
 
 def kind_name(kind: ActivityKind | str) -> str:
     return _translated(KIND_NAMES, ActivityKind(kind))
 
+
 def role_name(role: Role | str) -> str:
     return _translated(ROLE_NAMES, Role(role))
+
 
 def sale_stage_name(stage: SaleStage | str) -> str:
     return _translated(SALE_STAGE_NAMES, SaleStage(stage))
 
+
 def domain_name(domain: str) -> str:
     return domain.replace("_", " ")
 
-LOST_PRESETS: dict[str, str] = {
-    "budget": N_("No budget"),
-    "silent": N_("Stopped responding"),
-    "rival": N_("Chose a competitor"),
-    "fit": N_("Not our client"),
+
+# The preset lost reasons, in the order of the buttons. The database keeps the code; this is its name.
+LOST_PRESETS: dict[LostReason, str] = {
+    LostReason.NO_BUDGET: N_("No budget"),
+    LostReason.NO_RESPONSE: N_("Stopped responding"),
+    LostReason.COMPETITOR: N_("Chose a competitor"),
+    LostReason.NOT_A_FIT: N_("Not our client"),
 }
 
-def lost_preset(code: str) -> str | None:
-    text = LOST_PRESETS.get(code)
-    return _(text) if text else None
+
+def lost_preset(code: LostReason | str) -> str | None:
+    """The translated name of a preset lost reason; None for a code that is not one."""
+    try:
+        return _(LOST_PRESETS[LostReason(code)])
+    except ValueError:  # not a LostReason (e.g. a forged button)
+        return None
+
+
+def lost_reason(code: LostReason | str | None, text: str | None) -> str:
+    """A lost reason as shown: the preset's name, the free text (escaped), or both."""
+    parts = [lost_preset(code) if code else None, esc(text) if text else None]
+    return " — ".join(part for part in parts if part)
+
 
 def when(dt: datetime | None) -> str:
     if dt is None:
         return "—"
     return dt.astimezone(UTC).strftime("%d.%m.%Y %H:%M UTC")
 
+
 def current_locale() -> str:
     return get_i18n().current_locale
+
 
 def plain(text: str) -> str:
     """HTML -> plain text for callback alerts (Telegram shows alerts without formatting, ≤ 200 chars)."""

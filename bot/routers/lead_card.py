@@ -105,13 +105,14 @@ async def lost_menu(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork
 async def lost(
     query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, services: Services, actor: Actor, user: User
 ) -> None:
-    reason = render.lost_preset(callback_data.x)
-    if reason is None:
+    name = render.lost_preset(callback_data.x)
+    if name is None:
         raise InvalidValue("reason", Rule.NOT_ONE_OF, value=callback_data.x, allowed=list(render.LOST_PRESETS))
     result = await leads_svc.change_stage(
-        uow, services, actor, callback_data.id, Stage.LOST.value, reason=reason, expected_version=callback_data.v
+        uow, services, actor, callback_data.id, Stage.LOST.value, reason_code=callback_data.x,
+        expected_version=callback_data.v,
     )
-    note = _("Marked as lost: {reason}.").format(reason=reason)
+    note = _("Marked as lost: {reason}.").format(reason=name)
     await query.answer(note)
     await screens.show_card(query, result.lead, user, note=note)
 

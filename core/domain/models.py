@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core.domain.enums import ActivityKind, Recommendation, Role, SaleStage, Source, Stage
+from core.domain.enums import ActivityKind, LostReason, Recommendation, Role, SaleStage, Source, Stage
 from core.domain.funnel import is_final, next_stage
 
 NAME_MAX = 200
@@ -34,7 +34,8 @@ class Lead:
     scorer_version: str | None = None
     owner_id: int | None = None
     owner_name: str | None = None
-    lost_reason: str | None = None
+    lost_reason: str | None = None  # the free text, if any
+    lost_reason_code: LostReason | None = None  # the preset, if one was chosen
     external_id: str | None = None
     version: int = 1
     created_at: datetime | None = None
@@ -74,6 +75,7 @@ class StageChange:
     actor: str
     reason: str | None
     created_at: datetime
+    reason_code: LostReason | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,7 @@ class SaleStageChange:
     actor: str
     reason: str | None
     created_at: datetime
+    reason_code: LostReason | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.domain import funnel
-from core.domain.enums import ActivityKind, Source, Stage
+from core.domain.enums import ActivityKind, LostReason, Source, Stage
 from core.domain.errors import InvalidValue, LeadIsFinal, LeadNotFound, Rule, StaleState
 from core.domain.models import Activity, Actor, Lead, Sale, StageChange
 from core.domain.validation import (
@@ -166,14 +166,19 @@ async def change_stage(
     target: str,
     *,
     reason: str | None = None,
+    reason_code: str | None = None,
     expected_version: int | None = None,
 ) -> StageResult:
     """Move the lead one step (or to lost). Transfer creates the Sale and queues the team-lead
-    notification in the same transaction; the lead row is locked so concurrent requests serialize."""
+    notification in the same transaction; the lead row is locked so concurrent requests serialize.
+    ``reason_code`` is a preset LostReason, ``reason`` a free text; either, both or neither."""
     reason = clean_reason(reason)
+    code = parse_enum(LostReason, reason_code, "reason_code") if reason_code is not None else None
     async with uow:
         row = await _load(uow, actor, lead_id, lock=True)
-        return await _change_locked_stage(uow, svc, actor, row, target, reason=reason, expected_version=expected_version)
+        return await _change_locked_stage(
+            uow, svc, actor, row, target, reason=reason, reason_code=code, expected_version=expected_version
+        )
 
 
 async def _change_locked_stage(
@@ -185,6 +190,7 @@ async def _change_locked_stage(
     *,
     reason: str | None,
     expected_version: int | None,
+    reason_code: LostReason | None = None,
 ) -> StageResult:
     """change_stage() on a lead row already loaded with its lock, inside the caller's ``async with uow``."""
     _check_version(row, expected_version)
@@ -197,10 +203,14 @@ async def _change_locked_stage(
     changes: dict[str, Any] = {"stage": new, "version": row.version + 1, "updated_at": now}  # as _touch()
     if new == Stage.LOST:
         changes["lost_reason"] = reason
+        changes["lost_reason_code"] = reason_code
     # One statement for the lead and its stage change (a round trip less than two flushes).
     await uow.leads.add_stage_change_and_update(
         row,
-        StageChangeRow(lead_id=row.id, from_stage=current, to_stage=new, actor=actor.label, reason=reason, created_at=now),
+        StageChangeRow(
+            lead_id=row.id, from_stage=current, to_stage=new, actor=actor.label, reason=reason,
+            reason_code=reason_code, created_at=now,
+        ),
         changes,
     )
     if new == Stage.TRANSFERRED:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from core.domain import funnel
-from core.domain.enums import Role, SaleStage
+from core.domain.enums import LostReason, Role, SaleStage
 from core.domain.errors import AccessDenied, AccessRule, InvalidValue, Rule, SaleNotFound, StaleState
 from core.domain.models import Actor, Sale, SaleStageChange
-from core.domain.validation import clean_reason
+from core.domain.validation import clean_reason, parse_enum
 from core.storage.models import SaleStageChangeRow
 from core.storage.repositories import sale_change_to_domain, sale_to_domain
 from core.storage.uow import UnitOfWork
@@ -55,6 +55,7 @@ async def change_sale_stage(
     target: str,
     *,
     reason: str | None = None,
+    reason_code: str | None = None,
     expected_stage: str | None = None,
 ) -> Sale:
     """Move the sale one step forward (or to lost). The sale row is locked; history is recorded;
@@ -62,6 +63,7 @@ async def change_sale_stage(
     if not may_move_sales(actor):
         raise AccessDenied(AccessRule.SALES_NEED_TEAM_LEAD)
     reason = clean_reason(reason)
+    code = parse_enum(LostReason, reason_code, "reason_code") if reason_code is not None else None
     if expected_stage is not None:
         try:
             expected_stage = SaleStage(expected_stage).value
@@ -82,7 +84,7 @@ async def change_sale_stage(
             row.closed_at = now
         uow.sales.add_stage_change(
             SaleStageChangeRow(
-                sale_id=row.id, from_stage=current, to_stage=new, actor=actor.label, reason=reason, created_at=now
+                sale_id=row.id, from_stage=current, to_stage=new, actor=actor.label, reason=reason, reason_code=code, created_at=now
             )
         )
         await uow.session.flush()

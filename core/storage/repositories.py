@@ -48,6 +48,7 @@ def lead_to_domain(row: LeadRow, owner_name: str | None = None) -> Lead:
         owner_id=row.owner_id,
         owner_name=owner_name,
         lost_reason=row.lost_reason,
+        lost_reason_code=row.lost_reason_code,
         external_id=row.external_id,
         version=row.version,
         created_at=row.created_at,
@@ -62,7 +63,9 @@ def activity_to_domain(row: ActivityRow) -> Activity:
 
 
 def stage_change_to_domain(row: StageChangeRow) -> StageChange:
-    return StageChange(row.id, row.lead_id, row.from_stage, row.to_stage, row.actor, row.reason, row.created_at)
+    return StageChange(
+        row.id, row.lead_id, row.from_stage, row.to_stage, row.actor, row.reason, row.created_at, row.reason_code
+    )
 
 
 def sale_to_domain(row: SaleRow) -> Sale:
@@ -70,7 +73,9 @@ def sale_to_domain(row: SaleRow) -> Sale:
 
 
 def sale_change_to_domain(row: SaleStageChangeRow) -> SaleStageChange:
-    return SaleStageChange(row.id, row.sale_id, row.from_stage, row.to_stage, row.actor, row.reason, row.created_at)
+    return SaleStageChange(
+        row.id, row.sale_id, row.from_stage, row.to_stage, row.actor, row.reason, row.created_at, row.reason_code
+    )
 
 
 def user_to_domain(row: UserRow) -> User:

@@ -21,6 +21,7 @@ from bot.callbacks import (
 from bot.i18n import make_i18n
 from core.domain.enums import (
     ActivityKind,
+    LostReason,
     Recommendation,
     Role,
     SaleStage,
@@ -56,6 +57,14 @@ def test_the_card_escapes_what_users_typed(locale) -> None:
     text = render.lead_card(_lead())
     assert "Acme &lt;script&gt;" in text and "a&amp;b@x.io" in text and "Maria &amp; Co" in text
     assert "<script>" not in text
+
+
+def test_a_preset_lost_reason_is_shown_in_the_readers_language_and_free_text_as_typed(locale) -> None:
+    preset = render.lead_card(_lead(stage=Stage.LOST, lost_reason_code=LostReason.NO_BUDGET))
+    assert ("Причина потери: Нет бюджета" if locale == "ru" else "Lost reason: No budget") in preset
+    both = render.lead_card(_lead(stage=Stage.LOST, lost_reason_code=LostReason.COMPETITOR, lost_reason="<Acme>"))
+    assert ("Выбрал конкурента — &lt;Acme&gt;" if locale == "ru" else "Chose a competitor — &lt;Acme&gt;") in both
+    assert render.lost_preset("budget") is None  # not a code (a button of an older bot)
 
 
 def test_the_card_shows_score_bar_recommendation_and_reason_in_the_users_language(locale) -> None:
