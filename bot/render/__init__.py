@@ -37,7 +37,7 @@ from bot.render.people import (
     user_line,
     users_list,
 )
-from bot.render.scoring import model_lines
+from bot.render.scoring import model_info, model_lines, train_report
 from bot.render.vocabulary import (
     KIND_NAMES,
     LOST_PRESETS,
@@ -92,6 +92,7 @@ __all__ = [
     "leads_page",
     "lost_preset",
     "lost_reason",
+    "model_info",
     "model_lines",
     "outbox_message",
     "plain",
@@ -106,6 +107,7 @@ __all__ = [
     "score_line",
     "source_name",
     "stage_name",
+    "train_report",
     "transfer_refused",
     "user_card",
     "user_line",

@@ -8,6 +8,7 @@ from typing import Protocol
 from core.config import Settings
 from core.domain.funnel import DEFAULT_TRANSFER_THRESHOLD
 from core.scoring.base import Scorer
+from core.scoring.provider import LearnedOrRules
 from core.scoring.rules_v1 import RulesV1Scorer
 from core.storage.uow import UnitOfWork
 
@@ -53,6 +54,4 @@ class Services:
 
 def make_services(settings: Settings) -> Services:
     """The product's wiring: settings-based policy and the learned scorer (rules-v1 until a model is active)."""
-    from core.services.models import LearnedOrRules  # imported here: models imports this module
-
     return Services(policy=Policy.from_settings(settings), scorers=LearnedOrRules())

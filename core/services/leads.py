@@ -19,7 +19,7 @@ from core.domain.validation import (
     clean_text,
     parse_enum,
 )
-from core.scoring.base import ScoringInput
+from core.scoring.inputs import scoring_input
 from core.services.context import Services
 from core.storage.models import ActivityRow, LeadRow, SaleRow, StageChangeRow, UserRow
 from core.storage.repositories import (
@@ -268,21 +268,6 @@ async def advance(
         return await _change_locked_stage(
             uow, svc, actor, row, target.value, reason=None, expected_version=expected_version
         )
-
-
-def scoring_input(row: LeadRow | Lead, now: datetime | None = None) -> ScoringInput:
-    return ScoringInput(
-        source=str(row.source.value if hasattr(row.source, "value") else row.source),
-        stage=str(row.stage.value if hasattr(row.stage, "value") else row.stage),
-        activity_count=row.activity_count,
-        business_domain=row.business_domain,
-        attributes=dict(row.attributes or {}),
-        activity_counts=dict(row.activity_counts or {}),
-        created_at=row.created_at,
-        first_contact_at=row.first_contact_at,
-        last_activity_at=row.last_activity_at,
-        now=now or utcnow(),
-    )
 
 
 async def _scored(uow: UnitOfWork, svc: Services, row: LeadRow, now: datetime) -> dict[str, Any]:
