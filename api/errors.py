@@ -1,4 +1,5 @@
-"""All error mapping of the API in one place. Every error body is ``{"detail": "<message>"}``.
+"""All error mapping of the API in one place. Every error body is ``{"detail": "<message>"}``; the message
+of a domain error is worded by ``api.words.describe``.
 
 - ``LeadNotFound`` / ``SaleNotFound`` / ``NotFound``                       -> 404
 - ``InvalidTransition`` / ``TransferNotAllowed`` / ``LeadIsFinal``          -> 400 (the original contract)
@@ -20,6 +21,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.words import describe
 from core.domain.errors import (
     AccessDenied,
     DomainError,
@@ -53,7 +55,7 @@ def status_for(err: DomainError) -> int:
 
 async def _domain_error(request: Request, err: Exception) -> JSONResponse:
     assert isinstance(err, DomainError)
-    return JSONResponse({"detail": err.message}, status_code=status_for(err))
+    return JSONResponse({"detail": describe(err)}, status_code=status_for(err))
 
 
 def _describe(error: dict) -> str:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from core.domain.enums import ActivityKind, Recommendation, Source, Stage
+from core.domain.enums import ActivityKind, LostReason, Recommendation, Source, Stage
 from core.domain.models import ACTIVITY_TEXT_MAX, CONTACT_MAX, NAME_MAX, REASON_MAX
 
 DOMAIN_MAX = 100
@@ -82,6 +82,7 @@ class StageUpdate(_Request):
     # A plain string on purpose: an unknown stage is an invalid transition (400), as in the original service.
     stage: StageName
     reason: Reason | None = None
+    reason_code: LostReason | None = Field(None, description="A preset lost reason; `reason` adds free text")
 
 
 class ActivityCreate(_Request):
@@ -113,7 +114,8 @@ class LeadOut(_Response):
     scorer_version: str | None
     owner_id: int | None
     owner_name: str | None
-    lost_reason: str | None
+    lost_reason: str | None = Field(description="The free text of the lost reason (null for a preset alone)")
+    lost_reason_code: LostReason | None = Field(description="The preset lost reason, if one was chosen")
     updated_at: datetime | None
     first_contact_at: datetime | None
     last_activity_at: datetime | None
@@ -145,6 +147,7 @@ class StageChangeOut(_Response):
     to_stage: Stage
     actor: str
     reason: str | None
+    reason_code: LostReason | None
     created_at: datetime
 
 

@@ -36,7 +36,7 @@ from core.config import Settings  # noqa: E402
 from core.scoring.features import features  # noqa: E402
 from core.scoring.learned import CANDIDATES, fit_candidates  # noqa: E402
 from core.services.importer import import_csv  # noqa: E402
-from core.services.models import load_training_set, rules_probabilities  # noqa: E402
+from core.services.training import load_training_set, rules_probabilities  # noqa: E402
 from core.storage.db import make_engine, make_session_factory  # noqa: E402
 from core.storage.migrate import upgrade_async  # noqa: E402
 from core.storage.uow import SqlUnitOfWork  # noqa: E402

@@ -164,7 +164,7 @@ def transfer_refused(lead: Lead) -> InlineKeyboardMarkup:
 def lost_reasons(lead: Lead) -> InlineKeyboardMarkup:
     kb = Keyboard()
     for code in render.LOST_PRESETS:
-        kb.button(text=render.lost_preset(code) or code, callback_data=_cb(LeadAction.LOST, lead, code))
+        kb.button(text=render.lost_preset(code) or code, callback_data=_cb(LeadAction.LOST, lead, code.value))
     kb.button(text=_("✍️ Other reason (type it)"), callback_data=_cb(LeadAction.LOST_TEXT, lead))
     kb.button(text=_("⬅️ Back to the card"), callback_data=_cb(LeadAction.OPEN, lead))
     kb.adjust(2, 2, 1, 1)
@@ -331,7 +331,7 @@ def sale_lost_reasons(sale: Sale) -> InlineKeyboardMarkup:
     for code in render.LOST_PRESETS:
         kb.button(
             text=render.lost_preset(code) or code,
-            callback_data=SaleCb(a=SaleAction.LOST, id=sale.id, st=sale.stage.value, x=code),
+            callback_data=SaleCb(a=SaleAction.LOST, id=sale.id, st=sale.stage.value, x=code.value),
         )
     kb.button(text=_("⬅️ Back"), callback_data=SaleCb(a=SaleAction.OPEN, id=sale.id, st=sale.stage.value))
     kb.adjust(2, 2, 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from api.words import describe
 from core.config import Settings
 from core.domain.errors import DomainError
 from core.services import api_keys
@@ -27,7 +28,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             info = await api_keys.revoke_api_key(uow, args.name)
             print(f"API key '{info.name}' revoked")
     except DomainError as err:
-        print(f"error: {err.message}")
+        print(f"error: {describe(err)}")
         return 2
     finally:
         await engine.dispose()

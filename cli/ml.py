@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from api.words import describe
 from core.config import Settings
 from core.domain.errors import DomainError
 from core.storage.db import make_engine, make_session_factory, resolve_database_url
@@ -14,7 +15,8 @@ SHOWN_ERRORS = 20
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
-    from core.services import importer, models
+    from cli import reports
+    from core.services import importer, training
     from core.wiring import make_services
 
     engine = make_engine(resolve_database_url(settings), pool_size=2)
@@ -29,18 +31,18 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"  … and {report.error_count - SHOWN_ERRORS} more bad rows")
             return 0 if report.imported or not report.rows else 1
         if args.ml_action == "train":
-            train = await models.train_model(uow, **models.settings_thresholds(settings))
-            print("\n".join(train.lines()))
+            train = await training.train_model(uow, **training.settings_thresholds(settings))
+            print("\n".join(reports.train_lines(train)))
             return 0
         if args.ml_action == "rescore":
-            print((await models.rescore_open_leads(uow, make_services(settings))).summary())
+            print(reports.rescore_summary(await training.rescore_open_leads(uow, make_services(settings))))
             return 0
         if args.ml_action == "model":
-            print("\n".join((await models.active_model_info(uow)).lines()))
+            print("\n".join(reports.model_lines(await training.active_model_info(uow))))
             return 0
         raise ValueError(f"unknown action {args.ml_action!r}")
     except DomainError as err:
-        print(f"error: {err.message}")
+        print(f"error: {describe(err)}")
         return 2
     finally:
         await engine.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.config import Settings
 from core.services.context import Policy, Services
-from core.services.models import LearnedOrRules
+from core.scoring.provider import LearnedOrRules
 
 
 def make_services(settings: Settings) -> Services:

@@ -123,7 +123,9 @@ async def update_lead(lead_id: LeadId, body: LeadUpdate, uow: Uow, services: Svc
     summary="Move the lead in the funnel (transfer creates a sale)",
 )
 async def change_stage(lead_id: LeadId, body: StageUpdate, uow: Uow, services: Svc, actor: Caller) -> LeadOut:
-    result = await svc.change_stage(uow, services, actor, lead_id, body.stage, reason=body.reason)
+    result = await svc.change_stage(
+        uow, services, actor, lead_id, body.stage, reason=body.reason, reason_code=body.reason_code
+    )
     return _out(result.lead)
 
 

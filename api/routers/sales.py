@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from api.deps import get_uow, require_api_key
 from api.pagination import BIGINT_MAX
 from api.schemas import Reason, StageName
-from core.domain.enums import SaleStage
+from core.domain.enums import LostReason, SaleStage
 from core.domain.models import Actor, Sale
 from core.services import sales as svc
 from core.services.ports import UnitOfWork
@@ -46,6 +46,7 @@ class SaleStageUpdate(BaseModel):
     # A plain string on purpose: an unknown stage is an invalid transition (400), like for leads.
     stage: StageName
     reason: Reason | None = None
+    reason_code: LostReason | None = None  # a preset lost reason; ``reason`` adds free text
 
 
 def _out(sale: Sale) -> SaleOut:
@@ -64,4 +65,6 @@ async def get_sale(sale_id: SaleId, uow: Uow, actor: Caller) -> SaleOut:
     summary="Move the sale one step forward, or to lost",
 )
 async def change_sale_stage(sale_id: SaleId, body: SaleStageUpdate, uow: Uow, actor: Caller) -> SaleOut:
-    return _out(await svc.change_sale_stage(uow, actor, sale_id, body.stage, reason=body.reason))
+    return _out(
+        await svc.change_sale_stage(uow, actor, sale_id, body.stage, reason=body.reason, reason_code=body.reason_code)
+    )

@@ -19,7 +19,7 @@ from bot.i18n import _
 from core.config import Settings
 from core.domain.enums import Role
 from core.domain.models import Actor, User
-from core.services import models as models_svc
+from core.services import training as training_svc
 from core.services import users as users_svc
 from core.storage.uow import SqlUnitOfWork
 from core.services.ports import UnitOfWork
@@ -64,8 +64,8 @@ async def set_active(query: CallbackQuery, callback_data: UserCb, uow: UnitOfWor
 
 async def model(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     users_svc.ensure_admin(actor)
-    info = await models_svc.active_model_info(uow)
-    await message.answer(render.model_lines(info.lines(render.current_locale())))
+    info = await training_svc.active_model_info(uow)
+    await message.answer(render.model_info(info))
 
 
 async def train(
@@ -79,13 +79,13 @@ async def train(
     transaction (and its pooled connection) is not held open meanwhile; the report follows as a message."""
     users_svc.ensure_admin(actor)
     await message.answer(_("Training the scorer on closed leads… this can take a minute."))
-    locale = render.current_locale()
-    thresholds = models_svc.settings_thresholds(settings)
+    thresholds = training_svc.settings_thresholds(settings)
 
     async def run() -> None:
         try:
-            report = await models_svc.train_model(SqlUnitOfWork(session_factory), **thresholds)
-            await message.answer(render.model_lines(report.lines(locale)))
+            report = await training_svc.train_model(SqlUnitOfWork(session_factory), **thresholds)
+            # The task runs in a copy of the update's context: the reader's locale still applies.
+            await message.answer(render.train_report(report))
         except Exception:  # a background task: report the failure instead of losing it silently
             log.exception("training failed")
             await message.answer(_("Training failed; see the bot's log."))

@@ -14,7 +14,7 @@ from bot.i18n import _
 from bot.outbox import OutboxSender
 from bot.states import CardInput
 from core.domain.enums import ActivityKind, Stage
-from core.domain.errors import InvalidValue, StaleState, TransferNotAllowed
+from core.domain.errors import InvalidValue, Rule, StaleState, TransferNotAllowed
 from core.domain.models import Actor, User
 from core.services import leads as leads_svc
 from core.services.context import Services
@@ -32,7 +32,7 @@ async def open_card(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork
 
 async def log_activity(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
     if callback_data.x not in BUTTON_KINDS:
-        raise InvalidValue("kind", "unknown activity button")
+        raise InvalidValue("kind", Rule.NOT_ONE_OF, value=callback_data.x, allowed=sorted(BUTTON_KINDS))
     lead, activity = await leads_svc.log_activity(
         uow, actor, callback_data.id, kind=callback_data.x, expected_version=callback_data.v
     )
@@ -105,13 +105,14 @@ async def lost_menu(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork
 async def lost(
     query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, services: Services, actor: Actor, user: User
 ) -> None:
-    reason = render.lost_preset(callback_data.x)
-    if reason is None:
-        raise InvalidValue("reason", "unknown preset")
+    name = render.lost_preset(callback_data.x)
+    if name is None:
+        raise InvalidValue("reason", Rule.NOT_ONE_OF, value=callback_data.x, allowed=list(render.LOST_PRESETS))
     result = await leads_svc.change_stage(
-        uow, services, actor, callback_data.id, Stage.LOST.value, reason=reason, expected_version=callback_data.v
+        uow, services, actor, callback_data.id, Stage.LOST.value, reason_code=callback_data.x,
+        expected_version=callback_data.v,
     )
-    note = _("Marked as lost: {reason}.").format(reason=reason)
+    note = _("Marked as lost: {reason}.").format(reason=name)
     await query.answer(note)
     await screens.show_card(query, result.lead, user, note=note)
 

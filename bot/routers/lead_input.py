@@ -15,7 +15,7 @@ from bot.filters import HasText, PrivateChat
 from bot.i18n import _
 from bot.states import CardInput
 from core.domain.enums import ActivityKind, Stage
-from core.domain.errors import InvalidValue
+from core.domain.errors import InvalidValue, Rule
 from core.domain.models import Actor, User
 from core.services import leads as leads_svc
 from core.services.context import Services
@@ -29,7 +29,7 @@ async def _lead_id(state: FSMContext) -> int:
 def _typed(message: Message) -> str:
     text = message.text or ""
     if text.startswith("/"):
-        raise InvalidValue("text", "looks like a command")
+        raise InvalidValue("text", Rule.LOOKS_LIKE_COMMAND)
     return text
 
 

@@ -14,7 +14,7 @@ from bot.filters import HasText, PrivateChat
 from bot.i18n import _
 from bot.states import Find
 from core.domain.enums import Stage
-from core.domain.errors import InvalidValue
+from core.domain.errors import InvalidValue, Rule
 from core.domain.models import Actor, User
 from core.services import browse
 from core.services import leads as leads_svc
@@ -79,7 +79,7 @@ async def find_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMC
 async def lead_command(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, user: User) -> None:
     raw = (command.args or "").strip().lstrip("#")
     if not raw.isdigit() or len(raw) > 18:
-        raise InvalidValue("lead_id", "expected a lead number")
+        raise InvalidValue("lead_id", Rule.NOT_A_NUMBER)
     lead = await leads_svc.get_lead(uow, actor, int(raw))
     await screens.show_card(message, lead, user)
 

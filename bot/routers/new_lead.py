@@ -16,7 +16,7 @@ from bot.callbacks import CallbackIs, MenuCb, NewLeadCb, UnpackCallback
 from bot.filters import HasText, PrivateChat
 from bot.i18n import _
 from bot.states import NewLead
-from core.domain.errors import InvalidValue
+from core.domain.errors import InvalidValue, Rule
 from core.domain.models import Actor, User
 from core.domain.validation import clean_contact, clean_domain, clean_name, clean_source
 from core.services import leads as leads_svc
@@ -52,7 +52,7 @@ async def got_name(message: Message, state: FSMContext) -> None:
         return
     name = clean_name(text)
     if name is None:
-        raise InvalidValue("name", "must not be empty")
+        raise InvalidValue("name", Rule.REQUIRED)
     await state.update_data(name=name)
     await state.set_state(NewLead.source)
     await message.answer(_("Where does the lead come from?"), reply_markup=keyboards.sources())

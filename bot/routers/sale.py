@@ -18,7 +18,7 @@ from bot.callbacks import (
 )
 from bot.i18n import _
 from core.domain.enums import SaleStage
-from core.domain.errors import InvalidValue
+from core.domain.errors import InvalidValue, Rule
 from core.domain.models import Actor, User
 from core.services import sales as sales_svc
 from core.services.ports import UnitOfWork
@@ -54,13 +54,14 @@ async def lost_menu(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWork
 
 
 async def lost(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
-    reason = render.lost_preset(callback_data.x)
-    if reason is None:
-        raise InvalidValue("reason", "unknown preset")
+    name = render.lost_preset(callback_data.x)
+    if name is None:
+        raise InvalidValue("reason", Rule.NOT_ONE_OF, value=callback_data.x, allowed=list(render.LOST_PRESETS))
     sale = await sales_svc.change_sale_stage(
-        uow, actor, callback_data.id, SaleStage.LOST.value, reason=reason, expected_stage=callback_data.st or None
+        uow, actor, callback_data.id, SaleStage.LOST.value, reason_code=callback_data.x,
+        expected_stage=callback_data.st or None,
     )
-    await query.answer(_("Deal lost: {reason}.").format(reason=reason))
+    await query.answer(_("Deal lost: {reason}.").format(reason=name))
     await screens.show_sale(query, uow, actor, user, sale.id)
 
 

@@ -45,6 +45,15 @@ class Role(StrEnum):
     MANAGER = "manager"
 
 
+class LostReason(StrEnum):
+    """The preset reasons a lead or a deal is lost (a free text may come with one, or stand alone)."""
+
+    NO_BUDGET = "no_budget"
+    NO_RESPONSE = "no_response"
+    COMPETITOR = "competitor"
+    NOT_A_FIT = "not_a_fit"
+
+
 class Outcome(StrEnum):
     WON = "won"
     LOST = "lost"

@@ -1,18 +1,32 @@
-"""Domain errors. Every message is safe to show to a user or an API client."""
+"""Domain errors: which rule refused what, as data (which field, which rule, which values).
+
+There is no wording here. The interfaces say them: ``api/words.py`` in English for the REST API and the
+CLI, ``bot/render/errors.py`` in the reader's language. ``str(err)`` is a short summary for developers and
+logs, e.g. ``InvalidTransition(current='new', target='qualified')`` or ``name: too_long (maximum=200, length=250)``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
+from typing import Any
 
 
 class DomainError(Exception):
-    """Base class: a rule of the CRM refused the operation."""
+    """Base class: a rule of the CRM refused the operation. Subclasses keep their facts as attributes."""
 
     code = "domain_error"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __str__(self) -> str:
+        if self.args:  # a subclass (or a caller) that passed its own text
+            return str(self.args[0])
+        facts = ", ".join(f"{name}={value!r}" for name, value in vars(self).items() if not name.startswith("_"))
+        return f"{type(self).__name__}({facts})"
+
+    @property
+    def message(self) -> str:
+        """``str(err)``: the developer's summary, not a text for users (see the module docstring)."""
+        return str(self)
 
 
 class NotFound(DomainError):
@@ -21,21 +35,33 @@ class NotFound(DomainError):
 
 class LeadNotFound(NotFound):
     def __init__(self, lead_id: int) -> None:
-        super().__init__("Lead not found")
+        super().__init__()
         self.lead_id = lead_id
 
 
 class SaleNotFound(NotFound):
     def __init__(self, sale_id: int) -> None:
-        super().__init__("Sale not found")
+        super().__init__()
         self.sale_id = sale_id
+
+
+class UserNotFound(NotFound):
+    def __init__(self, user_id: int) -> None:
+        super().__init__()
+        self.user_id = user_id
+
+
+class ApiKeyNotFound(NotFound):
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
 
 
 class InvalidTransition(DomainError):
     code = "invalid_transition"
 
     def __init__(self, current: str, target: str) -> None:
-        super().__init__(f"Invalid stage transition from '{current}' to '{target}'")
+        super().__init__()
         self.current = current
         self.target = target
 
@@ -47,19 +73,13 @@ class TransferBlock(StrEnum):
 
 
 class TransferNotAllowed(DomainError):
-    """Transfer to sales needs ai_score >= threshold and a known business domain."""
+    """Transfer to sales needs ai_score >= threshold and a known business domain; ``blocks`` says which
+    of the two is missing (both can be)."""
 
     code = "transfer_not_allowed"
 
     def __init__(self, blocks: list[TransferBlock], score: float | None, threshold: float) -> None:
-        parts = []
-        if TransferBlock.NO_SCORE in blocks:
-            parts.append(f"the lead has no AI score yet (analyze it; {threshold:.2f} or more is required)")
-        if TransferBlock.LOW_SCORE in blocks:
-            parts.append(f"ai_score {score:.2f} is below the required {threshold:.2f}")
-        if TransferBlock.NO_DOMAIN in blocks:
-            parts.append("business_domain is not set")
-        super().__init__("Cannot transfer lead to sales: " + "; ".join(parts))
+        super().__init__()
         self.blocks = blocks
         self.score = score
         self.threshold = threshold
@@ -69,39 +89,101 @@ class LeadIsFinal(DomainError):
     code = "lead_is_final"
 
     def __init__(self, lead_id: int, stage: str) -> None:
-        super().__init__(f"Lead #{lead_id} is already '{stage}'; it can no longer be changed")
+        super().__init__()
         self.lead_id = lead_id
         self.stage = stage
+
+
+class Rule(StrEnum):
+    """Which input rule a value broke (``InvalidValue.rule``), and which of its values say more."""
+
+    REQUIRED = "required"  # empty
+    TOO_LONG = "too_long"  # maximum (characters), length (given, when known), key (inside attributes)
+    TOO_SHORT = "too_short"  # minimum (characters)
+    OUT_OF_RANGE = "out_of_range"  # minimum, maximum
+    NOT_ONE_OF = "not_one_of"  # value, allowed
+    NOT_IN_CATALOGUE = "not_in_catalogue"  # value, allowed (the configured business domains)
+    NOT_A_NUMBER = "not_a_number"
+    BAD_FORMAT = "bad_format"  # the field's own format: a contact, an API key name (minimum, maximum)
+    UNKNOWN_FIELDS = "unknown_fields"  # ``field`` names the fields this operation does not change
+    LOOKS_LIKE_COMMAND = "looks_like_command"  # the bot asked for text and got "/something"
+    NOT_AN_OBJECT = "not_an_object"  # attributes: not key -> value
+    TOO_MANY_KEYS = "too_many_keys"  # maximum
+    BAD_KEY = "bad_key"  # minimum, maximum (characters of an attribute key)
+    NOT_A_SCALAR = "not_a_scalar"  # key: an attribute value that is not text, a number or a boolean
+    TAKEN = "taken"  # value: a name that must be unique
 
 
 class InvalidValue(DomainError):
     code = "invalid_value"
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+    def __init__(
+        self,
+        field: str,
+        rule: Rule,
+        *,
+        value: Any = None,
+        allowed: Sequence[str] = (),
+        minimum: float | None = None,
+        maximum: float | None = None,
+        length: int | None = None,
+        key: str | None = None,
+    ) -> None:
+        super().__init__()
         self.field = field
+        self.rule = rule
+        self.value = value
+        self.allowed = tuple(allowed)
+        self.minimum = minimum
+        self.maximum = maximum
+        self.length = length
+        self.key = key
+
+    def __str__(self) -> str:
+        details = {
+            "key": self.key,
+            "value": self.value,
+            "allowed": self.allowed or None,
+            "minimum": self.minimum,
+            "maximum": self.maximum,
+            "length": self.length,
+        }
+        facts = ", ".join(f"{name}={value!r}" for name, value in details.items() if value is not None)
+        return f"{self.field}: {self.rule}" + (f" ({facts})" if facts else "")
+
+
+class ApiKeyNameTaken(InvalidValue):
+    """An API key with this name exists (``revoked``: a revoked key keeps its name for the record)."""
+
+    def __init__(self, name: str, *, revoked: bool) -> None:
+        super().__init__("name", Rule.TAKEN, value=name)
+        self.revoked = revoked
+
+
+class AccessRule(StrEnum):
+    """Which permission the actor lacks (``AccessDenied.rule``)."""
+
+    NOT_YOUR_LEAD = "not_your_lead"
+    ADMIN_ONLY = "admin_only"
+    TEAM_LEAD_INVITES_MANAGERS = "team_lead_invites_managers"
+    INVITES_NEED_TEAM_LEAD = "invites_need_team_lead"  # an admin or a team lead invites
+    INVITES_NEED_PERSON = "invites_need_person"  # an API key or the system cannot invite
+    NOT_YOURSELF = "not_yourself"  # one's own role or deactivation
+    SALES_NEED_TEAM_LEAD = "sales_need_team_lead"  # team leads and admins move sales
 
 
 class AccessDenied(DomainError):
     code = "access_denied"
 
-    def __init__(self, message: str = "You do not have access to this lead") -> None:
-        super().__init__(message)
+    def __init__(self, rule: AccessRule = AccessRule.NOT_YOUR_LEAD) -> None:
+        super().__init__()
+        self.rule = rule
 
 
 class StaleState(DomainError):
     """The caller acted on an outdated view (an old card, a double press)."""
 
     code = "stale"
-
-    def __init__(self, message: str = "This card is out of date; it has been refreshed") -> None:
-        super().__init__(message)
-
-
-class UserNotFound(NotFound):
-    def __init__(self, user_id: int) -> None:
-        super().__init__("User not found")
-        self.user_id = user_id
 
 
 class InviteProblem(StrEnum):
@@ -116,10 +198,5 @@ class InvalidInvite(DomainError):
     code = "invalid_invite"
 
     def __init__(self, problem: InviteProblem) -> None:
-        text = {
-            InviteProblem.UNKNOWN: "This invite link is not valid",
-            InviteProblem.USED: "This invite link has already been used",
-            InviteProblem.EXPIRED: "This invite link has expired",
-        }[problem]
-        super().__init__(text + "; ask an admin for a new one")
+        super().__init__()
         self.problem = problem

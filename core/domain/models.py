@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypedDict
 
-from core.domain.enums import ActivityKind, Recommendation, Role, SaleStage, Source, Stage
+from core.domain.enums import ActivityKind, LostReason, Recommendation, Role, SaleStage, Source, Stage
 from core.domain.funnel import is_final, next_stage
 
 NAME_MAX = 200
@@ -33,6 +33,7 @@ class LeadChanges(TypedDict, total=False):
     scorer_version: str | None
     owner_id: int | None
     lost_reason: str | None
+    lost_reason_code: LostReason | None
     first_contact_at: datetime | None
     last_activity_at: datetime | None
     version: int
@@ -58,7 +59,8 @@ class Lead:
     scorer_version: str | None = None
     owner_id: int | None = None
     owner_name: str | None = None
-    lost_reason: str | None = None
+    lost_reason: str | None = None  # the free text, if any
+    lost_reason_code: LostReason | None = None  # the preset, if one was chosen
     external_id: str | None = None
     version: int = 1
     created_at: datetime | None = None
@@ -107,6 +109,7 @@ class StageChange:
     actor: str
     reason: str | None
     created_at: datetime
+    reason_code: LostReason | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,7 @@ class SaleStageChange:
     actor: str
     reason: str | None
     created_at: datetime
+    reason_code: LostReason | None = None
 
 
 @dataclass(frozen=True, slots=True)

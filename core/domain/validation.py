@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from core.domain.enums import Source
-from core.domain.errors import InvalidValue
+from core.domain.errors import InvalidValue, Rule
 from core.domain.models import ACTIVITY_TEXT_MAX, CONTACT_MAX, NAME_MAX, REASON_MAX
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{4,24}$")
@@ -24,7 +24,7 @@ def clean_name(value: str | None) -> str | None:
         return None
     value = " ".join(value.split())
     if len(value) > NAME_MAX:
-        raise InvalidValue("name", f"at most {NAME_MAX} characters (got {len(value)})")
+        raise InvalidValue("name", Rule.TOO_LONG, maximum=NAME_MAX, length=len(value))
     return value or None
 
 
@@ -36,8 +36,7 @@ def parse_enum(enum: type[E], value: Any, field: str) -> E:
     try:
         return enum(value)
     except ValueError:
-        allowed = ", ".join(m.value for m in enum)
-        raise InvalidValue(field, f"'{value}' is not one of: {allowed}") from None
+        raise InvalidValue(field, Rule.NOT_ONE_OF, value=value, allowed=[m.value for m in enum]) from None
 
 
 def clean_source(value: str) -> Source:
@@ -52,12 +51,12 @@ def clean_contact(value: str | None) -> str | None:
     if not value:
         return None
     if len(value) > CONTACT_MAX:
-        raise InvalidValue("contact", f"at most {CONTACT_MAX} characters (got {len(value)})")
+        raise InvalidValue("contact", Rule.TOO_LONG, maximum=CONTACT_MAX, length=len(value))
     if _EMAIL.match(value) or _USERNAME.match(value):
         return value
     if _PHONE.match(value) and sum(ch.isdigit() for ch in value) >= 5:
         return value
-    raise InvalidValue("contact", "expected a phone number, an e-mail address or a Telegram @username")
+    raise InvalidValue("contact", Rule.BAD_FORMAT)
 
 
 def clean_domain(value: str | None, catalogue: frozenset[str]) -> str | None:
@@ -67,7 +66,7 @@ def clean_domain(value: str | None, catalogue: frozenset[str]) -> str | None:
     if not value:
         return None
     if value not in catalogue:
-        raise InvalidValue("business_domain", f"'{value}' is not in the catalogue: {', '.join(sorted(catalogue))}")
+        raise InvalidValue("business_domain", Rule.NOT_IN_CATALOGUE, value=value, allowed=sorted(catalogue))
     return value
 
 
@@ -76,7 +75,7 @@ def clean_text(value: str | None, *, field: str = "text", limit: int = ACTIVITY_
         return None
     value = value.strip()
     if len(value) > limit:
-        raise InvalidValue(field, f"at most {limit} characters (got {len(value)})")
+        raise InvalidValue(field, Rule.TOO_LONG, maximum=limit, length=len(value))
     return value or None
 
 
@@ -88,20 +87,20 @@ def clean_attributes(value: dict[str, Any] | None) -> dict[str, Any]:
     if not value:
         return {}
     if not isinstance(value, dict):
-        raise InvalidValue("attributes", "expected an object of key -> value")
+        raise InvalidValue("attributes", Rule.NOT_AN_OBJECT)
     if len(value) > ATTRIBUTES_MAX_KEYS:
-        raise InvalidValue("attributes", f"at most {ATTRIBUTES_MAX_KEYS} keys")
+        raise InvalidValue("attributes", Rule.TOO_MANY_KEYS, maximum=ATTRIBUTES_MAX_KEYS)
     cleaned: dict[str, Any] = {}
     for key, item in value.items():
         key = str(key).strip()
         if not key or len(key) > ATTRIBUTE_KEY_MAX:
-            raise InvalidValue("attributes", f"keys must be 1..{ATTRIBUTE_KEY_MAX} characters")
+            raise InvalidValue("attributes", Rule.BAD_KEY, minimum=1, maximum=ATTRIBUTE_KEY_MAX)
         if item is None or isinstance(item, bool | int | float):
             cleaned[key] = item
         elif isinstance(item, str):
             if len(item) > ATTRIBUTE_VALUE_MAX:
-                raise InvalidValue("attributes", f"'{key}': at most {ATTRIBUTE_VALUE_MAX} characters")
+                raise InvalidValue("attributes", Rule.TOO_LONG, key=key, maximum=ATTRIBUTE_VALUE_MAX)
             cleaned[key] = item.strip()
         else:
-            raise InvalidValue("attributes", f"'{key}': values must be text, numbers or booleans")
+            raise InvalidValue("attributes", Rule.NOT_A_SCALAR, key=key)
     return cleaned

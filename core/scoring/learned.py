@@ -1,6 +1,6 @@
 """The learned scorer: candidates, cross-validated choice, calibration, explanation.
 
-Pure scikit-learn + pandas; no database here. ``core.services.models`` loads the examples and stores
+Pure scikit-learn + pandas; no database here. ``core.services.training`` loads the examples and stores
 the result; ``bench/scoring.py`` calls :func:`fit_candidates` directly inside its outer CV.
 
 * Candidates: an L2-regularised logistic regression (one-hot categories, scaled numbers) and a

@@ -7,7 +7,7 @@ import re
 import secrets
 
 from core.domain.clock import utcnow
-from core.domain.errors import InvalidValue, NotFound
+from core.domain.errors import ApiKeyNameTaken, ApiKeyNotFound, InvalidValue, Rule
 from core.domain.models import ApiKey
 from core.services.ports import UnitOfWork
 
@@ -21,13 +21,12 @@ def hash_key(key: str) -> str:
 async def create_api_key(uow: UnitOfWork, name: str) -> tuple[ApiKey, str]:
     """Return the key's info and the secret itself (never stored, never shown again)."""
     if not _NAME.match(name):
-        raise InvalidValue("name", "1..100 characters: letters, digits, '_', '-', '.'")
+        raise InvalidValue("name", Rule.BAD_FORMAT, minimum=1, maximum=100)
     secret = "lcrm_" + secrets.token_urlsafe(32)
     async with uow:
         existing = await uow.api_keys.by_name(name)
         if existing is not None:
-            state = "a revoked key keeps its name for the record" if existing.revoked_at else "it is active"
-            raise InvalidValue("name", f"an API key named '{name}' already exists ({state}); choose another name")
+            raise ApiKeyNameTaken(name, revoked=existing.revoked_at is not None)
         info = await uow.api_keys.add(name=name, key_hash=hash_key(secret), prefix=secret[:9], created_at=utcnow())
         await uow.commit()
     return info, secret
@@ -45,7 +44,7 @@ async def revoke_api_key(uow: UnitOfWork, name: str) -> ApiKey:
     async with uow:
         info = await uow.api_keys.by_name(name)
         if info is None:
-            raise NotFound(f"No API key named '{name}'")
+            raise ApiKeyNotFound(name)
         if info.revoked_at is None:
             info = await uow.api_keys.revoke(info.id, when=utcnow())
         await uow.commit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.domain.enums import Stage
-from core.domain.errors import InvalidValue
+from core.domain.errors import InvalidValue, Rule
 from core.domain.models import Actor, Lead
 from core.domain.validation import parse_enum
 from core.services.ports import LeadFilter, UnitOfWork
@@ -26,7 +26,7 @@ async def page_leads(
 ) -> NumberedPage:
     """Newest-updated first. Managers only ever see their own leads; team leads and admins all."""
     if not 1 <= per_page <= MAX_PER_PAGE:
-        raise InvalidValue("per_page", f"must be between 1 and {MAX_PER_PAGE}")
+        raise InvalidValue("per_page", Rule.OUT_OF_RANGE, minimum=1, maximum=MAX_PER_PAGE)
     stage_ = parse_enum(Stage, stage, "stage") if stage else None
     flt = LeadFilter(stage=stage_, owner_id=None if actor.sees_all_leads else actor.user_id)
     async with uow:

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from core.domain import funnel
-from core.domain.enums import ActivityKind, Source, Stage
-from core.domain.errors import InvalidValue, LeadIsFinal, LeadNotFound, StaleState
+from core.domain.enums import ActivityKind, LostReason, Source, Stage
+from core.domain.errors import InvalidValue, LeadIsFinal, LeadNotFound, Rule, StaleState
 from core.domain.models import Activity, Actor, Lead, Sale, StageChange
 from core.domain.validation import (
     clean_attributes,
@@ -21,7 +21,7 @@ from core.domain.validation import (
 )
 from core.domain.clock import utcnow
 from core.domain.models import LeadChanges
-from core.scoring.base import ScoringInput
+from core.scoring.inputs import scoring_input
 from core.services.context import Services
 from core.services.ports import Cursor, LeadFilter, NewLead, UnitOfWork
 
@@ -81,7 +81,7 @@ class LeadPage:
 
 def _check_limit(limit: int) -> None:
     if not 1 <= limit <= MAX_PAGE:
-        raise InvalidValue("limit", f"must be between 1 and {MAX_PAGE}")
+        raise InvalidValue("limit", Rule.OUT_OF_RANGE, minimum=1, maximum=MAX_PAGE)
 
 
 async def list_leads(
@@ -113,9 +113,9 @@ async def list_leads(
 async def find_leads(uow: UnitOfWork, actor: Actor, text: str, *, limit: int = 20) -> list[Lead]:
     text = " ".join(text.split())
     if len(text) < 2:
-        raise InvalidValue("query", "type at least 2 characters")
+        raise InvalidValue("query", Rule.TOO_SHORT, minimum=2)
     if len(text) > 200:
-        raise InvalidValue("query", "at most 200 characters")
+        raise InvalidValue("query", Rule.TOO_LONG, maximum=200)
     async with uow:
         return await uow.leads.search_leads(
             text, owner_id=None if actor.sees_all_leads else actor.user_id, limit=limit
@@ -136,14 +136,19 @@ async def change_stage(
     target: str,
     *,
     reason: str | None = None,
+    reason_code: str | None = None,
     expected_version: int | None = None,
 ) -> StageResult:
     """Move the lead one step (or to lost). Transfer creates the Sale and queues the team-lead
-    notification in the same transaction; the lead row is locked so concurrent requests serialize."""
+    notification in the same transaction; the lead row is locked so concurrent requests serialize.
+    ``reason_code`` is a preset LostReason, ``reason`` a free text; either, both or neither."""
     reason = clean_reason(reason)
+    code = parse_enum(LostReason, reason_code, "reason_code") if reason_code is not None else None
     async with uow:
         lead = await _load(uow, actor, lead_id, lock=True)
-        return await _change_locked_stage(uow, svc, actor, lead, target, reason=reason, expected_version=expected_version)
+        return await _change_locked_stage(
+            uow, svc, actor, lead, target, reason=reason, reason_code=code, expected_version=expected_version
+        )
 
 
 async def _change_locked_stage(
@@ -155,6 +160,7 @@ async def _change_locked_stage(
     *,
     reason: str | None,
     expected_version: int | None,
+    reason_code: LostReason | None = None,
 ) -> StageResult:
     """change_stage() on a lead already loaded with its lock, inside the caller's ``async with uow``."""
     _check_version(lead, expected_version)
@@ -166,8 +172,10 @@ async def _change_locked_stage(
     changes["stage"] = new
     if new == Stage.LOST:
         changes["lost_reason"] = reason
+        changes["lost_reason_code"] = reason_code
     lead, _ = await uow.leads.record_stage_change(
-        lead, to_stage=new, actor=actor.label, reason=reason, created_at=now, changes=changes
+        lead, to_stage=new, actor=actor.label, reason=reason, reason_code=reason_code, created_at=now,
+        changes=changes,
     )
     sale = None
     if new == Stage.TRANSFERRED:
@@ -217,21 +225,6 @@ async def advance(
         return await _change_locked_stage(
             uow, svc, actor, lead, target.value, reason=None, expected_version=expected_version
         )
-
-
-def scoring_input(lead: Lead, now: datetime | None = None) -> ScoringInput:
-    return ScoringInput(
-        source=lead.source.value,
-        stage=lead.stage.value,
-        activity_count=lead.activity_count,
-        business_domain=lead.business_domain,
-        attributes=dict(lead.attributes),
-        activity_counts=dict(lead.activity_counts),
-        created_at=lead.created_at,
-        first_contact_at=lead.first_contact_at,
-        last_activity_at=lead.last_activity_at,
-        now=now or utcnow(),
-    )
 
 
 async def _scored(uow: UnitOfWork, svc: Services, lead: Lead, now: datetime) -> LeadChanges:
@@ -318,7 +311,7 @@ async def update_lead(
     change, so the transfer gate never trusts a score computed for the old values."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
-        raise InvalidValue(", ".join(sorted(unknown)), "cannot be changed here")
+        raise InvalidValue(", ".join(sorted(unknown)), Rule.UNKNOWN_FIELDS)
     cleaned: LeadChanges = {}
     if "name" in changes:
         cleaned["name"] = clean_name(changes["name"])

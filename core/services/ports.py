@@ -13,7 +13,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from core.domain.enums import ActivityKind, Role, SaleStage, Source, Stage
+from core.domain.enums import ActivityKind, LostReason, Role, SaleStage, Source, Stage
 from core.domain.models import (
     Activity,
     ApiKey,
@@ -71,8 +71,8 @@ class LeadRepository(Protocol):
         """Add an activity and write ``changes`` (its counters) to the lead: one command, one round trip."""
 
     async def record_stage_change(
-        self, lead: Lead, *, to_stage: Stage, actor: str, reason: str | None, created_at: datetime,
-        changes: LeadChanges,
+        self, lead: Lead, *, to_stage: Stage, actor: str, reason: str | None, reason_code: LostReason | None,
+        created_at: datetime, changes: LeadChanges,
     ) -> tuple[Lead, StageChange]:
         """Add the history row of a stage change and write ``changes`` to the lead: one command."""
 
@@ -98,8 +98,8 @@ class SaleRepository(Protocol):
     async def by_lead(self, lead_id: int) -> Sale | None: ...
 
     async def record_stage_change(
-        self, sale: Sale, *, to_stage: SaleStage, actor: str, reason: str | None, now: datetime,
-        closed_at: datetime | None,
+        self, sale: Sale, *, to_stage: SaleStage, actor: str, reason: str | None, reason_code: LostReason | None,
+        now: datetime, closed_at: datetime | None,
     ) -> Sale:
         """Move the sale, stamp it and add its history row."""
 

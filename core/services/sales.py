@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from core.domain import funnel
-from core.domain.enums import Role, SaleStage
-from core.domain.errors import AccessDenied, InvalidValue, SaleNotFound, StaleState
+from core.domain.enums import LostReason, Role, SaleStage
+from core.domain.errors import AccessDenied, AccessRule, InvalidValue, Rule, SaleNotFound, StaleState
 from core.domain.models import Actor, Sale, SaleStageChange
 from core.domain.clock import utcnow
-from core.domain.validation import clean_reason
+from core.domain.validation import clean_reason, parse_enum
 from core.services.ports import UnitOfWork
 
 SALE_MOVERS = frozenset({Role.ADMIN, Role.TEAM_LEAD})
@@ -51,18 +51,22 @@ async def change_sale_stage(
     target: str,
     *,
     reason: str | None = None,
+    reason_code: str | None = None,
     expected_stage: str | None = None,
 ) -> Sale:
     """Move the sale one step forward (or to lost). The sale row is locked; history is recorded;
     ``closed_at`` is set when the sale becomes paid or lost."""
     if not may_move_sales(actor):
-        raise AccessDenied("Only team leads and admins can move a sale")
+        raise AccessDenied(AccessRule.SALES_NEED_TEAM_LEAD)
     reason = clean_reason(reason)
+    code = parse_enum(LostReason, reason_code, "reason_code") if reason_code is not None else None
     if expected_stage is not None:
         try:
             expected_stage = SaleStage(expected_stage).value
         except ValueError:
-            raise InvalidValue("expected_stage", f"'{expected_stage}' is not a sale stage") from None
+            raise InvalidValue(
+                "expected_stage", Rule.NOT_ONE_OF, value=expected_stage, allowed=[s.value for s in SaleStage]
+            ) from None
     async with uow:
         sale = await uow.sales.get(sale_id, lock=True)
         if sale is None:
@@ -72,7 +76,7 @@ async def change_sale_stage(
         new = funnel.ensure_sale_transition(sale.stage.value, str(target))
         now = utcnow()
         sale = await uow.sales.record_stage_change(
-            sale, to_stage=new, actor=actor.label, reason=reason, now=now,
+            sale, to_stage=new, actor=actor.label, reason=reason, reason_code=code, now=now,
             closed_at=now if new in funnel.SALE_FINAL else None,
         )
         await uow.commit()

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.domain.enums import Role
-from core.domain.errors import AccessDenied, InvalidInvite, InviteProblem, UserNotFound
+from core.domain.errors import AccessDenied, AccessRule, InvalidInvite, InviteProblem, UserNotFound
 from core.domain.clock import utcnow
 from core.domain.models import Actor, Invite, User
 from core.domain.validation import parse_enum
@@ -64,7 +64,7 @@ class Profile:
 
 def _require_admin(actor: Actor) -> None:
     if actor.role != Role.ADMIN:
-        raise AccessDenied("Only an admin can do this")
+        raise AccessDenied(AccessRule.ADMIN_ONLY)
 
 
 def ensure_admin(actor: Actor) -> None:
@@ -167,11 +167,11 @@ async def create_invite(uow: UnitOfWork, actor: Actor, role: str | Role) -> str:
         pass
     elif actor.role == Role.TEAM_LEAD:
         if role_ != Role.MANAGER:
-            raise AccessDenied("A team lead can invite managers only")
+            raise AccessDenied(AccessRule.TEAM_LEAD_INVITES_MANAGERS)
     else:
-        raise AccessDenied("Only an admin or a team lead can invite people")
+        raise AccessDenied(AccessRule.INVITES_NEED_TEAM_LEAD)
     if actor.user_id is None:
-        raise AccessDenied("Only a person can create an invite")
+        raise AccessDenied(AccessRule.INVITES_NEED_PERSON)
     code = secrets.token_urlsafe(16)  # 22 characters of [A-Za-z0-9_-]: a valid /start payload
     async with uow:
         await uow.users.add_invite(
@@ -233,7 +233,7 @@ async def get_user(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
 async def _change(uow: UnitOfWork, actor: Actor, user_id: int, **values: object) -> User:
     _require_admin(actor)
     if actor.user_id == user_id:
-        raise AccessDenied("You cannot change your own role or deactivate yourself")
+        raise AccessDenied(AccessRule.NOT_YOURSELF)
     async with uow:
         if await uow.users.get(user_id) is None:
             raise UserNotFound(user_id)

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from core.domain.enums import ActivityKind, Recommendation, Role, SaleStage, Source, Stage
+from core.domain.enums import ActivityKind, LostReason, Recommendation, Role, SaleStage, Source, Stage
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -46,6 +46,7 @@ RECOMMENDATION = _enum(Recommendation, "ai_recommendation")
 ACTIVITY_KIND = _enum(ActivityKind, "activity_kind")
 SALE_STAGE = _enum(SaleStage, "sale_stage")
 ROLE = _enum(Role, "user_role")
+LOST_REASON = _enum(LostReason, "lost_reason")
 
 TS = DateTime(timezone=True)
 
@@ -122,6 +123,7 @@ class LeadRow(Base):
     scorer_version: Mapped[str | None] = mapped_column(String(64))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     lost_reason: Mapped[str | None] = mapped_column(String(500))
+    lost_reason_code: Mapped[LostReason | None] = mapped_column(LOST_REASON)
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
@@ -155,6 +157,7 @@ class StageChangeRow(Base):
     to_stage: Mapped[Stage] = mapped_column(STAGE)
     actor: Mapped[str] = mapped_column(String(100))
     reason: Mapped[str | None] = mapped_column(String(500))
+    reason_code: Mapped[LostReason | None] = mapped_column(LOST_REASON)
     created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
 
 
@@ -179,6 +182,7 @@ class SaleStageChangeRow(Base):
     to_stage: Mapped[SaleStage] = mapped_column(SALE_STAGE)
     actor: Mapped[str] = mapped_column(String(100))
     reason: Mapped[str | None] = mapped_column(String(500))
+    reason_code: Mapped[LostReason | None] = mapped_column(LOST_REASON)
     created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
 
 

@@ -27,6 +27,7 @@ NEW_FIELDS = {
     "scorer_version",
     "owner_id",
     "lost_reason",
+    "lost_reason_code",
     "updated_at",
     "first_contact_at",
     "last_activity_at",
@@ -188,6 +189,22 @@ async def test_lost_keeps_the_reason(client) -> None:
     response = await client.patch(f"/leads/{lead['id']}/stage", json={"stage": "lost", "reason": "no budget"})
     assert response.status_code == 200
     assert (response.json()["stage"], response.json()["lost_reason"]) == ("lost", "no budget")
+
+
+async def test_lost_with_a_preset_code_returns_the_code_on_the_lead_and_in_the_history(client) -> None:
+    lead = await _create(client)
+    body = {"stage": "lost", "reason_code": "competitor", "reason": "Acme was cheaper"}
+    response = await client.patch(f"/leads/{lead['id']}/stage", json=body)
+    assert response.status_code == 200
+    assert (response.json()["lost_reason_code"], response.json()["lost_reason"]) == ("competitor", "Acme was cheaper")
+    [change] = (await client.get(f"/leads/{lead['id']}/history")).json()["items"]
+    assert (change["reason_code"], change["reason"]) == ("competitor", "Acme was cheaper")
+
+
+async def test_an_unknown_lost_reason_code_is_a_422_naming_the_field(client) -> None:
+    lead = await _create(client)
+    response = await client.patch(f"/leads/{lead['id']}/stage", json={"stage": "lost", "reason_code": "weather"})
+    assert response.status_code == 422 and "reason_code" in response.json()["detail"]
 
 
 async def test_logging_an_activity_returns_201_and_updates_the_counters(client) -> None:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.callbacks import LeadAction, LeadCb, NewLeadCb
-from core.domain.enums import Stage
+from core.domain.enums import LostReason, Stage
 from core.services import leads as leads_svc
 from core.storage.models import ActivityRow, LeadRow, ProcessedUpdateRow
 from core.storage.uow import SqlUnitOfWork
@@ -237,7 +237,7 @@ async def test_lost_with_a_preset_reason(tg, team, running, services, committing
     await tg.press(maria, "❌ Lost", message_id=card.message_id)
     await tg.press(maria, "No budget", message_id=card.message_id)
     row = await _lead_row(committing_factory, lead.id)
-    assert (row.stage, row.lost_reason) == (Stage.LOST, "No budget")
+    assert (row.stage, row.lost_reason_code, row.lost_reason) == (Stage.LOST, LostReason.NO_BUDGET, None)
     final = tg.fake.message(maria.id, card.message_id)
     assert "Lost reason: No budget" in final.text
     assert final.button_texts == ["🕓 History", "🔄 Refresh"]  # a final lead offers no actions

@@ -15,7 +15,7 @@ from sqlalchemy import event
 
 from core.services import leads as leads_svc
 from core.services.context import Services
-from core.services.models import LearnedOrRules
+from core.scoring.provider import LearnedOrRules
 from core.storage.uow import SqlUnitOfWork
 from tests.bot.support import MANAGER_ID, bot_settings, handled, register, tg  # noqa: F401 (fixtures)
 

@@ -4,6 +4,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
+from api.words import describe
 from core.domain.errors import InvalidTransition
 from core.services import leads as svc
 from core.storage.models import OutboxRow, SaleRow, StageChangeRow
@@ -24,7 +25,7 @@ async def test_fifty_concurrent_transfers_make_exactly_one_sale(committing_facto
     errors = [r for r in results if isinstance(r, BaseException)]
     assert len(ok) == 1
     assert len(errors) == 49 and all(isinstance(e, InvalidTransition) for e in errors)
-    assert errors[0].message == "Invalid stage transition from 'transferred' to 'transferred'"
+    assert describe(errors[0]) == "Invalid stage transition from 'transferred' to 'transferred'"
     async with committing_factory() as s:
         assert await s.scalar(select(func.count()).select_from(SaleRow)) == 1
         q = select(func.count()).select_from(StageChangeRow).where(StageChangeRow.to_stage == "transferred")

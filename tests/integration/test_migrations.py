@@ -81,3 +81,42 @@ async def test_indexes_exist_for_the_lists_users_run(session_factory) -> None:
     assert "(owner_id, stage, updated_at DESC, id DESC)" in defs["ix_leads_owner_stage_updated"]
     assert "(contact)" in defs["ix_leads_contact"]
     assert "UNIQUE" in defs["uq_leads_external_id"]
+
+
+async def test_preset_lost_reasons_stored_as_labels_become_codes(database_url: str) -> None:
+    """Migration 0002: a preset's Russian or English label becomes its code; other text stays text."""
+    name = f"leadcrm_mig_{uuid.uuid4().hex[:8]}"
+    await _admin(database_url, f'CREATE DATABASE "{name}"')
+    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        await asyncio.to_thread(upgrade, url, "0001")
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            for reason in ("Нет бюджета", "No budget", "Chose a competitor", "ушёл к другу"):
+                lead_id = (
+                    await conn.execute(
+                        text("INSERT INTO leads (source, stage, lost_reason) VALUES ('manual', 'lost', :r) RETURNING id"),
+                        {"r": reason},
+                    )
+                ).scalar()
+                await conn.execute(
+                    text(
+                        "INSERT INTO stage_changes (lead_id, from_stage, to_stage, actor, reason) "
+                        "VALUES (:id, 'new', 'lost', 'tg:1', :r)"
+                    ),
+                    {"id": lead_id, "r": reason},
+                )
+        await asyncio.to_thread(upgrade, url)
+        async with engine.connect() as conn:
+            leads = (await conn.execute(text("SELECT lost_reason_code, lost_reason FROM leads ORDER BY id"))).all()
+            changes = (await conn.execute(text("SELECT reason_code, reason FROM stage_changes ORDER BY id"))).all()
+        expected = [("no_budget", None), ("no_budget", None), ("competitor", None), (None, "ушёл к другу")]
+        assert [tuple(r) for r in leads] == expected
+        assert [tuple(r) for r in changes] == expected
+        await asyncio.to_thread(downgrade, url, "0001")
+        async with engine.connect() as conn:
+            back = (await conn.execute(text("SELECT lost_reason FROM leads ORDER BY id"))).scalars().all()
+        assert back == ["No budget", "No budget", "Chose a competitor", "ушёл к другу"]
+        await engine.dispose()
+    finally:
+        await _admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

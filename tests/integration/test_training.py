@@ -8,17 +8,39 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, func, select, update
 
+from bot import render
+from bot.i18n import make_i18n
+from cli import reports
 from core.scoring.features import features
 from core.scoring.learned import LearnedScorer
+from core.scoring.provider import LearnedOrRules
 from core.scoring.rules_v1 import RulesV1Scorer
 from core.services import leads as lead_svc
-from core.services import models as svc
 from core.services import sales as sale_svc
+from core.services import training as svc
 from core.services.context import Services
 from core.services.importer import import_csv
 from core.storage.models import LeadRow, ModelVersionRow, StageChangeRow
 
 DOMAINS = frozenset({"fintech", "ecommerce", "edtech", "saas"})
+
+
+def en(report: svc.TrainReport) -> str:
+    """The report as ``leadcrm train`` prints it."""
+    return "\n".join(reports.train_lines(report))
+
+
+def ru(report: svc.TrainReport) -> str:
+    """The report as the bot sends it to a Russian-speaking admin."""
+    i18n = make_i18n()
+    with i18n.context(), i18n.use_locale("ru"):
+        return render.train_report(report)
+
+
+def ru_info(info: svc.ModelInfo) -> str:
+    i18n = make_i18n()
+    with i18n.context(), i18n.use_locale("ru"):
+        return render.model_info(info)
 
 MAPPING = """
 [lead]
@@ -89,7 +111,7 @@ def mapping(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def learned_services(policy) -> Services:
-    return Services(policy=policy, scorers=svc.LearnedOrRules())
+    return Services(policy=policy, scorers=LearnedOrRules())
 
 
 async def _open_lead(uow, services, system, *, source: str, meetings: int):
@@ -106,21 +128,21 @@ async def test_train_activates_a_model_that_beats_rules_and_the_product_scores_w
 ) -> None:
     await import_csv(uow, DOMAINS, _history(tmp_path / "h.csv", 300), mapping)
     report = await svc.train_model(uow, min_closed=200, min_per_class=20)
-    assert report.status == "activated", report.message
+    assert report.status == "activated", en(report)
     assert report.compared_with == "rules-v1" and report.auc > report.compared_auc
     assert 0.0 < report.brier < 0.25 and set(report.candidates) == {"logreg", "hgb"}
     assert report.n_won + report.n_lost == 300
-    assert f"Модель {report.version} включена" in report.message_ru
-    assert report.lines()[0] == report.message and report.lines("ru")[0] == report.message_ru
-    assert any(line.startswith("candidate hgb: CV ROC AUC") for line in report.lines())
+    assert f"Модель {report.version} включена" in ru(report)
+    assert reports.train_lines(report)[0] == reports.train_head(report) and ru(report).startswith("<b>Модель")
+    assert any(line.startswith("candidate hgb: CV ROC AUC") for line in reports.train_lines(report))
 
     info = await svc.active_model_info(uow)
     assert info.is_learned and info.version == report.version and info.n_won == report.n_won
     assert "source" in info.features and "act:meeting" in info.features
     assert info.metrics["candidates"].keys() == {"logreg", "hgb"}
-    assert info.lines()[0].startswith(f"active scorer: {report.version}")
-    assert info.lines("ru")[0].startswith(f"активная модель: {report.version}")
-    assert any(line.startswith("candidate logreg: CV ROC AUC") for line in info.lines())
+    assert reports.model_lines(info)[0].startswith(f"active scorer: {report.version}")
+    assert ru_info(info).startswith(f"<b>активная модель: {report.version}")
+    assert any(line.startswith("candidate logreg: CV ROC AUC") for line in reports.model_lines(info))
 
     strong = await _open_lead(uow, learned_services, system, source="partner", meetings=6)
     weak = await _open_lead(uow, learned_services, system, source="scanner", meetings=0)
@@ -139,7 +161,7 @@ async def test_retraining_on_the_same_history_does_not_replace_the_active_model(
     assert first.activated
     assert second.status == "not_activated" and second.compared_with == first.version
     assert second.auc <= second.compared_auc
-    assert f"{first.version} stays active" in second.message
+    assert f"{first.version} stays active" in en(second)
     assert (await svc.active_model_info(uow)).version == first.version
     async with uow:
         rows = (await uow.session.execute(select(ModelVersionRow.version, ModelVersionRow.is_active))).all()
@@ -152,8 +174,8 @@ async def test_below_the_threshold_scoring_stays_on_rules_and_the_report_says_wh
     await import_csv(uow, DOMAINS, _history(tmp_path / "h.csv", 60), mapping)
     report = await svc.train_model(uow, min_closed=200, min_per_class=20)
     assert report.status == "not_enough_data" and report.version is None
-    assert "60 closed leads" in report.message and "need at least 200" in report.message
-    assert "rules-v1" in report.message and "Мало истории для обучения: закрытых лидов 60" in report.message_ru
+    assert "60 closed leads" in en(report) and "need at least 200" in en(report)
+    assert "rules-v1" in en(report) and "Мало истории для обучения: закрытых лидов 60" in ru(report)
     async with uow:
         assert (await uow.session.execute(select(func.count()).select_from(ModelVersionRow))).scalar_one() == 0
     assert not (await svc.active_model_info(uow)).is_learned
@@ -164,7 +186,7 @@ async def test_below_the_threshold_scoring_stays_on_rules_and_the_report_says_wh
 async def test_each_outcome_needs_its_own_minimum(uow, tmp_path, mapping) -> None:
     await import_csv(uow, DOMAINS, _history(tmp_path / "h.csv", 250), mapping)
     report = await svc.train_model(uow, min_closed=200, min_per_class=200)
-    assert report.status == "not_enough_data" and "200 of each outcome" in report.message
+    assert report.status == "not_enough_data" and "200 of each outcome" in en(report)
 
 
 class FakeClock:
@@ -184,7 +206,7 @@ async def _deactivate_elsewhere(uow) -> None:
 
 async def test_the_provider_caches_the_active_model_until_another_is_activated(uow, tmp_path, mapping) -> None:
     clock = FakeClock()
-    provider = svc.LearnedOrRules(ttl_seconds=10, clock=clock)
+    provider = LearnedOrRules(ttl_seconds=10, clock=clock)
     assert isinstance(await provider.current(uow), RulesV1Scorer)
     await import_csv(uow, DOMAINS, _history(tmp_path / "h.csv", 300), mapping)
     first = await svc.train_model(uow)
@@ -202,7 +224,7 @@ async def test_the_provider_reads_the_active_version_without_a_query_within_the_
     uow, tmp_path, mapping, engine
 ) -> None:
     clock = FakeClock()
-    provider = svc.LearnedOrRules(ttl_seconds=10, clock=clock)
+    provider = LearnedOrRules(ttl_seconds=10, clock=clock)
     await import_csv(uow, DOMAINS, _history(tmp_path / "h.csv", 300), mapping)
     report = await svc.train_model(uow)
     assert (await provider.current(uow)).version == report.version
@@ -224,7 +246,7 @@ async def test_the_provider_reads_the_active_version_without_a_query_within_the_
 
 
 async def test_a_zero_ttl_provider_sees_a_change_made_elsewhere_at_once(uow, tmp_path, mapping) -> None:
-    provider = svc.LearnedOrRules(ttl_seconds=0)
+    provider = LearnedOrRules(ttl_seconds=0)
     await import_csv(uow, DOMAINS, _history(tmp_path / "h.csv", 300), mapping)
     first = await svc.train_model(uow)
     assert (await provider.current(uow)).version == first.version

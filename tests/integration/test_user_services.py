@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select, update
 
+from api.words import describe
 from core.domain.enums import Role
 from core.domain.errors import (
     AccessDenied,
@@ -85,7 +86,7 @@ async def test_expired_invite_is_refused(uow) -> None:
     with pytest.raises(InvalidInvite) as err:
         await svc.accept_invite(uow, code=code, user_id=MANAGER, full_name="M", username=None, language=None)
     assert err.value.problem == InviteProblem.EXPIRED
-    assert "expired" in err.value.message
+    assert "expired" in describe(err.value)
 
 
 async def test_invite_expires_in_24_hours(uow) -> None:
@@ -121,7 +122,7 @@ async def test_invite_for_an_unknown_role_names_the_allowed_roles(uow) -> None:
     admin = await _user(uow, ADMIN, "admin")
     with pytest.raises(InvalidValue) as err:
         await svc.create_invite(uow, admin, "boss")
-    assert err.value.field == "role" and "team_lead" in err.value.message
+    assert err.value.field == "role" and "team_lead" in describe(err.value)
 
 
 async def test_deactivated_user_loses_access_at_once(uow) -> None:

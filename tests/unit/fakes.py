@@ -14,7 +14,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from core.domain.enums import ActivityKind, Role, SaleStage, Stage
+from core.domain.enums import ActivityKind, LostReason, Role, SaleStage, Stage
 from core.domain.models import (
     Activity,
     ApiKey,
@@ -86,10 +86,10 @@ class FakeLeads(_Repo):
         return await self.update(lead, changes), activity
 
     async def record_stage_change(
-        self, lead: Lead, *, to_stage: Stage, actor: str, reason: str | None, created_at: datetime,
-        changes: LeadChanges,
+        self, lead: Lead, *, to_stage: Stage, actor: str, reason: str | None, reason_code: LostReason | None,
+        created_at: datetime, changes: LeadChanges,
     ) -> tuple[Lead, StageChange]:
-        change = StageChange(self.s.new_id(), lead.id, lead.stage, to_stage, actor, reason, created_at)
+        change = StageChange(self.s.new_id(), lead.id, lead.stage, to_stage, actor, reason, created_at, reason_code)
         self.s.stage_changes.append(change)
         return await self.update(lead, changes), change
 
@@ -143,10 +143,11 @@ class FakeSales(_Repo):
         return next((sale for sale in self.s.sales.values() if sale.lead_id == lead_id), None)
 
     async def record_stage_change(
-        self, sale: Sale, *, to_stage: SaleStage, actor: str, reason: str | None, now: datetime,
-        closed_at: datetime | None,
+        self, sale: Sale, *, to_stage: SaleStage, actor: str, reason: str | None, reason_code: LostReason | None,
+        now: datetime, closed_at: datetime | None,
     ) -> Sale:
-        self.s.sale_changes.append(SaleStageChange(self.s.new_id(), sale.id, sale.stage, to_stage, actor, reason, now))
+        change = SaleStageChange(self.s.new_id(), sale.id, sale.stage, to_stage, actor, reason, now, reason_code)
+        self.s.sale_changes.append(change)
         moved = replace(sale, stage=to_stage, updated_at=now, closed_at=closed_at or sale.closed_at)
         self.s.sales[sale.id] = moved
         return moved

@@ -21,13 +21,14 @@ from bot.callbacks import (
 from bot.i18n import make_i18n
 from core.domain.enums import (
     ActivityKind,
+    LostReason,
     Recommendation,
     Role,
     SaleStage,
     Source,
     Stage,
 )
-from core.domain.errors import InvalidValue, TransferBlock, TransferNotAllowed
+from core.domain.errors import InvalidValue, Rule, TransferBlock, TransferNotAllowed
 from core.domain.models import Lead, User
 
 MANAGER = User(id=42, role=Role.MANAGER, full_name="Maria")
@@ -56,6 +57,14 @@ def test_the_card_escapes_what_users_typed(locale) -> None:
     text = render.lead_card(_lead())
     assert "Acme &lt;script&gt;" in text and "a&amp;b@x.io" in text and "Maria &amp; Co" in text
     assert "<script>" not in text
+
+
+def test_a_preset_lost_reason_is_shown_in_the_readers_language_and_free_text_as_typed(locale) -> None:
+    preset = render.lead_card(_lead(stage=Stage.LOST, lost_reason_code=LostReason.NO_BUDGET))
+    assert ("Причина потери: Нет бюджета" if locale == "ru" else "Lost reason: No budget") in preset
+    both = render.lead_card(_lead(stage=Stage.LOST, lost_reason_code=LostReason.COMPETITOR, lost_reason="<Acme>"))
+    assert ("Выбрал конкурента — &lt;Acme&gt;" if locale == "ru" else "Chose a competitor — &lt;Acme&gt;") in both
+    assert render.lost_preset("budget") is None  # not a code (a button of an older bot)
 
 
 def test_the_card_shows_score_bar_recommendation_and_reason_in_the_users_language(locale) -> None:
@@ -130,7 +139,7 @@ def test_a_refused_transfer_names_every_reason(locale) -> None:
 
 
 def test_too_long_input_says_the_limit_and_the_length(locale) -> None:
-    text = render.error_text(InvalidValue("text", "at most 4000 characters (got 4050)"))
+    text = render.error_text(InvalidValue("text", Rule.TOO_LONG, maximum=4000, length=4050))
     assert "4000" in text and "4050" in text
 
 

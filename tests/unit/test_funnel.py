@@ -2,6 +2,7 @@
 
 import pytest
 
+from api.words import describe
 from core.domain import funnel
 from core.domain.errors import InvalidTransition, TransferBlock, TransferNotAllowed
 
@@ -27,7 +28,8 @@ def test_final_stages_are_frozen(current: str) -> None:
     for target in STAGES:
         with pytest.raises(InvalidTransition) as err:
             funnel.ensure_transition(current, target)
-        assert err.value.message == f"Invalid stage transition from '{current}' to '{target}'"
+        assert (err.value.current, err.value.target) == (current, target)
+        assert describe(err.value) == f"Invalid stage transition from '{current}' to '{target}'"
 
 
 def test_unknown_current_stage_is_invalid() -> None:
@@ -54,8 +56,11 @@ def test_transfer_needs_score_at_threshold_and_a_domain(score, domain, blocks) -
 def test_transfer_error_names_each_failed_condition() -> None:
     with pytest.raises(TransferNotAllowed) as err:
         funnel.ensure_transfer_allowed(0.45, None, 0.6)
-    assert "0.45 is below the required 0.60" in err.value.message
-    assert "business_domain is not set" in err.value.message
+    assert (err.value.blocks, err.value.score, err.value.threshold) == (
+        [TransferBlock.LOW_SCORE, TransferBlock.NO_DOMAIN], 0.45, 0.6
+    )
+    assert "0.45 is below the required 0.60" in describe(err.value)
+    assert "business_domain is not set" in describe(err.value)
 
 
 def test_transfer_threshold_is_configurable() -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import Insert, Select, Update, and_, bindparam, func, insert, or
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.domain.enums import ActivityKind, Stage
+from core.domain.enums import ActivityKind, LostReason, Stage
 from core.domain.models import Activity, Lead, LeadChanges, StageChange
 from core.services.ports import Cursor, LeadFilter, NewLead
 from core.storage.repositories.base import BeforeWrite
@@ -140,15 +140,15 @@ class SqlLeadRepository:
         return lead.changed(changes), Activity(activity_id, lead.id, kind, text, author, created_at)
 
     async def record_stage_change(
-        self, lead: Lead, *, to_stage: Stage, actor: str, reason: str | None, created_at: datetime,
-        changes: LeadChanges,
+        self, lead: Lead, *, to_stage: Stage, actor: str, reason: str | None, reason_code: LostReason | None,
+        created_at: datetime, changes: LeadChanges,
     ) -> tuple[Lead, StageChange]:
         values = {
             "lead_id": lead.id, "from_stage": lead.stage, "to_stage": to_stage, "actor": actor, "reason": reason,
-            "created_at": created_at,
+            "reason_code": reason_code, "created_at": created_at,
         }
         change_id = await self._insert_touching_lead(STAGE_CHANGES.name, values, lead, changes)
-        change = StageChange(change_id, lead.id, lead.stage, to_stage, actor, reason, created_at)
+        change = StageChange(change_id, lead.id, lead.stage, to_stage, actor, reason, created_at, reason_code)
         return lead.changed(changes), change
 
     async def _insert_touching_lead(
@@ -202,7 +202,7 @@ class SqlLeadRepository:
             .limit(limit)
         )
         return [
-            StageChange(r.id, r.lead_id, r.from_stage, r.to_stage, r.actor, r.reason, r.created_at)
+            StageChange(r.id, r.lead_id, r.from_stage, r.to_stage, r.actor, r.reason, r.created_at, r.reason_code)
             for r in (await self.session.execute(stmt)).all()
         ]
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.domain.enums import SaleStage
+from core.domain.enums import LostReason, SaleStage
 from core.domain.models import Sale, SaleStageChange
 from core.storage.repositories.base import BeforeWrite
 from core.storage.models import SaleRow, SaleStageChangeRow
@@ -47,8 +47,8 @@ class SqlSaleRepository:
         return _sale(row) if row is not None else None
 
     async def record_stage_change(
-        self, sale: Sale, *, to_stage: SaleStage, actor: str, reason: str | None, now: datetime,
-        closed_at: datetime | None,
+        self, sale: Sale, *, to_stage: SaleStage, actor: str, reason: str | None, reason_code: LostReason | None,
+        now: datetime, closed_at: datetime | None,
     ) -> Sale:
         await self._before_write()
         values: dict[str, object] = {"stage": to_stage, "updated_at": now}
@@ -57,7 +57,8 @@ class SqlSaleRepository:
         await self.session.execute(update(SALES).where(SALES.c.id == sale.id).values(**values))
         await self.session.execute(
             insert(CHANGES).values(
-                sale_id=sale.id, from_stage=sale.stage, to_stage=to_stage, actor=actor, reason=reason, created_at=now
+                sale_id=sale.id, from_stage=sale.stage, to_stage=to_stage, actor=actor, reason=reason,
+                reason_code=reason_code, created_at=now,
             )
         )
         return Sale(sale.id, sale.lead_id, to_stage, sale.created_at, now, closed_at or sale.closed_at)
@@ -65,6 +66,6 @@ class SqlSaleRepository:
     async def list_stage_changes(self, sale_id: int) -> list[SaleStageChange]:
         stmt = select(CHANGES).where(CHANGES.c.sale_id == sale_id).order_by(CHANGES.c.id)
         return [
-            SaleStageChange(r.id, r.sale_id, r.from_stage, r.to_stage, r.actor, r.reason, r.created_at)
+            SaleStageChange(r.id, r.sale_id, r.from_stage, r.to_stage, r.actor, r.reason, r.created_at, r.reason_code)
             for r in (await self.session.execute(stmt)).all()
         ]

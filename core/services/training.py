@@ -1,29 +1,26 @@
-"""Train, store, activate and use the learned scorer; re-score open leads.
+"""Train, store and activate the learned scorer; describe the active one; re-score open leads.
 
 * :func:`train_model` — trains on closed leads (won = sale paid; lost = lead or sale lost), chooses
   the best candidate by cross-validated ROC AUC, checks it on a stratified held-out 20 % against
   the active scorer (``rules-v1`` or the active learned version) and activates it only if its
   held-out ROC AUC is higher. Every trained version is stored; only a winner becomes active.
-* :class:`LearnedOrRules` — the ScorerProvider the product uses: the active version (the model cached
-  by id; which id is active re-read at most every ``ttl_seconds``, at once after an in-process
-  activation), else ``rules-v1``.
+* :func:`active_model_info` — what is active, with its figures.
 * :func:`rescore_open_leads` — batch re-score, one transaction per batch.
+
+The reports are data (status codes, counts, figures, versions); the bot (gettext) and the CLI word them.
+The scorer the running product uses is :class:`core.scoring.provider.LearnedOrRules`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
-import logging
-import pickle
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from core.domain.clock import utcnow
+from enum import StrEnum
 from typing import Any
 
-import joblib
 import numpy as np
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import train_test_split
@@ -31,17 +28,21 @@ from sklearn.model_selection import train_test_split
 from core.config import Settings
 from core.domain.enums import Outcome
 from core.domain.outcome import lead_outcome
-from core.scoring.base import Scorer, ScoreResult, ScoringInput
+from core.scoring.base import ScoringInput
 from core.scoring.features import features
-from core.scoring.learned import ALGORITHMS, LearnedModel, LearnedScorer, fit_candidates
+from core.scoring.inputs import scoring_input
+from core.scoring.learned import ALGORITHMS, LearnedModel, fit_candidates
+from core.scoring.provider import (
+    RULES_VERSION,
+    LearnedOrRules,
+    dump_model,
+    load_model,
+    score_many,
+)
 from core.scoring.rules_v1 import RulesV1Scorer
 from core.services.context import Services
-from core.services.leads import scoring_input
 from core.services.ports import ModelVersion, ScoreColumns, UnitOfWork
 
-log = logging.getLogger(__name__)
-
-RULES_VERSION = RulesV1Scorer.version
 HOLDOUT_SHARE = 0.2
 MIN_PER_CLASS_FLOOR = 10  # below this the held-out part cannot hold both outcomes, whatever the settings
 SEED = 42
@@ -84,11 +85,15 @@ def rules_probabilities(inputs: list[ScoringInput]) -> np.ndarray:
     return np.asarray([scorer.score(rules_view(i)).score for i in inputs])
 
 
+class TrainStatus(StrEnum):
+    ACTIVATED = "activated"
+    NOT_ACTIVATED = "not_activated"  # stored, but it did not beat the active scorer
+    NOT_ENOUGH_DATA = "not_enough_data"  # nothing trained: see min_closed / min_per_class
+
+
 @dataclass(frozen=True)
 class TrainReport:
-    status: str  # "activated" | "not_activated" | "not_enough_data"
-    message: str
-    message_ru: str
+    status: TrainStatus
     n_won: int
     n_lost: int
     version: str | None = None
@@ -100,58 +105,30 @@ class TrainReport:
     compared_brier: float | None = None
     candidates: dict[str, dict[str, float]] = field(default_factory=dict)
     seconds: float = 0.0
+    min_closed: int | None = None  # the thresholds that applied (NOT_ENOUGH_DATA)
+    min_per_class: int | None = None
+    scorer: str = RULES_VERSION  # what scoring stays on when nothing was activated for lack of data
 
     @property
     def activated(self) -> bool:
-        return self.status == "activated"
+        return self.status == TrainStatus.ACTIVATED
 
-    def lines(self, lang: str = "en") -> list[str]:
-        ru = lang == "ru"
-        out = [self.message_ru if ru else self.message]
-        out.append(
-            f"закрытых лидов: выиграно {self.n_won}, проиграно {self.n_lost}"
-            if ru
-            else f"closed leads: {self.n_won} won, {self.n_lost} lost"
-        )
-        for name, m in self.candidates.items():
-            label = "кандидат" if ru else "candidate"
-            out.append(f"{label} {name}: CV ROC AUC {m['cv_auc']:.3f}, CV Brier {m['cv_brier']:.3f}")
-        if self.version:
-            label = "отложенная выборка" if ru else "held-out"
-            out.append(f"{label}: {self.version} ROC AUC {self.auc:.3f}, Brier {self.brier:.3f}")
-            out.append(
-                f"{label}: {self.compared_with} ROC AUC {self.compared_auc:.3f}, Brier {self.compared_brier:.3f}"
-            )
-        if self.status != "not_enough_data":
-            out.append(f"заняло {self.seconds:.1f} с" if ru else f"took {self.seconds:.1f} s")
-        return out
+    @property
+    def n_closed(self) -> int:
+        return self.n_won + self.n_lost
 
 
 def _not_enough(n_won: int, n_lost: int, min_closed: int, min_per_class: int) -> TrainReport | None:
     min_per_class = max(min_per_class, MIN_PER_CLASS_FLOOR)
-    total = n_won + n_lost
-    if total >= min_closed and min(n_won, n_lost) >= min_per_class:
+    if n_won + n_lost >= min_closed and min(n_won, n_lost) >= min_per_class:
         return None
-    en = (
-        f"Not enough history to train: {total} closed leads ({n_won} won, {n_lost} lost); "
-        f"need at least {min_closed} with {min_per_class} of each outcome. Scoring stays on {RULES_VERSION}."
+    return TrainReport(
+        status=TrainStatus.NOT_ENOUGH_DATA,
+        n_won=n_won,
+        n_lost=n_lost,
+        min_closed=min_closed,
+        min_per_class=min_per_class,
     )
-    ru = (
-        f"Мало истории для обучения: закрытых лидов {total} (выиграно {n_won}, проиграно {n_lost}); "
-        f"нужно не меньше {min_closed}, из них не меньше {min_per_class} каждого исхода. "
-        f"Оценка остаётся на {RULES_VERSION}."
-    )
-    return TrainReport(status="not_enough_data", message=en, message_ru=ru, n_won=n_won, n_lost=n_lost)
-
-
-def _dump(model: LearnedModel) -> bytes:
-    buf = io.BytesIO()
-    joblib.dump(model, buf, compress=3)
-    return buf.getvalue()
-
-
-def _load(blob: bytes) -> LearnedModel:
-    return joblib.load(io.BytesIO(blob))
 
 
 def _evaluate(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
@@ -172,7 +149,7 @@ async def train_model(
         return refused
     async with uow:
         active_row = await uow.ml.active()
-        active = (active_row.version, _safe_load(active_row)) if active_row else None
+        active = (active_row.version, load_model(active_row)) if active_row else None
 
     def fit() -> dict[str, Any]:
         rows = [features(i) for i in data.inputs]
@@ -208,7 +185,7 @@ async def train_model(
 
     r = await asyncio.to_thread(fit)
     activate = r["auc"] > r["other_auc"]
-    now = datetime.now(UTC)
+    now = utcnow()
     version = f"{r['chosen']}-{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4]}"
     model: LearnedModel = r["model"]
     stored = ModelVersion(
@@ -230,7 +207,7 @@ async def train_model(
             "compared_brier": r["other_brier"],
             "calibration": model.model.method,
         },
-        model_blob=_dump(model),
+        model_blob=dump_model(model),
     )
     async with uow:
         await uow.ml.add(stored, activate=activate)
@@ -238,20 +215,8 @@ async def train_model(
     if activate:
         LearnedOrRules.activations_changed()
 
-    figures = f"held-out ROC AUC {r['auc']:.3f} vs {r['other_auc']:.3f} of {r['other']}"
-    if activate:
-        en = f"Model {version} is now active: {figures}."
-        ru = f"Модель {version} включена: ROC AUC на отложенной выборке {r['auc']:.3f} против {r['other_auc']:.3f} у {r['other']}."
-    else:
-        en = f"Model {version} was stored but not activated: {figures}; {r['other']} stays active."
-        ru = (
-            f"Модель {version} сохранена, но не включена: ROC AUC на отложенной выборке {r['auc']:.3f} "
-            f"против {r['other_auc']:.3f} у {r['other']}; остаётся {r['other']}."
-        )
     return TrainReport(
-        status="activated" if activate else "not_activated",
-        message=en,
-        message_ru=ru,
+        status=TrainStatus.ACTIVATED if activate else TrainStatus.NOT_ACTIVATED,
         n_won=data.n_won,
         n_lost=data.n_lost,
         version=version,
@@ -266,19 +231,10 @@ async def train_model(
     )
 
 
-def _safe_load(row: ModelVersion) -> LearnedModel | None:
-    """A blob that no longer loads (e.g. after a scikit-learn upgrade) must not break scoring."""
-    try:
-        return _load(row.model_blob)
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
-        log.exception("model version %s cannot be loaded; falling back to %s", row.version, RULES_VERSION)
-        return None
-
-
 @dataclass(frozen=True)
 class ModelInfo:
     version: str
-    algorithm: str
+    algorithm: str | None  # None: the hand rule (rules-v1)
     is_learned: bool
     trained_at: datetime | None = None
     n_won: int | None = None
@@ -288,42 +244,12 @@ class ModelInfo:
     features: list[str] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
 
-    def lines(self, lang: str = "en") -> list[str]:
-        ru = lang == "ru"
-        head = f"{'активная модель' if ru else 'active scorer'}: {self.version} ({self.algorithm})"
-        if not self.is_learned:
-            return [head]
-        other = self.metrics.get("compared_with", "?")
-        other_auc = float(self.metrics.get("compared_auc", float("nan")))
-        if ru:
-            return [
-                head,
-                f"обучена {self.trained_at:%Y-%m-%d %H:%M} UTC на {self.n_won} выигранных / {self.n_lost} проигранных лидах",
-                f"отложенная выборка: ROC AUC {self.auc:.3f}, Brier {self.brier:.3f} (у {other}: ROC AUC {other_auc:.3f})",
-                f"признаков: {len(self.features)}",
-                *self._candidate_lines("кандидат"),
-            ]
-        return [
-            head,
-            f"trained at {self.trained_at:%Y-%m-%d %H:%M} UTC on {self.n_won} won / {self.n_lost} lost leads",
-            f"held-out ROC AUC {self.auc:.3f}, Brier {self.brier:.3f} (vs {other}: ROC AUC {other_auc:.3f})",
-            f"features: {len(self.features)}",
-            *self._candidate_lines("candidate"),
-        ]
-
-    def _candidate_lines(self, label: str) -> list[str]:
-        candidates = self.metrics.get("candidates") or {}
-        return [
-            f"{label} {name}: CV ROC AUC {m['cv_auc']:.3f}, CV Brier {m['cv_brier']:.3f}"
-            for name, m in candidates.items()
-        ]
-
 
 async def active_model_info(uow: UnitOfWork) -> ModelInfo:
     async with uow:
         row = await uow.ml.active()
         if row is None:
-            return ModelInfo(version=RULES_VERSION, algorithm="hand rule of the original service", is_learned=False)
+            return ModelInfo(version=RULES_VERSION, algorithm=None, is_learned=False)
         return _info(row)
 
 
@@ -342,75 +268,12 @@ def _info(row: ModelVersion) -> ModelInfo:
     )
 
 
-class LearnedOrRules:
-    """ScorerProvider: the active learned version, else rules-v1. Loads a blob once per version id.
-
-    Which version is active is remembered for ``ttl_seconds`` (0: asked on every call), so a press of
-    Analyze does not query model_versions each time. An activation in this process (:func:`train_model`)
-    is seen at once (:meth:`activations_changed`); one in another process (``leadcrm train`` beside the
-    running bot) within ``ttl_seconds``."""
-
-    # Bumped by every in-process activation; each provider compares it with the value it cached under.
-    _activations: int = 0
-
-    def __init__(self, *, ttl_seconds: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self._rules = RulesV1Scorer()
-        self._cached: tuple[int, Scorer] | None = None
-        self._ttl = ttl_seconds
-        self._clock = clock
-        self._current: Scorer | None = None  # the answer of the last check ...
-        self._checked: tuple[float, int] = (float("-inf"), -1)  # ... when, and under which activation count
-
-    @classmethod
-    def activations_changed(cls) -> None:
-        """Forget every provider's remembered active version (called after an activation commits)."""
-        cls._activations += 1
-
-    async def current(self, uow: UnitOfWork) -> Scorer:
-        now = self._clock()
-        checked_at, activations = self._checked
-        if (
-            self._current is not None
-            and self._ttl > 0
-            and activations == LearnedOrRules._activations
-            and now - checked_at < self._ttl
-        ):
-            return self._current
-        activations = LearnedOrRules._activations
-        scorer = await self._lookup(uow)
-        self._current, self._checked = scorer, (now, activations)
-        return scorer
-
-    async def _lookup(self, uow: UnitOfWork) -> Scorer:
-        async with uow:
-            repo = uow.ml
-            active = await repo.active_id()
-            if active is None:
-                return self._rules
-            version_id, version = active
-            if self._cached is not None and self._cached[0] == version_id:
-                return self._cached[1]
-            row = await repo.get(version_id)
-            model = _safe_load(row) if row is not None else None
-        scorer: Scorer = LearnedScorer(model, version) if model is not None else self._rules
-        self._cached = (version_id, scorer)
-        return scorer
-
-
-def score_many(scorer: Scorer, inputs: list[ScoringInput]) -> list[ScoreResult]:
-    batch = getattr(scorer, "score_many", None)
-    return batch(inputs) if batch else [scorer.score(i) for i in inputs]
-
-
 @dataclass(frozen=True)
 class RescoreReport:
     leads: int
     batches: int
     version: str
     seconds: float
-
-    def summary(self) -> str:
-        return f"re-scored {self.leads} open leads with {self.version} in {self.batches} batches, {self.seconds:.1f} s"
 
 
 async def rescore_open_leads(uow: UnitOfWork, svc: Services, *, batch_size: int = 500) -> RescoreReport:
@@ -427,7 +290,7 @@ async def rescore_open_leads(uow: UnitOfWork, svc: Services, *, batch_size: int 
                 break
             scorer = await svc.scorers.current(uow)
             version = scorer.version
-            now = datetime.now(UTC)
+            now = utcnow()
             results = score_many(scorer, [scoring_input(r, now) for r in rows])
             await uow.ml.store_scores(
                 [

@@ -1,0 +1,136 @@
+"""Domain errors in English: the ``detail`` of the REST API's error bodies, and the CLI's ``error:`` lines.
+
+The texts are the REST contract of the original service (e.g. "Invalid stage transition from 'new' to
+'qualified'", "Lead not found", "Cannot transfer lead to sales: ..."): change them only on purpose. No
+FastAPI here, so the CLI can say the same words.
+"""
+
+from __future__ import annotations
+
+from core.domain.errors import (
+    AccessDenied,
+    AccessRule,
+    ApiKeyNameTaken,
+    ApiKeyNotFound,
+    DomainError,
+    InvalidInvite,
+    InvalidTransition,
+    InvalidValue,
+    InviteProblem,
+    LeadIsFinal,
+    LeadNotFound,
+    Rule,
+    SaleNotFound,
+    StaleState,
+    TransferBlock,
+    TransferNotAllowed,
+    UserNotFound,
+)
+
+ACCESS: dict[AccessRule, str] = {
+    AccessRule.NOT_YOUR_LEAD: "You do not have access to this lead",
+    AccessRule.ADMIN_ONLY: "Only an admin can do this",
+    AccessRule.TEAM_LEAD_INVITES_MANAGERS: "A team lead can invite managers only",
+    AccessRule.INVITES_NEED_TEAM_LEAD: "Only an admin or a team lead can invite people",
+    AccessRule.INVITES_NEED_PERSON: "Only a person can create an invite",
+    AccessRule.NOT_YOURSELF: "You cannot change your own role or deactivate yourself",
+    AccessRule.SALES_NEED_TEAM_LEAD: "Only team leads and admins can move a sale",
+}
+
+INVITE: dict[InviteProblem, str] = {
+    InviteProblem.UNKNOWN: "This invite link is not valid",
+    InviteProblem.USED: "This invite link has already been used",
+    InviteProblem.EXPIRED: "This invite link has expired",
+}
+
+# Rule.BAD_FORMAT: what the field's format is.
+FORMATS: dict[str, str] = {
+    "contact": "expected a phone number, an e-mail address or a Telegram @username",
+    "name": "{minimum}..{maximum} characters: letters, digits, '_', '-', '.'",  # an API key's name
+}
+
+
+def describe(err: DomainError) -> str:
+    """One English sentence for ``err`` (without a final period, as the original service wrote them)."""
+    if isinstance(err, LeadNotFound):
+        return "Lead not found"
+    if isinstance(err, SaleNotFound):
+        return "Sale not found"
+    if isinstance(err, UserNotFound):
+        return "User not found"
+    if isinstance(err, ApiKeyNotFound):
+        return f"No API key named '{err.name}'"
+    if isinstance(err, InvalidTransition):
+        return f"Invalid stage transition from '{err.current}' to '{err.target}'"
+    if isinstance(err, TransferNotAllowed):
+        return "Cannot transfer lead to sales: " + "; ".join(transfer_blocks(err))
+    if isinstance(err, LeadIsFinal):
+        return f"Lead #{err.lead_id} is already '{err.stage}'; it can no longer be changed"
+    if isinstance(err, InvalidValue):
+        return f"{err.field}: {invalid_value(err)}"
+    if isinstance(err, AccessDenied):
+        return ACCESS.get(err.rule, "Access denied")
+    if isinstance(err, StaleState):
+        return "This card is out of date; it has been refreshed"
+    if isinstance(err, InvalidInvite):
+        return INVITE[err.problem] + "; ask an admin for a new one"
+    return str(err)  # an error without words of its own (e.g. the importer's MappingError carries its text)
+
+
+def transfer_blocks(err: TransferNotAllowed) -> list[str]:
+    parts = []
+    if TransferBlock.NO_SCORE in err.blocks:
+        parts.append(f"the lead has no AI score yet (analyze it; {err.threshold:.2f} or more is required)")
+    if TransferBlock.LOW_SCORE in err.blocks:
+        parts.append(f"ai_score {err.score or 0.0:.2f} is below the required {err.threshold:.2f}")
+    if TransferBlock.NO_DOMAIN in err.blocks:
+        parts.append("business_domain is not set")
+    return parts
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def invalid_value(err: InvalidValue) -> str:
+    """What is wrong with the value, after ``"<field>: "``."""
+    minimum, maximum = _number(err.minimum), _number(err.maximum)
+    in_key = f"'{err.key}': " if err.key is not None else ""
+    match err.rule:
+        case Rule.REQUIRED:
+            return "must not be empty"
+        case Rule.TOO_LONG:
+            got = f" (got {err.length})" if err.length is not None else ""
+            return f"{in_key}at most {maximum} characters{got}"
+        case Rule.TOO_SHORT:
+            return f"type at least {minimum} characters"
+        case Rule.OUT_OF_RANGE:
+            return f"must be between {minimum} and {maximum}"
+        case Rule.NOT_ONE_OF:
+            return f"'{err.value}' is not one of: {', '.join(err.allowed)}"
+        case Rule.NOT_IN_CATALOGUE:
+            return f"'{err.value}' is not in the catalogue: {', '.join(err.allowed)}"
+        case Rule.NOT_A_NUMBER:
+            return "expected a number"
+        case Rule.BAD_FORMAT:
+            return FORMATS.get(err.field, "not in the expected format").format(minimum=minimum, maximum=maximum)
+        case Rule.UNKNOWN_FIELDS:
+            return "cannot be changed here"
+        case Rule.LOOKS_LIKE_COMMAND:
+            return "looks like a command"
+        case Rule.NOT_AN_OBJECT:
+            return "expected an object of key -> value"
+        case Rule.TOO_MANY_KEYS:
+            return f"at most {maximum} keys"
+        case Rule.BAD_KEY:
+            return f"keys must be {minimum}..{maximum} characters"
+        case Rule.NOT_A_SCALAR:
+            return f"{in_key}values must be text, numbers or booleans"
+        case Rule.TAKEN if isinstance(err, ApiKeyNameTaken):
+            state = "a revoked key keeps its name for the record" if err.revoked else "it is active"
+            return f"an API key named '{err.value}' already exists ({state}); choose another name"
+        case Rule.TAKEN:
+            return f"'{err.value}' is already taken"
+    return str(err.rule)  # a caller that still passes its own text as the rule

@@ -1,0 +1,116 @@
+"""Texts the bot shows, as pure functions of domain objects -> HTML strings (parse_mode HTML). Everything a
+user typed is escaped. They translate with the current i18n locale (set per update by
+bot.i18n.LocaleMiddleware).
+
+One module per thing a reader looks for; handlers import this package and use ``render.lead_card`` etc.:
+
+- :mod:`bot.render.vocabulary`    names of stages, sources, kinds, roles, lost reasons; escaping, times
+- :mod:`bot.render.leads`         the lead card, lists, search results, history; the deal card
+- :mod:`bot.render.people`        greeting, help, the refusal for strangers, users, invites
+- :mod:`bot.render.scoring`       the scoring model's reports (/model, /train)
+- :mod:`bot.render.errors`        domain errors as a polite sentence
+- :mod:`bot.render.notifications` the team leads' group messages (outbox)
+"""
+
+from bot.render.errors import error_text, field_name, invalid_value, transfer_refused
+from bot.render.leads import (
+    BAR_CELLS,
+    found_leads,
+    history,
+    lead_button_text,
+    lead_card,
+    lead_line,
+    lead_reason,
+    leads_page,
+    sale_card,
+    score_bar,
+    score_line,
+)
+from bot.render.notifications import lead_link, outbox_message, sale_link
+from bot.render.people import (
+    greeting,
+    help_text,
+    invite_link,
+    refused,
+    refused_alert,
+    user_card,
+    user_line,
+    users_list,
+)
+from bot.render.scoring import model_info, model_lines, train_report
+from bot.render.vocabulary import (
+    KIND_NAMES,
+    LOST_PRESETS,
+    RECOMMENDATION_NAMES,
+    ROLE_NAMES,
+    SALE_STAGE_NAMES,
+    SOURCE_NAMES,
+    STAGE_NAMES,
+    TG_TEXT_MAX,
+    current_locale,
+    domain_name,
+    esc,
+    kind_name,
+    lost_preset,
+    lost_reason,
+    plain,
+    recommendation_name,
+    role_name,
+    sale_stage_name,
+    source_name,
+    stage_name,
+    when,
+)
+
+__all__ = [
+    "BAR_CELLS",
+    "KIND_NAMES",
+    "LOST_PRESETS",
+    "RECOMMENDATION_NAMES",
+    "ROLE_NAMES",
+    "SALE_STAGE_NAMES",
+    "SOURCE_NAMES",
+    "STAGE_NAMES",
+    "TG_TEXT_MAX",
+    "current_locale",
+    "domain_name",
+    "error_text",
+    "esc",
+    "field_name",
+    "found_leads",
+    "greeting",
+    "help_text",
+    "history",
+    "invalid_value",
+    "invite_link",
+    "kind_name",
+    "lead_button_text",
+    "lead_card",
+    "lead_line",
+    "lead_link",
+    "lead_reason",
+    "leads_page",
+    "lost_preset",
+    "lost_reason",
+    "model_info",
+    "model_lines",
+    "outbox_message",
+    "plain",
+    "recommendation_name",
+    "refused",
+    "refused_alert",
+    "role_name",
+    "sale_card",
+    "sale_link",
+    "sale_stage_name",
+    "score_bar",
+    "score_line",
+    "source_name",
+    "stage_name",
+    "train_report",
+    "transfer_refused",
+    "user_card",
+    "user_line",
+    "users_list",
+    "when",
+]

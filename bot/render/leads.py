@@ -1,0 +1,135 @@
+"""Lead screens: the card, the lists, search results, the history; and the deal card."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.i18n import _
+from bot.render.vocabulary import (
+    TG_TEXT_MAX,
+    current_locale,
+    domain_name,
+    esc,
+    kind_name,
+    lost_reason,
+    recommendation_name,
+    sale_stage_name,
+    source_name,
+    stage_name,
+    when,
+)
+from core.domain.enums import Stage
+from core.domain.models import Activity, Lead, Sale, SaleStageChange, StageChange
+
+BAR_CELLS = 10
+
+
+def score_bar(score: float | None) -> str:
+    if score is None:
+        return "▱" * BAR_CELLS
+    filled = max(0, min(BAR_CELLS, round(score * BAR_CELLS)))
+    return "▰" * filled + "▱" * (BAR_CELLS - filled)
+
+
+def score_line(score: float | None) -> str:
+    if score is None:
+        return _("not analyzed yet")
+    return f"{score_bar(score)} {score:.2f}"
+
+
+def lead_reason(lead: Lead, locale: str) -> str | None:
+    if locale == "ru":
+        return lead.ai_reason_ru or lead.ai_reason
+    return lead.ai_reason or lead.ai_reason_ru
+
+
+def lead_card(lead: Lead, *, note: str | None = None) -> str:
+    """The lead card (one message, edited in place). ``note`` is a line shown on top (e.g. "Call logged")."""
+    locale = current_locale()
+    lines = []
+    if note:
+        lines += [f"<i>{esc(note)}</i>", ""]
+    lines.append(f"<b>{esc(lead.display_name)}</b> · #{lead.id}")
+    lines.append(_("Contact: {value}").format(value=esc(lead.contact) if lead.contact else "—"))
+    lines.append(_("Source: {value}").format(value=source_name(lead.source)))
+    domain = esc(domain_name(lead.business_domain)) if lead.business_domain else _("not set")
+    lines.append(_("Domain: {value}").format(value=domain))
+    lines.append(_("Stage: {value}").format(value=f"<b>{stage_name(lead.stage)}</b>"))
+    if lead.stage == Stage.LOST and (lead.lost_reason or lead.lost_reason_code):
+        lines.append(_("Lost reason: {value}").format(value=lost_reason(lead.lost_reason_code, lead.lost_reason)))
+    lines.append(
+        _("Activities: {count} (last: {when})").format(count=lead.activity_count, when=when(lead.last_activity_at))
+    )
+    lines.append(_("Score: {value}").format(value=score_line(lead.ai_score)))
+    if lead.ai_recommendation is not None:
+        lines.append(_("Recommendation: {value}").format(value=f"<b>{recommendation_name(lead.ai_recommendation)}</b>"))
+        reason = lead_reason(lead, locale)
+        if reason:
+            lines.append(_("Why: {value}").format(value=esc(reason)))
+    lines.append(_("Owner: {value}").format(value=esc(lead.owner_name) if lead.owner_name else "—"))
+    return "\n".join(lines)
+
+
+def lead_line(lead: Lead) -> str:
+    score = f" · {lead.ai_score:.2f}" if lead.ai_score is not None else ""
+    return f"#{lead.id} {esc(lead.display_name)} — {stage_name(lead.stage)}{score}"
+
+
+def lead_button_text(lead: Lead) -> str:
+    text = f"#{lead.id} {lead.display_name}"
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def leads_page(items: Sequence[Lead], *, page: int, pages: int, total: int, stage: str, mine: bool) -> str:
+    title = _("My leads") if mine else _("All leads")
+    filt = stage_name(stage) if stage else _("all stages")
+    head = _("<b>{title}</b> · {filter} · page {page}/{pages} · {total} total").format(
+        title=title, filter=filt, page=page + 1, pages=max(pages, 1), total=total
+    )
+    if not items:
+        return head + "\n\n" + _("No leads here yet. /new creates one.")
+    return head + "\n\n" + "\n".join(lead_line(lead) for lead in items)
+
+
+def found_leads(query: str, items: Sequence[Lead]) -> str:
+    if not items:
+        return _("Nothing found for “{query}”.").format(query=esc(query))
+    head = _("Found for “{query}”:").format(query=esc(query))
+    return head + "\n" + "\n".join(lead_line(lead) for lead in items)
+
+
+def history(lead: Lead, changes: Sequence[StageChange], activities: Sequence[Activity]) -> str:
+    lines = [_("<b>History</b> · {name} · #{id}").format(name=esc(lead.display_name), id=lead.id), ""]
+    lines.append("<b>" + _("Stages") + "</b>")
+    if not changes:
+        lines.append(_("no stage changes yet"))
+    for ch in changes:
+        reason = f" — {lost_reason(ch.reason_code, ch.reason)}" if ch.reason or ch.reason_code else ""
+        lines.append(f"{when(ch.created_at)}: {stage_name(ch.from_stage)} → {stage_name(ch.to_stage)}{reason}")
+    lines += ["", "<b>" + _("Activities") + "</b>"]
+    if not activities:
+        lines.append(_("no activities yet"))
+    for act in activities:
+        text = act.text or ""
+        if len(text) > 200:
+            text = text[:199] + "…"
+        lines.append(f"{when(act.created_at)}: {kind_name(act.kind)}" + (f" — {esc(text)}" if text else ""))
+    out = "\n".join(lines)
+    return out if len(out) <= TG_TEXT_MAX else out[: TG_TEXT_MAX - 1] + "…"
+
+
+def sale_card(sale: Sale, lead: Lead | None, changes: Sequence[SaleStageChange] = ()) -> str:
+    name = esc(lead.display_name) if lead else f"#{sale.lead_id}"
+    lines = [
+        _("<b>Deal</b> #{id} · lead {name} (#{lead_id})").format(id=sale.id, name=name, lead_id=sale.lead_id),
+        _("Stage: {value}").format(value=f"<b>{sale_stage_name(sale.stage)}</b>"),
+        _("Opened: {when}").format(when=when(sale.created_at)),
+    ]
+    if sale.closed_at:
+        lines.append(_("Closed: {when}").format(when=when(sale.closed_at)))
+    for ch in changes[-5:]:
+        reason = f" — {lost_reason(ch.reason_code, ch.reason)}" if ch.reason or ch.reason_code else ""
+        lines.append(
+            f"{when(ch.created_at)}: {sale_stage_name(ch.from_stage)} → {sale_stage_name(ch.to_stage)}{reason}"
+        )
+    return "\n".join(lines)

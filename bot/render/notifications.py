@@ -1,0 +1,59 @@
+"""Messages to the team leads' group (the outbox), rendered when sent, in the group's language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import _, make_i18n
+from bot.render.leads import score_line
+from bot.render.vocabulary import domain_name, esc, source_name
+
+
+def lead_link(bot_username: str, lead_id: int) -> str:
+    return f"https://t.me/{bot_username}?start=lead_{lead_id}"
+
+
+def sale_link(bot_username: str, sale_id: int) -> str:
+    return f"https://t.me/{bot_username}?start=sale_{sale_id}"
+
+
+def _transfer_notification(payload: dict[str, Any], bot_username: str, locale: str) -> tuple[str, InlineKeyboardMarkup]:
+    score = payload.get("ai_score")
+    reason = payload.get("ai_reason_ru") if locale == "ru" else payload.get("ai_reason")
+    reason = reason or payload.get("ai_reason") or payload.get("ai_reason_ru")
+    domain = payload.get("business_domain")
+    lines = [
+        _("🚀 <b>Lead transferred to sales</b>"),
+        f"<b>{esc(payload.get('name') or '#' + str(payload.get('lead_id')))}</b> · #{payload.get('lead_id')}",
+        _("Contact: {value}").format(value=esc(payload["contact"]) if payload.get("contact") else "—"),
+        _("Source: {value}").format(value=source_name(payload["source"]) if payload.get("source") else "—"),
+        _("Domain: {value}").format(value=esc(domain_name(domain)) if domain else _("not set")),
+        _("Score: {value}").format(value=score_line(score if isinstance(score, int | float) else None)),
+    ]
+    if reason:
+        lines.append(_("Why: {value}").format(value=esc(reason)))
+    lines.append(_("Activities: {count}").format(count=payload.get("activity_count", 0)))
+    manager = payload.get("manager_name") or (f"id {payload['manager_id']}" if payload.get("manager_id") else "—")
+    lines.append(_("Manager: {value}").format(value=esc(manager)))
+    buttons = [[InlineKeyboardButton(text=_("Open the lead"), url=lead_link(bot_username, int(payload["lead_id"])))]]
+    if payload.get("sale_id"):
+        buttons.append(
+            [InlineKeyboardButton(text=_("Open the deal"), url=sale_link(bot_username, int(payload["sale_id"])))]
+        )
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=buttons)
+
+
+def outbox_message(
+    payload: dict[str, Any], *, bot_username: str, locale: str | None = None
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Text and keyboard of an outbox message (rendered when it is sent, in the group's language:
+    TEAM_LEADS_LANGUAGE, which run_bot binds with ``bot_username`` through functools.partial; the default
+    locale unless given)."""
+    i18n = make_i18n()
+    with i18n.context(), i18n.use_locale(locale or i18n.default_locale):
+        if payload.get("event") == "lead_transferred" and payload.get("lead_id") is not None:
+            return _transfer_notification(payload, bot_username, locale or i18n.default_locale)
+        text = payload.get("text")
+        return esc(text if text else payload.get("event", "notification")), None

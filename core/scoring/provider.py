@@ -1,0 +1,127 @@
+"""The scorer the running product uses: the active learned model version, else the hand rule rules-v1.
+
+:class:`LearnedOrRules` asks a small port (:class:`ActiveModels`, ``uow.ml`` in the product) which version
+is active and for its stored blob; it loads a blob once per version id and re-asks which id is active at
+most every ``ttl_seconds`` (at once after an activation in this process). Training lives apart, in
+``core.services.training``.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import pickle
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import joblib
+
+from core.scoring.base import Scorer, ScoreResult, ScoringInput
+from core.scoring.learned import LearnedModel, LearnedScorer
+from core.scoring.rules_v1 import RulesV1Scorer
+
+log = logging.getLogger(__name__)
+
+RULES_VERSION = RulesV1Scorer.version
+
+
+class StoredModel(Protocol):
+    @property
+    def version(self) -> str: ...
+    @property
+    def model_blob(self) -> bytes: ...
+
+
+class ActiveModels(Protocol):
+    """Which model version is active, and a stored version by id."""
+
+    async def active_id(self) -> tuple[int, str] | None: ...  # (id, version)
+    async def get(self, version_id: int) -> StoredModel | None: ...
+
+
+class ModelsUnitOfWork(Protocol):
+    """The part of the unit of work the provider uses: ``async with uow:`` and ``uow.ml``."""
+
+    @property
+    def ml(self) -> ActiveModels: ...
+    async def __aenter__(self) -> Any: ...
+    async def __aexit__(self, *exc: object) -> Any: ...
+
+
+def dump_model(model: LearnedModel) -> bytes:
+    buf = io.BytesIO()
+    joblib.dump(model, buf, compress=3)
+    return buf.getvalue()
+
+
+def load_model(stored: StoredModel) -> LearnedModel | None:
+    """The stored version's model; None (logged) for a blob that no longer loads (e.g. after a
+    scikit-learn upgrade): that must not break scoring."""
+    try:
+        return joblib.load(io.BytesIO(stored.model_blob))
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+        log.exception("model version %s cannot be loaded; falling back to %s", stored.version, RULES_VERSION)
+        return None
+
+
+class LearnedOrRules:
+    """ScorerProvider: the active learned version, else rules-v1. Loads a blob once per version id.
+
+    Which version is active is remembered for ``ttl_seconds`` (0: asked on every call), so a press of
+    Analyze does not query model_versions each time. An activation in this process (training) is seen at
+    once (:meth:`activations_changed`); one in another process (``leadcrm train`` beside the running bot)
+    within ``ttl_seconds``."""
+
+    # Bumped by every in-process activation; each provider compares it with the value it cached under.
+    _activations: int = 0
+
+    def __init__(self, *, ttl_seconds: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._rules = RulesV1Scorer()
+        self._cached: tuple[int, Scorer] | None = None
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._current: Scorer | None = None  # the answer of the last check ...
+        self._checked: tuple[float, int] = (float("-inf"), -1)  # ... when, and under which activation count
+
+    @classmethod
+    def activations_changed(cls) -> None:
+        """Forget every provider's remembered active version (called after an activation commits)."""
+        cls._activations += 1
+
+    async def current(self, uow: ModelsUnitOfWork) -> Scorer:
+        now = self._clock()
+        checked_at, activations = self._checked
+        if (
+            self._current is not None
+            and self._ttl > 0
+            and activations == LearnedOrRules._activations
+            and now - checked_at < self._ttl
+        ):
+            return self._current
+        activations = LearnedOrRules._activations
+        scorer = await self._lookup(uow)
+        self._current, self._checked = scorer, (now, activations)
+        return scorer
+
+    async def _lookup(self, uow: ModelsUnitOfWork) -> Scorer:
+        async with uow:
+            repo = uow.ml
+            active = await repo.active_id()
+            if active is None:
+                return self._rules
+            version_id, version = active
+            if self._cached is not None and self._cached[0] == version_id:
+                return self._cached[1]
+            stored = await repo.get(version_id)
+            model = load_model(stored) if stored is not None else None
+        scorer: Scorer = LearnedScorer(model, version) if model is not None else self._rules
+        self._cached = (version_id, scorer)
+        return scorer
+
+
+def score_many(scorer: Scorer, inputs: list[ScoringInput]) -> list[ScoreResult]:
+    """Score a batch: the scorer's own ``score_many`` when it has one (the learned model predicts in one
+    call), else one by one."""
+    batch = getattr(scorer, "score_many", None)
+    return batch(inputs) if batch else [scorer.score(i) for i in inputs]
