@@ -497,13 +497,14 @@ def main(settings: Settings) -> int:
     print("Lead AI CRM sandbox — the bot in your terminal, no Telegram needed / песочница без Telegram")
     log_path = _log_to_file(settings)  # before importing alembic, which logs on import
 
-    from core.storage.db import resolve_database_url
+    from core.storage.db import with_database_url
     from core.storage.migrate import upgrade
 
     print(f"Logs / журнал: {log_path}")
     print("Preparing the database… / готовим базу данных…", flush=True)
     try:
-        upgrade(resolve_database_url(settings))
+        settings = with_database_url(settings)  # starts the embedded server when DATABASE_URL is unset
+        upgrade(settings.database_url)
     except Exception as error:
         log.exception("sandbox: database preparation failed")
         print(f"Could not prepare the database / не удалось подготовить базу: {type(error).__name__}: {error}")
