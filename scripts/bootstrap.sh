@@ -37,7 +37,6 @@ HAVE_ID=""
 [ -x "$VENV/bin/python" ] && HAVE_ID="$(_python_id "$VENV/bin/python")" || HAVE_ID=""
 if [ -z "$HAVE_ID" ] || { [ -n "${PYTHON:-}" ] && [ "$HAVE_ID" != "$WANT_ID" ]; }; then
   [ -n "$PY" ] || { echo "Python 3.11, 3.12 or 3.13 is required (set PYTHON=/path/to/python3.13)" >&2; exit 1; }
-  echo "creating .venv with Python ${WANT_ID%% *} (log: ${LOG#"$ROOT"/})" >&2
   rm -rf "$VENV"
   { echo "== $(date -u +%FT%TZ) $PY -m venv $VENV"; "$PY" -m venv "$VENV"; } >>"$LOG" 2>&1 \
     || _bootstrap_failed "could not create .venv with $PY"
@@ -48,7 +47,7 @@ fi
 STAMP="$VENV/.leadcrm-installed"
 WANT="$(cat requirements.lock pyproject.toml | sha256sum | cut -c1-16) $HAVE_ID"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
-  echo "installing lead-ai-crm into .venv from requirements.lock (log: ${LOG#"$ROOT"/})" >&2
+  echo "installing lead-ai-crm from requirements.lock into .venv (Python ${HAVE_ID%% *}; log: ${LOG#"$ROOT"/})" >&2
   rm -f "$STAMP"
   {
     echo "== $(date -u +%FT%TZ) install into $VENV (Python ${HAVE_ID%% *})"

@@ -65,7 +65,7 @@ def start_embedded_postgres(data_dir: Path, database: str = EMBEDDED_DB_NAME) ->
         raise EmbeddedPostgresFailed(pgdata, bundled_major=bundled_major) from error
     uri = server.get_uri(database)  # postgresql://postgres:@/db?host=/socket/dir
     parts = urlsplit(uri)
-    log.info("embedded PostgreSQL %s running, data in %s", bundled_major, pgdata)
+    log.debug("embedded PostgreSQL %s running, data in %s", bundled_major, pgdata)
     return f"postgresql+asyncpg://postgres@/{database}?{parts.query}"
 
 
