@@ -62,7 +62,7 @@ async def _serve(settings: Settings) -> int:
         tasks.append(asyncio.create_task(_bot(settings, stop), name="bot"))
     else:
         print("BOT_TOKEN is not set and stdin is not a terminal: the bot is off, only the REST API runs", flush=True)
-    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     stop.set()
     results = await asyncio.gather(*tasks, return_exceptions=True)
     failed = [r for r in results if isinstance(r, BaseException)]

@@ -67,20 +67,21 @@ def describe_database_error(error: BaseException, url: str) -> str:
     socket_dir = parsed.query.get("host")
     where = f"{parsed.host}:{parsed.port or 5432}" if parsed.host else f"socket {socket_dir}"
     database = parsed.database or ""
-    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
-    if sqlstate == "3D000":
-        return (
-            f'database "{database}" does not exist on {where}: create it (createdb {database}) or fix DATABASE_URL'
-            f' / базы данных "{database}" нет на {where}: создайте её или исправьте DATABASE_URL'
-        )
-    if sqlstate in ("28000", "28P01"):
-        return (
-            f"PostgreSQL at {where} refused the login ({_first_line(error.orig)}): check the user and password "
-            f"in DATABASE_URL / PostgreSQL отказал во входе: проверьте пользователя и пароль в DATABASE_URL"
-        )
     if isinstance(error, DBAPIError):
+        sqlstate = getattr(error.orig, "sqlstate", None)
+        detail = _first_line(error.orig or error)
+        if sqlstate == "3D000":
+            return (
+                f'database "{database}" does not exist on {where}: create it (createdb {database}) or fix '
+                f'DATABASE_URL / базы данных "{database}" нет на {where}: создайте её или исправьте DATABASE_URL'
+            )
+        if sqlstate in ("28000", "28P01"):
+            return (
+                f"PostgreSQL at {where} refused the login ({detail}): check the user and password in DATABASE_URL"
+                f" / PostgreSQL отказал во входе: проверьте пользователя и пароль в DATABASE_URL"
+            )
         return (
-            f"PostgreSQL at {where} refused the connection ({_first_line(error.orig)}): check DATABASE_URL"
+            f"PostgreSQL at {where} refused the connection ({detail}): check DATABASE_URL"
             f" / PostgreSQL отказал в подключении: проверьте DATABASE_URL"
         )
     if isinstance(error, socket.gaierror):

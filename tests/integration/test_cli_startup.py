@@ -26,6 +26,7 @@ def _leadcrm(tmp_path: Path, *args: str, timeout: float = 120, **env: str) -> su
     clean.update(DATA_DIR=str(tmp_path / "var"), **env)
     return subprocess.run(
         [sys.executable, "-m", "cli.main", *args],
+        check=False,
         cwd=tmp_path,  # no .env here
         env=clean,
         stdin=subprocess.DEVNULL,
@@ -44,8 +45,10 @@ def test_migrate_with_postgres_not_running_says_so_in_one_line(tmp_path) -> None
     result = _leadcrm(tmp_path, "migrate", DATABASE_URL=f"postgresql://postgres@127.0.0.1:{port}/leadcrm")
     assert result.returncode == 1
     assert _lines(result.stderr) == [
-        f"leadcrm: cannot reach PostgreSQL at 127.0.0.1:{port} (connection refused): is it running? "
-        f"Check DATABASE_URL / PostgreSQL недоступен (127.0.0.1:{port}): запущен ли он? Проверьте DATABASE_URL"
+        (
+            f"leadcrm: cannot reach PostgreSQL at 127.0.0.1:{port} (connection refused): is it running? "
+            f"Check DATABASE_URL / PostgreSQL недоступен (127.0.0.1:{port}): запущен ли он? Проверьте DATABASE_URL"
+        )
     ]
     assert result.stdout == ""
 

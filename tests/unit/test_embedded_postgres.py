@@ -13,7 +13,12 @@ from core.storage import db
 
 def test_resolve_database_url_returns_the_url_and_leaves_settings_alone(monkeypatch, tmp_path) -> None:
     calls = []
-    monkeypatch.setattr(db, "start_embedded_postgres", lambda data_dir: calls.append(data_dir) or "postgresql+asyncpg://e/x")
+
+    def start(data_dir):
+        calls.append(data_dir)
+        return "postgresql+asyncpg://e/x"
+
+    monkeypatch.setattr(db, "start_embedded_postgres", start)
     settings = Settings(_env_file=None, database_url=None, data_dir=tmp_path)
     assert db.resolve_database_url(settings) == "postgresql+asyncpg://e/x"
     assert settings.database_url is None

@@ -26,7 +26,11 @@ def _project() -> dict:
 
 def test_every_dependency_and_extra_is_pinned_with_hashes_in_the_lock() -> None:
     project = _project()
-    wanted = [*project["dependencies"], *project["optional-dependencies"]["test"], *project["optional-dependencies"]["embedded"]]
+    wanted = [
+        *project["dependencies"],
+        *project["optional-dependencies"]["test"],
+        *project["optional-dependencies"]["embedded"],
+    ]
     pins = _pins("requirements.lock")
     for requirement in wanted:
         assert _name(requirement) in pins, f"{requirement} is not in requirements.lock (run scripts/lock)"
