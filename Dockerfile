@@ -1,4 +1,7 @@
 # Lead AI CRM: one image for the API, the bot and the CLI (`leadcrm ...`).
+# Dependencies come from requirements-runtime.lock (exact versions, sha256-checked), in a layer of their own
+# so that a code change does not reinstall them. The embedded PostgreSQL is not installed: the image always
+# gets a DATABASE_URL (see docker-compose.yml).
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -7,6 +10,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
+COPY requirements-runtime.lock ./
+RUN pip install --require-hashes -r requirements-runtime.lock
 COPY pyproject.toml README.md ./
 COPY core ./core
 COPY api ./api
@@ -15,7 +20,7 @@ COPY cli ./cli
 COPY sandbox ./sandbox
 COPY migrations ./migrations
 COPY mappings ./mappings
-RUN pip install . \
+RUN pip install --no-deps . \
     && useradd --create-home --uid 10001 leadcrm \
     && mkdir -p /app/var && chown leadcrm:leadcrm /app/var
 

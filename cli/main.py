@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 
 from pydantic import ValidationError
 
+from cli import logs
+from cli.startup import StartupError
 from core.config import Settings
 
 
@@ -28,19 +30,21 @@ def _settings() -> Settings:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from core.storage.db import resolve_database_url
+    from cli.startup import prepare_database
     from core.storage.migrate import upgrade
 
-    settings = _settings()
-    upgrade(resolve_database_url(settings), args.revision)
+    settings = prepare_database(_settings())
+    assert settings.database_url is not None
+    upgrade(settings.database_url, args.revision)
     print(f"database migrated to {args.revision}")
     return 0
 
 
 def cmd_api_key(args: argparse.Namespace) -> int:
     from cli.api_keys import run
+    from cli.startup import prepare_database
 
-    return asyncio.run(run(_settings(), args))
+    return asyncio.run(run(prepare_database(_settings()), args))
 
 
 def cmd_api(args: argparse.Namespace) -> int:
@@ -51,8 +55,13 @@ def cmd_api(args: argparse.Namespace) -> int:
 
 def cmd_bot(args: argparse.Namespace) -> int:
     from bot.app import run_polling_cli
+    from cli.startup import prepare_database, wait_for_telegram
 
-    return run_polling_cli(_settings())
+    settings = _settings()
+    if settings.bot_token is not None:  # without one, run_polling_cli says how to get one
+        settings = prepare_database(settings)
+        asyncio.run(wait_for_telegram(settings))
+    return run_polling_cli(settings)
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
@@ -69,8 +78,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_ml(args: argparse.Namespace) -> int:
     from cli.ml import run
+    from cli.startup import prepare_database
 
-    return run(_settings(), args)
+    return run(prepare_database(_settings()), args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,19 +135,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # aiohttp/httpx log request URLs, which contain the bot token: keep them quiet.
-    for noisy in ("httpx", "aiohttp.access", "aiogram.event", "pgserver"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logs.configure(verbose=args.verbose)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
     except ConfigError as error:
         print(f"leadcrm: {error}", file=sys.stderr)
         return 2
+    except StartupError as error:  # the database or Telegram is out of reach: one line, details in the log
+        logging.getLogger("leadcrm").debug("start-up failed", exc_info=True)
+        print(f"leadcrm: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

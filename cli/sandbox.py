@@ -25,14 +25,19 @@ def main(settings: Settings) -> int:
     print("Lead AI CRM sandbox — the bot in your terminal, no Telegram needed / песочница без Telegram")
     log_path = log_to_file(settings.data_dir)  # before importing alembic, which logs on import
 
-    from core.storage.db import resolve_database_url
+    from cli.startup import StartupError, prepare_database
     from core.storage.migrate import upgrade
 
     print(f"Logs / журнал: {log_path}")
     print("Preparing the database… / готовим базу данных…", flush=True)
     try:
-        database_url = resolve_database_url(settings)
+        settings = prepare_database(settings)  # DATABASE_URL, or the embedded server; one line if it cannot
+        assert settings.database_url is not None
+        database_url = settings.database_url
         upgrade(database_url)
+    except StartupError as error:
+        print(error)
+        return 1
     except Exception as error:
         log.exception("sandbox: database preparation failed")
         print(f"Could not prepare the database / не удалось подготовить базу: {type(error).__name__}: {error}")

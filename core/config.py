@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     team_leads_language: Literal["ru", "en"] = Field(
         default="ru", description="Language of the notifications in the team leads' group (ru or en)"
     )
+    telegram_start_retry_seconds: float = Field(
+        default=300.0, gt=0, description="How long the bot retries an unreachable Telegram at start-up before exiting"
+    )
     outbox_give_up_seconds: float = 3600.0
     outbox_poll_seconds: float = 1.0
 

