@@ -115,15 +115,15 @@ class SaleCb(CallbackData, prefix="sl"):
 # unchanged: ``XCb.unpack`` can only succeed when the data's first part is ``XCb``'s prefix, so picking the
 # factory by that part tries exactly the one factory that could match.
 #
-# What it saves (best of 7, 2 vCPU Xeon; aiogram's own per-filter dispatch comes on top of both): a lead
-# card press that the card router's 2nd-4th handler takes (log, analyze, next: the benchmark's presses)
-# 10-13 µs of filtering instead of 17-46 µs, one taken by its 11th handler 12 µs instead of 92-160 µs, and
-# the routers before the right one no longer unpack the data at all. In ``bench/bot.py``, where the card's
-# router comes first, that is ≈ 10 µs per update, well under 1 % of the bot's CPU; a press for a deep
-# handler or a later router (history, domains, lists, admin) saves 0.1-0.2 ms. What an aiogram upgrade could break: ``CallbackData.unpack`` raising TypeError/ValueError for
-# data it refuses, the ``__prefix__``/``__separator__`` class attributes, and ``Filter._signature_to_string``
-# (private, used only for ``str()``); a dict returned by a filter reaching the handlers' data is
-# documented aiogram behaviour. tests/unit/test_bot_callbacks.py and
+# What it saves (best of 7, 2 vCPU Xeon; aiogram's own per-filter dispatch comes on top of both): a lead card
+# press that the card router's 2nd-4th handler takes (log, analyze, next: the benchmark's presses) 10-13 µs of
+# filtering instead of 17-46 µs, one taken by its 11th handler 12 µs instead of 92-160 µs, and the routers
+# before the right one no longer unpack the data at all. In ``bench/bot.py``, where the card's router comes
+# first, that is ≈ 10 µs per update, well under 1 % of the bot's CPU; a press for a deep handler or a later
+# router (history, domains, lists, admin) saves 0.1-0.2 ms. What an aiogram upgrade could break:
+# ``CallbackData.unpack`` raising TypeError/ValueError for data it refuses, the ``__prefix__``/``__separator__``
+# class attributes, and ``Filter._signature_to_string`` (private, used only for ``str()``); a dict returned by a
+# filter reaching the handlers' data is documented aiogram behaviour. tests/unit/test_bot_callbacks.py and
 # tests/unit/test_bot_routing.py pin what they accept and which handler wins.
 
 

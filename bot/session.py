@@ -9,7 +9,8 @@ returns the edited ``Message``) and raises its exceptions (429 retry_after, "mes
 What it saves (measured on the README's benchmark machine, a 2 vCPU Xeon): building the body of a lead card
 edit (2.3 kB of JSON against 3.0 kB of form) takes 0.06 ms instead of 0.20 ms (best of 7 timeit runs; 0.19
 against 0.64 ms with the machine loaded), once per card sent or edited (about one per update): some 3 % of
-the bot's CPU per update in ``bench/bot.py`` (5.4 ms), up to 8 % under load. The README's "### Bot" section lists what each remaining trick saves.
+the bot's CPU per update in ``bench/bot.py`` (5.4 ms), up to 8 % under load. The README's "### Bot"
+section lists what each remaining trick saves.
 
 What an aiogram upgrade could break (keep aiogram pinned to the minor series it is tested with, 3.31): this leans on
 ``AiohttpSession.create_session`` / ``api.api_url`` / ``timeout`` / ``json_dumps`` and on
