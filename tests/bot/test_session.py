@@ -1,4 +1,4 @@
-"""bot.session.BotSession: JSON bodies, edited messages not re-parsed, errors exactly as aiogram's."""
+"""bot.session.BotSession: JSON bodies; results and errors exactly as aiogram's."""
 
 from __future__ import annotations
 
@@ -111,12 +111,17 @@ async def test_messages_sent_as_json_arrive_whole(fake_tg: FakeTelegram, bot: Bo
     assert shown.button_texts == ["📞 Звонок"]
 
 
-async def test_a_successful_edit_returns_true_without_parsing_the_message(fake_tg: FakeTelegram, bot: Bot) -> None:
+async def test_a_successful_edit_returns_the_edited_message(fake_tg: FakeTelegram, bot: Bot) -> None:
     ann = fake_tg.user(101, "Ann")
     sent = await bot.send_message(ann.id, "old", reply_markup=KEYBOARD)
     result = await bot.edit_message_text("new", chat_id=ann.id, message_id=sent.message_id, reply_markup=KEYBOARD)
-    assert result is True
+    assert isinstance(result, Message)  # what aiogram promises for a chat message, parsed as aiogram parses it
+    assert (result.message_id, result.text) == (sent.message_id, "new")
+    assert result.reply_markup is not None and result.reply_markup.model_dump() == KEYBOARD.model_dump()
     assert fake_tg.last_message(ann.id).text == "new"
+    markup_only = await bot.edit_message_reply_markup(chat_id=ann.id, message_id=sent.message_id, reply_markup=None)
+    assert isinstance(markup_only, Message) and markup_only.reply_markup is None
+    assert fake_tg.last_message(ann.id).button_texts == []
 
 
 async def test_edit_errors_raise_as_aiogram_raises_them(fake_tg: FakeTelegram, bot: Bot) -> None:

@@ -1,6 +1,5 @@
-"""The keyboards' shortcuts change nothing Telegram sees: pack_lead gives exactly LeadCb(...).pack() (errors
-included) and make_button exactly the button aiogram's constructor builds; every keyboard is the same as
-when built through LeadCb models and the constructor."""
+"""The keyboards' shortcut changes nothing Telegram sees: pack_lead gives exactly LeadCb(...).pack() (errors
+included); every keyboard is the same as when built through LeadCb models."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ import itertools
 from datetime import UTC, datetime
 
 import pytest
-from aiogram.types import InlineKeyboardButton
 
 from bot import keyboards
 from bot.callbacks import LeadAction, LeadCb, pack_lead
@@ -73,38 +71,6 @@ def test_pack_lead_defaults_are_leadcbs() -> None:
     assert pack_lead(LeadAction.OPEN, 9) == LeadCb(a=LeadAction.OPEN, id=9).pack()
 
 
-@pytest.mark.parametrize(
-    ("text", "callback_data", "url"),
-    [
-        ("📞 Call", "ld:a:5:1:call", None),
-        ("", None, None),
-        ("Open", None, "https://t.me/bot?start=lead_5"),
-        ("x" * 100, "a" * 64, None),
-    ],
-)
-def test_make_button_is_the_constructors_button(text, callback_data, url) -> None:
-    built = InlineKeyboardButton(text=text, callback_data=callback_data, url=url)
-    fast = keyboards.make_button(text, callback_data, url)
-    assert type(fast) is InlineKeyboardButton
-    assert fast == built
-    assert fast.model_dump() == built.model_dump()
-    assert fast.model_dump_json(exclude_none=True) == built.model_dump_json(exclude_none=True)
-    assert fast.model_fields_set == built.model_fields_set
-    assert fast.__pydantic_private__ == built.__pydantic_private__
-    assert fast.__pydantic_extra__ == built.__pydantic_extra__
-    assert fast is not keyboards.make_button(text, callback_data, url)  # a new object each time
-
-
-def test_make_button_leaves_other_values_to_the_constructor() -> None:
-    class Text(str):
-        pass
-
-    built = keyboards.make_button(Text("hi"), "data")
-    assert built == InlineKeyboardButton(text=Text("hi"), callback_data="data", url=None)
-    with pytest.raises(ValueError):  # pydantic validation, as before
-        keyboards.make_button(5, "data")  # type: ignore[arg-type]
-
-
 MANAGER = User(id=42, role=Role.MANAGER, full_name="Maria")
 TEAM_LEAD = User(id=43, role=Role.TEAM_LEAD, full_name="Tina")
 CATALOGUE = ["ecommerce", "fintech", "saas", "a very long business domain name", "with:colon"]
@@ -138,16 +104,11 @@ def _all_keyboards() -> list:
 
 
 @pytest.mark.parametrize("locale", ["ru", "en"])
-def test_every_keyboard_is_what_the_models_and_the_constructor_build(monkeypatch, locale) -> None:
+def test_every_keyboard_is_what_the_leadcb_models_build(monkeypatch, locale) -> None:
     i18n = make_i18n()
     with i18n.context(), i18n.use_locale(locale):
         fast = _all_keyboards()
         monkeypatch.setattr(keyboards, "pack_lead", lambda action, lead_id, version=0, x="": _model_pack(action, lead_id, version, x))
-        monkeypatch.setattr(
-            keyboards,
-            "make_button",
-            lambda text, callback_data=None, url=None: InlineKeyboardButton(text=text, callback_data=callback_data, url=url),
-        )
         reference = _all_keyboards()
     assert len(fast) == len(reference) > 50
     for got, expected in zip(fast, reference, strict=True):
