@@ -6,7 +6,9 @@ an unknown or identical stage is an invalid transition.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import TypeVar
 
 from core.domain.enums import SaleStage, Stage
 from core.domain.errors import InvalidTransition, TransferBlock, TransferNotAllowed
@@ -27,8 +29,17 @@ SALE_FINAL = frozenset({SaleStage.PAID, SaleStage.LOST})
 
 DEFAULT_TRANSFER_THRESHOLD = 0.6
 
+E = TypeVar("E", bound=StrEnum)
 
-def _one_step(enum: type[StrEnum], forward: dict, final: frozenset, lost: StrEnum, current: str, target: str) -> bool:
+
+def _one_step(
+    enum: type[E],
+    forward: Mapping[E, E],
+    final: frozenset[E],
+    lost: E,
+    current: str,
+    target: str,
+) -> bool:
     """The rule both funnels share: one step forward, or lost from any non-final stage."""
     try:
         cur, tgt = enum(current), enum(target)

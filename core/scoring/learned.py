@@ -161,7 +161,7 @@ def make_estimator(name: str, spec: FeatureSpec, seed: int = 42) -> Pipeline:
 
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, EPS, 1 - EPS)
-    return np.log(p / (1 - p)).reshape(-1, 1)
+    return np.asarray(np.log(p / (1 - p)), dtype=float).reshape(-1, 1)
 
 
 class CalibratedModel:
@@ -173,7 +173,7 @@ class CalibratedModel:
         self.method = method
 
     def raw(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.base.predict_proba(frame)[:, 1]
+        return np.asarray(self.base.predict_proba(frame)[:, 1], dtype=float)
 
     def log_odds(self, frame: pd.DataFrame) -> np.ndarray:
         """Uncalibrated log-odds (not clipped, unlike a logit of a probability that rounds to 1)."""
@@ -191,8 +191,8 @@ def fit_calibrator(oof: np.ndarray, y: np.ndarray) -> tuple[Any, str]:
 
 def calibrate(calibrator: Any, method: str, raw: np.ndarray) -> np.ndarray:
     if method == "isotonic":  # versions stored before calibration settled on Platt scaling
-        return np.clip(calibrator.predict(raw), 0.0, 1.0)
-    return calibrator.predict_proba(_logit(raw))[:, 1]
+        return np.asarray(np.clip(calibrator.predict(raw), 0.0, 1.0), dtype=float)
+    return np.asarray(calibrator.predict_proba(_logit(raw))[:, 1], dtype=float)
 
 
 # ---------------------------------------------------------------- training
@@ -223,7 +223,7 @@ class TrainOutcome:
 
 def fit_candidates(
     rows: Sequence[dict[str, Value]],
-    y: Sequence[int],
+    y: Sequence[int] | np.ndarray,
     *,
     seed: int = 42,
     folds: int = 5,

@@ -13,6 +13,7 @@ import logging
 import pickle
 import time
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any, Protocol
 
 import joblib
@@ -46,7 +47,9 @@ class ModelsUnitOfWork(Protocol):
     @property
     def ml(self) -> ActiveModels: ...
     async def __aenter__(self) -> Any: ...
-    async def __aexit__(self, *exc: object) -> Any: ...
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
 
 
 def dump_model(model: LearnedModel) -> bytes:
@@ -59,7 +62,8 @@ def load_model(stored: StoredModel) -> LearnedModel | None:
     """The stored version's model; None (logged) for a blob that no longer loads (e.g. after a
     scikit-learn upgrade): that must not break scoring."""
     try:
-        return joblib.load(io.BytesIO(stored.model_blob))
+        model: LearnedModel = joblib.load(io.BytesIO(stored.model_blob))
+        return model
     except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
         log.exception("model version %s cannot be loaded; falling back to %s", stored.version, RULES_VERSION)
         return None

@@ -11,11 +11,13 @@ from core.config import Settings
 from core.domain.funnel import DEFAULT_TRANSFER_THRESHOLD
 from core.scoring.base import Scorer
 from core.scoring.rules_v1 import RulesV1Scorer
-from core.services.ports import UnitOfWork
+from core.scoring.provider import ModelsUnitOfWork
 
 
 class ScorerProvider(Protocol):
-    async def current(self, uow: UnitOfWork) -> Scorer: ...
+    """The scorer to use now (the product's: ``core.scoring.provider.LearnedOrRules``)."""
+
+    async def current(self, uow: ModelsUnitOfWork) -> Scorer: ...
 
 
 class RulesOnly:
@@ -24,7 +26,7 @@ class RulesOnly:
     def __init__(self) -> None:
         self._scorer = RulesV1Scorer()
 
-    async def current(self, uow: UnitOfWork) -> Scorer:
+    async def current(self, uow: ModelsUnitOfWork) -> Scorer:
         return self._scorer
 
 

@@ -280,12 +280,10 @@ async def log_activity(
         counts = dict(lead.activity_counts)
         counts[kind_.value] = counts.get(kind_.value, 0) + 1
         changes = lead.touch(now)
-        changes.update(
-            activity_count=lead.activity_count + 1,
-            activity_counts=counts,
-            first_contact_at=lead.first_contact_at or now,
-            last_activity_at=now,
-        )
+        changes["activity_count"] = lead.activity_count + 1
+        changes["activity_counts"] = counts
+        changes["first_contact_at"] = lead.first_contact_at or now
+        changes["last_activity_at"] = now
         lead, activity = await uow.leads.record_activity(
             lead, kind=kind_, text=text, author=actor.label, created_at=now, changes=changes
         )

@@ -48,8 +48,9 @@ class RetryPolicy:
 
     def backoff(self, attempts: int, rng: random.Random | None = None) -> float:
         """Seconds to wait after the ``attempts``-th failed try: half fixed, half random ("equal jitter")."""
-        ceiling = min(self.max_backoff, self.base_backoff * 2 ** max(attempts - 1, 0))
-        return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
+        ceiling = min(self.max_backoff, self.base_backoff * 2.0 ** max(attempts - 1, 0))
+        jitter: float = (rng or random).uniform(0, ceiling / 2)
+        return ceiling / 2 + jitter
 
     def deadline(self, item: OutboxItem) -> datetime:
         return item.created_at + timedelta(seconds=self.give_up_after)

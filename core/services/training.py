@@ -17,6 +17,7 @@ import asyncio
 import time
 import uuid
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from core.domain.clock import utcnow
 from enum import StrEnum
 from typing import Any

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -18,6 +18,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     func,
     text,
@@ -53,6 +54,12 @@ TS = DateTime(timezone=True)
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+def table(model: type[Base]) -> Table:
+    """The Core table of an ORM class, for statements that need no ORM objects (typed: SQLAlchemy declares
+    ``__table__`` as a plain FromClause)."""
+    return cast(Table, model.__table__)
 
 
 class UserRow(Base):

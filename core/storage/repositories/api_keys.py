@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.models import ApiKey
 from core.storage.repositories.base import BeforeWrite
-from core.storage.models import ApiKeyRow
+from core.storage.models import ApiKeyRow, table
 
-KEYS = ApiKeyRow.__table__
+KEYS = table(ApiKeyRow)
 
 
 def _key(row: Row[Any]) -> ApiKey:

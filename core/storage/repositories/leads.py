@@ -21,12 +21,12 @@ from core.domain.enums import ActivityKind, LostReason, Stage
 from core.domain.models import Activity, Lead, LeadChanges, StageChange
 from core.services.ports import Cursor, LeadFilter, NewLead
 from core.storage.repositories.base import BeforeWrite
-from core.storage.models import ActivityRow, LeadRow, StageChangeRow, UserRow
+from core.storage.models import ActivityRow, LeadRow, StageChangeRow, UserRow, table
 
-LEADS = LeadRow.__table__
-ACTIVITIES = ActivityRow.__table__
-STAGE_CHANGES = StageChangeRow.__table__
-USERS = UserRow.__table__
+LEADS = table(LeadRow)
+ACTIVITIES = table(ActivityRow)
+STAGE_CHANGES = table(StageChangeRow)
+USERS = table(UserRow)
 
 # Every column of a lead plus its owner's name: exactly the fields of ``Lead``.
 _LEAD_COLUMNS = (*LEADS.c, USERS.c.full_name.label("owner_name"))

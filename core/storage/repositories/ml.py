@@ -13,12 +13,12 @@ from core.domain.enums import SaleStage, Stage
 from core.domain.models import Lead
 from core.services.ports import ClosedLead, ModelVersion, ScoreColumns
 from core.storage.repositories.base import BeforeWrite
-from core.storage.models import ModelVersionRow, SaleRow, StageChangeRow
+from core.storage.models import ModelVersionRow, SaleRow, StageChangeRow, table
 from core.storage.repositories.leads import LEADS, lead_columns, lead_from_row, update_lead_stmt, update_params
 
-VERSIONS = ModelVersionRow.__table__
-SALES = SaleRow.__table__
-STAGE_CHANGES = StageChangeRow.__table__
+VERSIONS = table(ModelVersionRow)
+SALES = table(SaleRow)
+STAGE_CHANGES = table(StageChangeRow)
 ACTIVATION_LOCK = 0x1EAD5C0E  # pg_advisory_xact_lock key: one activation at a time
 
 
@@ -65,10 +65,8 @@ class SqlMlRepository:
             data = dict(row)
             sale_stage, sale_closed, lost = data.pop("sale_stage"), data.pop("sale_closed_at"), data.pop("lost_at")
             lead = lead_from_row(data)
-            if lead.stage == Stage.LOST:
-                closed = lost or lead.updated_at
-            else:
-                closed = sale_closed or lead.updated_at
+            closed = (lost if lead.stage == Stage.LOST else sale_closed) or lead.updated_at
+            assert closed is not None  # updated_at is NOT NULL
             out.append(ClosedLead(lead, SaleStage(sale_stage) if sale_stage else None, closed))
         return out
 

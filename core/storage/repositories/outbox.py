@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.models import OutboxMessage
 from core.storage.repositories.base import BeforeWrite
-from core.storage.models import OutboxRow
+from core.storage.models import OutboxRow, table
 
-OUTBOX = OutboxRow.__table__
+OUTBOX = table(OutboxRow)
 
 
 def _message(row: Row[Any]) -> OutboxMessage:

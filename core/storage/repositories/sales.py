@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.domain.enums import LostReason, SaleStage
 from core.domain.models import Sale, SaleStageChange
 from core.storage.repositories.base import BeforeWrite
-from core.storage.models import SaleRow, SaleStageChangeRow
+from core.storage.models import SaleRow, SaleStageChangeRow, table
 
-SALES = SaleRow.__table__
-CHANGES = SaleStageChangeRow.__table__
+SALES = table(SaleRow)
+CHANGES = table(SaleStageChangeRow)
 
 
 def _sale(row: Row[Any]) -> Sale:

@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.models import User
 from core.storage.repositories.base import BeforeWrite
-from core.storage.models import ProcessedUpdateRow, UserRow
+from core.storage.models import ProcessedUpdateRow, UserRow, table
 from core.storage.repositories.users import user_from_row
 
-UPDATES = ProcessedUpdateRow.__table__
-USERS = UserRow.__table__
+UPDATES = table(ProcessedUpdateRow)
+USERS = table(UserRow)
 
 _CLAIM = (
     pg_insert(UPDATES)

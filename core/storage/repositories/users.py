@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.domain.enums import Role
 from core.domain.models import Invite, User
 from core.storage.repositories.base import BeforeWrite
-from core.storage.models import InviteRow, UserRow
+from core.storage.models import InviteRow, UserRow, table
 
-USERS = UserRow.__table__
-INVITES = InviteRow.__table__
+USERS = table(UserRow)
+INVITES = table(InviteRow)
 
 
 def user_from_row(row: Row[Any]) -> User:
