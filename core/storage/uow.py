@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.storage.bulk import ImportRepository
 from core.storage.ml import MlRepository
 from core.storage.repositories import (
     ApiKeyRepository,
@@ -34,6 +35,7 @@ class UnitOfWork:
             self.outbox = OutboxRepository(self.session)
             self.ml = MlRepository(self.session)
             self.updates = ProcessedUpdateRepository(self.session)
+            self.imports = ImportRepository(self.session)
         self._depth += 1
         return self
 
