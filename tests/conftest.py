@@ -11,7 +11,7 @@ import asyncio
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -39,7 +39,9 @@ def _local_postgres_answers() -> bool:
 def _server_url() -> str:
     if os.environ.get("TEST_DATABASE_URL"):
         url = os.environ["TEST_DATABASE_URL"]
-        return url.replace("postgresql://", "postgresql+asyncpg://", 1).replace("postgres://", "postgresql+asyncpg://", 1)
+        return url.replace("postgresql://", "postgresql+asyncpg://", 1).replace(
+            "postgres://", "postgresql+asyncpg://", 1
+        )
     if _local_postgres_answers():
         return "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
     return start_embedded_postgres(Path(__file__).resolve().parents[1] / "var" / "test-pg", database="postgres")
@@ -54,7 +56,7 @@ async def _admin_execute(server_url: str, sql: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url() -> str:
+def database_url() -> Iterator[str]:
     server = _server_url()
     name = f"leadcrm_test_{uuid.uuid4().hex[:10]}"
     asyncio.run(_admin_execute(server, f'CREATE DATABASE "{name}"'))

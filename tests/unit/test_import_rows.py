@@ -6,7 +6,7 @@ import pytest
 
 from core.domain.enums import Outcome, Source, Stage
 from core.imports.mapping import parse_mapping
-from core.imports.rows import BadRow, parse_row
+from core.imports.rows import BadRow, Row, parse_row
 from core.storage.bulk import COLUMNS, _copy_row
 
 MAPPING = parse_mapping(
@@ -20,7 +20,7 @@ MAPPING = parse_mapping(
     },
     frozenset({"fintech"}),
 )
-ROW = {
+ROW: Row = {
     "ID": "a-1",
     "Company": "  Acme   Ltd ",
     "Created": "2024-05-01T10:00",
@@ -58,7 +58,7 @@ def test_a_row_becomes_a_typed_imported_lead() -> None:
         ({None: ["extra"]}, "more cells than the header has columns"),
     ],
 )
-def test_a_bad_row_says_why(cells: dict, reason: str) -> None:
+def test_a_bad_row_says_why(cells: Row, reason: str) -> None:
     with pytest.raises(BadRow) as err:
         parse_row(MAPPING, {**ROW, **cells}, line=2)
     assert str(err.value) == reason
