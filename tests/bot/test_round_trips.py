@@ -1,9 +1,8 @@
 """SQL round trips per update, BEGIN/COMMIT included (issue 3's bound: ≤ 5 for a logged activity, auth included)."""
 
-# ruff: noqa: F811  (pytest fixtures imported from tests.bot.support)
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -13,7 +12,7 @@ from core.services import leads as leads_svc
 from core.services.context import Services
 from core.services.models import LearnedOrRules
 from core.storage.uow import UnitOfWork
-from tests.bot.support import MANAGER_ID, bot_settings, handled, register, tg  # noqa: F401 (fixtures)
+from tests.bot.support import MANAGER_ID, bot_settings, register
 
 
 @contextmanager
@@ -34,7 +33,12 @@ def counting(engine) -> Iterator[list[str]]:
     def rollback(conn) -> None:
         trips.append("ROLLBACK")
 
-    listeners = [("before_cursor_execute", before), ("begin", begin), ("commit", commit), ("rollback", rollback)]
+    listeners: list[tuple[str, Callable[..., None]]] = [
+        ("before_cursor_execute", before),
+        ("begin", begin),
+        ("commit", commit),
+        ("rollback", rollback),
+    ]
     for name, fn in listeners:
         event.listen(engine.sync_engine, name, fn)
     try:
