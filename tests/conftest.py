@@ -25,6 +25,12 @@ from core.storage.db import start_embedded_postgres
 from core.storage.migrate import upgrade
 from core.storage.uow import UnitOfWork
 
+# scikit-learn's HistGradientBoosting (the training tests) starts one OpenMP thread per core; when the
+# cores are busy (PostgreSQL, the event loop, other jobs) those threads spin against each other:
+# tests/integration/test_training.py took 53 s with the default and 15 s with one thread on 2 cores.
+# OpenMP reads this once, when scikit-learn is first imported, which the imports above do not do.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 TEST_DOMAINS = frozenset({"fintech", "ecommerce", "edtech", "saas"})
 
 
