@@ -90,7 +90,7 @@ def cross_validate(inputs: list, y: np.ndarray, folds: int, seed: int) -> dict[s
             "auc_sd": float(np.std(aucs)),
             "brier_mean": float(np.mean(briers)),
         }
-    out["chosen"]["picked"] = ", ".join(chosen_names)  # type: ignore[assignment]
+    out["chosen"]["picked"] = ", ".join(chosen_names)
     return out
 
 

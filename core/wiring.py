@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from core.config import Settings
-from core.services.context import Policy, Services
 from core.scoring.provider import LearnedOrRules
+from core.services.context import Policy, Services
 
 
 def make_services(settings: Settings) -> Services:

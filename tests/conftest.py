@@ -12,7 +12,7 @@ import asyncio
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,12 @@ from core.storage.db import start_embedded_postgres
 from core.storage.migrate import upgrade
 from core.storage.uow import SqlUnitOfWork
 from core.services.ports import UnitOfWork
+
+# scikit-learn's HistGradientBoosting (the training tests) starts one OpenMP thread per core; when the
+# cores are busy (PostgreSQL, the event loop, other jobs) those threads spin against each other:
+# tests/integration/test_training.py took 53 s with the default and 15 s with one thread on 2 cores.
+# OpenMP reads this once, when scikit-learn is first imported, which the imports above do not do.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 TEST_DOMAINS = frozenset({"fintech", "ecommerce", "edtech", "saas"})
 
@@ -41,7 +47,9 @@ def _local_postgres_answers() -> bool:
 def _server_url() -> str:
     if os.environ.get("TEST_DATABASE_URL"):
         url = os.environ["TEST_DATABASE_URL"]
-        return url.replace("postgresql://", "postgresql+asyncpg://", 1).replace("postgres://", "postgresql+asyncpg://", 1)
+        return url.replace("postgresql://", "postgresql+asyncpg://", 1).replace(
+            "postgres://", "postgresql+asyncpg://", 1
+        )
     if _local_postgres_answers():
         return "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
     return start_embedded_postgres(Path(__file__).resolve().parents[1] / "var" / "test-pg", database="postgres")
@@ -56,7 +64,7 @@ async def _admin_execute(server_url: str, sql: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url() -> str:
+def database_url() -> Iterator[str]:
     server = _server_url()
     name = f"leadcrm_test_{uuid.uuid4().hex[:10]}"
     asyncio.run(_admin_execute(server, f'CREATE DATABASE "{name}"'))

@@ -10,8 +10,8 @@ from typing import Protocol
 from core.config import Settings
 from core.domain.funnel import DEFAULT_TRANSFER_THRESHOLD
 from core.scoring.base import Scorer
-from core.scoring.rules_v1 import RulesV1Scorer
 from core.scoring.provider import ModelsUnitOfWork
+from core.scoring.rules_v1 import RulesV1Scorer
 
 
 class ScorerProvider(Protocol):

@@ -1,52 +1,8 @@
 """Import historical leads from CSV with a TOML mapping (``leadcrm import FILE.csv --mapping M.toml``).
 
-Mapping file (all column names are CSV header names; see ``mappings/xeducation.toml``)::
-
-    include = "base.toml"              # optional: start from another mapping, then add/override
-
-    [csv]
-    delimiter = ","                    # default ","
-    encoding = "utf-8"                 # default "utf-8-sig"
-    missing = ["", "Select"]           # cell values that mean "not filled in"
-
-    [lead]
-    external_id = "Prospect ID"        # required: re-import updates the lead with this id
-    name = "Company"                   # optional columns
-    contact = "Phone"
-    created_at = "Created"             # ISO 8601 timestamps (naive = UTC)
-    first_contact_at = "First call"
-    last_activity_at = "Last touch"
-    closed_at = "Closed"
-    lost_reason = "Why lost"
-
-    [source]                           # required; target values: scanner / partner / manual
-    column = "Lead Source"
-    attribute = "lead_source"          # optional: keep the raw value as an attribute too
-    default = "manual"                 # for values not in the map (and empty cells)
-    values = { "Reference" = "partner", "Google" = "scanner" }
-
-    [business_domain]                  # optional
-    column = "Specialization"
-    attribute = "specialization"
-    values = { "Finance Management" = "fintech" }
-
-    [[attributes]]                     # one per column: numeric or categorical
-    column = "TotalVisits"
-    name = "total_visits"              # attribute key (default: the column name)
-    type = "numeric"
-
-    [activity_counts]                  # activity kind -> column with a count
-    call = "Calls"
-
-    [outcome]                          # optional; other non-empty values are bad rows
-    column = "Converted"
-    won = ["1"]
-    lost = ["0"]
-    open = []                          # values meaning "still open" (an empty cell is open too)
-
-Business domains: a value maps only to a domain of the catalogue (``BUSINESS_DOMAINS`` setting);
-unmapped values are kept in the ``attribute`` only, the lead's domain stays empty. To use more
-domains, extend the catalogue in the settings — the import never invents domains.
+The mapping file is described in :mod:`core.imports.mapping`, one row's parsing in :mod:`core.imports.rows`;
+this module reads the whole file, skips bad and duplicate rows, and stores the good ones batch by batch
+through ``uow.imports``.
 
 Outcome won -> the lead is ``transferred`` and gets a ``paid`` sale; lost -> the lead is ``lost``; both
 with stage-history rows (actor ``import``), so they look like real closed leads. Bad rows are reported
@@ -55,270 +11,19 @@ with their line number and reason; the good rows are imported.
 
 from __future__ import annotations
 
-import csv
-import json
-import math
 import time
-import tomllib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from core.domain.enums import ActivityKind, Source
-from core.domain.errors import DomainError, InvalidValue
-from core.domain.validation import (
-    ATTRIBUTE_KEY_MAX,
-    ATTRIBUTE_VALUE_MAX,
-    ATTRIBUTES_MAX_KEYS,
-    clean_contact,
-    clean_name,
-    clean_reason,
-)
-from core.storage.bulk import upsert_imported_leads
+from core.domain.enums import Outcome
+from core.imports.mapping import Mapping, load_mapping
+from core.imports.records import ImportedLead
+from core.imports.rows import BadRow, parse_row, read_rows
 from core.services.ports import UnitOfWork
 
-TIMESTAMP_FIELDS = ("created_at", "first_contact_at", "last_activity_at", "closed_at")
-LEAD_FIELDS = ("external_id", "name", "contact", "lost_reason", *TIMESTAMP_FIELDS)
-EXTERNAL_ID_MAX = 100
 MAX_REPORTED_ERRORS = 10_000
 BATCH_ROWS = 50_000
-
-
-class MappingError(DomainError):
-    """The mapping file is unusable; ``problems`` lists every problem found, not just the first."""
-
-    code = "mapping_error"
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("Mapping problems:\n  - " + "\n  - ".join(problems))
-        self.problems = problems
-
-
-@dataclass(frozen=True)
-class ValueMap:
-    column: str
-    values: dict[str, str]
-    attribute: str | None = None
-    default: str | None = None
-
-
-@dataclass(frozen=True)
-class AttributeSpec:
-    column: str
-    name: str
-    kind: str  # "numeric" | "categorical"
-
-
-@dataclass(frozen=True)
-class OutcomeSpec:
-    column: str
-    won: frozenset[str]
-    lost: frozenset[str]
-    open: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class Mapping:
-    lead: dict[str, str]  # field -> column (external_id required)
-    source: ValueMap
-    business_domain: ValueMap | None = None
-    attributes: tuple[AttributeSpec, ...] = ()
-    activity_counts: dict[str, str] = field(default_factory=dict)
-    outcome: OutcomeSpec | None = None
-    missing: frozenset[str] = frozenset({""})
-    delimiter: str = ","
-    encoding: str = "utf-8-sig"
-
-    def columns(self) -> set[str]:
-        cols = set(self.lead.values()) | {self.source.column}
-        if self.business_domain:
-            cols.add(self.business_domain.column)
-        cols |= {a.column for a in self.attributes}
-        cols |= set(self.activity_counts.values())
-        if self.outcome:
-            cols.add(self.outcome.column)
-        return cols
-
-
-# ---------------------------------------------------------------- mapping file
-
-
-def _read_toml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    path = path.resolve()
-    if path in seen:
-        raise MappingError([f"'{path.name}' includes itself"])
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MappingError([f"mapping file not found: {path}"]) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise MappingError([f"{path.name} is not valid TOML: {err}"]) from None
-    include = data.pop("include", None)
-    if include is None:
-        return data
-    if not isinstance(include, str):
-        raise MappingError(["include: expected a file name"])
-    base = _read_toml(path.parent / include, (*seen, path))
-    for key, value in data.items():
-        if key == "attributes" and isinstance(value, list):
-            base["attributes"] = [*base.get("attributes", []), *value]
-        elif isinstance(value, dict) and isinstance(base.get(key), dict):
-            base[key] = {**base[key], **value}
-        else:
-            base[key] = value
-    return base
-
-
-def load_mapping(path: str | Path, domains: frozenset[str]) -> Mapping:
-    return parse_mapping(_read_toml(Path(path)), domains)
-
-
-def parse_mapping(data: dict[str, Any], domains: frozenset[str]) -> Mapping:
-    problems: list[str] = []
-    known = {"csv", "lead", "source", "business_domain", "attributes", "activity_counts", "outcome"}
-    for key in sorted(set(data) - known):
-        problems.append(f"unknown section '{key}' (expected: {', '.join(sorted(known))})")
-
-    def table(name: str, required: bool = False) -> dict[str, Any]:
-        value = data.get(name)
-        if value is None:
-            if required:
-                problems.append(f"[{name}] is required")
-            return {}
-        if not isinstance(value, dict):
-            problems.append(f"[{name}] must be a table")
-            return {}
-        return value
-
-    def column(section: str, tbl: dict[str, Any], key: str, required: bool = True) -> str | None:
-        value = tbl.get(key)
-        if value is None:
-            if required:
-                problems.append(f"[{section}] {key}: a column name is required")
-            return None
-        if not isinstance(value, str) or not value:
-            problems.append(f"[{section}] {key}: expected a column name (text)")
-            return None
-        return value
-
-    csv_t = table("csv")
-    missing = csv_t.get("missing", [""])
-    if not isinstance(missing, list) or not all(isinstance(m, str) for m in missing):
-        problems.append("[csv] missing: expected a list of texts")
-        missing = [""]
-    delimiter = csv_t.get("delimiter", ",")
-    if not isinstance(delimiter, str) or len(delimiter) != 1:
-        problems.append("[csv] delimiter: expected one character")
-        delimiter = ","
-    encoding = csv_t.get("encoding", "utf-8-sig")
-
-    lead_t = table("lead", required=True)
-    lead: dict[str, str] = {}
-    for key in sorted(set(lead_t) - set(LEAD_FIELDS)):
-        problems.append(f"[lead] unknown field '{key}' (expected: {', '.join(LEAD_FIELDS)})")
-    for key in LEAD_FIELDS:
-        col = column("lead", lead_t, key, required=key == "external_id")
-        if col:
-            lead[key] = col
-
-    def value_map(section: str, allowed: set[str], required: bool) -> ValueMap | None:
-        tbl = table(section, required=required)
-        if not tbl:
-            return None
-        col = column(section, tbl, "column")
-        values = tbl.get("values", {})
-        if not isinstance(values, dict):
-            problems.append(f"[{section}] values: expected a table of raw value = target")
-            values = {}
-        for raw, target in values.items():
-            if target not in allowed:
-                problems.append(
-                    f"[{section}] values: '{raw}' -> '{target}': target must be one of {', '.join(sorted(allowed))}"
-                )
-        default = tbl.get("default")
-        if default is not None and default not in allowed:
-            problems.append(f"[{section}] default '{default}' must be one of {', '.join(sorted(allowed))}")
-        attribute = tbl.get("attribute")
-        if attribute is not None and (not isinstance(attribute, str) or not 1 <= len(attribute) <= ATTRIBUTE_KEY_MAX):
-            problems.append(f"[{section}] attribute: expected a name of 1..{ATTRIBUTE_KEY_MAX} characters")
-        return ValueMap(col or "", {str(k): str(v) for k, v in values.items()}, attribute, default)
-
-    source = value_map("source", {s.value for s in Source}, required=True)
-    domain = value_map("business_domain", set(domains), required=False)
-
-    attributes: list[AttributeSpec] = []
-    raw_attrs = data.get("attributes", [])
-    if not isinstance(raw_attrs, list):
-        problems.append("[[attributes]] must be an array of tables")
-        raw_attrs = []
-    for i, item in enumerate(raw_attrs, 1):
-        if not isinstance(item, dict) or not isinstance(item.get("column"), str):
-            problems.append(f"[[attributes]] #{i}: 'column' is required")
-            continue
-        name = item.get("name", item["column"])
-        kind = item.get("type", "categorical")
-        if kind not in ("numeric", "categorical"):
-            problems.append(f"[[attributes]] '{item['column']}': type must be 'numeric' or 'categorical', not '{kind}'")
-        if not isinstance(name, str) or not 1 <= len(name) <= ATTRIBUTE_KEY_MAX:
-            problems.append(f"[[attributes]] '{item['column']}': name must be 1..{ATTRIBUTE_KEY_MAX} characters")
-            continue
-        attributes.append(AttributeSpec(item["column"], name, kind))
-    names = [a.name for a in attributes]
-    names += [m.attribute for m in (source, domain) if m is not None and m.attribute]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        problems.append(f"attribute names used twice: {', '.join(dupes)}")
-    if len(set(names)) > ATTRIBUTES_MAX_KEYS:
-        problems.append(f"at most {ATTRIBUTES_MAX_KEYS} attributes per lead")
-
-    acts = table("activity_counts")
-    kinds = {k.value for k in ActivityKind}
-    activity_counts: dict[str, str] = {}
-    for kind, col in acts.items():
-        if kind not in kinds:
-            problems.append(f"[activity_counts] '{kind}' is not an activity kind ({', '.join(sorted(kinds))})")
-        elif not isinstance(col, str):
-            problems.append(f"[activity_counts] {kind}: expected a column name")
-        else:
-            activity_counts[kind] = col
-
-    outcome: OutcomeSpec | None = None
-    out_t = table("outcome")
-    if out_t:
-        col = column("outcome", out_t, "column")
-        sets: dict[str, frozenset[str]] = {}
-        for key in ("won", "lost", "open"):
-            vals = out_t.get(key, [])
-            if not isinstance(vals, list):
-                problems.append(f"[outcome] {key}: expected a list of values")
-                vals = []
-            sets[key] = frozenset(str(v) for v in vals)
-        if not sets["won"] or not sets["lost"]:
-            problems.append("[outcome] needs at least one 'won' and one 'lost' value")
-        overlap = (sets["won"] & sets["lost"]) | (sets["won"] & sets["open"]) | (sets["lost"] & sets["open"])
-        if overlap:
-            problems.append(f"[outcome] values in more than one list: {', '.join(sorted(overlap))}")
-        outcome = OutcomeSpec(col or "", sets["won"], sets["lost"], sets["open"])
-
-    if problems:
-        raise MappingError(problems)
-    assert source is not None
-    return Mapping(
-        lead=lead,
-        source=source,
-        business_domain=domain,
-        attributes=tuple(attributes),
-        activity_counts=activity_counts,
-        outcome=outcome,
-        missing=frozenset(missing),
-        delimiter=delimiter,
-        encoding=str(encoding),
-    )
-
-
-# ---------------------------------------------------------------- rows
 
 
 @dataclass(frozen=True)
@@ -346,133 +51,20 @@ class ImportReport:
     def imported(self) -> int:
         return self.inserted + self.updated
 
+    def count(self, outcome: Outcome) -> None:
+        if outcome == Outcome.WON:
+            self.won += 1
+        elif outcome == Outcome.LOST:
+            self.lost += 1
+        else:
+            self.open += 1
+
     def summary(self) -> str:
         return (
             f"{self.rows} rows read: {self.inserted} leads added, {self.updated} updated "
             f"({self.won} won, {self.lost} lost, {self.open} open), {self.error_count} bad rows skipped "
             f"in {self.seconds:.1f} s"
         )
-
-
-class _Bad(Exception):
-    pass
-
-
-def _timestamp(value: str, col: str) -> datetime:
-    try:
-        ts = datetime.fromisoformat(value)
-    except ValueError:
-        raise _Bad(f"column '{col}': '{value}' is not a date/time (expected ISO 8601, e.g. 2024-05-01T10:00)") from None
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
-
-
-def _number(value: str, col: str) -> float:
-    try:
-        number = float(value.replace(" ", ""))
-    except ValueError:
-        raise _Bad(f"column '{col}': '{value}' is not a number") from None
-    if not math.isfinite(number):
-        raise _Bad(f"column '{col}': '{value}' is not a finite number")
-    return number
-
-
-def _count(value: str, col: str) -> int:
-    number = _number(value, col)
-    if number < 0 or not number.is_integer():
-        raise _Bad(f"column '{col}': '{value}' is not a whole non-negative count")
-    return int(number)
-
-
-def _row_record(m: Mapping, row: dict[str, str], line: int) -> tuple[tuple[Any, ...], str]:
-    def cell(col: str | None) -> str | None:
-        if col is None:
-            return None
-        value = (row.get(col) or "").strip()
-        return None if value in m.missing else value
-
-    ext = cell(m.lead["external_id"])
-    if ext is None:
-        raise _Bad(f"column '{m.lead['external_id']}' (external id) is empty")
-    if len(ext) > EXTERNAL_ID_MAX:
-        raise _Bad(f"external id longer than {EXTERNAL_ID_MAX} characters")
-    try:
-        name = clean_name(cell(m.lead.get("name")))
-        contact = clean_contact(cell(m.lead.get("contact")))
-        lost_reason = clean_reason(cell(m.lead.get("lost_reason")))
-    except InvalidValue as err:
-        raise _Bad(err.message) from None
-
-    attributes: dict[str, Any] = {}
-    raw_source = cell(m.source.column)
-    source = m.source.values.get(raw_source or "", m.source.default or Source.MANUAL.value)
-    if m.source.attribute:
-        attributes[m.source.attribute] = raw_source
-    domain = None
-    if m.business_domain is not None:
-        raw_domain = cell(m.business_domain.column)
-        domain = m.business_domain.values.get(raw_domain or "", m.business_domain.default)
-        if m.business_domain.attribute:
-            attributes[m.business_domain.attribute] = raw_domain
-    for spec in m.attributes:
-        value = cell(spec.column)
-        if value is not None and spec.kind == "numeric":
-            attributes[spec.name] = _number(value, spec.column)
-        else:
-            if value is not None and len(value) > ATTRIBUTE_VALUE_MAX:
-                raise _Bad(f"column '{spec.column}': longer than {ATTRIBUTE_VALUE_MAX} characters")
-            attributes[spec.name] = value
-
-    counts: dict[str, int] = {}
-    for kind, col in m.activity_counts.items():
-        value = cell(col)
-        if value is not None:
-            counts[kind] = _count(value, col)
-    stamps = {f: _timestamp(v, m.lead[f]) for f in TIMESTAMP_FIELDS if (v := cell(m.lead.get(f))) is not None}
-    if "created_at" in stamps and "closed_at" in stamps and stamps["closed_at"] < stamps["created_at"]:
-        raise _Bad("closed before it was created")
-
-    outcome = "open"
-    if m.outcome is not None:
-        raw = cell(m.outcome.column)
-        if raw is None or raw in m.outcome.open:
-            outcome = "open"
-        elif raw in m.outcome.won:
-            outcome = "won"
-        elif raw in m.outcome.lost:
-            outcome = "lost"
-        else:
-            allowed = sorted(m.outcome.won | m.outcome.lost | m.outcome.open)
-            raise _Bad(f"column '{m.outcome.column}': unknown outcome '{raw}' (expected one of {', '.join(allowed)})")
-    stage = {"won": "transferred", "lost": "lost", "open": "new"}[outcome]
-    record = (
-        line,
-        ext,
-        name,
-        contact,
-        source,
-        stage,
-        domain,
-        json.dumps(attributes, ensure_ascii=False),
-        sum(counts.values()),
-        json.dumps(counts),
-        stamps.get("created_at"),
-        stamps.get("first_contact_at"),
-        stamps.get("last_activity_at"),
-        stamps.get("closed_at"),
-        (lost_reason or "imported as lost") if outcome == "lost" else None,
-    )
-    return record, outcome
-
-
-def _rows(path: Path, m: Mapping) -> Iterator[tuple[int, dict[str, str]]]:
-    with path.open(newline="", encoding=m.encoding) as fh:
-        reader = csv.DictReader(fh, delimiter=m.delimiter)
-        header = reader.fieldnames or []
-        absent = sorted(m.columns() - set(header))
-        if absent:
-            raise MappingError([f"column '{c}' is not in the CSV header" for c in absent])
-        for row in reader:
-            yield reader.line_num, row
 
 
 async def import_csv(
@@ -482,12 +74,9 @@ async def import_csv(
     started = time.perf_counter()
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping, domains)
-    path = Path(csv_path)
-    if not path.is_file():
-        raise InvalidValue("file", f"CSV file not found: {path}")
     report = ImportReport()
     seen: dict[str, int] = {}
-    batch: list[tuple[Any, ...]] = []
+    batch: list[ImportedLead] = []
 
     def bad(line: int, reason: str) -> None:
         report.error_count += 1
@@ -498,36 +87,27 @@ async def import_csv(
         if not batch:
             return
         async with uow:
-            counts = await upsert_imported_leads(uow.session, batch, datetime.now(UTC))
+            counts = await uow.imports.upsert_leads(batch, datetime.now(UTC))
             await uow.commit()
         report.inserted += counts.inserted
         report.updated += counts.updated
         batch.clear()
 
-    try:
-        for line, row in _rows(path, mapping):
-            report.rows += 1
-            if None in row:
-                bad(line, "more cells than the header has columns")
-                continue
-            try:
-                record, outcome = _row_record(mapping, row, line)
-            except _Bad as err:
-                bad(line, str(err))
-                continue
-            ext = record[1]
-            if ext in seen:
-                bad(line, f"external id '{ext}' already appears on line {seen[ext]}")
-                continue
-            seen[ext] = line
-            setattr(report, outcome, getattr(report, outcome) + 1)
-            batch.append(record)
-            if len(batch) >= BATCH_ROWS:
-                await flush()
-    except UnicodeDecodeError as err:
-        raise InvalidValue("file", f"not {mapping.encoding} text ({err.reason} at byte {err.start})") from None
-    except csv.Error as err:
-        raise InvalidValue("file", f"broken CSV: {err}") from None
+    for line, row in read_rows(Path(csv_path), mapping):
+        report.rows += 1
+        try:
+            lead = parse_row(mapping, row, line)
+        except BadRow as err:
+            bad(line, str(err))
+            continue
+        if lead.external_id in seen:
+            bad(line, f"external id '{lead.external_id}' already appears on line {seen[lead.external_id]}")
+            continue
+        seen[lead.external_id] = line
+        report.count(lead.outcome)
+        batch.append(lead)
+        if len(batch) >= BATCH_ROWS:
+            await flush()
     await flush()
     report.seconds = time.perf_counter() - started
     return report

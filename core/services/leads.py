@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from core.domain import funnel
+from core.domain.clock import utcnow
 from core.domain.enums import ActivityKind, LostReason, Source, Stage
 from core.domain.errors import InvalidValue, LeadIsFinal, LeadNotFound, Rule, StaleState
-from core.domain.models import Activity, Actor, Lead, Sale, StageChange
+from core.domain.models import Activity, Actor, Lead, LeadChanges, Sale, StageChange
 from core.domain.validation import (
     clean_attributes,
     clean_contact,
@@ -19,8 +20,6 @@ from core.domain.validation import (
     clean_text,
     parse_enum,
 )
-from core.domain.clock import utcnow
-from core.domain.models import LeadChanges
 from core.scoring.inputs import scoring_input
 from core.services.context import Services
 from core.services.ports import Cursor, LeadFilter, NewLead, UnitOfWork

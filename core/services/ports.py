@@ -26,6 +26,7 @@ from core.domain.models import (
     StageChange,
     User,
 )
+from core.imports.records import ImportedLead, UpsertCounts
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +224,14 @@ class MlRepository(Protocol):
     async def store_scores(self, scores: Sequence[ScoreColumns]) -> None: ...
 
 
+class ImportsRepository(Protocol):
+    """``uow.imports``: stores imported leads by ``external_id`` (re-import updates, never duplicates)."""
+
+    async def upsert_leads(self, leads: Sequence[ImportedLead], now: datetime) -> UpsertCounts:
+        """Insert or update ``leads`` with their import history in the unit of work's transaction."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. ``async with uow`` opens it (nested: a savepoint); it rolls back unless committed."""
 
@@ -233,6 +242,7 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     updates: ProcessedUpdateRepository
     ml: MlRepository
+    imports: ImportsRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from core.domain import funnel
+from core.domain.clock import utcnow
 from core.domain.enums import LostReason, Role, SaleStage
 from core.domain.errors import AccessDenied, AccessRule, InvalidValue, Rule, SaleNotFound, StaleState
 from core.domain.models import Actor, Sale, SaleStageChange
-from core.domain.clock import utcnow
 from core.domain.validation import clean_reason, parse_enum
 from core.services.ports import UnitOfWork
 

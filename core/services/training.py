@@ -18,7 +18,6 @@ import time
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from core.domain.clock import utcnow
 from enum import StrEnum
 from typing import Any
 
@@ -27,6 +26,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from core.config import Settings
+from core.domain.clock import utcnow
 from core.domain.enums import Outcome
 from core.domain.outcome import lead_outcome
 from core.scoring.base import ScoringInput

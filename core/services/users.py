@@ -12,14 +12,14 @@ Rules:
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from core.domain.clock import utcnow
 from core.domain.enums import Role
 from core.domain.errors import AccessDenied, AccessRule, InvalidInvite, InviteProblem, UserNotFound
-from core.domain.clock import utcnow
 from core.domain.models import Actor, Invite, User
 from core.domain.validation import parse_enum
 from core.services.ports import UnitOfWork

@@ -6,43 +6,61 @@ actor ``import`` and are replaced on re-import; history written by people is nev
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.imports.records import ImportedLead, UpsertCounts
+from core.storage.repositories.base import BeforeWrite
+
 IMPORT_ACTOR = "import"
 
-COLUMNS = (
-    "line",
-    "external_id",
-    "name",
-    "contact",
-    "source",
-    "stage",
-    "business_domain",
-    "attributes",
-    "activity_count",
-    "activity_counts",
-    "created_at",
-    "first_contact_at",
-    "last_activity_at",
-    "closed_at",
-    "lost_reason",
+# The temporary table that COPY fills: (column, type), in the order of _copy_row's values.
+_TEMP_COLUMNS = (
+    ("line", "integer"),
+    ("external_id", "text"),
+    ("name", "text"),
+    ("contact", "text"),
+    ("source", "text"),
+    ("stage", "text"),
+    ("business_domain", "text"),
+    ("attributes", "jsonb"),
+    ("activity_count", "integer"),
+    ("activity_counts", "jsonb"),
+    ("created_at", "timestamptz"),
+    ("first_contact_at", "timestamptz"),
+    ("last_activity_at", "timestamptz"),
+    ("closed_at", "timestamptz"),
+    ("lost_reason", "text"),
 )
+COLUMNS = tuple(name for name, _ in _TEMP_COLUMNS)
+_CREATE = "CREATE TEMP TABLE {t} (" + ", ".join(f"{name} {kind}" for name, kind in _TEMP_COLUMNS) + ")"
 
-_CREATE = """
-CREATE TEMP TABLE {t} (
-    line integer, external_id text, name text, contact text, source text, stage text,
-    business_domain text, attributes jsonb, activity_count integer, activity_counts jsonb,
-    created_at timestamptz, first_contact_at timestamptz, last_activity_at timestamptz,
-    closed_at timestamptz, lost_reason text
-)
-"""
+
+def _copy_row(lead: ImportedLead) -> tuple[object, ...]:
+    """One row for COPY, in :data:`COLUMNS` order (JSON as text: asyncpg's COPY takes jsonb as text)."""
+    return (
+        lead.line,
+        lead.external_id,
+        lead.name,
+        lead.contact,
+        lead.source.value,
+        lead.stage.value,
+        lead.business_domain,
+        json.dumps(lead.attributes, ensure_ascii=False),
+        sum(lead.activity_counts.values()),
+        json.dumps(lead.activity_counts),
+        lead.created_at,
+        lead.first_contact_at,
+        lead.last_activity_at,
+        lead.closed_at,
+        lead.lost_reason,
+    )
+
 
 _UPSERT = """
 WITH up AS (
@@ -116,37 +134,40 @@ WITH s AS (
     RETURNING id, closed_at
 ), path(from_stage, to_stage, n) AS (VALUES {path})
 INSERT INTO sale_stage_changes (sale_id, from_stage, to_stage, actor, reason, created_at)
-SELECT s.id, CAST(path.from_stage AS sale_stage), CAST(path.to_stage AS sale_stage), CAST(:actor AS varchar), 'imported', s.closed_at
+SELECT s.id, CAST(path.from_stage AS sale_stage), CAST(path.to_stage AS sale_stage), CAST(:actor AS varchar),
+       'imported', s.closed_at
 FROM s CROSS JOIN path ORDER BY s.id, path.n
 """
 
 
-@dataclass(frozen=True)
-class UpsertCounts:
-    inserted: int
-    updated: int
+class SqlImportRepository:
+    """``uow.imports``: the bulk upsert of imported leads (port :class:`core.services.ports.ImportsRepository`)."""
 
+    def __init__(self, session: AsyncSession, before_write: BeforeWrite) -> None:
+        self._session = session
+        self._before_write = before_write
 
-async def upsert_imported_leads(
-    session: AsyncSession, records: Sequence[tuple[Any, ...]], now: datetime
-) -> UpsertCounts:
-    """``records`` are tuples in :data:`COLUMNS` order (``attributes``/``activity_counts`` as JSON text,
-    ``stage`` one of new/transferred/lost). Runs in the session's transaction; never commits."""
-    table = f"import_leads_{uuid.uuid4().hex[:12]}"
-    conn = await session.connection()
-    await conn.execute(text(_CREATE.format(t=table)))
-    raw = await conn.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(table, records=records, columns=list(COLUMNS))
-    inserted, updated = (await conn.execute(text(_UPSERT.format(t=table)), {"now": now})).one()
-    await conn.execute(text(_DROP_OLD_HISTORY.format(t=table)), {"actor": IMPORT_ACTOR})
-    await conn.execute(text(_DROP_OLD_SALES.format(t=table)), {"actor": IMPORT_ACTOR})
-    for final, path in _LEAD_PATHS.items():
-        for from_stage, to_stage in path:
-            await conn.execute(
-                text(_ADD_HISTORY.format(t=table)),
-                {"from_stage": from_stage, "to_stage": to_stage, "actor": IMPORT_ACTOR, "final": final},
-            )
-    values = ", ".join(f"('{a}', '{b}', {n})" for n, (a, b) in enumerate(_SALE_PATH))
-    await conn.execute(text(_ADD_SALES.format(t=table, path=values)), {"actor": IMPORT_ACTOR})
-    await conn.execute(text(f"DROP TABLE {table}"))
-    return UpsertCounts(inserted=int(inserted), updated=int(updated))
+    async def upsert_leads(self, leads: Sequence[ImportedLead], now: datetime) -> UpsertCounts:
+        """Insert or update by ``external_id``, then rewrite the import's own history rows and sales.
+        Runs in the session's transaction; never commits."""
+        await self._before_write()
+        table = f"import_leads_{uuid.uuid4().hex[:12]}"
+        conn = await self._session.connection()
+        await conn.execute(text(_CREATE.format(t=table)))
+        asyncpg_conn = (await conn.get_raw_connection()).driver_connection
+        assert asyncpg_conn is not None  # None only for a closed connection
+        records = [_copy_row(lead) for lead in leads]
+        await asyncpg_conn.copy_records_to_table(table, records=records, columns=list(COLUMNS))
+        inserted, updated = (await conn.execute(text(_UPSERT.format(t=table)), {"now": now})).one()
+        await conn.execute(text(_DROP_OLD_HISTORY.format(t=table)), {"actor": IMPORT_ACTOR})
+        await conn.execute(text(_DROP_OLD_SALES.format(t=table)), {"actor": IMPORT_ACTOR})
+        for final, path in _LEAD_PATHS.items():
+            for from_stage, to_stage in path:
+                await conn.execute(
+                    text(_ADD_HISTORY.format(t=table)),
+                    {"from_stage": from_stage, "to_stage": to_stage, "actor": IMPORT_ACTOR, "final": final},
+                )
+        values = ", ".join(f"('{a}', '{b}', {n})" for n, (a, b) in enumerate(_SALE_PATH))
+        await conn.execute(text(_ADD_SALES.format(t=table, path=values)), {"actor": IMPORT_ACTOR})
+        await conn.execute(text(f"DROP TABLE {table}"))
+        return UpsertCounts(inserted=int(inserted), updated=int(updated))

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.domain.models import User
+from core.storage.bulk import SqlImportRepository
 from core.storage.repositories.api_keys import SqlApiKeyRepository
 from core.storage.repositories.leads import SqlLeadRepository
 from core.storage.repositories.ml import SqlMlRepository
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
             self.outbox = SqlOutboxRepository(self.session, self.before_write)
             self.ml = SqlMlRepository(self.session, self.before_write)
             self.updates = SqlProcessedUpdateRepository(self.session, self.before_write, self._known_users)
+            self.imports = SqlImportRepository(self.session, self.before_write)
         self._levels.append(None)
         return self
 

@@ -14,11 +14,14 @@
 ``settings.bot_token``/``telegram_api_url`` pointed at the emulator; pass ``bot=`` or Bot kwargs to
 override. See sandbox/emulator for the emulator's API (send_text, press_button, wait_for, settle, messages,
 fail, ...).
+
+``tg`` is a ``tests.bot.support.Driver`` on ``fake_tg``: ``await tg.say(user, "/start")``,
+``await tg.press(user, "Button")`` return once the bot has handled that update (``handled`` watches).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -26,6 +29,8 @@ import pytest
 from bot.app import create_bot, run_bot
 from sandbox.emulator import FakeTelegram
 from sandbox.emulator.runner import RunningBot, start_bot
+from sandbox.emulator.watch import HandledUpdates
+from tests.bot.support import Driver
 
 
 @pytest.fixture
@@ -50,3 +55,15 @@ async def bot_runner(fake_tg: FakeTelegram) -> AsyncIterator[Callable[..., Await
     yield start
     for runner in running:
         await runner.stop()
+
+
+@pytest.fixture
+def handled() -> Iterator[HandledUpdates]:
+    watcher = HandledUpdates().install()
+    yield watcher
+    watcher.uninstall()
+
+
+@pytest.fixture
+def tg(fake_tg: FakeTelegram, handled: HandledUpdates) -> Driver:
+    return Driver(fake_tg, handled)

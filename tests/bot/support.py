@@ -1,16 +1,13 @@
-"""Helpers for bot tests: settings for a bot under test and a driver that plays users and waits until
-the bot has finished handling each update (sandbox.emulator.watch.HandledUpdates).
-
-Test modules import the fixtures ``handled`` and ``tg`` from here (hence ``ruff: noqa: F811`` there)."""
+"""Helpers for bot tests: the standing cast, settings for a bot under test, and ``Driver``, which plays
+users and waits until the bot has finished handling each update (sandbox.emulator.watch.HandledUpdates).
+The fixtures that hand them out (``handled``, ``tg``) are in tests/bot/conftest.py."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
+from sandbox.emulator.watch import HandledUpdates
 from core.config import Settings
 from core.domain.models import Actor
 from core.services import users as users_svc
@@ -50,13 +47,6 @@ def bot_settings(**overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
-@pytest.fixture
-def handled() -> Iterator[HandledUpdates]:
-    watcher = HandledUpdates().install()
-    yield watcher
-    watcher.uninstall()
-
-
 class Driver:
     """Plays users against the emulator; each action returns once the bot handled the update."""
 
@@ -92,7 +82,9 @@ class Driver:
         return self.answer_of(query_id)
 
     def answer_of(self, query_id: str) -> Any:
-        answers = [c for c in self.fake.calls_of("answerCallbackQuery") if c.params.get("callback_query_id") == query_id]
+        answers = [
+            c for c in self.fake.calls_of("answerCallbackQuery") if c.params.get("callback_query_id") == query_id
+        ]
         assert len(answers) == 1, f"callback {query_id} answered {len(answers)} times\n{self.fake.dump()}"
         return answers[0]
 
@@ -101,11 +93,6 @@ class Driver:
 
     def text(self, user: Any) -> str:
         return self.fake.last_message(user.id).text
-
-
-@pytest.fixture
-def tg(fake_tg: Any, handled: HandledUpdates) -> Driver:
-    return Driver(fake_tg, handled)
 
 
 def alert_text(answer: Any) -> str:

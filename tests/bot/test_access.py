@@ -1,7 +1,6 @@
 """Who may use the bot: strangers are refused with their Telegram id, invites register people once,
 admins manage users, a deactivated user loses access at once."""
 
-# ruff: noqa: F811  (pytest fixtures imported from tests.bot.support)
 from __future__ import annotations
 
 import pytest
@@ -13,7 +12,7 @@ from core.services import leads as leads_svc
 from core.services import users as users_svc
 from core.storage.models import LeadRow, UserRow
 from core.storage.uow import SqlUnitOfWork
-from tests.bot.support import (  # noqa: F401 (fixtures)
+from tests.bot.support import (
     ADMIN_ID,
     MANAGER_ID,
     OTHER_MANAGER_ID,
@@ -21,9 +20,7 @@ from tests.bot.support import (  # noqa: F401 (fixtures)
     TEAM_LEAD_ID,
     alert_text,
     bot_settings,
-    handled,
     invite_link,
-    tg,
 )
 
 

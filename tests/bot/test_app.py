@@ -17,8 +17,9 @@ from bot.app import BotStartError, create_bot, run_bot, run_polling_cli
 from tests.bot.support import bot_settings
 
 
-async def test_the_command_menu_is_registered_in_russian_english_and_by_default(fake_tg, bot_runner, services,
-                                                                               committing_factory) -> None:
+async def test_the_command_menu_is_registered_in_russian_english_and_by_default(
+    fake_tg, bot_runner, services, committing_factory
+) -> None:
     await bot_runner(bot_settings(), services=services, session_factory=committing_factory)
     ru = {c["command"]: c["description"] for c in fake_tg.commands_for("default", "ru")}
     en = {c["command"]: c["description"] for c in fake_tg.commands_for("default", "en")}
@@ -66,8 +67,9 @@ async def test_create_bot_talks_to_the_configured_api_server_in_html(fake_tg) ->
         await bot.session.close()
 
 
-async def test_the_stop_event_ends_polling_and_the_outbox_sender(fake_tg, bot_runner, services,
-                                                                 committing_factory) -> None:
+async def test_the_stop_event_ends_polling_and_the_outbox_sender(
+    fake_tg, bot_runner, services, committing_factory
+) -> None:
     runner = await bot_runner(bot_settings(), services=services, session_factory=committing_factory)
     await asyncio.wait_for(runner.stop(), 10)
     assert runner.task.done() and runner.task.exception() is None
@@ -118,7 +120,9 @@ async def test_an_unmigrated_database_stops_start_up_with_a_clear_error(fake_tg,
     try:
         settings = bot_settings(bot_token=SecretStr(fake_tg.token), telegram_api_url=fake_tg.url)
         with pytest.raises(BotStartError, match="leadcrm migrate"):
-            await run_bot(settings, services=services, session_factory=make_session_factory(empty), stop=asyncio.Event())
+            await run_bot(
+                settings, services=services, session_factory=make_session_factory(empty), stop=asyncio.Event()
+            )
     finally:
         await empty.dispose()
         async with admin.connect() as conn:

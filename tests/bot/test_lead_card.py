@@ -1,7 +1,6 @@
 """The lead card under pressure: double presses, old cards, forged buttons, redelivered updates,
 too-long text, /cancel. Real Dispatcher + HTTP to the emulator + PostgreSQL with real commits."""
 
-# ruff: noqa: F811  (pytest fixtures imported from tests.bot.support)
 from __future__ import annotations
 
 import pytest
@@ -12,16 +11,13 @@ from core.domain.enums import LostReason, Stage
 from core.services import leads as leads_svc
 from core.storage.models import ActivityRow, LeadRow, ProcessedUpdateRow
 from core.storage.uow import SqlUnitOfWork
-from tests.bot.support import (  # noqa: F401 (fixtures)
+from tests.bot.support import (
     MANAGER_ID,
-    OTHER_MANAGER_ID,
     TEAM_LEAD_ID,
     alert_text,
     bot_settings,
-    handled,
     lead_id_of,
     register,
-    tg,
 )
 
 
@@ -76,7 +72,9 @@ async def test_a_double_press_logs_one_activity_and_the_second_press_gets_an_ale
     # The card was refreshed: it shows the current state and buttons with the current version.
     refreshed = tg.fake.message(maria.id, card.message_id)
     assert "Activities: 1" in refreshed.text
-    assert all(f":{row.version}:" in b["callback_data"] for b in refreshed.buttons if b["callback_data"].startswith("ld:"))
+    assert all(
+        f":{row.version}:" in b["callback_data"] for b in refreshed.buttons if b["callback_data"].startswith("ld:")
+    )
 
 
 async def test_two_presses_in_flight_at_once_still_act_once(tg, team, running, services, committing_factory) -> None:
@@ -259,7 +257,13 @@ async def test_every_callback_is_answered_exactly_once(tg, team, running, servic
     lead = await _lead(committing_factory, services, team["maria"])
     maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
     card = await _open(tg, maria, lead.id)
-    for data in [b["callback_data"] for b in card.buttons] + ["garbage", "ld:zz:1:1:", "ls:bogus:x", "mn:nope", "us:o:1:"]:
+    for data in [b["callback_data"] for b in card.buttons] + [
+        "garbage",
+        "ld:zz:1:1:",
+        "ls:bogus:x",
+        "mn:nope",
+        "us:o:1:",
+    ]:
         await tg.press_data(maria, card.message_id, data)  # answer_of asserts exactly one answer
     for call in tg.fake.calls_of("answerCallbackQuery"):
         assert call.ok, call
@@ -304,7 +308,9 @@ async def test_a_forged_next_stage_button_cannot_skip_a_stage(tg, team, running,
     assert (row.stage, row.version) == (Stage.NEW, 1)
 
 
-async def test_a_forged_source_in_the_new_lead_dialog_is_refused_politely(tg, team, running, committing_factory) -> None:
+async def test_a_forged_source_in_the_new_lead_dialog_is_refused_politely(
+    tg, team, running, committing_factory
+) -> None:
     maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
     await tg.say(maria, "/new")
     await tg.say(maria, "Initech")

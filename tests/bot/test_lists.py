@@ -1,21 +1,16 @@
 """/leads (8 per page, ◀ ▶, stage filter), /find, the main menu."""
 
-# ruff: noqa: F811  (pytest fixtures imported from tests.bot.support)
 from __future__ import annotations
 
 import pytest
 
 from core.services import leads as leads_svc
 from core.storage.uow import SqlUnitOfWork
-from tests.bot.support import (  # noqa: F401 (fixtures)
+from tests.bot.support import (
     MANAGER_ID,
-    OTHER_MANAGER_ID,
     TEAM_LEAD_ID,
-    alert_text,
     bot_settings,
-    handled,
     register,
-    tg,
 )
 
 
@@ -27,8 +22,9 @@ async def leads(bot_runner, services, committing_factory):
     oleg = await register(uow, "oleg")
     await register(uow, "tina")
     for i in range(10):
-        lead = await leads_svc.create_lead(uow, services, maria, source="manual", name=f"Maria client {i}",
-                                           contact=f"client{i}@example.com")
+        lead = await leads_svc.create_lead(
+            uow, services, maria, source="manual", name=f"Maria client {i}", contact=f"client{i}@example.com"
+        )
         if i < 2:
             await leads_svc.change_stage(uow, services, maria, lead.id, "contacted")
     for i in range(2):

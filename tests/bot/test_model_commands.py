@@ -1,12 +1,11 @@
 """Admin model commands: /model shows the active scorer, /train trains or says why it cannot."""
 
-# ruff: noqa: F811  (pytest fixtures imported from tests.bot.support)
 from __future__ import annotations
 
 import pytest
 
 from core.storage.uow import SqlUnitOfWork
-from tests.bot.support import ADMIN_ID, MANAGER_ID, bot_settings, handled, register, tg  # noqa: F401 (fixtures)
+from tests.bot.support import ADMIN_ID, MANAGER_ID, bot_settings, register
 
 
 @pytest.fixture

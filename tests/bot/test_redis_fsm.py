@@ -1,6 +1,5 @@
 """With REDIS_URL the dialog state lives in the real Redis: a half-finished /new survives a bot restart."""
 
-# ruff: noqa: F811  (pytest fixtures imported from tests.bot.support)
 from __future__ import annotations
 
 import socket
@@ -10,7 +9,7 @@ import pytest
 from redis.asyncio import Redis
 
 from core.storage.uow import SqlUnitOfWork
-from tests.bot.support import MANAGER_ID, bot_settings, handled, register, tg  # noqa: F401 (fixtures)
+from tests.bot.support import MANAGER_ID, bot_settings, register
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

@@ -4,10 +4,9 @@ Issue 3's bound was ≤ 5 for a logged activity, auth included; issue 8 made the
 SAVEPOINT (taken lazily before its first write), so every update that changes something costs one more: 6.
 Reads still cost 4."""
 
-# ruff: noqa: F811  (pytest fixtures imported from tests.bot.support)
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -17,7 +16,7 @@ from core.services import leads as leads_svc
 from core.services.context import Services
 from core.scoring.provider import LearnedOrRules
 from core.storage.uow import SqlUnitOfWork
-from tests.bot.support import MANAGER_ID, bot_settings, handled, register, tg  # noqa: F401 (fixtures)
+from tests.bot.support import MANAGER_ID, bot_settings, register
 
 
 @contextmanager
@@ -38,7 +37,12 @@ def counting(engine) -> Iterator[list[str]]:
     def rollback(conn) -> None:
         trips.append("ROLLBACK")
 
-    listeners = [("before_cursor_execute", before), ("begin", begin), ("commit", commit), ("rollback", rollback)]
+    listeners: list[tuple[str, Callable[..., None]]] = [
+        ("before_cursor_execute", before),
+        ("begin", begin),
+        ("commit", commit),
+        ("rollback", rollback),
+    ]
     for name, fn in listeners:
         event.listen(engine.sync_engine, name, fn)
     try:

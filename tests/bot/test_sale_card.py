@@ -1,6 +1,5 @@
 """The deal card: team leads move a sale from a transferred lead's card or the notification's link."""
 
-# ruff: noqa: F811  (pytest fixtures imported from tests.bot.support)
 from __future__ import annotations
 
 import pytest
@@ -8,14 +7,12 @@ import pytest
 from core.domain.enums import SaleStage
 from core.storage.models import SaleRow
 from core.storage.uow import SqlUnitOfWork
-from tests.bot.support import (  # noqa: F401 (fixtures)
+from tests.bot.support import (
     MANAGER_ID,
     TEAM_LEAD_ID,
     alert_text,
     bot_settings,
-    handled,
     register,
-    tg,
 )
 from tests.journeys import transferred_lead
 

@@ -35,7 +35,9 @@ from bot.session import BotSession
 from core.config import Settings
 from sandbox.emulator import FakeTelegram
 
-KEYBOARD = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="📞 Звонок", callback_data="ld:a:1:2:call")]])
+KEYBOARD = InlineKeyboardMarkup(
+    inline_keyboard=[[InlineKeyboardButton(text="📞 Звонок", callback_data="ld:a:1:2:call")]]
+)
 
 
 @pytest.fixture
@@ -66,8 +68,9 @@ def test_a_call_without_files_is_one_json_document(bot: Bot) -> None:
 # Every Bot API method the bot uses (bot.app.USED_METHODS), with the option combinations it sends.
 SAME_AS_FORM: list[TelegramMethod] = [
     GetUpdates(offset=10, timeout=25, allowed_updates=["message", "callback_query"]),
-    SetMyCommands(commands=[BotCommand(command="start", description="Меню")], scope=BotCommandScopeDefault(),
-                  language_code="ru"),
+    SetMyCommands(
+        commands=[BotCommand(command="start", description="Меню")], scope=BotCommandScopeDefault(), language_code="ru"
+    ),
     SendMessage(chat_id=42, text="a <b>card</b>", reply_markup=KEYBOARD),
     SendMessage(chat_id=-100500, message_thread_id=7, text="group", parse_mode=None, disable_notification=False),
     SendMessage(chat_id=42, text="x", link_preview_options=LinkPreviewOptions(is_disabled=True)),
@@ -88,8 +91,11 @@ def test_the_json_body_says_what_aiogram_s_form_says(bot: Bot, method: TelegramM
     body = session.build_json_body(bot, method)
     assert body is not None
     as_json = json.loads(body)
-    form = {name: value for (options, _headers, value) in session.build_form_data(bot, method)._fields
-            for name in [options["name"]]}
+    form = {
+        name: value
+        for (options, _headers, value) in session.build_form_data(bot, method)._fields
+        for name in [options["name"]]
+    }
     assert set(as_json) == set(form)
     for name, value in as_json.items():
         assert (form[name] if isinstance(value, str) else json.loads(form[name])) == value, name

@@ -1,7 +1,6 @@
 """The issue's user story end to end: real Dispatcher, real aiogram HTTP session, the Bot API emulator,
 real PostgreSQL with real commits, the outbox sender delivering to the team leads' group."""
 
-# ruff: noqa: F811  (pytest fixtures imported from tests.bot.support)
 from __future__ import annotations
 
 import asyncio
@@ -10,17 +9,15 @@ from sqlalchemy import func, select
 
 from core.domain.enums import Role, Stage
 from core.storage.models import ActivityRow, LeadRow, OutboxRow, UserRow
-from tests.bot.support import (  # noqa: F401 (fixtures)
+from tests.bot.support import (
     ADMIN_ID,
     GROUP,
     MANAGER_ID,
     alert_text,
     bot_settings,
-    handled,
     invite_link,
     lead_id_of,
     register,
-    tg,
 )
 
 
@@ -99,7 +96,10 @@ async def test_admin_invites_a_manager_who_works_a_lead_through_to_a_transfer(
     async with committing_factory() as session:
         lead = await session.get(LeadRow, lead_id)
         assert (lead.stage, lead.activity_count, lead.business_domain, lead.owner_id) == (
-            Stage.TRANSFERRED, 3, "fintech", MANAGER_ID
+            Stage.TRANSFERRED,
+            3,
+            "fintech",
+            MANAGER_ID,
         )
         assert await session.scalar(select(func.count()).select_from(ActivityRow)) == 3
         assert await session.scalar(select(OutboxRow.status)) == "sent"

@@ -22,7 +22,7 @@ async def test_fifty_concurrent_transfers_make_exactly_one_sale(committing_facto
 
     results = await asyncio.gather(*(transfer() for _ in range(50)), return_exceptions=True)
     ok = [r for r in results if not isinstance(r, BaseException)]
-    errors = [r for r in results if isinstance(r, BaseException)]
+    errors = [r for r in results if isinstance(r, InvalidTransition)]
     assert len(ok) == 1
     assert len(errors) == 49 and all(isinstance(e, InvalidTransition) for e in errors)
     assert describe(errors[0]) == "Invalid stage transition from 'transferred' to 'transferred'"

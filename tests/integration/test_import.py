@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from core.domain.enums import SaleStage, Stage
-from core.services import importer
+from core.imports.mapping import MappingError, load_mapping
 from core.services import leads as lead_svc
-from core.services.importer import MappingError, import_csv
+from core.services.importer import import_csv
 from core.storage.models import LeadRow, SaleRow, SaleStageChangeRow, StageChangeRow
 
 DOMAINS = frozenset({"fintech", "saas", "ecommerce"})
@@ -309,7 +309,7 @@ async def test_every_mapping_problem_is_listed_at_once(tmp_path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text(MAPPING.replace('"Web" = "scanner"', '"Web" = "robot"').replace('type = "numeric"', 'type = "x"'))
     with pytest.raises(MappingError) as err:
-        importer.load_mapping(bad, DOMAINS)
+        load_mapping(bad, DOMAINS)
     assert len(err.value.problems) == 2
 
 
@@ -325,8 +325,8 @@ def test_the_shipped_xeducation_mappings_load_and_leave_out_the_leaking_columns(
     root = Path(__file__).resolve().parents[2] / "mappings"
     from core.config import DEFAULT_DOMAINS
 
-    base = importer.load_mapping(root / "xeducation.toml", frozenset(DEFAULT_DOMAINS))
-    extra = importer.load_mapping(root / "xeducation_last_activity.toml", frozenset(DEFAULT_DOMAINS))
+    base = load_mapping(root / "xeducation.toml", frozenset(DEFAULT_DOMAINS))
+    extra = load_mapping(root / "xeducation_last_activity.toml", frozenset(DEFAULT_DOMAINS))
     leaking = {
         "Tags",
         "Lead Quality",

@@ -28,7 +28,9 @@ async def _qualified_lead(uow, services, actor, **kw):
 
 
 async def test_new_lead_starts_at_new_with_no_score(uow, services, system) -> None:
-    lead = await svc.create_lead(uow, services, system, source="scanner", name="  ACME   Ltd ", contact="+7 900 123-45-67")
+    lead = await svc.create_lead(
+        uow, services, system, source="scanner", name="  ACME   Ltd ", contact="+7 900 123-45-67"
+    )
     assert (lead.stage, lead.activity_count, lead.ai_score) == (Stage.NEW, 0, None)
     assert lead.name == "ACME Ltd"
     assert lead.created_at is not None and lead.version == 1
@@ -159,7 +161,9 @@ async def test_a_stale_version_acts_on_nothing(uow, services, system) -> None:
 
 async def test_managers_see_only_their_own_leads(uow, services, system) -> None:
     async with uow:
-        uow.session.add_all([UserRow(id=1, full_name="Ann", role=Role.MANAGER), UserRow(id=2, full_name="Bob", role=Role.MANAGER)])
+        uow.session.add_all(
+            [UserRow(id=1, full_name="Ann", role=Role.MANAGER), UserRow(id=2, full_name="Bob", role=Role.MANAGER)]
+        )
         await uow.commit()
     ann = Actor(label="tg:1", user_id=1, role=Role.MANAGER)
     bob = Actor(label="tg:2", user_id=2, role=Role.MANAGER)

@@ -14,8 +14,17 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from core.storage.migrate import downgrade, upgrade
 
 TABLES = {
-    "users", "invites", "api_keys", "leads", "activities", "stage_changes", "sales",
-    "sale_stage_changes", "outbox", "processed_updates", "model_versions",
+    "users",
+    "invites",
+    "api_keys",
+    "leads",
+    "activities",
+    "stage_changes",
+    "sales",
+    "sale_stage_changes",
+    "outbox",
+    "processed_updates",
+    "model_versions",
 }
 
 

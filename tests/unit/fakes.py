@@ -27,6 +27,7 @@ from core.domain.models import (
     StageChange,
     User,
 )
+from core.imports.records import ImportedLead, UpsertCounts
 from core.services.ports import ClosedLead, Cursor, LeadFilter, ModelVersion, NewLead, ScoreColumns
 
 
@@ -267,6 +268,11 @@ class FakeMl(_Repo):
         raise NotImplementedError
 
 
+class FakeImports(_Repo):
+    async def upsert_leads(self, leads: Sequence[ImportedLead], now: datetime) -> UpsertCounts:
+        raise NotImplementedError
+
+
 class FakeUnitOfWork:
     def __init__(self) -> None:
         self.state = State()
@@ -279,6 +285,7 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox(self)
         self.updates = FakeUpdates(self)
         self.ml = FakeMl(self)
+        self.imports = FakeImports(self)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         self._entered.append(copy.deepcopy(self.state))

@@ -11,7 +11,11 @@ def test_every_bot_filter_runs_in_the_event_loop() -> None:
     from bot.app import build_dispatcher
 
     settings = Settings(_env_file=None, redis_url=None)
-    dp = build_dispatcher(settings=settings, services=Services(Policy(domains=frozenset({"saas"}))), session_factory=None)
+    dp = build_dispatcher(
+        settings=settings,
+        services=Services(Policy(domains=frozenset({"saas"}))),
+        session_factory=None,  # type: ignore[arg-type]  # no database: only the routers are inspected
+    )
     checked, offenders = 0, []
     for router in dp.chain_tail:
         for name, observer in router.observers.items():
@@ -33,7 +37,11 @@ def test_callback_checks_sit_under_a_router_filter_that_unpacks_their_factory() 
     from bot.callbacks import CallbackIs, UnpackCallback
 
     settings = Settings(_env_file=None, redis_url=None)
-    dp = build_dispatcher(settings=settings, services=Services(Policy(domains=frozenset({"saas"}))), session_factory=None)
+    dp = build_dispatcher(
+        settings=settings,
+        services=Services(Policy(domains=frozenset({"saas"}))),
+        session_factory=None,  # type: ignore[arg-type]  # no database: only the routers are inspected
+    )
     checks = 0
     for router in dp.chain_tail:
         for name, observer in router.observers.items():
@@ -63,6 +71,8 @@ async def test_the_cheap_message_filters_say_what_magic_data_says() -> None:
 
     for chat_type in ("private", "group", "supergroup", "channel"):
         for text in (None, "", "hi", "/start"):
-            message = Message(message_id=1, date=datetime.datetime.now(datetime.UTC), chat=Chat(id=1, type=chat_type), text=text)
+            message = Message(
+                message_id=1, date=datetime.datetime.now(datetime.UTC), chat=Chat(id=1, type=chat_type), text=text
+            )
             assert await PrivateChat()(message) == bool(await MagicData(F.event.chat.type == "private")(message))
             assert await HasText()(message) == bool(await MagicData(F.event.text)(message))

@@ -71,7 +71,16 @@ def test_texts_are_translated_at_run_time() -> None:
 
 @pytest.mark.parametrize(
     ("code", "locale"),
-    [("ru", "ru"), ("ru-RU", "ru"), ("en", "en"), ("en-GB", "en"), ("EN_us", "en"), ("de", "ru"), (None, "ru"), ("", "ru")],
+    [
+        ("ru", "ru"),
+        ("ru-RU", "ru"),
+        ("en", "en"),
+        ("en-GB", "en"),
+        ("EN_us", "en"),
+        ("de", "ru"),
+        (None, "ru"),
+        ("", "ru"),
+    ],
 )
 def test_the_users_telegram_language_picks_the_locale_with_russian_by_default(code, locale) -> None:
     assert pick_locale(code) == locale
@@ -95,9 +104,9 @@ async def test_the_locale_middleware_sets_the_locale_for_the_handler_and_restore
 
     before = (I18n.get_current(no_error=True), i18n.current_locale)
     user = TgUser(id=1, is_bot=False, first_name="A", language_code="en-GB")
-    assert await middleware(handler, object(), {"event_from_user": user}) == "done"
+    assert await middleware(handler, object(), {"event_from_user": user}) == "done"  # type: ignore[arg-type]
     with pytest.raises(RuntimeError):
-        await middleware(handler, object(), {"event_from_user": None, "fail": True})
+        await middleware(handler, object(), {"event_from_user": None, "fail": True})  # type: ignore[arg-type]
     assert seen == [(True, "en", "Cancelled.", "en"), (True, "ru", seen[1][2], "ru")]
     assert seen[1][2] != "Cancelled."  # Russian
     assert (I18n.get_current(no_error=True), i18n.current_locale) == before

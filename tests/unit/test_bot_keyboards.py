@@ -78,22 +78,43 @@ CATALOGUE = ["ecommerce", "fintech", "saas", "a very long business domain name",
 
 def _leads() -> list[Lead]:
     return [
-        Lead(id=7, source=Source.PARTNER, stage=stage, name="Acme", version=version, business_domain="saas",
-             last_activity_at=datetime(2026, 11, 25, 9, 30, tzinfo=UTC))
+        Lead(
+            id=7,
+            source=Source.PARTNER,
+            stage=stage,
+            name="Acme",
+            version=version,
+            business_domain="saas",
+            last_activity_at=datetime(2026, 11, 25, 9, 30, tzinfo=UTC),
+        )
         for stage in Stage
         for version in (1, 17)
     ]
 
 
 def _all_keyboards() -> list:
-    sale = Sale(id=3, lead_id=7, stage=SaleStage.KYC, created_at=datetime(2026, 1, 1, tzinfo=UTC),
-                updated_at=datetime(2026, 1, 1, tzinfo=UTC))
-    markups = [keyboards.main_menu(), keyboards.sources(), keyboards.new_lead_domains(CATALOGUE), keyboards.skip_contact()]
+    sale = Sale(
+        id=3,
+        lead_id=7,
+        stage=SaleStage.KYC,
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        updated_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    markups: list[InlineKeyboardMarkup | None] = [
+        keyboards.main_menu(),
+        keyboards.sources(),
+        keyboards.new_lead_domains(CATALOGUE),
+        keyboards.skip_contact(),
+    ]
     for lead in _leads():
         for user in (MANAGER, TEAM_LEAD):
             markups.append(keyboards.lead_card(lead, user))
-        markups += [keyboards.back_to_card(lead), keyboards.transfer_refused(lead), keyboards.lost_reasons(lead),
-                    keyboards.lead_domains(lead, CATALOGUE)]
+        markups += [
+            keyboards.back_to_card(lead),
+            keyboards.transfer_refused(lead),
+            keyboards.lost_reasons(lead),
+            keyboards.lead_domains(lead, CATALOGUE),
+        ]
     markups += [keyboards.leads_page(_leads()[:8], page=1, pages=3, stage="new"), keyboards.found(_leads()[:3])]
     markups += [keyboards.users([MANAGER, TEAM_LEAD], MANAGER), keyboards.user_actions(TEAM_LEAD)]
     for stage in SaleStage:
@@ -108,7 +129,9 @@ def test_every_keyboard_is_what_the_leadcb_models_build(monkeypatch, locale) -> 
     i18n = make_i18n()
     with i18n.context(), i18n.use_locale(locale):
         fast = _all_keyboards()
-        monkeypatch.setattr(keyboards, "pack_lead", lambda action, lead_id, version=0, x="": _model_pack(action, lead_id, version, x))
+        monkeypatch.setattr(
+            keyboards, "pack_lead", lambda action, lead_id, version=0, x="": _model_pack(action, lead_id, version, x)
+        )
         reference = _all_keyboards()
     assert len(fast) == len(reference) > 50
     for got, expected in zip(fast, reference, strict=True):

@@ -4,6 +4,7 @@ sizes, the team-lead notification rendered from an outbox payload."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -43,11 +44,21 @@ def locale(request):
 
 
 def _lead(**kw) -> Lead:
-    values = {
-        "id": 7, "source": Source.PARTNER, "stage": Stage.QUALIFIED, "name": "Acme <script>", "contact": "a&b@x.io",
-        "activity_count": 3, "ai_score": 0.62, "ai_recommendation": Recommendation.CONTINUE_QUALIFICATION,
-        "ai_reason": "why <en>", "ai_reason_ru": "почему <ru>", "owner_id": 42, "owner_name": "Maria & Co",
-        "version": 5, "last_activity_at": datetime(2026, 11, 25, 9, 30, tzinfo=UTC),
+    values: dict[str, Any] = {
+        "id": 7,
+        "source": Source.PARTNER,
+        "stage": Stage.QUALIFIED,
+        "name": "Acme <script>",
+        "contact": "a&b@x.io",
+        "activity_count": 3,
+        "ai_score": 0.62,
+        "ai_recommendation": Recommendation.CONTINUE_QUALIFICATION,
+        "ai_reason": "why <en>",
+        "ai_reason_ru": "почему <ru>",
+        "owner_id": 42,
+        "owner_name": "Maria & Co",
+        "version": 5,
+        "last_activity_at": datetime(2026, 11, 25, 9, 30, tzinfo=UTC),
     }
     values.update(kw)
     return Lead(**values)
@@ -77,7 +88,9 @@ def test_the_card_shows_score_bar_recommendation_and_reason_in_the_users_languag
     assert "25.11.2026 09:30 UTC" in text
 
 
-@pytest.mark.parametrize(("score", "bar"), [(None, "▱" * 10), (0.0, "▱" * 10), (0.05, "▱" * 10), (0.34, "▰▰▰▱▱▱▱▱▱▱"), (1.0, "▰" * 10)])
+@pytest.mark.parametrize(
+    ("score", "bar"), [(None, "▱" * 10), (0.0, "▱" * 10), (0.05, "▱" * 10), (0.34, "▰▰▰▱▱▱▱▱▱▱"), (1.0, "▰" * 10)]
+)
 def test_score_bar(score, bar) -> None:
     assert render.score_bar(score) == bar
 
@@ -95,14 +108,18 @@ def test_every_lead_button_carries_the_lead_id_and_version(locale) -> None:
     markup = keyboards.lead_card(_lead(), MANAGER)
     for row in markup.inline_keyboard:
         for button in row:
-            data = LeadCb.unpack(button.callback_data)
+            data = LeadCb.unpack(button.callback_data)  # type: ignore[arg-type]
             assert (data.id, data.v) == (7, 5)
 
 
 def test_the_deal_button_is_for_team_leads_on_transferred_leads(locale) -> None:
     lead = _lead(stage=Stage.TRANSFERRED)
-    assert any(b.callback_data.startswith("ld:s:") for row in keyboards.lead_card(lead, TEAM_LEAD).inline_keyboard for b in row)
-    assert not any(b.callback_data.startswith("ld:s:") for row in keyboards.lead_card(lead, MANAGER).inline_keyboard for b in row)
+    assert any(
+        b.callback_data.startswith("ld:s:") for row in keyboards.lead_card(lead, TEAM_LEAD).inline_keyboard for b in row
+    )
+    assert not any(
+        b.callback_data.startswith("ld:s:") for row in keyboards.lead_card(lead, MANAGER).inline_keyboard for b in row
+    )
 
 
 @pytest.mark.parametrize(
@@ -150,9 +167,19 @@ def test_alerts_are_plain_text_and_short() -> None:
 
 def test_the_transfer_notification_links_to_the_card_in_a_private_chat() -> None:
     payload = {
-        "event": "lead_transferred", "lead_id": 12, "sale_id": 3, "name": "Acme <b>", "contact": "+7 900 000-00-00",
-        "source": "partner", "business_domain": "fintech", "ai_score": 0.8, "ai_reason": "good <fit>",
-        "ai_reason_ru": "хороший <лид>", "activity_count": 4, "manager_id": 42, "manager_name": "Maria",
+        "event": "lead_transferred",
+        "lead_id": 12,
+        "sale_id": 3,
+        "name": "Acme <b>",
+        "contact": "+7 900 000-00-00",
+        "source": "partner",
+        "business_domain": "fintech",
+        "ai_score": 0.8,
+        "ai_reason": "good <fit>",
+        "ai_reason_ru": "хороший <лид>",
+        "activity_count": 4,
+        "manager_id": 42,
+        "manager_name": "Maria",
     }
     text, markup = render.outbox_message(payload, bot_username="leadcrm_bot")
     assert "Лид передан в продажи" in text and "Acme &lt;b&gt;" in text and "хороший &lt;лид&gt;" in text
@@ -182,7 +209,9 @@ def test_the_keyboard_builder_lays_out_rows_like_aiogram_adjust() -> None:
 
 
 def test_a_long_user_list_stays_within_telegram_limits(locale) -> None:
-    people = [User(id=1000 + i, role=Role.MANAGER, full_name=f"Manager number {i}", username=f"m{i}") for i in range(300)]
+    people = [
+        User(id=1000 + i, role=Role.MANAGER, full_name=f"Manager number {i}", username=f"m{i}") for i in range(300)
+    ]
     assert len(render.users_list(people)) <= 4096
     markup = keyboards.users(people, MANAGER)
     assert sum(len(row) for row in markup.inline_keyboard) <= 100
@@ -197,9 +226,9 @@ def test_response_models_of_the_methods_the_bot_uses_survive_garbage_collection(
     from bot.app import pin_response_types
 
     pinned = pin_response_types()
-    before = Response[EditMessageText.__returning__], Response[AnswerCallbackQuery.__returning__]
+    before = Response[EditMessageText.__returning__], Response[AnswerCallbackQuery.__returning__]  # type: ignore[valid-type]
     gc.collect()
-    after = Response[EditMessageText.__returning__], Response[AnswerCallbackQuery.__returning__]
+    after = Response[EditMessageText.__returning__], Response[AnswerCallbackQuery.__returning__]  # type: ignore[valid-type]
     assert before == after and all(t in pinned for t in after)
 
 
@@ -217,8 +246,12 @@ def test_response_models_of_the_methods_the_bot_uses_survive_garbage_collection(
 def test_every_value_has_a_translated_name(locale, table, enum) -> None:
     assert set(table) == set(enum)
     name_of = {
-        Stage: render.stage_name, Source: render.source_name, Recommendation: render.recommendation_name,
-        ActivityKind: render.kind_name, Role: render.role_name, SaleStage: render.sale_stage_name,
+        Stage: render.stage_name,
+        Source: render.source_name,
+        Recommendation: render.recommendation_name,
+        ActivityKind: render.kind_name,
+        Role: render.role_name,
+        SaleStage: render.sale_stage_name,
     }[enum]
     for member in enum:
         assert name_of(member) == name_of(member.value) == make_i18n().gettext(table[member], locale=locale)

@@ -26,7 +26,11 @@ def recorded() -> tuple[Dispatcher, list[str]]:
     from bot.app import build_dispatcher
 
     settings = Settings(_env_file=None, redis_url=None)
-    dp = build_dispatcher(settings=settings, services=Services(Policy(domains=frozenset({"saas"}))), session_factory=None)
+    dp = build_dispatcher(
+        settings=settings,
+        services=Services(Policy(domains=frozenset({"saas"}))),
+        session_factory=None,  # type: ignore[arg-type]  # no database: only the routers are inspected
+    )
     winners: list[str] = []
     for router in dp.chain_tail:
         module = router.name.split(".")[2] if router.name.startswith("bot.routers.") else router.name
@@ -41,15 +45,25 @@ def recorded() -> tuple[Dispatcher, list[str]]:
     return dp, winners
 
 
-async def _winner(recorded: tuple[Dispatcher, list[str]], update_type: str, event: Any, state: str | None) -> str | None:
+async def _winner(
+    recorded: tuple[Dispatcher, list[str]], update_type: str, event: Any, state: str | None
+) -> str | None:
     dp, winners = recorded
     winners.clear()
     chat = event.chat if isinstance(event, Message) else PRIVATE
     bot = Bot("42:TEST")
     bot._me = TgUser(id=42, is_bot=True, first_name="Test", username="TestBot")  # what bot.me() caches
     await dp.propagate_event(
-        update_type, event, bot=bot, event_from_user=USER, event_chat=chat, state=None, raw_state=state,
-        uow=None, user=None, actor=None,
+        update_type,
+        event,
+        bot=bot,
+        event_from_user=USER,
+        event_chat=chat,
+        state=None,
+        raw_state=state,
+        uow=None,
+        user=None,
+        actor=None,
     )
     assert len(winners) <= 1
     return winners[0] if winners else None
@@ -143,7 +157,9 @@ MESSAGES = [
 
 
 @pytest.mark.parametrize(("text", "state", "chat", "expected"), MESSAGES)
-async def test_a_message_reaches_its_handler(recorded, text: str | None, state: str | None, chat: Chat, expected: str | None) -> None:
+async def test_a_message_reaches_its_handler(
+    recorded, text: str | None, state: str | None, chat: Chat, expected: str | None
+) -> None:
     message = Message(message_id=1, date=datetime.datetime.now(datetime.UTC), chat=chat, from_user=USER, text=text)
     assert await _winner(recorded, "message", message, state) == expected
 
@@ -157,8 +173,12 @@ async def test_a_message_reaches_its_handler(recorded, text: str | None, state: 
         ("a note", CardInput.note.state, "fallback.unknown_message"),  # typed answers need text
     ],
 )
-async def test_a_captioned_message_reaches_its_handler(recorded, caption: str, state: str | None, expected: str) -> None:
-    message = Message(message_id=1, date=datetime.datetime.now(datetime.UTC), chat=PRIVATE, from_user=USER, caption=caption)
+async def test_a_captioned_message_reaches_its_handler(
+    recorded, caption: str, state: str | None, expected: str
+) -> None:
+    message = Message(
+        message_id=1, date=datetime.datetime.now(datetime.UTC), chat=PRIVATE, from_user=USER, caption=caption
+    )
     assert await _winner(recorded, "message", message, state) == expected
 
 

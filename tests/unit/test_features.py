@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 
 
 def _lead(**kw) -> ScoringInput:
-    base = {
+    base: dict[str, Any] = {
         "source": "partner",
         "stage": "contacted",
         "activity_count": 6,

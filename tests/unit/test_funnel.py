@@ -18,7 +18,7 @@ VALID = {
 
 
 @pytest.mark.parametrize("current", STAGES)
-@pytest.mark.parametrize("target", STAGES + ["unknown", "", "NEW"])
+@pytest.mark.parametrize("target", [*STAGES, "unknown", "", "NEW"])
 def test_only_one_step_forward_or_lost_from_a_non_final_stage(current: str, target: str) -> None:
     assert funnel.is_valid_stage_transition(current, target) == ((current, target) in VALID)
 
@@ -67,11 +67,18 @@ def test_transfer_threshold_is_configurable() -> None:
     assert funnel.transfer_blocks(0.65, "saas", 0.7) == [TransferBlock.LOW_SCORE]
 
 
-SALE_VALID = {("new", "kyc"), ("kyc", "agreement"), ("agreement", "paid"), ("new", "lost"), ("kyc", "lost"), ("agreement", "lost")}
+SALE_VALID = {
+    ("new", "kyc"),
+    ("kyc", "agreement"),
+    ("agreement", "paid"),
+    ("new", "lost"),
+    ("kyc", "lost"),
+    ("agreement", "lost"),
+}
 SALE_STAGES = ["new", "kyc", "agreement", "paid", "lost"]
 
 
 @pytest.mark.parametrize("current", SALE_STAGES)
-@pytest.mark.parametrize("target", SALE_STAGES + ["bogus"])
+@pytest.mark.parametrize("target", [*SALE_STAGES, "bogus"])
 def test_sale_funnel_follows_the_same_one_step_rule(current: str, target: str) -> None:
     assert funnel.is_valid_sale_transition(current, target) == ((current, target) in SALE_VALID)

@@ -48,7 +48,7 @@ def test_every_compose_command_is_a_leadcrm_subcommand() -> None:
 def test_compose_environment_names_only_real_settings() -> None:
     fields = {name.upper() for name in Settings.model_fields}
     for name, service in _compose()["services"].items():
-        for var in (service.get("environment") or {}):
+        for var in service.get("environment") or {}:
             if not var.startswith("POSTGRES_"):
                 assert var in fields, f"{name}: {var} is not a setting"
 

@@ -35,7 +35,9 @@ CASES = list(itertools.product(BASE, [a for a, _ in ACT], STAGE, ["fintech", Non
 
 @pytest.mark.parametrize(("source", "activities", "stage", "domain"), CASES)
 def test_rules_v1_matches_the_original_rule(source, activities, stage, domain) -> None:
-    result = RulesV1Scorer().score(ScoringInput(source=source, stage=stage, activity_count=activities, business_domain=domain))
+    result = RulesV1Scorer().score(
+        ScoringInput(source=source, stage=stage, activity_count=activities, business_domain=domain)
+    )
     score, rec = expected(source, activities, stage, domain)
     assert result.score == pytest.approx(score, abs=1e-9)
     assert result.recommendation == rec
@@ -56,13 +58,17 @@ def test_rules_v1_matches_the_original_rule(source, activities, stage, domain) -
     ],
 )
 def test_rules_v1_worked_examples(source, activities, stage, domain, score, rec) -> None:
-    result = RulesV1Scorer().score(ScoringInput(source=source, stage=stage, activity_count=activities, business_domain=domain))
+    result = RulesV1Scorer().score(
+        ScoringInput(source=source, stage=stage, activity_count=activities, business_domain=domain)
+    )
     assert result.score == score
     assert result.recommendation.value == rec
 
 
 def test_reason_is_a_plain_sentence_in_english_and_russian() -> None:
-    result = RulesV1Scorer().score(ScoringInput(source="partner", stage="qualified", activity_count=4, business_domain="fintech"))
+    result = RulesV1Scorer().score(
+        ScoringInput(source="partner", stage="qualified", activity_count=4, business_domain="fintech")
+    )
     assert result.reason.startswith("Source 'partner', 4 activities")
     assert "transfer to sales" in result.reason
     assert "передать в продажи" in result.reason_ru

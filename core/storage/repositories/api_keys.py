@@ -9,8 +9,8 @@ from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.models import ApiKey
-from core.storage.repositories.base import BeforeWrite
 from core.storage.models import ApiKeyRow, table
+from core.storage.repositories.base import BeforeWrite
 
 KEYS = table(ApiKeyRow)
 

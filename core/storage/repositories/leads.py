@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.domain.enums import ActivityKind, LostReason, Stage
 from core.domain.models import Activity, Lead, LeadChanges, StageChange
 from core.services.ports import Cursor, LeadFilter, NewLead
-from core.storage.repositories.base import BeforeWrite
 from core.storage.models import ActivityRow, LeadRow, StageChangeRow, UserRow, table
+from core.storage.repositories.base import BeforeWrite
 
 LEADS = table(LeadRow)
 ACTIVITIES = table(ActivityRow)

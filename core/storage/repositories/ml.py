@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.domain.enums import SaleStage, Stage
 from core.domain.models import Lead
 from core.services.ports import ClosedLead, ModelVersion, ScoreColumns
-from core.storage.repositories.base import BeforeWrite
 from core.storage.models import ModelVersionRow, SaleRow, StageChangeRow, table
+from core.storage.repositories.base import BeforeWrite
 from core.storage.repositories.leads import LEADS, lead_columns, lead_from_row, update_lead_stmt, update_params
 
 VERSIONS = table(ModelVersionRow)

@@ -10,8 +10,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.models import OutboxMessage
-from core.storage.repositories.base import BeforeWrite
 from core.storage.models import OutboxRow, table
+from core.storage.repositories.base import BeforeWrite
 
 OUTBOX = table(OutboxRow)
 

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.enums import LostReason, SaleStage
 from core.domain.models import Sale, SaleStageChange
-from core.storage.repositories.base import BeforeWrite
 from core.storage.models import SaleRow, SaleStageChangeRow, table
+from core.storage.repositories.base import BeforeWrite
 
 SALES = table(SaleRow)
 CHANGES = table(SaleStageChangeRow)

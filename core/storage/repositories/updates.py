@@ -10,8 +10,8 @@ from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.models import User
-from core.storage.repositories.base import BeforeWrite
 from core.storage.models import ProcessedUpdateRow, UserRow, table
+from core.storage.repositories.base import BeforeWrite
 from core.storage.repositories.users import user_from_row
 
 UPDATES = table(ProcessedUpdateRow)

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.enums import Role
 from core.domain.models import Invite, User
-from core.storage.repositories.base import BeforeWrite
 from core.storage.models import InviteRow, UserRow, table
+from core.storage.repositories.base import BeforeWrite
 
 USERS = table(UserRow)
 INVITES = table(InviteRow)

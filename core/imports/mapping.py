@@ -1,0 +1,296 @@
+"""The mapping file of ``leadcrm import FILE.csv --mapping M.toml``: which CSV column feeds which lead field.
+
+Mapping file (all column names are CSV header names; see ``mappings/xeducation.toml``)::
+
+    include = "base.toml"              # optional: start from another mapping, then add/override
+
+    [csv]
+    delimiter = ","                    # default ","
+    encoding = "utf-8"                 # default "utf-8-sig"
+    missing = ["", "Select"]           # cell values that mean "not filled in"
+
+    [lead]
+    external_id = "Prospect ID"        # required: re-import updates the lead with this id
+    name = "Company"                   # optional columns
+    contact = "Phone"
+    created_at = "Created"             # ISO 8601 timestamps (naive = UTC)
+    first_contact_at = "First call"
+    last_activity_at = "Last touch"
+    closed_at = "Closed"
+    lost_reason = "Why lost"
+
+    [source]                           # required; target values: scanner / partner / manual
+    column = "Lead Source"
+    attribute = "lead_source"          # optional: keep the raw value as an attribute too
+    default = "manual"                 # for values not in the map (and empty cells)
+    values = { "Reference" = "partner", "Google" = "scanner" }
+
+    [business_domain]                  # optional
+    column = "Specialization"
+    attribute = "specialization"
+    values = { "Finance Management" = "fintech" }
+
+    [[attributes]]                     # one per column: numeric or categorical
+    column = "TotalVisits"
+    name = "total_visits"              # attribute key (default: the column name)
+    type = "numeric"
+
+    [activity_counts]                  # activity kind -> column with a count
+    call = "Calls"
+
+    [outcome]                          # optional; other non-empty values are bad rows
+    column = "Converted"
+    won = ["1"]
+    lost = ["0"]
+    open = []                          # values meaning "still open" (an empty cell is open too)
+
+Business domains: a value maps only to a domain of the catalogue (``BUSINESS_DOMAINS`` setting);
+unmapped values are kept in the ``attribute`` only, the lead's domain stays empty. To use more
+domains, extend the catalogue in the settings — the import never invents domains.
+
+What happens to a row is in :mod:`core.imports.rows` (one row -> one ``ImportedLead``) and
+:mod:`core.services.importer` (the whole file: batches, duplicates, the report).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.domain.enums import ActivityKind, Source
+from core.domain.errors import DomainError
+from core.domain.validation import ATTRIBUTE_KEY_MAX, ATTRIBUTES_MAX_KEYS
+
+TIMESTAMP_FIELDS = ("created_at", "first_contact_at", "last_activity_at", "closed_at")
+LEAD_FIELDS = ("external_id", "name", "contact", "lost_reason", *TIMESTAMP_FIELDS)
+
+
+class MappingError(DomainError):
+    """The mapping file is unusable; ``problems`` lists every problem found, not just the first."""
+
+    code = "mapping_error"
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("Mapping problems:\n  - " + "\n  - ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class ValueMap:
+    column: str
+    values: dict[str, str]
+    attribute: str | None = None
+    default: str | None = None
+
+
+@dataclass(frozen=True)
+class AttributeSpec:
+    column: str
+    name: str
+    kind: str  # "numeric" | "categorical"
+
+
+@dataclass(frozen=True)
+class OutcomeSpec:
+    column: str
+    won: frozenset[str]
+    lost: frozenset[str]
+    open: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Mapping:
+    lead: dict[str, str]  # field -> column (external_id required)
+    source: ValueMap
+    business_domain: ValueMap | None = None
+    attributes: tuple[AttributeSpec, ...] = ()
+    activity_counts: dict[str, str] = field(default_factory=dict)
+    outcome: OutcomeSpec | None = None
+    missing: frozenset[str] = frozenset({""})
+    delimiter: str = ","
+    encoding: str = "utf-8-sig"
+
+    def columns(self) -> set[str]:
+        cols = set(self.lead.values()) | {self.source.column}
+        if self.business_domain:
+            cols.add(self.business_domain.column)
+        cols |= {a.column for a in self.attributes}
+        cols |= set(self.activity_counts.values())
+        if self.outcome:
+            cols.add(self.outcome.column)
+        return cols
+
+
+def _read_toml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    path = path.resolve()
+    if path in seen:
+        raise MappingError([f"'{path.name}' includes itself"])
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MappingError([f"mapping file not found: {path}"]) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise MappingError([f"{path.name} is not valid TOML: {err}"]) from None
+    include = data.pop("include", None)
+    if include is None:
+        return data
+    if not isinstance(include, str):
+        raise MappingError(["include: expected a file name"])
+    base = _read_toml(path.parent / include, (*seen, path))
+    for key, value in data.items():
+        if key == "attributes" and isinstance(value, list):
+            base["attributes"] = [*base.get("attributes", []), *value]
+        elif isinstance(value, dict) and isinstance(base.get(key), dict):
+            base[key] = {**base[key], **value}
+        else:
+            base[key] = value
+    return base
+
+
+def load_mapping(path: str | Path, domains: frozenset[str]) -> Mapping:
+    return parse_mapping(_read_toml(Path(path)), domains)
+
+
+def parse_mapping(data: dict[str, Any], domains: frozenset[str]) -> Mapping:
+    problems: list[str] = []
+    known = {"csv", "lead", "source", "business_domain", "attributes", "activity_counts", "outcome"}
+    for key in sorted(set(data) - known):
+        problems.append(f"unknown section '{key}' (expected: {', '.join(sorted(known))})")
+
+    def table(name: str, required: bool = False) -> dict[str, Any]:
+        value = data.get(name)
+        if value is None:
+            if required:
+                problems.append(f"[{name}] is required")
+            return {}
+        if not isinstance(value, dict):
+            problems.append(f"[{name}] must be a table")
+            return {}
+        return value
+
+    def column(section: str, tbl: dict[str, Any], key: str, required: bool = True) -> str | None:
+        value = tbl.get(key)
+        if value is None:
+            if required:
+                problems.append(f"[{section}] {key}: a column name is required")
+            return None
+        if not isinstance(value, str) or not value:
+            problems.append(f"[{section}] {key}: expected a column name (text)")
+            return None
+        return value
+
+    csv_t = table("csv")
+    missing = csv_t.get("missing", [""])
+    if not isinstance(missing, list) or not all(isinstance(m, str) for m in missing):
+        problems.append("[csv] missing: expected a list of texts")
+        missing = [""]
+    delimiter = csv_t.get("delimiter", ",")
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        problems.append("[csv] delimiter: expected one character")
+        delimiter = ","
+    encoding = csv_t.get("encoding", "utf-8-sig")
+
+    lead_t = table("lead", required=True)
+    lead: dict[str, str] = {}
+    for key in sorted(set(lead_t) - set(LEAD_FIELDS)):
+        problems.append(f"[lead] unknown field '{key}' (expected: {', '.join(LEAD_FIELDS)})")
+    for key in LEAD_FIELDS:
+        col = column("lead", lead_t, key, required=key == "external_id")
+        if col:
+            lead[key] = col
+
+    def value_map(section: str, allowed: set[str], required: bool) -> ValueMap | None:
+        tbl = table(section, required=required)
+        if not tbl:
+            return None
+        col = column(section, tbl, "column")
+        values = tbl.get("values", {})
+        if not isinstance(values, dict):
+            problems.append(f"[{section}] values: expected a table of raw value = target")
+            values = {}
+        for raw, target in values.items():
+            if target not in allowed:
+                problems.append(
+                    f"[{section}] values: '{raw}' -> '{target}': target must be one of {', '.join(sorted(allowed))}"
+                )
+        default = tbl.get("default")
+        if default is not None and default not in allowed:
+            problems.append(f"[{section}] default '{default}' must be one of {', '.join(sorted(allowed))}")
+        attribute = tbl.get("attribute")
+        if attribute is not None and (not isinstance(attribute, str) or not 1 <= len(attribute) <= ATTRIBUTE_KEY_MAX):
+            problems.append(f"[{section}] attribute: expected a name of 1..{ATTRIBUTE_KEY_MAX} characters")
+        return ValueMap(col or "", {str(k): str(v) for k, v in values.items()}, attribute, default)
+
+    source = value_map("source", {s.value for s in Source}, required=True)
+    domain = value_map("business_domain", set(domains), required=False)
+
+    attributes: list[AttributeSpec] = []
+    raw_attrs = data.get("attributes", [])
+    if not isinstance(raw_attrs, list):
+        problems.append("[[attributes]] must be an array of tables")
+        raw_attrs = []
+    for i, item in enumerate(raw_attrs, 1):
+        if not isinstance(item, dict) or not isinstance(item.get("column"), str):
+            problems.append(f"[[attributes]] #{i}: 'column' is required")
+            continue
+        name = item.get("name", item["column"])
+        kind = item.get("type", "categorical")
+        if kind not in ("numeric", "categorical"):
+            problems.append(f"[[attributes]] '{item['column']}': type must be 'numeric' or 'categorical', not '{kind}'")
+        if not isinstance(name, str) or not 1 <= len(name) <= ATTRIBUTE_KEY_MAX:
+            problems.append(f"[[attributes]] '{item['column']}': name must be 1..{ATTRIBUTE_KEY_MAX} characters")
+            continue
+        attributes.append(AttributeSpec(item["column"], name, kind))
+    names = [a.name for a in attributes]
+    names += [m.attribute for m in (source, domain) if m is not None and m.attribute]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        problems.append(f"attribute names used twice: {', '.join(dupes)}")
+    if len(set(names)) > ATTRIBUTES_MAX_KEYS:
+        problems.append(f"at most {ATTRIBUTES_MAX_KEYS} attributes per lead")
+
+    acts = table("activity_counts")
+    kinds = {k.value for k in ActivityKind}
+    activity_counts: dict[str, str] = {}
+    for kind, col in acts.items():
+        if kind not in kinds:
+            problems.append(f"[activity_counts] '{kind}' is not an activity kind ({', '.join(sorted(kinds))})")
+        elif not isinstance(col, str):
+            problems.append(f"[activity_counts] {kind}: expected a column name")
+        else:
+            activity_counts[kind] = col
+
+    outcome: OutcomeSpec | None = None
+    out_t = table("outcome")
+    if out_t:
+        col = column("outcome", out_t, "column")
+        sets: dict[str, frozenset[str]] = {}
+        for key in ("won", "lost", "open"):
+            vals = out_t.get(key, [])
+            if not isinstance(vals, list):
+                problems.append(f"[outcome] {key}: expected a list of values")
+                vals = []
+            sets[key] = frozenset(str(v) for v in vals)
+        if not sets["won"] or not sets["lost"]:
+            problems.append("[outcome] needs at least one 'won' and one 'lost' value")
+        overlap = (sets["won"] & sets["lost"]) | (sets["won"] & sets["open"]) | (sets["lost"] & sets["open"])
+        if overlap:
+            problems.append(f"[outcome] values in more than one list: {', '.join(sorted(overlap))}")
+        outcome = OutcomeSpec(col or "", sets["won"], sets["lost"], sets["open"])
+
+    if problems:
+        raise MappingError(problems)
+    assert source is not None
+    return Mapping(
+        lead=lead,
+        source=source,
+        business_domain=domain,
+        attributes=tuple(attributes),
+        activity_counts=activity_counts,
+        outcome=outcome,
+        missing=frozenset(missing),
+        delimiter=delimiter,
+        encoding=str(encoding),
+    )
