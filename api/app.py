@@ -17,8 +17,8 @@ from api.errors import BodySizeLimit, install_error_handlers
 from api.routers import health, leads, sales
 from core.config import Settings
 from core.services.context import Services
-from core.wiring import make_services
 from core.storage.db import make_engine, make_session_factory, resolve_database_url
+from core.wiring import make_services
 
 log = logging.getLogger(__name__)
 

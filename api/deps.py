@@ -15,8 +15,8 @@ from fastapi.security import APIKeyHeader
 from core.domain.models import Actor
 from core.services import api_keys
 from core.services.context import Services
-from core.storage.uow import SqlUnitOfWork
 from core.services.ports import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
 
 API_KEY_HEADER = "X-API-Key"
 DEFAULT_KEY_CACHE_SECONDS = 5.0

@@ -7,6 +7,7 @@ appear there.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import uvicorn
 
@@ -27,10 +28,8 @@ def _config(settings: Settings, host: str | None, port: int | None) -> uvicorn.C
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> int:
     """Serve until Ctrl-C / SIGTERM. Returns the process exit code."""
     server = uvicorn.Server(_config(settings, host, port))
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after a clean shutdown
         server.run()
-    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after a clean shutdown
-        pass
     return 0 if server.started else 1
 
 

@@ -207,7 +207,12 @@ class Driver:
             future.set_result(at)
 
     async def drive(
-        self, side: str, n: int, concurrency: int, kind: str | None = None, order: list[int] | None = None,
+        self,
+        side: str,
+        n: int,
+        concurrency: int,
+        kind: str | None = None,
+        order: list[int] | None = None,
         trim: bool = False,
     ) -> dict[str, Any]:
         """Run ``n`` updates with ``concurrency`` client loops; each loop queues one update for an idle manager
@@ -218,7 +223,9 @@ class Driver:
         rng = self.rng
         managers = world.managers
         idle = deque(
-            [managers[uid] for uid in order] if order is not None else rng.sample(list(managers.values()), len(managers))
+            [managers[uid] for uid in order]
+            if order is not None
+            else rng.sample(list(managers.values()), len(managers))
         )
         latencies: dict[str, list[float]] = {k: [] for k in KINDS}
         remaining = n
@@ -298,7 +305,7 @@ async def serve(socket_path: str) -> None:
                 if asyncio.iscoroutine(result):
                     result = await result
             line = json.dumps({"ok": result})
-        except Exception:  # noqa: BLE001 - any failure goes back to the bench, which raises it there
+        except Exception:
             line = json.dumps({"error": traceback.format_exc()})
         writer.write(line.encode() + b"\n")
 

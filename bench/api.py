@@ -254,7 +254,10 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{os.cpu_count()} CPUs ({len(os.sched_getaffinity(0))} usable), {model}; {platform.platform()}; Python {platform.python_version()}"
+    usable = len(os.sched_getaffinity(0))
+    return (
+        f"{os.cpu_count()} CPUs ({usable} usable), {model}; {platform.platform()}; Python {platform.python_version()}"
+    )
 
 
 async def run(args: argparse.Namespace) -> None:

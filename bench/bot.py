@@ -30,11 +30,11 @@ What it does:
    ``D <update_id> <time>`` to the driver. CLOCK_MONOTONIC is one system-wide clock on Linux, so
    latency = that time minus the driver's CLOCK_MONOTONIC reading right before it queued the update, exact
    across the two processes (the notification's own transit delays only the client's next update, for
-   both bots alike; writing it costs the bot's process a few microseconds per update). The mix: 60 % log an activity (press Call/Message/Meeting on the card the bot
-   sent, with its callback data, so the version is the current one), 20 % open a card (``/lead ID``),
-   10 % analyze, 10 % next stage. A lead that reached ``qualified`` is replaced by a fresh lead of the same
-   manager (its first button press is built with ``bot.callbacks.LeadCb`` and version 1, on the card
-   message the manager has), so the mix stays as stated;
+   both bots alike; writing it costs the bot's process a few microseconds per update). The mix: 60 % log an
+   activity (press Call/Message/Meeting on the card the bot sent, with its callback data, so the version is
+   the current one), 20 % open a card (``/lead ID``), 10 % analyze, 10 % next stage. A lead that reached
+   ``qualified`` is replaced by a fresh lead of the same manager (its first button press is built with
+   ``bot.callbacks.LeadCb`` and version 1, on the card message the manager has), so the mix stays as stated;
 4. counts SQL round trips: statements with a ``before_cursor_execute`` listener on the engine's sync_engine,
    BEGIN/COMMIT/ROLLBACK with an asyncpg query logger on every pooled connection (asyncpg sends those as
    simple queries outside the cursor). Per kind they are counted in a sequential pass (one update in
@@ -81,6 +81,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import contextlib
+
 from aiogram import Bot, Dispatcher
 from aiogram.types import CallbackQuery, Message
 from pydantic import SecretStr
@@ -105,11 +107,11 @@ from core.domain.models import Actor
 from core.services import leads as leads_svc
 from core.services import users as users_svc
 from core.services.context import Services
-from core.wiring import make_services
 from core.storage.db import make_engine, make_session_factory
 from core.storage.migrate import upgrade_async
 from core.storage.models import ActivityRow
 from core.storage.uow import SqlUnitOfWork
+from core.wiring import make_services
 
 KIND_NAMES = {"log": "log activity", "open": "open card", "analyze": "analyze", "next": "next stage"}
 FIRST_MANAGER = 8_000_001
@@ -329,10 +331,8 @@ class RemoteDriver:
     async def close(self) -> None:
         if self.writer is not None:
             self.writer.write(b'{"cmd": "exit"}\n')
-            try:
+            with contextlib.suppress(ConnectionError):
                 await self.writer.drain()
-            except ConnectionError:
-                pass
             self.writer.close()
         if self.proc is not None:
             try:
@@ -387,8 +387,9 @@ async def count_round_trips(
     # First the same number uncounted: every pooled connection has then prepared this kind's statements
     # (a connection's first use of a statement costs a prepare and, for enum/JSON types, asyncpg's type
     # introspection: steady state is what is counted here; new connections are reported separately).
-    await drive(driver, side, samples, 1, trips, kind=kind,
-                order=[uids[(i + samples) % len(uids)] for i in range(samples)])
+    await drive(
+        driver, side, samples, 1, trips, kind=kind, order=[uids[(i + samples) % len(uids)] for i in range(samples)]
+    )
     hops0 = hops.count
     for i in range(samples):
         trips.recording = []
@@ -401,6 +402,7 @@ async def count_round_trips(
         last = trips.recording
     trips.recording = None
     return RoundTrips.total(total) / samples, total, last, alone, (hops.count - hops0) / samples
+
 
 # --- set-up ------------------------------------------------------------------------------------------------------
 
@@ -450,7 +452,10 @@ def skeleton_dispatcher(session_factory: async_sessionmaker[AsyncSession], lead_
         async with session_factory() as session:
             session.add(
                 ActivityRow(
-                    lead_id=lead_of[user_id], kind=ActivityKind.CALL, text=None, author="skeleton",
+                    lead_id=lead_of[user_id],
+                    kind=ActivityKind.CALL,
+                    text=None,
+                    author="skeleton",
                     created_at=datetime.now(UTC),
                 )
             )
@@ -478,10 +483,8 @@ async def start_polling(dp: Dispatcher, bot: Bot, driver: AnyDriver, side: str, 
 
 
 async def stop_polling(dp: Dispatcher, task: asyncio.Task[None]) -> None:
-    try:
+    with contextlib.suppress(RuntimeError):
         await dp.stop_polling()
-    except RuntimeError:
-        pass
     try:
         await asyncio.wait_for(task, timeout=15)
     except TimeoutError:
@@ -495,10 +498,22 @@ async def start_py_spy(prefix: str, round_no: int) -> Any:
     import subprocess
 
     exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    proc = subprocess.Popen(
-        [exe, "record", "--pid", str(os.getpid()), "--rate", "250", "--format", "raw", "--nonblocking",
-         "-o", f"{prefix}.{round_no}.txt"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    proc = subprocess.Popen(  # noqa: ASYNC220 (starts py-spy and returns at once; it is stopped later)
+        [
+            exe,
+            "record",
+            "--pid",
+            str(os.getpid()),
+            "--rate",
+            "250",
+            "--format",
+            "raw",
+            "--nonblocking",
+            "-o",
+            f"{prefix}.{round_no}.txt",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     await asyncio.sleep(1.0)  # let it attach before the round starts
     return proc
@@ -531,8 +546,11 @@ async def run(args: argparse.Namespace) -> None:
     per_manager = args.updates / args.managers
     # next stage is 10 %; a lead takes 2 of them to reach qualified; 2x margin for the random spread.
     leads_each = args.leads_each or max(4, math.ceil(per_manager * 0.1 / 2 * 2) + 4)
-    print(f"PostgreSQL {await server_version(server)} at {server.split('@')[-1].rsplit('/', 1)[0]}; "
-          f"Python {platform.python_version()}; load {loads[0]}", flush=True)
+    print(
+        f"PostgreSQL {await server_version(server)} at {server.split('@')[-1].rsplit('/', 1)[0]}; "
+        f"Python {platform.python_version()}; load {loads[0]}",
+        flush=True,
+    )
 
     async with scratch_database(server, "bench_bot") as url:
         await upgrade_async(url)
@@ -584,9 +602,7 @@ async def run(args: argparse.Namespace) -> None:
             trip_rows: dict[str, tuple[float, Counter[str], list[str], list[float], float]] = {}
             for what in KINDS:
                 trip_rows[what] = await count_round_trips(driver, "bot", what, args.count_samples, trips, hops)
-            trip_rows["skeleton"] = await count_round_trips(
-                driver, "skeleton", "log", args.count_samples, trips, hops
-            )
+            trip_rows["skeleton"] = await count_round_trips(driver, "skeleton", "log", args.count_samples, trips, hops)
             for side in SIDES:
                 await driver.call("trim", side=side)
 
@@ -611,8 +627,11 @@ async def run(args: argparse.Namespace) -> None:
                     if profiler is not None and name == "bot":
                         profiler.disable()
                     results[name].add(res)
-                    print(f"  round {r + 1}/{args.rounds} {name:<8} {res.updates / res.seconds:8.0f} upd/s  "
-                          f"p99 {_ms(pct(res.all_latencies(), 99))} ms  load {load_average()}", flush=True)
+                    print(
+                        f"  round {r + 1}/{args.rounds} {name:<8} {res.updates / res.seconds:8.0f} upd/s  "
+                        f"p99 {_ms(pct(res.all_latencies(), 99))} ms  load {load_average()}",
+                        flush=True,
+                    )
                 loads.append(load_average())
             if profiler is not None:
                 profiler.dump_stats(args.profile)
@@ -635,70 +654,104 @@ async def run(args: argparse.Namespace) -> None:
     round_ratios = [x / y for x, y in zip(b.rates, s.rates, strict=True)]
     b_all = b.all_latencies()
     print()
-    where = ("--in-process: the bots, both emulators and the client loops share this process and event loop"
-             if args.in_process else
-             f"the bots in this process (pid {os.getpid()}); both emulators and the client loops in a separate driver "
-             f"process (bench/_bot_driver.py, pid {driver.pid}), over HTTP on 127.0.0.1")
+    where = (
+        "--in-process: the bots, both emulators and the client loops share this process and event loop"
+        if args.in_process
+        else f"the bots in this process (pid {os.getpid()}); both emulators and the client loops in a separate driver "
+        f"process (bench/_bot_driver.py, pid {driver.pid}), over HTTP on 127.0.0.1"
+    )
     print(f"Processes: {where}.")
-    print(f"Driver: long polling — dp.start_polling(getUpdates) on the package's FakeTelegram over HTTP, Bot API "
-          f"calls over HTTP (aiogram AiohttpSession); {args.concurrency} updates in flight, {args.managers} managers, "
-          f"{b.updates} measured updates per bot in {args.rounds} alternating rounds; pool_size={args.pool_size} = "
-          f"tasks_concurrency_limit (as run_bot); Response[T] pinned (create_bot); gc.freeze() after start-up "
-          f"(freeze_startup_objects, as run_bot).")
-    print("Latency: from the driver queueing the update in the emulator to aiogram's 'Update id=N is handled' in "
-          "the bot's process (after the handler's last Bot API call returned); both times read from CLOCK_MONOTONIC "
-          "(one clock for all processes on Linux). CPU ms/upd: the bot's process only (with --in-process: the "
-          "whole process).")
-    print("SQL round trips: before_cursor_execute statements + asyncpg BEGIN/COMMIT/ROLLBACK (query logger), "
-          f"counted sequentially, {args.count_samples} updates per kind after as many uncounted ones.")
+    print(
+        f"Driver: long polling — dp.start_polling(getUpdates) on the package's FakeTelegram over HTTP, Bot API "
+        f"calls over HTTP (aiogram AiohttpSession); {args.concurrency} updates in flight, {args.managers} managers, "
+        f"{b.updates} measured updates per bot in {args.rounds} alternating rounds; pool_size={args.pool_size} = "
+        f"tasks_concurrency_limit (as run_bot); Response[T] pinned (create_bot); gc.freeze() after start-up "
+        f"(freeze_startup_objects, as run_bot)."
+    )
+    print(
+        "Latency: from the driver queueing the update in the emulator to aiogram's 'Update id=N is handled' in "
+        "the bot's process (after the handler's last Bot API call returned); both times read from CLOCK_MONOTONIC "
+        "(one clock for all processes on Linux). CPU ms/upd: the bot's process only (with --in-process: the "
+        "whole process)."
+    )
+    print(
+        "SQL round trips: before_cursor_execute statements + asyncpg BEGIN/COMMIT/ROLLBACK (query logger), "
+        f"counted sequentially, {args.count_samples} updates per kind after as many uncounted ones."
+    )
     print()
-    head = f"  {'':<22}{'updates':>8}  {'upd/s':>9}  {'p50 ms':>7}  {'p99 ms':>7}  {'CPU ms/upd':>10}  {'SQL trips':>11}"
+    head = (
+        f"  {'':<22}{'updates':>8}  {'upd/s':>9}  {'p50 ms':>7}  {'p99 ms':>7}  {'CPU ms/upd':>10}  {'SQL trips':>11}"
+    )
     print(head)
     stmts_per = RoundTrips.total(b.sql) / b.updates
-    print(_row("real bot (mix)", b.updates, f"{b_rate:.0f}", b_all, f"{b.cpu / b.updates * 1000:.2f}",
-               f"{stmts_per:.2f}"))
+    print(
+        _row("real bot (mix)", b.updates, f"{b_rate:.0f}", b_all, f"{b.cpu / b.updates * 1000:.2f}", f"{stmts_per:.2f}")
+    )
     for what in KINDS:
         per = trip_rows[what][0]
         detail = f"{per:.1f}"
         print(_row("  " + KIND_NAMES[what], len(b.latencies[what]), "", b.latencies[what], "", detail))
     s_per = RoundTrips.total(s.sql) / s.updates
-    print(_row("skeleton", s.updates, f"{s_rate:.0f}", s.all_latencies(), f"{s.cpu / s.updates * 1000:.2f}",
-               f"{s_per:.2f}"))
+    print(
+        _row(
+            "skeleton", s.updates, f"{s_rate:.0f}", s.all_latencies(), f"{s.cpu / s.updates * 1000:.2f}", f"{s_per:.2f}"
+        )
+    )
     print()
     for what in (*KINDS, "skeleton"):
         per, counts, last, alone, hopped = trip_rows[what]
         parts = ", ".join(f"{k} {v / args.count_samples:.1f}" for k, v in sorted(counts.items()))
-        print(f"  round trips, {KIND_NAMES.get(what, what):<13} {per:.1f}  ({parts}); alone in flight: "
-              f"p50 {_ms(pct(alone, 50))} ms, max {_ms(max(alone))} ms; thread hops {hopped:.1f}")
+        print(
+            f"  round trips, {KIND_NAMES.get(what, what):<13} {per:.1f}  ({parts}); alone in flight: "
+            f"p50 {_ms(pct(alone, 50))} ms, max {_ms(max(alone))} ms; thread hops {hopped:.1f}"
+        )
         print(f"      e.g. {' | '.join(last)}")
     print()
     log_trips = trip_rows["log"][0]
     p99 = pct(b_all, 99)
-    print(f"ratio bot/skeleton: {ratio:.2f} (per round: {', '.join(f'{x:.2f}' for x in round_ratios)}; "
-          f"median {statistics.median(round_ratios):.2f})")
-    print(f"new DB connections opened during the measured rounds: {connects} (pool_size={args.pool_size}, "
-          f"max_overflow={args.pool_size}: overflow connections are closed when returned to a full pool; asyncpg "
-          f"then re-prepares statements and introspects types on the new ones: the 'other simple' round trips)")
-    print(f"garbage collector during the measured rounds (both bots, after freeze_startup_objects()): "
-          f"{gc_pauses.summary()}")
-    rss_what = ("whole process: both bots, both emulators, the clients" if args.in_process
-                else "the bots' process: both bots, seeding, no emulator")
+    print(
+        f"ratio bot/skeleton: {ratio:.2f} (per round: {', '.join(f'{x:.2f}' for x in round_ratios)}; "
+        f"median {statistics.median(round_ratios):.2f})"
+    )
+    print(
+        f"new DB connections opened during the measured rounds: {connects} (pool_size={args.pool_size}, "
+        f"max_overflow={args.pool_size}: overflow connections are closed when returned to a full pool; asyncpg "
+        f"then re-prepares statements and introspects types on the new ones: the 'other simple' round trips)"
+    )
+    print(
+        f"garbage collector during the measured rounds (both bots, after freeze_startup_objects()): "
+        f"{gc_pauses.summary()}"
+    )
+    rss_what = (
+        "whole process: both bots, both emulators, the clients"
+        if args.in_process
+        else "the bots' process: both bots, seeding, no emulator"
+    )
     print(f"peak RSS: {peak_rss_mb():.0f} MB ({rss_what}); RSS now {current_rss_mb():.0f} MB")
     if not args.in_process:
-        print(f"driver process (emulators + clients): CPU {b.driver_cpu / b.updates * 1000:.2f} ms/upd while driving "
-              f"the real bot ({b.driver_cpu / b.seconds * 100:.0f} % of a core), {s.driver_cpu / s.updates * 1000:.2f} "
-              f"ms/upd for the skeleton ({s.driver_cpu / s.seconds * 100:.0f} % of a core); peak RSS "
-              f"{driver_report['peak_rss_mb']:.0f} MB")
-        print(f"bot process busy: {b.cpu / b.seconds * 100:.0f} % of a core (real bot), "
-              f"{s.cpu / s.seconds * 100:.0f} % (skeleton)")
-    print("thread hops: asyncio.to_thread calls per update (aiogram runs plain-callable filters, e.g. a bare F "
-          "filter or an FSM State, in the thread pool; StateFilter/MagicData objects run in the event loop)")
+        print(
+            f"driver process (emulators + clients): CPU {b.driver_cpu / b.updates * 1000:.2f} ms/upd while driving "
+            f"the real bot ({b.driver_cpu / b.seconds * 100:.0f} % of a core), {s.driver_cpu / s.updates * 1000:.2f} "
+            f"ms/upd for the skeleton ({s.driver_cpu / s.seconds * 100:.0f} % of a core); peak RSS "
+            f"{driver_report['peak_rss_mb']:.0f} MB"
+        )
+        print(
+            f"bot process busy: {b.cpu / b.seconds * 100:.0f} % of a core (real bot), "
+            f"{s.cpu / s.seconds * 100:.0f} % (skeleton)"
+        )
+    print(
+        "thread hops: asyncio.to_thread calls per update (aiogram runs plain-callable filters, e.g. a bare F "
+        "filter or an FSM State, in the thread pool; StateFilter/MagicData objects run in the event loop)"
+    )
     print(f"load average (1/5/15 min) before and after each round: {' -> '.join(loads)}")
     deviations = driver_report["deviations"]
     alerts = sum(driver_report["alerts"].values())
-    print(f"alerts shown: {alerts} {driver_report['alerts'] if alerts else ''}; handler errors: {sum(finished.errors.values())} "
-          f"{dict(finished.errors) if finished.errors else ''}; not handled: {finished.not_handled}; "
-          f"mix deviations (no fresh lead left): {deviations}")
+    print(
+        f"alerts shown: {alerts} {driver_report['alerts'] if alerts else ''}; "
+        f"handler errors: {sum(finished.errors.values())} "
+        f"{dict(finished.errors) if finished.errors else ''}; not handled: {finished.not_handled}; "
+        f"mix deviations (no fresh lead left): {deviations}"
+    )
     print()
     print("targets:")
     print(f"  rate >= 0.7 x skeleton        {ratio:.2f}    {'OK' if ratio >= 0.7 else 'MISSED'}")
@@ -712,15 +765,26 @@ def main() -> None:
     parser.add_argument("--managers", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=16, help="updates in flight")
     parser.add_argument("--rounds", type=int, default=4, help="alternating rounds (bot/skeleton)")
-    parser.add_argument("--pool-size", type=int, default=10, help="SQLAlchemy pool_size (max_overflow the same) and tasks_concurrency_limit, as DB_POOL_SIZE in run_bot")
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=10,
+        help="SQLAlchemy pool_size (max_overflow the same) and tasks_concurrency_limit, as DB_POOL_SIZE in run_bot",
+    )
     parser.add_argument("--leads-each", type=int, default=0, help="leads per manager (default: enough for the run)")
     parser.add_argument("--count-samples", type=int, default=40, help="updates per kind in the round-trip pass")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--in-process", action="store_true",
-                        help="the old set-up: emulators and client loops in the bots' process and event loop")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="the old set-up: emulators and client loops in the bots' process and event loop",
+    )
     parser.add_argument("--profile", metavar="FILE", help="cProfile the real bot's measured rounds into FILE")
-    parser.add_argument("--py-spy", metavar="PREFIX",
-                        help="sample the real bot's rounds with py-spy (pip install py-spy) into PREFIX.<round>.txt")
+    parser.add_argument(
+        "--py-spy",
+        metavar="PREFIX",
+        help="sample the real bot's rounds with py-spy (pip install py-spy) into PREFIX.<round>.txt",
+    )
     args = parser.parse_args()
     if args.concurrency > args.managers:
         parser.error("--concurrency must not exceed --managers (one update in flight per manager)")

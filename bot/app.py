@@ -40,8 +40,15 @@ class BotStartError(RuntimeError):
 
 # The Bot API methods this bot calls (polling, replies, edits, the outbox, start-up).
 USED_METHODS = (
-    "GetUpdates", "GetMe", "DeleteWebhook", "SetMyCommands", "SendMessage", "EditMessageText",
-    "EditMessageReplyMarkup", "AnswerCallbackQuery", "DeleteMessage",
+    "GetUpdates",
+    "GetMe",
+    "DeleteWebhook",
+    "SetMyCommands",
+    "SendMessage",
+    "EditMessageText",
+    "EditMessageReplyMarkup",
+    "AnswerCallbackQuery",
+    "DeleteMessage",
 )
 
 

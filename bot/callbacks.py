@@ -164,17 +164,19 @@ class CallbackIs(Filter):
     def __init__(self, factory: type[CallbackData], **fields: Any) -> None:
         self.factory = factory
         self.fields = tuple(
-            (name, frozenset(value) if isinstance(value, Collection) and not isinstance(value, str) else frozenset({value}))
+            (
+                name,
+                frozenset(value)
+                if isinstance(value, Collection) and not isinstance(value, str)
+                else frozenset({value}),
+            )
             for name, value in fields.items()
         )
 
     async def __call__(self, query: CallbackQuery, callback_data: CallbackData) -> bool:
         if not isinstance(callback_data, self.factory):
             return False
-        for name, allowed in self.fields:
-            if getattr(callback_data, name) not in allowed:
-                return False
-        return True
+        return all(getattr(callback_data, name) in allowed for name, allowed in self.fields)
 
     def __str__(self) -> str:
         return self._signature_to_string(self.factory, **dict(self.fields))

@@ -202,7 +202,9 @@ def sources() -> InlineKeyboardMarkup:
 def new_lead_domains(catalogue: Sequence[str]) -> InlineKeyboardMarkup:
     kb = Keyboard()
     for domain in catalogue:
-        kb.button(text=render.domain_name(domain), callback_data=NewLeadCb(step="dom", val=domain_value(domain, catalogue)))
+        kb.button(
+            text=render.domain_name(domain), callback_data=NewLeadCb(step="dom", val=domain_value(domain, catalogue))
+        )
     kb.adjust(2)
     skip = Keyboard()
     skip.button(text=_("Skip ⏭"), callback_data=NewLeadCb(step="dom", val=""))
@@ -303,9 +305,7 @@ def sale_card(sale: Sale, user: User) -> InlineKeyboardMarkup:
                 text=_("➡️ {stage}").format(stage=render.sale_stage_name(nxt)),
                 callback_data=SaleCb(a=SaleAction.NEXT, id=sale.id, st=sale.stage.value, x=nxt.value),
             )
-        kb.button(
-            text=_("❌ Deal lost"), callback_data=SaleCb(a=SaleAction.LOST_MENU, id=sale.id, st=sale.stage.value)
-        )
+        kb.button(text=_("❌ Deal lost"), callback_data=SaleCb(a=SaleAction.LOST_MENU, id=sale.id, st=sale.stage.value))
         sizes.append(2)
     kb.button(text=_("⬅️ The lead"), callback_data=pack_lead(LeadAction.OPEN, sale.lead_id))
     kb.button(text=_("🔄 Refresh"), callback_data=SaleCb(a=SaleAction.OPEN, id=sale.id, st=sale.stage.value))
@@ -324,4 +324,3 @@ def sale_lost_reasons(sale: Sale) -> InlineKeyboardMarkup:
     kb.button(text=_("⬅️ Back"), callback_data=SaleCb(a=SaleAction.OPEN, id=sale.id, st=sale.stage.value))
     kb.adjust(2, 2, 1)
     return kb.as_markup()
-

@@ -38,8 +38,8 @@ from aiogram.types import InlineKeyboardMarkup
 from core.domain.clock import utcnow
 from core.services import outbox as outbox_service
 from core.services.outbox import OutboxItem, RetryPolicy, default_notice_text
-from core.storage.uow import SqlUnitOfWork
 from core.services.ports import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,14 @@ RenderFn = Callable[[dict[str, Any]], Awaitable[Rendered] | Rendered]
 
 # Errors after which the same message may well go through later. 401/409 are about the bot, not the
 # message: keep the message and retry rather than lose it.
-TRANSIENT = (TelegramServerError, RestartingTelegram, TelegramNetworkError, TelegramUnauthorizedError,
-             TelegramConflictError, asyncio.TimeoutError)
+TRANSIENT = (
+    TelegramServerError,
+    RestartingTelegram,
+    TelegramNetworkError,
+    TelegramUnauthorizedError,
+    TelegramConflictError,
+    asyncio.TimeoutError,
+)
 
 
 class OutboxSender:
@@ -160,8 +166,14 @@ class OutboxSender:
 
     async def _retry(self, uow: UnitOfWork, item: OutboxItem, error: str, retry_after: float | None = None) -> None:
         outcome = await outbox_service.mark_retry(
-            uow, item, error=error, policy=self.policy, retry_after=retry_after, admin_ids=self.admin_ids,
-            notice_text=self._notice(item, error), now=self.clock(),
+            uow,
+            item,
+            error=error,
+            policy=self.policy,
+            retry_after=retry_after,
+            admin_ids=self.admin_ids,
+            notice_text=self._notice(item, error),
+            now=self.clock(),
         )
         if outcome == "failed":
             log.error("outbox #%s: gave up after %s attempts: %s", item.id, item.attempts, error)

@@ -46,9 +46,7 @@ def main(settings: Settings) -> int:
     print(HELP)
     _uvicorn_logs_to(log_path)
     try:
-        return asyncio.run(
-            run(settings, database_url, read=stdin_reader(), write=lambda text: print(text, flush=True))
-        )
+        return asyncio.run(run(settings, database_url, read=stdin_reader(), write=lambda text: print(text, flush=True)))
     except KeyboardInterrupt:
         print("\nbye / пока")
         return 0

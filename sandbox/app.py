@@ -58,7 +58,7 @@ async def run_sandbox(
         if running is not None:
             try:
                 await running.stop()
-            except Exception as error:  # noqa: BLE001 - report, then still clean up the rest
+            except Exception as error:
                 write(f"the bot did not stop cleanly: {error}")
         await fake.stop()
 

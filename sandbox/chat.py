@@ -208,9 +208,7 @@ class ChatRepl:
             return
         if method in {"sendmessage", "editmessagetext", "editmessagereplymarkup"} and isinstance(call.result, dict):
             chat_id = call.result["chat"]["id"]
-            message = next(
-                (m for m in self.fake.messages(chat_id) if m.message_id == call.result["message_id"]), None
-            )
+            message = next((m for m in self.fake.messages(chat_id) if m.message_id == call.result["message_id"]), None)
             if message is None:
                 return
             edited = method != "sendmessage"

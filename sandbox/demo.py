@@ -43,9 +43,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
 )
 
 
-async def seed_demo_users(
-    new_uow: Callable[[], Any], users: tuple[DemoUser, ...] = DEMO_USERS
-) -> tuple[DemoUser, ...]:
+async def seed_demo_users(new_uow: Callable[[], Any], users: tuple[DemoUser, ...] = DEMO_USERS) -> tuple[DemoUser, ...]:
     """Register the demo admin, team lead and manager (idempotent). A guest gets the first id not yet
     registered (a guest who joined through an invite in an earlier run is a manager now). ``new_uow``
     makes a fresh unit of work for each service call."""

@@ -25,7 +25,6 @@ from core.services.context import Policy, Services
 from core.storage.db import start_embedded_postgres
 from core.storage.migrate import upgrade
 from core.storage.uow import SqlUnitOfWork
-from core.services.ports import UnitOfWork
 
 # scikit-learn's HistGradientBoosting (the training tests) starts one OpenMP thread per core; when the
 # cores are busy (PostgreSQL, the event loop, other jobs) those threads spin against each other:

@@ -69,5 +69,5 @@ def user_card(user: User) -> str:
 
 def invite_link(role: Role | str, link: str) -> str:
     return _(
-        "Invite for a <b>{role}</b> (one-time, valid 24 hours):\n{link}\n\nSend it to the person; opening it registers them."
+        "Invite for a <b>{role}</b> (one-time, valid 24 hours):\n{link}\n\nSend it to the person; opening it registers them."  # noqa: E501 (one msgid)
     ).format(role=role_name(role), link=esc(link))

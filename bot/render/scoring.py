@@ -32,10 +32,19 @@ def _train_head(r: TrainReport) -> str:
             "Not enough history to train: {total} closed leads ({won} won, {lost} lost); need at least "
             "{min_closed} with {min_per_class} of each outcome. Scoring stays on {scorer}."
         ).format(
-            total=r.n_closed, won=r.n_won, lost=r.n_lost, min_closed=r.min_closed,
-            min_per_class=r.min_per_class, scorer=r.scorer,
+            total=r.n_closed,
+            won=r.n_won,
+            lost=r.n_lost,
+            min_closed=r.min_closed,
+            min_per_class=r.min_per_class,
+            scorer=r.scorer,
         )
-    figures: dict[str, Any] = {"version": r.version, "auc": r.auc, "other_auc": r.compared_auc, "other": r.compared_with}
+    figures: dict[str, Any] = {
+        "version": r.version,
+        "auc": r.auc,
+        "other_auc": r.compared_auc,
+        "other": r.compared_with,
+    }
     if r.status == TrainStatus.ACTIVATED:
         return _("Model {version} is now active: held-out ROC AUC {auc:.3f} vs {other_auc:.3f} of {other}.").format(
             **figures

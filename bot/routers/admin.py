@@ -21,8 +21,8 @@ from core.domain.enums import Role
 from core.domain.models import Actor, User
 from core.services import training as training_svc
 from core.services import users as users_svc
-from core.storage.uow import SqlUnitOfWork
 from core.services.ports import UnitOfWork
+from core.storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 

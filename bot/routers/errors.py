@@ -85,6 +85,10 @@ def make_router() -> Router:
     router = Router(name=__name__)
     router.errors.register(stale, ExceptionTypeFilter(StaleState))
     router.errors.register(domain_error, ExceptionTypeFilter(DomainError))
-    router.errors.register(not_modified, ExceptionTypeFilter(TelegramBadRequest), MagicData(F.event.exception.message.contains("message is not modified")))
+    router.errors.register(
+        not_modified,
+        ExceptionTypeFilter(TelegramBadRequest),
+        MagicData(F.event.exception.message.contains("message is not modified")),
+    )
     router.errors.register(unexpected)
     return router

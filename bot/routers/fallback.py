@@ -19,7 +19,9 @@ async def unknown_message(message: Message, state: FSMContext) -> None:
     if await state.get_state() is not None:
         await message.answer(_("Please send text, or /cancel."))
         return
-    await message.answer(_("I did not understand that. Choose from the menu, or see /help."), reply_markup=keyboards.main_menu())
+    await message.answer(
+        _("I did not understand that. Choose from the menu, or see /help."), reply_markup=keyboards.main_menu()
+    )
 
 
 def make_router() -> Router:

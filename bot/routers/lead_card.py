@@ -109,7 +109,12 @@ async def lost(
     if name is None:
         raise InvalidValue("reason", Rule.NOT_ONE_OF, value=callback_data.x, allowed=list(render.LOST_PRESETS))
     result = await leads_svc.change_stage(
-        uow, services, actor, callback_data.id, Stage.LOST.value, reason_code=callback_data.x,
+        uow,
+        services,
+        actor,
+        callback_data.id,
+        Stage.LOST.value,
+        reason_code=callback_data.x,
         expected_version=callback_data.v,
     )
     note = _("Marked as lost: {reason}.").format(reason=name)
@@ -167,7 +172,9 @@ async def ask_text(
     await state.update_data(lead_id=lead.id)
     prompts = {
         "note": _("Type the note for {name} (up to 4000 characters), or /cancel."),
-        "contact": _("Send the new contact for {name}: a phone number, an e-mail or a Telegram @username. /cancel to keep it."),
+        "contact": _(
+            "Send the new contact for {name}: a phone number, an e-mail or a Telegram @username. /cancel to keep it."
+        ),
         "lost": _("Why is {name} lost? Type the reason (up to 500 characters), or /cancel."),
     }
     await query.answer()

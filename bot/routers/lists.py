@@ -23,13 +23,18 @@ from core.services.ports import UnitOfWork
 PER_PAGE = 8
 
 
-async def _show_page(target: Message | CallbackQuery, uow: UnitOfWork, actor: Actor, user: User, *, stage: str,
-                     page: int, edit: bool) -> None:
+async def _show_page(
+    target: Message | CallbackQuery, uow: UnitOfWork, actor: Actor, user: User, *, stage: str, page: int, edit: bool
+) -> None:
     if stage and stage not in Stage._value2member_map_:
         stage = ""
     result = await browse.page_leads(uow, actor, page=page, per_page=PER_PAGE, stage=stage or None)
     text = render.leads_page(
-        result.items, page=result.page, pages=result.pages, total=result.total, stage=stage,
+        result.items,
+        page=result.page,
+        pages=result.pages,
+        total=result.total,
+        stage=stage,
         mine=not keyboards.sees_all(user),
     )
     markup = keyboards.leads_page(result.items, page=result.page, pages=result.pages, stage=stage)

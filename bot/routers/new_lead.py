@@ -79,7 +79,9 @@ async def got_domain(query: CallbackQuery, callback_data: NewLeadCb, state: FSMC
     shown = render.domain_name(domain) if domain else _("not set")
     await screens.show(
         query,
-        _("Domain: {value}. The lead's contact: a phone number, an e-mail or a Telegram @username?").format(value=shown),
+        _("Domain: {value}. The lead's contact: a phone number, an e-mail or a Telegram @username?").format(
+            value=shown
+        ),
         keyboards.skip_contact(),
     )
 
@@ -95,12 +97,23 @@ async def use_buttons(message: Message, state: FSMContext, services: Services) -
 
 
 async def _create(
-    target: Message | CallbackQuery, contact: str | None, *, state: FSMContext, uow: UnitOfWork, services: Services,
-    actor: Actor, user: User,
+    target: Message | CallbackQuery,
+    contact: str | None,
+    *,
+    state: FSMContext,
+    uow: UnitOfWork,
+    services: Services,
+    actor: Actor,
+    user: User,
 ) -> None:
     data = await state.get_data()
     lead = await leads_svc.create_lead(
-        uow, services, actor, source=data["source"], name=data.get("name"), contact=contact,
+        uow,
+        services,
+        actor,
+        source=data["source"],
+        name=data.get("name"),
+        contact=contact,
         business_domain=data.get("business_domain"),
     )
     await state.clear()
@@ -112,7 +125,9 @@ async def got_contact(
 ) -> None:
     text = message.text or ""
     if text.startswith("/"):
-        await message.answer(_("Send the contact as plain text, Skip, or /cancel."), reply_markup=keyboards.skip_contact())
+        await message.answer(
+            _("Send the contact as plain text, Skip, or /cancel."), reply_markup=keyboards.skip_contact()
+        )
         return
     contact = clean_contact(text)
     await _create(message, contact, state=state, uow=uow, services=services, actor=actor, user=user)

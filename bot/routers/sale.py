@@ -49,8 +49,9 @@ async def next_stage(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWor
 async def lost_menu(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWork, actor: Actor) -> None:
     sale = await sales_svc.get_sale(uow, actor, callback_data.id)
     await query.answer()
-    await screens.show(query, render.sale_card(sale, None) + "\n\n" + _("Why is the deal lost?"),
-                       keyboards.sale_lost_reasons(sale))
+    await screens.show(
+        query, render.sale_card(sale, None) + "\n\n" + _("Why is the deal lost?"), keyboards.sale_lost_reasons(sale)
+    )
 
 
 async def lost(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
@@ -58,7 +59,11 @@ async def lost(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWork, act
     if name is None:
         raise InvalidValue("reason", Rule.NOT_ONE_OF, value=callback_data.x, allowed=list(render.LOST_PRESETS))
     sale = await sales_svc.change_sale_stage(
-        uow, actor, callback_data.id, SaleStage.LOST.value, reason_code=callback_data.x,
+        uow,
+        actor,
+        callback_data.id,
+        SaleStage.LOST.value,
+        reason_code=callback_data.x,
         expected_stage=callback_data.st or None,
     )
     await query.answer(_("Deal lost: {reason}.").format(reason=name))

@@ -26,18 +26,26 @@ async def open_sale_link(message: Message, command: CommandObject, uow: UnitOfWo
     await screens.show_sale(message, uow, actor, user, int(command.args.removeprefix("sale_")))
 
 
-async def invite(message: Message, command: CommandObject, uow: UnitOfWork, user: User | None, state: FSMContext) -> None:
+async def invite(
+    message: Message, command: CommandObject, uow: UnitOfWork, user: User | None, state: FSMContext
+) -> None:
     """``/start CODE`` from an invite link registers the user (the middleware let a stranger through)."""
     if user is not None:
         await message.answer(
-            _("You are already registered as {role}; the invite was not used.").format(role=render.role_name(user.role)),
+            _("You are already registered as {role}; the invite was not used.").format(
+                role=render.role_name(user.role)
+            ),
             reply_markup=keyboards.main_menu(),
         )
         return
     assert message.from_user is not None
     tg = message.from_user
     user = await users_svc.accept_invite(
-        uow, code=command.args or "", user_id=tg.id, full_name=tg.full_name, username=tg.username,
+        uow,
+        code=command.args or "",
+        user_id=tg.id,
+        full_name=tg.full_name,
+        username=tg.username,
         language=tg.language_code,
     )
     await state.clear()

@@ -3,10 +3,8 @@ The port itself is ``core.services.ports.ImportsRepository``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from core.domain.enums import Outcome, Source, Stage
 

@@ -62,7 +62,9 @@ def read_rows(path: Path, m: Mapping) -> Iterator[tuple[int, Row]]:
             for row in reader:
                 yield reader.line_num, row
     except UnicodeDecodeError as err:
-        raise UnreadableFile(path, FileProblem.NOT_TEXT, encoding=m.encoding, detail=f"{err.reason} at byte {err.start}") from None
+        raise UnreadableFile(
+            path, FileProblem.NOT_TEXT, encoding=m.encoding, detail=f"{err.reason} at byte {err.start}"
+        ) from None
     except csv.Error as err:
         raise UnreadableFile(path, FileProblem.BROKEN_CSV, detail=str(err)) from None
 

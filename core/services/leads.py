@@ -116,9 +116,7 @@ async def find_leads(uow: UnitOfWork, actor: Actor, text: str, *, limit: int = 2
     if len(text) > 200:
         raise InvalidValue("query", Rule.TOO_LONG, maximum=200)
     async with uow:
-        return await uow.leads.search_leads(
-            text, owner_id=None if actor.sees_all_leads else actor.user_id, limit=limit
-        )
+        return await uow.leads.search_leads(text, owner_id=None if actor.sees_all_leads else actor.user_id, limit=limit)
 
 
 @dataclass(frozen=True)
@@ -173,7 +171,12 @@ async def _change_locked_stage(
         changes["lost_reason"] = reason
         changes["lost_reason_code"] = reason_code
     lead, _ = await uow.leads.record_stage_change(
-        lead, to_stage=new, actor=actor.label, reason=reason, reason_code=reason_code, created_at=now,
+        lead,
+        to_stage=new,
+        actor=actor.label,
+        reason=reason,
+        reason_code=reason_code,
+        created_at=now,
         changes=changes,
     )
     sale = None

@@ -104,8 +104,14 @@ async def mark_retry(
     now = now or utcnow()
     deadline = policy.deadline(item)
     if now >= deadline:
-        await mark_failed(uow, item, error=f"gave up after {item.attempts} attempts: {error}",
-                          admin_ids=admin_ids, notice_text=notice_text, now=now)
+        await mark_failed(
+            uow,
+            item,
+            error=f"gave up after {item.attempts} attempts: {error}",
+            admin_ids=admin_ids,
+            notice_text=notice_text,
+            now=now,
+        )
         return "failed"
     delay = retry_after if retry_after is not None else policy.backoff(item.attempts)
     next_at = min(now + timedelta(seconds=delay), deadline)

@@ -66,14 +66,27 @@ class LeadRepository(Protocol):
         """Write ``changes`` to a lead read in this transaction; returns the lead as now stored."""
 
     async def record_activity(
-        self, lead: Lead, *, kind: ActivityKind, text: str | None, author: str, created_at: datetime,
+        self,
+        lead: Lead,
+        *,
+        kind: ActivityKind,
+        text: str | None,
+        author: str,
+        created_at: datetime,
         changes: LeadChanges,
     ) -> tuple[Lead, Activity]:
         """Add an activity and write ``changes`` (its counters) to the lead: one command, one round trip."""
 
     async def record_stage_change(
-        self, lead: Lead, *, to_stage: Stage, actor: str, reason: str | None, reason_code: LostReason | None,
-        created_at: datetime, changes: LeadChanges,
+        self,
+        lead: Lead,
+        *,
+        to_stage: Stage,
+        actor: str,
+        reason: str | None,
+        reason_code: LostReason | None,
+        created_at: datetime,
+        changes: LeadChanges,
     ) -> tuple[Lead, StageChange]:
         """Add the history row of a stage change and write ``changes`` to the lead: one command."""
 
@@ -99,8 +112,15 @@ class SaleRepository(Protocol):
     async def by_lead(self, lead_id: int) -> Sale | None: ...
 
     async def record_stage_change(
-        self, sale: Sale, *, to_stage: SaleStage, actor: str, reason: str | None, reason_code: LostReason | None,
-        now: datetime, closed_at: datetime | None,
+        self,
+        sale: Sale,
+        *,
+        to_stage: SaleStage,
+        actor: str,
+        reason: str | None,
+        reason_code: LostReason | None,
+        now: datetime,
+        closed_at: datetime | None,
     ) -> Sale:
         """Move the sale, stamp it and add its history row."""
 
@@ -149,7 +169,12 @@ class ApiKeyRepository(Protocol):
 
 class OutboxRepository(Protocol):
     async def enqueue(
-        self, *, dedupe_key: str, chat_id: int, thread_id: int | None, payload: dict[str, Any],
+        self,
+        *,
+        dedupe_key: str,
+        chat_id: int,
+        thread_id: int | None,
+        payload: dict[str, Any],
         method: str = "sendMessage",
     ) -> bool:
         """Queue a message once per ``dedupe_key``; False when it was already queued."""

@@ -76,7 +76,12 @@ async def change_sale_stage(
         new = funnel.ensure_sale_transition(sale.stage.value, str(target))
         now = utcnow()
         sale = await uow.sales.record_stage_change(
-            sale, to_stage=new, actor=actor.label, reason=reason, reason_code=code, now=now,
+            sale,
+            to_stage=new,
+            actor=actor.label,
+            reason=reason,
+            reason_code=code,
+            now=now,
             closed_at=now if new in funnel.SALE_FINAL else None,
         )
         await uow.commit()

@@ -86,7 +86,10 @@ async def ensure_user(
     profile = Profile.of(full_name, username, language)
     async with uow:
         await uow.users.insert_if_missing(
-            user_id=user_id, role=role_, full_name=profile.full_name, username=profile.username,
+            user_id=user_id,
+            role=role_,
+            full_name=profile.full_name,
+            username=profile.username,
             language=profile.language,
         )
         user = await uow.users.get(user_id)
@@ -144,7 +147,10 @@ async def authenticate(
         if user_id in admin_ids and (user is None or user.role != Role.ADMIN or not user.is_active):
             if user is None:
                 await uow.users.insert_if_missing(
-                    user_id=user_id, role=Role.ADMIN, full_name=profile.full_name, username=profile.username,
+                    user_id=user_id,
+                    role=Role.ADMIN,
+                    full_name=profile.full_name,
+                    username=profile.username,
                     language=profile.language,
                 )
                 user = await uow.users.get(user_id)

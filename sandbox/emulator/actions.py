@@ -30,14 +30,26 @@ class UserActions:
         chat = self.state.chat(chat_id)
         message_id = self.state.next_message_id(chat_id)
         now = int(time.time())
-        payload: dict[str, Any] = {"message_id": message_id, "date": now, "chat": chat, "from": user.to_api(), "text": text}
+        payload: dict[str, Any] = {
+            "message_id": message_id,
+            "date": now,
+            "chat": chat,
+            "from": user.to_api(),
+            "text": text,
+        }
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0]
             payload["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]
         self.state.add_message(
             Message(
-                message_id=message_id, chat_id=chat_id, text=text, reply_markup=None, raw_text=text, date=now,
-                from_bot=False, from_user_id=user.id,
+                message_id=message_id,
+                chat_id=chat_id,
+                text=text,
+                reply_markup=None,
+                raw_text=text,
+                date=now,
+                from_bot=False,
+                from_user_id=user.id,
             )
         )
         return self.state.queue_update({"message": payload})

@@ -75,13 +75,15 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
         match = _TAG.match(source, lt)
         if not match:
             raise EntityParseError(
-                f"can't parse entities: Unsupported start tag \"{source[lt + 1:lt + 8].split(' ')[0]}\" "
+                f'can\'t parse entities: Unsupported start tag "{source[lt + 1 : lt + 8].split(" ")[0]}" '
                 f"at byte offset {byte_offset}"
             )
         closing, name, attrs = match.group(1), match.group(2).lower(), match.group(3) or ""
         if name not in _SIMPLE:
             kind = "end" if closing else "start"
-            raise EntityParseError(f'can\'t parse entities: Unsupported {kind} tag "{name}" at byte offset {byte_offset}')
+            raise EntityParseError(
+                f'can\'t parse entities: Unsupported {kind} tag "{name}" at byte offset {byte_offset}'
+            )
         if closing:
             if not stack or stack[-1][0] != name:
                 raise EntityParseError(f"can't parse entities: Unexpected end tag at byte offset {byte_offset}")
@@ -97,10 +99,14 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
             parsed = {m.group(1).lower(): (m.group(2) or m.group(3) or m.group(4) or "") for m in _ATTR.finditer(attrs)}
             if name == "a":
                 if "href" not in parsed:
-                    raise EntityParseError(f"can't parse entities: Can't find href attribute at byte offset {byte_offset}")
+                    raise EntityParseError(
+                        f"can't parse entities: Can't find href attribute at byte offset {byte_offset}"
+                    )
                 extra["url"] = _unescape(parsed["href"])
             elif name == "span" and parsed.get("class") != "tg-spoiler":
-                raise EntityParseError(f'can\'t parse entities: Unsupported start tag "span" at byte offset {byte_offset}')
+                raise EntityParseError(
+                    f'can\'t parse entities: Unsupported start tag "span" at byte offset {byte_offset}'
+                )
             elif name == "tg-emoji":
                 extra["custom_emoji_id"] = parsed.get("emoji-id", "")
             elif name == "blockquote" and "expandable" in attrs:
@@ -108,6 +114,8 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
             stack.append((name, out_len, extra))
         pos = match.end()
     if stack:
-        raise EntityParseError(f'can\'t parse entities: Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
+        raise EntityParseError(
+            f"can't parse entities: Can't find end tag corresponding to start tag \"{stack[-1][0]}\""
+        )
     entities.sort(key=lambda e: (e["offset"], -e["length"], e.pop("_order")))
     return "".join(out), entities

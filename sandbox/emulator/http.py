@@ -21,9 +21,25 @@ log = logging.getLogger(__name__)
 # Fields that stay strings even when they look like JSON (aiogram sends every field as a form string).
 _STRING_FIELDS = frozenset(
     {
-        "text", "caption", "parse_mode", "callback_query_id", "inline_message_id", "url", "description",
-        "short_description", "name", "language_code", "action", "business_connection_id", "message_effect_id",
-        "title", "query_id", "secret_token", "ip_address", "emoji", "custom_emoji_id",
+        "text",
+        "caption",
+        "parse_mode",
+        "callback_query_id",
+        "inline_message_id",
+        "url",
+        "description",
+        "short_description",
+        "name",
+        "language_code",
+        "action",
+        "business_connection_id",
+        "message_effect_id",
+        "title",
+        "query_id",
+        "secret_token",
+        "ip_address",
+        "emoji",
+        "custom_emoji_id",
     }
 )
 

@@ -99,4 +99,3 @@ async def start_bot(
         raise TimeoutError(f"run_bot did not start polling within {startup_timeout}s\n{fake.dump()}")
     failure = error[0] if error and isinstance(error[0], BaseException) else None
     raise RuntimeError(f"run_bot ended before polling: {failure!r}\n{fake.dump()}") from failure
-

@@ -22,6 +22,7 @@ or a hang that makes the client time out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any, Self
@@ -216,18 +217,19 @@ class FakeTelegram:
         while True:
             changed = self.state.changed
             for call in calls[checked:]:
-                if (call.done or not finished) and call.index > after and matches_method(call) and (
-                    predicate is None or predicate(call)
+                if (
+                    (call.done or not finished)
+                    and call.index > after
+                    and matches_method(call)
+                    and (predicate is None or predicate(call))
                 ):
                     return call
             checked = next((i for i in range(checked, len(calls)) if not calls[i].done), len(calls))
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(f"no {method} call (after #{after}) within {timeout}s\n{self.dump()}")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), remaining)
-            except TimeoutError:
-                pass
 
     async def wait_answered(self, callback_id: str, timeout: float = 5.0) -> Call:
         return await self.wait_for(
@@ -250,10 +252,8 @@ class FakeTelegram:
                 )
             changed = self.state.changed
             wait = min(deadline - now, max(quiet - idle, 0.01))
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), wait)
-            except TimeoutError:
-                pass
 
     def forget_history(self, *, keep_messages: int = 4, keep_unanswered: bool = False) -> None:
         """Forget what a long run piles up and Telegram, not the bot, would hold (recorded calls, sent updates,

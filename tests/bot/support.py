@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sandbox.emulator.watch import HandledUpdates
 from core.config import Settings
 from core.domain.models import Actor
 from core.services import users as users_svc

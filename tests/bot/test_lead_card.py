@@ -243,7 +243,9 @@ async def test_lost_with_a_preset_reason(tg, team, running, services, committing
 
 async def test_history_shows_stage_changes_and_activities(tg, team, running, services, committing_factory) -> None:
     lead = await _lead(committing_factory, services, team["maria"])
-    await leads_svc.log_activity(SqlUnitOfWork(committing_factory), team["maria"], lead.id, kind="note", text="<b>hi</b>")
+    await leads_svc.log_activity(
+        SqlUnitOfWork(committing_factory), team["maria"], lead.id, kind="note", text="<b>hi</b>"
+    )
     await leads_svc.change_stage(SqlUnitOfWork(committing_factory), services, team["maria"], lead.id, "contacted")
     maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
     card = await _open(tg, maria, lead.id)

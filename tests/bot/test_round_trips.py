@@ -12,9 +12,9 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
+from core.scoring.provider import LearnedOrRules
 from core.services import leads as leads_svc
 from core.services.context import Services
-from core.scoring.provider import LearnedOrRules
 from core.storage.uow import SqlUnitOfWork
 from tests.bot.support import MANAGER_ID, bot_settings, register
 

@@ -104,7 +104,9 @@ async def test_preset_lost_reasons_stored_as_labels_become_codes(database_url: s
             for reason in ("Нет бюджета", "No budget", "Chose a competitor", "ушёл к другу"):
                 lead_id = (
                     await conn.execute(
-                        text("INSERT INTO leads (source, stage, lost_reason) VALUES ('manual', 'lost', :r) RETURNING id"),
+                        text(
+                            "INSERT INTO leads (source, stage, lost_reason) VALUES ('manual', 'lost', :r) RETURNING id"
+                        ),
                         {"r": reason},
                     )
                 ).scalar()

@@ -42,6 +42,7 @@ def ru_info(info: svc.ModelInfo) -> str:
     with i18n.context(), i18n.use_locale("ru"):
         return render.model_info(info)
 
+
 MAPPING = """
 [lead]
 external_id = "id"

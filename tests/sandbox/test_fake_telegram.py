@@ -57,8 +57,11 @@ async def polling(fake_tg: FakeTelegram, bot: Bot) -> AsyncIterator[dict[str, li
 
     @dp.message(CommandStart())
     async def start(message: TgMessage, command: CommandObject) -> None:
-        await message.answer(f"<b>Hello</b>, {message.from_user.first_name}! payload={command.args}",
-                             parse_mode="HTML", reply_markup=keyboard("Call", "Note"))
+        await message.answer(
+            f"<b>Hello</b>, {message.from_user.first_name}! payload={command.args}",
+            parse_mode="HTML",
+            reply_markup=keyboard("Call", "Note"),
+        )
 
     @dp.message(Command("slow"))
     async def slow(message: TgMessage) -> None:
@@ -170,7 +173,9 @@ async def test_commands_are_stored_per_scope_and_language(fake_tg: FakeTelegram,
     await bot.set_my_commands(ru, scope=BotCommandScopeAllPrivateChats())
     await bot.set_my_commands(en, scope=BotCommandScopeAllPrivateChats(), language_code="en")
     assert [c.command for c in await bot.get_my_commands(scope=BotCommandScopeAllPrivateChats())] == ["start", "new"]
-    assert [c.description for c in await bot.get_my_commands(scope=BotCommandScopeAllPrivateChats(), language_code="en")] == ["Start"]
+    assert [
+        c.description for c in await bot.get_my_commands(scope=BotCommandScopeAllPrivateChats(), language_code="en")
+    ] == ["Start"]
     assert await bot.get_my_commands() == []
     assert fake_tg.commands_for("all_private_chats", "en") == [{"command": "start", "description": "Start"}]
     await bot.delete_my_commands(scope=BotCommandScopeAllPrivateChats(), language_code="en")

@@ -14,13 +14,23 @@ from sandbox.emulator.html import EntityParseError, parse_html
         ("<b>Лид</b>", "Лид", [{"type": "bold", "offset": 0, "length": 3}]),
         # offsets count UTF-16 code units: the emoji takes two
         ("🔥 <i>hot</i>", "🔥 hot", [{"type": "italic", "offset": 3, "length": 3}]),
-        ("<b><i>x</i></b>", "x", [{"type": "bold", "offset": 0, "length": 1}, {"type": "italic", "offset": 0, "length": 1}]),
+        (
+            "<b><i>x</i></b>",
+            "x",
+            [{"type": "bold", "offset": 0, "length": 1}, {"type": "italic", "offset": 0, "length": 1}],
+        ),
         ("&lt;Acme &amp; Co&gt; &quot;q&quot; &#128293;", '<Acme & Co> "q" 🔥', []),
         ("a & b > c", "a & b > c", []),
-        ('<a href="https://t.me/leadcrm_bot?start=lead_1&amp;x=1">open</a>', "open",
-         [{"type": "text_link", "offset": 0, "length": 4, "url": "https://t.me/leadcrm_bot?start=lead_1&x=1"}]),
-        ('<span class="tg-spoiler">s</span><code>c</code>', "sc",
-         [{"type": "spoiler", "offset": 0, "length": 1}, {"type": "code", "offset": 1, "length": 1}]),
+        (
+            '<a href="https://t.me/leadcrm_bot?start=lead_1&amp;x=1">open</a>',
+            "open",
+            [{"type": "text_link", "offset": 0, "length": 4, "url": "https://t.me/leadcrm_bot?start=lead_1&x=1"}],
+        ),
+        (
+            '<span class="tg-spoiler">s</span><code>c</code>',
+            "sc",
+            [{"type": "spoiler", "offset": 0, "length": 1}, {"type": "code", "offset": 1, "length": 1}],
+        ),
         ("<b></b>x", "x", []),
     ],
 )

@@ -210,8 +210,13 @@ async def test_a_permanent_400_fails_at_once_and_tells_the_admins(
 ) -> None:
     fake_tg.user(777, "Env admin")
     await enqueue(committing_factory, 1, chat_id=424242)  # a private chat Telegram does not know
-    outbox = sender(bot, committing_factory, clock, admin_ids=[777],
-                    on_give_up_text=lambda payload, error: f"lead {payload['lead_id']} lost: {error}")
+    outbox = sender(
+        bot,
+        committing_factory,
+        clock,
+        admin_ids=[777],
+        on_give_up_text=lambda payload, error: f"lead {payload['lead_id']} lost: {error}",
+    )
 
     assert await outbox.drain_once() == 0
     failed, notice = await rows(committing_factory)

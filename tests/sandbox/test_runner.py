@@ -15,14 +15,18 @@ from sandbox.emulator import FakeTelegram
 from sandbox.emulator.runner import start_bot
 
 
-async def tiny_run_bot(settings: Settings, *, bot: Any, session_factory: Any, services: Any, stop: asyncio.Event) -> None:
+async def tiny_run_bot(
+    settings: Settings, *, bot: Any, session_factory: Any, services: Any, stop: asyncio.Event
+) -> None:
     dp = Dispatcher()
 
     @dp.message(CommandStart())
     async def start(message: TgMessage) -> None:
         await message.answer(f"hello, token ends {settings.bot_token.get_secret_value()[-4:]}")
 
-    polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, close_bot_session=False, polling_timeout=1))
+    polling = asyncio.create_task(
+        dp.start_polling(bot, handle_signals=False, close_bot_session=False, polling_timeout=1)
+    )
     await stop.wait()
     await dp.stop_polling()
     await polling

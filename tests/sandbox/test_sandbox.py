@@ -45,7 +45,7 @@ class Terminal:
         """What was printed in answer to the last input line ending with ``marker`` (up to the next input)."""
         index = max(i for i, line in enumerate(self.lines) if line.endswith(marker) and "]> " in line)
         answer = []
-        for line in self.lines[index + 1:]:
+        for line in self.lines[index + 1 :]:
             if line.startswith("[") and "]> " in line:
                 break
             answer.append(line)
@@ -56,8 +56,13 @@ async def sandbox(terminal: Terminal, factory: Any, settings: Settings | None = 
     settings = settings or Settings(_env_file=None)
     return await asyncio.wait_for(
         run_sandbox(
-            settings, read=terminal.read, write=terminal.write, run_bot=run_bot, session_factory=factory,
-            new_uow=lambda: SqlUnitOfWork(factory), **kwargs,
+            settings,
+            read=terminal.read,
+            write=terminal.write,
+            run_bot=run_bot,
+            session_factory=factory,
+            new_uow=lambda: SqlUnitOfWork(factory),
+            **kwargs,
         ),
         timeout=90,
     )
@@ -119,18 +124,30 @@ async def test_an_invite_link_registers_the_guest(committing_factory: Any) -> No
 
 async def test_a_transfer_shows_up_in_the_team_leads_group(committing_factory: Any) -> None:
     terminal = Terminal(
-        "/new", "Acme Bank", "1", "fintech_placeholder", "+7 900 123-45-67",
-        "1", "2", "3",  # call, message, meeting
+        "/new",
+        "Acme Bank",
+        "1",
+        "fintech_placeholder",
+        "+7 900 123-45-67",
+        "1",
+        "2",
+        "3",  # call, message, meeting
         "5",  # analyze
-        "6", "6",  # contacted, qualified
+        "6",
+        "6",  # contacted, qualified
         "6",  # transfer
-        pause(1.5), ":group", ":quit",
+        pause(1.5),
+        ":group",
+        ":quit",
     )
+
     # pick the fintech button by its number in the domain keyboard, whatever the order
     async def choose_domain() -> None:
         keyboard = terminal.after("> 1")
         number = next(
-            cell.split("]")[0].strip("[ ") for line in keyboard.splitlines() for cell in line.split("   ")
+            cell.split("]")[0].strip("[ ")
+            for line in keyboard.splitlines()
+            for cell in line.split("   ")
             if cell.strip().endswith("] fintech")
         )
         terminal.steps[0] = number
@@ -188,8 +205,12 @@ async def test_leadcrm_sandbox_runs_as_a_command_with_piped_input(
     env.pop("BOT_TOKEN", None)
     leadcrm = Path(sys.executable).with_name("leadcrm")
     process = await asyncio.create_subprocess_exec(
-        str(leadcrm), "sandbox", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, env=env,
+        str(leadcrm),
+        "sandbox",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
     )
     stdout, stderr = await asyncio.wait_for(process.communicate(b"/start\n:quit\n"), timeout=90)
     out = stdout.decode()

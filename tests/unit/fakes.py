@@ -67,9 +67,16 @@ class FakeLeads(_Repo):
 
     async def add(self, lead: NewLead) -> Lead:
         stored = Lead(
-            id=self.s.new_id(), source=lead.source, stage=Stage.NEW, name=lead.name, contact=lead.contact,
-            business_domain=lead.business_domain, attributes=dict(lead.attributes), owner_id=lead.owner_id,
-            created_at=lead.created_at, updated_at=lead.created_at,
+            id=self.s.new_id(),
+            source=lead.source,
+            stage=Stage.NEW,
+            name=lead.name,
+            contact=lead.contact,
+            business_domain=lead.business_domain,
+            attributes=dict(lead.attributes),
+            owner_id=lead.owner_id,
+            created_at=lead.created_at,
+            updated_at=lead.created_at,
         )
         self.s.leads[stored.id] = stored
         return self._with_owner(stored)
@@ -79,7 +86,13 @@ class FakeLeads(_Repo):
         return self._with_owner(self.s.leads[lead.id])
 
     async def record_activity(
-        self, lead: Lead, *, kind: ActivityKind, text: str | None, author: str, created_at: datetime,
+        self,
+        lead: Lead,
+        *,
+        kind: ActivityKind,
+        text: str | None,
+        author: str,
+        created_at: datetime,
         changes: LeadChanges,
     ) -> tuple[Lead, Activity]:
         activity = Activity(self.s.new_id(), lead.id, kind, text, author, created_at)
@@ -87,8 +100,15 @@ class FakeLeads(_Repo):
         return await self.update(lead, changes), activity
 
     async def record_stage_change(
-        self, lead: Lead, *, to_stage: Stage, actor: str, reason: str | None, reason_code: LostReason | None,
-        created_at: datetime, changes: LeadChanges,
+        self,
+        lead: Lead,
+        *,
+        to_stage: Stage,
+        actor: str,
+        reason: str | None,
+        reason_code: LostReason | None,
+        created_at: datetime,
+        changes: LeadChanges,
     ) -> tuple[Lead, StageChange]:
         change = StageChange(self.s.new_id(), lead.id, lead.stage, to_stage, actor, reason, created_at, reason_code)
         self.s.stage_changes.append(change)
@@ -96,7 +116,8 @@ class FakeLeads(_Repo):
 
     def _matching(self, flt: LeadFilter) -> list[Lead]:
         found = [
-            lead for lead in self.s.leads.values()
+            lead
+            for lead in self.s.leads.values()
             if (flt.stage is None or lead.stage == flt.stage)
             and (flt.owner_id is None or lead.owner_id == flt.owner_id)
             and (flt.source is None or lead.source == flt.source)
@@ -117,7 +138,8 @@ class FakeLeads(_Repo):
     async def search_leads(self, text: str, *, owner_id: int | None, limit: int) -> list[Lead]:
         needle = text.lower()
         found = [
-            lead for lead in self._matching(LeadFilter(owner_id=owner_id))
+            lead
+            for lead in self._matching(LeadFilter(owner_id=owner_id))
             if needle in (lead.name or "").lower() or needle in (lead.contact or "").lower()
         ]
         return found[:limit]
@@ -144,8 +166,15 @@ class FakeSales(_Repo):
         return next((sale for sale in self.s.sales.values() if sale.lead_id == lead_id), None)
 
     async def record_stage_change(
-        self, sale: Sale, *, to_stage: SaleStage, actor: str, reason: str | None, reason_code: LostReason | None,
-        now: datetime, closed_at: datetime | None,
+        self,
+        sale: Sale,
+        *,
+        to_stage: SaleStage,
+        actor: str,
+        reason: str | None,
+        reason_code: LostReason | None,
+        now: datetime,
+        closed_at: datetime | None,
     ) -> Sale:
         change = SaleStageChange(self.s.new_id(), sale.id, sale.stage, to_stage, actor, reason, now, reason_code)
         self.s.sale_changes.append(change)
@@ -196,14 +225,27 @@ class FakeUsers(_Repo):
 
 class FakeOutbox(_Repo):
     async def enqueue(
-        self, *, dedupe_key: str, chat_id: int, thread_id: int | None, payload: dict[str, Any],
+        self,
+        *,
+        dedupe_key: str,
+        chat_id: int,
+        thread_id: int | None,
+        payload: dict[str, Any],
         method: str = "sendMessage",
     ) -> bool:
         if dedupe_key in self.s.outbox:
             return False
         self.s.outbox[dedupe_key] = OutboxMessage(
-            id=self.s.new_id(), dedupe_key=dedupe_key, chat_id=chat_id, thread_id=thread_id, method=method,
-            payload=payload, status="pending", attempts=0, next_attempt_at=datetime.min, created_at=datetime.min,
+            id=self.s.new_id(),
+            dedupe_key=dedupe_key,
+            chat_id=chat_id,
+            thread_id=thread_id,
+            method=method,
+            payload=payload,
+            status="pending",
+            attempts=0,
+            next_attempt_at=datetime.min,
+            created_at=datetime.min,
         )
         return True
 

@@ -7,6 +7,7 @@ import itertools
 from datetime import UTC, datetime
 
 import pytest
+from aiogram.types import InlineKeyboardMarkup
 
 from bot import keyboards
 from bot.callbacks import LeadAction, LeadCb, pack_lead

@@ -35,12 +35,24 @@ def locale(request):
     [
         (lambda: validation.clean_name("n" * 201), "name", Rule.TOO_LONG, {"maximum": 200, "length": 201}),
         (lambda: validation.clean_contact("call me"), "contact", Rule.BAD_FORMAT, {}),
-        (lambda: validation.parse_enum(Source, "cold", "source"), "source", Rule.NOT_ONE_OF,
-         {"value": "cold", "allowed": ("scanner", "partner", "manual")}),
-        (lambda: validation.clean_domain("astro", frozenset({"saas", "fintech"})), "business_domain",
-         Rule.NOT_IN_CATALOGUE, {"value": "astro", "allowed": ("fintech", "saas")}),
-        (lambda: validation.clean_attributes({"k": "v" * 501}), "attributes", Rule.TOO_LONG,
-         {"key": "k", "maximum": 500}),
+        (
+            lambda: validation.parse_enum(Source, "cold", "source"),
+            "source",
+            Rule.NOT_ONE_OF,
+            {"value": "cold", "allowed": ("scanner", "partner", "manual")},
+        ),
+        (
+            lambda: validation.clean_domain("astro", frozenset({"saas", "fintech"})),
+            "business_domain",
+            Rule.NOT_IN_CATALOGUE,
+            {"value": "astro", "allowed": ("fintech", "saas")},
+        ),
+        (
+            lambda: validation.clean_attributes({"k": "v" * 501}),
+            "attributes",
+            Rule.TOO_LONG,
+            {"key": "k", "maximum": 500},
+        ),
         (lambda: validation.clean_attributes({"k": [1]}), "attributes", Rule.NOT_A_SCALAR, {"key": "k"}),
     ],
 )
@@ -58,14 +70,21 @@ def test_validation_errors_name_the_field_the_rule_and_its_values(call, field, r
         (InvalidValue("query", Rule.TOO_LONG, maximum=200), "query: at most 200 characters"),
         (InvalidValue("query", Rule.TOO_SHORT, minimum=2), "query: type at least 2 characters"),
         (InvalidValue("limit", Rule.OUT_OF_RANGE, minimum=1, maximum=200), "limit: must be between 1 and 200"),
-        (InvalidValue("kind", Rule.NOT_ONE_OF, value="x", allowed=["call", "note"]), "kind: 'x' is not one of: call, note"),
-        (InvalidValue("contact", Rule.BAD_FORMAT),
-         "contact: expected a phone number, an e-mail address or a Telegram @username"),
+        (
+            InvalidValue("kind", Rule.NOT_ONE_OF, value="x", allowed=["call", "note"]),
+            "kind: 'x' is not one of: call, note",
+        ),
+        (
+            InvalidValue("contact", Rule.BAD_FORMAT),
+            "contact: expected a phone number, an e-mail address or a Telegram @username",
+        ),
         (InvalidValue("attributes", Rule.BAD_KEY, minimum=1, maximum=50), "attributes: keys must be 1..50 characters"),
         (InvalidValue("owner, stage", Rule.UNKNOWN_FIELDS), "owner, stage: cannot be changed here"),
-        (ApiKeyNameTaken("intake", revoked=True),
-         "name: an API key named 'intake' already exists (a revoked key keeps its name for the record); "
-         "choose another name"),
+        (
+            ApiKeyNameTaken("intake", revoked=True),
+            "name: an API key named 'intake' already exists (a revoked key keeps its name for the record); "
+            "choose another name",
+        ),
         (ApiKeyNotFound("intake"), "No API key named 'intake'"),
         (LeadIsFinal(7, "lost"), "Lead #7 is already 'lost'; it can no longer be changed"),
         (AccessDenied(AccessRule.ADMIN_ONLY), "Only an admin can do this"),
@@ -88,8 +107,11 @@ def test_the_developer_summary_is_data_not_a_sentence() -> None:
 @pytest.mark.parametrize(
     ("error", "ru", "en"),
     [
-        (InvalidValue("text", Rule.TOO_LONG, maximum=4000, length=4050), "не больше 4000 символов, у вас 4050",
-         "at most 4000 characters, you sent 4050"),
+        (
+            InvalidValue("text", Rule.TOO_LONG, maximum=4000, length=4050),
+            "не больше 4000 символов, у вас 4050",
+            "at most 4000 characters, you sent 4050",
+        ),
         (InvalidValue("name", Rule.REQUIRED), "Имя: не может быть пустым", "Name must not be empty"),
         (InvalidValue("text", Rule.LOOKS_LIKE_COMMAND), "похоже на команду", "looks like a command"),
         (InvalidValue("query", Rule.TOO_SHORT, minimum=3), "хотя бы 3 символа", "at least 3 characters to search"),

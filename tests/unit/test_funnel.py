@@ -57,7 +57,9 @@ def test_transfer_error_names_each_failed_condition() -> None:
     with pytest.raises(TransferNotAllowed) as err:
         funnel.ensure_transfer_allowed(0.45, None, 0.6)
     assert (err.value.blocks, err.value.score, err.value.threshold) == (
-        [TransferBlock.LOW_SCORE, TransferBlock.NO_DOMAIN], 0.45, 0.6
+        [TransferBlock.LOW_SCORE, TransferBlock.NO_DOMAIN],
+        0.45,
+        0.6,
     )
     assert "0.45 is below the required 0.60" in describe(err.value)
     assert "business_domain is not set" in describe(err.value)

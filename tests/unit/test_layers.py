@@ -119,8 +119,11 @@ def test_services_and_domain_import_no_framework() -> None:
         tree = ast.parse(MODULES[name].read_text())
         for node in ast.walk(tree):
             modules = (
-                [a.name for a in node.names] if isinstance(node, ast.Import)
-                else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and not node.level
+                else []
             )
             wrong += [f"{name} -> {m}" for m in modules if m.split(".")[0] in frameworks]
     assert wrong == []

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from core.domain.enums import Role, SaleStage, Stage
-from core.domain.errors import InvalidTransition, LeadIsFinal, LeadNotFound, StaleState, TransferBlock, TransferNotAllowed
+from core.domain.errors import (
+    InvalidTransition,
+    LeadIsFinal,
+    LeadNotFound,
+    StaleState,
+    TransferBlock,
+    TransferNotAllowed,
+)
 from core.domain.models import Actor, User
 from core.services import leads, sales
 from core.services.context import Policy, Services

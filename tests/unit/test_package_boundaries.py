@@ -61,10 +61,7 @@ def test_the_check_finds_plain_relative_and_function_level_imports(tmp_path: Pat
     module = tmp_path / "bot" / "routers" / "leads.py"
     module.parent.mkdir(parents=True)
     module.write_text(
-        "from ...api import app\n"
-        "def handler():\n"
-        "    import api.server\n"
-        "    from core.storage import uow\n"
+        "from ...api import app\ndef handler():\n    import api.server\n    from core.storage import uow\n"
     )
     assert violations("bot", "api", tmp_path) == [
         "bot/routers/leads.py imports api",

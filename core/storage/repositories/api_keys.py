@@ -27,9 +27,7 @@ class SqlApiKeyRepository:
     async def add(self, *, name: str, key_hash: str, prefix: str, created_at: datetime) -> ApiKey:
         await self._before_write()
         stmt = (
-            insert(KEYS)
-            .values(name=name, key_hash=key_hash, prefix=prefix, created_at=created_at)
-            .returning(*KEYS.c)
+            insert(KEYS).values(name=name, key_hash=key_hash, prefix=prefix, created_at=created_at).returning(*KEYS.c)
         )
         return _key((await self.session.execute(stmt)).one())
 

@@ -50,8 +50,18 @@ _GET = lead_columns().where(LEADS.c.id == bindparam("lead_id"))
 _GET_FOR_UPDATE = _GET.with_for_update(of=LEADS)  # the owner's row is not locked
 
 _ADD_KEYS = (
-    "source", "stage", "name", "contact", "business_domain", "attributes", "activity_count", "activity_counts",
-    "owner_id", "version", "created_at", "updated_at",
+    "source",
+    "stage",
+    "name",
+    "contact",
+    "business_domain",
+    "attributes",
+    "activity_count",
+    "activity_counts",
+    "owner_id",
+    "version",
+    "created_at",
+    "updated_at",
 )
 _ADDED = (
     insert(LEADS)
@@ -110,9 +120,17 @@ class SqlLeadRepository:
     async def add(self, lead: NewLead) -> Lead:
         await self._before_write()
         params = {
-            "source": lead.source, "stage": Stage.NEW, "name": lead.name, "contact": lead.contact,
-            "business_domain": lead.business_domain, "attributes": lead.attributes, "activity_count": 0,
-            "activity_counts": {}, "owner_id": lead.owner_id, "version": 1, "created_at": lead.created_at,
+            "source": lead.source,
+            "stage": Stage.NEW,
+            "name": lead.name,
+            "contact": lead.contact,
+            "business_domain": lead.business_domain,
+            "attributes": lead.attributes,
+            "activity_count": 0,
+            "activity_counts": {},
+            "owner_id": lead.owner_id,
+            "version": 1,
+            "created_at": lead.created_at,
             "updated_at": lead.created_at,
         }
         return lead_from_row((await self.session.execute(_ADD, params)).mappings().one())
@@ -132,7 +150,13 @@ class SqlLeadRepository:
         return lead.changed(changes)
 
     async def record_activity(
-        self, lead: Lead, *, kind: ActivityKind, text: str | None, author: str, created_at: datetime,
+        self,
+        lead: Lead,
+        *,
+        kind: ActivityKind,
+        text: str | None,
+        author: str,
+        created_at: datetime,
         changes: LeadChanges,
     ) -> tuple[Lead, Activity]:
         values = {"lead_id": lead.id, "kind": kind, "text": text, "author": author, "created_at": created_at}
@@ -140,12 +164,24 @@ class SqlLeadRepository:
         return lead.changed(changes), Activity(activity_id, lead.id, kind, text, author, created_at)
 
     async def record_stage_change(
-        self, lead: Lead, *, to_stage: Stage, actor: str, reason: str | None, reason_code: LostReason | None,
-        created_at: datetime, changes: LeadChanges,
+        self,
+        lead: Lead,
+        *,
+        to_stage: Stage,
+        actor: str,
+        reason: str | None,
+        reason_code: LostReason | None,
+        created_at: datetime,
+        changes: LeadChanges,
     ) -> tuple[Lead, StageChange]:
         values = {
-            "lead_id": lead.id, "from_stage": lead.stage, "to_stage": to_stage, "actor": actor, "reason": reason,
-            "reason_code": reason_code, "created_at": created_at,
+            "lead_id": lead.id,
+            "from_stage": lead.stage,
+            "to_stage": to_stage,
+            "actor": actor,
+            "reason": reason,
+            "reason_code": reason_code,
+            "created_at": created_at,
         }
         change_id = await self._insert_touching_lead(STAGE_CHANGES.name, values, lead, changes)
         change = StageChange(change_id, lead.id, lead.stage, to_stage, actor, reason, created_at, reason_code)

@@ -39,7 +39,12 @@ class SqlOutboxRepository:
         self._before_write = before_write
 
     async def enqueue(
-        self, *, dedupe_key: str, chat_id: int, thread_id: int | None, payload: dict[str, Any],
+        self,
+        *,
+        dedupe_key: str,
+        chat_id: int,
+        thread_id: int | None,
+        payload: dict[str, Any],
         method: str = "sendMessage",
     ) -> bool:
         await self._before_write()

@@ -47,8 +47,15 @@ class SqlSaleRepository:
         return _sale(row) if row is not None else None
 
     async def record_stage_change(
-        self, sale: Sale, *, to_stage: SaleStage, actor: str, reason: str | None, reason_code: LostReason | None,
-        now: datetime, closed_at: datetime | None,
+        self,
+        sale: Sale,
+        *,
+        to_stage: SaleStage,
+        actor: str,
+        reason: str | None,
+        reason_code: LostReason | None,
+        now: datetime,
+        closed_at: datetime | None,
     ) -> Sale:
         await self._before_write()
         values: dict[str, object] = {"stage": to_stage, "updated_at": now}
@@ -57,8 +64,13 @@ class SqlSaleRepository:
         await self.session.execute(update(SALES).where(SALES.c.id == sale.id).values(**values))
         await self.session.execute(
             insert(CHANGES).values(
-                sale_id=sale.id, from_stage=sale.stage, to_stage=to_stage, actor=actor, reason=reason,
-                reason_code=reason_code, created_at=now,
+                sale_id=sale.id,
+                from_stage=sale.stage,
+                to_stage=to_stage,
+                actor=actor,
+                reason=reason,
+                reason_code=reason_code,
+                created_at=now,
             )
         )
         return Sale(sale.id, sale.lead_id, to_stage, sale.created_at, now, closed_at or sale.closed_at)

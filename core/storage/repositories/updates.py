@@ -25,9 +25,7 @@ _CLAIM = (
 )
 _CLAIMED = _CLAIM.cte("claimed")
 _CLAIM_WITH_USER = (
-    select(_CLAIMED.c.update_id, *USERS.c)
-    .select_from(_CLAIMED)
-    .outerjoin(USERS, USERS.c.id == bindparam("user_id"))
+    select(_CLAIMED.c.update_id, *USERS.c).select_from(_CLAIMED).outerjoin(USERS, USERS.c.id == bindparam("user_id"))
 )
 
 

@@ -61,8 +61,12 @@ class SqlUserRepository:
         stmt = (
             insert(USERS)
             .values(
-                id=user.id, full_name=user.full_name, username=user.username, role=user.role,
-                language=user.language, is_active=user.is_active,
+                id=user.id,
+                full_name=user.full_name,
+                username=user.username,
+                role=user.role,
+                language=user.language,
+                is_active=user.is_active,
             )
             .returning(*USERS.c)
         )
