@@ -260,14 +260,22 @@ class ImportsRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction. ``async with uow`` opens it (nested: a savepoint); it rolls back unless committed."""
 
-    leads: LeadRepository
-    sales: SaleRepository
-    users: UserRepository
-    api_keys: ApiKeyRepository
-    outbox: OutboxRepository
-    updates: ProcessedUpdateRepository
-    ml: MlRepository
-    imports: ImportsRepository
+    @property
+    def leads(self) -> LeadRepository: ...
+    @property
+    def sales(self) -> SaleRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
+    @property
+    def updates(self) -> ProcessedUpdateRepository: ...
+    @property
+    def ml(self) -> MlRepository: ...
+    @property
+    def imports(self) -> ImportsRepository: ...
 
     async def __aenter__(self) -> Self: ...
 
