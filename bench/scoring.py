@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from cli.reports import import_summary  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.scoring.features import features  # noqa: E402
 from core.scoring.learned import CANDIDATES, fit_candidates  # noqa: E402
@@ -113,7 +114,7 @@ async def main() -> int:
         table = []
         for label, mapping in VARIANTS:
             report = await import_csv(uow, domains, args.csv, mapping)
-            print(f"import ({label}): {report.summary()}", flush=True)
+            print(f"import ({label}): {import_summary(report)}", flush=True)
             data = await load_training_set(uow)
             print(
                 f"closed leads: {data.n_won} won, {data.n_lost} lost; {args.folds}-fold CV, seed {args.seed}",

@@ -24,9 +24,9 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if args.ml_action == "import":
             report = await importer.import_csv(uow, settings.domain_set, args.file, args.mapping)
-            print(report.summary())
+            print(reports.import_summary(report))
             for err in report.errors[:SHOWN_ERRORS]:
-                print(f"  {err}")
+                print(f"  {reports.row_error(err)}")
             if report.error_count > SHOWN_ERRORS:
                 print(f"  … and {report.error_count - SHOWN_ERRORS} more bad rows")
             return 0 if report.imported or not report.rows else 1

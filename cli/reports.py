@@ -1,10 +1,14 @@
-"""The learned scorer's reports in English, for ``leadcrm train | rescore | model`` (the bot words the same
-data in the reader's language: bot/render/scoring.py)."""
+"""Reports in English for the command line: ``leadcrm import`` (rows read, bad rows and why) and
+``leadcrm train | rescore | model`` (the bot words the same scorer data in the reader's language:
+bot/render/scoring.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from api.words import describe
+from core.imports.rows import BadRow, RowProblem
+from core.services.importer import ImportReport, RowError
 from core.services.training import ModelInfo, RescoreReport, TrainReport, TrainStatus
 
 
@@ -54,3 +58,44 @@ def model_lines(info: ModelInfo) -> list[str]:
 
 def rescore_summary(r: RescoreReport) -> str:
     return f"re-scored {r.leads} open leads with {r.version} in {r.batches} batches, {r.seconds:.1f} s"
+
+
+def import_summary(r: ImportReport) -> str:
+    return (
+        f"{r.rows} rows read: {r.inserted} leads added, {r.updated} updated "
+        f"({r.won} won, {r.lost} lost, {r.open} open), {r.error_count} bad rows skipped in {r.seconds:.1f} s"
+    )
+
+
+def row_error(e: RowError) -> str:
+    return f"line {e.line}: {bad_row(e.problem)}"
+
+
+def bad_row(b: BadRow) -> str:
+    """Why a row was skipped, in English."""
+    column = f"column '{b.column}'"
+    match b.problem:
+        case RowProblem.EXTRA_CELLS:
+            return "more cells than the header has columns"
+        case RowProblem.NO_EXTERNAL_ID:
+            return f"{column} (external id) is empty"
+        case RowProblem.EXTERNAL_ID_TOO_LONG:
+            return f"external id longer than {b.limit} characters"
+        case RowProblem.INVALID_VALUE:
+            return describe(b.error) if b.error is not None else "invalid value"
+        case RowProblem.TOO_LONG:
+            return f"{column}: longer than {b.limit} characters"
+        case RowProblem.CLOSED_BEFORE_CREATED:
+            return "closed before it was created"
+        case RowProblem.UNKNOWN_OUTCOME:
+            return f"{column}: unknown outcome '{b.value}' (expected one of {', '.join(b.allowed)})"
+        case RowProblem.NOT_A_TIMESTAMP:
+            return f"{column}: '{b.value}' is not a date/time (expected ISO 8601, e.g. 2024-05-01T10:00)"
+        case RowProblem.NOT_A_NUMBER:
+            return f"{column}: '{b.value}' is not a number"
+        case RowProblem.NOT_FINITE:
+            return f"{column}: '{b.value}' is not a finite number"
+        case RowProblem.NOT_A_COUNT:
+            return f"{column}: '{b.value}' is not a whole non-negative count"
+        case RowProblem.DUPLICATE:
+            return f"external id '{b.value}' already appears on line {b.other_line}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -20,8 +20,45 @@ EXTERNAL_ID_MAX = 100
 LOST_REASON_DEFAULT = "imported as lost"
 
 
+class RowProblem(StrEnum):
+    """Why a row cannot be imported (``BadRow.problem``); ``cli/reports.py`` says it in words."""
+
+    EXTRA_CELLS = "extra_cells"  # more cells than the header has columns
+    NO_EXTERNAL_ID = "no_external_id"  # column
+    EXTERNAL_ID_TOO_LONG = "external_id_too_long"  # limit
+    INVALID_VALUE = "invalid_value"  # error: the domain's own refusal (a name, contact or reason)
+    TOO_LONG = "too_long"  # column, limit
+    CLOSED_BEFORE_CREATED = "closed_before_created"
+    UNKNOWN_OUTCOME = "unknown_outcome"  # column, value, allowed
+    NOT_A_TIMESTAMP = "not_a_timestamp"  # column, value
+    NOT_A_NUMBER = "not_a_number"  # column, value
+    NOT_FINITE = "not_finite"  # column, value
+    NOT_A_COUNT = "not_a_count"  # column, value
+    DUPLICATE = "duplicate"  # value (the external id), other_line
+
+
 class BadRow(Exception):
-    """The row cannot be imported; the message says why (the line number is added by the caller)."""
+    """The row cannot be imported: which problem, in which column, with which value (the caller adds the line)."""
+
+    def __init__(
+        self,
+        problem: RowProblem,
+        *,
+        column: str | None = None,
+        value: str | None = None,
+        limit: int | None = None,
+        allowed: Sequence[str] = (),
+        error: DomainError | None = None,
+        other_line: int | None = None,
+    ) -> None:
+        super().__init__(problem, column, value)
+        self.problem = problem
+        self.column = column
+        self.value = value
+        self.limit = limit
+        self.allowed = tuple(allowed)
+        self.error = error
+        self.other_line = other_line
 
 
 class FileProblem(StrEnum):
@@ -72,7 +109,7 @@ def read_rows(path: Path, m: Mapping) -> Iterator[tuple[int, Row]]:
 def parse_row(m: Mapping, row: Row, line: int) -> ImportedLead:
     """Clean and type one row as the mapping says; :class:`BadRow` says why it cannot be imported."""
     if None in row:
-        raise BadRow("more cells than the header has columns")
+        raise BadRow(RowProblem.EXTRA_CELLS)
 
     def cell(col: str | None) -> str | None:
         if col is None:
@@ -82,15 +119,15 @@ def parse_row(m: Mapping, row: Row, line: int) -> ImportedLead:
 
     ext = cell(m.lead["external_id"])
     if ext is None:
-        raise BadRow(f"column '{m.lead['external_id']}' (external id) is empty")
+        raise BadRow(RowProblem.NO_EXTERNAL_ID, column=m.lead["external_id"])
     if len(ext) > EXTERNAL_ID_MAX:
-        raise BadRow(f"external id longer than {EXTERNAL_ID_MAX} characters")
+        raise BadRow(RowProblem.EXTERNAL_ID_TOO_LONG, limit=EXTERNAL_ID_MAX)
     try:
         name = clean_name(cell(m.lead.get("name")))
         contact = clean_contact(cell(m.lead.get("contact")))
         lost_reason = clean_reason(cell(m.lead.get("lost_reason")))
     except InvalidValue as err:
-        raise BadRow(err.message) from None
+        raise BadRow(RowProblem.INVALID_VALUE, error=err) from None
 
     attributes: dict[str, AttributeValue] = {}
     raw_source = cell(m.source.column)
@@ -109,7 +146,7 @@ def parse_row(m: Mapping, row: Row, line: int) -> ImportedLead:
             attributes[spec.name] = _number(value, spec.column)
         else:
             if value is not None and len(value) > ATTRIBUTE_VALUE_MAX:
-                raise BadRow(f"column '{spec.column}': longer than {ATTRIBUTE_VALUE_MAX} characters")
+                raise BadRow(RowProblem.TOO_LONG, column=spec.column, limit=ATTRIBUTE_VALUE_MAX)
             attributes[spec.name] = value
 
     counts: dict[str, int] = {}
@@ -119,7 +156,7 @@ def parse_row(m: Mapping, row: Row, line: int) -> ImportedLead:
             counts[kind] = _count(value, col)
     stamps = {f: _timestamp(v, m.lead[f]) for f in TIMESTAMP_FIELDS if (v := cell(m.lead.get(f))) is not None}
     if "created_at" in stamps and "closed_at" in stamps and stamps["closed_at"] < stamps["created_at"]:
-        raise BadRow("closed before it was created")
+        raise BadRow(RowProblem.CLOSED_BEFORE_CREATED)
 
     outcome = _outcome(m, cell)
     return ImportedLead(
@@ -151,15 +188,14 @@ def _outcome(m: Mapping, cell: Callable[[str | None], str | None]) -> Outcome:
     if raw in m.outcome.lost:
         return Outcome.LOST
     allowed = sorted(m.outcome.won | m.outcome.lost | m.outcome.open)
-    raise BadRow(f"column '{m.outcome.column}': unknown outcome '{raw}' (expected one of {', '.join(allowed)})")
+    raise BadRow(RowProblem.UNKNOWN_OUTCOME, column=m.outcome.column, value=raw, allowed=allowed)
 
 
 def _timestamp(value: str, col: str) -> datetime:
     try:
         ts = datetime.fromisoformat(value)
     except ValueError:
-        expected = "expected ISO 8601, e.g. 2024-05-01T10:00"
-        raise BadRow(f"column '{col}': '{value}' is not a date/time ({expected})") from None
+        raise BadRow(RowProblem.NOT_A_TIMESTAMP, column=col, value=value) from None
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
@@ -167,14 +203,14 @@ def _number(value: str, col: str) -> float:
     try:
         number = float(value.replace(" ", ""))
     except ValueError:
-        raise BadRow(f"column '{col}': '{value}' is not a number") from None
+        raise BadRow(RowProblem.NOT_A_NUMBER, column=col, value=value) from None
     if not math.isfinite(number):
-        raise BadRow(f"column '{col}': '{value}' is not a finite number")
+        raise BadRow(RowProblem.NOT_FINITE, column=col, value=value)
     return number
 
 
 def _count(value: str, col: str) -> int:
     number = _number(value, col)
     if number < 0 or not number.is_integer():
-        raise BadRow(f"column '{col}': '{value}' is not a whole non-negative count")
+        raise BadRow(RowProblem.NOT_A_COUNT, column=col, value=value)
     return int(number)

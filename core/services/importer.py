@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
+from core.domain.clock import utcnow
 from core.domain.enums import Outcome
 from core.imports.mapping import Mapping, load_mapping
 from core.imports.records import ImportedLead
-from core.imports.rows import BadRow, parse_row, read_rows
+from core.imports.rows import BadRow, RowProblem, parse_row, read_rows
 from core.services.ports import UnitOfWork
 
 MAX_REPORTED_ERRORS = 10_000
@@ -28,11 +28,10 @@ BATCH_ROWS = 50_000
 
 @dataclass(frozen=True)
 class RowError:
-    line: int
-    reason: str
+    """A row that was skipped: its line and why (``cli.reports.row_error`` says it in words)."""
 
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.reason}"
+    line: int
+    problem: BadRow
 
 
 @dataclass
@@ -59,13 +58,6 @@ class ImportReport:
         else:
             self.open += 1
 
-    def summary(self) -> str:
-        return (
-            f"{self.rows} rows read: {self.inserted} leads added, {self.updated} updated "
-            f"({self.won} won, {self.lost} lost, {self.open} open), {self.error_count} bad rows skipped "
-            f"in {self.seconds:.1f} s"
-        )
-
 
 async def import_csv(
     uow: UnitOfWork, domains: frozenset[str], csv_path: str | Path, mapping: Mapping | str | Path
@@ -78,16 +70,16 @@ async def import_csv(
     seen: dict[str, int] = {}
     batch: list[ImportedLead] = []
 
-    def bad(line: int, reason: str) -> None:
+    def bad(line: int, problem: BadRow) -> None:
         report.error_count += 1
         if len(report.errors) < MAX_REPORTED_ERRORS:
-            report.errors.append(RowError(line, reason))
+            report.errors.append(RowError(line, problem))
 
     async def flush() -> None:
         if not batch:
             return
         async with uow:
-            counts = await uow.imports.upsert_leads(batch, datetime.now(UTC))
+            counts = await uow.imports.upsert_leads(batch, utcnow())
             await uow.commit()
         report.inserted += counts.inserted
         report.updated += counts.updated
@@ -98,10 +90,10 @@ async def import_csv(
         try:
             lead = parse_row(mapping, row, line)
         except BadRow as err:
-            bad(line, str(err))
+            bad(line, err)
             continue
         if lead.external_id in seen:
-            bad(line, f"external id '{lead.external_id}' already appears on line {seen[lead.external_id]}")
+            bad(line, BadRow(RowProblem.DUPLICATE, value=lead.external_id, other_line=seen[lead.external_id]))
             continue
         seen[lead.external_id] = line
         report.count(lead.outcome)

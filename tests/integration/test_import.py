@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, select
 
+from cli.reports import bad_row, row_error
 from core.domain.enums import SaleStage, Stage
 from core.imports.mapping import MappingError, load_mapping
 from core.services import leads as lead_svc
@@ -197,7 +198,7 @@ async def test_bad_rows_are_reported_with_line_and_reason_and_good_rows_are_kept
     ]
     report = await import_csv(uow, DOMAINS, _write(tmp_path / "bad.csv", rows), mapping)
     assert (report.rows, report.inserted, report.error_count) == (11, 2, 9)
-    reasons = {e.line: e.reason for e in report.errors}
+    reasons = {e.line: bad_row(e.problem) for e in report.errors}
     assert "'Employees': 'many' is not a number" in reasons[3]
     assert "unknown outcome 'maybe'" in reasons[4]
     assert "external id) is empty" in reasons[5]
@@ -207,7 +208,7 @@ async def test_bad_rows_are_reported_with_line_and_reason_and_good_rows_are_kept
     assert "not a whole non-negative count" in reasons[9]
     assert "closed before it was created" in reasons[10]
     assert "more cells than the header" in reasons[12]
-    assert str(report.errors[0]).startswith("line 3: ")
+    assert row_error(report.errors[0]).startswith("line 3: ")
     assert (await _lead(uow, "g1")).name == "ACME"
     assert (await _lead(uow, "g2")).stage == Stage.LOST
 
