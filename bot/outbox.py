@@ -35,9 +35,10 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardMarkup
 
+from bot.render.notifications import delivery_failed
 from core.domain.clock import utcnow
 from core.services import outbox as outbox_service
-from core.services.outbox import OutboxItem, RetryPolicy, default_notice_text
+from core.services.outbox import OutboxItem, RetryPolicy
 from core.services.ports import UnitOfWork
 from core.storage.uow import SqlUnitOfWork
 
@@ -186,7 +187,7 @@ class OutboxSender:
     def _notice(self, item: OutboxItem, error: str) -> str:
         if self.on_give_up_text is not None:
             return self.on_give_up_text(item.payload, error)
-        return default_notice_text(item, error)
+        return delivery_failed(item.payload, item.chat_id, error)
 
     def _describe(self, error: BaseException) -> str:
         if isinstance(error, TelegramAPIError):

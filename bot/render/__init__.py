@@ -26,7 +26,7 @@ from bot.render.leads import (
     score_bar,
     score_line,
 )
-from bot.render.notifications import lead_link, outbox_message, sale_link
+from bot.render.notifications import delivery_failed, lead_link, outbox_message, sale_link
 from bot.render.people import (
     greeting,
     help_text,
@@ -73,6 +73,7 @@ __all__ = [
     "STAGE_NAMES",
     "TG_TEXT_MAX",
     "current_locale",
+    "delivery_failed",
     "domain_name",
     "error_text",
     "esc",

@@ -57,3 +57,15 @@ def outbox_message(
             return _transfer_notification(payload, bot_username, locale or i18n.default_locale)
         text = payload.get("text")
         return esc(text if text else payload.get("event", "notification")), None
+
+
+def delivery_failed(payload: dict[str, Any], chat_id: int, error: str) -> str:
+    """The notice the admins get when a message could not be delivered: plain text (no markup) in Russian and
+    English at once (it is queued for every admin, whatever their language)."""
+    event = payload.get("event", "message")
+    lead = payload.get("lead_id")
+    about = f" (lead #{lead})" if lead else ""
+    return (
+        f"⚠️ Не удалось доставить уведомление «{event}»{about} в чат {chat_id}: {error}\n"
+        f"⚠️ Could not deliver the {event} notification{about} to chat {chat_id}: {error}"
+    )

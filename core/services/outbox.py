@@ -96,7 +96,7 @@ async def mark_retry(
     policy: RetryPolicy,
     retry_after: float | None = None,
     admin_ids: Iterable[int] = (),
-    notice_text: str | None = None,
+    notice_text: str,
     now: datetime | None = None,
 ) -> Literal["retry", "failed"]:
     """A transient failure: schedule the next try (``retry_after`` if Telegram gave one, else backoff),
@@ -127,7 +127,7 @@ async def mark_failed(
     *,
     error: str,
     admin_ids: Iterable[int] = (),
-    notice_text: str | None = None,
+    notice_text: str,
     now: datetime | None = None,
 ) -> list[int]:
     """Record a permanent failure and, in the same transaction, queue a notice to every active admin
@@ -154,21 +154,10 @@ async def mark_failed(
                         "failed_event": item.payload.get("event"),
                         "failed_chat_id": item.chat_id,
                         "error": error[:500],
-                        "text": notice_text or default_notice_text(item, error),
+                        "text": notice_text,
                     },
                 )
                 if queued:
                     notified.append(admin_id)
         await uow.commit()
     return notified
-
-
-def default_notice_text(item: OutboxItem, error: str) -> str:
-    """Plain text (no markup) for the admins, in Russian and English."""
-    event = item.payload.get("event", "message")
-    lead = item.payload.get("lead_id")
-    about = f" (lead #{lead})" if lead else ""
-    return (
-        f"⚠️ Не удалось доставить уведомление «{event}»{about} в чат {item.chat_id}: {error}\n"
-        f"⚠️ Could not deliver the {event} notification{about} to chat {item.chat_id}: {error}"
-    )
