@@ -25,24 +25,30 @@ def _modules() -> dict[str, Path]:
 MODULES = _modules()
 
 
-def _imports(name: str, path: Path) -> Iterator[str]:
-    """Every project module ``name`` imports, at the top or inside a function (both are dependencies)."""
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+def imported_modules(path: Path, root: Path = ROOT) -> set[str]:
+    """Every module a file imports, anywhere in it (function-level imports too), relative ones resolved;
+    ``from a import b`` counts as ``a`` and ``a.b`` (``b`` may be a module)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = path.relative_to(root).with_suffix("").parts[:-1]
+    found: set[str] = set()
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            targets = [alias.name for alias in node.names]
+            found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                base = ".".join([*package.split(".")[: len(package.split(".")) - node.level + 1], base]).strip(".")
-            targets = [f"{base}.{alias.name}" for alias in node.names] + [base]
-        else:
-            continue
-        for target in targets:
-            while target and target not in MODULES:
-                target = target.rpartition(".")[0]
-            if target and target != name:
-                yield target
+            base = list(package[: len(package) - node.level + 1]) if node.level else []
+            module = ".".join([*base, node.module] if node.module else base)
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _imports(name: str, path: Path) -> Iterator[str]:
+    """The project modules ``name`` depends on (a ``from a import b`` of a function counts as ``a``)."""
+    for target in imported_modules(path):
+        while target and target not in MODULES:
+            target = target.rpartition(".")[0]
+        if target and target != name:
+            yield target
 
 
 GRAPH = {name: sorted(set(_imports(name, path))) for name, path in MODULES.items()}
@@ -98,8 +104,10 @@ def _importers(prefix: str) -> list[str]:
         ("core.domain", ("core.services", "core.storage", "core.scoring", "core.config")),
         ("core.scoring", ("core.services", "core.storage")),
         ("core.services", ("core.storage",)),
-        ("bot", ("api", "core.storage.repositories", "core.storage.models")),
-        ("api", ("bot", "core.storage.repositories", "core.storage.models")),
+        ("bot", ("api", "sandbox", "core.storage.repositories", "core.storage.models")),
+        ("api", ("bot", "sandbox", "core.storage.repositories", "core.storage.models")),
+        # The sandbox gets the bot, the API and the database from cli (cli/sandbox.py assembles them).
+        ("sandbox", ("bot", "api", "core.storage")),
     ],
 )
 def test_layers_import_one_way(layer: str, forbidden: tuple[str, ...]) -> None:
@@ -116,7 +124,7 @@ def test_services_and_domain_import_no_framework() -> None:
     frameworks = ("sqlalchemy", "aiogram", "fastapi", "asyncpg")
     wrong = []
     for name in _importers("core.services") + _importers("core.domain"):
-        tree = ast.parse(MODULES[name].read_text())
+        tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             modules = (
                 [a.name for a in node.names]
@@ -129,7 +137,16 @@ def test_services_and_domain_import_no_framework() -> None:
     assert wrong == []
 
 
-def test_the_graph_is_read_at_all() -> None:
-    """A guard for the guard: the walk must see the known dependencies."""
+def test_the_reader_finds_plain_relative_and_function_level_imports(tmp_path: Path) -> None:
+    """A guard for the guard."""
+    module = tmp_path / "bot" / "routers" / "leads.py"
+    module.parent.mkdir(parents=True)
+    module.write_text(
+        "from ...api import app\ndef handler():\n    import api.server\n    from core.storage import uow\n"
+    )
+    assert imported_modules(module, tmp_path) == {"api", "api.app", "api.server", "core.storage", "core.storage.uow"}
     assert "core.services.ports" in GRAPH["core.services.leads"]
-    assert "core.domain.funnel" in GRAPH["core.services.leads"]
+
+
+def test_cli_is_where_the_sandbox_meets_the_bot_the_api_and_storage() -> None:
+    assert {"bot.app", "api.server", "core.storage.uow", "sandbox.app"} <= set(GRAPH["cli.sandbox"])
