@@ -40,10 +40,6 @@ class SqlUnitOfWork:
         self._levels: list[str | None] = []  # per open level: its savepoint's name once taken (outer: None)
         self._taken = 0  # savepoints named so far in this transaction
 
-    @property
-    def depth(self) -> int:
-        return len(self._levels)
-
     async def __aenter__(self) -> SqlUnitOfWork:
         if not self._levels:
             self.session = self._session_factory()
