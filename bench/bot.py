@@ -77,7 +77,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -138,13 +138,14 @@ class Finished(logging.Handler):
         msg = record.msg
         if not isinstance(msg, str):
             return
+        args = record.args if isinstance(record.args, tuple) else ()  # aiogram logs with positional %-args
         if msg.startswith("Update id="):
             at = now()
-            if record.args[1] != "handled":  # type: ignore[index]
+            if args[1] != "handled":
                 self.not_handled += 1
-            self.sink(int(record.args[0]), at)  # type: ignore[index]
+            self.sink(cast(int, args[0]), at)  # args[0] is update.update_id
         elif msg.startswith("Cause exception"):
-            self.errors[str(record.args[3])[:80] if record.args else "?"] += 1  # type: ignore[index]
+            self.errors[str(args[3])[:80] if args else "?"] += 1
 
 
 class GcPauses:
@@ -221,14 +222,14 @@ class ThreadHops:
     def __init__(self) -> None:
         self.count = 0
         self._to_thread = asyncio.to_thread
-        asyncio.to_thread = self._hop  # type: ignore[assignment]
+        asyncio.to_thread = self._hop
 
     async def _hop(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         self.count += 1
         return await self._to_thread(func, *args, **kwargs)
 
     def close(self) -> None:
-        asyncio.to_thread = self._to_thread  # type: ignore[assignment]
+        asyncio.to_thread = self._to_thread
 
 
 # --- the driver -------------------------------------------------------------------------------------------------
@@ -587,8 +588,8 @@ async def run(args: argparse.Namespace) -> None:
             skel_dp = skeleton_dispatcher(session_factory, {uid: ids[0] for uid, ids in owned.items()})
             # As run_bot does right before polling (one process for both bots: it covers them alike).
             freeze_startup_objects()
-            for d, b, side in ((dp, bot, "bot"), (skel_dp, skel_bot, "skeleton")):
-                polls.append((d, await start_polling(d, b, driver, side, args.pool_size)))
+            for d, tg_bot, side in ((dp, bot, "bot"), (skel_dp, skel_bot, "skeleton")):
+                polls.append((d, await start_polling(d, tg_bot, driver, side, args.pool_size)))
             uids = {side: await driver.call("uids", side=side) for side in SIDES}
 
             # Warm-up: every manager opens a card, then a mixed run (pool connections, prepared statements).
@@ -640,8 +641,8 @@ async def run(args: argparse.Namespace) -> None:
         finally:
             for d, task in polls:
                 await stop_polling(d, task)
-            for b in bots:
-                await b.session.close()
+            for tg_bot in bots:
+                await tg_bot.session.close()
             await driver.close()
             event_logger.removeHandler(finished)
             hops.close()

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import event, select, update
 
 from api.words import describe
+from core.domain.clock import utcnow
 from core.domain.enums import Role
 from core.domain.errors import (
     AccessDenied,
@@ -80,7 +81,7 @@ async def test_expired_invite_is_refused(uow) -> None:
     code = await svc.create_invite(uow, admin, "manager")
     async with uow:
         await uow.session.execute(
-            update(InviteRow).where(InviteRow.code == code).values(expires_at=svc.utcnow() - timedelta(seconds=1))
+            update(InviteRow).where(InviteRow.code == code).values(expires_at=utcnow() - timedelta(seconds=1))
         )
         await uow.commit()
     with pytest.raises(InvalidInvite) as err:
@@ -94,7 +95,7 @@ async def test_invite_expires_in_24_hours(uow) -> None:
     code = await svc.create_invite(uow, admin, "team_lead")
     async with uow:
         invite = await uow.session.get(InviteRow, code)
-        left = invite.expires_at - svc.utcnow()
+        left = invite.expires_at - utcnow()
     assert timedelta(hours=23, minutes=59) < left <= timedelta(hours=24)
 
 

@@ -13,7 +13,7 @@ from core.domain.errors import (
     TransferBlock,
     TransferNotAllowed,
 )
-from core.domain.models import Actor, User
+from core.domain.models import Actor, Lead, User
 from core.services import leads, sales
 from core.services.context import Policy, Services
 from tests.unit.fakes import FakeUnitOfWork
@@ -36,8 +36,10 @@ def services() -> Services:
     return Services(policy=Policy(domains=frozenset({"fintech"}), transfer_threshold=0.6, notify_chat_id=-100))
 
 
-async def _qualified(uow: FakeUnitOfWork, services: Services, actor: Actor, **kw: object):
-    lead = await leads.create_lead(uow, services, actor, source="partner", **kw)
+async def _qualified(
+    uow: FakeUnitOfWork, services: Services, actor: Actor, *, business_domain: str | None = None
+) -> Lead:
+    lead = await leads.create_lead(uow, services, actor, source="partner", business_domain=business_domain)
     for _ in range(4):
         await leads.log_activity(uow, actor, lead.id, kind="call")
     await leads.advance(uow, services, actor, lead.id)
