@@ -8,6 +8,7 @@ import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TypedDict
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -34,7 +35,11 @@ Errors are `{"detail": "<message>"}`: 400 funnel rule refused, 401 key missing/w
 """
 
 
-def _body_limit(limit: int) -> dict[str, int]:
+class _BodyLimit(TypedDict, total=False):
+    max_body_size: int
+
+
+def _body_limit(limit: int) -> _BodyLimit:
     """FastAPI answers 413 above ``max_body_size`` (recent versions; older ones have no limit)."""
     return {"max_body_size": limit} if "max_body_size" in inspect.signature(FastAPI).parameters else {}
 

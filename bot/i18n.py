@@ -54,7 +54,8 @@ class LocaleMiddleware(I18nMiddleware):
     """Sets the locale from the Telegram user of the update (also for error handlers)."""
 
     def __init__(self, i18n: I18n) -> None:
-        super().__init__(i18n, i18n_key="i18n", middleware_key=None)
+        # middleware_key="": the middleware is not put into the handler data (aiogram skips a falsy key)
+        super().__init__(i18n, i18n_key="i18n", middleware_key="")
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         user: TgUser | None = data.get("event_from_user")

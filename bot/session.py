@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods.base import TelegramType
-from aiohttp import ClientError
+from aiohttp import ClientError, ClientTimeout
 
 if TYPE_CHECKING:
     from aiogram.client.bot import Bot
@@ -60,7 +60,11 @@ class BotSession(AiohttpSession):
         url = self.api.api_url(token=bot.token, method=method.__api_method__)
         try:
             async with session.post(
-                url, data=body, headers=JSON_HEADERS, timeout=self.timeout if timeout is None else timeout
+                url,
+                data=body,
+                headers=JSON_HEADERS,
+                # what aiohttp builds from a bare number of seconds
+                timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
             ) as resp:
                 raw_result = await resp.text()
                 status = resp.status

@@ -25,7 +25,10 @@ async def run_async_migrations() -> None:
     if connectable is not None:  # a caller handed us an open sync connection
         do_run_migrations(connectable)
         return
-    engine = create_async_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("the alembic config has no sqlalchemy.url (core.storage.migrate sets it)")
+    engine = create_async_engine(url)
     async with engine.connect() as connection:
         await connection.run_sync(do_run_migrations)
     await engine.dispose()

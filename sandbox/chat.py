@@ -223,10 +223,10 @@ class ChatRepl:
                 self._emit(f"   📬 new message for {owner.key} ({owner.first_name}) — :as {owner.key} to read it")
         elif method == "answercallbackquery":
             text = call.params.get("text")
-            owner = self._query_owner.get(str(call.params.get("callback_query_id")))
-            if owner == self.current.key:
+            owner_key = self._query_owner.get(str(call.params.get("callback_query_id")))
+            if owner_key == self.current.key:
                 self._replies += 1
-            if text and owner == self.current.key:
+            if text and owner_key == self.current.key:
                 mark = "⚠️ alert" if call.params.get("show_alert") else "💬"
                 self._emit(f"   {mark}: {text}")
 

@@ -28,7 +28,12 @@ def stdin_reader() -> Read:
                 line = None
             except KeyboardInterrupt:
                 line = None
-            loop.call_soon_threadsafe(lambda: future.done() or future.set_result(line))
+
+            def deliver() -> None:
+                if not future.done():
+                    future.set_result(line)
+
+            loop.call_soon_threadsafe(deliver)
 
         threading.Thread(target=worker, daemon=True, name="sandbox-input").start()
         return await future

@@ -5,7 +5,7 @@ Every route needs an API key. Handlers unpack the request, call one service, ren
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, status
 
@@ -37,7 +37,7 @@ Svc = Annotated[Services, Depends(get_services)]
 Caller = Annotated[Actor, Depends(require_api_key)]
 Limit = Annotated[int, Query(ge=1, le=svc.MAX_PAGE, description="Page size")]
 
-_NOT_FOUND = {404: {"description": "Lead not found"}}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Lead not found"}}
 
 
 def _out(lead: Lead) -> LeadOut:

@@ -7,7 +7,7 @@ request, call one service, render the result; domain errors become 4xx in ``api/
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict
@@ -26,7 +26,7 @@ SaleId = Annotated[int, Path(ge=-BIGINT_MAX - 1, le=BIGINT_MAX, description="Sal
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
 Caller = Annotated[Actor, Depends(require_api_key)]
 
-_NOT_FOUND = {404: {"description": "Sale not found"}}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Sale not found"}}
 
 
 class SaleOut(BaseModel):

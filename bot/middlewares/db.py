@@ -95,7 +95,8 @@ class UpdateContextMiddleware(BaseMiddleware):
 
     @staticmethod
     def _may_pass_unknown(update: Update) -> bool:
-        return invite_payload(update.message) is not None and update.message.chat.type == "private"
+        message = update.message
+        return message is not None and invite_payload(message) is not None and message.chat.type == "private"
 
     @staticmethod
     async def _refuse(update: Update, telegram_id: int | None) -> None:

@@ -18,11 +18,13 @@ from core.services.ports import UnitOfWork
 
 
 async def open_lead_link(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, user: User) -> None:
+    assert command.args is not None  # the deep-link filter matched it against ^lead_\d{1,18}$
     lead = await leads_svc.get_lead(uow, actor, int(command.args.removeprefix("lead_")))
     await screens.show_card(message, lead, user)
 
 
 async def open_sale_link(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, user: User) -> None:
+    assert command.args is not None  # the deep-link filter matched it against ^sale_\d{1,18}$
     await screens.show_sale(message, uow, actor, user, int(command.args.removeprefix("sale_")))
 
 

@@ -87,11 +87,11 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
         if closing:
             if not stack or stack[-1][0] != name:
                 raise EntityParseError(f"can't parse entities: Unexpected end tag at byte offset {byte_offset}")
-            open_name, start, extra = stack.pop()
+            open_name, start, open_extra = stack.pop()
             length = out_len - start
             if length > 0:
                 entity: dict[str, Any] = {"type": _SIMPLE[open_name], "offset": start, "length": length}
-                entity.update(extra)
+                entity.update(open_extra)
                 entities.append(entity)
         else:
             extra: dict[str, Any] = {"_order": opened}

@@ -65,8 +65,8 @@ async def read_params(request: web.Request) -> dict[str, Any]:
         params[key] = decode_field(key, value)
     if request.can_read_body:
         form = await request.post()
-        for key, value in form.items():
-            params[key] = decode_field(key, value) if isinstance(value, str) else "<file>"
+        for key, field in form.items():
+            params[key] = decode_field(key, field) if isinstance(field, str) else "<file>"
     return params
 
 
@@ -102,9 +102,9 @@ class BotApiHttp:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        server = site._server
-        assert server is not None and server.sockets
-        bound_port = server.sockets[0].getsockname()[1]
+        addresses = self._runner.addresses  # the bound sockets' names: (host, port, ...)
+        assert addresses
+        bound_port = addresses[0][1]
         return f"http://{host}:{bound_port}"
 
     async def stop(self) -> None:

@@ -90,7 +90,7 @@ async def start_bot(
     stop_event.set()
     if task not in done:
         task.cancel()
-    error: list[Any] = []
+    error: tuple[object, ...] = ()
     with contextlib.suppress(asyncio.CancelledError):
         error = await asyncio.gather(task, return_exceptions=True)
     if owns_bot:

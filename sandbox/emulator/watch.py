@@ -34,10 +34,14 @@ class HandledUpdates(logging.Handler):
             logger.setLevel(self._old_level)
 
     def emit(self, record: logging.LogRecord) -> None:
-        if isinstance(record.msg, str) and record.msg.startswith("Update id=") and record.args:
+        if not (isinstance(record.msg, str) and record.msg.startswith("Update id=")):
+            return
+        # aiogram logs ``"Update id=%s is handled. ..." % (update_id, ...)``: the id is the first argument
+        update_id = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        if isinstance(update_id, int | str):
             try:
-                self.done.add(int(record.args[0]))  # type: ignore[index]
-            except (TypeError, ValueError, IndexError):
+                self.done.add(int(update_id))
+            except ValueError:
                 return
             self._changed.set()
             self._changed = asyncio.Event()
