@@ -12,10 +12,11 @@ import asyncio
 import logging
 from pathlib import Path
 
+from cli import logs
 from core.config import Settings
 from sandbox.app import run_sandbox
 from sandbox.chat import HELP, Read, Write
-from sandbox.terminal import log_to_file, stdin_reader
+from sandbox.terminal import stdin_reader
 
 log = logging.getLogger("leadcrm.sandbox")
 
@@ -23,7 +24,7 @@ log = logging.getLogger("leadcrm.sandbox")
 def main(settings: Settings) -> int:
     """Entry point of ``leadcrm sandbox``."""
     print("Lead AI CRM sandbox — the bot in your terminal, no Telegram needed / песочница без Telegram")
-    log_path = log_to_file(settings.data_dir)  # before importing alembic, which logs on import
+    log_path = logs.to_file(Path(settings.data_dir) / "sandbox.log")  # before importing alembic (it logs on import)
 
     from cli.startup import StartupError, prepare_database
     from core.storage.migrate import upgrade
@@ -44,7 +45,6 @@ def main(settings: Settings) -> int:
         print(f"Check DATABASE_URL / DATA_DIR; details in {log_path}")
         return 1
     print(HELP)
-    _uvicorn_logs_to(log_path)
     try:
         return asyncio.run(run(settings, database_url, read=stdin_reader(), write=lambda text: print(text, flush=True)))
     except KeyboardInterrupt:
@@ -83,16 +83,3 @@ async def _serve_api(settings: Settings, stop: asyncio.Event) -> None:
     from api.server import serve_async
 
     await serve_async(settings, settings.api_host, settings.api_port, stop)
-
-
-def _uvicorn_logs_to(path: Path) -> None:
-    """uvicorn configures its own stderr handlers from this default dict; send them to the log file so
-    they do not interleave with the chat."""
-    from uvicorn.config import LOGGING_CONFIG
-
-    for name in ("default", "access"):
-        handler = LOGGING_CONFIG["handlers"][name]
-        handler.clear()
-        handler.update({"class": "logging.FileHandler", "filename": str(path), "formatter": name, "encoding": "utf-8"})
-    for formatter in LOGGING_CONFIG["formatters"].values():
-        formatter["use_colors"] = False

@@ -1,13 +1,11 @@
-"""The sandbox's terminal: lines read from stdin without blocking the event loop, and log lines kept out of
-the chat (they go to a file)."""
+"""The sandbox's terminal: lines read from stdin without blocking the event loop (log lines are kept out of
+the chat by ``cli.logs.to_file``)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import threading
-from pathlib import Path
 
 from sandbox.chat import Read
 
@@ -39,20 +37,3 @@ def stdin_reader() -> Read:
         return await future
 
     return read
-
-
-def log_to_file(data_dir: str | Path) -> Path:
-    """Keep log lines out of the chat: they go to DATA_DIR/sandbox.log."""
-    path = Path(data_dir) / "sandbox.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
-            root.removeHandler(handler)
-    file_handler = logging.FileHandler(path, encoding="utf-8")
-    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(file_handler)
-    logging.captureWarnings(True)  # library warnings (e.g. from the embedded PostgreSQL) to the file too
-    if root.level == logging.NOTSET or root.level > logging.INFO:
-        root.setLevel(logging.INFO)
-    return path
