@@ -37,8 +37,9 @@ from aiogram.types import InlineKeyboardMarkup
 
 from bot.render.notifications import delivery_failed
 from core.domain.clock import utcnow
+from core.domain.models import OutboxMessage
 from core.services import outbox as outbox_service
-from core.services.outbox import OutboxItem, RetryPolicy
+from core.services.outbox import RetryPolicy
 from core.services.ports import UnitOfWork
 from core.storage.uow import SqlUnitOfWork
 
@@ -126,7 +127,7 @@ class OutboxSender:
                 sent += 1
         return sent
 
-    async def _deliver(self, item: OutboxItem) -> bool:
+    async def _deliver(self, item: OutboxMessage) -> bool:
         uow = SqlUnitOfWork(self.session_factory)
         try:
             text, markup, parse_mode = await self._render(item)
@@ -154,7 +155,7 @@ class OutboxSender:
         await outbox_service.mark_sent(uow, item.id, now=self.clock())
         return True
 
-    async def _render(self, item: OutboxItem) -> tuple[str, InlineKeyboardMarkup | None, str | None]:
+    async def _render(self, item: OutboxMessage) -> tuple[str, InlineKeyboardMarkup | None, str | None]:
         if item.method != "sendMessage":
             raise ValueError(f"unsupported outbox method {item.method!r}")
         if item.payload.get("event") == "outbox_failed":
@@ -165,7 +166,7 @@ class OutboxSender:
         text, markup = result
         return text, markup, None
 
-    async def _retry(self, uow: UnitOfWork, item: OutboxItem, error: str, retry_after: float | None = None) -> None:
+    async def _retry(self, uow: UnitOfWork, item: OutboxMessage, error: str, retry_after: float | None = None) -> None:
         outcome = await outbox_service.mark_retry(
             uow,
             item,
@@ -179,12 +180,12 @@ class OutboxSender:
         if outcome == "failed":
             log.error("outbox #%s: gave up after %s attempts: %s", item.id, item.attempts, error)
 
-    async def _fail(self, uow: UnitOfWork, item: OutboxItem, error: str) -> None:
+    async def _fail(self, uow: UnitOfWork, item: OutboxMessage, error: str) -> None:
         await outbox_service.mark_failed(
             uow, item, error=error, admin_ids=self.admin_ids, notice_text=self._notice(item, error), now=self.clock()
         )
 
-    def _notice(self, item: OutboxItem, error: str) -> str:
+    def _notice(self, item: OutboxMessage, error: str) -> str:
         if self.on_give_up_text is not None:
             return self.on_give_up_text(item.payload, error)
         return delivery_failed(item.payload, item.chat_id, error)

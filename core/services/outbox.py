@@ -11,31 +11,21 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from core.domain.clock import utcnow
 from core.domain.enums import Role
+from core.domain.models import OutboxMessage
 from core.services.ports import UnitOfWork
 
 ADMIN_NOTICE_PREFIX = "outbox-failed:"
 
 
-@dataclass(frozen=True)
-class OutboxItem:
-    id: int
-    dedupe_key: str
-    chat_id: int
-    thread_id: int | None
-    method: str
-    payload: dict[str, Any]
-    attempts: int
-    created_at: datetime
-
-    @property
-    def is_admin_notice(self) -> bool:
-        return self.dedupe_key.startswith(ADMIN_NOTICE_PREFIX)
+def is_admin_notice(item: OutboxMessage) -> bool:
+    """A notice to the admins about another message that could not be delivered (it never notifies again)."""
+    return item.dedupe_key.startswith(ADMIN_NOTICE_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -52,13 +42,13 @@ class RetryPolicy:
         jitter: float = (rng or random).uniform(0, ceiling / 2)
         return ceiling / 2 + jitter
 
-    def deadline(self, item: OutboxItem) -> datetime:
+    def deadline(self, item: OutboxMessage) -> datetime:
         return item.created_at + timedelta(seconds=self.give_up_after)
 
 
 async def claim_due(
     uow: UnitOfWork, *, limit: int = 20, lease_seconds: float = 60.0, now: datetime | None = None
-) -> list[OutboxItem]:
+) -> list[OutboxMessage]:
     """Lease the due rows (at most one per chat, the oldest) and return them; one transaction."""
     now = now or utcnow()
     async with uow:
@@ -66,18 +56,7 @@ async def claim_due(
         for row in await uow.outbox.claim_due(now, limit):
             attempts = row.attempts + 1
             await uow.outbox.mark(row.id, attempts=attempts, next_attempt_at=now + timedelta(seconds=lease_seconds))
-            items.append(
-                OutboxItem(
-                    id=row.id,
-                    dedupe_key=row.dedupe_key,
-                    chat_id=row.chat_id,
-                    thread_id=row.thread_id,
-                    method=row.method,
-                    payload=dict(row.payload),
-                    attempts=attempts,
-                    created_at=row.created_at,
-                )
-            )
+            items.append(replace(row, attempts=attempts))
         await uow.commit()
     return items
 
@@ -90,7 +69,7 @@ async def mark_sent(uow: UnitOfWork, item_id: int, *, now: datetime | None = Non
 
 async def mark_retry(
     uow: UnitOfWork,
-    item: OutboxItem,
+    item: OutboxMessage,
     *,
     error: str,
     policy: RetryPolicy,
@@ -123,7 +102,7 @@ async def mark_retry(
 
 async def mark_failed(
     uow: UnitOfWork,
-    item: OutboxItem,
+    item: OutboxMessage,
     *,
     error: str,
     admin_ids: Iterable[int] = (),
@@ -137,7 +116,7 @@ async def mark_failed(
     notified: list[int] = []
     async with uow:
         await uow.outbox.mark(item.id, status="failed", last_error=error[:2000], next_attempt_at=now)
-        if not item.is_admin_notice:
+        if not is_admin_notice(item):
             admins = set(await uow.users.active_ids_with_role(Role.ADMIN))
             for admin_id in set(admin_ids) - admins:  # ADMIN_IDS, unless deactivated in the users table
                 user = await uow.users.get(admin_id)
