@@ -11,6 +11,7 @@ import contextlib
 import functools
 import gc
 import logging
+import signal
 import sys
 from typing import Any
 
@@ -64,7 +65,10 @@ def pin_response_types() -> tuple[type, ...]:
     from aiogram import methods
     from aiogram.methods.base import Response
 
-    return tuple(Response[getattr(methods, name).__returning__] for name in USED_METHODS)  # type: ignore[misc]
+    from bot.inbox import GetRawUpdates
+
+    returning = [getattr(methods, name).__returning__ for name in USED_METHODS] + [GetRawUpdates.__returning__]
+    return tuple(Response[t] for t in returning)  # type: ignore[valid-type]
 
 
 def freeze_startup_objects() -> None:
@@ -192,33 +196,33 @@ async def _set_commands(bot: Bot) -> None:
         await bot.set_my_commands(_commands(locale), scope=BotCommandScopeDefault(), language_code=locale)
 
 
-async def _stop_polling(dp: Dispatcher, polling: asyncio.Task[Any]) -> None:
-    """Stop polling, also when the stop came before polling got going ("Polling is not started")."""
-    for _ in range(100):
-        if polling.done():
-            return
-        try:
-            await dp.stop_polling()
-            return
-        except RuntimeError:
-            await asyncio.sleep(0.05)
-    polling.cancel()
-
-
 async def _forget_old_updates(session_factory: async_sessionmaker[AsyncSession], stop: asyncio.Event) -> None:
-    """Prune the redelivery guard's old update ids at start-up and then hourly."""
-    from core.services.users import forget_old_updates
+    """Prune the inbox's old done updates at start-up and then hourly."""
+    from core.services.inbox import forget_old
     from core.storage.uow import SqlUnitOfWork
 
     while not stop.is_set():
         try:
-            removed = await forget_old_updates(SqlUnitOfWork(session_factory))
+            removed = await forget_old(SqlUnitOfWork(session_factory))
             if removed:
-                log.info("forgot %d old update ids", removed)
+                log.info("forgot %d old updates", removed)
         except SQLAlchemyError as error:  # the database may be briefly away; try again next hour
-            log.warning("could not prune old update ids: %s", error)
+            log.warning("could not prune old updates: %s", error)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=3600)
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    """SIGTERM/SIGINT set ``stop`` (``leadcrm bot``; run_bot's callers that pass ``stop`` handle signals)."""
+    loop = asyncio.get_running_loop()
+
+    def received(sig: signal.Signals) -> None:
+        log.info("received %s; stopping", sig.name)
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not in the main thread / on Windows
+            loop.add_signal_handler(sig, received, sig)
 
 
 async def run_bot(
@@ -230,8 +234,10 @@ async def run_bot(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Poll Telegram until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None), delivering the
-    outbox alongside. Closes what it created: the bot session and the engine."""
+    outbox alongside. Updates are received through the inbox (bot/inbox.py): stored before Telegram is told,
+    applied once each, in order per chat. Closes what it created: the bot session and the engine."""
     from bot import render
+    from bot.inbox import Inbox
     from bot.outbox import OutboxSender
 
     own_bot = bot is None
@@ -255,7 +261,7 @@ async def run_bot(
 
             engine = make_engine(resolve_database_url(settings), pool_size=settings.db_pool_size)
             session_factory = make_session_factory(engine)
-        from core.services.users import tables_ready
+        from core.services.inbox import tables_ready
         from core.storage.uow import SqlUnitOfWork
 
         if not await tables_ready(SqlUnitOfWork(session_factory)):
@@ -277,30 +283,23 @@ async def run_bot(
         freeze_startup_objects()
         tasks.append(asyncio.create_task(sender.run(sender_stop), name="outbox-sender"))
         tasks.append(asyncio.create_task(_forget_old_updates(session_factory, sender_stop), name="update-ids"))
-        polling = asyncio.create_task(
-            dp.start_polling(
-                bot,
-                handle_signals=stop is None,
-                close_bot_session=False,
-                allowed_updates=dp.resolve_used_update_types(),
-                # Each update holds one pooled connection: more updates in flight than the pool's size only
-                # queue for connections, and overflow connections get closed and re-opened (a handshake and
-                # asyncpg's type introspection each time). Queue them in aiogram instead.
-                tasks_concurrency_limit=max(1, settings.db_pool_size),
-            ),
-            name="polling",
-        )
-        tasks.append(polling)
         if stop is None:
-            await polling  # ends on SIGTERM/SIGINT (aiogram's handlers)
-        else:
-            stopper = asyncio.create_task(stop.wait())
-            done, _ = await asyncio.wait({polling, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            if stopper in done:
-                await _stop_polling(dp, polling)
-            else:
-                stopper.cancel()
-            await polling
+            stop = asyncio.Event()
+            _stop_on_signals(stop)
+        # Each update holds one pooled connection: more updates in flight than the pool's size would only
+        # queue for connections (and overflow connections get closed and re-opened).
+        inbox = Inbox(
+            bot,
+            dp,
+            session_factory,
+            concurrency=max(1, settings.db_pool_size),
+            allowed_updates=dp.resolve_used_update_types(),
+        )
+        await dp.emit_startup(bot=bot, dispatcher=dp, bots=[bot])
+        try:
+            await inbox.run(stop)
+        finally:
+            await dp.emit_shutdown(bot=bot, dispatcher=dp, bots=[bot])  # closes the FSM storage
     finally:
         sender_stop.set()
         for task in tasks:

@@ -104,7 +104,7 @@ async def committing_factory(engine: AsyncEngine) -> AsyncIterator[async_session
         await conn.execute(
             text(
                 "TRUNCATE leads, activities, stage_changes, sales, sale_stage_changes, outbox, "
-                "processed_updates, users, invites, api_keys, model_versions RESTART IDENTITY CASCADE"
+                "inbox, users, invites, api_keys, model_versions RESTART IDENTITY CASCADE"
             )
         )
 

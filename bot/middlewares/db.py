@@ -1,17 +1,24 @@
-"""One unit of work per update: skip redelivered updates, authenticate the user, refuse strangers.
+"""One unit of work per update: apply a stored update once, authenticate the user, refuse strangers.
 
-Exactly-once effects for a redelivered update
---------------------------------------------
-The middleware opens ``async with uow`` around the whole handler and first records the update id
-(``claim_update``: INSERT ... ON CONFLICT DO NOTHING). Services nest their own ``async with uow`` (the
-same session) and commit once, so the update id is committed **in the same transaction** as the change the
-handler made. A redelivered update then finds its id and is skipped; a crash before the commit leaves
-neither the change nor the id, so the redelivery acts once. A concurrent redelivery blocks on the
-id's row lock until the first delivery ends.
+Exactly-once effects
+--------------------
+The middleware opens ``async with uow`` around the whole handler and first marks the update done in the
+inbox (``core.services.inbox.claim``: an upsert that returns nothing when it was done already). Services
+nest their own ``async with uow`` (the same session) and commit once, so the mark is committed **in the
+same transaction** as the change the handler made; when the handler returns, the middleware commits what
+is left (a read, a refusal: the mark alone). An update found done is skipped; a crash before the commit
+leaves neither the change nor the mark, so the update is applied on restart (bot/inbox.py feeds the
+pending ones again). A concurrent delivery of the same update blocks on the row's lock until the first ends.
 
-Read-only handlers (open a card, a list, /help) never commit, so their id is rolled back with the
-session: a redelivered read is simply answered again. That costs nothing and needs no extra write per
-read. Handlers that fail roll back too, so the id is not kept for a refused action either.
+A handler that fails rolls back, mark included; the inbox worker then marks the update done on its own
+(``Delivery.committed`` tells it whether it has to), so a refused action is not retried.
+
+The database going away
+-----------------------
+When the database cannot be reached (``database_unavailable``) while an update from the inbox is handled
+(``delivery`` in the handler data), the error does not go to the error router (its "something went wrong"
+is for bugs): it is put on the ``Delivery`` and the update stays stored, for the worker to retry. Updates
+fed without a ``Delivery`` get the error router as before.
 
 Who may pass
 ------------
@@ -25,20 +32,42 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import render
 from core.domain.models import Actor
+from core.services import inbox as inbox_svc
 from core.services import users as users_svc
 from core.storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
 OPEN_PAYLOAD_PREFIXES = ("lead_", "sale_")
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means the database could not be reached or went away (worth retrying later), as
+    opposed to a bug or a refused statement. asyncpg raises ``OSError`` when it cannot connect (refused,
+    reset); SQLAlchemy wraps a connection lost mid-statement (``connection_invalidated``) and server-side
+    shutdowns (``OperationalError``, ``InterfaceError``); a pool with no free connection times out."""
+    if isinstance(error, OSError | PoolTimeout | OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+@dataclass
+class Delivery:
+    """What the inbox worker learns about one update it fed (``delivery`` in the handler data)."""
+
+    committed: bool = False  # the update's unit of work committed: it is done
+    database_error: BaseException | None = None  # the database failed: the update stays stored
 
 
 def invite_payload(message: Message | None) -> str | None:
@@ -68,12 +97,30 @@ class UpdateContextMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         assert isinstance(event, Update)
+        delivery: Delivery | None = data.get("delivery")
+        try:
+            return await self._apply(handler, event, data, delivery)
+        except Exception as error:
+            if delivery is None or not database_unavailable(error):
+                raise
+            delivery.database_error = error
+            return None
+
+    async def _apply(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        update: Update,
+        data: dict[str, Any],
+        delivery: Delivery | None,
+    ) -> Any:
         tg_user = data.get("event_from_user")
         uow = SqlUnitOfWork(self.session_factory)
         async with uow:
             user_id = tg_user.id if tg_user is not None and not tg_user.is_bot else None
-            if not await users_svc.claim_update(uow, event.update_id, user_id=user_id):
-                log.info("update %s was already processed; skipped", event.update_id)
+            if not await inbox_svc.claim(uow, update.update_id, user_id=user_id):
+                log.info("update %s was already processed; skipped", update.update_id)
+                if delivery is not None:
+                    delivery.committed = True
                 return None
             user = None
             if tg_user is not None and user_id is not None:
@@ -88,10 +135,15 @@ class UpdateContextMiddleware(BaseMiddleware):
             data["uow"] = uow
             data["user"] = user
             data["actor"] = Actor.from_user(user) if user is not None else None
-            if user is None and not self._may_pass_unknown(event):
-                await self._refuse(event, tg_user.id if tg_user else None)
-                return None
-            return await handler(event, data)
+            if user is None and not self._may_pass_unknown(update):
+                await self._refuse(update, tg_user.id if tg_user else None)
+                result = None
+            else:
+                result = await handler(update, data)
+            await uow.commit()  # the done mark, when the handler's service did not commit it with its change
+            if delivery is not None:
+                delivery.committed = True
+            return result
 
     @staticmethod
     def _may_pass_unknown(update: Update) -> bool:

@@ -12,7 +12,7 @@ One module per thing a reader looks for; handlers import this package and use ``
 - :mod:`bot.render.notifications` the team leads' group messages (outbox)
 """
 
-from bot.render.errors import error_text, field_name, invalid_value, transfer_refused
+from bot.render.errors import briefly_unavailable, error_text, field_name, invalid_value, transfer_refused
 from bot.render.leads import (
     BAR_CELLS,
     found_leads,
@@ -72,6 +72,7 @@ __all__ = [
     "SOURCE_NAMES",
     "STAGE_NAMES",
     "TG_TEXT_MAX",
+    "briefly_unavailable",
     "current_locale",
     "delivery_failed",
     "domain_name",

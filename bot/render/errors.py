@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.i18n import N_, _
+from bot.i18n import N_, _, make_i18n, pick_locale
 from bot.render.vocabulary import esc, sale_stage_name, stage_name
 from core.domain.enums import SaleStage, Stage
 from core.domain.errors import (
@@ -144,3 +144,11 @@ def _any_stage_name(value: str) -> str:
     if value in SaleStage._value2member_map_:
         return sale_stage_name(value)
     return esc(value)
+
+
+def briefly_unavailable(language_code: str | None) -> str:
+    """What a user is told, once per update, when the database is away: the update is kept and will be
+    applied (not the "something went wrong" of a bug). Rendered outside an update, in the user's language."""
+    i18n = make_i18n()
+    with i18n.context(), i18n.use_locale(pick_locale(language_code)):
+        return _("The service is briefly unavailable; your action will be applied as soon as it is back.")

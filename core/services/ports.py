@@ -188,13 +188,34 @@ class OutboxRepository(Protocol):
     async def get(self, message_id: int) -> OutboxMessage | None: ...
 
 
-class ProcessedUpdateRepository(Protocol):
+@dataclass(frozen=True, slots=True)
+class ReceivedUpdate:
+    """A Telegram update as the poller received it: ``payload`` is its JSON; ``chat_key`` the chat it belongs to
+    (else its user; None for updates of neither), the unit in which updates are applied in order."""
+
+    update_id: int
+    chat_key: int | None
+    payload: dict[str, Any]
+
+
+class InboxRepository(Protocol):
+    """``uow.inbox``: the updates the bot received, stored before Telegram is told, and which are done."""
+
     async def tables_exist(self) -> bool: ...
 
-    async def prune(self, older_than: datetime) -> int: ...
+    async def store(self, updates: Sequence[ReceivedUpdate]) -> list[int]:
+        """Store the updates not stored yet; returns the ids that are new."""
+
+    async def pending(self, *, after: int | None, limit: int) -> list[ReceivedUpdate]:
+        """Stored updates not done yet, oldest first."""
 
     async def claim(self, update_id: int, *, prefetch_user_id: int | None = None) -> bool:
-        """Record the update id; False when an earlier delivery already did (and committed)."""
+        """Mark the update done in this transaction; False when an earlier delivery already did (and committed)."""
+
+    async def finish(self, update_id: int) -> None:
+        """Mark a stored update done unless it is."""
+
+    async def prune(self, older_than: datetime) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +292,7 @@ class UnitOfWork(Protocol):
     @property
     def outbox(self) -> OutboxRepository: ...
     @property
-    def updates(self) -> ProcessedUpdateRepository: ...
+    def inbox(self) -> InboxRepository: ...
     @property
     def ml(self) -> MlRepository: ...
     @property

@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from core.domain.clock import utcnow
@@ -97,34 +97,6 @@ async def ensure_user(
         user = await uow.users.update(user_id, **profile.changes(user), role=role_, is_active=True)
         await uow.commit()
     return user
-
-
-async def tables_ready(uow: UnitOfWork) -> bool:
-    """Whether the database has the CRM schema (the bot checks at start-up; it does not migrate)."""
-    async with uow:
-        return await uow.updates.tables_exist()
-
-
-async def claim_update(uow: UnitOfWork, update_id: int, *, user_id: int | None = None) -> bool:
-    """Record a Telegram update id inside the caller's open unit of work; False if already done.
-
-    Deliberately does not commit: the record is committed by the handler's own service commit,
-    so it lands in the same transaction as the change the update made (see bot/middlewares/db.py).
-    ``user_id``: load that user in the same round trip, so ``authenticate`` right after is free."""
-    return await uow.updates.claim(update_id, prefetch_user_id=user_id)
-
-
-UPDATE_IDS_KEPT = timedelta(days=2)  # Telegram keeps undelivered updates for 24 hours
-
-
-async def forget_old_updates(uow: UnitOfWork, *, now: datetime | None = None) -> int:
-    """Drop recorded update ids older than any redelivery could be, so the table stays small and an id
-    Telegram reuses much later (it picks ids at random after a week of silence) is not mistaken for a
-    redelivery."""
-    async with uow:
-        removed = await uow.updates.prune((now or utcnow()) - UPDATE_IDS_KEPT)
-        await uow.commit()
-    return removed
 
 
 async def authenticate(

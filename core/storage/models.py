@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -216,13 +217,23 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(TS)
 
 
-class ProcessedUpdateRow(Base):
-    """Telegram update ids already handled: a redelivered update is skipped."""
+class InboxRow(Base):
+    """Telegram updates as received (the bot's inbox), keyed by ``update_id``.
 
-    __tablename__ = "processed_updates"
+    The poller stores each batch here before it acknowledges it to Telegram; ``done_at`` is set in the same
+    transaction as the change the update made (or right after a read-only one), so a redelivered or
+    re-fed update is skipped. A row the bot did not receive through polling (fed directly) is recorded done,
+    without a payload."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_pending", "update_id", postgresql_where=text("done_at IS NULL")),)
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    chat_key: Mapped[int | None] = mapped_column(BigInteger)  # the chat (else the user): updates run in order per key
+    # json, not jsonb: jsonb refuses U+0000, which a forged update may carry (the bot strips it later)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the update as Telegram sent it
+    received_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    done_at: Mapped[datetime | None] = mapped_column(TS)
 
 
 class ModelVersionRow(Base):

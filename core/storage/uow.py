@@ -22,11 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.domain.models import User
 from core.storage.bulk import SqlImportRepository
 from core.storage.repositories.api_keys import SqlApiKeyRepository
+from core.storage.repositories.inbox import SqlInboxRepository
 from core.storage.repositories.leads import SqlLeadRepository
 from core.storage.repositories.ml import SqlMlRepository
 from core.storage.repositories.outbox import SqlOutboxRepository
 from core.storage.repositories.sales import SqlSaleRepository
-from core.storage.repositories.updates import SqlProcessedUpdateRepository
 from core.storage.repositories.users import SqlUserRepository
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class SqlUnitOfWork:
             self.api_keys = SqlApiKeyRepository(self.session, self.before_write)
             self.outbox = SqlOutboxRepository(self.session, self.before_write)
             self.ml = SqlMlRepository(self.session, self.before_write)
-            self.updates = SqlProcessedUpdateRepository(self.session, self.before_write, self._known_users)
+            self.inbox = SqlInboxRepository(self.session, self.before_write, self._known_users)
             self.imports = SqlImportRepository(self.session, self.before_write)
         self._levels.append(None)
         return self

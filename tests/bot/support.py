@@ -4,7 +4,9 @@ The fixtures that hand them out (``handled``, ``tg``) are in tests/bot/conftest.
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from typing import Any
 
 from core.config import Settings
@@ -58,6 +60,15 @@ class Driver:
 
     async def wait(self, update_id: int) -> None:
         assert await self.watcher.wait(update_id), f"update {update_id} not handled in time\n{self.fake.dump()}"
+
+    async def redeliver(self, update_id: int, timeout: float = 10.0) -> None:
+        """Send an update again (as Telegram may) and return once the bot has acknowledged it: the emulator
+        drops a delivered update when a getUpdates with a higher offset comes."""
+        self.fake.redeliver(update_id)
+        deadline = time.monotonic() + timeout
+        while any(q.update["update_id"] == update_id for q in self.fake.state.queue):
+            assert time.monotonic() < deadline, f"update {update_id} not acknowledged again\n{self.fake.dump()}"
+            await asyncio.sleep(0.01)
 
     async def say(self, user: Any, text: str) -> int:
         update_id = self.fake.send_text(user, text)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bot.callbacks import LeadAction, LeadCb, NewLeadCb
 from core.domain.enums import LostReason, Stage
 from core.services import leads as leads_svc
-from core.storage.models import ActivityRow, LeadRow, ProcessedUpdateRow
+from core.storage.models import ActivityRow, InboxRow, LeadRow
 from core.storage.uow import SqlUnitOfWork
 from tests.bot.support import (
     MANAGER_ID,
@@ -146,13 +146,11 @@ async def test_a_redelivered_update_does_not_act_twice(tg, team, running, servic
     await tg.wait(update_id)
     calls_before = len(tg.fake.calls)
 
-    tg.watcher.done.discard(update_id)
-    tg.fake.redeliver(update_id)
-    await tg.wait(update_id)
+    await tg.redeliver(update_id)
 
     assert (await _lead_row(committing_factory, lead.id)).activity_count == 1
     async with committing_factory() as session:
-        assert await session.get(ProcessedUpdateRow, update_id) is not None
+        assert (await session.get(InboxRow, update_id)).done_at is not None
     sent_again = [c for c in tg.fake.calls[calls_before:] if c.method != "getUpdates"]
     assert sent_again == []  # skipped silently: no second answer, no second edit
 
@@ -164,9 +162,7 @@ async def test_a_redelivered_note_is_saved_once(tg, team, running, services, com
     await tg.press(maria, "📝 Note", message_id=card.message_id)
     assert "Type the note" in tg.text(maria)
     update_id = await tg.say(maria, "Asked for the price list")
-    tg.watcher.done.discard(update_id)
-    tg.fake.redeliver(update_id)
-    await tg.wait(update_id)
+    await tg.redeliver(update_id)
     async with committing_factory() as session:
         texts = (await session.scalars(select(ActivityRow.text))).all()
     assert texts == ["Asked for the price list"]

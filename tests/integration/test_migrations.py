@@ -23,7 +23,7 @@ TABLES = {
     "sales",
     "sale_stage_changes",
     "outbox",
-    "processed_updates",
+    "inbox",
     "model_versions",
 }
 

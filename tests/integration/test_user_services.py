@@ -1,10 +1,9 @@
 """Users, invites and roles against real PostgreSQL (each test rolled back)."""
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from api.words import describe
 from core.domain.clock import utcnow
@@ -18,7 +17,7 @@ from core.domain.errors import (
 )
 from core.domain.models import Actor
 from core.services import users as svc
-from core.storage.models import InviteRow, ProcessedUpdateRow, UserRow
+from core.storage.models import InviteRow, UserRow
 
 ADMIN, LEAD, MANAGER, STRANGER = 1001, 1002, 1003, 1999
 
@@ -181,74 +180,3 @@ async def test_changing_an_unknown_user_says_not_found(uow) -> None:
     admin = await _user(uow, ADMIN, "admin")
     with pytest.raises(UserNotFound):
         await svc.set_role(uow, admin, STRANGER, "manager")
-
-
-async def test_an_update_id_is_claimed_once_when_committed(uow) -> None:
-    async with uow:
-        assert await svc.claim_update(uow, 777) is True
-        await uow.commit()
-    async with uow:
-        assert await svc.claim_update(uow, 777) is False
-    async with uow:
-        rows = (await uow.session.execute(select(ProcessedUpdateRow.update_id))).scalars().all()
-    assert rows == [777]
-
-
-async def test_an_update_claim_not_committed_is_forgotten(uow) -> None:
-    async with uow:
-        assert await svc.claim_update(uow, 778) is True
-    async with uow:
-        assert await svc.claim_update(uow, 778) is True
-
-
-async def test_claiming_an_update_with_a_user_loads_the_user_in_the_same_round_trip(uow) -> None:
-    await svc.ensure_user(uow, user_id=MANAGER, full_name="Maria", role="manager")
-    async with uow:
-        assert await svc.claim_update(uow, 779, user_id=MANAGER) is True
-        with _statements(uow) as seen:
-            assert (await uow.users.get(MANAGER)).full_name == "Maria"
-        assert seen == []  # already loaded by the claim
-        await uow.commit()
-    async with uow:
-        assert await svc.claim_update(uow, 779, user_id=MANAGER) is False
-        assert await svc.claim_update(uow, 780, user_id=STRANGER) is True  # unknown user: claimed, no row
-        with _statements(uow) as seen:
-            assert await uow.users.get(STRANGER) is None
-        assert len(seen) == 1
-
-
-@contextmanager
-def _statements(uow):
-    """The statements the unit of work's session runs inside the block."""
-    seen: list[object] = []
-
-    def record(state) -> None:
-        seen.append(state.statement)
-
-    event.listen(uow.session.sync_session, "do_orm_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(uow.session.sync_session, "do_orm_execute", record)
-
-
-async def test_old_update_ids_are_forgotten_and_recent_ones_kept(uow) -> None:
-    from datetime import UTC, datetime, timedelta
-
-    from sqlalchemy import select
-
-    from core.storage.models import ProcessedUpdateRow
-
-    now = datetime.now(UTC)
-    async with uow:
-        uow.session.add_all(
-            [
-                ProcessedUpdateRow(update_id=1, created_at=now - timedelta(days=3)),
-                ProcessedUpdateRow(update_id=2, created_at=now - timedelta(hours=1)),
-            ]
-        )
-        await uow.commit()
-    assert await svc.forget_old_updates(uow, now=now) == 1
-    async with uow:
-        left = (await uow.session.execute(select(ProcessedUpdateRow.update_id))).scalars().all()
-    assert left == [2]

@@ -14,6 +14,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+from core.domain.clock import utcnow
 from core.domain.enums import ActivityKind, LostReason, Role, SaleStage, Stage
 from core.domain.models import (
     Activity,
@@ -28,7 +29,7 @@ from core.domain.models import (
     User,
 )
 from core.imports.records import ImportedLead, UpsertCounts
-from core.services.ports import ClosedLead, Cursor, LeadFilter, ModelVersion, NewLead, ScoreColumns
+from core.services.ports import ClosedLead, Cursor, LeadFilter, ModelVersion, NewLead, ReceivedUpdate, ScoreColumns
 
 
 @dataclass
@@ -40,6 +41,7 @@ class State:
     sale_changes: list[SaleStageChange] = field(default_factory=list)
     users: dict[int, User] = field(default_factory=dict)
     outbox: dict[str, OutboxMessage] = field(default_factory=dict)
+    inbox: dict[int, InboxEntry] = field(default_factory=dict)
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -276,15 +278,44 @@ class FakeApiKeys(_Repo):
         raise NotImplementedError
 
 
-class FakeUpdates(_Repo):
+@dataclass
+class InboxEntry:
+    update: ReceivedUpdate | None  # None: recorded by a claim, never stored by the poller
+    done: bool = False
+    done_at: datetime | None = None
+
+
+class FakeInbox(_Repo):
     async def tables_exist(self) -> bool:
         return True
 
-    async def prune(self, older_than: datetime) -> int:
-        return 0
+    async def store(self, updates: Sequence[ReceivedUpdate]) -> list[int]:
+        new = sorted(u.update_id for u in updates if u.update_id not in self.s.inbox)
+        for u in updates:
+            self.s.inbox.setdefault(u.update_id, InboxEntry(u))
+        return new
+
+    async def pending(self, *, after: int | None, limit: int) -> list[ReceivedUpdate]:
+        ids = sorted(i for i, e in self.s.inbox.items() if not e.done and e.update and (after is None or i > after))
+        return [u for i in ids[:limit] if (u := self.s.inbox[i].update) is not None]
 
     async def claim(self, update_id: int, *, prefetch_user_id: int | None = None) -> bool:
-        raise NotImplementedError
+        entry = self.s.inbox.setdefault(update_id, InboxEntry(None))
+        if entry.done:
+            return False
+        entry.done, entry.done_at = True, utcnow()
+        return True
+
+    async def finish(self, update_id: int) -> None:
+        entry = self.s.inbox.get(update_id)
+        if entry is not None and not entry.done:
+            entry.done, entry.done_at = True, utcnow()
+
+    async def prune(self, older_than: datetime) -> int:
+        old = [i for i, e in self.s.inbox.items() if e.done_at is not None and e.done_at < older_than]
+        for i in old:
+            del self.s.inbox[i]
+        return len(old)
 
 
 class FakeMl(_Repo):
@@ -325,7 +356,7 @@ class FakeUnitOfWork:
         self.users = FakeUsers(self)
         self.api_keys = FakeApiKeys(self)
         self.outbox = FakeOutbox(self)
-        self.updates = FakeUpdates(self)
+        self.inbox = FakeInbox(self)
         self.ml = FakeMl(self)
         self.imports = FakeImports(self)
 

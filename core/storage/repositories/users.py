@@ -1,6 +1,6 @@
 """Bot users and invites on PostgreSQL. Never commits.
 
-The bot reads its user on every update; ``SqlProcessedUpdateRepository.claim`` can load that user in the same
+The bot reads its user on every update; ``SqlInboxRepository.claim`` can load that user in the same
 round trip as the update id and leave it in the unit of work's ``known_users``, where ``get`` finds it.
 """
 
