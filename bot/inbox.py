@@ -337,7 +337,9 @@ class Inbox:
     def _went_down(self, error: BaseException, what: str) -> None:
         if not self._database_down:
             self._database_down = True
-            log.warning("database unavailable (%s: %s): cannot %s; retrying", type(error).__name__, error, what)
+            cause = getattr(error, "orig", None) or error  # SQLAlchemy's wrapper repeats the SQL: the cause will do
+            first_line = str(cause).split("\n", 1)[0]
+            log.warning("database unavailable (%s: %s): cannot %s; retrying", type(cause).__name__, first_line, what)
 
     def _came_back(self) -> None:
         if self._database_down:
