@@ -270,18 +270,24 @@ class Inbox:
                 backoff.reset()
             batch = [update for payload in raw or () if (update := received(payload)) is not None]
             if batch:
-                stored, new = await self._with_database(
-                    functools.partial(inbox_svc.receive, SqlUnitOfWork(self.session_factory), batch),
-                    stop,
-                    f"store {len(batch)} updates (not acknowledged: Telegram keeps them)",
-                    told=batch,
-                )
+                stored, new = await self._store(batch, stop)
                 if not stored:
                     return  # stopped while the database was away; Telegram still has the batch
                 fresh = set(new or ())  # a redelivered update is already queued, or done
                 queues.add(u for u in batch if u.update_id in fresh)
             if batch:  # acknowledged with the next getUpdates (the offset never goes back)
                 offset = max(offset or 0, *(u.update_id + 1 for u in batch))
+
+    async def _store(self, batch: list[ReceivedUpdate], stop: asyncio.Event) -> tuple[bool, list[int] | None]:
+        """Store a batch, waiting for the database while it is away: (stored, the new ids); (False, None) if
+        stopped first. The payload column is ``json`` (it takes any JSON Telegram sends, U+0000 included) and
+        ``received`` dropped ids outside BIGINT, so the database has nothing to refuse in a batch."""
+        return await self._with_database(
+            functools.partial(inbox_svc.receive, SqlUnitOfWork(self.session_factory), batch),
+            stop,
+            f"store {len(batch)} updates (not acknowledged: Telegram keeps them)",
+            told=batch,
+        )
 
     async def _with_database(
         self,
@@ -312,11 +318,15 @@ class Inbox:
     def _apply_until_done(self, stop: asyncio.Event) -> Callable[[ReceivedUpdate], Awaitable[None]]:
         async def apply(stored: ReceivedUpdate) -> None:
             update = parse_update(stored.payload, self.bot)
-            delivery = Delivery(committed=update is None)
+            delivery = Delivery()  # an update aiogram cannot read is marked done without being applied
             backoff = Backoff(self.database_backoff)
             while update is not None:
                 delivery = Delivery()
-                await self.dp.feed_update(self.bot, update, delivery=delivery)
+                try:
+                    await self.dp.feed_update(self.bot, update, delivery=delivery)
+                except Exception:  # the error handlers failed too: a bug, logged; retrying would fail again
+                    log.exception("update %s failed", stored.update_id)
+                    break
                 if delivery.database_error is None:
                     break
                 self._went_down(delivery.database_error, f"apply update {stored.update_id} (kept, will be retried)")

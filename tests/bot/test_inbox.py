@@ -166,3 +166,17 @@ async def _value(result: Any) -> bool:
 
 async def _all_applied(factory, lead_ids: list[int]) -> bool:
     return set((await _activity_counts(factory, lead_ids)).values()) == {1}
+
+
+async def test_forged_texts_are_stored_with_their_batch_and_do_not_hold_it_up(
+    tg, bot_runner, services, committing_factory, maria
+) -> None:
+    """U+0000 (which jsonb refuses) and a lone surrogate: the batch is stored, and the update after them answered."""
+    await bot_runner(bot_settings(), services=services, session_factory=committing_factory)
+    user = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
+    forged = [tg.fake.send_text(user, "nul \x00 text"), tg.fake.send_text(user, "bad \ud800 text")]
+    help_id = tg.fake.send_text(user, "/help")  # queued at once: the same getUpdates batch
+    await tg.wait(help_id)
+    async with committing_factory() as session:
+        for update_id in [*forged, help_id]:
+            assert (await session.get(InboxRow, update_id)).done_at is not None
