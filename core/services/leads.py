@@ -22,6 +22,7 @@ from core.domain.validation import (
 )
 from core.scoring.inputs import scoring_input
 from core.services.context import Services
+from core.services.outbox import TEAM_LEADS
 from core.services.ports import Cursor, LeadFilter, NewLead, UnitOfWork
 
 MAX_PAGE = 200
@@ -182,19 +183,17 @@ async def _change_locked_stage(
     sale = None
     if new == Stage.TRANSFERRED:
         sale = await uow.sales.add(lead.id, created_at=now)
-        await _queue_transfer_notification(uow, svc, lead, sale, actor)
+        await _queue_transfer_notification(uow, lead, sale, actor)
     await uow.commit()
     return StageResult(lead, sale)
 
 
-async def _queue_transfer_notification(uow: UnitOfWork, svc: Services, lead: Lead, sale: Sale, actor: Actor) -> None:
-    chat_id = svc.policy.notify_chat_id
-    if chat_id is None:
-        return
+async def _queue_transfer_notification(uow: UnitOfWork, lead: Lead, sale: Sale, actor: Actor) -> None:
+    """Always, in the transfer's transaction, for the team leads' group: which chat that is, the sender
+    (the bot) decides from its settings when it sends, so no process's configuration can drop it."""
     await uow.outbox.enqueue(
         dedupe_key=f"lead-transferred:{lead.id}",
-        chat_id=chat_id,
-        thread_id=svc.policy.notify_thread_id,
+        destination=TEAM_LEADS,
         payload={
             "event": "lead_transferred",
             "lead_id": lead.id,

@@ -8,7 +8,7 @@ Point a bot at it with::
 
 Then play users (``send_text``, ``press``, ``press_button``), and look at what the bot did (``calls``,
 ``messages``, ``wait_for``). Failures can be injected per method (``fail``): 429 with retry_after, 5xx,
-or a hang that makes the client time out.
+a hang that makes the client time out, an undecodable answer (an HTML 502) or a late acceptance.
 
 ``FakeTelegram`` is the face of the parts, one idea each:
 
@@ -28,7 +28,7 @@ from collections.abc import Callable
 from typing import Any, Self
 
 from sandbox.emulator.actions import UserActions
-from sandbox.emulator.faults import Faults
+from sandbox.emulator.faults import Faults, Garbage
 from sandbox.emulator.http import BotApiHttp
 from sandbox.emulator.methods import BotApiMethods
 from sandbox.emulator.models import Call, FakeUser, Message
@@ -152,11 +152,22 @@ class FakeTelegram:
         times: int = 1,
         delay: float | None = None,
         description: str | None = None,
+        garbage: Garbage | None = None,
     ) -> None:
         """The next ``times`` calls of ``method`` fail; see ``Faults.add``."""
         self.faults.add(
-            method, status=status, retry_after=retry_after, times=times, delay=delay, description=description
+            method,
+            status=status,
+            retry_after=retry_after,
+            times=times,
+            delay=delay,
+            description=description,
+            garbage=garbage,
         )
+
+    def accept_late(self, method: str, *, delay: float, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` are applied but answered only after ``delay`` seconds."""
+        self.faults.accept_late(method, delay=delay, times=times)
 
     # ------------------------------------------------------------------ observing
 
