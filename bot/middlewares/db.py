@@ -5,8 +5,9 @@ Exactly-once effects for a redelivered update
 The middleware opens ``async with uow`` around the whole handler and first records the update id
 (``claim_update``: INSERT ... ON CONFLICT DO NOTHING). Services nest their own ``async with uow`` (the
 same session; an inner level is a savepoint, so a service that fails leaves nothing for a later commit) and
-commit once, so the update id is committed **in the same transaction** as the change the handler made. A redelivered update then finds its id and is skipped; a crash before the commit leaves
-neither the change nor the id, so the redelivery acts once. A concurrent redelivery blocks on the
+commit once, so the update id is committed **in the same transaction** as the change the handler made. A
+redelivered update then finds its id and is skipped; a crash before the commit leaves neither the change
+nor the id, so the redelivery acts once. A concurrent redelivery blocks on the
 id's row lock until the first delivery ends.
 
 Read-only handlers (open a card, a list, /help) never commit, so their id is rolled back with the
