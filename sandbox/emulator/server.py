@@ -8,7 +8,7 @@ Point a bot at it with::
 
 Then play users (``send_text``, ``press``, ``press_button``), and look at what the bot did (``calls``,
 ``messages``, ``wait_for``). Failures can be injected per method (``fail``): 429 with retry_after, 5xx,
-or a hang that makes the client time out.
+or a hang that makes the client time out; ``inject_update`` queues an update as given, parseable or not.
 
 ``FakeTelegram`` is the face of the parts, one idea each:
 
@@ -157,6 +157,11 @@ class FakeTelegram:
         self.faults.add(
             method, status=status, retry_after=retry_after, times=times, delay=delay, description=description
         )
+
+    def inject_update(self, body: dict[str, Any]) -> int:
+        """Queue ``body`` as an update exactly as given (with the next update_id): e.g. one a client library
+        cannot parse, as a Bot API change or a bug on Telegram's side could send. Returns its update_id."""
+        return self.state.queue_update(body)
 
     # ------------------------------------------------------------------ observing
 

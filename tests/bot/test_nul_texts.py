@@ -114,7 +114,9 @@ async def test_a_contact_with_nul_in_the_new_dialog_is_refused_and_asked_again(
 async def test_a_typed_answer_on_the_card_with_nul_is_refused(
     tg, running, bugs, services, committing_factory, maria, buttons, typed
 ) -> None:
-    lead = await leads_svc.create_lead(SqlUnitOfWork(committing_factory), services, maria, source="partner", name="Zeta")
+    lead = await leads_svc.create_lead(
+        SqlUnitOfWork(committing_factory), services, maria, source="partner", name="Zeta"
+    )
     user = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
     await tg.say(user, f"/lead {lead.id}")
     for button in buttons:
