@@ -26,6 +26,7 @@ from core.services.outbox import TEAM_LEADS
 from core.services.ports import Cursor, LeadFilter, NewLead, UnitOfWork
 
 MAX_PAGE = 200
+SEARCH_TEXT_MAX = 200
 
 
 async def _load(uow: UnitOfWork, actor: Actor, lead_id: int, *, lock: bool) -> Lead:
@@ -111,11 +112,9 @@ async def list_leads(
 
 
 async def find_leads(uow: UnitOfWork, actor: Actor, text: str, *, limit: int = 20) -> list[Lead]:
-    text = " ".join(text.split())
+    text = clean_text(" ".join(text.split()), field="query", limit=SEARCH_TEXT_MAX) or ""
     if len(text) < 2:
         raise InvalidValue("query", Rule.TOO_SHORT, minimum=2)
-    if len(text) > 200:
-        raise InvalidValue("query", Rule.TOO_LONG, maximum=200)
     async with uow:
         return await uow.leads.search_leads(text, owner_id=None if actor.sees_all_leads else actor.user_id, limit=limit)
 

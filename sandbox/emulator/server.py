@@ -8,7 +8,8 @@ Point a bot at it with::
 
 Then play users (``send_text``, ``press``, ``press_button``), and look at what the bot did (``calls``,
 ``messages``, ``wait_for``). Failures can be injected per method (``fail``): 429 with retry_after, 5xx,
-a hang that makes the client time out, an undecodable answer (an HTML 502) or a late acceptance.
+a hang that makes the client time out, an undecodable answer (an HTML 502) or a late acceptance;
+``inject_update`` queues an update as given, parseable or not.
 
 ``FakeTelegram`` is the face of the parts, one idea each:
 
@@ -168,6 +169,11 @@ class FakeTelegram:
     def accept_late(self, method: str, *, delay: float, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` are applied but answered only after ``delay`` seconds."""
         self.faults.accept_late(method, delay=delay, times=times)
+
+    def inject_update(self, body: dict[str, Any]) -> int:
+        """Queue ``body`` as an update exactly as given (with the next update_id): e.g. one a client library
+        cannot parse, as a Bot API change or a bug on Telegram's side could send. Returns its update_id."""
+        return self.state.queue_update(body)
 
     # ------------------------------------------------------------------ observing
 
