@@ -62,6 +62,7 @@ from typing import Any
 from core.domain.enums import ActivityKind, Source
 from core.domain.errors import DomainError
 from core.domain.validation import ATTRIBUTE_KEY_MAX, ATTRIBUTES_MAX_KEYS
+from core.imports.errors import FileKind, cannot_open
 
 TIMESTAMP_FIELDS = ("created_at", "first_contact_at", "last_activity_at", "closed_at")
 LEAD_FIELDS = ("external_id", "name", "contact", "lost_reason", *TIMESTAMP_FIELDS)
@@ -129,8 +130,8 @@ def _read_toml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise MappingError([f"'{path.name}' includes itself"])
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MappingError([f"mapping file not found: {path}"]) from None
+    except OSError as err:
+        raise cannot_open(path, FileKind.MAPPING, err) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise MappingError([f"{path.name} is not valid TOML: {err}"]) from None
     include = data.pop("include", None)
@@ -147,6 +148,16 @@ def _read_toml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         else:
             base[key] = value
     return base
+
+
+def _is_text_encoding(name: object) -> bool:
+    if not isinstance(name, str):
+        return False
+    try:
+        "".encode(name)  # refuses unknown names and codecs that are not text (base64, rot13) alike
+    except LookupError:
+        return False
+    return True
 
 
 def load_mapping(path: str | Path, domains: frozenset[str]) -> Mapping:
@@ -191,6 +202,8 @@ def parse_mapping(data: dict[str, Any], domains: frozenset[str]) -> Mapping:
         problems.append("[csv] delimiter: expected one character")
         delimiter = ","
     encoding = csv_t.get("encoding", "utf-8-sig")
+    if not _is_text_encoding(encoding):
+        problems.append(f"[csv] encoding: {encoding!r} is not a text encoding Python knows (e.g. utf-8, cp1251)")
 
     lead_t = table("lead", required=True)
     lead: dict[str, str] = {}
