@@ -27,12 +27,12 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         if args.ml_action == "import":
             try:
                 report = await importer.import_csv(uow, settings.domain_set, args.file, args.mapping)
-            except (UnreadableFile, MappingError) as err:
-                print("\n".join(reports.import_failed(err)))
+            except (UnreadableFile, MappingError) as failed:  # nothing was stored
+                print("\n".join(reports.import_failed(failed)))
                 return 2
             print(reports.import_summary(report))
-            for err in report.errors[:SHOWN_ERRORS]:
-                print(f"  {reports.row_error(err)}")
+            for row_error in report.errors[:SHOWN_ERRORS]:
+                print(f"  {reports.row_error(row_error)}")
             if report.error_count > SHOWN_ERRORS:
                 print(f"  … and {report.error_count - SHOWN_ERRORS} more bad rows")
             return 0 if report.imported or not report.rows else 1

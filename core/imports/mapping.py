@@ -57,7 +57,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from core.domain.enums import ActivityKind, Source
 from core.domain.errors import DomainError
@@ -150,6 +150,11 @@ def _read_toml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     return base
 
 
+def _is_attribute_name(name: object) -> TypeGuard[str]:
+    """A key of the lead's ``attributes`` (jsonb, which cannot hold U+0000)."""
+    return isinstance(name, str) and 1 <= len(name) <= ATTRIBUTE_KEY_MAX and "\x00" not in name
+
+
 def _is_text_encoding(name: object) -> bool:
     if not isinstance(name, str):
         return False
@@ -232,8 +237,8 @@ def parse_mapping(data: dict[str, Any], domains: frozenset[str]) -> Mapping:
         if default is not None and default not in allowed:
             problems.append(f"[{section}] default '{default}' must be one of {', '.join(sorted(allowed))}")
         attribute = tbl.get("attribute")
-        if attribute is not None and (not isinstance(attribute, str) or not 1 <= len(attribute) <= ATTRIBUTE_KEY_MAX):
-            problems.append(f"[{section}] attribute: expected a name of 1..{ATTRIBUTE_KEY_MAX} characters")
+        if attribute is not None and not _is_attribute_name(attribute):
+            problems.append(f"[{section}] attribute: expected a name of 1..{ATTRIBUTE_KEY_MAX} characters, no NUL")
         return ValueMap(col or "", {str(k): str(v) for k, v in values.items()}, attribute, default)
 
     source = value_map("source", {s.value for s in Source}, required=True)
@@ -252,8 +257,10 @@ def parse_mapping(data: dict[str, Any], domains: frozenset[str]) -> Mapping:
         kind = item.get("type", "categorical")
         if kind not in ("numeric", "categorical"):
             problems.append(f"[[attributes]] '{item['column']}': type must be 'numeric' or 'categorical', not '{kind}'")
-        if not isinstance(name, str) or not 1 <= len(name) <= ATTRIBUTE_KEY_MAX:
-            problems.append(f"[[attributes]] '{item['column']}': name must be 1..{ATTRIBUTE_KEY_MAX} characters")
+        if not _is_attribute_name(name):
+            problems.append(
+                f"[[attributes]] '{item['column']}': name must be 1..{ATTRIBUTE_KEY_MAX} characters, no NUL"
+            )
             continue
         attributes.append(AttributeSpec(item["column"], name, kind))
     names = [a.name for a in attributes]

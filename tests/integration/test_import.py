@@ -352,6 +352,9 @@ def _system():
         (lambda m: m.replace('external_id = "ID"', ""), "[lead] external_id: a column name is required"),
         (lambda m: m.replace('lost = ["lost", "0"]', 'lost = ["won"]'), "values in more than one list: won"),
         (lambda m: m.replace("[csv]", "[csv"), "not valid TOML"),
+        (lambda m: m.replace('name = "employees"', 'name = "staff\\u0000"'), "name must be 1..50 characters, no NUL"),
+        (lambda m: m.replace('attribute = "channel"', 'attribute = "\\u0000"'), "a name of 1..50 characters, no NUL"),
+        (lambda m: m.replace("[csv]", '[csv]\nencoding = "base64"'), "'base64' is not a text encoding Python knows"),
     ],
 )
 async def test_mapping_errors_are_reported_clearly_and_nothing_is_imported(uow, tmp_path, edit, problem) -> None:
