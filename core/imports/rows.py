@@ -18,8 +18,8 @@ EXTERNAL_ID_MAX = 100
 LOST_REASON_DEFAULT = "imported as lost"
 # What the database would refuse is a bad row here, before COPY: one failed value would fail the whole file.
 ACTIVITY_COUNT_MAX = 2**31 - 1  # leads.activity_count is an integer column (int32); it holds the sum
-# PostgreSQL holds far more, but asyncpg reads timestamps back as UTC datetimes (year 1..9999) and an edge
-# year comes back naive; no real lead is dated outside this range.
+# PostgreSQL holds far more, but asyncpg moves timestamps as UTC datetimes: 0001-01-01T00:00+14:00 fails COPY
+# (OverflowError), 0001-01-01 UTC comes back naive. No real lead is dated outside this range.
 TIMESTAMP_MIN = datetime(1900, 1, 1, tzinfo=UTC)
 TIMESTAMP_MAX = datetime(3000, 1, 1, tzinfo=UTC)  # exclusive
 
