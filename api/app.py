@@ -66,7 +66,7 @@ def create_app(
             yield
             return
         embedded = not settings.database_url
-        url = await asyncio.to_thread(resolve_database_url, settings)  # starting pgserver blocks
+        url = await asyncio.to_thread(resolve_database_url, settings)  # starting the embedded server blocks
         if embedded:
             from core.storage.migrate import upgrade_async
 

@@ -26,7 +26,6 @@ from core.domain.errors import (
     TransferNotAllowed,
     UserNotFound,
 )
-from core.imports.rows import FileProblem, UnreadableFile
 
 ACCESS: dict[AccessRule, str] = {
     AccessRule.NOT_YOUR_LEAD: "You do not have access to this lead",
@@ -75,17 +74,7 @@ def describe(err: DomainError) -> str:
         return "This card is out of date; it has been refreshed"
     if isinstance(err, InvalidInvite):
         return INVITE[err.problem] + "; ask an admin for a new one"
-    if isinstance(err, UnreadableFile):
-        return unreadable_file(err)
-    return str(err)  # an error without words of its own (e.g. the importer's MappingError carries its text)
-
-
-def unreadable_file(err: UnreadableFile) -> str:
-    if err.problem == FileProblem.MISSING:
-        return f"file: CSV file not found: {err.path}"
-    if err.problem == FileProblem.NOT_TEXT:
-        return f"file: not {err.encoding} text ({err.detail})"
-    return f"file: broken CSV: {err.detail}"
+    return str(err)  # an error without words of its own (the importer's are worded in cli/reports.py)
 
 
 def transfer_blocks(err: TransferNotAllowed) -> list[str]:

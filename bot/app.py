@@ -276,6 +276,8 @@ async def run_bot(
                 render.outbox_message, bot_username=me.username or "", locale=settings.team_leads_language
             ),
             admin_ids=settings.admin_ids,
+            team_leads_chat_id=settings.team_leads_chat_id,
+            team_leads_thread_id=settings.team_leads_thread_id,
             give_up_after=settings.outbox_give_up_seconds,
             poll_interval=settings.outbox_poll_seconds,
         )

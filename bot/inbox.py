@@ -36,11 +36,11 @@ from aiogram.exceptions import AiogramError
 from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import render
 from bot.middlewares.db import Delivery, database_unavailable
+from bot.updates import parse_updates
 from core.services import inbox as inbox_svc
 from core.services.ports import ReceivedUpdate
 from core.storage.uow import SqlUnitOfWork
@@ -97,15 +97,10 @@ def received(payload: dict[str, Any]) -> ReceivedUpdate | None:
 
 
 def parse_update(payload: dict[str, Any], bot: Bot) -> Update | None:
-    """The stored JSON as aiogram's ``Update``, or None (logged) when aiogram cannot parse it.
-
-    Hook for the bot's bad-input rules (issue 9, "one unparseable update"): whatever they decide about an
-    update aiogram cannot read goes here; returning None marks it done without applying it."""
-    try:
-        return Update.model_validate(payload, context={"bot": bot})
-    except ValidationError as error:
-        log.warning("update %s cannot be parsed, skipped: %s", payload.get("update_id"), error.errors()[:3])
-        return None
+    """The stored JSON as aiogram's ``Update``, or None when aiogram cannot parse it (``bot.updates.parse_updates``
+    logs it with its id); the worker then marks it done without applying it, so it holds up nothing."""
+    parsed = parse_updates([payload], bot=bot)
+    return parsed[0] if parsed else None
 
 
 async def until_stopped(work: Coroutine[Any, Any, T], stop: asyncio.Event) -> tuple[bool, T | None]:

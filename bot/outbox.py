@@ -4,13 +4,22 @@ Rows are written in the same transaction as the change they announce (e.g. a lea
 sender claims the due ones, sends them and records what Telegram said, each step its own short
 transaction (state transitions in ``core.services.outbox``):
 
-- accepted                -> ``sent`` (only now)
+- accepted                -> ``sent`` (only now, in its own short transaction right after the answer)
 - 429 Too Many Requests   -> retried after Telegram's ``retry_after``
-- 5xx, network, timeout   -> retried with exponential backoff and jitter (schedule stored in the DB)
+- 5xx, network, timeout, an answer that cannot be decoded (a proxy's HTML 502, JSON of the wrong shape)
+                          -> retried with exponential backoff and jitter (schedule stored in the DB)
 - other 4xx (chat not found, bot kicked, bad markup) -> ``failed`` at once
 - still failing ``give_up_after`` seconds after it was queued -> ``failed``
 
 Every failure is also queued, in the same transaction, as a direct message to each admin.
+
+Rows for the team leads' group carry no chat: this sender resolves them from its own settings
+(``team_leads_chat_id``/``team_leads_thread_id``: the bot's TEAM_LEADS_CHAT_ID/THREAD_ID). Without a chat it
+leaves them waiting, in order, and says so in the log.
+
+Delivery is at least once: Telegram has no idempotency key. A message is sent twice only when Telegram
+accepts it after ``send_timeout`` (the sender took it for failed and retries) or when the process dies (or
+the database is lost) between Telegram's answer and the commit that marks it sent.
 """
 
 from __future__ import annotations
@@ -20,11 +29,13 @@ import html
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    ClientDecodeError,
     RestartingTelegram,
     TelegramAPIError,
     TelegramConflictError,
@@ -39,7 +50,7 @@ from bot.render.notifications import delivery_failed
 from core.domain.clock import utcnow
 from core.domain.models import OutboxMessage
 from core.services import outbox as outbox_service
-from core.services.outbox import RetryPolicy
+from core.services.outbox import TEAM_LEADS, RetryPolicy
 from core.services.ports import UnitOfWork
 from core.storage.uow import SqlUnitOfWork
 
@@ -58,6 +69,13 @@ TRANSIENT = (
     TelegramConflictError,
     asyncio.TimeoutError,
 )
+# An answer that cannot be read (a proxy's HTML error page, bytes that are not UTF-8, JSON of another
+# shape): the message may go through next time like after a 5xx; it must not fail the whole pass.
+UNDECODABLE = (ClientDecodeError, UnicodeDecodeError)
+
+# Telegram answers sendMessage in well under a second, seconds when it is loaded; past this the sender
+# takes the send for failed and retries it (a duplicate if Telegram did accept it after all).
+SEND_TIMEOUT = 30
 
 
 class OutboxSender:
@@ -75,8 +93,14 @@ class OutboxSender:
         on_give_up_text: Callable[[dict[str, Any], str], str] | None = None,
         batch: int = 20,
         lease_seconds: float = 120.0,
+        send_timeout: int = SEND_TIMEOUT,
+        team_leads_chat_id: int | None = None,
+        team_leads_thread_id: int | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
+        if lease_seconds <= send_timeout:
+            # a claimed row must not be claimed again (by another sender) while its send may be in flight
+            raise ValueError(f"lease_seconds ({lease_seconds}) must exceed send_timeout ({send_timeout})")
         self.bot = bot
         self.session_factory = session_factory
         self.render = render
@@ -86,8 +110,12 @@ class OutboxSender:
         self.on_give_up_text = on_give_up_text
         self.batch = batch
         self.lease_seconds = lease_seconds
+        self.send_timeout = send_timeout
+        self.team_leads_chat_id = team_leads_chat_id
+        self.team_leads_thread_id = team_leads_thread_id
         self.clock = clock or utcnow
         self._wake = asyncio.Event()
+        self._waiting_reported = 0
 
     def wake(self) -> None:
         """Check the outbox now instead of at the next poll (e.g. right after a transfer)."""
@@ -95,7 +123,13 @@ class OutboxSender:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set. A failing pass is logged (without secrets) and retried."""
-        log.info("outbox sender started")
+        if self.team_leads_chat_id is None:
+            log.warning(
+                "outbox sender started without TEAM_LEADS_CHAT_ID: the team leads' notifications wait in the "
+                "outbox until the bot runs with it"
+            )
+        else:
+            log.info("outbox sender started (team leads' group: chat %s)", self.team_leads_chat_id)
         while not stop.is_set():
             try:
                 sent = await self.drain_once()
@@ -117,18 +151,43 @@ class OutboxSender:
         log.info("outbox sender stopped")
 
     async def drain_once(self) -> int:
-        """One pass: claim the due rows (oldest per chat), send each, record the result. Returns sent count."""
+        """One pass: claim the due rows (the oldest per chat and per destination), send each, record the
+        result. Returns the number sent."""
         items = await outbox_service.claim_due(
-            SqlUnitOfWork(self.session_factory), limit=self.batch, lease_seconds=self.lease_seconds, now=self.clock()
+            SqlUnitOfWork(self.session_factory),
+            limit=self.batch,
+            lease_seconds=self.lease_seconds,
+            destinations=() if self.team_leads_chat_id is None else (TEAM_LEADS,),
+            now=self.clock(),
         )
+        if self.team_leads_chat_id is None:
+            await self._report_waiting()
         sent = 0
         for item in items:
             if await self._deliver(item):
                 sent += 1
         return sent
 
+    async def _report_waiting(self) -> None:
+        """Say (once per change of the count) that team leads' notifications wait for a chat, and why."""
+        count = await outbox_service.waiting(SqlUnitOfWork(self.session_factory), TEAM_LEADS)
+        if count and count != self._waiting_reported:
+            log.warning(
+                "outbox: team leads notifications waiting: %d; TEAM_LEADS_CHAT_ID is not set for the bot (the "
+                "process that sends them), so they are kept and go out once the bot runs with it",
+                count,
+            )
+        self._waiting_reported = count
+
+    def _address(self, item: OutboxMessage) -> OutboxMessage:
+        """The message with the chat it goes to now: a destination resolved from this sender's settings."""
+        if item.destination == TEAM_LEADS:
+            return replace(item, chat_id=self.team_leads_chat_id, thread_id=self.team_leads_thread_id)
+        return item
+
     async def _deliver(self, item: OutboxMessage) -> bool:
         uow = SqlUnitOfWork(self.session_factory)
+        item = self._address(item)
         try:
             text, markup, parse_mode = await self._render(item)
         except Exception as error:
@@ -136,15 +195,17 @@ class OutboxSender:
             await self._fail(uow, item, f"cannot render: {type(error).__name__}: {error}")
             return False
         try:
+            if item.chat_id is None:
+                raise ValueError(f"outbox #{item.id} has no chat (destination {item.destination!r})")
             kwargs: dict[str, Any] = {"message_thread_id": item.thread_id, "reply_markup": markup}
             if parse_mode:
                 kwargs["parse_mode"] = parse_mode
-            await self.bot.send_message(item.chat_id, text, **kwargs)
+            await self.bot.send_message(item.chat_id, text, request_timeout=self.send_timeout, **kwargs)
         except TelegramRetryAfter as error:
             log.warning("outbox #%s: flood control, retry after %ss", item.id, error.retry_after)
             await self._retry(uow, item, f"429: {error.message}", retry_after=float(error.retry_after))
             return False
-        except TRANSIENT as error:
+        except (*TRANSIENT, *UNDECODABLE) as error:
             log.warning("outbox #%s: attempt %s failed: %s", item.id, item.attempts, self._describe(error))
             await self._retry(uow, item, self._describe(error))
             return False
@@ -152,7 +213,7 @@ class OutboxSender:
             log.error("outbox #%s to chat %s refused: %s", item.id, item.chat_id, self._describe(error))
             await self._fail(uow, item, self._describe(error))
             return False
-        await outbox_service.mark_sent(uow, item.id, now=self.clock())
+        await outbox_service.mark_sent(uow, item, now=self.clock())  # at once: the at-least-once window
         return True
 
     async def _render(self, item: OutboxMessage) -> tuple[str, InlineKeyboardMarkup | None, str | None]:
@@ -191,7 +252,12 @@ class OutboxSender:
         return delivery_failed(item.payload, item.chat_id, error)
 
     def _describe(self, error: BaseException) -> str:
-        if isinstance(error, TelegramAPIError):
+        if isinstance(error, ClientDecodeError):
+            original = type(error.original).__name__
+            text = f"undecodable answer: {error.message} ({original}): {str(error.data)[:120]!r}"
+        elif isinstance(error, UnicodeDecodeError):
+            text = f"undecodable answer: UnicodeDecodeError: {error}"
+        elif isinstance(error, TelegramAPIError):
             text = f"{type(error).__name__}: {error.message}"
         else:
             text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

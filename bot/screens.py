@@ -45,11 +45,19 @@ async def show_card(
     await show(target, render.lead_card(lead, note=note), keyboards.lead_card(lead, user), edit=edit)
 
 
-async def show_sale(
-    target: Message | CallbackQuery, uow: UnitOfWork, actor: Actor, user: User, sale_id: int, *, edit: bool = True
-) -> None:
-    """The deal card: the sale, its lead's name and its last stage changes."""
+async def sale_screen(uow: UnitOfWork, actor: Actor, user: User, sale_id: int) -> tuple[str, InlineKeyboardMarkup]:
+    """The deal card's text and buttons: the sale, its lead's name and its last stage changes. Raises
+    SaleNotFound (or another domain error) before anything is sent, so a button press that opens it can
+    still be answered once, with the error's alert."""
     sale = await sales_svc.get_sale(uow, actor, sale_id)
     lead = await leads_svc.get_lead(uow, actor, sale.lead_id)
     changes = await sales_svc.sale_history(uow, actor, sale.id)
-    await show(target, render.sale_card(sale, lead, changes), keyboards.sale_card(sale, user), edit=edit)
+    return render.sale_card(sale, lead, changes), keyboards.sale_card(sale, user)
+
+
+async def show_sale(
+    target: Message | CallbackQuery, uow: UnitOfWork, actor: Actor, user: User, sale_id: int, *, edit: bool = True
+) -> None:
+    """The deal card (``sale_screen``), shown."""
+    text, markup = await sale_screen(uow, actor, user, sale_id)
+    await show(target, text, markup, edit=edit)

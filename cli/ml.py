@@ -8,6 +8,8 @@ import asyncio
 from api.words import describe
 from core.config import Settings
 from core.domain.errors import DomainError
+from core.imports.errors import UnreadableFile
+from core.imports.mapping import MappingError
 from core.storage.db import make_engine, make_session_factory, resolve_database_url
 from core.storage.uow import SqlUnitOfWork
 
@@ -23,10 +25,14 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
     uow = SqlUnitOfWork(make_session_factory(engine))
     try:
         if args.ml_action == "import":
-            report = await importer.import_csv(uow, settings.domain_set, args.file, args.mapping)
+            try:
+                report = await importer.import_csv(uow, settings.domain_set, args.file, args.mapping)
+            except (UnreadableFile, MappingError) as failed:  # nothing was stored
+                print("\n".join(reports.import_failed(failed)))
+                return 2
             print(reports.import_summary(report))
-            for err in report.errors[:SHOWN_ERRORS]:
-                print(f"  {reports.row_error(err)}")
+            for row_error in report.errors[:SHOWN_ERRORS]:
+                print(f"  {reports.row_error(row_error)}")
             if report.error_count > SHOWN_ERRORS:
                 print(f"  … and {report.error_count - SHOWN_ERRORS} more bad rows")
             return 0 if report.imported or not report.rows else 1

@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from api.words import describe
-from core.imports.rows import BadRow, RowProblem
+from core.imports.errors import FileKind, FileProblem, UnreadableFile
+from core.imports.mapping import MappingError
+from core.imports.rows import TIMESTAMP_MAX, TIMESTAMP_MIN, BadRow, RowProblem
 from core.services.importer import ImportReport, RowError
 from core.services.training import ModelInfo, RescoreReport, TrainReport, TrainStatus
 
@@ -67,6 +69,37 @@ def import_summary(r: ImportReport) -> str:
     )
 
 
+NOTHING_IMPORTED = "nothing was imported"
+FILE_KINDS = {FileKind.CSV: "CSV file", FileKind.MAPPING: "mapping file"}
+
+
+def import_failed(err: UnreadableFile | MappingError) -> list[str]:
+    """Why the import stopped before storing anything: one line, or the mapping's problems one per line."""
+    if isinstance(err, UnreadableFile):
+        return [f"error: {unreadable_file(err)}; {NOTHING_IMPORTED}"]
+    if len(err.problems) == 1:
+        return [f"error: mapping: {err.problems[0]}; {NOTHING_IMPORTED}"]
+    return [
+        f"error: the mapping has {len(err.problems)} problems; {NOTHING_IMPORTED}",
+        *(f"  - {p}" for p in err.problems),
+    ]
+
+
+def unreadable_file(err: UnreadableFile) -> str:
+    where = f"{FILE_KINDS[err.kind]} {err.path}" + (f", line {err.line}" if err.line is not None else "")
+    match err.problem:
+        case FileProblem.MISSING:
+            return f"{FILE_KINDS[err.kind]} not found: {err.path}"
+        case FileProblem.NOT_A_FILE:
+            return f"{where}: a directory, not a file"
+        case FileProblem.NOT_READABLE:
+            return f"{where}: cannot be read ({err.detail})"
+        case FileProblem.NOT_TEXT:
+            return f"{where}: not {err.encoding} text ({err.detail})"
+        case FileProblem.BROKEN_CSV:
+            return f"{where}: broken CSV ({err.detail})"
+
+
 def row_error(e: RowError) -> str:
     return f"line {e.line}: {bad_row(e.problem)}"
 
@@ -91,11 +124,17 @@ def bad_row(b: BadRow) -> str:
             return f"{column}: unknown outcome '{b.value}' (expected one of {', '.join(b.allowed)})"
         case RowProblem.NOT_A_TIMESTAMP:
             return f"{column}: '{b.value}' is not a date/time (expected ISO 8601, e.g. 2024-05-01T10:00)"
+        case RowProblem.TIMESTAMP_OUT_OF_RANGE:
+            return f"{column}: '{b.value}' is outside the years {TIMESTAMP_MIN.year}..{TIMESTAMP_MAX.year - 1}"
         case RowProblem.NOT_A_NUMBER:
             return f"{column}: '{b.value}' is not a number"
         case RowProblem.NOT_FINITE:
             return f"{column}: '{b.value}' is not a finite number"
         case RowProblem.NOT_A_COUNT:
             return f"{column}: '{b.value}' is not a whole non-negative count"
+        case RowProblem.COUNT_TOO_LARGE:
+            return f"{column}: '{b.value}' is more than {b.limit} activities in all"
+        case RowProblem.NUL_CHARACTER:
+            return f"{column}: contains a NUL character (\\x00)"
         case RowProblem.DUPLICATE:
             return f"external id '{b.value}' already appears on line {b.other_line}"

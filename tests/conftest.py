@@ -111,7 +111,7 @@ async def committing_factory(engine: AsyncEngine) -> AsyncIterator[async_session
 
 @pytest.fixture
 def policy() -> Policy:
-    return Policy(domains=TEST_DOMAINS, transfer_threshold=0.6, notify_chat_id=-100500, notify_thread_id=None)
+    return Policy(domains=TEST_DOMAINS, transfer_threshold=0.6)
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ Exactly-once effects
 --------------------
 The middleware opens ``async with uow`` around the whole handler and first marks the update done in the
 inbox (``core.services.inbox.claim``: an upsert that returns nothing when it was done already). Services
-nest their own ``async with uow`` (the same session) and commit once, so the mark is committed **in the
+nest their own ``async with uow`` (the same session; an inner level is a savepoint, so a service that fails
+leaves nothing for a later commit) and commit once, so the mark is committed **in the
 same transaction** as the change the handler made; when the handler returns, the middleware commits what
 is left (a read, a refusal: the mark alone). An update found done is skipped; a crash before the commit
 leaves neither the change nor the mark, so the update is applied on restart (bot/inbox.py feeds the

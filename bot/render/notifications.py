@@ -59,7 +59,7 @@ def outbox_message(
         return esc(text if text else payload.get("event", "notification")), None
 
 
-def delivery_failed(payload: dict[str, Any], chat_id: int, error: str) -> str:
+def delivery_failed(payload: dict[str, Any], chat_id: int | None, error: str) -> str:
     """The notice the admins get when a message could not be delivered: plain text (no markup) in Russian and
     English at once (it is queued for every admin, whatever their language)."""
     event = payload.get("event", "message")

@@ -21,6 +21,7 @@ from core.services import leads as leads_svc
 from core.services.ports import UnitOfWork
 
 PER_PAGE = 8
+LEAD_NUMBER_MAX_DIGITS = 30  # longer is not a number anyone means (and would not fit the reply)
 
 
 async def _show_page(
@@ -83,7 +84,7 @@ async def find_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMC
 
 async def lead_command(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, user: User) -> None:
     raw = (command.args or "").strip().lstrip("#")
-    if not raw.isdigit() or len(raw) > 18:
+    if not raw.isdecimal() or len(raw) > LEAD_NUMBER_MAX_DIGITS:  # a number beyond BIGINT is "not found"
         raise InvalidValue("lead_id", Rule.NOT_A_NUMBER)
     lead = await leads_svc.get_lead(uow, actor, int(raw))
     await screens.show_card(message, lead, user)

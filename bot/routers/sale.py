@@ -29,13 +29,17 @@ async def sale_of_lead(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfW
     if sale is None:
         await query.answer(_("This lead has no deal."), show_alert=True)
         return
+    text, markup = await screens.sale_screen(uow, actor, user, sale.id)
     await query.answer()
-    await screens.show_sale(query, uow, actor, user, sale.id)
+    await screens.show(query, text, markup)
 
 
 async def open_sale(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
+    # Load first: a deal that does not exist raises before the press is answered, so the errors router's
+    # "not found" alert is its one answer (Telegram takes only the first).
+    text, markup = await screens.sale_screen(uow, actor, user, callback_data.id)
     await query.answer()
-    await screens.show_sale(query, uow, actor, user, callback_data.id)
+    await screens.show(query, text, markup)
 
 
 async def next_stage(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWork, actor: Actor, user: User) -> None:

@@ -18,13 +18,13 @@ from core.services.ports import UnitOfWork
 
 
 async def open_lead_link(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, user: User) -> None:
-    assert command.args is not None  # the deep-link filter matched it against ^lead_\d{1,18}$
+    assert command.args is not None  # the deep-link filter matched it against ^lead_\d{1,30}$
     lead = await leads_svc.get_lead(uow, actor, int(command.args.removeprefix("lead_")))
     await screens.show_card(message, lead, user)
 
 
 async def open_sale_link(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, user: User) -> None:
-    assert command.args is not None  # the deep-link filter matched it against ^sale_\d{1,18}$
+    assert command.args is not None  # the deep-link filter matched it against ^sale_\d{1,30}$
     await screens.show_sale(message, uow, actor, user, int(command.args.removeprefix("sale_")))
 
 
@@ -83,8 +83,8 @@ def make_router() -> Router:
     # Every message handler here takes one of these commands: one parse skips the router for other messages
     # (each handler's own Command/CommandStart still decides, as before).
     router.message.filter(PrivateChat(), Command("start", "help", "cancel"))
-    router.message.register(open_lead_link, CommandStart(deep_link=True, magic=F.args.regexp(r"^lead_\d{1,18}$")))
-    router.message.register(open_sale_link, CommandStart(deep_link=True, magic=F.args.regexp(r"^sale_\d{1,18}$")))
+    router.message.register(open_lead_link, CommandStart(deep_link=True, magic=F.args.regexp(r"^lead_\d{1,30}$")))
+    router.message.register(open_sale_link, CommandStart(deep_link=True, magic=F.args.regexp(r"^sale_\d{1,30}$")))
     router.message.register(invite, CommandStart(deep_link=True))
     router.message.register(start, CommandStart())
     router.message.register(help_command, Command("help"))

@@ -198,11 +198,12 @@ class ApiKey:
 
 @dataclass(frozen=True, slots=True)
 class OutboxMessage:
-    """A Telegram message waiting in the outbox (or already sent / failed)."""
+    """A Telegram message waiting in the outbox (or already sent / failed). It is addressed either to a
+    ``destination`` that the sender resolves when it sends (``chat_id`` None until then) or to ``chat_id``."""
 
     id: int
     dedupe_key: str
-    chat_id: int
+    chat_id: int | None
     thread_id: int | None
     method: str
     payload: dict[str, Any]
@@ -212,3 +213,4 @@ class OutboxMessage:
     created_at: datetime
     last_error: str | None = None
     sent_at: datetime | None = None
+    destination: str | None = None

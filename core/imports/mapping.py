@@ -57,11 +57,12 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from core.domain.enums import ActivityKind, Source
 from core.domain.errors import DomainError
 from core.domain.validation import ATTRIBUTE_KEY_MAX, ATTRIBUTES_MAX_KEYS
+from core.imports.errors import FileKind, cannot_open
 
 TIMESTAMP_FIELDS = ("created_at", "first_contact_at", "last_activity_at", "closed_at")
 LEAD_FIELDS = ("external_id", "name", "contact", "lost_reason", *TIMESTAMP_FIELDS)
@@ -129,8 +130,8 @@ def _read_toml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise MappingError([f"'{path.name}' includes itself"])
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MappingError([f"mapping file not found: {path}"]) from None
+    except OSError as err:
+        raise cannot_open(path, FileKind.MAPPING, err) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise MappingError([f"{path.name} is not valid TOML: {err}"]) from None
     include = data.pop("include", None)
@@ -147,6 +148,21 @@ def _read_toml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         else:
             base[key] = value
     return base
+
+
+def _is_attribute_name(name: object) -> TypeGuard[str]:
+    """A key of the lead's ``attributes`` (jsonb, which cannot hold U+0000)."""
+    return isinstance(name, str) and 1 <= len(name) <= ATTRIBUTE_KEY_MAX and "\x00" not in name
+
+
+def _is_text_encoding(name: object) -> bool:
+    if not isinstance(name, str):
+        return False
+    try:
+        "".encode(name)  # refuses unknown names and codecs that are not text (base64, rot13) alike
+    except LookupError:
+        return False
+    return True
 
 
 def load_mapping(path: str | Path, domains: frozenset[str]) -> Mapping:
@@ -191,6 +207,8 @@ def parse_mapping(data: dict[str, Any], domains: frozenset[str]) -> Mapping:
         problems.append("[csv] delimiter: expected one character")
         delimiter = ","
     encoding = csv_t.get("encoding", "utf-8-sig")
+    if not _is_text_encoding(encoding):
+        problems.append(f"[csv] encoding: {encoding!r} is not a text encoding Python knows (e.g. utf-8, cp1251)")
 
     lead_t = table("lead", required=True)
     lead: dict[str, str] = {}
@@ -219,8 +237,8 @@ def parse_mapping(data: dict[str, Any], domains: frozenset[str]) -> Mapping:
         if default is not None and default not in allowed:
             problems.append(f"[{section}] default '{default}' must be one of {', '.join(sorted(allowed))}")
         attribute = tbl.get("attribute")
-        if attribute is not None and (not isinstance(attribute, str) or not 1 <= len(attribute) <= ATTRIBUTE_KEY_MAX):
-            problems.append(f"[{section}] attribute: expected a name of 1..{ATTRIBUTE_KEY_MAX} characters")
+        if attribute is not None and not _is_attribute_name(attribute):
+            problems.append(f"[{section}] attribute: expected a name of 1..{ATTRIBUTE_KEY_MAX} characters, no NUL")
         return ValueMap(col or "", {str(k): str(v) for k, v in values.items()}, attribute, default)
 
     source = value_map("source", {s.value for s in Source}, required=True)
@@ -239,8 +257,10 @@ def parse_mapping(data: dict[str, Any], domains: frozenset[str]) -> Mapping:
         kind = item.get("type", "categorical")
         if kind not in ("numeric", "categorical"):
             problems.append(f"[[attributes]] '{item['column']}': type must be 'numeric' or 'categorical', not '{kind}'")
-        if not isinstance(name, str) or not 1 <= len(name) <= ATTRIBUTE_KEY_MAX:
-            problems.append(f"[[attributes]] '{item['column']}': name must be 1..{ATTRIBUTE_KEY_MAX} characters")
+        if not _is_attribute_name(name):
+            problems.append(
+                f"[[attributes]] '{item['column']}': name must be 1..{ATTRIBUTE_KEY_MAX} characters, no NUL"
+            )
             continue
         attributes.append(AttributeSpec(item["column"], name, kind))
     names = [a.name for a in attributes]

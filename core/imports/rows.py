@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-import csv
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from core.domain.enums import Outcome, Source
 from core.domain.errors import DomainError, InvalidValue
 from core.domain.validation import ATTRIBUTE_VALUE_MAX, clean_contact, clean_name, clean_reason
-from core.imports.mapping import TIMESTAMP_FIELDS, Mapping, MappingError
+from core.imports.mapping import TIMESTAMP_FIELDS, Mapping
 from core.imports.records import AttributeValue, ImportedLead
 
 EXTERNAL_ID_MAX = 100
 LOST_REASON_DEFAULT = "imported as lost"
+# What the database would refuse is a bad row here, before COPY: one failed value would fail the whole file.
+ACTIVITY_COUNT_MAX = 2**31 - 1  # leads.activity_count is an integer column (int32); it holds the sum
+# PostgreSQL holds far more, but asyncpg moves timestamps as UTC datetimes: 0001-01-01T00:00+14:00 fails COPY
+# (OverflowError), 0001-01-01 UTC comes back naive. No real lead is dated outside this range.
+TIMESTAMP_MIN = datetime(1900, 1, 1, tzinfo=UTC)
+TIMESTAMP_MAX = datetime(3000, 1, 1, tzinfo=UTC)  # exclusive
 
 
 class RowProblem(StrEnum):
@@ -31,9 +35,12 @@ class RowProblem(StrEnum):
     CLOSED_BEFORE_CREATED = "closed_before_created"
     UNKNOWN_OUTCOME = "unknown_outcome"  # column, value, allowed
     NOT_A_TIMESTAMP = "not_a_timestamp"  # column, value
+    TIMESTAMP_OUT_OF_RANGE = "timestamp_out_of_range"  # column, value (TIMESTAMP_MIN..TIMESTAMP_MAX)
     NOT_A_NUMBER = "not_a_number"  # column, value
     NOT_FINITE = "not_finite"  # column, value
     NOT_A_COUNT = "not_a_count"  # column, value
+    COUNT_TOO_LARGE = "count_too_large"  # column, value, limit: the row's activities add up to more than limit
+    NUL_CHARACTER = "nul_character"  # column: a U+0000, which PostgreSQL text cannot hold
     DUPLICATE = "duplicate"  # value (the external id), other_line
 
 
@@ -61,49 +68,8 @@ class BadRow(Exception):
         self.other_line = other_line
 
 
-class FileProblem(StrEnum):
-    MISSING = "missing"
-    NOT_TEXT = "not_text"  # not in the mapping's encoding
-    BROKEN_CSV = "broken_csv"
-
-
-class UnreadableFile(DomainError):
-    """The CSV file cannot be read: which file, what is wrong, and the reader's own detail."""
-
-    code = "unreadable_file"
-
-    def __init__(self, path: Path, problem: FileProblem, *, encoding: str | None = None, detail: str = "") -> None:
-        super().__init__()
-        self.path = path
-        self.problem = problem
-        self.encoding = encoding
-        self.detail = detail
-
-
 # A row by header name; cells beyond the header are a list under the key None (csv.DictReader's restkey).
 Row = dict[str | None, Any]
-
-
-def read_rows(path: Path, m: Mapping) -> Iterator[tuple[int, Row]]:
-    """Yield (line number, row). :class:`UnreadableFile` if the file is missing, not text in the mapping's
-    encoding or broken CSV; :class:`MappingError` if a mapped column is not in the header."""
-    if not path.is_file():
-        raise UnreadableFile(path, FileProblem.MISSING)
-    try:
-        with path.open(newline="", encoding=m.encoding) as fh:
-            reader = csv.DictReader(fh, delimiter=m.delimiter)
-            header = reader.fieldnames or []
-            absent = sorted(m.columns() - set(header))
-            if absent:
-                raise MappingError([f"column '{c}' is not in the CSV header" for c in absent])
-            for row in reader:
-                yield reader.line_num, row
-    except UnicodeDecodeError as err:
-        raise UnreadableFile(
-            path, FileProblem.NOT_TEXT, encoding=m.encoding, detail=f"{err.reason} at byte {err.start}"
-        ) from None
-    except csv.Error as err:
-        raise UnreadableFile(path, FileProblem.BROKEN_CSV, detail=str(err)) from None
 
 
 def parse_row(m: Mapping, row: Row, line: int) -> ImportedLead:
@@ -115,6 +81,8 @@ def parse_row(m: Mapping, row: Row, line: int) -> ImportedLead:
         if col is None:
             return None
         value: str = (row.get(col) or "").strip()
+        if "\x00" in value:
+            raise BadRow(RowProblem.NUL_CHARACTER, column=col)
         return None if value in m.missing else value
 
     ext = cell(m.lead["external_id"])
@@ -154,6 +122,8 @@ def parse_row(m: Mapping, row: Row, line: int) -> ImportedLead:
         value = cell(col)
         if value is not None:
             counts[kind] = _count(value, col)
+            if sum(counts.values()) > ACTIVITY_COUNT_MAX:
+                raise BadRow(RowProblem.COUNT_TOO_LARGE, column=col, value=value, limit=ACTIVITY_COUNT_MAX)
     stamps = {f: _timestamp(v, m.lead[f]) for f in TIMESTAMP_FIELDS if (v := cell(m.lead.get(f))) is not None}
     if "created_at" in stamps and "closed_at" in stamps and stamps["closed_at"] < stamps["created_at"]:
         raise BadRow(RowProblem.CLOSED_BEFORE_CREATED)
@@ -196,7 +166,10 @@ def _timestamp(value: str, col: str) -> datetime:
         ts = datetime.fromisoformat(value)
     except ValueError:
         raise BadRow(RowProblem.NOT_A_TIMESTAMP, column=col, value=value) from None
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+    ts = ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+    if not TIMESTAMP_MIN <= ts < TIMESTAMP_MAX:  # compared as instants; no conversion that could overflow
+        raise BadRow(RowProblem.TIMESTAMP_OUT_OF_RANGE, column=col, value=value)
+    return ts
 
 
 def _number(value: str, col: str) -> float:

@@ -34,16 +34,12 @@ class RulesOnly:
 class Policy:
     domains: frozenset[str]
     transfer_threshold: float = DEFAULT_TRANSFER_THRESHOLD
-    notify_chat_id: int | None = None
-    notify_thread_id: int | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
         return cls(
             domains=settings.domain_set,
             transfer_threshold=settings.transfer_threshold,
-            notify_chat_id=settings.team_leads_chat_id,
-            notify_thread_id=settings.team_leads_thread_id,
         )
 
 

@@ -4,6 +4,13 @@ The mapping file is described in :mod:`core.imports.mapping`, one row's parsing 
 this module reads the whole file, skips bad and duplicate rows, and stores the good ones batch by batch
 through ``uow.imports``.
 
+All or nothing per file: every batch is written in one transaction, committed after the last row. A problem
+with the file itself (``UnreadableFile`` — undecodable bytes or broken CSV at line 50,502 — or a
+``MappingError``) is raised and rolls back every batch already written, so a file never lands by halves.
+Batches keep the client's memory flat (a batch of ``ImportedLead`` is dropped once COPYed); one transaction
+rather than a staging table merged at the end, because the upsert already works on a batch's temporary table
+and only the commit had to move.
+
 Outcome won -> the lead is ``transferred`` and gets a ``paid`` sale; lost -> the lead is ``lost``; both
 with stage-history rows (actor ``import``), so they look like real closed leads. Bad rows are reported
 with their line number and reason; the good rows are imported.
@@ -18,8 +25,9 @@ from pathlib import Path
 from core.domain.clock import utcnow
 from core.domain.enums import Outcome
 from core.imports.mapping import Mapping, load_mapping
+from core.imports.reading import read_rows
 from core.imports.records import ImportedLead
-from core.imports.rows import BadRow, RowProblem, parse_row, read_rows
+from core.imports.rows import BadRow, RowProblem, parse_row
 from core.services.ports import UnitOfWork
 
 MAX_REPORTED_ERRORS = 10_000
@@ -62,7 +70,7 @@ class ImportReport:
 async def import_csv(
     uow: UnitOfWork, domains: frozenset[str], csv_path: str | Path, mapping: Mapping | str | Path
 ) -> ImportReport:
-    """Parse, validate and bulk-upsert; one transaction per batch of ``BATCH_ROWS`` good rows."""
+    """Parse, validate and bulk-upsert in batches of ``BATCH_ROWS`` good rows, all in one transaction."""
     started = time.perf_counter()
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping, domains)
@@ -78,28 +86,28 @@ async def import_csv(
     async def flush() -> None:
         if not batch:
             return
-        async with uow:
-            counts = await uow.imports.upsert_leads(batch, utcnow())
-            await uow.commit()
+        counts = await uow.imports.upsert_leads(batch, utcnow())
         report.inserted += counts.inserted
         report.updated += counts.updated
         batch.clear()
 
-    for line, row in read_rows(Path(csv_path), mapping):
-        report.rows += 1
-        try:
-            lead = parse_row(mapping, row, line)
-        except BadRow as err:
-            bad(line, err)
-            continue
-        if lead.external_id in seen:
-            bad(line, BadRow(RowProblem.DUPLICATE, value=lead.external_id, other_line=seen[lead.external_id]))
-            continue
-        seen[lead.external_id] = line
-        report.count(lead.outcome)
-        batch.append(lead)
-        if len(batch) >= BATCH_ROWS:
-            await flush()
-    await flush()
+    async with uow:
+        for line, row in read_rows(Path(csv_path), mapping):
+            report.rows += 1
+            try:
+                lead = parse_row(mapping, row, line)
+            except BadRow as err:
+                bad(line, err)
+                continue
+            if lead.external_id in seen:
+                bad(line, BadRow(RowProblem.DUPLICATE, value=lead.external_id, other_line=seen[lead.external_id]))
+                continue
+            seen[lead.external_id] = line
+            report.count(lead.outcome)
+            batch.append(lead)
+            if len(batch) >= BATCH_ROWS:
+                await flush()
+        await flush()
+        await uow.commit()
     report.seconds = time.perf_counter() - started
     return report

@@ -22,9 +22,11 @@ from core.domain.validation import (
 )
 from core.scoring.inputs import scoring_input
 from core.services.context import Services
+from core.services.outbox import TEAM_LEADS
 from core.services.ports import Cursor, LeadFilter, NewLead, UnitOfWork
 
 MAX_PAGE = 200
+SEARCH_TEXT_MAX = 200
 
 
 async def _load(uow: UnitOfWork, actor: Actor, lead_id: int, *, lock: bool) -> Lead:
@@ -110,11 +112,9 @@ async def list_leads(
 
 
 async def find_leads(uow: UnitOfWork, actor: Actor, text: str, *, limit: int = 20) -> list[Lead]:
-    text = " ".join(text.split())
+    text = clean_text(" ".join(text.split()), field="query", limit=SEARCH_TEXT_MAX) or ""
     if len(text) < 2:
         raise InvalidValue("query", Rule.TOO_SHORT, minimum=2)
-    if len(text) > 200:
-        raise InvalidValue("query", Rule.TOO_LONG, maximum=200)
     async with uow:
         return await uow.leads.search_leads(text, owner_id=None if actor.sees_all_leads else actor.user_id, limit=limit)
 
@@ -182,19 +182,17 @@ async def _change_locked_stage(
     sale = None
     if new == Stage.TRANSFERRED:
         sale = await uow.sales.add(lead.id, created_at=now)
-        await _queue_transfer_notification(uow, svc, lead, sale, actor)
+        await _queue_transfer_notification(uow, lead, sale, actor)
     await uow.commit()
     return StageResult(lead, sale)
 
 
-async def _queue_transfer_notification(uow: UnitOfWork, svc: Services, lead: Lead, sale: Sale, actor: Actor) -> None:
-    chat_id = svc.policy.notify_chat_id
-    if chat_id is None:
-        return
+async def _queue_transfer_notification(uow: UnitOfWork, lead: Lead, sale: Sale, actor: Actor) -> None:
+    """Always, in the transfer's transaction, for the team leads' group: which chat that is, the sender
+    (the bot) decides from its settings when it sends, so no process's configuration can drop it."""
     await uow.outbox.enqueue(
         dedupe_key=f"lead-transferred:{lead.id}",
-        chat_id=chat_id,
-        thread_id=svc.policy.notify_thread_id,
+        destination=TEAM_LEADS,
         payload={
             "event": "lead_transferred",
             "lead_id": lead.id,

@@ -5,12 +5,17 @@ Each function is one short transaction and commits once. Claiming leases the row
 and ``next_attempt_at`` moves ``lease_seconds`` ahead, so a second sender (or this one after a crash) does
 not pick it up while a send is in flight; the retry schedule lives in the database, so a restart keeps it.
 Order per chat: only the oldest pending row of a chat is ever due (see ``OutboxRepository.claim_due``).
+
+Where a message goes can be left to the sender: a row for ``TEAM_LEADS`` has no chat when it is written
+(any process may write it, whatever its settings) and the sender resolves it from its own settings
+(the bot's TEAM_LEADS_CHAT_ID/THREAD_ID) when it sends; until it can, the rows wait, in order, untouched.
+Admin notices are addressed to the admin's user id.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
@@ -21,6 +26,8 @@ from core.domain.models import OutboxMessage
 from core.services.ports import UnitOfWork
 
 ADMIN_NOTICE_PREFIX = "outbox-failed:"
+TEAM_LEADS = "team_leads"  # the team leads' group (and forum thread), as the sender's settings name it
+DESTINATIONS = frozenset({TEAM_LEADS})  # the database's CHECK on outbox.destination says the same
 
 
 def is_admin_notice(item: OutboxMessage) -> bool:
@@ -47,13 +54,19 @@ class RetryPolicy:
 
 
 async def claim_due(
-    uow: UnitOfWork, *, limit: int = 20, lease_seconds: float = 60.0, now: datetime | None = None
+    uow: UnitOfWork,
+    *,
+    limit: int = 20,
+    lease_seconds: float = 60.0,
+    destinations: Collection[str] = (),
+    now: datetime | None = None,
 ) -> list[OutboxMessage]:
-    """Lease the due rows (at most one per chat, the oldest) and return them; one transaction."""
+    """Lease the due rows (at most one per chat or destination, the oldest) and return them; one
+    transaction. Rows for a destination not in ``destinations`` (the sender cannot resolve it) stay."""
     now = now or utcnow()
     async with uow:
         items = []
-        for row in await uow.outbox.claim_due(now, limit):
+        for row in await uow.outbox.claim_due(now, limit, destinations=destinations):
             attempts = row.attempts + 1
             await uow.outbox.mark(row.id, attempts=attempts, next_attempt_at=now + timedelta(seconds=lease_seconds))
             items.append(replace(row, attempts=attempts))
@@ -61,9 +74,23 @@ async def claim_due(
     return items
 
 
-async def mark_sent(uow: UnitOfWork, item_id: int, *, now: datetime | None = None) -> None:
+async def waiting(uow: UnitOfWork, destination: str) -> int:
+    """How many messages for ``destination`` are still to be sent."""
     async with uow:
-        await uow.outbox.mark(item_id, status="sent", sent_at=now or utcnow(), last_error=None)
+        return await uow.outbox.count_pending(destination)
+
+
+async def mark_sent(uow: UnitOfWork, item: OutboxMessage, *, now: datetime | None = None) -> None:
+    """Telegram accepted ``item`` (as the sender addressed it: the chat it went to is recorded)."""
+    async with uow:
+        await uow.outbox.mark(
+            item.id,
+            status="sent",
+            sent_at=now or utcnow(),
+            last_error=None,
+            chat_id=item.chat_id,
+            thread_id=item.thread_id,
+        )
         await uow.commit()
 
 
@@ -109,13 +136,22 @@ async def mark_failed(
     notice_text: str,
     now: datetime | None = None,
 ) -> list[int]:
-    """Record a permanent failure and, in the same transaction, queue a notice to every active admin
+    """Record a permanent failure (``item`` as the sender addressed it, so the row and the notice name the
+    chat that refused it; a row that never got a chat keeps none) and, in the same transaction, queue a
+    notice to every active admin
     (users with role admin, plus ``admin_ids`` not deactivated there), once per admin (dedupe key
     ``outbox-failed:{id}:{admin}``). A failed admin notice does not notify again. Returns the admins queued."""
     now = now or utcnow()
     notified: list[int] = []
     async with uow:
-        await uow.outbox.mark(item.id, status="failed", last_error=error[:2000], next_attempt_at=now)
+        await uow.outbox.mark(
+            item.id,
+            status="failed",
+            last_error=error[:2000],
+            next_attempt_at=now,
+            chat_id=item.chat_id,
+            thread_id=item.thread_id,
+        )
         if not is_admin_notice(item):
             admins = set(await uow.users.active_ids_with_role(Role.ADMIN))
             for admin_id in set(admin_ids) - admins:  # ADMIN_IDS, unless deactivated in the users table

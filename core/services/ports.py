@@ -7,7 +7,7 @@ between rows and domain objects; it never commits — only a service does, throu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -172,15 +172,22 @@ class OutboxRepository(Protocol):
         self,
         *,
         dedupe_key: str,
-        chat_id: int,
-        thread_id: int | None,
         payload: dict[str, Any],
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        destination: str | None = None,
         method: str = "sendMessage",
     ) -> bool:
-        """Queue a message once per ``dedupe_key``; False when it was already queued."""
+        """Queue a message once per ``dedupe_key``, for ``destination`` (resolved by the sender) or for
+        ``chat_id``; False when it was already queued."""
 
-    async def claim_due(self, now: datetime, limit: int) -> list[OutboxMessage]:
-        """The oldest pending message of each chat that is due, locked (order per chat is kept)."""
+    async def claim_due(self, now: datetime, limit: int, *, destinations: Collection[str] = ()) -> list[OutboxMessage]:
+        """The oldest pending message of each destination and of each chat that is due, locked (order is
+        kept per destination and per chat). Messages for destinations not in ``destinations`` (the ones
+        the sender cannot resolve) are left alone."""
+
+    async def count_pending(self, destination: str) -> int:
+        """How many messages for ``destination`` are still to be sent."""
 
     async def mark(self, message_id: int, **values: Any) -> None:
         """Write status / attempts / next_attempt_at / last_error / sent_at."""

@@ -11,6 +11,7 @@ Rules:
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ INVITE_TTL = timedelta(hours=24)
 FULL_NAME_MAX = 200
 USERNAME_MAX = 64
 LANGUAGE_MAX = 16
+_INVITE_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # token_urlsafe's alphabet, as a /start payload allows
 
 
 def _role(value: str | Role) -> Role:
@@ -44,8 +46,10 @@ class Profile:
 
     @classmethod
     def of(cls, full_name: str | None, username: str | None, language: str | None) -> Profile:
+        """NUL (U+0000), which no text column holds, is dropped: a name is Telegram's, not refused."""
+        username, language = (value.replace("\x00", "") if value else None for value in (username, language))
         return cls(
-            full_name=" ".join((full_name or "").split())[:FULL_NAME_MAX],
+            full_name=" ".join((full_name or "").replace("\x00", "").split())[:FULL_NAME_MAX],
             username=username[:USERNAME_MAX] if username else None,
             language=language[:LANGUAGE_MAX] if language else None,
         )
@@ -170,7 +174,7 @@ async def accept_invite(
 ) -> User:
     """Register (or re-activate) the user with the invite's role and spend the invite."""
     profile = Profile.of(full_name, username, language)
-    if not code or len(code) > 64:
+    if not _INVITE_CODE.fullmatch(code):  # not one create_invite makes: unknown, without a lookup
         raise InvalidInvite(InviteProblem.UNKNOWN)
     async with uow:
         invite = await uow.users.get_invite(code, lock=True)

@@ -149,7 +149,9 @@ class SqlImportRepository:
 
     async def upsert_leads(self, leads: Sequence[ImportedLead], now: datetime) -> UpsertCounts:
         """Insert or update by ``external_id``, then rewrite the import's own history rows and sales.
-        Runs in the session's transaction; never commits."""
+        Runs in the session's transaction and never commits: every batch of a file shares one transaction, so
+        the importer commits the whole file or nothing. Values are validated before (``core.imports.rows``):
+        a value COPY refuses would fail the whole file."""
         await self._before_write()
         table = f"import_leads_{uuid.uuid4().hex[:12]}"
         conn = await self._session.connection()

@@ -200,12 +200,18 @@ class OutboxRow(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
-        Index("ix_outbox_pending", "chat_id", "id", postgresql_where=text("status = 'pending'")),
+        CheckConstraint("destination IN ('team_leads')", name="destination"),
+        CheckConstraint("chat_id IS NOT NULL OR destination IS NOT NULL", name="address"),
+        Index("ix_outbox_pending", "destination", "chat_id", "id", postgresql_where=text("status = 'pending'")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger)
+    # Where it goes: a destination the sender resolves from its settings when it sends ("team_leads": the
+    # team leads' group, TEAM_LEADS_CHAT_ID/THREAD_ID of the bot), or, without one, chat_id itself (an
+    # admin's user id). A sent team leads row records the chat it went to.
+    destination: Mapped[str | None] = mapped_column(String(32))
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
     thread_id: Mapped[int | None] = mapped_column(BigInteger)
     method: Mapped[str] = mapped_column(String(64), server_default="sendMessage")
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.emulator.faults import Faults
+from sandbox.emulator.faults import Faults, RawAnswer
 from sandbox.emulator.methods import BotApiMethods
 from sandbox.emulator.models import ApiError, Call
 from sandbox.emulator.state import ChatState
@@ -135,6 +135,9 @@ class BotApiHttp:
         except ApiError as error:
             call.status, call.description = error.status, error.description
             return error_response(error.status, error.description, error.retry_after)
+        except RawAnswer as raw:  # an injected answer that is not Telegram's JSON (faults.py)
+            call.status, call.description = raw.status, raw.body.decode(errors="replace")[:200]
+            return web.Response(status=raw.status, body=raw.body, content_type=raw.content_type, charset="utf-8")
         except Exception:  # the emulator must answer something Telegram-shaped, and say why in the log
             log.exception("emulator failed on %s", method_name)
             call.status, call.description = 500, "Internal Server Error"

@@ -8,7 +8,8 @@ Point a bot at it with::
 
 Then play users (``send_text``, ``press``, ``press_button``), and look at what the bot did (``calls``,
 ``messages``, ``wait_for``). Failures can be injected per method (``fail``): 429 with retry_after, 5xx,
-or a hang that makes the client time out.
+a hang that makes the client time out, an undecodable answer (an HTML 502) or a late acceptance;
+``inject_update`` queues an update as given, parseable or not.
 
 ``FakeTelegram`` is the face of the parts, one idea each:
 
@@ -28,7 +29,7 @@ from collections.abc import Callable
 from typing import Any, Self
 
 from sandbox.emulator.actions import UserActions
-from sandbox.emulator.faults import Faults
+from sandbox.emulator.faults import Faults, Garbage
 from sandbox.emulator.http import BotApiHttp
 from sandbox.emulator.methods import BotApiMethods
 from sandbox.emulator.models import Call, FakeUser, Message
@@ -152,11 +153,27 @@ class FakeTelegram:
         times: int = 1,
         delay: float | None = None,
         description: str | None = None,
+        garbage: Garbage | None = None,
     ) -> None:
         """The next ``times`` calls of ``method`` fail; see ``Faults.add``."""
         self.faults.add(
-            method, status=status, retry_after=retry_after, times=times, delay=delay, description=description
+            method,
+            status=status,
+            retry_after=retry_after,
+            times=times,
+            delay=delay,
+            description=description,
+            garbage=garbage,
         )
+
+    def accept_late(self, method: str, *, delay: float, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` are applied but answered only after ``delay`` seconds."""
+        self.faults.accept_late(method, delay=delay, times=times)
+
+    def inject_update(self, body: dict[str, Any]) -> int:
+        """Queue ``body`` as an update exactly as given (with the next update_id): e.g. one a client library
+        cannot parse, as a Bot API change or a bug on Telegram's side could send. Returns its update_id."""
+        return self.state.queue_update(body)
 
     # ------------------------------------------------------------------ observing
 

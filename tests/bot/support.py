@@ -16,7 +16,7 @@ from core.services.ports import UnitOfWork
 from sandbox.emulator.watch import HandledUpdates
 from tests.conftest import TEST_DOMAINS
 
-GROUP = -100500  # the team leads' chat (tests/conftest.py policy.notify_chat_id)
+GROUP = -100500  # the team leads' chat (the bot's TEAM_LEADS_CHAT_ID in bot_settings)
 ADMIN_ID = 5001
 MANAGER_ID = 5002
 OTHER_MANAGER_ID = 5003

@@ -9,7 +9,9 @@ from sqlalchemy import delete, func, select
 
 from cli.reports import bad_row, row_error
 from core.domain.enums import SaleStage, Stage
+from core.imports.errors import FileProblem, UnreadableFile
 from core.imports.mapping import MappingError, load_mapping
+from core.services import importer
 from core.services import leads as lead_svc
 from core.services.importer import import_csv
 from core.storage.models import LeadRow, SaleRow, SaleStageChangeRow, StageChangeRow
@@ -213,6 +215,61 @@ async def test_bad_rows_are_reported_with_line_and_reason_and_good_rows_are_kept
     assert (await _lead(uow, "g2")).stage == Stage.LOST
 
 
+async def test_values_the_database_would_refuse_are_bad_rows_and_the_good_rows_still_land(
+    uow, tmp_path, mapping
+) -> None:
+    rows = [
+        _row("db-ok-1"),
+        _row("db-nul-name", company="AC\x00ME"),
+        _row("db-nul-city", city="Ka\x00zan"),
+        _row("db-nul\x00id"),
+        _row("db-int32", meetings="2147483648"),
+        _row("db-int32-total", meetings="2000000000", calls="2000000000"),
+        _row("db-year-1", created="0001-01-01T00:00:00+14:00"),
+        _row("db-year-10000", touch="9999-12-31T23:59:59-14:00"),
+        _row("db-nan", employees="nan"),
+        _row("db-ok-2", result="lost"),
+    ]
+    report = await import_csv(uow, DOMAINS, _write(tmp_path / "refused.csv", rows), mapping)
+    assert (report.rows, report.inserted, report.error_count) == (10, 2, 8)
+    assert [e.line for e in report.errors] == [3, 4, 5, 6, 7, 8, 9, 10]
+    reasons = [bad_row(e.problem) for e in report.errors]
+    assert reasons[:3] == ["column 'Company': contains a NUL character (\\x00)"] + [
+        f"column '{c}': contains a NUL character (\\x00)" for c in ("City", "ID")
+    ]
+    assert "more than 2147483647 activities" in reasons[3] and "more than 2147483647 activities" in reasons[4]
+    assert "outside the years 1900..2999" in reasons[5] and "outside the years 1900..2999" in reasons[6]
+    assert "not a finite number" in reasons[7]
+    assert (await _lead(uow, "db-ok-1")).stage == Stage.TRANSFERRED
+    assert (await _lead(uow, "db-ok-2")).stage == Stage.LOST
+
+
+def _late_decode_error(path: Path) -> None:
+    with path.open("ab") as fh:
+        fh.write(b"late-x,Caf\xe9,,Web,,,,,,,,,open\n")
+
+
+def _late_huge_field(path: Path) -> None:
+    with path.open("a", encoding="utf-8", newline="") as fh:
+        fh.write('late-y,"' + "x" * 200_000 + '",,Web,,,,,,,,,open\r\n')
+
+
+@pytest.mark.parametrize(
+    ("spoil", "problem"), [(_late_decode_error, FileProblem.NOT_TEXT), (_late_huge_field, FileProblem.BROKEN_CSV)]
+)
+async def test_a_file_level_error_late_in_the_file_leaves_nothing_imported(
+    uow, tmp_path, mapping, monkeypatch, spoil, problem
+) -> None:
+    monkeypatch.setattr(importer, "BATCH_ROWS", 100)  # five batches are stored before the error
+    path = _write(tmp_path / "late.csv", [_row(f"late-{i}", result="open", closed="") for i in range(500)])
+    spoil(path)
+    with pytest.raises(UnreadableFile) as err:
+        await import_csv(uow, DOMAINS, path, mapping)
+    assert (err.value.problem, err.value.line) == (problem, 502)
+    imported = select(func.count()).select_from(LeadRow).where(LeadRow.external_id.like("late-%"))
+    assert await _count(uow, imported) == 0
+
+
 async def test_reimport_updates_leads_and_replaces_imported_history_without_duplicates(uow, tmp_path, mapping) -> None:
     first = _write(tmp_path / "1.csv", [_row("r1", result="lost"), _row("r2"), _row("r3", result="open", closed="")])
     await import_csv(uow, DOMAINS, first, mapping)
@@ -295,6 +352,9 @@ def _system():
         (lambda m: m.replace('external_id = "ID"', ""), "[lead] external_id: a column name is required"),
         (lambda m: m.replace('lost = ["lost", "0"]', 'lost = ["won"]'), "values in more than one list: won"),
         (lambda m: m.replace("[csv]", "[csv"), "not valid TOML"),
+        (lambda m: m.replace('name = "employees"', 'name = "staff\\u0000"'), "name must be 1..50 characters, no NUL"),
+        (lambda m: m.replace('attribute = "channel"', 'attribute = "\\u0000"'), "a name of 1..50 characters, no NUL"),
+        (lambda m: m.replace("[csv]", '[csv]\nencoding = "base64"'), "'base64' is not a text encoding Python knows"),
     ],
 )
 async def test_mapping_errors_are_reported_clearly_and_nothing_is_imported(uow, tmp_path, edit, problem) -> None:

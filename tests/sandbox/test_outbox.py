@@ -193,7 +193,7 @@ async def test_giving_up_marks_the_row_failed_and_tells_every_admin_once(
     assert await outbox.drain_once() == 0
     failed, *notices = await rows(committing_factory)
     assert failed.status == "failed" and failed.last_error.startswith("gave up after 2 attempts")
-    assert sorted(n.chat_id for n in notices) == [501, 777]
+    assert [n.chat_id for n in notices] == [501, 777]
     assert {n.dedupe_key for n in notices} == {f"outbox-failed:{failed.id}:501", f"outbox-failed:{failed.id}:777"}
 
     fake_tg.faults.clear()  # Telegram is back: the notices go out, the failed row stays failed

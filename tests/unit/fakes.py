@@ -8,7 +8,7 @@ when it ends, so uncommitted work is undone and an inner level's undo leaves the
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
@@ -230,9 +230,10 @@ class FakeOutbox(_Repo):
         self,
         *,
         dedupe_key: str,
-        chat_id: int,
-        thread_id: int | None,
         payload: dict[str, Any],
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        destination: str | None = None,
         method: str = "sendMessage",
     ) -> bool:
         if dedupe_key in self.s.outbox:
@@ -248,11 +249,15 @@ class FakeOutbox(_Repo):
             attempts=0,
             next_attempt_at=datetime.min,
             created_at=datetime.min,
+            destination=destination,
         )
         return True
 
-    async def claim_due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+    async def claim_due(self, now: datetime, limit: int, *, destinations: Collection[str] = ()) -> list[OutboxMessage]:
         raise NotImplementedError
+
+    async def count_pending(self, destination: str) -> int:
+        return sum(m.status == "pending" and m.destination == destination for m in self.s.outbox.values())
 
     async def mark(self, message_id: int, **values: Any) -> None:
         raise NotImplementedError

@@ -57,6 +57,26 @@ def test_a_row_becomes_a_typed_imported_lead() -> None:
         ({"Closed": "2024-01-01"}, "closed before it was created"),
         ({"Result": "maybe"}, "column 'Result': unknown outcome 'maybe' (expected one of 0, 1)"),
         ({None: ["extra"]}, "more cells than the header has columns"),
+        # values the database would refuse are bad rows too, never a failed COPY
+        ({"Company": "Acme\x00Ltd"}, "column 'Company': contains a NUL character (\\x00)"),
+        ({"City": "Ka\x00zan"}, "column 'City': contains a NUL character (\\x00)"),
+        ({"ID": "a\x00"}, "column 'ID': contains a NUL character (\\x00)"),
+        ({"Calls": "2147483648"}, "column 'Calls': '2147483648' is more than 2147483647 activities in all"),
+        (
+            {"Calls": "2000000000", "Meetings": "2000000000"},
+            "column 'Meetings': '2000000000' is more than 2147483647 activities in all",
+        ),
+        (
+            {"Created": "0001-01-01T00:00:00+14:00"},
+            "column 'Created': '0001-01-01T00:00:00+14:00' is outside the years 1900..2999",
+        ),
+        (
+            {"Closed": "9999-12-31T23:59:59-14:00"},
+            "column 'Closed': '9999-12-31T23:59:59-14:00' is outside the years 1900..2999",
+        ),
+        ({"Created": "0001-01-01T00:00:00"}, "column 'Created': '0001-01-01T00:00:00' is outside the years 1900..2999"),
+        ({"Employees": "nan"}, "column 'Employees': 'nan' is not a finite number"),
+        ({"Employees": "1e400"}, "column 'Employees': '1e400' is not a finite number"),
     ],
 )
 def test_a_bad_row_says_why(cells: Row, reason: str) -> None:

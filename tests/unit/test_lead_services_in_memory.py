@@ -33,7 +33,7 @@ def uow() -> FakeUnitOfWork:
 
 @pytest.fixture
 def services() -> Services:
-    return Services(policy=Policy(domains=frozenset({"fintech"}), transfer_threshold=0.6, notify_chat_id=-100))
+    return Services(policy=Policy(domains=frozenset({"fintech"}), transfer_threshold=0.6))
 
 
 async def _qualified(
@@ -72,7 +72,7 @@ async def test_transfer_needs_a_score_and_a_domain_and_then_makes_one_sale_and_o
     result = await leads.change_stage(uow, services, anna, lead.id, "transferred")
     assert result.lead.stage == Stage.TRANSFERRED
     assert result.sale is not None and result.sale.stage == SaleStage.NEW
-    assert [m.payload["lead_id"] for m in uow.state.outbox.values()] == [lead.id]
+    assert [(m.destination, m.payload["lead_id"]) for m in uow.state.outbox.values()] == [("team_leads", lead.id)]
     assert (await sales.sale_for_lead(uow, anna, lead.id)) == result.sale
 
 

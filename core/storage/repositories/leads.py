@@ -21,7 +21,7 @@ from core.domain.enums import ActivityKind, LostReason, Stage
 from core.domain.models import Activity, Lead, LeadChanges, StageChange
 from core.services.ports import Cursor, LeadFilter, NewLead
 from core.storage.models import ActivityRow, LeadRow, StageChangeRow, UserRow, table
-from core.storage.repositories.base import BeforeWrite
+from core.storage.repositories.base import BeforeWrite, storable_id
 
 LEADS = table(LeadRow)
 ACTIVITIES = table(ActivityRow)
@@ -114,6 +114,8 @@ class SqlLeadRepository:
         self._before_write = before_write
 
     async def get(self, lead_id: int, *, lock: bool = False) -> Lead | None:
+        if not storable_id(lead_id):
+            return None
         row = (await self.session.execute(_GET_FOR_UPDATE if lock else _GET, {"lead_id": lead_id})).mappings().first()
         return lead_from_row(row) if row is not None else None
 
@@ -224,6 +226,8 @@ class SqlLeadRepository:
         return [lead_from_row(r) for r in (await self.session.execute(stmt)).mappings()]
 
     async def list_activities(self, lead_id: int, *, limit: int) -> list[Activity]:
+        if not storable_id(lead_id):
+            return []
         stmt = select(ACTIVITIES).where(ACTIVITIES.c.lead_id == lead_id).order_by(ACTIVITIES.c.id.desc()).limit(limit)
         return [
             Activity(r.id, r.lead_id, r.kind, r.text, r.author, r.created_at)
@@ -231,6 +235,8 @@ class SqlLeadRepository:
         ]
 
     async def list_stage_changes(self, lead_id: int, *, limit: int) -> list[StageChange]:
+        if not storable_id(lead_id):
+            return []
         stmt = (
             select(STAGE_CHANGES)
             .where(STAGE_CHANGES.c.lead_id == lead_id)

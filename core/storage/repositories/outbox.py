@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +31,7 @@ def _message(row: Row[Any]) -> OutboxMessage:
         created_at=row.created_at,
         last_error=row.last_error,
         sent_at=row.sent_at,
+        destination=row.destination,
     )
 
 
@@ -42,35 +44,44 @@ class SqlOutboxRepository:
         self,
         *,
         dedupe_key: str,
-        chat_id: int,
-        thread_id: int | None,
         payload: dict[str, Any],
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        destination: str | None = None,
         method: str = "sendMessage",
     ) -> bool:
         await self._before_write()
+        values = {"chat_id": chat_id, "thread_id": thread_id, "destination": destination, "method": method}
         stmt = (
             pg_insert(OUTBOX)
-            .values(dedupe_key=dedupe_key, chat_id=chat_id, thread_id=thread_id, payload=payload, method=method)
+            .values(dedupe_key=dedupe_key, payload=payload, **values)
             .on_conflict_do_nothing(index_elements=[OUTBOX.c.dedupe_key])
             .returning(OUTBOX.c.id)
         )
         return (await self.session.execute(stmt)).scalar() is not None
 
-    async def claim_due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+    async def claim_due(self, now: datetime, limit: int, *, destinations: Collection[str] = ()) -> list[OutboxMessage]:
+        # One queue per destination (its rows have no chat until sent) and one per chat for direct messages:
+        # GROUP BY puts the NULLs of each column together.
         oldest = (
             select(func.min(OUTBOX.c.id))
             .where(OUTBOX.c.status == "pending")
-            .group_by(OUTBOX.c.chat_id)
+            .group_by(OUTBOX.c.destination, OUTBOX.c.chat_id)
             .scalar_subquery()
         )
+        addressable = or_(OUTBOX.c.destination.is_(None), OUTBOX.c.destination.in_(list(destinations)))
         stmt = (
             select(OUTBOX)
-            .where(OUTBOX.c.id.in_(oldest), OUTBOX.c.next_attempt_at <= now)
+            .where(OUTBOX.c.id.in_(oldest), OUTBOX.c.next_attempt_at <= now, addressable)
             .order_by(OUTBOX.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
         return [_message(r) for r in (await self.session.execute(stmt)).all()]
+
+    async def count_pending(self, destination: str) -> int:
+        stmt = select(func.count()).where(OUTBOX.c.status == "pending", OUTBOX.c.destination == destination)
+        return int((await self.session.execute(stmt)).scalar_one())
 
     async def mark(self, message_id: int, **values: Any) -> None:
         await self._before_write()

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.domain.enums import LostReason, SaleStage
 from core.domain.models import Sale, SaleStageChange
 from core.storage.models import SaleRow, SaleStageChangeRow, table
-from core.storage.repositories.base import BeforeWrite
+from core.storage.repositories.base import BeforeWrite, storable_id
 
 SALES = table(SaleRow)
 CHANGES = table(SaleStageChangeRow)
@@ -36,6 +36,8 @@ class SqlSaleRepository:
         return _sale((await self.session.execute(stmt)).one())
 
     async def get(self, sale_id: int, *, lock: bool = False) -> Sale | None:
+        if not storable_id(sale_id):
+            return None
         stmt = select(SALES).where(SALES.c.id == sale_id)
         if lock:
             stmt = stmt.with_for_update()
@@ -43,6 +45,8 @@ class SqlSaleRepository:
         return _sale(row) if row is not None else None
 
     async def by_lead(self, lead_id: int) -> Sale | None:
+        if not storable_id(lead_id):
+            return None
         row = (await self.session.execute(select(SALES).where(SALES.c.lead_id == lead_id))).first()
         return _sale(row) if row is not None else None
 
@@ -76,6 +80,8 @@ class SqlSaleRepository:
         return Sale(sale.id, sale.lead_id, to_stage, sale.created_at, now, closed_at or sale.closed_at)
 
     async def list_stage_changes(self, sale_id: int) -> list[SaleStageChange]:
+        if not storable_id(sale_id):
+            return []
         stmt = select(CHANGES).where(CHANGES.c.sale_id == sale_id).order_by(CHANGES.c.id)
         return [
             SaleStageChange(r.id, r.sale_id, r.from_stage, r.to_stage, r.actor, r.reason, r.created_at, r.reason_code)

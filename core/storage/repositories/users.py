@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.domain.enums import Role
 from core.domain.models import Invite, User
 from core.storage.models import InviteRow, UserRow, table
-from core.storage.repositories.base import BeforeWrite
+from core.storage.repositories.base import BeforeWrite, storable_id
 
 USERS = table(UserRow)
 INVITES = table(InviteRow)
@@ -41,6 +41,8 @@ class SqlUserRepository:
     async def get(self, user_id: int) -> User | None:
         if user_id in self._known:
             return self._known[user_id]
+        if not storable_id(user_id):
+            return None
         row = (await self.session.execute(select(USERS).where(USERS.c.id == user_id))).first()
         return self._remember(user_from_row(row)) if row is not None else None
 

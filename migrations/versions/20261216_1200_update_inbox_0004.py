@@ -9,8 +9,8 @@ The downgrade keeps the ids of the done rows in ``processed_updates``; stored up
 lost with the table (Telegram does not have them any more).
 
 Revision ID: 0004
-Revises: 0002
-Create Date: 2026-12-10 12:00:00
+Revises: 0003
+Create Date: 2026-12-16 12:00:00
 """
 
 from collections.abc import Sequence
@@ -20,7 +20,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0004"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
