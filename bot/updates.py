@@ -3,11 +3,10 @@
 aiogram parses a whole getUpdates answer as one ``list[Update]``: a single malformed or unexpected object (a
 Bot API change, a bug on Telegram's side, a forged answer) fails the lot, polling logs "Failed to fetch updates",
 backs off and asks again with the same offset, and gets the same batch: the bot stalls for everyone. Here each
-update is parsed alone; one that does not parse is logged with its update_id and left out, and the offset still
-moves past it (``next_offset``), so Telegram does not send it again.
+update is parsed alone; one that does not parse is logged with its update_id and left out (the receive loop
+has already stored and acknowledged the batch, so Telegram does not send it again).
 
-``parse_updates`` serves any loop that reads getUpdates; ``bot.session.BotSession`` applies it to aiogram's
-polling (``check_response`` for GetUpdates, the offset in ``make_request``).
+``bot.inbox`` stores each batch raw and parses every update with ``parse_updates`` when it applies it.
 """
 
 from __future__ import annotations
@@ -42,9 +41,3 @@ def parse_updates(raw: list[Any], *, bot: Bot | None = None) -> list[Update]:
             fields = sorted({".".join(str(part) for part in e["loc"]) or "(update)" for e in error.errors()})
             log.warning("update %s skipped: it does not parse as a Telegram update (%s)", update_id_of(item), fields)
     return updates
-
-
-def next_offset(raw: list[Any]) -> int | None:
-    """The getUpdates offset that confirms every update of the batch, parsed or not (None: no update_id)."""
-    ids = [update_id for update_id in map(update_id_of, raw) if update_id is not None]
-    return max(ids) + 1 if ids else None
