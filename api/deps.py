@@ -9,9 +9,11 @@ import time
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi import Depends, HTTPException, Path, Request, Security, status
 from fastapi.security import APIKeyHeader
 
+from api.pagination import BIGINT_MAX
+from core.domain.errors import LeadNotFound, SaleNotFound
 from core.domain.models import Actor
 from core.services import api_keys
 from core.services.context import Services
@@ -106,3 +108,19 @@ async def require_api_key(
             )
         cache.put(digest, name)
     return Actor.api(name)
+
+
+# Ids are BIGINT columns: a number outside their range names no row, so it is "not found" (404), as an id
+# inside the range that names no row is; it never reaches the database (which would refuse it).
+
+
+async def lead_id_path(lead_id: Annotated[int, Path(description="Lead id")]) -> int:
+    if not -BIGINT_MAX - 1 <= lead_id <= BIGINT_MAX:
+        raise LeadNotFound(lead_id)
+    return lead_id
+
+
+async def sale_id_path(sale_id: Annotated[int, Path(description="Sale id")]) -> int:
+    if not -BIGINT_MAX - 1 <= sale_id <= BIGINT_MAX:
+        raise SaleNotFound(sale_id)
+    return sale_id

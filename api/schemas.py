@@ -20,10 +20,9 @@ STAGE_MAX = 50
 
 
 def _storable(value: Any, path: str = "value") -> Any:
-    """Refuse what PostgreSQL cannot store: NUL characters, lone surrogates, NaN/Infinity."""
+    """Refuse what PostgreSQL cannot store and JSON can carry: lone surrogates, NaN/Infinity. (NUL is refused
+    by the domain's rules, ``core.domain.validation``, for the bot and the importer as well.)"""
     if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError(f"{path}: NUL characters are not allowed")
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:

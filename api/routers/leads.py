@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, Query, status
 
-from api.deps import get_services, get_uow, require_api_key
+from api.deps import get_services, get_uow, lead_id_path, require_api_key
 from api.pagination import BIGINT_MAX, decode_cursor, encode_cursor
 from api.schemas import (
     ActivityCreate,
@@ -31,7 +31,7 @@ from core.services.ports import UnitOfWork
 
 router = APIRouter(prefix="/leads", tags=["leads"], dependencies=[Depends(require_api_key)])
 
-LeadId = Annotated[int, Path(ge=-BIGINT_MAX - 1, le=BIGINT_MAX, description="Lead id")]
+LeadId = Annotated[int, Depends(lead_id_path)]
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
 Svc = Annotated[Services, Depends(get_services)]
 Caller = Annotated[Actor, Depends(require_api_key)]

@@ -9,11 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict
 
-from api.deps import get_uow, require_api_key
-from api.pagination import BIGINT_MAX
+from api.deps import get_uow, require_api_key, sale_id_path
 from api.schemas import Reason, StageName
 from core.domain.enums import LostReason, SaleStage
 from core.domain.models import Actor, Sale
@@ -22,7 +21,7 @@ from core.services.ports import UnitOfWork
 
 router = APIRouter(prefix="/sales", tags=["sales"], dependencies=[Depends(require_api_key)])
 
-SaleId = Annotated[int, Path(ge=-BIGINT_MAX - 1, le=BIGINT_MAX, description="Sale id")]
+SaleId = Annotated[int, Depends(sale_id_path)]
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
 Caller = Annotated[Actor, Depends(require_api_key)]
 

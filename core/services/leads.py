@@ -19,6 +19,7 @@ from core.domain.validation import (
     clean_reason,
     clean_text,
     parse_enum,
+    refuse_nul,
 )
 from core.scoring.inputs import scoring_input
 from core.services.context import Services
@@ -110,7 +111,7 @@ async def list_leads(
 
 
 async def find_leads(uow: UnitOfWork, actor: Actor, text: str, *, limit: int = 20) -> list[Lead]:
-    text = " ".join(text.split())
+    text = " ".join(refuse_nul(text, "query").split())
     if len(text) < 2:
         raise InvalidValue("query", Rule.TOO_SHORT, minimum=2)
     if len(text) > 200:
