@@ -18,7 +18,7 @@ from api.errors import BodySizeLimit, install_error_handlers
 from api.routers import health, leads, sales
 from core.config import Settings
 from core.services.context import Services
-from core.storage.db import make_engine, make_session_factory, resolve_database_url
+from core.storage.db import make_api_engine, make_session_factory, resolve_database_url
 from core.wiring import make_services
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def create_app(
             from core.storage.migrate import upgrade_async
 
             await upgrade_async(url)
-        engine = make_engine(url, pool_size=settings.db_pool_size)
+        engine = make_api_engine(url, settings)
         app.state.session_factory = make_session_factory(engine)
         try:
             yield

@@ -5,7 +5,7 @@ of a domain error is worded by ``api.words.describe``.
 - ``InvalidTransition`` / ``TransferNotAllowed`` / ``LeadIsFinal``          -> 400 (the original contract)
 - ``InvalidValue`` and request validation (schemas, path/query parameters) -> 422 (the field is named)
 - ``AccessDenied`` -> 403, ``StaleState`` -> 409, any other ``DomainError`` -> 400
-- the database not answering, or not migrated                              -> 503
+- the database not answering (in DB_CONNECT_TIMEOUT / DB_STATEMENT_TIMEOUT), busy, or not migrated -> 503
 - a body above the size limit                                                -> 413
 Validation errors also carry ``errors``: the list of ``{loc, msg, type}`` (input values are not echoed).
 """
@@ -83,6 +83,7 @@ async def _validation_error(request: Request, err: Exception) -> JSONResponse:
 
 
 UNDEFINED_TABLE = "42P01"
+QUERY_CANCELED = "57014"  # statement_timeout (DB_STATEMENT_TIMEOUT) passed, e.g. waiting for a row lock
 
 
 async def _database_unavailable(request: Request, err: Exception) -> JSONResponse:
@@ -91,6 +92,13 @@ async def _database_unavailable(request: Request, err: Exception) -> JSONRespons
         return JSONResponse(
             {"detail": "The database is not migrated yet; the operator must run `leadcrm migrate`"},
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    if isinstance(err, DBAPIError) and getattr(err.orig, "sqlstate", None) == QUERY_CANCELED:
+        log.warning("statement timeout during %s %s", request.method, request.url.path)
+        return JSONResponse(
+            {"detail": "Database busy, try again later"},
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
         )
     if isinstance(err, DBAPIError) and not err.connection_invalidated and not _is_connection_error(err):
         raise err  # a real bug: let it surface as a 500 with a traceback in the log
