@@ -13,6 +13,7 @@ from fastapi import Depends, HTTPException, Path, Request, Security, status
 from fastapi.security import APIKeyHeader
 
 from api.pagination import BIGINT_MAX
+from api.security import FailedKeyAttempts
 from core.domain.errors import LeadNotFound, SaleNotFound
 from core.domain.models import Actor
 from core.services import api_keys
@@ -90,7 +91,8 @@ async def require_api_key(
     key: Annotated[str | None, Security(_api_key_header)],
     uow: Annotated[UnitOfWork, Depends(get_uow)],
 ) -> Actor:
-    """The caller as an ``Actor`` named after its API key; 401 when the key is missing, wrong or revoked."""
+    """The caller as an ``Actor`` named after its API key; 401 when the key is missing, wrong or revoked,
+    429 when this address sent too many wrong keys lately (``api.security``)."""
     if not key:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -101,8 +103,18 @@ async def require_api_key(
     digest = api_keys.hash_key(key)
     name = cache.get(digest)
     if name is None:
+        failed: FailedKeyAttempts = request.app.state.failed_key_attempts
+        address = request.client.host if request.client else "unknown"
+        wait = failed.retry_after(address)
+        if wait is not None:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                f"Too many wrong API keys from this address: try again in {wait} s",
+                headers={"Retry-After": str(wait)},
+            )
         name = await api_keys.authenticate(uow, key)
         if name is None:
+            failed.record_failure(address)
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED, "Invalid or revoked API key", headers={"WWW-Authenticate": "ApiKey"}
             )

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     # HTTP API
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_key_max_failures: int = Field(
+        default=10, ge=1, description="Wrong API keys one client address may send per window before a 429"
+    )
+    api_key_failure_window_seconds: float = Field(
+        default=60.0, gt=0, description="The sliding window (seconds) in which wrong API keys are counted"
+    )
 
     # Telegram
     bot_token: SecretStr | None = None
