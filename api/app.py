@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.deps import DEFAULT_KEY_CACHE_SECONDS, ApiKeyCache
-from api.errors import BodySizeLimit, install_error_handlers
+from api.errors import BodySizeLimit, install_error_handlers, route_methods
 from api.routers import health, leads, sales
 from api.security import FailedKeyAttempts
 from core.config import Settings
@@ -102,4 +102,5 @@ def create_app(
     app.include_router(health.router)
     app.include_router(leads.router)
     app.include_router(sales.router)
+    app.state.route_methods = route_methods(health.router, leads.router, sales.router)
     return app
