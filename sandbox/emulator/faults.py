@@ -63,7 +63,9 @@ class Faults:
     ) -> None:
         """The next ``times`` calls of ``method`` fail: ``status=429`` (with ``retry_after``, default 1), a
         4xx/5xx error, or with ``delay`` a hang of that many seconds before the error (the call is not
-        applied), which makes a client with a shorter timeout give up."""
+        applied), which makes a client with a shorter timeout give up. A 3xx redirects to the same URL; each
+        hop is a call, so ``times=11`` makes aiohttp give up after its 10 redirects (``TooManyRedirects``,
+        whose message names the URL, token included)."""
         if status == 429 and retry_after is None:
             retry_after = 1
         queue = self._queued.setdefault(method.lower(), deque())
