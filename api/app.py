@@ -14,11 +14,12 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.deps import DEFAULT_KEY_CACHE_SECONDS, ApiKeyCache
-from api.errors import BodySizeLimit, install_error_handlers
+from api.errors import BodySizeLimit, install_error_handlers, route_methods
 from api.routers import health, leads, sales
+from api.security import FailedKeyAttempts
 from core.config import Settings
 from core.services.context import Services
-from core.storage.db import make_engine, make_session_factory, resolve_database_url
+from core.storage.db import make_api_engine, make_session_factory, resolve_database_url
 from core.wiring import make_services
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,9 @@ Leads of the Lead AI CRM: create, read, move through the funnel, score, log acti
 
 Every `/leads` route needs an API key in the `X-API-Key` header (`leadcrm api-key create NAME`).
 Errors are `{"detail": "<message>"}`: 400 funnel rule refused, 401 key missing/wrong/revoked,
-403 not allowed, 404 not found, 409 stale, 413 body too large, 422 invalid input, 503 database unavailable.
+403 not allowed, 404 not found, 405 method not allowed (see `Allow`), 409 stale, 413 body too large,
+422 invalid input (with `errors`: the fields), 429 too many wrong keys from this address (see `Retry-After`),
+503 database unavailable or busy.
 """
 
 
@@ -71,7 +74,7 @@ def create_app(
             from core.storage.migrate import upgrade_async
 
             await upgrade_async(url)
-        engine = make_engine(url, pool_size=settings.db_pool_size)
+        engine = make_api_engine(url, settings)
         app.state.session_factory = make_session_factory(engine)
         try:
             yield
@@ -91,9 +94,13 @@ def create_app(
     app.state.services = services
     app.state.session_factory = session_factory
     app.state.api_key_cache = ApiKeyCache(api_key_cache_seconds)
+    app.state.failed_key_attempts = FailedKeyAttempts(
+        settings.api_key_max_failures, settings.api_key_failure_window_seconds
+    )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, limit=MAX_BODY_BYTES)
     app.include_router(health.router)
     app.include_router(leads.router)
     app.include_router(sales.router)
+    app.state.route_methods = route_methods(health.router, leads.router, sales.router)
     return app

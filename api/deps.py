@@ -9,9 +9,12 @@ import time
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi import Depends, HTTPException, Path, Request, Security, status
 from fastapi.security import APIKeyHeader
 
+from api.pagination import BIGINT_MAX
+from api.security import FailedKeyAttempts
+from core.domain.errors import LeadNotFound, SaleNotFound
 from core.domain.models import Actor
 from core.services import api_keys
 from core.services.context import Services
@@ -88,7 +91,8 @@ async def require_api_key(
     key: Annotated[str | None, Security(_api_key_header)],
     uow: Annotated[UnitOfWork, Depends(get_uow)],
 ) -> Actor:
-    """The caller as an ``Actor`` named after its API key; 401 when the key is missing, wrong or revoked."""
+    """The caller as an ``Actor`` named after its API key; 401 when the key is missing, wrong or revoked,
+    429 when this address sent too many wrong keys lately (``api.security``)."""
     if not key:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -99,10 +103,36 @@ async def require_api_key(
     digest = api_keys.hash_key(key)
     name = cache.get(digest)
     if name is None:
+        failed: FailedKeyAttempts = request.app.state.failed_key_attempts
+        address = request.client.host if request.client else "unknown"
+        wait = failed.retry_after(address)
+        if wait is not None:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                f"Too many wrong API keys from this address: try again in {wait} s",
+                headers={"Retry-After": str(wait)},
+            )
         name = await api_keys.authenticate(uow, key)
         if name is None:
+            failed.record_failure(address)
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED, "Invalid or revoked API key", headers={"WWW-Authenticate": "ApiKey"}
             )
         cache.put(digest, name)
     return Actor.api(name)
+
+
+# Ids are BIGINT columns: a number outside their range names no row, so it is "not found" (404), as an id
+# inside the range that names no row is; it never reaches the database (which would refuse it).
+
+
+async def lead_id_path(lead_id: Annotated[int, Path(description="Lead id")]) -> int:
+    if not -BIGINT_MAX - 1 <= lead_id <= BIGINT_MAX:
+        raise LeadNotFound(lead_id)
+    return lead_id
+
+
+async def sale_id_path(sale_id: Annotated[int, Path(description="Sale id")]) -> int:
+    if not -BIGINT_MAX - 1 <= sale_id <= BIGINT_MAX:
+        raise SaleNotFound(sale_id)
+    return sale_id

@@ -5,20 +5,26 @@ of a domain error is worded by ``api.words.describe``.
 - ``InvalidTransition`` / ``TransferNotAllowed`` / ``LeadIsFinal``          -> 400 (the original contract)
 - ``InvalidValue`` and request validation (schemas, path/query parameters) -> 422 (the field is named)
 - ``AccessDenied`` -> 403, ``StaleState`` -> 409, any other ``DomainError`` -> 400
-- the database not answering, or not migrated                              -> 503
+- the database not answering (in DB_CONNECT_TIMEOUT / DB_STATEMENT_TIMEOUT), busy, or not migrated -> 503
 - a body above the size limit                                                -> 413
+- a method the path does not have -> 405 with ``Allow``: every method of every route on that path
 Validation errors also carry ``errors``: the list of ``{loc, msg, type}`` (input values are not echoed).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 
-from fastapi import FastAPI, Request, status
+from fastapi import APIRouter, FastAPI, Request, status
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.words import describe
@@ -83,6 +89,7 @@ async def _validation_error(request: Request, err: Exception) -> JSONResponse:
 
 
 UNDEFINED_TABLE = "42P01"
+QUERY_CANCELED = "57014"  # statement_timeout (DB_STATEMENT_TIMEOUT) passed, e.g. waiting for a row lock
 
 
 async def _database_unavailable(request: Request, err: Exception) -> JSONResponse:
@@ -91,6 +98,13 @@ async def _database_unavailable(request: Request, err: Exception) -> JSONRespons
         return JSONResponse(
             {"detail": "The database is not migrated yet; the operator must run `leadcrm migrate`"},
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    if isinstance(err, DBAPIError) and getattr(err.orig, "sqlstate", None) == QUERY_CANCELED:
+        log.warning("statement timeout during %s %s", request.method, request.url.path)
+        return JSONResponse(
+            {"detail": "Database busy, try again later"},
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
         )
     if isinstance(err, DBAPIError) and not err.connection_invalidated and not _is_connection_error(err):
         raise err  # a real bug: let it surface as a 500 with a traceback in the log
@@ -137,7 +151,32 @@ class BodySizeLimit:
         await self.app(scope, receive, send)
 
 
+async def _http_error(request: Request, err: Exception) -> Response:
+    """FastAPI's own answer, except that a 405's ``Allow`` lists the methods of *all* routes on the path
+    (Starlette names only those of the first route that matched it: ``GET`` for ``/leads/{id}``)."""
+    assert isinstance(err, StarletteHTTPException)
+    if err.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
+        path = request.url.path
+        allowed = sorted(
+            {m for regex, methods in request.app.state.route_methods if regex.match(path) for m in methods}
+        )
+        if allowed:
+            err = StarletteHTTPException(err.status_code, err.detail, headers={"Allow": ", ".join(allowed)})
+    return await http_exception_handler(request, err)
+
+
+def route_methods(*routers: APIRouter) -> list[tuple[re.Pattern[str], frozenset[str]]]:
+    """Each route's path pattern and methods, for the ``Allow`` of a 405 (``app.state.route_methods``)."""
+    return [
+        (route.path_regex, frozenset(route.methods or ()))
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute)
+    ]
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(OSError, _database_unavailable)  # connection refused / reset

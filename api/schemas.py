@@ -20,10 +20,9 @@ STAGE_MAX = 50
 
 
 def _storable(value: Any, path: str = "value") -> Any:
-    """Refuse what PostgreSQL cannot store: NUL characters, lone surrogates, NaN/Infinity."""
+    """Refuse what PostgreSQL cannot store and JSON can carry: lone surrogates, NaN/Infinity. (NUL is refused
+    by the domain's rules, ``core.domain.validation``, for the bot and the importer as well.)"""
     if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError(f"{path}: NUL characters are not allowed")
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
@@ -157,3 +156,42 @@ class StageChangeListOut(BaseModel):
 
 class HealthOut(BaseModel):
     status: str
+
+
+class ErrorOut(BaseModel):
+    """Every error body."""
+
+    detail: str = Field(description="What went wrong, in one sentence")
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description="Where: e.g. ['body', 'name'] or ['query', 'limit']")
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(BaseModel):
+    """A 422: ``detail`` names each field and its problem; ``errors`` lists them when the request itself did
+    not validate (schemas, path and query parameters), and is absent when a domain rule refused a value."""
+
+    detail: str = Field(description="Each invalid field and what is wrong with it, '; '-separated")
+    errors: list[FieldError] | None = Field(default=None, description="One entry per problem (request validation)")
+
+
+def error_responses(*codes: int, not_found: str | None = None) -> dict[int | str, dict[str, Any]]:
+    """The documented error answers of a route (the bodies ``api/errors.py`` writes)."""
+    words = {
+        400: "A funnel rule refused the change",
+        401: "API key missing, wrong or revoked",
+        403: "Not allowed",
+        404: not_found or "Not found",
+        409: "Stale: the lead changed since it was read",
+        413: "Request body too large",
+        429: "Too many wrong API keys from this address (see Retry-After)",
+        503: "Database unavailable, busy or not migrated",
+    }
+    responses: dict[int | str, dict[str, Any]] = {
+        code: {"model": ErrorOut, "description": words[code]} for code in codes
+    }
+    responses[422] = {"model": ValidationErrorOut, "description": "Invalid input: the fields are named"}
+    return responses

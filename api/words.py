@@ -128,6 +128,8 @@ def invalid_value(err: InvalidValue) -> str:
             return f"keys must be {minimum}..{maximum} characters"
         case Rule.NOT_A_SCALAR:
             return f"{in_key}values must be text, numbers or booleans"
+        case Rule.CONTROL_CHARACTERS:
+            return f"{in_key}must not contain NUL characters (U+0000)"
         case Rule.TAKEN if isinstance(err, ApiKeyNameTaken):
             state = "a revoked key keeps its name for the record" if err.revoked else "it is active"
             return f"an API key named '{err.value}' already exists ({state}); choose another name"

@@ -21,12 +21,15 @@ class ConfigError(Exception):
 
 def _settings() -> Settings:
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as error:
         problems = "; ".join(
             f"{'_'.join(str(part) for part in e['loc']).upper() or 'settings'}: {e['msg']}" for e in error.errors()
         )
         raise ConfigError(f"configuration error: {problems}") from None
+    if settings.bot_token is not None:
+        logs.REDACT.add(settings.bot_token.get_secret_value())  # never in a log line, wherever it shows up
+    return settings
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from cli.logs import redact
 from core.config import Settings
 from core.storage.db import EmbeddedPostgresFailed, EmbeddedPostgresMissing, with_database_url
 
@@ -156,7 +157,7 @@ async def wait_for_telegram(settings: Settings, *, first_delay: float = 1.0, max
 
 
 def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
+    text = redact(str(error)).strip()  # aiohttp's errors name the URL, and the URL holds the bot token
     return text.splitlines()[0] if text else type(error).__name__
 
 

@@ -37,6 +37,15 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default=Path("var"), description="Where the embedded PostgreSQL keeps its data")
     db_pool_size: int = 10
+    db_connect_timeout: float = Field(
+        default=2.0, gt=0, description="Seconds to open a database connection before the request is a 503"
+    )
+    db_statement_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a statement may run (PostgreSQL's statement_timeout) in the API"
+    )
+    db_pool_timeout: float = Field(
+        default=2.0, gt=0, description="Seconds an API request waits for a free pooled connection"
+    )
     redis_url: str | None = Field(default=None, description="Redis for the bot's FSM; unset = in-memory")
     redis_key_prefix: str = Field(default="leadcrm", description="Prefix of every Redis key the bot writes")
 
@@ -47,6 +56,12 @@ class Settings(BaseSettings):
     # HTTP API
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_key_max_failures: int = Field(
+        default=10, ge=1, description="Wrong API keys one client address may send per window before a 429"
+    )
+    api_key_failure_window_seconds: float = Field(
+        default=60.0, gt=0, description="The sliding window (seconds) in which wrong API keys are counted"
+    )
 
     # Telegram
     bot_token: SecretStr | None = None

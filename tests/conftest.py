@@ -35,6 +35,19 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 TEST_DOMAINS = frozenset({"fintech", "ecommerce", "edtech", "saas"})
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """pytest's own log handlers (caplog, the failure report, --log-file, live logs) redact the bot token
+    like the product's (``cli.logs.REDACT``), so the suite's logs never hold it either."""
+    from cli.logs import guard
+
+    plugin = config.pluginmanager.get_plugin("logging-plugin")
+    for name in ("caplog_handler", "report_handler", "log_file_handler", "log_cli_handler"):
+        handler = getattr(plugin, name, None)
+        if handler is not None:
+            guard(handler)
+
+
 def _local_postgres_answers() -> bool:
     try:
         with socket.create_connection(("127.0.0.1", 5432), timeout=1):

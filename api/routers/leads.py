@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, Query, status
 
-from api.deps import get_services, get_uow, require_api_key
+from api.deps import get_services, get_uow, lead_id_path, require_api_key
 from api.pagination import BIGINT_MAX, decode_cursor, encode_cursor
 from api.schemas import (
     ActivityCreate,
     ActivityListOut,
     ActivityOut,
+    ErrorOut,
     LeadCreate,
     LeadOut,
     LeadPageOut,
@@ -22,6 +23,7 @@ from api.schemas import (
     StageChangeListOut,
     StageChangeOut,
     StageUpdate,
+    error_responses,
 )
 from core.domain.enums import Source, Stage
 from core.domain.models import Actor, Lead
@@ -29,15 +31,20 @@ from core.services import leads as svc
 from core.services.context import Services
 from core.services.ports import UnitOfWork
 
-router = APIRouter(prefix="/leads", tags=["leads"], dependencies=[Depends(require_api_key)])
+router = APIRouter(
+    prefix="/leads",
+    tags=["leads"],
+    dependencies=[Depends(require_api_key)],
+    responses=error_responses(400, 401, 403, 409, 413, 429, 503),
+)
 
-LeadId = Annotated[int, Path(ge=-BIGINT_MAX - 1, le=BIGINT_MAX, description="Lead id")]
+LeadId = Annotated[int, Depends(lead_id_path)]
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
 Svc = Annotated[Services, Depends(get_services)]
 Caller = Annotated[Actor, Depends(require_api_key)]
 Limit = Annotated[int, Query(ge=1, le=svc.MAX_PAGE, description="Page size")]
 
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Lead not found"}}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "Lead not found"}}
 
 
 def _out(lead: Lead) -> LeadOut:
@@ -119,7 +126,10 @@ async def update_lead(lead_id: LeadId, body: LeadUpdate, uow: Uow, services: Svc
 @router.patch(
     "/{lead_id}/stage",
     response_model=LeadOut,
-    responses={**_NOT_FOUND, 400: {"description": "Invalid stage transition or transfer conditions not met"}},
+    responses={
+        **_NOT_FOUND,
+        400: {"model": ErrorOut, "description": "Invalid stage transition or transfer conditions not met"},
+    },
     summary="Move the lead in the funnel (transfer creates a sale)",
 )
 async def change_stage(lead_id: LeadId, body: StageUpdate, uow: Uow, services: Svc, actor: Caller) -> LeadOut:

@@ -9,24 +9,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict
 
-from api.deps import get_uow, require_api_key
-from api.pagination import BIGINT_MAX
-from api.schemas import Reason, StageName
+from api.deps import get_uow, require_api_key, sale_id_path
+from api.schemas import ErrorOut, Reason, StageName, error_responses
 from core.domain.enums import LostReason, SaleStage
 from core.domain.models import Actor, Sale
 from core.services import sales as svc
 from core.services.ports import UnitOfWork
 
-router = APIRouter(prefix="/sales", tags=["sales"], dependencies=[Depends(require_api_key)])
+router = APIRouter(
+    prefix="/sales",
+    tags=["sales"],
+    dependencies=[Depends(require_api_key)],
+    responses=error_responses(400, 401, 403, 409, 413, 429, 503),
+)
 
-SaleId = Annotated[int, Path(ge=-BIGINT_MAX - 1, le=BIGINT_MAX, description="Sale id")]
+SaleId = Annotated[int, Depends(sale_id_path)]
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
 Caller = Annotated[Actor, Depends(require_api_key)]
 
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Sale not found"}}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "Sale not found"}}
 
 
 class SaleOut(BaseModel):
@@ -61,7 +65,7 @@ async def get_sale(sale_id: SaleId, uow: Uow, actor: Caller) -> SaleOut:
 @router.patch(
     "/{sale_id}/stage",
     response_model=SaleOut,
-    responses={**_NOT_FOUND, 400: {"description": "Invalid sale stage transition"}},
+    responses={**_NOT_FOUND, 400: {"model": ErrorOut, "description": "Invalid sale stage transition"}},
     summary="Move the sale one step forward, or to lost",
 )
 async def change_sale_stage(sale_id: SaleId, body: SaleStageUpdate, uow: Uow, actor: Caller) -> SaleOut:

@@ -83,6 +83,8 @@ def invalid_value(err: InvalidValue) -> str:
         return _("{field}: too long — at most {limit} characters.").format(field=field, limit=_limit(err.maximum))
     if err.rule == Rule.LOOKS_LIKE_COMMAND:
         return _("That looks like a command. Send plain text, or /cancel.")
+    if err.rule == Rule.CONTROL_CHARACTERS:
+        return _("{field}: the text contains a NUL character (U+0000); remove it and send again.").format(field=field)
     if err.rule == Rule.REQUIRED:
         return _("{field} must not be empty.").format(field=field)
     if err.field == "lead_id":

@@ -112,6 +112,7 @@ class Rule(StrEnum):
     BAD_KEY = "bad_key"  # minimum, maximum (characters of an attribute key)
     NOT_A_SCALAR = "not_a_scalar"  # key: an attribute value that is not text, a number or a boolean
     TAKEN = "taken"  # value: a name that must be unique
+    CONTROL_CHARACTERS = "control_characters"  # NUL (U+0000), which PostgreSQL cannot store; key (attributes)
 
 
 class InvalidValue(DomainError):

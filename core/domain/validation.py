@@ -18,11 +18,21 @@ ATTRIBUTES_MAX_KEYS = 50
 ATTRIBUTE_KEY_MAX = 50
 ATTRIBUTE_VALUE_MAX = 500
 
+# PostgreSQL text cannot hold U+0000; every text the product stores passes ``refuse_nul`` first.
+NUL = "\x00"
+
+
+def refuse_nul(value: str, field: str, *, key: str | None = None) -> str:
+    """``value`` unchanged, or InvalidValue(field, Rule.CONTROL_CHARACTERS) when it contains NUL."""
+    if NUL in value:
+        raise InvalidValue(field, Rule.CONTROL_CHARACTERS, key=key)
+    return value
+
 
 def clean_name(value: str | None) -> str | None:
     if value is None:
         return None
-    value = " ".join(value.split())
+    value = " ".join(refuse_nul(value, "name").split())
     if len(value) > NAME_MAX:
         raise InvalidValue("name", Rule.TOO_LONG, maximum=NAME_MAX, length=len(value))
     return value or None
@@ -47,7 +57,7 @@ def clean_contact(value: str | None) -> str | None:
     """A phone number, an e-mail address or a Telegram @username."""
     if value is None:
         return None
-    value = value.strip()
+    value = refuse_nul(value, "contact").strip()
     if not value:
         return None
     if len(value) > CONTACT_MAX:
@@ -62,7 +72,7 @@ def clean_contact(value: str | None) -> str | None:
 def clean_domain(value: str | None, catalogue: frozenset[str]) -> str | None:
     if value is None:
         return None
-    value = value.strip().lower()
+    value = refuse_nul(value, "business_domain").strip().lower()
     if not value:
         return None
     if value not in catalogue:
@@ -73,7 +83,7 @@ def clean_domain(value: str | None, catalogue: frozenset[str]) -> str | None:
 def clean_text(value: str | None, *, field: str = "text", limit: int = ACTIVITY_TEXT_MAX) -> str | None:
     if value is None:
         return None
-    value = value.strip()
+    value = refuse_nul(value, field).strip()
     if len(value) > limit:
         raise InvalidValue(field, Rule.TOO_LONG, maximum=limit, length=len(value))
     return value or None
@@ -92,12 +102,13 @@ def clean_attributes(value: dict[str, Any] | None) -> dict[str, Any]:
         raise InvalidValue("attributes", Rule.TOO_MANY_KEYS, maximum=ATTRIBUTES_MAX_KEYS)
     cleaned: dict[str, Any] = {}
     for key, item in value.items():
-        key = str(key).strip()
+        key = refuse_nul(str(key), "attributes").strip()
         if not key or len(key) > ATTRIBUTE_KEY_MAX:
             raise InvalidValue("attributes", Rule.BAD_KEY, minimum=1, maximum=ATTRIBUTE_KEY_MAX)
         if item is None or isinstance(item, bool | int | float):
             cleaned[key] = item
         elif isinstance(item, str):
+            refuse_nul(item, "attributes", key=key)
             if len(item) > ATTRIBUTE_VALUE_MAX:
                 raise InvalidValue("attributes", Rule.TOO_LONG, key=key, maximum=ATTRIBUTE_VALUE_MAX)
             cleaned[key] = item.strip()

@@ -85,8 +85,46 @@ def with_database_url(settings: Settings) -> Settings:
     return settings.model_copy(update={"database_url": resolve_database_url(settings)})
 
 
-def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False, echo=echo)
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    echo: bool = False,
+    connect_timeout: float | None = None,
+    statement_timeout: float | None = None,
+    pool_timeout: float | None = None,
+) -> AsyncEngine:
+    """The engine. The timeouts (seconds) bound a database that hangs instead of refusing: ``connect_timeout``
+    for opening a connection, ``statement_timeout`` for one statement (PostgreSQL's own ``statement_timeout``,
+    and asyncpg's ``command_timeout`` a second later for a server that does not answer at all),
+    ``pool_timeout`` for waiting for a free pooled connection. Unset: the libraries' defaults (60 s, none, 30 s)."""
+    connect_args: dict[str, object] = {}
+    if connect_timeout is not None:
+        connect_args["timeout"] = connect_timeout
+    if statement_timeout is not None:
+        connect_args["server_settings"] = {"statement_timeout": str(max(1, round(statement_timeout * 1000)))}
+        connect_args["command_timeout"] = statement_timeout + 1.0
+    pool: dict[str, float] = {} if pool_timeout is None else {"pool_timeout": pool_timeout}
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=False,
+        echo=echo,
+        connect_args=connect_args,
+        **pool,
+    )
+
+
+def make_api_engine(url: str, settings: Settings) -> AsyncEngine:
+    """The engine of an API process: bounded by the DB_* timeouts of ``settings``."""
+    return make_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        connect_timeout=settings.db_connect_timeout,
+        statement_timeout=settings.db_statement_timeout,
+        pool_timeout=settings.db_pool_timeout,
+    )
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -98,7 +98,9 @@ class Faults:
         4xx/5xx error, or with ``delay`` a hang of that many seconds before the error (the call is not
         applied), which makes a client with a shorter timeout give up. With ``garbage`` the answer (with
         ``status``) cannot be decoded: ``"html"`` a proxy's HTML error page, ``"bytes"`` a body that is not
-        UTF-8, ``"shape"`` JSON that is not a Bot API response; the call is not applied."""
+        UTF-8, ``"shape"`` JSON that is not a Bot API response; the call is not applied. A 3xx redirects to the
+        same URL; each hop is a call, so ``times=11`` makes aiohttp give up after its 10 redirects
+        (``TooManyRedirects``, whose message names the URL, token included)."""
         if status == 429 and retry_after is None:
             retry_after = 1
         failure = Failure(status=status, retry_after=retry_after, delay=delay, description=description, garbage=garbage)

@@ -134,6 +134,8 @@ class BotApiHttp:
             call.ok, call.status, call.result = True, 200, result
         except ApiError as error:
             call.status, call.description = error.status, error.description
+            if 300 <= error.status < 400:  # a redirect fault: back to the same URL (each hop is one call)
+                return web.Response(status=error.status, headers={"Location": str(request.url)})
             return error_response(error.status, error.description, error.retry_after)
         except RawAnswer as raw:  # an injected answer that is not Telegram's JSON (faults.py)
             call.status, call.description = raw.status, raw.body.decode(errors="replace")[:200]

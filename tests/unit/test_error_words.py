@@ -54,6 +54,19 @@ def locale(request):
             {"key": "k", "maximum": 500},
         ),
         (lambda: validation.clean_attributes({"k": [1]}), "attributes", Rule.NOT_A_SCALAR, {"key": "k"}),
+        # NUL (U+0000) cannot be stored by PostgreSQL: every text the product keeps refuses it, naming the field
+        (lambda: validation.clean_name("Ann\x00"), "name", Rule.CONTROL_CHARACTERS, {}),
+        (lambda: validation.clean_contact("+7 900\x00 123"), "contact", Rule.CONTROL_CHARACTERS, {}),
+        (
+            lambda: validation.clean_domain("saas\x00", frozenset({"saas"})),
+            "business_domain",
+            Rule.CONTROL_CHARACTERS,
+            {},
+        ),
+        (lambda: validation.clean_text("a\x00b"), "text", Rule.CONTROL_CHARACTERS, {}),
+        (lambda: validation.clean_reason("\x00"), "reason", Rule.CONTROL_CHARACTERS, {}),
+        (lambda: validation.clean_attributes({"k\x00": 1}), "attributes", Rule.CONTROL_CHARACTERS, {"key": None}),
+        (lambda: validation.clean_attributes({"k": "v\x00"}), "attributes", Rule.CONTROL_CHARACTERS, {"key": "k"}),
     ],
 )
 def test_validation_errors_name_the_field_the_rule_and_its_values(call, field, rule, facts) -> None:
@@ -80,6 +93,11 @@ def test_validation_errors_name_the_field_the_rule_and_its_values(call, field, r
         ),
         (InvalidValue("attributes", Rule.BAD_KEY, minimum=1, maximum=50), "attributes: keys must be 1..50 characters"),
         (InvalidValue("owner, stage", Rule.UNKNOWN_FIELDS), "owner, stage: cannot be changed here"),
+        (InvalidValue("name", Rule.CONTROL_CHARACTERS), "name: must not contain NUL characters (U+0000)"),
+        (
+            InvalidValue("attributes", Rule.CONTROL_CHARACTERS, key="k"),
+            "attributes: 'k': must not contain NUL characters (U+0000)",
+        ),
         (
             ApiKeyNameTaken("intake", revoked=True),
             "name: an API key named 'intake' already exists (a revoked key keeps its name for the record); "
@@ -117,6 +135,11 @@ def test_the_developer_summary_is_data_not_a_sentence() -> None:
         (InvalidValue("query", Rule.TOO_SHORT, minimum=3), "хотя бы 3 символа", "at least 3 characters to search"),
         (InvalidValue("kind", Rule.NOT_ONE_OF, value="<x>", allowed=["call"]), "«&lt;x&gt;»", "“&lt;x&gt;”"),
         (AccessDenied(AccessRule.NOT_YOURSELF), "собственную роль", "your own role"),
+        (
+            InvalidValue("name", Rule.CONTROL_CHARACTERS),
+            "Имя: в тексте есть символ NUL (U+0000)",
+            "Name: the text contains a NUL",
+        ),
         (AccessDenied(AccessRule.INVITES_NEED_PERSON), "нет прав", "not allowed to do this"),
     ],
 )
