@@ -91,6 +91,9 @@ def _alerts(fake, words: str) -> list[Any]:
     return [c for c in fake.calls_of("answerCallbackQuery") if words in str(c.params.get("text") or "")]
 
 
+OUTAGE_SECONDS = 20
+
+
 async def test_presses_while_the_database_is_down_are_held_by_telegram_and_all_applied_when_it_returns(
     tg, bot_runner, services, committing_factory, proxied_factory, proxy, maria
 ) -> None:
@@ -102,7 +105,7 @@ async def test_presses_while_the_database_is_down_are_held_by_telegram_and_all_a
     queries = [tg.fake.press_button(user, "📞 Call", message_id=message_id) for _, message_id in cards]
     presses = [tg.last_update_id() - n for n in reversed(range(len(cards)))]
     await _until(lambda: len(_sent(tg.fake, MANAGER_ID, UNAVAILABLE)) == len(cards), timeout=10)
-    await asyncio.sleep(2)  # the outage goes on: the bot keeps retrying
+    await asyncio.sleep(OUTAGE_SECONDS)  # the outage goes on (the probe: 20 s): the bot keeps retrying
 
     lead_ids = [lead_id for lead_id, _ in cards]
     assert set((await _activity_counts(committing_factory, lead_ids)).values()) == {0}
