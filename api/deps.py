@@ -12,9 +12,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Path, Request, Security, status
 from fastapi.security import APIKeyHeader
 
-from api.pagination import BIGINT_MAX
 from api.security import FailedKeyAttempts
 from core.domain.errors import LeadNotFound, SaleNotFound
+from core.domain.ids import storable_id
 from core.domain.models import Actor
 from core.services import api_keys
 from core.services.context import Services
@@ -127,12 +127,12 @@ async def require_api_key(
 
 
 async def lead_id_path(lead_id: Annotated[int, Path(description="Lead id")]) -> int:
-    if not -BIGINT_MAX - 1 <= lead_id <= BIGINT_MAX:
+    if not storable_id(lead_id):
         raise LeadNotFound(lead_id)
     return lead_id
 
 
 async def sale_id_path(sale_id: Annotated[int, Path(description="Sale id")]) -> int:
-    if not -BIGINT_MAX - 1 <= sale_id <= BIGINT_MAX:
+    if not storable_id(sale_id):
         raise SaleNotFound(sale_id)
     return sale_id

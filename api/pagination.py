@@ -11,9 +11,8 @@ from datetime import UTC, datetime
 
 from fastapi import HTTPException, status
 
+from core.domain.ids import BIGINT_MAX
 from core.services.ports import Cursor
-
-BIGINT_MAX = 2**63 - 1
 
 
 def encode_cursor(cursor: Cursor) -> str:

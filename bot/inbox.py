@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import render
 from bot.middlewares.db import Delivery, database_unavailable
 from bot.updates import parse_updates
+from core.domain.ids import storable_id
 from core.services import inbox as inbox_svc
 from core.services.ports import ReceivedUpdate
 from core.storage.uow import SqlUnitOfWork
@@ -53,7 +54,6 @@ POLLING_TIMEOUT = 10  # seconds a getUpdates call waits for updates (aiogram's d
 TELEGRAM_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=5.0, factor=1.3, jitter=0.1)  # aiogram's polling
 DATABASE_BACKOFF = BackoffConfig(min_delay=0.5, max_delay=5.0, factor=1.5, jitter=0.1)
 MAX_BACKLOG = 1000  # stored updates waiting in memory; the poller fetches no more until there is room
-BIGINT = range(-(2**63), 2**63)
 
 
 class GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):
@@ -84,7 +84,7 @@ def chat_key(payload: dict[str, Any]) -> int | None:
 
 
 def _bigint(value: Any) -> int | None:
-    return value if isinstance(value, int) and value in BIGINT else None
+    return value if isinstance(value, int) and storable_id(value) else None
 
 
 def received(payload: dict[str, Any]) -> ReceivedUpdate | None:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, status
 
 from api.deps import get_services, get_uow, lead_id_path, require_api_key
-from api.pagination import BIGINT_MAX, decode_cursor, encode_cursor
+from api.pagination import decode_cursor, encode_cursor
 from api.schemas import (
     ActivityCreate,
     ActivityListOut,
@@ -26,6 +26,7 @@ from api.schemas import (
     error_responses,
 )
 from core.domain.enums import Source, Stage
+from core.domain.ids import BIGINT_MAX, BIGINT_MIN
 from core.domain.models import Actor, Lead
 from core.services import leads as svc
 from core.services.context import Services
@@ -69,7 +70,7 @@ async def list_leads(
     uow: Uow,
     actor: Caller,
     stage: Stage | None = None,
-    owner_id: Annotated[int | None, Query(ge=-BIGINT_MAX - 1, le=BIGINT_MAX)] = None,
+    owner_id: Annotated[int | None, Query(ge=BIGINT_MIN, le=BIGINT_MAX)] = None,
     source: Source | None = None,
     limit: Limit = 50,
     cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,

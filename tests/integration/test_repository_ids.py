@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from core.domain.errors import LeadNotFound, SaleNotFound, UserNotFound
+from core.domain.ids import BIGINT_MAX, BIGINT_MIN, storable_id
 from core.domain.models import Actor
 from core.services import leads as lead_svc
 from core.services import sales as sale_svc
 from core.services import users as user_svc
-from core.storage.repositories.base import BIGINT_MAX, BIGINT_MIN, storable_id
 
 BEYOND = (BIGINT_MAX + 1, BIGINT_MIN - 1, 10**30)
 

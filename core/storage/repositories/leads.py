@@ -18,10 +18,11 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.enums import ActivityKind, LostReason, Stage
+from core.domain.ids import storable_id
 from core.domain.models import Activity, Lead, LeadChanges, StageChange
 from core.services.ports import Cursor, LeadFilter, NewLead
 from core.storage.models import ActivityRow, LeadRow, StageChangeRow, UserRow, table
-from core.storage.repositories.base import BeforeWrite, storable_id
+from core.storage.repositories.base import BeforeWrite
 
 LEADS = table(LeadRow)
 ACTIVITIES = table(ActivityRow)

@@ -9,9 +9,10 @@ from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.enums import LostReason, SaleStage
+from core.domain.ids import storable_id
 from core.domain.models import Sale, SaleStageChange
 from core.storage.models import SaleRow, SaleStageChangeRow, table
-from core.storage.repositories.base import BeforeWrite, storable_id
+from core.storage.repositories.base import BeforeWrite
 
 SALES = table(SaleRow)
 CHANGES = table(SaleStageChangeRow)

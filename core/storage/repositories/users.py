@@ -15,9 +15,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.enums import Role
+from core.domain.ids import storable_id
 from core.domain.models import Invite, User
 from core.storage.models import InviteRow, UserRow, table
-from core.storage.repositories.base import BeforeWrite, storable_id
+from core.storage.repositories.base import BeforeWrite
 
 USERS = table(UserRow)
 INVITES = table(InviteRow)
