@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -53,6 +54,27 @@ class Settings(BaseSettings):
     business_domains: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_DOMAINS))
     transfer_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
 
+    # A sales team's day: owners, next steps, reminders, stalled leads
+    default_timezone: str = Field(
+        default="Europe/Moscow", description="IANA time zone of users who have not chosen one in /settings"
+    )
+    assignment_rule: Literal["round_robin", "least_loaded", "manual"] = Field(
+        default="round_robin",
+        description="Who gets a lead created without an owner, until an admin changes it in the bot",
+    )
+    first_contact_sla_minutes: int = Field(
+        default=60,
+        ge=1,
+        description="Minutes until an uncontacted new lead reminds its owner (twice: the team leads)",
+    )
+    stale_days_new: int = Field(default=1, ge=1, description="Days without activity before a new lead is stalled")
+    stale_days_contacted: int = Field(default=3, ge=1, description="The same for contacted leads")
+    stale_days_qualified: int = Field(default=5, ge=1, description="The same for qualified leads")
+    digest_hour: int = Field(default=9, ge=0, le=23, description="Local hour of the daily digest (each user's zone)")
+    scheduler_poll_seconds: float = Field(
+        default=10.0, gt=0, le=60, description="How often the bot's scheduler looks for due reminders and digests"
+    )
+
     # HTTP API
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -99,6 +121,20 @@ class Settings(BaseSettings):
     @classmethod
     def _admins(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"not an IANA time zone: {value!r} (e.g. Europe/Moscow, UTC)") from None
+        return value
+
+    @field_validator("assignment_rule", mode="before")
+    @classmethod
+    def _rule(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod

@@ -1,9 +1,30 @@
-"""The one clock of the CRM: timezone-aware UTC. Services take ``now`` from here (tests may pass their own)."""
+"""The one clock of the CRM: timezone-aware UTC. Services take ``now`` from here (tests may pass their own).
+
+The sandbox (``:clock +2h``) and tests can move this clock forward with ``advance``: every service, the
+scheduler and the outbox read the time through ``utcnow``, so a reminder due in two hours fires at once.
+The product never moves it (the offset stays zero)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+_offset = timedelta(0)
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return datetime.now(UTC) + _offset
+
+
+def advance(delta: timedelta) -> timedelta:
+    """Move the clock forward by ``delta`` (not backwards: time stamps must not run back); the total offset."""
+    global _offset
+    if delta < timedelta(0):
+        raise ValueError("the clock only moves forward")
+    _offset += delta
+    return _offset
+
+
+def reset() -> None:
+    """Back to the real time (tests)."""
+    global _offset
+    _offset = timedelta(0)

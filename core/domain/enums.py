@@ -58,3 +58,32 @@ class Outcome(StrEnum):
     WON = "won"
     LOST = "lost"
     OPEN = "open"
+
+
+class StepKind(StrEnum):
+    """What a lead's next step is."""
+
+    CALL = "call"
+    MESSAGE = "message"
+    MEETING = "meeting"
+    EMAIL = "email"
+    TASK = "task"
+
+
+class AssignmentRule(StrEnum):
+    """How a lead created without an owner gets one (among active managers)."""
+
+    ROUND_ROBIN = "round_robin"
+    LEAST_LOADED = "least_loaded"
+    MANUAL = "manual"  # left in the queue for a team lead to assign
+
+
+class LeadEventKind(StrEnum):
+    """History entries of a lead besides activities and stage changes (``lead_events.kind``)."""
+
+    ASSIGNED = "assigned"  # data: from_id, to_id, rule ("round_robin"/"least_loaded" or None when by hand)
+    NEXT_STEP_SET = "next_step_set"  # data: kind, due_at (ISO), note
+    NEXT_STEP_DONE = "next_step_done"  # data: kind, due_at
+    NEXT_STEP_CLEARED = "next_step_cleared"  # data: kind, due_at
+    STALE_SNOOZED = "stale_snoozed"  # data: until (ISO), reason
+    SLA_ESCALATED = "sla_escalated"  # data: minutes

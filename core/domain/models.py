@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
-from core.domain.enums import ActivityKind, LostReason, Recommendation, Role, SaleStage, Source, Stage
+from core.domain.enums import (
+    ActivityKind,
+    LeadEventKind,
+    LostReason,
+    Recommendation,
+    Role,
+    SaleStage,
+    Source,
+    Stage,
+    StepKind,
+)
 from core.domain.funnel import is_final, next_stage
 
 NAME_MAX = 200
 CONTACT_MAX = 200
 ACTIVITY_TEXT_MAX = 4000
 REASON_MAX = 500
+STEP_NOTE_MAX = 500
 
 
 class LeadChanges(TypedDict, total=False):
@@ -36,6 +47,15 @@ class LeadChanges(TypedDict, total=False):
     lost_reason_code: LostReason | None
     first_contact_at: datetime | None
     last_activity_at: datetime | None
+    stage_entered_at: datetime
+    assigned_at: datetime | None
+    next_step_kind: StepKind | None
+    next_step_due_at: datetime | None
+    next_step_note: str | None
+    next_step_reminded_at: datetime | None
+    sla_reminded_at: datetime | None
+    sla_escalated_at: datetime | None
+    stale_snoozed_until: datetime | None
     version: int
     updated_at: datetime
 
@@ -67,6 +87,17 @@ class Lead:
     updated_at: datetime | None = None
     first_contact_at: datetime | None = None
     last_activity_at: datetime | None = None
+    stage_entered_at: datetime | None = None  # when the lead entered its current stage
+    assigned_at: datetime | None = None  # when it got its current owner
+    # The one next step of an open lead (all three set, or none); reminded once at ``next_step_due_at``.
+    next_step_kind: StepKind | None = None
+    next_step_due_at: datetime | None = None
+    next_step_note: str | None = None
+    next_step_reminded_at: datetime | None = None
+    # The first-contact SLA: the owner was reminded / the team leads were told (each once).
+    sla_reminded_at: datetime | None = None
+    sla_escalated_at: datetime | None = None
+    stale_snoozed_until: datetime | None = None  # "stalled" is not flagged before this
 
     @property
     def display_name(self) -> str:
@@ -88,6 +119,43 @@ class Lead:
     def changed(self, changes: LeadChanges) -> Lead:
         """This lead with ``changes`` applied (what the repository just wrote)."""
         return replace(self, **changes)
+
+    @property
+    def next_step(self) -> NextStep | None:
+        if self.next_step_kind is None or self.next_step_due_at is None:
+            return None
+        return NextStep(self.next_step_kind, self.next_step_due_at, self.next_step_note)
+
+    @property
+    def last_touched_at(self) -> datetime | None:
+        """The later of the last activity and entering the current stage (else its creation): what "stalled"
+        counts from."""
+        stamps = [t for t in (self.last_activity_at, self.stage_entered_at) if t is not None]
+        return max(stamps) if stamps else self.created_at
+
+
+@dataclass(frozen=True, slots=True)
+class NextStep:
+    kind: StepKind
+    due_at: datetime  # UTC
+    note: str | None = None
+
+    def overdue_by(self, now: datetime) -> timedelta | None:
+        """How late the step is at ``now`` (None while it is not due yet)."""
+        late = now - self.due_at
+        return late if late > timedelta(0) else None
+
+
+@dataclass(frozen=True, slots=True)
+class LeadEvent:
+    """A history entry of a lead that is neither an activity nor a stage change (assignment, next step...)."""
+
+    id: int
+    lead_id: int
+    kind: LeadEventKind
+    actor: str
+    data: dict[str, Any]
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +210,7 @@ class User:
     username: str | None = None
     language: str | None = None
     is_active: bool = True
+    timezone: str | None = None  # an IANA zone name; None: the team's DEFAULT_TIMEZONE
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,10 +5,13 @@ The contracts only; ``core.wiring.make_services`` builds the product's ones."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from core.config import Settings
+from core.domain.enums import AssignmentRule, Stage
 from core.domain.funnel import DEFAULT_TRANSFER_THRESHOLD
+from core.domain.models import Lead
 from core.scoring.base import Scorer
 from core.scoring.provider import ModelsUnitOfWork
 from core.scoring.rules_v1 import RulesV1Scorer
@@ -30,17 +33,44 @@ class RulesOnly:
         return self._scorer
 
 
+DEFAULT_STALE_DAYS = {Stage.NEW: 1, Stage.CONTACTED: 3, Stage.QUALIFIED: 5}
+
+
 @dataclass(frozen=True)
 class Policy:
     domains: frozenset[str]
     transfer_threshold: float = DEFAULT_TRANSFER_THRESHOLD
+    default_timezone: str = "Europe/Moscow"
+    assignment_rule: AssignmentRule = AssignmentRule.ROUND_ROBIN  # until an admin sets one (team_settings)
+    first_contact_sla: timedelta = timedelta(minutes=60)
+    stale_days: dict[Stage, int] = field(default_factory=lambda: dict(DEFAULT_STALE_DAYS))
+    digest_hour: int = 9
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
         return cls(
             domains=settings.domain_set,
             transfer_threshold=settings.transfer_threshold,
+            default_timezone=settings.default_timezone,
+            assignment_rule=AssignmentRule(settings.assignment_rule),
+            first_contact_sla=timedelta(minutes=settings.first_contact_sla_minutes),
+            stale_days={
+                Stage.NEW: settings.stale_days_new,
+                Stage.CONTACTED: settings.stale_days_contacted,
+                Stage.QUALIFIED: settings.stale_days_qualified,
+            },
+            digest_hour=settings.digest_hour,
         )
+
+    def is_stale(self, lead: Lead, now: datetime) -> bool:
+        """No activity for the stage's days since the lead entered it (and not snoozed): flagged as stalled."""
+        days = self.stale_days.get(lead.stage)
+        touched = lead.last_touched_at
+        if days is None or touched is None:  # final stages never stall
+            return False
+        if lead.stale_snoozed_until is not None and lead.stale_snoozed_until > now:
+            return False
+        return now - touched >= timedelta(days=days)
 
 
 @dataclass

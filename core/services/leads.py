@@ -26,6 +26,13 @@ from core.services.outbox import TEAM_LEADS
 from core.services.ports import Cursor, LeadFilter, NewLead, UnitOfWork
 
 MAX_PAGE = 200
+# The columns that clear a lead's next step.
+NO_NEXT_STEP: LeadChanges = {
+    "next_step_kind": None,
+    "next_step_due_at": None,
+    "next_step_note": None,
+    "next_step_reminded_at": None,
+}
 SEARCH_TEXT_MAX = 200
 
 
@@ -167,6 +174,9 @@ async def _change_locked_stage(
     now = utcnow()
     changes = lead.touch(now)
     changes["stage"] = new
+    changes["stage_entered_at"] = now
+    if funnel.is_final(new):  # a closed lead has no next step left to remind anyone of
+        changes.update(NO_NEXT_STEP)
     if new == Stage.LOST:
         changes["lost_reason"] = reason
         changes["lost_reason_code"] = reason_code

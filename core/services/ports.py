@@ -13,13 +13,14 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from core.domain.enums import ActivityKind, LostReason, Role, SaleStage, Source, Stage
+from core.domain.enums import ActivityKind, LeadEventKind, LostReason, Role, SaleStage, Source, Stage
 from core.domain.models import (
     Activity,
     ApiKey,
     Invite,
     Lead,
     LeadChanges,
+    LeadEvent,
     OutboxMessage,
     Sale,
     SaleStageChange,
@@ -102,6 +103,14 @@ class LeadRepository(Protocol):
     async def list_activities(self, lead_id: int, *, limit: int) -> list[Activity]: ...
 
     async def list_stage_changes(self, lead_id: int, *, limit: int) -> list[StageChange]: ...
+
+    async def add_event(
+        self, lead_id: int, *, kind: LeadEventKind, actor: str, data: dict[str, Any], created_at: datetime
+    ) -> LeadEvent:
+        """A history entry besides activities and stage changes (``data``: JSON values only)."""
+
+    async def list_events(self, lead_id: int, *, limit: int) -> list[LeadEvent]:
+        """Newest first."""
 
 
 class SaleRepository(Protocol):

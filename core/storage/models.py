@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from core.domain.enums import ActivityKind, LostReason, Recommendation, Role, SaleStage, Source, Stage
+from core.domain.enums import ActivityKind, LostReason, Recommendation, Role, SaleStage, Source, Stage, StepKind
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -49,6 +49,7 @@ ACTIVITY_KIND = _enum(ActivityKind, "activity_kind")
 SALE_STAGE = _enum(SaleStage, "sale_stage")
 ROLE = _enum(Role, "user_role")
 LOST_REASON = _enum(LostReason, "lost_reason")
+STEP_KIND = _enum(StepKind, "step_kind")
 
 TS = DateTime(timezone=True)
 
@@ -72,6 +73,7 @@ class UserRow(Base):
     role: Mapped[Role] = mapped_column(ROLE)
     language: Mapped[str | None] = mapped_column(String(16))
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    timezone: Mapped[str | None] = mapped_column(String(64))  # IANA name; NULL: DEFAULT_TIMEZONE
     created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(TS, server_default=func.now(), onupdate=func.now())
 
@@ -112,6 +114,27 @@ class LeadRow(Base):
         Index("ix_leads_stage_updated", "stage", text("updated_at DESC"), text("id DESC")),
         Index("ix_leads_contact", "contact"),
         Index("ix_leads_updated", text("updated_at DESC"), text("id DESC")),
+        CheckConstraint("char_length(next_step_note) <= 500", name="next_step_note_len"),
+        CheckConstraint("(next_step_kind IS NULL) = (next_step_due_at IS NULL)", name="next_step_whole"),
+        # The scheduler's due work, found by index (bench/scheduler.py): reminders not sent yet ...
+        Index(
+            "ix_leads_next_step_due",
+            "next_step_due_at",
+            postgresql_where=text("next_step_due_at IS NOT NULL AND next_step_reminded_at IS NULL"),
+        ),
+        # ... a manager's steps in time order (/today, the digest) ...
+        Index(
+            "ix_leads_owner_next_step",
+            "owner_id",
+            "next_step_due_at",
+            postgresql_where=text("next_step_due_at IS NOT NULL"),
+        ),
+        # ... and new leads nobody has contacted yet (the first-contact SLA).
+        Index(
+            "ix_leads_first_contact_due",
+            "created_at",
+            postgresql_where=text("stage = 'new' AND first_contact_at IS NULL AND sla_escalated_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -138,6 +161,43 @@ class LeadRow(Base):
     updated_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
     first_contact_at: Mapped[datetime | None] = mapped_column(TS)
     last_activity_at: Mapped[datetime | None] = mapped_column(TS)
+    stage_entered_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    assigned_at: Mapped[datetime | None] = mapped_column(TS)
+    next_step_kind: Mapped[StepKind | None] = mapped_column(STEP_KIND)
+    next_step_due_at: Mapped[datetime | None] = mapped_column(TS)
+    next_step_note: Mapped[str | None] = mapped_column(String(500))
+    next_step_reminded_at: Mapped[datetime | None] = mapped_column(TS)
+    sla_reminded_at: Mapped[datetime | None] = mapped_column(TS)
+    sla_escalated_at: Mapped[datetime | None] = mapped_column(TS)
+    stale_snoozed_until: Mapped[datetime | None] = mapped_column(TS)
+
+
+class LeadEventRow(Base):
+    """History entries of a lead besides activities and stage changes: assignments, next steps, snoozes
+    (``core.domain.enums.LeadEventKind``; what each carries in ``data`` is written there)."""
+
+    __tablename__ = "lead_events"
+    __table_args__ = (Index("ix_lead_events_lead_id_id", "lead_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(100))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+
+
+class TeamSettingRow(Base):
+    """Team-wide settings an admin changes in the bot (they override the environment's defaults), and the
+    intake assignment's state. ``key = 'assignment'`` holds ``{"rule": ..., "last_user_id": ...}``; intake
+    locks that row (``FOR UPDATE``) so concurrent creates pick owners one after another."""
+
+    __tablename__ = "team_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    updated_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    updated_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class ActivityRow(Base):

@@ -25,6 +25,8 @@ TABLES = {
     "outbox",
     "inbox",
     "model_versions",
+    "lead_events",
+    "team_settings",
 }
 
 

@@ -15,13 +15,14 @@ from types import TracebackType
 from typing import Any
 
 from core.domain.clock import utcnow
-from core.domain.enums import ActivityKind, LostReason, Role, SaleStage, Stage
+from core.domain.enums import ActivityKind, LeadEventKind, LostReason, Role, SaleStage, Stage
 from core.domain.models import (
     Activity,
     ApiKey,
     Invite,
     Lead,
     LeadChanges,
+    LeadEvent,
     OutboxMessage,
     Sale,
     SaleStageChange,
@@ -37,6 +38,7 @@ class State:
     leads: dict[int, Lead] = field(default_factory=dict)
     activities: list[Activity] = field(default_factory=list)
     stage_changes: list[StageChange] = field(default_factory=list)
+    events: list[LeadEvent] = field(default_factory=list)
     sales: dict[int, Sale] = field(default_factory=dict)
     sale_changes: list[SaleStageChange] = field(default_factory=list)
     users: dict[int, User] = field(default_factory=dict)
@@ -79,6 +81,8 @@ class FakeLeads(_Repo):
             owner_id=lead.owner_id,
             created_at=lead.created_at,
             updated_at=lead.created_at,
+            stage_entered_at=lead.created_at,
+            assigned_at=lead.created_at if lead.owner_id is not None else None,
         )
         self.s.leads[stored.id] = stored
         return self._with_owner(stored)
@@ -151,6 +155,16 @@ class FakeLeads(_Repo):
 
     async def list_stage_changes(self, lead_id: int, *, limit: int) -> list[StageChange]:
         return [c for c in reversed(self.s.stage_changes) if c.lead_id == lead_id][:limit]
+
+    async def add_event(
+        self, lead_id: int, *, kind: LeadEventKind, actor: str, data: dict[str, Any], created_at: datetime
+    ) -> LeadEvent:
+        event = LeadEvent(self.s.new_id(), lead_id, kind, actor, dict(data), created_at)
+        self.s.events.append(event)
+        return event
+
+    async def list_events(self, lead_id: int, *, limit: int) -> list[LeadEvent]:
+        return [e for e in reversed(self.s.events) if e.lead_id == lead_id][:limit]
 
 
 class FakeSales(_Repo):

@@ -17,16 +17,17 @@ from sqlalchemy import Insert, Select, Update, and_, bindparam, func, insert, or
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.domain.enums import ActivityKind, LostReason, Stage
+from core.domain.enums import ActivityKind, LeadEventKind, LostReason, Stage
 from core.domain.ids import storable_id
-from core.domain.models import Activity, Lead, LeadChanges, StageChange
+from core.domain.models import Activity, Lead, LeadChanges, LeadEvent, StageChange
 from core.services.ports import Cursor, LeadFilter, NewLead
-from core.storage.models import ActivityRow, LeadRow, StageChangeRow, UserRow, table
+from core.storage.models import ActivityRow, LeadEventRow, LeadRow, StageChangeRow, UserRow, table
 from core.storage.repositories.base import BeforeWrite
 
 LEADS = table(LeadRow)
 ACTIVITIES = table(ActivityRow)
 STAGE_CHANGES = table(StageChangeRow)
+EVENTS = table(LeadEventRow)
 USERS = table(UserRow)
 
 # Every column of a lead plus its owner's name: exactly the fields of ``Lead``.
@@ -63,6 +64,8 @@ _ADD_KEYS = (
     "version",
     "created_at",
     "updated_at",
+    "stage_entered_at",
+    "assigned_at",
 )
 _ADDED = (
     insert(LEADS)
@@ -135,6 +138,8 @@ class SqlLeadRepository:
             "version": 1,
             "created_at": lead.created_at,
             "updated_at": lead.created_at,
+            "stage_entered_at": lead.created_at,
+            "assigned_at": lead.created_at if lead.owner_id is not None else None,
         }
         return lead_from_row((await self.session.execute(_ADD, params)).mappings().one())
 
@@ -247,6 +252,25 @@ class SqlLeadRepository:
         return [
             StageChange(r.id, r.lead_id, r.from_stage, r.to_stage, r.actor, r.reason, r.created_at, r.reason_code)
             for r in (await self.session.execute(stmt)).all()
+        ]
+
+    async def add_event(
+        self, lead_id: int, *, kind: LeadEventKind, actor: str, data: dict[str, Any], created_at: datetime
+    ) -> LeadEvent:
+        await self._before_write()
+        stmt = (
+            insert(EVENTS)
+            .values(lead_id=lead_id, kind=kind.value, actor=actor, data=data, created_at=created_at)
+            .returning(EVENTS.c.id)
+        )
+        event_id = int((await self.session.execute(stmt)).scalar_one())
+        return LeadEvent(event_id, lead_id, kind, actor, dict(data), created_at)
+
+    async def list_events(self, lead_id: int, *, limit: int) -> list[LeadEvent]:
+        stmt = select(EVENTS).where(EVENTS.c.lead_id == lead_id).order_by(EVENTS.c.id.desc()).limit(limit)
+        return [
+            LeadEvent(row.id, row.lead_id, LeadEventKind(row.kind), row.actor, dict(row.data or {}), row.created_at)
+            for row in (await self.session.execute(stmt)).all()
         ]
 
 

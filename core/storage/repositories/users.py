@@ -25,7 +25,7 @@ INVITES = table(InviteRow)
 
 
 def user_from_row(row: Row[Any]) -> User:
-    return User(row.id, Role(row.role), row.full_name, row.username, row.language, row.is_active)
+    return User(row.id, Role(row.role), row.full_name, row.username, row.language, row.is_active, row.timezone)
 
 
 def _invite(row: Row[Any]) -> Invite:
@@ -69,6 +69,7 @@ class SqlUserRepository:
                 username=user.username,
                 role=user.role,
                 language=user.language,
+                timezone=user.timezone,
                 is_active=user.is_active,
             )
             .returning(*USERS.c)
