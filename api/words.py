@@ -135,4 +135,8 @@ def invalid_value(err: InvalidValue) -> str:
             return f"an API key named '{err.value}' already exists ({state}); choose another name"
         case Rule.TAKEN:
             return f"'{err.value}' is already taken"
+        case Rule.IN_THE_PAST:
+            return "must be in the future"
+        case Rule.TIMEZONE:
+            return f"'{err.value}' is not an IANA time zone (e.g. Europe/Moscow, UTC)"
     return str(err.rule)  # a caller that still passes its own text as the rule

@@ -85,5 +85,6 @@ class LeadEventKind(StrEnum):
     NEXT_STEP_SET = "next_step_set"  # data: kind, due_at (ISO), note
     NEXT_STEP_DONE = "next_step_done"  # data: kind, due_at
     NEXT_STEP_CLEARED = "next_step_cleared"  # data: kind, due_at
+    NEXT_STEP_SNOOZED = "next_step_snoozed"  # data: kind, due_at (the new time), note
     STALE_SNOOZED = "stale_snoozed"  # data: until (ISO), reason
     SLA_ESCALATED = "sla_escalated"  # data: minutes

@@ -113,6 +113,8 @@ class Rule(StrEnum):
     NOT_A_SCALAR = "not_a_scalar"  # key: an attribute value that is not text, a number or a boolean
     TAKEN = "taken"  # value: a name that must be unique
     CONTROL_CHARACTERS = "control_characters"  # NUL (U+0000), which PostgreSQL cannot store; key (attributes)
+    IN_THE_PAST = "in_the_past"  # a due time that has already passed
+    TIMEZONE = "timezone"  # value: not an IANA time zone name
 
 
 class InvalidValue(DomainError):
