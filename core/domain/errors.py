@@ -113,6 +113,7 @@ class Rule(StrEnum):
     NOT_A_SCALAR = "not_a_scalar"  # key: an attribute value that is not text, a number or a boolean
     TAKEN = "taken"  # value: a name that must be unique
     CONTROL_CHARACTERS = "control_characters"  # NUL (U+0000), which PostgreSQL cannot store; key (attributes)
+    NOT_ASSIGNABLE = "not_assignable"  # value: a user id that is not an active manager or team lead
 
 
 class InvalidValue(DomainError):
@@ -171,6 +172,7 @@ class AccessRule(StrEnum):
     INVITES_NEED_PERSON = "invites_need_person"  # an API key or the system cannot invite
     NOT_YOURSELF = "not_yourself"  # one's own role or deactivation
     SALES_NEED_TEAM_LEAD = "sales_need_team_lead"  # team leads and admins move sales
+    ASSIGN_NEEDS_TEAM_LEAD = "assign_needs_team_lead"  # team leads and admins (and API keys) assign leads
 
 
 class AccessDenied(DomainError):
