@@ -35,6 +35,7 @@ ACCESS: dict[AccessRule, str] = {
     AccessRule.INVITES_NEED_PERSON: "Only a person can create an invite",
     AccessRule.NOT_YOURSELF: "You cannot change your own role or deactivate yourself",
     AccessRule.SALES_NEED_TEAM_LEAD: "Only team leads and admins can move a sale",
+    AccessRule.ASSIGN_NEEDS_TEAM_LEAD: "Only team leads and admins can assign leads",
 }
 
 INVITE: dict[InviteProblem, str] = {
@@ -135,4 +136,6 @@ def invalid_value(err: InvalidValue) -> str:
             return f"an API key named '{err.value}' already exists ({state}); choose another name"
         case Rule.TAKEN:
             return f"'{err.value}' is already taken"
+        case Rule.NOT_ASSIGNABLE:
+            return f"user {err.value} is not an active manager or team lead"
     return str(err.rule)  # a caller that still passes its own text as the rule

@@ -122,12 +122,10 @@ async def list_leads(
     after: Cursor | None = None,
 ) -> LeadPage:
     """Newest-updated first, keyset-paginated. Managers only ever see their own leads; ``unassigned``: the
-    queue (leads without an owner)."""
+    queue (leads without an owner; with ``owner_id`` too, nothing matches both)."""
     _check_limit(limit)
     if not actor.sees_all_leads:
         owner_id = actor.user_id
-    if unassigned and owner_id is not None:
-        raise InvalidValue("unassigned", Rule.NOT_ONE_OF, value="with owner_id", allowed=["owner_id", "unassigned"])
     flt = LeadFilter(
         stage=parse_enum(Stage, stage, "stage") if stage is not None else None,
         owner_id=owner_id,
