@@ -249,6 +249,22 @@ async def deactivate(
     """The user loses access with their next update (every update re-reads the user). Their open leads go, in
     the same transaction, to the queue, by the team's rule (``policy``'s default unless an admin chose one) or
     to ``to_user_id``: nothing stays owned by someone who cannot log in."""
+    user, _moved = await deactivate_and_hand_over(
+        uow, actor, user_id, policy=policy, leads_to=leads_to, to_user_id=to_user_id
+    )
+    return user
+
+
+async def deactivate_and_hand_over(
+    uow: UnitOfWork,
+    actor: Actor,
+    user_id: int,
+    *,
+    policy: Policy | None = None,
+    leads_to: Handover = Handover.QUEUE,
+    to_user_id: int | None = None,
+) -> tuple[User, int]:
+    """``deactivate``, also saying how many open leads were handed over."""
     _require_admin(actor)
     if actor.user_id == user_id:
         raise AccessDenied(AccessRule.NOT_YOURSELF)
@@ -256,9 +272,11 @@ async def deactivate(
         if await uow.users.get(user_id) is None:
             raise UserNotFound(user_id)
         user = await uow.users.update(user_id, is_active=False)
-        await hand_over(uow, policy or Policy(domains=frozenset()), actor, user_id, to=leads_to, to_user_id=to_user_id)
+        moved = await hand_over(
+            uow, policy or Policy(domains=frozenset()), actor, user_id, to=leads_to, to_user_id=to_user_id
+        )
         await uow.commit()
-    return user
+    return user, moved
 
 
 async def reactivate(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
