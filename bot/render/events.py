@@ -54,7 +54,7 @@ def event_line(event: LeadEvent) -> str:
         how = (
             _("by the rule “{rule}”").format(rule=rule_name(rule))
             if rule
-            else _("by {actor}").format(actor=esc(event.actor))
+            else _("by {actor}").format(actor=esc(data.get("by_name") or event.actor))
         )
         return _("{when}: 👤 {source} → {target}, {how}").format(
             when=stamp, source=_who(data, "from"), target=_who(data, "to"), how=how

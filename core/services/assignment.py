@@ -173,12 +173,14 @@ async def reassign_locked(uow: UnitOfWork, actor: Actor, lead: Lead, owner_id: i
     changes["assigned_at"] = now if owner_id is not None else None
     before = lead
     lead = await uow.leads.update(lead, changes)
+    by = await uow.users.get(actor.user_id) if actor.user_id is not None else None
     data = {
         "from_id": before.owner_id,
         "to_id": owner_id,
         "from_name": before.owner_name,
         "to_name": lead.owner_name,
         "rule": None,
+        "by_name": by.full_name if by is not None else None,
     }
     await uow.leads.add_event(lead.id, kind=LeadEventKind.ASSIGNED, actor=actor.label, data=data, created_at=now)
     await notify_owner(uow, lead, actor)

@@ -234,6 +234,8 @@ async def open_lead_count(uow: UnitOfWork, actor: Actor, user_id: int) -> int:
     """How many open leads a user owns (what deactivating them would hand over)."""
     _require_admin(actor)
     async with uow:
+        if await uow.users.get(user_id) is None:
+            raise UserNotFound(user_id)
         return (await uow.team.open_lead_counts([user_id]))[user_id]
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.enums import AssignmentRule, LeadEventKind, Role
 from core.domain.funnel import OPEN_STAGES
+from core.domain.ids import storable_id
 from core.domain.models import Lead
 from core.services.ports import Assignment, AssignmentState
 from core.storage.models import TeamSettingRow, UserRow, table
@@ -103,6 +104,7 @@ class SqlTeamRepository:
 
     async def open_lead_counts(self, user_ids: Sequence[int]) -> dict[int, int]:
         counts = dict.fromkeys(user_ids, 0)
+        user_ids = [user_id for user_id in user_ids if storable_id(user_id)]
         if not user_ids:
             return counts
         stmt = (
