@@ -60,20 +60,24 @@ class LeadCreate(_Request):
     name: Name | None = None
     contact: Contact | None = None
     attributes: Attributes | None = None
+    owner_id: int | None = Field(
+        None, description="An active manager or team lead; omitted: assigned by the team's rule (or queued)"
+    )
 
 
 class LeadUpdate(_Request):
-    """Only the keys sent are changed; ``null`` clears a field."""
+    """Only the keys sent are changed; ``null`` clears a field (``owner_id: null``: back to the queue)."""
 
     name: Name | None = None
     contact: Contact | None = None
     business_domain: Domain | None = None
     attributes: Attributes | None = None
+    owner_id: int | None = Field(None, description="Reassign to an active manager or team lead (recorded)")
 
     @model_validator(mode="after")
     def _not_empty(self) -> LeadUpdate:
         if not self.model_fields_set:
-            raise ValueError("send at least one of: name, contact, business_domain, attributes")
+            raise ValueError("send at least one of: name, contact, business_domain, attributes, owner_id")
         return self
 
 
@@ -150,8 +154,23 @@ class StageChangeOut(_Response):
     created_at: datetime
 
 
+class LeadEventOut(_Response):
+    """A history entry besides stage changes: ``kind`` assigned (data: from_id, to_id, from_name, to_name,
+    rule — null when by hand), next_step_set / next_step_done / next_step_cleared, stale_snoozed, sla_escalated."""
+
+    id: int
+    lead_id: int
+    kind: str
+    actor: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
 class StageChangeListOut(BaseModel):
     items: list[StageChangeOut]
+    events: list[LeadEventOut] = Field(
+        default_factory=list, description="Assignments and other lead events, newest first (added in 0.10)"
+    )
 
 
 class HealthOut(BaseModel):

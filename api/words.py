@@ -35,6 +35,7 @@ ACCESS: dict[AccessRule, str] = {
     AccessRule.INVITES_NEED_PERSON: "Only a person can create an invite",
     AccessRule.NOT_YOURSELF: "You cannot change your own role or deactivate yourself",
     AccessRule.SALES_NEED_TEAM_LEAD: "Only team leads and admins can move a sale",
+    AccessRule.ASSIGN_NEEDS_TEAM_LEAD: "Only team leads and admins can assign leads",
 }
 
 INVITE: dict[InviteProblem, str] = {
@@ -139,4 +140,6 @@ def invalid_value(err: InvalidValue) -> str:
             return "must be in the future"
         case Rule.TIMEZONE:
             return f"'{err.value}' is not an IANA time zone (e.g. Europe/Moscow, UTC)"
+        case Rule.NOT_ASSIGNABLE:
+            return f"user {err.value} is not an active manager or team lead"
     return str(err.rule)  # a caller that still passes its own text as the rule

@@ -124,6 +124,7 @@ def build_dispatcher(
         lead_input,
         lists,
         new_lead,
+        owners,
         sale,
         start,
     )
@@ -164,6 +165,7 @@ def build_dispatcher(
         start.make_router(),
         admin.make_router(),
         lists.make_router(),
+        owners.make_router(),
         new_lead.make_router(),
         lead_input.make_router(),
         sale.make_router(),

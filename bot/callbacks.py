@@ -31,6 +31,8 @@ class LeadAction(StrEnum):
     CONTACT = "c"  # ask for a new contact
     HISTORY = "h"
     SALE = "s"  # open the sale card (team lead/admin)
+    ASSIGN_MENU = "w"  # the picker of owners (team lead/admin)
+    ASSIGN = "as"  # give the lead to user ``x`` ("" = back to the queue)
 
 
 class LeadCb(CallbackData, prefix="ld"):
@@ -79,8 +81,21 @@ class MenuCb(CallbackData, prefix="mn"):
 class UserAction(StrEnum):
     OPEN = "o"
     ROLE = "r"  # set role ``x``
-    OFF = "off"
+    OFF = "off"  # deactivate; ``x``: where their open leads go ("" = ask, "q" queue, "r" rule, "u<id>" a user)
     ON = "on"
+    PICK = "pk"  # choose the manager who takes a deactivated user's leads
+
+
+class QueueCb(CallbackData, prefix="qu"):
+    """The unassigned leads (team leads, admins): ``p`` is the 0-based page."""
+
+    p: int = 0
+
+
+class RuleCb(CallbackData, prefix="ar"):
+    """The assignment rule (admins): ``r`` the rule to set, "" to show it."""
+
+    r: str = ""
 
 
 class UserCb(CallbackData, prefix="us"):

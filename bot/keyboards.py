@@ -122,6 +122,9 @@ def lead_card(lead: Lead, user: User) -> InlineKeyboardMarkup:
         kb.button(text=_("❌ Lost"), callback_data=_cb(LeadAction.LOST_MENU, lead))
         kb.button(text=_("🕓 History"), callback_data=_cb(LeadAction.HISTORY, lead))
         rows.append(2)
+        if sees_all(user):
+            kb.button(text=_("👤 Assign"), callback_data=_cb(LeadAction.ASSIGN_MENU, lead))
+            rows.append(1)
     else:
         kb.button(text=_("🕓 History"), callback_data=_cb(LeadAction.HISTORY, lead))
         rows.append(1)

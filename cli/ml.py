@@ -19,6 +19,7 @@ SHOWN_ERRORS = 20
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
     from cli import reports
     from core.services import importer, training
+    from core.services.context import Policy
     from core.wiring import make_services
 
     engine = make_engine(resolve_database_url(settings), pool_size=2)
@@ -26,7 +27,9 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if args.ml_action == "import":
             try:
-                report = await importer.import_csv(uow, settings.domain_set, args.file, args.mapping)
+                report = await importer.import_csv(
+                    uow, settings.domain_set, args.file, args.mapping, policy=Policy.from_settings(settings)
+                )
             except (UnreadableFile, MappingError) as failed:  # nothing was stored
                 print("\n".join(reports.import_failed(failed)))
                 return 2

@@ -66,6 +66,7 @@ def import_summary(r: ImportReport) -> str:
     return (
         f"{r.rows} rows read: {r.inserted} leads added, {r.updated} updated "
         f"({r.won} won, {r.lost} lost, {r.open} open), {r.error_count} bad rows skipped in {r.seconds:.1f} s"
+        + (f"; {r.assigned} new open leads assigned by the team's rule" if r.assigned else "")
     )
 
 

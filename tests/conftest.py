@@ -120,6 +120,7 @@ async def committing_factory(engine: AsyncEngine) -> AsyncIterator[async_session
                 "inbox, users, invites, api_keys, model_versions RESTART IDENTITY CASCADE"
             )
         )
+        await conn.execute(text("UPDATE team_settings SET value = '{}'::jsonb WHERE key = 'assignment'"))
 
 
 @pytest.fixture

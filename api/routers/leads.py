@@ -17,6 +17,7 @@ from api.schemas import (
     ActivityOut,
     ErrorOut,
     LeadCreate,
+    LeadEventOut,
     LeadOut,
     LeadPageOut,
     LeadUpdate,
@@ -62,6 +63,7 @@ async def create_lead(body: LeadCreate, uow: Uow, services: Svc, actor: Caller) 
         contact=body.contact,
         business_domain=body.business_domain,
         attributes=body.attributes,
+        owner_id=body.owner_id,
     )
     return _out(lead)
 
@@ -72,6 +74,7 @@ async def list_leads(
     stage: Stage | None = None,
     owner_id: Annotated[int | None, Query(ge=BIGINT_MIN, le=BIGINT_MAX)] = None,
     source: Source | None = None,
+    unassigned: Annotated[bool, Query(description="Only leads without an owner (the queue)")] = False,
     limit: Limit = 50,
     cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
 ) -> LeadPageOut:
@@ -81,6 +84,7 @@ async def list_leads(
         stage=stage.value if stage else None,
         owner_id=owner_id,
         source=source.value if source else None,
+        unassigned=unassigned,
         limit=limit,
         after=decode_cursor(cursor) if cursor is not None else None,
     )
@@ -117,7 +121,10 @@ async def get_lead(lead_id: LeadId, uow: Uow, actor: Caller) -> LeadOut:
 
 
 @router.patch(
-    "/{lead_id}", response_model=LeadOut, responses=_NOT_FOUND, summary="Edit name, contact, domain, attributes"
+    "/{lead_id}",
+    response_model=LeadOut,
+    responses=_NOT_FOUND,
+    summary="Edit name, contact, domain, attributes; reassign (owner_id)",
 )
 async def update_lead(lead_id: LeadId, body: LeadUpdate, uow: Uow, services: Svc, actor: Caller) -> LeadOut:
     changes = body.model_dump(include=body.model_fields_set)
@@ -166,8 +173,15 @@ async def list_activities(lead_id: LeadId, uow: Uow, actor: Caller, limit: Limit
 
 
 @router.get(
-    "/{lead_id}/history", response_model=StageChangeListOut, responses=_NOT_FOUND, summary="Stage changes, newest first"
+    "/{lead_id}/history",
+    response_model=StageChangeListOut,
+    responses=_NOT_FOUND,
+    summary="Stage changes (items) and assignments and other events (events), newest first",
 )
 async def stage_history(lead_id: LeadId, uow: Uow, actor: Caller, limit: Limit = 50) -> StageChangeListOut:
     items = await svc.stage_history(uow, actor, lead_id, limit=limit)
-    return StageChangeListOut(items=[StageChangeOut.model_validate(c) for c in items])
+    events = await svc.lead_events(uow, actor, lead_id, limit=limit)
+    return StageChangeListOut(
+        items=[StageChangeOut.model_validate(c) for c in items],
+        events=[LeadEventOut.model_validate(e) for e in events],
+    )

@@ -49,6 +49,7 @@ ACCESS_TEXTS: dict[AccessRule, str] = {
     AccessRule.INVITES_NEED_TEAM_LEAD: N_("Only an admin or a team lead can invite people"),
     AccessRule.NOT_YOURSELF: N_("You cannot change your own role or deactivate yourself"),
     AccessRule.SALES_NEED_TEAM_LEAD: N_("Only team leads and admins can move a sale"),
+    AccessRule.ASSIGN_NEEDS_TEAM_LEAD: N_("Only team leads and admins can assign leads"),
 }
 
 FIELD_NAMES: dict[str, str] = {
@@ -95,6 +96,8 @@ def invalid_value(err: InvalidValue) -> str:
         return _("Type at least {count} characters to search.").format(count=_limit(err.minimum or 2))
     if err.field == "business_domain":
         return _("This business domain is not in the catalogue; choose one from the buttons.")
+    if err.rule == Rule.NOT_ASSIGNABLE:
+        return _("This person is not an active manager or team lead; choose another.")
     if err.field == "role":
         return _("Unknown role. Use one of: manager, team_lead, admin.")
     if err.rule == Rule.NOT_ONE_OF:

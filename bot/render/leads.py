@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.i18n import _
+from bot.render.events import events_section
 from bot.render.vocabulary import (
     TG_TEXT_MAX,
     current_locale,
@@ -19,7 +20,7 @@ from bot.render.vocabulary import (
     when,
 )
 from core.domain.enums import Stage
-from core.domain.models import Activity, Lead, Sale, SaleStageChange, StageChange
+from core.domain.models import Activity, Lead, LeadEvent, Sale, SaleStageChange, StageChange
 
 BAR_CELLS = 10
 
@@ -98,7 +99,10 @@ def found_leads(query: str, items: Sequence[Lead]) -> str:
     return head + "\n" + "\n".join(lead_line(lead) for lead in items)
 
 
-def history(lead: Lead, changes: Sequence[StageChange], activities: Sequence[Activity]) -> str:
+def history(
+    lead: Lead, changes: Sequence[StageChange], activities: Sequence[Activity], events: Sequence[LeadEvent] = ()
+) -> str:
+    """Stages, activities, then owners and steps (assignments and the other lead events, any kind)."""
     lines = [_("<b>History</b> · {name} · #{id}").format(name=esc(lead.display_name), id=lead.id), ""]
     lines.append("<b>" + _("Stages") + "</b>")
     if not changes:
@@ -114,6 +118,7 @@ def history(lead: Lead, changes: Sequence[StageChange], activities: Sequence[Act
         if len(text) > 200:
             text = text[:199] + "…"
         lines.append(f"{when(act.created_at)}: {kind_name(act.kind)}" + (f" — {esc(text)}" if text else ""))
+    lines += events_section(events)
     out = "\n".join(lines)
     return out if len(out) <= TG_TEXT_MAX else out[: TG_TEXT_MAX - 1] + "…"
 

@@ -1,4 +1,5 @@
-"""Messages to the team leads' group (the outbox), rendered when sent, in the group's language."""
+"""Messages sent through the outbox, rendered when sent: to the team leads' group in the group's language, and
+personal ones (payload ``language``) in the recipient's. The owners' messages are in ``bot.render.assignments``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import _, make_i18n
+from bot.i18n import _, make_i18n, pick_locale
+from bot.render.assignments import assigned_notification, unassigned_notification
 from bot.render.leads import score_line
 from bot.render.vocabulary import domain_name, esc, source_name
 
@@ -45,6 +47,9 @@ def _transfer_notification(payload: dict[str, Any], bot_username: str, locale: s
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=buttons)
 
 
+_OWNER_EVENTS = {"lead_assigned": assigned_notification, "lead_unassigned": unassigned_notification}
+
+
 def outbox_message(
     payload: dict[str, Any], *, bot_username: str, locale: str | None = None
 ) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -52,9 +57,13 @@ def outbox_message(
     TEAM_LEADS_LANGUAGE, which run_bot binds with ``bot_username`` through functools.partial; the default
     locale unless given)."""
     i18n = make_i18n()
+    if "language" in payload:  # a personal message: the recipient's language (None: the bot's default)
+        locale = pick_locale(payload["language"] if isinstance(payload["language"], str) else None)
     with i18n.context(), i18n.use_locale(locale or i18n.default_locale):
         if payload.get("event") == "lead_transferred" and payload.get("lead_id") is not None:
             return _transfer_notification(payload, bot_username, locale or i18n.default_locale)
+        if payload.get("event") in _OWNER_EVENTS and payload.get("lead_id") is not None:
+            return _OWNER_EVENTS[payload["event"]](payload, lead_link(bot_username, int(payload["lead_id"])))
         text = payload.get("text")
         return esc(text if text else payload.get("event", "notification")), None
 

@@ -27,6 +27,7 @@ def help_text(user: User) -> str:
     ]
     if user.role in (Role.ADMIN, Role.TEAM_LEAD):
         lines.append(_("/invite manager — an invite link for a new manager"))
+        lines.append(_("/queue — leads without an owner; /assignment — how new leads are assigned"))
     if user.role == Role.ADMIN:
         lines.append(_("/invite team_lead|admin — invite a team lead or an admin"))
         lines.append(_("/users — users, roles, deactivation"))

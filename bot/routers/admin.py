@@ -12,15 +12,20 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import keyboards, render, screens
+from bot import keyboards, owner_keyboards, render, screens
 from bot.callbacks import CallbackIs, UnpackCallback, UserAction, UserCb
 from bot.filters import PrivateChat
 from bot.i18n import _
+from bot.render import assignments as owner_words
 from core.config import Settings
 from core.domain.enums import Role
+from core.domain.errors import StaleState
 from core.domain.models import Actor, User
+from core.services import assignment
 from core.services import training as training_svc
 from core.services import users as users_svc
+from core.services.assignment import Handover
+from core.services.context import Services
 from core.services.ports import UnitOfWork
 from core.storage.uow import SqlUnitOfWork
 
@@ -51,15 +56,46 @@ async def set_role(query: CallbackQuery, callback_data: UserCb, uow: UnitOfWork,
     await screens.show(query, render.user_card(target), keyboards.user_actions(target))
 
 
-async def set_active(query: CallbackQuery, callback_data: UserCb, uow: UnitOfWork, actor: Actor) -> None:
+HANDOVERS = {owner_keyboards.QUEUE_TO: Handover.QUEUE, owner_keyboards.RULE_TO: Handover.RULE}
+
+
+async def set_active(
+    query: CallbackQuery, callback_data: UserCb, uow: UnitOfWork, services: Services, actor: Actor
+) -> None:
     if callback_data.a == UserAction.OFF:
-        target = await users_svc.deactivate(uow, actor, callback_data.id)
-        note = _("Deactivated: the user has lost access.")
+        x = callback_data.x
+        if not x:  # first press: someone who owns open leads is not deactivated before they are handed over
+            count = await users_svc.open_lead_count(uow, actor, callback_data.id)
+            if count:
+                target = await users_svc.get_user(uow, actor, callback_data.id)
+                await query.answer()
+                await screens.show(
+                    query, owner_words.handover_question(target, count), owner_keyboards.handover(target)
+                )
+                return
+        if x.startswith(owner_keyboards.USER_TO) and x[1:].isdecimal():
+            leads_to, to_user_id = Handover.USER, int(x[1:])
+        elif x in HANDOVERS or not x:
+            leads_to, to_user_id = HANDOVERS.get(x, Handover.QUEUE), None
+        else:
+            raise StaleState()  # not a button this bot makes
+        target, moved = await users_svc.deactivate_and_hand_over(
+            uow, actor, callback_data.id, policy=services.policy, leads_to=leads_to, to_user_id=to_user_id
+        )
+        note = owner_words.handed_over(moved) if moved else _("Deactivated: the user has lost access.")
     else:
         target = await users_svc.reactivate(uow, actor, callback_data.id)
         note = _("Reactivated.")
     await query.answer(note)
     await screens.show(query, render.user_card(target), keyboards.user_actions(target))
+
+
+async def pick_heir(query: CallbackQuery, callback_data: UserCb, uow: UnitOfWork, actor: Actor) -> None:
+    """The manager who takes a deactivated user's open leads."""
+    target = await users_svc.get_user(uow, actor, callback_data.id)
+    people = await assignment.candidates(uow, actor)
+    await query.answer()
+    await screens.show(query, render.user_card(target), owner_keyboards.handover_picker(target, people))
 
 
 async def model(message: Message, uow: UnitOfWork, actor: Actor) -> None:
@@ -116,4 +152,5 @@ def make_router() -> Router:
     router.callback_query.register(open_user, CallbackIs(UserCb, a=UserAction.OPEN))
     router.callback_query.register(set_role, CallbackIs(UserCb, a=UserAction.ROLE))
     router.callback_query.register(set_active, CallbackIs(UserCb, a={UserAction.OFF, UserAction.ON}))
+    router.callback_query.register(pick_heir, CallbackIs(UserCb, a=UserAction.PICK))
     return router

@@ -150,8 +150,9 @@ async def history(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, 
     lead = await leads_svc.get_lead(uow, actor, callback_data.id)
     changes = await leads_svc.stage_history(uow, actor, lead.id, limit=10)
     activities = await leads_svc.list_activities(uow, actor, lead.id, limit=15)
+    events = await leads_svc.lead_events(uow, actor, lead.id, limit=10)
     await query.answer()
-    await screens.show(query, render.history(lead, changes, activities), keyboards.back_to_card(lead))
+    await screens.show(query, render.history(lead, changes, activities, events), keyboards.back_to_card(lead))
 
 
 # ---------------------------------------------------------------- buttons that ask for text

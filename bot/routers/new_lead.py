@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards, render, screens
 from bot.callbacks import CallbackIs, MenuCb, NewLeadCb, UnpackCallback
@@ -32,17 +32,33 @@ def _ask_name() -> str:
     return _("New lead. What is the lead's name (a company or a person)?\n/cancel to stop.")
 
 
-async def new_command(message: Message, state: FSMContext) -> None:
+def _for_queue_button(user: User) -> InlineKeyboardMarkup | None:
+    """Team leads and admins may create a lead for the queue (the team's rule assigns it)."""
+    if not keyboards.sees_all(user):
+        return None
+    kb = keyboards.Keyboard()
+    kb.button(text=_("📥 For the queue (assigned by the rule)"), callback_data=NewLeadCb(step="q"))
+    return kb.as_markup()
+
+
+async def new_command(message: Message, state: FSMContext, user: User) -> None:
     await state.clear()
     await state.set_state(NewLead.name)
-    await message.answer(_ask_name())
+    await message.answer(_ask_name(), reply_markup=_for_queue_button(user))
 
 
-async def new_button(query: CallbackQuery, state: FSMContext) -> None:
+async def new_button(query: CallbackQuery, state: FSMContext, user: User) -> None:
     await state.clear()
     await state.set_state(NewLead.name)
     await query.answer()
-    await screens.show(query, _ask_name(), edit=False)
+    await screens.show(query, _ask_name(), _for_queue_button(user), edit=False)
+
+
+async def for_queue(query: CallbackQuery, state: FSMContext) -> None:
+    """The lead will have no owner of the creator's choosing: the rule assigns it when it is created."""
+    await state.update_data(for_queue=True)
+    await query.answer()
+    await screens.show(query, _("For the queue: the team's rule will assign it.") + "\n" + _ask_name())
 
 
 async def got_name(message: Message, state: FSMContext) -> None:
@@ -115,6 +131,7 @@ async def _create(
         name=data.get("name"),
         contact=contact,
         business_domain=data.get("business_domain"),
+        for_queue=bool(data.get("for_queue")),
     )
     await state.clear()
     await screens.show_card(target, lead, user, note=_("Lead created."), edit=False)
@@ -156,6 +173,7 @@ def make_router() -> Router:
     router.message.register(new_command, Command("new"))
     router.callback_query.register(new_button, CallbackIs(MenuCb, item="new"))
     router.message.register(got_name, StateFilter(NewLead.name), HasText())
+    router.callback_query.register(for_queue, StateFilter(NewLead.name), CallbackIs(NewLeadCb, step="q"))
     router.callback_query.register(got_source, StateFilter(NewLead.source), CallbackIs(NewLeadCb, step="src"))
     router.callback_query.register(got_domain, StateFilter(NewLead.domain), CallbackIs(NewLeadCb, step="dom"))
     router.message.register(use_buttons, StateFilter(NewLead.domain))

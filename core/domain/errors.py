@@ -115,6 +115,7 @@ class Rule(StrEnum):
     CONTROL_CHARACTERS = "control_characters"  # NUL (U+0000), which PostgreSQL cannot store; key (attributes)
     IN_THE_PAST = "in_the_past"  # a due time that has already passed
     TIMEZONE = "timezone"  # value: not an IANA time zone name
+    NOT_ASSIGNABLE = "not_assignable"  # value: a user id that is not an active manager or team lead
 
 
 class InvalidValue(DomainError):
@@ -173,6 +174,7 @@ class AccessRule(StrEnum):
     INVITES_NEED_PERSON = "invites_need_person"  # an API key or the system cannot invite
     NOT_YOURSELF = "not_yourself"  # one's own role or deactivation
     SALES_NEED_TEAM_LEAD = "sales_need_team_lead"  # team leads and admins move sales
+    ASSIGN_NEEDS_TEAM_LEAD = "assign_needs_team_lead"  # team leads and admins (and API keys) assign leads
 
 
 class AccessDenied(DomainError):

@@ -19,6 +19,7 @@ LEAD_FORWARD: dict[Stage, Stage] = {
     Stage.QUALIFIED: Stage.TRANSFERRED,
 }
 LEAD_FINAL = frozenset({Stage.TRANSFERRED, Stage.LOST})
+OPEN_STAGES = (Stage.NEW, Stage.CONTACTED, Stage.QUALIFIED)  # the stages a lead is still worked in
 
 SALE_FORWARD: dict[SaleStage, SaleStage] = {
     SaleStage.NEW: SaleStage.KYC,

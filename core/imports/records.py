@@ -42,3 +42,4 @@ class ImportedLead:
 class UpsertCounts:
     inserted: int
     updated: int
+    new_open_ids: tuple[int, ...] = ()  # the inserted leads that are open and have no owner (to be assigned)

@@ -24,11 +24,16 @@ from pathlib import Path
 
 from core.domain.clock import utcnow
 from core.domain.enums import Outcome
+from core.domain.models import Actor
 from core.imports.mapping import Mapping, load_mapping
 from core.imports.reading import read_rows
 from core.imports.records import ImportedLead
 from core.imports.rows import BadRow, RowProblem, parse_row
+from core.services.assignment import assign_new
+from core.services.context import Policy
 from core.services.ports import UnitOfWork
+
+IMPORT_ACTOR = "import"
 
 MAX_REPORTED_ERRORS = 10_000
 BATCH_ROWS = 50_000
@@ -53,6 +58,7 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
     seconds: float = 0.0
+    assigned: int = 0  # new open leads given an owner by the team's rule
 
     @property
     def imported(self) -> int:
@@ -68,15 +74,23 @@ class ImportReport:
 
 
 async def import_csv(
-    uow: UnitOfWork, domains: frozenset[str], csv_path: str | Path, mapping: Mapping | str | Path
+    uow: UnitOfWork,
+    domains: frozenset[str],
+    csv_path: str | Path,
+    mapping: Mapping | str | Path,
+    *,
+    policy: Policy | None = None,
 ) -> ImportReport:
-    """Parse, validate and bulk-upsert in batches of ``BATCH_ROWS`` good rows, all in one transaction."""
+    """Parse, validate and bulk-upsert in batches of ``BATCH_ROWS`` good rows, all in one transaction. The new
+    open leads get owners by the team's rule (``policy``'s default unless an admin chose one) in the same
+    transaction, with one statement (``core.services.assignment.assign_new``)."""
     started = time.perf_counter()
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping, domains)
     report = ImportReport()
     seen: dict[str, int] = {}
     batch: list[ImportedLead] = []
+    new_open: list[int] = []
 
     def bad(line: int, problem: BadRow) -> None:
         report.error_count += 1
@@ -89,6 +103,7 @@ async def import_csv(
         counts = await uow.imports.upsert_leads(batch, utcnow())
         report.inserted += counts.inserted
         report.updated += counts.updated
+        new_open.extend(counts.new_open_ids)
         batch.clear()
 
     async with uow:
@@ -108,6 +123,9 @@ async def import_csv(
             if len(batch) >= BATCH_ROWS:
                 await flush()
         await flush()
+        if new_open:
+            pick = await assign_new(uow, policy or Policy(domains=domains), Actor.system(IMPORT_ACTOR), new_open)
+            report.assigned = sum(owner is not None for owner in pick.owners)
         await uow.commit()
     report.seconds = time.perf_counter() - started
     return report

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from core.domain import funnel
 from core.domain.clock import utcnow
 from core.domain.enums import ActivityKind, LostReason, Source, Stage
-from core.domain.errors import InvalidValue, LeadIsFinal, LeadNotFound, Rule, StaleState
-from core.domain.models import Activity, Actor, Lead, LeadChanges, Sale, StageChange
+from core.domain.errors import AccessDenied, AccessRule, InvalidValue, LeadIsFinal, LeadNotFound, Rule, StaleState
+from core.domain.models import Activity, Actor, Lead, LeadChanges, LeadEvent, Sale, StageChange
 from core.domain.validation import (
     clean_attributes,
     clean_contact,
@@ -21,6 +21,7 @@ from core.domain.validation import (
     parse_enum,
 )
 from core.scoring.inputs import scoring_input
+from core.services import assignment
 from core.services.context import Services
 from core.services.outbox import TEAM_LEADS
 from core.services.ports import Cursor, LeadFilter, NewLead, UnitOfWork
@@ -60,18 +61,35 @@ async def create_lead(
     business_domain: str | None = None,
     attributes: dict[str, Any] | None = None,
     owner_id: int | None = None,
+    for_queue: bool = False,
 ) -> Lead:
+    """A person's lead is theirs unless ``owner_id`` names someone else or, for a team lead, ``for_queue``;
+    a lead created without an owner (the API's, a team lead's "for the queue") gets one by the team's rule
+    in this transaction (``core.services.assignment``)."""
+    owner = owner_id if owner_id is not None else (None if for_queue else actor.user_id)
+    if for_queue and not actor.sees_all_leads:
+        raise AccessDenied(AccessRule.ASSIGN_NEEDS_TEAM_LEAD)
     new = NewLead(
         source=parse_enum(Source, source, "source"),
         name=clean_name(name),
         contact=clean_contact(contact),
         business_domain=clean_domain(business_domain, svc.policy.domains),
         attributes=clean_attributes(attributes),
-        owner_id=owner_id if owner_id is not None else actor.user_id,
+        owner_id=owner,
         created_at=utcnow(),
     )
     async with uow:
+        pick = None
+        if owner is None:
+            pick = await assignment.pick_owners(uow, svc.policy, 1, actor=actor, now=new.created_at)
+            new = replace(new, owner_id=pick.owners[0])
+        elif owner != actor.user_id:
+            if not actor.sees_all_leads:
+                raise AccessDenied(AccessRule.ASSIGN_NEEDS_TEAM_LEAD)
+            await assignment.assignable(uow, owner)
         lead = await uow.leads.add(new)
+        if pick is not None or owner != actor.user_id:
+            await assignment.after_intake(uow, lead, pick, actor, new.created_at)
         await uow.commit()
     return lead
 
@@ -99,10 +117,12 @@ async def list_leads(
     stage: str | None = None,
     owner_id: int | None = None,
     source: str | None = None,
+    unassigned: bool = False,
     limit: int = 50,
     after: Cursor | None = None,
 ) -> LeadPage:
-    """Newest-updated first, keyset-paginated. Managers only ever see their own leads."""
+    """Newest-updated first, keyset-paginated. Managers only ever see their own leads; ``unassigned``: the
+    queue (leads without an owner; with ``owner_id`` too, nothing matches both)."""
     _check_limit(limit)
     if not actor.sees_all_leads:
         owner_id = actor.user_id
@@ -110,6 +130,7 @@ async def list_leads(
         stage=parse_enum(Stage, stage, "stage") if stage is not None else None,
         owner_id=owner_id,
         source=parse_enum(Source, source, "source") if source is not None else None,
+        unassigned=unassigned,
     )
     async with uow:
         found = await uow.leads.list_leads(flt, limit=limit + 1, after=after)
@@ -301,7 +322,7 @@ async def log_activity(
     return lead, activity
 
 
-EDITABLE = ("name", "contact", "business_domain", "attributes")
+EDITABLE = ("name", "contact", "business_domain", "attributes", "owner_id")
 
 
 async def update_lead(
@@ -313,7 +334,8 @@ async def update_lead(
     changes: dict[str, Any],
     expected_version: int | None = None,
 ) -> Lead:
-    """Set name / contact / business_domain / attributes (only the keys given; None clears).
+    """Set name / contact / business_domain / attributes / owner_id (only the keys given; None clears; a new
+    owner is recorded and told as ``assignment.assign_lead`` does).
 
     A lead that was already scored is re-scored in the same transaction when its domain or attributes
     change, so the transfer gate never trusts a score computed for the old values."""
@@ -340,8 +362,11 @@ async def update_lead(
         now = utcnow()
         if rescore:  # the domain and attributes feed the score: a stored score must not describe the old lead
             cleaned.update(await _scored(uow, svc, lead.changed(cleaned), now))
-        cleaned.update(lead.touch(now))
-        lead = await uow.leads.update(lead, cleaned)
+        if cleaned or "owner_id" not in changes:  # an owner alone is written (and versioned) by reassign_locked
+            cleaned.update(lead.touch(now))
+            lead = await uow.leads.update(lead, cleaned)
+        if "owner_id" in changes:
+            lead = await assignment.reassign_locked(uow, actor, lead, changes["owner_id"], now)
         await uow.commit()
     return lead
 
@@ -351,6 +376,14 @@ async def list_activities(uow: UnitOfWork, actor: Actor, lead_id: int, *, limit:
     async with uow:
         await _load(uow, actor, lead_id, lock=False)
         return await uow.leads.list_activities(lead_id, limit=limit)
+
+
+async def lead_events(uow: UnitOfWork, actor: Actor, lead_id: int, *, limit: int = 50) -> list[LeadEvent]:
+    """Assignments, next steps, snoozes… (``LeadEventKind``), newest first."""
+    _check_limit(limit)
+    async with uow:
+        await _load(uow, actor, lead_id, lock=False)
+        return await uow.leads.list_events(lead_id, limit=limit)
 
 
 async def stage_history(uow: UnitOfWork, actor: Actor, lead_id: int, *, limit: int = 50) -> list[StageChange]:

@@ -13,7 +13,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from core.domain.enums import ActivityKind, LeadEventKind, LostReason, Role, SaleStage, Source, Stage
+from core.domain.enums import ActivityKind, AssignmentRule, LeadEventKind, LostReason, Role, SaleStage, Source, Stage
 from core.domain.models import (
     Activity,
     ApiKey,
@@ -35,6 +35,7 @@ class LeadFilter:
     stage: Stage | None = None
     owner_id: int | None = None
     source: Source | None = None
+    unassigned: bool = False  # only leads without an owner (the queue)
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +295,58 @@ class ImportsRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class AssignmentState:
+    """``team_settings['assignment']``: the rule an admin chose (None: the settings' default) and the
+    round-robin position (the last manager picked)."""
+
+    rule: AssignmentRule | None = None
+    last_user_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """One lead given to an owner in bulk (the importer, a deactivation): the history row comes with it."""
+
+    lead_id: int
+    owner_id: int | None
+    from_id: int | None = None
+
+
+class TeamRepository(Protocol):
+    """``uow.team``: intake assignment's state and the facts its rules read."""
+
+    async def lock_assignment(self) -> AssignmentState:
+        """Read ``team_settings['assignment']`` and hold its row until the transaction ends, so concurrent
+        intakes pick owners one after another (created when missing)."""
+
+    async def read_assignment(self) -> AssignmentState:
+        """The same without the lock (for showing the rule)."""
+
+    async def save_assignment(self, state: AssignmentState, *, actor: str, now: datetime) -> None: ...
+
+    async def active_managers(self) -> list[int]:
+        """Ids of the active users with role manager, ascending."""
+
+    async def open_lead_counts(self, user_ids: Sequence[int]) -> dict[int, int]:
+        """Open leads (new / contacted / qualified) owned by each of ``user_ids`` (0 for none)."""
+
+    async def open_leads_of(self, user_id: int) -> list[Lead]:
+        """The user's open leads, oldest first, locked for this transaction."""
+
+    async def assign_many(
+        self,
+        assignments: Sequence[Assignment],
+        *,
+        actor: str,
+        rule: AssignmentRule | None,
+        now: datetime,
+        touch: bool = True,
+    ) -> None:
+        """Set each lead's owner (version + 1, ``assigned_at`` = now, and ``updated_at`` = now with ``touch``)
+        and add its ASSIGNED event: one statement for all of them."""
+
+
 class UnitOfWork(Protocol):
     """One transaction. ``async with uow`` opens it (nested: a savepoint); it rolls back unless committed."""
 
@@ -313,6 +366,8 @@ class UnitOfWork(Protocol):
     def ml(self) -> MlRepository: ...
     @property
     def imports(self) -> ImportsRepository: ...
+    @property
+    def team(self) -> TeamRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -23,6 +23,8 @@ from core.domain.enums import Role
 from core.domain.errors import AccessDenied, AccessRule, InvalidInvite, InviteProblem, UserNotFound
 from core.domain.models import Actor, Invite, User
 from core.domain.validation import parse_enum
+from core.services.assignment import Handover, hand_over
+from core.services.context import Policy
 from core.services.ports import UnitOfWork
 
 INVITE_TTL = timedelta(hours=24)
@@ -228,9 +230,55 @@ async def set_role(uow: UnitOfWork, actor: Actor, user_id: int, role: str | Role
     return await _change(uow, actor, user_id, role=_role(role))
 
 
-async def deactivate(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
-    """The user loses access with their next update (every update re-reads the user)."""
-    return await _change(uow, actor, user_id, is_active=False)
+async def open_lead_count(uow: UnitOfWork, actor: Actor, user_id: int) -> int:
+    """How many open leads a user owns (what deactivating them would hand over)."""
+    _require_admin(actor)
+    async with uow:
+        if await uow.users.get(user_id) is None:
+            raise UserNotFound(user_id)
+        return (await uow.team.open_lead_counts([user_id]))[user_id]
+
+
+async def deactivate(
+    uow: UnitOfWork,
+    actor: Actor,
+    user_id: int,
+    *,
+    policy: Policy | None = None,
+    leads_to: Handover = Handover.QUEUE,
+    to_user_id: int | None = None,
+) -> User:
+    """The user loses access with their next update (every update re-reads the user). Their open leads go, in
+    the same transaction, to the queue, by the team's rule (``policy``'s default unless an admin chose one) or
+    to ``to_user_id``: nothing stays owned by someone who cannot log in."""
+    user, _moved = await deactivate_and_hand_over(
+        uow, actor, user_id, policy=policy, leads_to=leads_to, to_user_id=to_user_id
+    )
+    return user
+
+
+async def deactivate_and_hand_over(
+    uow: UnitOfWork,
+    actor: Actor,
+    user_id: int,
+    *,
+    policy: Policy | None = None,
+    leads_to: Handover = Handover.QUEUE,
+    to_user_id: int | None = None,
+) -> tuple[User, int]:
+    """``deactivate``, also saying how many open leads were handed over."""
+    _require_admin(actor)
+    if actor.user_id == user_id:
+        raise AccessDenied(AccessRule.NOT_YOURSELF)
+    async with uow:
+        if await uow.users.get(user_id) is None:
+            raise UserNotFound(user_id)
+        user = await uow.users.update(user_id, is_active=False)
+        moved = await hand_over(
+            uow, policy or Policy(domains=frozenset()), actor, user_id, to=leads_to, to_user_id=to_user_id
+        )
+        await uow.commit()
+    return user, moved
 
 
 async def reactivate(uow: UnitOfWork, actor: Actor, user_id: int) -> User:

@@ -88,9 +88,12 @@ WITH up AS (
         last_activity_at = EXCLUDED.last_activity_at,
         lost_reason = CASE WHEN EXCLUDED.stage = 'new' THEN leads.lost_reason ELSE EXCLUDED.lost_reason END,
         version = leads.version + 1
-    RETURNING (xmax = 0) AS inserted
+    RETURNING id, (xmax = 0) AS inserted, stage, owner_id
 )
-SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
+SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
+       array_agg(id ORDER BY id) FILTER (WHERE inserted AND owner_id IS NULL
+                                         AND stage IN ('new', 'contacted', 'qualified'))
+FROM up
 """
 
 _DROP_OLD_HISTORY = """
@@ -160,7 +163,7 @@ class SqlImportRepository:
         assert asyncpg_conn is not None  # None only for a closed connection
         records = [_copy_row(lead) for lead in leads]
         await asyncpg_conn.copy_records_to_table(table, records=records, columns=list(COLUMNS))
-        inserted, updated = (await conn.execute(text(_UPSERT.format(t=table)), {"now": now})).one()
+        inserted, updated, new_open = (await conn.execute(text(_UPSERT.format(t=table)), {"now": now})).one()
         await conn.execute(text(_DROP_OLD_HISTORY.format(t=table)), {"actor": IMPORT_ACTOR})
         await conn.execute(text(_DROP_OLD_SALES.format(t=table)), {"actor": IMPORT_ACTOR})
         for final, path in _LEAD_PATHS.items():
@@ -172,4 +175,4 @@ class SqlImportRepository:
         values = ", ".join(f"('{a}', '{b}', {n})" for n, (a, b) in enumerate(_SALE_PATH))
         await conn.execute(text(_ADD_SALES.format(t=table, path=values)), {"actor": IMPORT_ACTOR})
         await conn.execute(text(f"DROP TABLE {table}"))
-        return UpsertCounts(inserted=int(inserted), updated=int(updated))
+        return UpsertCounts(inserted=int(inserted), updated=int(updated), new_open_ids=tuple(new_open or ()))

@@ -399,3 +399,57 @@ async def test_unknown_stage_filter_names_the_allowed_stages(client) -> None:
     detail = response.json()["detail"]
     for stage in ("new", "contacted", "qualified", "transferred", "lost"):
         assert stage in detail
+
+
+# ---------------------------------------------------------------- owners
+
+
+async def test_an_api_lead_gets_an_owner_by_the_rule_and_the_list_names_the_owner(client, managers) -> None:
+    anna, boris = managers
+    first, second = await _create(client), await _create(client)
+    assert {first["owner_id"], second["owner_id"]} == {anna, boris}
+    listed = (await client.get("/leads")).json()["items"]
+    names = {lead["id"]: lead["owner_name"] for lead in listed}
+    assert names[first["id"]] in ("Anna", "Boris") and names[first["id"]] == first["owner_name"]
+    assert names[second["id"]] is not None
+
+
+async def test_create_and_patch_take_an_owner_and_refuse_an_inactive_or_unknown_one(
+    client, managers, session_factory
+) -> None:
+    anna, boris = managers
+    lead = await _create(client, owner_id=anna)
+    assert (lead["owner_id"], lead["owner_name"]) == (anna, "Anna")
+    moved = await client.patch(f"/leads/{lead['id']}", json={"owner_id": boris})
+    assert moved.status_code == 200 and moved.json()["owner_id"] == boris
+    assert moved.json()["version"] == lead["version"] + 1
+    for bad in (424242, -1):
+        refused = await client.post("/leads/", json={"source": "partner", "owner_id": bad})
+        assert refused.status_code == 422
+        assert refused.json()["detail"] == f"owner_id: user {bad} is not an active manager or team lead"
+    refused = await client.patch(f"/leads/{lead['id']}", json={"owner_id": 424242})
+    assert refused.status_code == 422 and "owner_id" in refused.json()["detail"]
+    assert (await client.get(f"/leads/{lead['id']}")).json()["owner_id"] == boris
+
+
+async def test_unassigned_lists_the_queue_and_patch_null_puts_a_lead_back(client, managers) -> None:
+    anna, _ = managers
+    lead = await _create(client, owner_id=anna)
+    assert (await client.get("/leads?unassigned=true")).json()["items"] == []
+    queued = await client.patch(f"/leads/{lead['id']}", json={"owner_id": None})
+    assert queued.status_code == 200 and queued.json()["owner_id"] is None
+    listed = (await client.get("/leads?unassigned=true")).json()["items"]
+    assert [item["id"] for item in listed] == [lead["id"]]
+    assert (await client.get(f"/leads?unassigned=true&owner_id={anna}")).json()["items"] == []
+
+
+async def test_history_shows_assignments_next_to_the_stage_changes(client, managers) -> None:
+    anna, boris = managers
+    lead = await _create(client, owner_id=anna)
+    await client.patch(f"/leads/{lead['id']}", json={"owner_id": boris})
+    await client.patch(f"/leads/{lead['id']}/stage", json={"stage": "contacted"})
+    body = (await client.get(f"/leads/{lead['id']}/history")).json()
+    assert [item["to_stage"] for item in body["items"]] == ["contacted"]  # the original list, unchanged
+    moves = [(e["kind"], e["data"]["from_id"], e["data"]["to_id"]) for e in body["events"]]
+    assert moves == [("assigned", anna, boris), ("assigned", None, anna)]
+    assert body["events"][0]["actor"] == "api:test-client" and body["events"][0]["data"]["to_name"] == "Boris"

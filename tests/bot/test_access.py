@@ -121,7 +121,8 @@ async def test_a_deactivated_user_loses_access_at_once(tg, running, services, co
     users_msg = tg.fake.last_message(admin.id)
     assert "Maria" in users_msg.text and "Manager" in users_msg.text
     await tg.press(admin, "Maria · Manager", message_id=users_msg.message_id)
-    done = await tg.press(admin, "🚫 Deactivate", message_id=users_msg.message_id)
+    await tg.press(admin, "🚫 Deactivate", message_id=users_msg.message_id)  # she owns a lead: where to?
+    done = await tg.press(admin, "📥 To the queue", message_id=users_msg.message_id)
     assert "lost access" in alert_text(done)
 
     answer = await tg.press(maria, "📞 Call", message_id=card.message_id)

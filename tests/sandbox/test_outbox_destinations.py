@@ -43,7 +43,11 @@ def clock() -> Clock:
 @pytest.fixture
 async def api_without_a_group(database_url: str, committing_factory: Any) -> AsyncIterator[httpx.AsyncClient]:
     """The REST API as docker-compose.yml runs it: no TEAM_LEADS_CHAT_ID in its environment."""
-    settings = Settings(_env_file=None, database_url=database_url, business_domains=sorted(TEST_DOMAINS))
+    # ASSIGNMENT_RULE=manual: the leads wait in the queue quietly (with a rule on and no manager, intake would
+    # also tell the team leads, and these tests are about the transfer notifications alone)
+    settings = Settings(
+        _env_file=None, database_url=database_url, business_domains=sorted(TEST_DOMAINS), assignment_rule="manual"
+    )
     assert settings.team_leads_chat_id is None
     app = create_app(settings, session_factory=committing_factory, services=make_services(settings))
     _, secret = await create_api_key(SqlUnitOfWork(committing_factory), "integration")

@@ -15,7 +15,8 @@ from types import TracebackType
 from typing import Any
 
 from core.domain.clock import utcnow
-from core.domain.enums import ActivityKind, LeadEventKind, LostReason, Role, SaleStage, Stage
+from core.domain.enums import ActivityKind, AssignmentRule, LeadEventKind, LostReason, Role, SaleStage, Stage
+from core.domain.funnel import OPEN_STAGES
 from core.domain.models import (
     Activity,
     ApiKey,
@@ -30,7 +31,17 @@ from core.domain.models import (
     User,
 )
 from core.imports.records import ImportedLead, UpsertCounts
-from core.services.ports import ClosedLead, Cursor, LeadFilter, ModelVersion, NewLead, ReceivedUpdate, ScoreColumns
+from core.services.ports import (
+    Assignment,
+    AssignmentState,
+    ClosedLead,
+    Cursor,
+    LeadFilter,
+    ModelVersion,
+    NewLead,
+    ReceivedUpdate,
+    ScoreColumns,
+)
 
 
 @dataclass
@@ -44,6 +55,7 @@ class State:
     users: dict[int, User] = field(default_factory=dict)
     outbox: dict[str, OutboxMessage] = field(default_factory=dict)
     inbox: dict[int, InboxEntry] = field(default_factory=dict)
+    assignment: AssignmentState = field(default_factory=AssignmentState)
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -127,6 +139,7 @@ class FakeLeads(_Repo):
             if (flt.stage is None or lead.stage == flt.stage)
             and (flt.owner_id is None or lead.owner_id == flt.owner_id)
             and (flt.source is None or lead.source == flt.source)
+            and (not flt.unassigned or lead.owner_id is None)
         ]
         return sorted(found, key=lambda lead: (lead.updated_at, lead.id), reverse=True)
 
@@ -365,6 +378,52 @@ class FakeImports(_Repo):
         raise NotImplementedError
 
 
+class FakeTeam(_Repo):
+    async def lock_assignment(self) -> AssignmentState:
+        return self.s.assignment
+
+    async def read_assignment(self) -> AssignmentState:
+        return self.s.assignment
+
+    async def save_assignment(self, state: AssignmentState, *, actor: str, now: datetime) -> None:
+        self.s.assignment = state
+
+    async def active_managers(self) -> list[int]:
+        return sorted(u.id for u in self.s.users.values() if u.role == Role.MANAGER and u.is_active)
+
+    async def open_lead_counts(self, user_ids: Sequence[int]) -> dict[int, int]:
+        counts = dict.fromkeys(user_ids, 0)
+        for lead in self.s.leads.values():
+            if lead.owner_id in counts and lead.stage in OPEN_STAGES:
+                counts[lead.owner_id] += 1
+        return counts
+
+    async def open_leads_of(self, user_id: int) -> list[Lead]:
+        leads = [lead for lead in self.s.leads.values() if lead.owner_id == user_id and lead.stage in OPEN_STAGES]
+        return sorted(leads, key=lambda lead: lead.id)
+
+    async def assign_many(
+        self,
+        assignments: Sequence[Assignment],
+        *,
+        actor: str,
+        rule: AssignmentRule | None,
+        now: datetime,
+        touch: bool = True,
+    ) -> None:
+        for a in assignments:
+            lead = self.s.leads[a.lead_id]
+            self.s.leads[a.lead_id] = replace(
+                lead,
+                owner_id=a.owner_id,
+                assigned_at=now if a.owner_id is not None else None,
+                updated_at=now if touch else lead.updated_at,
+                version=lead.version + 1,
+            )
+            data = {"from_id": a.from_id, "to_id": a.owner_id, "rule": rule.value if rule else None}
+            self.s.events.append(LeadEvent(self.s.new_id(), a.lead_id, LeadEventKind.ASSIGNED, actor, data, now))
+
+
 class FakeUnitOfWork:
     def __init__(self) -> None:
         self.state = State()
@@ -378,6 +437,7 @@ class FakeUnitOfWork:
         self.inbox = FakeInbox(self)
         self.ml = FakeMl(self)
         self.imports = FakeImports(self)
+        self.team = FakeTeam(self)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         self._entered.append(copy.deepcopy(self.state))

@@ -281,4 +281,6 @@ def _filtered(stmt: Select[Any], flt: LeadFilter) -> Select[Any]:
         stmt = stmt.where(LEADS.c.owner_id == flt.owner_id)
     if flt.source is not None:
         stmt = stmt.where(LEADS.c.source == flt.source)
+    if flt.unassigned:
+        stmt = stmt.where(LEADS.c.owner_id.is_(None))
     return stmt
