@@ -17,7 +17,7 @@ NY = ZoneInfo("America/New_York")
 
 
 def at(tz: ZoneInfo, *parts: int) -> datetime:
-    return datetime(*parts, tzinfo=tz).astimezone(UTC)  # type: ignore[misc]
+    return datetime(*parts, tzinfo=tz).astimezone(UTC)  # type: ignore[misc,arg-type]
 
 
 # now (local), zone, preset -> due (local)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -123,11 +124,12 @@ async def test_a_stalled_lead_is_snoozed_with_a_reason_and_flagged_again_afterwa
 
 async def test_a_snooze_needs_a_reason_and_sane_days(uow, services) -> None:
     lead = await _lead(uow, services, anna())
-    for kwargs, rule in [
+    cases: list[tuple[dict[str, Any], Rule]] = [
         ({"days": 3}, Rule.REQUIRED),
         ({"days": 0, "reason": "x"}, Rule.OUT_OF_RANGE),
         ({"days": 3, "reason_code": "bored"}, Rule.NOT_ONE_OF),
-    ]:
+    ]
+    for kwargs, rule in cases:
         with pytest.raises(InvalidValue) as err:
             await stale.snooze_stale(uow, services, anna(), lead.id, **kwargs)
         assert err.value.rule == rule
@@ -138,7 +140,7 @@ async def test_a_snooze_needs_a_reason_and_sane_days(uow, services) -> None:
 async def test_today_lists_my_overdue_then_today_then_leads_without_a_step_in_my_zone(uow, services) -> None:
     # 20:00 Moscow: a step at 23:00 Moscow is today, one at 01:00 tomorrow is not
     now = datetime(2026, 12, 3, 17, 0, tzinfo=UTC)
-    late, tonight, tomorrow, bare = [
+    late, tonight, tomorrow, _bare = [
         await _lead(uow, services, anna(), name=n) for n in ("late", "tonight", "tmrw", "bare")
     ]
     for lead, due in [
