@@ -52,9 +52,10 @@ async def today(uow: UnitOfWork, svc: Services, actor: Actor, viewer: User, *, n
         counts = await uow.leads.day_counts(owner_id, now=now, before=day_end)
         due = await uow.leads.steps_due(owner_id, before=day_end, per_owner=per * 2)
         bare = await uow.leads.without_step(owner_id, per_owner=per)
+        names = {u.id: u.full_name for u in await uow.users.list_users()} if team else {viewer.id: viewer.full_name}
     days: dict[int, OwnerDay] = {}
     for c in counts:
-        days[c.owner_id] = OwnerDay(c.owner_id, None, c.overdue, c.today, c.no_step)
+        days[c.owner_id] = OwnerDay(c.owner_id, names.get(c.owner_id), c.overdue, c.today, c.no_step)
     for lead in due:
         day = days.setdefault(lead.owner_id or 0, OwnerDay(lead.owner_id or 0, None))
         day.owner_name = day.owner_name or lead.owner_name
