@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from core.domain.enums import ActivityKind, LostReason, Recommendation, Source, Stage
+from core.domain.enums import ActivityKind, LostReason, Recommendation, Source, Stage, StepKind
 from core.domain.models import ACTIVITY_TEXT_MAX, CONTACT_MAX, NAME_MAX, REASON_MAX
 
 DOMAIN_MAX = 100
@@ -97,6 +97,12 @@ class _Response(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class NextStepOut(_Response):
+    kind: StepKind
+    due_at: datetime
+    note: str | None
+
+
 class LeadOut(_Response):
     id: int
     source: Source
@@ -123,6 +129,8 @@ class LeadOut(_Response):
     first_contact_at: datetime | None
     last_activity_at: datetime | None
     version: int
+    next_step: NextStepOut | None = Field(None, description="The lead's one follow-up (read-only here), or null")
+    stale: bool = Field(False, description="No activity for the stage's days (and not snoozed): flagged as stalled")
 
 
 class LeadPageOut(BaseModel):

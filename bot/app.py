@@ -116,17 +116,21 @@ def build_dispatcher(
     session_factory: async_sessionmaker[AsyncSession],
     storage: BaseStorage | None = None,
 ) -> Dispatcher:
+    from bot.middlewares.viewer import ViewerMiddleware
     from bot.routers import (
         admin,
+        day,
         errors,
         fallback,
         lead_card,
         lead_input,
         lists,
         new_lead,
+        next_step,
         owners,
         sale,
         start,
+        step_input,
     )
 
     if storage is None:
@@ -148,7 +152,10 @@ def build_dispatcher(
     # the locale first, so even a refusal of a stranger speaks their language; then the unit of work.
     dp.update.outer_middleware(locale)
     dp.update.outer_middleware(UpdateContextMiddleware(session_factory, settings.admin_ids))
+    viewer = ViewerMiddleware()  # the user's time zone for every time shown (after the user is known)
+    dp.update.outer_middleware(viewer)
     dp.errors.outer_middleware(locale)  # error handlers run outside the update's locale context
+    dp.errors.outer_middleware(viewer)
     # Router order, written once.
     # Messages: commands that must work in any dialog state (/start, /cancel, /help, admin, list commands)
     # come before the routers whose state-filtered text handlers would otherwise take a command as a lead's
@@ -162,12 +169,15 @@ def build_dispatcher(
     # decides nothing either; it comes last, where no other update has to pass it.
     dp.include_routers(
         lead_card.make_router(),
+        next_step.make_router(),
         start.make_router(),
         admin.make_router(),
         lists.make_router(),
         owners.make_router(),
+        day.make_router(),
         new_lead.make_router(),
         lead_input.make_router(),
+        step_input.make_router(),
         sale.make_router(),
         fallback.make_router(),
         errors.make_router(),
@@ -187,6 +197,8 @@ def _commands(locale: str) -> list[BotCommand]:
         BotCommand(command="leads", description=t("My leads")),
         BotCommand(command="find", description=t("Find a lead")),
         BotCommand(command="lead", description=t("Open a lead by number")),
+        BotCommand(command="today", description=t("My day: due and overdue steps")),
+        BotCommand(command="settings", description=t("Time zone and language")),
         BotCommand(command="cancel", description=t("Stop the current dialog")),
         BotCommand(command="help", description=t("Help")),
     ]
@@ -270,6 +282,9 @@ async def run_bot(
             raise BotStartError("The database has no CRM tables yet: run `leadcrm migrate` (or `leadcrm run`) first")
         services = services or make_services(settings)  # the learned scorer when a model is active
         dp = build_dispatcher(settings=settings, services=services, session_factory=session_factory)
+        from bot.dates import warm_up
+
+        await asyncio.to_thread(warm_up)  # dateparser's first parse loads its data (~140 ms): not on a user
         await _set_commands(bot)
         sender = OutboxSender(
             bot,

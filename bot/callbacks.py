@@ -33,6 +33,17 @@ class LeadAction(StrEnum):
     SALE = "s"  # open the sale card (team lead/admin)
     ASSIGN_MENU = "w"  # the picker of owners (team lead/admin)
     ASSIGN = "as"  # give the lead to user ``x`` ("" = back to the queue)
+    # next steps (bot/routers/next_step.py); ``x`` is ``kind`` or ``kind.value``
+    STEP_MENU = "sm"  # the preset picker for kind ``x``
+    STEP_SKIP = "sk"  # "next step?" after an activity: not now (back to the card)
+    STEP_SET = "sp"  # ``kind.preset``
+    STEP_TEXT = "st"  # ask for a typed time for kind ``x``
+    STEP_SAVE = "sv"  # ``kind.unix seconds``: save the typed time the bot echoed
+    STEP_DONE = "sd"
+    STEP_CLEAR = "sc"
+    SNOOZE_MENU = "zm"  # stalled: the reasons
+    SNOOZE = "zz"  # stalled: snooze with preset reason ``x``
+    SNOOZE_TEXT = "zt"  # stalled: ask for a typed reason
 
 
 class LeadCb(CallbackData, prefix="ld"):
@@ -67,6 +78,18 @@ class NewLeadCb(CallbackData, prefix="nl"):
 
     step: str
     val: str = ""
+
+
+class ZoneCb(CallbackData, prefix="tz"):
+    """/settings: set the time zone number ``i`` of ``bot.keyboards.ZONES`` (-1: type one)."""
+
+    i: int
+
+
+class TodayCb(CallbackData, prefix="td"):
+    """/today: refresh."""
+
+    r: int = 0
 
 
 class ListCb(CallbackData, prefix="ls"):

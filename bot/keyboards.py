@@ -29,6 +29,7 @@ from bot.callbacks import (
     pack_lead,
 )
 from bot.i18n import _
+from core.domain.clock import utcnow
 from core.domain.enums import ActivityKind, Role, Source, Stage
 from core.domain.funnel import SALE_FINAL, SALE_FORWARD
 from core.domain.models import Lead, Sale, User
@@ -119,6 +120,7 @@ def lead_card(lead: Lead, user: User) -> InlineKeyboardMarkup:
         kb.button(text=_("🏷 Set domain"), callback_data=_cb(LeadAction.DOMAIN_MENU, lead))
         kb.button(text=_("☎️ Edit contact"), callback_data=_cb(LeadAction.CONTACT, lead))
         rows.append(2)
+        rows.append(next_step_row(kb, lead))
         kb.button(text=_("❌ Lost"), callback_data=_cb(LeadAction.LOST_MENU, lead))
         kb.button(text=_("🕓 History"), callback_data=_cb(LeadAction.HISTORY, lead))
         rows.append(2)
@@ -135,6 +137,18 @@ def lead_card(lead: Lead, user: User) -> InlineKeyboardMarkup:
     rows.append(1)
     kb.adjust(*rows)
     return kb.as_markup()
+
+
+def next_step_row(kb: Keyboard, lead: Lead) -> int:
+    """The card's next-step row: ✅ Done (one tap) when it has one, 📅 Next step, 😴 Snooze when stalled."""
+    count = 2 if lead.next_step is not None else 1
+    if lead.next_step is not None:
+        kb.button(text=_("✅ Done"), callback_data=_cb(LeadAction.STEP_DONE, lead))
+    kb.button(text=_("📅 Next step"), callback_data=_cb(LeadAction.STEP_MENU, lead))
+    if render.viewer().is_stale(lead, utcnow()):
+        kb.button(text=_("😴 Snooze"), callback_data=_cb(LeadAction.SNOOZE_MENU, lead))
+        count += 1
+    return count
 
 
 def back_to_card(lead: Lead) -> InlineKeyboardMarkup:

@@ -10,6 +10,8 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards, render
+from core.domain.clock import utcnow
+from core.domain.enums import StepKind
 from core.domain.models import Actor, Lead, User
 from core.services import leads as leads_svc
 from core.services import sales as sales_svc
@@ -43,6 +45,19 @@ async def show_card(
     target: Message | CallbackQuery, lead: Lead, user: User, *, note: str | None = None, edit: bool = True
 ) -> None:
     await show(target, render.lead_card(lead, note=note), keyboards.lead_card(lead, user), edit=edit)
+
+
+async def offer_next_step(
+    target: Message | CallbackQuery, lead: Lead, *, note: str, kind: StepKind = StepKind.CALL, edit: bool = True
+) -> None:
+    """After an activity: the card with "next step?" and the presets (one tap to pick one, one to skip)."""
+    if lead.is_final:
+        return
+    from bot import step_keyboards
+    from bot.render import steps
+
+    text = render.lead_card(lead, note=f"{note} {steps.picker_note(kind)}")
+    await show(target, text, step_keyboards.picker(lead, kind, utcnow(), after_activity=True), edit=edit)
 
 
 async def sale_screen(uow: UnitOfWork, actor: Actor, user: User, sale_id: int) -> tuple[str, InlineKeyboardMarkup]:

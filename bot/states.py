@@ -16,6 +16,12 @@ class CardInput(StatesGroup):
     note = State()
     contact = State()
     lost_reason = State()
+    next_step = State()  # a typed due time; data: lead_id, kind (and, once echoed: due, note)
+    snooze_reason = State()  # a typed reason to snooze a stalled lead; data: lead_id, version
+
+
+class SettingsInput(StatesGroup):
+    timezone = State()
 
 
 class SaleInput(StatesGroup):

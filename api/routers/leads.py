@@ -26,6 +26,7 @@ from api.schemas import (
     StageUpdate,
     error_responses,
 )
+from core.domain.clock import utcnow
 from core.domain.enums import Source, Stage
 from core.domain.ids import BIGINT_MAX, BIGINT_MIN
 from core.domain.models import Actor, Lead
@@ -49,8 +50,10 @@ Limit = Annotated[int, Query(ge=1, le=svc.MAX_PAGE, description="Page size")]
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "Lead not found"}}
 
 
-def _out(lead: Lead) -> LeadOut:
-    return LeadOut.model_validate(lead)
+def _out(lead: Lead, services: Services) -> LeadOut:
+    out = LeadOut.model_validate(lead)
+    out.stale = services.policy.is_stale(lead, utcnow())
+    return out
 
 
 async def create_lead(body: LeadCreate, uow: Uow, services: Svc, actor: Caller) -> LeadOut:
@@ -65,11 +68,12 @@ async def create_lead(body: LeadCreate, uow: Uow, services: Svc, actor: Caller) 
         attributes=body.attributes,
         owner_id=body.owner_id,
     )
-    return _out(lead)
+    return _out(lead, services)
 
 
 async def list_leads(
     uow: Uow,
+    services: Svc,
     actor: Caller,
     stage: Stage | None = None,
     owner_id: Annotated[int | None, Query(ge=BIGINT_MIN, le=BIGINT_MAX)] = None,
@@ -89,7 +93,7 @@ async def list_leads(
         after=decode_cursor(cursor) if cursor is not None else None,
     )
     return LeadPageOut(
-        items=[_out(lead) for lead in page.items],
+        items=[_out(lead, services) for lead in page.items],
         next_cursor=encode_cursor(page.next_cursor) if page.next_cursor else None,
     )
 
@@ -116,8 +120,8 @@ for _path in ("", "/"):
 
 
 @router.get("/{lead_id}", response_model=LeadOut, responses=_NOT_FOUND, summary="Get a lead")
-async def get_lead(lead_id: LeadId, uow: Uow, actor: Caller) -> LeadOut:
-    return _out(await svc.get_lead(uow, actor, lead_id))
+async def get_lead(lead_id: LeadId, uow: Uow, services: Svc, actor: Caller) -> LeadOut:
+    return _out(await svc.get_lead(uow, actor, lead_id), services)
 
 
 @router.patch(
@@ -128,7 +132,7 @@ async def get_lead(lead_id: LeadId, uow: Uow, actor: Caller) -> LeadOut:
 )
 async def update_lead(lead_id: LeadId, body: LeadUpdate, uow: Uow, services: Svc, actor: Caller) -> LeadOut:
     changes = body.model_dump(include=body.model_fields_set)
-    return _out(await svc.update_lead(uow, services, actor, lead_id, changes=changes))
+    return _out(await svc.update_lead(uow, services, actor, lead_id, changes=changes), services)
 
 
 @router.patch(
@@ -144,12 +148,12 @@ async def change_stage(lead_id: LeadId, body: StageUpdate, uow: Uow, services: S
     result = await svc.change_stage(
         uow, services, actor, lead_id, body.stage, reason=body.reason, reason_code=body.reason_code
     )
-    return _out(result.lead)
+    return _out(result.lead, services)
 
 
 @router.post("/{lead_id}/analyze", response_model=LeadOut, responses=_NOT_FOUND, summary="Score the lead and store it")
 async def analyze(lead_id: LeadId, uow: Uow, services: Svc, actor: Caller) -> LeadOut:
-    return _out(await svc.analyze(uow, services, actor, lead_id))
+    return _out(await svc.analyze(uow, services, actor, lead_id), services)
 
 
 @router.post(

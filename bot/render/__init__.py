@@ -4,6 +4,8 @@ bot.i18n.LocaleMiddleware).
 
 One module per thing a reader looks for; handlers import this package and use ``render.lead_card`` etc.:
 
+- :mod:`bot.render.clock`         times in the viewer's zone (``when``, ``due``, ``span``)
+- :mod:`bot.render.steps`         next steps, stalled leads, /today, /settings
 - :mod:`bot.render.vocabulary`    names of stages, sources, kinds, roles, lost reasons; escaping, times
 - :mod:`bot.render.leads`         the lead card, lists, search results, history; the deal card
 - :mod:`bot.render.people`        greeting, help, the refusal for strangers, users, invites
@@ -12,6 +14,7 @@ One module per thing a reader looks for; handlers import this package and use ``
 - :mod:`bot.render.notifications` the team leads' group messages (outbox)
 """
 
+from bot.render.clock import due, span, use_viewer, viewer
 from bot.render.errors import briefly_unavailable, error_text, field_name, invalid_value, transfer_refused
 from bot.render.leads import (
     BAR_CELLS,
@@ -76,6 +79,7 @@ __all__ = [
     "current_locale",
     "delivery_failed",
     "domain_name",
+    "due",
     "error_text",
     "esc",
     "field_name",
@@ -108,11 +112,14 @@ __all__ = [
     "score_bar",
     "score_line",
     "source_name",
+    "span",
     "stage_name",
     "train_report",
     "transfer_refused",
+    "use_viewer",
     "user_card",
     "user_line",
     "users_list",
+    "viewer",
     "when",
 ]

@@ -88,6 +88,12 @@ def invalid_value(err: InvalidValue) -> str:
         return _("{field}: the text contains a NUL character (U+0000); remove it and send again.").format(field=field)
     if err.rule == Rule.REQUIRED:
         return _("{field} must not be empty.").format(field=field)
+    if err.rule == Rule.IN_THE_PAST:
+        return _("This time has already passed; choose a time ahead.")
+    if err.rule == Rule.TIMEZONE:
+        return _("“{value}” is not a time zone. Use an IANA name, e.g. Europe/Moscow or America/New_York.").format(
+            value=esc(err.value or "")
+        )
     if err.field == "lead_id":
         return _("Send the lead number, e.g. /lead 42.")
     if err.field == "contact":

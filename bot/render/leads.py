@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from bot.i18n import _
 from bot.render.events import events_section
+from bot.render.steps import card_lines, list_marks
 from bot.render.vocabulary import (
     TG_TEXT_MAX,
     current_locale,
@@ -19,6 +20,7 @@ from bot.render.vocabulary import (
     stage_name,
     when,
 )
+from core.domain.clock import utcnow
 from core.domain.enums import Stage
 from core.domain.models import Activity, Lead, LeadEvent, Sale, SaleStageChange, StageChange
 
@@ -68,16 +70,17 @@ def lead_card(lead: Lead, *, note: str | None = None) -> str:
         if reason:
             lines.append(_("Why: {value}").format(value=esc(reason)))
     lines.append(_("Owner: {value}").format(value=esc(lead.owner_name) if lead.owner_name else "—"))
+    lines += card_lines(lead, utcnow())
     return "\n".join(lines)
 
 
 def lead_line(lead: Lead) -> str:
     score = f" · {lead.ai_score:.2f}" if lead.ai_score is not None else ""
-    return f"#{lead.id} {esc(lead.display_name)} — {stage_name(lead.stage)}{score}"
+    return f"#{lead.id} {esc(lead.display_name)} — {stage_name(lead.stage)}{score}{list_marks(lead, utcnow())}"
 
 
 def lead_button_text(lead: Lead) -> str:
-    text = f"#{lead.id} {lead.display_name}"
+    text = f"#{lead.id} {lead.display_name}{list_marks(lead, utcnow())}"
     return text if len(text) <= 40 else text[:39] + "…"
 
 

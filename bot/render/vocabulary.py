@@ -6,13 +6,13 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from aiogram.utils.i18n import get_i18n
 
 from bot.i18n import N_, _
+from bot.render.clock import when  # noqa: F401  (re-exported: every screen's time stamps)
 from core.domain.enums import (
     ActivityKind,
     LostReason,
@@ -120,12 +120,6 @@ def lost_reason(code: LostReason | str | None, text: str | None) -> str:
     """A lost reason as shown: the preset's name, the free text (escaped), or both."""
     parts = [lost_preset(code) if code else None, esc(text) if text else None]
     return " — ".join(part for part in parts if part)
-
-
-def when(dt: datetime | None) -> str:
-    if dt is None:
-        return "—"
-    return dt.astimezone(UTC).strftime("%d.%m.%Y %H:%M UTC")
 
 
 def current_locale() -> str:

@@ -13,7 +13,7 @@ from bot.callbacks import CallbackIs, LeadAction, LeadCb, UnpackCallback
 from bot.i18n import _
 from bot.outbox import OutboxSender
 from bot.states import CardInput
-from core.domain.enums import ActivityKind, Stage
+from core.domain.enums import ActivityKind, Stage, StepKind
 from core.domain.errors import InvalidValue, Rule, StaleState, TransferNotAllowed
 from core.domain.models import Actor, User
 from core.services import leads as leads_svc
@@ -38,7 +38,7 @@ async def log_activity(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfW
     )
     note = _("Logged: {kind}.").format(kind=render.kind_name(activity.kind))
     await query.answer(note)
-    await screens.show_card(query, lead, user, note=note)
+    await screens.offer_next_step(query, lead, note=note, kind=StepKind(activity.kind.value))
 
 
 async def analyze(

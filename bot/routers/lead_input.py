@@ -38,7 +38,7 @@ async def got_note(message: Message, state: FSMContext, uow: UnitOfWork, actor: 
         uow, actor, await _lead_id(state), kind=ActivityKind.NOTE.value, text=_typed(message)
     )
     await state.clear()
-    await screens.show_card(message, lead, user, note=_("Note saved."))
+    await screens.offer_next_step(message, lead, note=_("Note saved."))
 
 
 async def got_contact(

@@ -88,3 +88,11 @@ class LeadEventKind(StrEnum):
     NEXT_STEP_SNOOZED = "next_step_snoozed"  # data: kind, due_at (the new time), note
     STALE_SNOOZED = "stale_snoozed"  # data: until (ISO), reason
     SLA_ESCALATED = "sla_escalated"  # data: minutes
+
+
+class SnoozeReason(StrEnum):
+    """The preset reasons a stalled lead is snoozed (a free text may stand alone)."""
+
+    WAITING_REPLY = "waiting_reply"  # the client is to answer
+    CALL_LATER = "call_later"  # the client asked to come back later
+    LONG_DECISION = "long_decision"  # a long decision cycle

@@ -57,6 +57,14 @@ class NewLead:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class DayCounts:
+    owner_id: int
+    overdue: int
+    today: int
+    no_step: int
+
+
 class LeadRepository(Protocol):
     async def get(self, lead_id: int, *, lock: bool = False) -> Lead | None:
         """The lead (with its owner's name); ``lock`` holds its row until the transaction ends, so concurrent
@@ -112,6 +120,16 @@ class LeadRepository(Protocol):
 
     async def list_events(self, lead_id: int, *, limit: int) -> list[LeadEvent]:
         """Newest first."""
+
+    # /today (core.services.today); ``owner_id`` None: every owned lead. Indexed by ix_leads_owner_next_step.
+    async def steps_due(self, owner_id: int | None, *, before: datetime, per_owner: int) -> list[Lead]:
+        """Open leads whose next step is due before ``before``, soonest first, at most ``per_owner`` per owner."""
+
+    async def without_step(self, owner_id: int | None, *, per_owner: int) -> list[Lead]:
+        """Open owned leads with no next step, least recently updated first, at most ``per_owner`` per owner."""
+
+    async def day_counts(self, owner_id: int | None, *, now: datetime, before: datetime) -> list[DayCounts]:
+        """Per owner of open leads: steps overdue at ``now``, due from ``now`` to ``before``, leads without one."""
 
 
 class SaleRepository(Protocol):

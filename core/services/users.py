@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from core.domain.clock import utcnow
+from core.domain.dates import check_zone
 from core.domain.enums import Role
 from core.domain.errors import AccessDenied, AccessRule, InvalidInvite, InviteProblem, UserNotFound
 from core.domain.models import Actor, Invite, User
@@ -283,3 +284,16 @@ async def deactivate_and_hand_over(
 
 async def reactivate(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
     return await _change(uow, actor, user_id, is_active=True)
+
+
+async def set_timezone(uow: UnitOfWork, actor: Actor, zone: str | None) -> User:
+    """The actor's own time zone (an IANA name, e.g. ``Europe/Moscow``; None: the team's default)."""
+    if actor.user_id is None:  # an API key or the system has no zone of its own
+        raise UserNotFound(0)
+    name = check_zone(zone) if zone is not None else None
+    async with uow:
+        if await uow.users.get(actor.user_id) is None:
+            raise UserNotFound(actor.user_id)
+        user = await uow.users.update(actor.user_id, timezone=name)
+        await uow.commit()
+    return user

@@ -82,6 +82,7 @@ async def card(tg, bot_runner, learned_services, committing_factory):
     user = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
     await tg.say(user, f"/lead {lead.id}")
     await tg.press(user, "📞 Call")  # warm up: connections, prepared statements
+    await tg.press(user, "Skip ⏭")  # "next step?" after the call: not now, back to the card
     await tg.press(user, "🔮 Analyze")  # ... and the scorer provider's active-version check
     return user
 

@@ -56,6 +56,8 @@ async def test_admin_invites_a_manager_who_works_a_lead_through_to_a_transfer(
     for _ in range(3):
         answer = await tg.press(manager, "📞 Звонок", message_id=card.message_id)
         assert "Записано: Звонок" in alert_text(answer)
+        assert "Следующий шаг: Звонок. Когда?" in fake_tg.message(manager.id, card.message_id).text
+        await tg.press(manager, "Пропустить ⏭", message_id=card.message_id)  # "next step?": not now
     card = fake_tg.last_keyboard_message(manager.id)
     assert "Активностей: 3" in card.text
 

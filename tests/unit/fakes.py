@@ -36,6 +36,7 @@ from core.services.ports import (
     AssignmentState,
     ClosedLead,
     Cursor,
+    DayCounts,
     LeadFilter,
     ModelVersion,
     NewLead,
@@ -178,6 +179,50 @@ class FakeLeads(_Repo):
 
     async def list_events(self, lead_id: int, *, limit: int) -> list[LeadEvent]:
         return [e for e in reversed(self.s.events) if e.lead_id == lead_id][:limit]
+
+    def _open_owned(self, owner_id: int | None) -> list[Lead]:
+        return [
+            lead
+            for lead in self.s.leads.values()
+            if lead.owner_id is not None and (owner_id is None or lead.owner_id == owner_id) and not lead.is_final
+        ]
+
+    @staticmethod
+    def _first_per_owner(leads: list[Lead], per_owner: int) -> list[Lead]:
+        seen: dict[int | None, int] = {}
+        out = []
+        for lead in leads:
+            seen[lead.owner_id] = seen.get(lead.owner_id, 0) + 1
+            if seen[lead.owner_id] <= per_owner:
+                out.append(lead)
+        return sorted(out, key=lambda lead: lead.owner_id or 0)
+
+    async def steps_due(self, owner_id: int | None, *, before: datetime, per_owner: int) -> list[Lead]:
+        due = [
+            lead
+            for lead in self._open_owned(owner_id)
+            if lead.next_step_due_at is not None and lead.next_step_due_at < before
+        ]
+        due.sort(key=lambda lead: (lead.next_step_due_at, lead.id))
+        return [self._with_owner(lead) for lead in self._first_per_owner(due, per_owner)]
+
+    async def without_step(self, owner_id: int | None, *, per_owner: int) -> list[Lead]:
+        bare = [lead for lead in self._open_owned(owner_id) if lead.next_step_due_at is None]
+        bare.sort(key=lambda lead: (lead.updated_at, lead.id))
+        return [self._with_owner(lead) for lead in self._first_per_owner(bare, per_owner)]
+
+    async def day_counts(self, owner_id: int | None, *, now: datetime, before: datetime) -> list[DayCounts]:
+        counts: dict[int, list[int]] = {}
+        for lead in self._open_owned(owner_id):
+            row = counts.setdefault(lead.owner_id or 0, [0, 0, 0])
+            due = lead.next_step_due_at
+            if due is None:
+                row[2] += 1
+            elif due < now:
+                row[0] += 1
+            elif due < before:
+                row[1] += 1
+        return [DayCounts(owner, *row) for owner, row in sorted(counts.items())]
 
 
 class FakeSales(_Repo):

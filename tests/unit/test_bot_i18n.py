@@ -14,7 +14,17 @@ from bot.i18n import LOCALES, LOCALES_DIR, make_i18n, pick_locale
 
 BOT_DIR = LOCALES_DIR.parent
 KEYWORDS = {"_": None, "__": None, "N_": None, "t": None}
-SOURCES = ("app.py", "render", "keyboards.py", "i18n.py", "screens.py", "routers", "middlewares")
+SOURCES = (
+    "app.py",
+    "render",
+    "keyboards.py",
+    "owner_keyboards.py",
+    "step_keyboards.py",
+    "i18n.py",
+    "screens.py",
+    "routers",
+    "middlewares",
+)
 PLACEHOLDER = re.compile(r"\{[a-z_]*(?::[^}]*)?\}")
 
 

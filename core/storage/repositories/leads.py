@@ -18,9 +18,10 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.enums import ActivityKind, LeadEventKind, LostReason, Stage
+from core.domain.funnel import LEAD_FINAL
 from core.domain.ids import storable_id
 from core.domain.models import Activity, Lead, LeadChanges, LeadEvent, StageChange
-from core.services.ports import Cursor, LeadFilter, NewLead
+from core.services.ports import Cursor, DayCounts, LeadFilter, NewLead
 from core.storage.models import ActivityRow, LeadEventRow, LeadRow, StageChangeRow, UserRow, table
 from core.storage.repositories.base import BeforeWrite
 
@@ -272,6 +273,47 @@ class SqlLeadRepository:
             LeadEvent(row.id, row.lead_id, LeadEventKind(row.kind), row.actor, dict(row.data or {}), row.created_at)
             for row in (await self.session.execute(stmt)).all()
         ]
+
+    async def steps_due(self, owner_id: int | None, *, before: datetime, per_owner: int) -> list[Lead]:
+        # next_step_due_at IS NOT NULL matches the partial index ix_leads_owner_next_step (owner_id, due)
+        where = and_(_owned(owner_id), LEADS.c.next_step_due_at.is_not(None), LEADS.c.next_step_due_at < before, _OPEN)
+        stmt = _per_owner(where, LEADS.c.next_step_due_at, per_owner)
+        return [lead_from_row(r) for r in (await self.session.execute(stmt)).mappings()]
+
+    async def without_step(self, owner_id: int | None, *, per_owner: int) -> list[Lead]:
+        where = and_(_owned(owner_id), LEADS.c.next_step_due_at.is_(None), _OPEN)
+        stmt = _per_owner(where, LEADS.c.updated_at, per_owner)
+        return [lead_from_row(r) for r in (await self.session.execute(stmt)).mappings()]
+
+    async def day_counts(self, owner_id: int | None, *, now: datetime, before: datetime) -> list[DayCounts]:
+        due = LEADS.c.next_step_due_at
+        stmt = (
+            select(
+                LEADS.c.owner_id,
+                func.count().filter(due < now).label("overdue"),
+                func.count().filter(and_(due >= now, due < before)).label("today"),
+                func.count().filter(due.is_(None)).label("no_step"),
+            )
+            .where(_owned(owner_id), _OPEN)
+            .group_by(LEADS.c.owner_id)
+            .order_by(LEADS.c.owner_id)
+        )
+        return [DayCounts(r.owner_id, r.overdue, r.today, r.no_step) for r in (await self.session.execute(stmt)).all()]
+
+
+_OPEN = LEADS.c.stage.not_in([s.value for s in LEAD_FINAL])
+
+
+def _per_owner(where: Any, order: Any, per_owner: int) -> Select[Any]:
+    """The leads matching ``where``, ``order``-first, at most ``per_owner`` of each owner (a window)."""
+    rank = func.row_number().over(partition_by=LEADS.c.owner_id, order_by=(order, LEADS.c.id)).label("rank")
+    ranked = lead_columns(rank).where(where).subquery()
+    fields = [ranked.c[c.name] for c in _LEAD_COLUMNS]
+    return select(*fields).where(ranked.c.rank <= per_owner).order_by(ranked.c.owner_id, ranked.c.rank)
+
+
+def _owned(owner_id: int | None) -> Any:
+    return LEADS.c.owner_id.is_not(None) if owner_id is None else LEADS.c.owner_id == owner_id
 
 
 def _filtered(stmt: Select[Any], flt: LeadFilter) -> Select[Any]:
