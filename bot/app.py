@@ -124,6 +124,7 @@ def build_dispatcher(
         lead_input,
         lists,
         new_lead,
+        reminders,
         sale,
         start,
     )
@@ -167,6 +168,7 @@ def build_dispatcher(
         new_lead.make_router(),
         lead_input.make_router(),
         sale.make_router(),
+        reminders.make_router(),
         fallback.make_router(),
         errors.make_router(),
     )
@@ -239,6 +241,7 @@ async def run_bot(
     from bot import render
     from bot.inbox import Inbox
     from bot.outbox import OutboxSender
+    from bot.scheduler import Scheduler
 
     own_bot = bot is None
     bot = bot or create_bot(settings)
@@ -282,8 +285,13 @@ async def run_bot(
             poll_interval=settings.outbox_poll_seconds,
         )
         dp["outbox_sender"] = sender  # handlers wake it right after a transfer
+        scheduler = Scheduler(
+            session_factory, services.policy, poll_interval=settings.scheduler_poll_seconds, on_queued=sender.wake
+        )
+        dp["scheduler"] = scheduler
         freeze_startup_objects()
         tasks.append(asyncio.create_task(sender.run(sender_stop), name="outbox-sender"))
+        tasks.append(asyncio.create_task(scheduler.run(sender_stop), name="scheduler"))
         tasks.append(asyncio.create_task(_forget_old_updates(session_factory, sender_stop), name="update-ids"))
         if stop is None:
             stop = asyncio.Event()

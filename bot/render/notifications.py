@@ -6,7 +6,8 @@ from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import _, make_i18n
+from bot.i18n import _, make_i18n, pick_locale
+from bot.render import reminders
 from bot.render.leads import score_line
 from bot.render.vocabulary import domain_name, esc, source_name
 
@@ -50,11 +51,16 @@ def outbox_message(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """Text and keyboard of an outbox message (rendered when it is sent, in the group's language:
     TEAM_LEADS_LANGUAGE, which run_bot binds with ``bot_username`` through functools.partial; the default
-    locale unless given)."""
+    locale unless given). A personal message names its reader's language in the payload ("language")."""
     i18n = make_i18n()
+    if "language" in payload:
+        locale = pick_locale(payload["language"])
     with i18n.context(), i18n.use_locale(locale or i18n.default_locale):
         if payload.get("event") == "lead_transferred" and payload.get("lead_id") is not None:
             return _transfer_notification(payload, bot_username, locale or i18n.default_locale)
+        scheduled = reminders.RENDERERS.get(str(payload.get("event")))
+        if scheduled is not None:
+            return scheduled(payload, bot_username)
         text = payload.get("text")
         return esc(text if text else payload.get("event", "notification")), None
 

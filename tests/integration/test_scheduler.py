@@ -225,7 +225,7 @@ async def test_stalled_is_counted_per_stage_from_the_last_touch_unless_snoozed(u
         if stage == "qualified":
             await leads_svc.change_stage(uow, services, maria, lead.id, "qualified")
         leads[stage] = await leads_svc.get_lead(uow, maria, lead.id)
-    touched = max(lead.last_touched_at for lead in leads.values())
+    touched = max(lead.last_touched_at or utcnow() for lead in leads.values())
 
     async def stale_after(days: float) -> set[str]:
         now = touched + timedelta(days=days)
