@@ -1,7 +1,7 @@
 """A reminder's buttons (bot/render/reminders.py): Done, Snooze 1 h, Snooze until tomorrow 10:00 (the presser's
 zone). Each calls one next-step service with the due time the reminder was about, so a press on a reminder whose
 step was done or moved since, on someone else's lead, or with forged data changes nothing: it is answered
-politely and the reminder keeps only its "Open card" link."""
+politely (the message is left as it is). A press that acted leaves the reminder only its "Open card" link."""
 
 from __future__ import annotations
 
@@ -63,7 +63,6 @@ async def press(
             _("This reminder is out of date: its step was done or moved, or the lead is not yours. Nothing changed."),
             show_alert=True,
         )
-        await _links_only(query)
         return
     await query.answer(answer)
     await _links_only(query)
