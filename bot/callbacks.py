@@ -105,7 +105,6 @@ class SaleCb(CallbackData, prefix="sl"):
     x: str = ""
 
 
-
 class ReminderAction(StrEnum):
     DONE = "d"
     SNOOZE_HOUR = "h"  # one hour from the press
@@ -119,6 +118,7 @@ class ReminderCb(CallbackData, prefix="rm"):
     a: ReminderAction
     id: int
     t: int
+
 
 # ---------------------------------------------------------------- filters
 #

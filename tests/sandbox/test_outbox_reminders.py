@@ -42,12 +42,13 @@ async def due_reminders(fake_tg: FakeTelegram, committing_factory: Any, services
             SqlUnitOfWork(committing_factory), user_id=owner, full_name=f"M{owner}", role=Role.MANAGER, language="en"
         )
         fake_tg.user(owner, f"M{owner}", language_code="en")
+        actor = Actor.from_user(user)
         for i in range(PER_OWNER):
             lead = await leads_svc.create_lead(
-                SqlUnitOfWork(committing_factory), services, Actor.from_user(user), source="manual", name=f"L{owner}-{i}"
+                SqlUnitOfWork(committing_factory), services, actor, source="manual", name=f"L{owner}-{i}"
             )
             await next_steps.set_next_step(
-                SqlUnitOfWork(committing_factory), Actor.from_user(user), lead.id, kind="call", due_at=utcnow()
+                SqlUnitOfWork(committing_factory), actor, lead.id, kind="call", due_at=utcnow()
             )
     clock.advance(timedelta(minutes=2))
     yield len(OWNERS) * PER_OWNER
