@@ -7,8 +7,8 @@ from typing import Any
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import _, make_i18n, pick_locale
-from bot.render import reminders
 from bot.render.leads import score_line
+from bot.render.reminders import RENDERERS as SCHEDULED
 from bot.render.vocabulary import domain_name, esc, source_name
 
 
@@ -58,7 +58,7 @@ def outbox_message(
     with i18n.context(), i18n.use_locale(locale or i18n.default_locale):
         if payload.get("event") == "lead_transferred" and payload.get("lead_id") is not None:
             return _transfer_notification(payload, bot_username, locale or i18n.default_locale)
-        scheduled = reminders.RENDERERS.get(str(payload.get("event")))
+        scheduled = SCHEDULED.get(str(payload.get("event")))
         if scheduled is not None:
             return scheduled(payload, bot_username)
         text = payload.get("text")
