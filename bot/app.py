@@ -128,6 +128,7 @@ def build_dispatcher(
         new_lead,
         next_step,
         owners,
+        reminders,
         sale,
         start,
         step_input,
@@ -179,6 +180,7 @@ def build_dispatcher(
         lead_input.make_router(),
         step_input.make_router(),
         sale.make_router(),
+        reminders.make_router(),
         fallback.make_router(),
         errors.make_router(),
     )
@@ -253,6 +255,7 @@ async def run_bot(
     from bot import render
     from bot.inbox import Inbox
     from bot.outbox import OutboxSender
+    from bot.scheduler import Scheduler
 
     own_bot = bot is None
     bot = bot or create_bot(settings)
@@ -299,8 +302,13 @@ async def run_bot(
             poll_interval=settings.outbox_poll_seconds,
         )
         dp["outbox_sender"] = sender  # handlers wake it right after a transfer
+        scheduler = Scheduler(
+            session_factory, services.policy, poll_interval=settings.scheduler_poll_seconds, on_queued=sender.wake
+        )
+        dp["scheduler"] = scheduler
         freeze_startup_objects()
         tasks.append(asyncio.create_task(sender.run(sender_stop), name="outbox-sender"))
+        tasks.append(asyncio.create_task(scheduler.run(sender_stop), name="scheduler"))
         tasks.append(asyncio.create_task(_forget_old_updates(session_factory, sender_stop), name="update-ids"))
         if stop is None:
             stop = asyncio.Event()

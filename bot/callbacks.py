@@ -143,6 +143,21 @@ class SaleCb(CallbackData, prefix="sl"):
     x: str = ""
 
 
+class ReminderAction(StrEnum):
+    DONE = "d"
+    SNOOZE_HOUR = "h"  # one hour from the press
+    TOMORROW = "t"  # tomorrow 10:00 in the presser's zone
+
+
+class ReminderCb(CallbackData, prefix="rm"):
+    """A reminder's buttons: ``t`` is the due time the reminder was about (``next_steps.due_token``); a step done
+    or moved since refuses the press (``StaleState``)."""
+
+    a: ReminderAction
+    id: int
+    t: int
+
+
 # ---------------------------------------------------------------- filters
 #
 # A router's callback handlers used to each carry ``XCb.filter(F.a == ...)``: every check unpacked the data

@@ -10,6 +10,8 @@ transaction (state transitions in ``core.services.outbox``):
                           -> retried with exponential backoff and jitter (schedule stored in the DB)
 - other 4xx (chat not found, bot kicked, bad markup) -> ``failed`` at once
 - still failing ``give_up_after`` seconds after it was queued -> ``failed``
+- its chat (or the bot) is at Telegram's flood limit (bot/ratelimit.py) -> given back unsent, due again when
+  the limit allows; the other chats' rows go meanwhile, and the chat's later rows stay behind it
 
 Every failure is also queued, in the same transaction, as a direct message to each admin.
 
@@ -30,7 +32,7 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot
@@ -46,6 +48,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardMarkup
 
+from bot.ratelimit import RateLimiter
 from bot.render.notifications import delivery_failed
 from core.domain.clock import utcnow
 from core.domain.models import OutboxMessage
@@ -97,6 +100,7 @@ class OutboxSender:
         team_leads_chat_id: int | None = None,
         team_leads_thread_id: int | None = None,
         clock: Callable[[], datetime] | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         if lease_seconds <= send_timeout:
             # a claimed row must not be claimed again (by another sender) while its send may be in flight
@@ -114,6 +118,9 @@ class OutboxSender:
         self.team_leads_chat_id = team_leads_chat_id
         self.team_leads_thread_id = team_leads_thread_id
         self.clock = clock or utcnow
+        # Telegram's limits, timed by the sender's clock when it is given one (tests move it), else monotonic
+        self.limiter = limiter or (RateLimiter(clock=lambda: self.clock().timestamp()) if clock else RateLimiter())
+        self._pause: float | None = None  # seconds until the limiter allows the next send, when it held one back
         self._wake = asyncio.Event()
         self._waiting_reported = 0
 
@@ -143,8 +150,9 @@ class OutboxSender:
                 continue  # the next message of the same chat may be due already
             self._wake.clear()
             waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+            timeout = self.poll_interval if self._pause is None else min(self.poll_interval, self._pause)
             try:
-                await asyncio.wait(waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 for waiter in waiters:
                     waiter.cancel()
@@ -152,10 +160,16 @@ class OutboxSender:
 
     async def drain_once(self) -> int:
         """One pass: claim the due rows (the oldest per chat and per destination), send each, record the
-        result. Returns the number sent."""
+        result. Returns the number sent. Never more than the bot's flood limit allows now; a row whose chat
+        must wait is given back for later."""
+        self._pause = None
+        capacity = self.limiter.bot_capacity()
+        if capacity <= 0:
+            self._pause = self.limiter.bot_wait()
+            return 0
         items = await outbox_service.claim_due(
             SqlUnitOfWork(self.session_factory),
-            limit=self.batch,
+            limit=min(self.batch, capacity),
             lease_seconds=self.lease_seconds,
             destinations=() if self.team_leads_chat_id is None else (TEAM_LEADS,),
             now=self.clock(),
@@ -164,7 +178,13 @@ class OutboxSender:
             await self._report_waiting()
         sent = 0
         for item in items:
-            if await self._deliver(item):
+            chat_id = self._address(item).chat_id
+            delay = self.limiter.take(chat_id) if chat_id is not None else 0.0
+            if delay > 0:
+                until = self.clock() + timedelta(seconds=delay)
+                await outbox_service.postpone(SqlUnitOfWork(self.session_factory), item, until=until)
+                self._pause = delay if self._pause is None else min(self._pause, delay)
+            elif await self._deliver(item):
                 sent += 1
         return sent
 

@@ -8,15 +8,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.domain import clock
 from sandbox.demo import DEMO_GROUP_ID, DEMO_GROUP_TITLE, DEMO_USERS, DemoUser
 from sandbox.emulator.watch import HandledUpdates
 
 Read = Callable[[str], Awaitable[str | None]]  # prompt -> a line, or None at end of input
 Write = Callable[[str], None]
+
+CLOCK_STEP = re.compile(r"^\+?(\d{1,4})\s*(m|min|h|d)$")
+CLOCK_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days"}
+CLOCK_WAIT = 3.0  # seconds the chat waits for what the moved clock made due (the scheduler runs at once)
+
+
+def clock_step(text: str) -> timedelta | None:
+    """``+2h`` / ``30m`` / ``+1d`` as a timedelta (None if it is not one)."""
+    match = CLOCK_STEP.match(text.strip().lower())
+    if match is None or int(match.group(1)) == 0:
+        return None
+    return timedelta(**{CLOCK_UNITS[match.group(2)]: int(match.group(1))})
+
 
 ALIASES = {"team_lead": "lead", "teamlead": "lead", "tl": "lead", "a": "admin", "m": "manager", "g": "guest"}
 
@@ -29,6 +45,8 @@ Sandbox commands / команды песочницы:
   :group                 show the team leads' group / показать группу тимлидов
   :chat                  reprint this user's chat
   :lang ru|en            the current user's Telegram language
+  :clock +2h|+30m|+1d    move the clock forward: due reminders, SLA alerts and digests arrive now
+                         / перевести часы вперёд: напоминания, SLA и дайджесты придут сразу
   :help                  this help
   :quit                  exit (Ctrl-D works too) / выход"""
 
@@ -62,6 +80,7 @@ class ChatRepl:
         self.quiet = quiet
         self.reply_timeout = reply_timeout
         self._sent_to_bot = False
+        self._clock_moved = False
         self._replies = 0
         self._handled = HandledUpdates()
         self._pending: list[str] = []
@@ -167,6 +186,15 @@ class ChatRepl:
                     demo.user_id, demo.first_name, username=demo.username, language_code=arg
                 )
                 self.write(f"{demo.first_name}'s Telegram language is now {arg}")
+        elif name == "clock":
+            step = clock_step(arg)
+            if step is None:
+                self.write("usage: :clock +2h (or +30m, +1d)")
+            else:
+                offset = clock.advance(step)
+                self._clock_moved = True
+                now = f"{clock.utcnow():%d.%m %H:%M} UTC"
+                self.write(f"⏩ the clock is {offset} ahead now / часы спешат на {offset}: {now}")
         else:
             self.write(f"unknown command :{name} — type :help")
         return True
@@ -243,6 +271,10 @@ class ChatRepl:
         """Wait for the bot's reaction to what was just sent: until the Dispatcher finished that update
         (or, failing that, made its first call), then until the Bot API has been quiet for a moment."""
         try:
+            if after is not None and self._clock_moved:
+                self._clock_moved = False
+                with contextlib.suppress(TimeoutError):
+                    await self.fake.wait_for("sendMessage", after=after, timeout=CLOCK_WAIT)
             if after is not None and self._sent_to_bot:
                 update_id = self.fake.last_update_id
                 if not await self._handled.wait(update_id, timeout=self.settle_timeout):

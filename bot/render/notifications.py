@@ -10,6 +10,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.i18n import _, make_i18n, pick_locale
 from bot.render.assignments import assigned_notification, unassigned_notification
 from bot.render.leads import score_line
+from bot.render.reminders import RENDERERS as SCHEDULED
 from bot.render.vocabulary import domain_name, esc, source_name
 
 
@@ -55,7 +56,7 @@ def outbox_message(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """Text and keyboard of an outbox message (rendered when it is sent, in the group's language:
     TEAM_LEADS_LANGUAGE, which run_bot binds with ``bot_username`` through functools.partial; the default
-    locale unless given)."""
+    locale unless given). A personal message names its reader's language in the payload ("language")."""
     i18n = make_i18n()
     if "language" in payload:  # a personal message: the recipient's language (None: the bot's default)
         locale = pick_locale(payload["language"] if isinstance(payload["language"], str) else None)
@@ -64,6 +65,9 @@ def outbox_message(
             return _transfer_notification(payload, bot_username, locale or i18n.default_locale)
         if payload.get("event") in _OWNER_EVENTS and payload.get("lead_id") is not None:
             return _OWNER_EVENTS[payload["event"]](payload, lead_link(bot_username, int(payload["lead_id"])))
+        scheduled = SCHEDULED.get(str(payload.get("event")))
+        if scheduled is not None:
+            return scheduled(payload, bot_username)
         text = payload.get("text")
         return esc(text if text else payload.get("event", "notification")), None
 

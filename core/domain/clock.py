@@ -6,9 +6,11 @@ The product never moves it (the offset stays zero)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 _offset = timedelta(0)
+_listeners: list[Callable[[], None]] = []
 
 
 def utcnow() -> datetime:
@@ -21,7 +23,20 @@ def advance(delta: timedelta) -> timedelta:
     if delta < timedelta(0):
         raise ValueError("the clock only moves forward")
     _offset += delta
+    for listener in list(_listeners):
+        listener()
     return _offset
+
+
+def on_advance(listener: Callable[[], None]) -> Callable[[], None]:
+    """Call ``listener`` after every ``advance`` (the bot's scheduler runs at once); returns the unsubscribe."""
+    _listeners.append(listener)
+
+    def unsubscribe() -> None:
+        if listener in _listeners:
+            _listeners.remove(listener)
+
+    return unsubscribe
 
 
 def reset() -> None:

@@ -74,6 +74,14 @@ async def claim_due(
     return items
 
 
+async def postpone(uow: UnitOfWork, item: OutboxMessage, *, until: datetime) -> None:
+    """Give a claimed row back unsent (its chat is at Telegram's rate limit): the attempt does not count and it
+    is due again at ``until``; the chat's later rows wait behind it, so the order is kept."""
+    async with uow:
+        await uow.outbox.mark(item.id, attempts=max(item.attempts - 1, 0), next_attempt_at=until)
+        await uow.commit()
+
+
 async def waiting(uow: UnitOfWork, destination: str) -> int:
     """How many messages for ``destination`` are still to be sent."""
     async with uow:

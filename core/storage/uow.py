@@ -27,6 +27,7 @@ from core.storage.repositories.leads import SqlLeadRepository
 from core.storage.repositories.ml import SqlMlRepository
 from core.storage.repositories.outbox import SqlOutboxRepository
 from core.storage.repositories.sales import SqlSaleRepository
+from core.storage.repositories.schedule import SqlScheduleRepository
 from core.storage.repositories.team import SqlTeamRepository
 from core.storage.repositories.users import SqlUserRepository
 
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
             self.inbox = SqlInboxRepository(self.session, self.before_write, self._known_users)
             self.imports = SqlImportRepository(self.session, self.before_write)
             self.team = SqlTeamRepository(self.session, self.before_write)
+            self.schedule = SqlScheduleRepository(self.session, self.before_write)
         self._levels.append(None)
         return self
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.outbox import OutboxSender
+from bot.ratelimit import RateLimiter
 from core.domain.enums import Role
 from core.services import outbox as outbox_service
 from core.services.outbox import RetryPolicy
@@ -75,6 +76,7 @@ def clock() -> Clock:
 
 
 def sender(bot: Bot, factory: Any, clock: Clock, **kwargs: Any) -> OutboxSender:
+    kwargs.setdefault("limiter", RateLimiter.unlimited())  # the clock stands still: flood limits are tested apart
     return OutboxSender(bot, factory, render=render, clock=clock, base_backoff=2.0, **kwargs)
 
 

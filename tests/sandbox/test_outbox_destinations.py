@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.app import create_app
 from bot.outbox import OutboxSender
+from bot.ratelimit import RateLimiter
 from core.config import Settings
 from core.services import outbox as outbox_service
 from core.services.api_keys import create_api_key
@@ -78,6 +79,7 @@ def group_sender(bot: Bot, factory: Any, clock: Clock, chat_id: int | None = GRO
         clock=clock,
         team_leads_chat_id=chat_id,
         team_leads_thread_id=thread,
+        limiter=RateLimiter.unlimited(),  # the clock stands still: flood limits are tested apart
         **kwargs,
     )
 

@@ -14,6 +14,7 @@ import pytest
 from aiogram import Bot
 
 from bot.outbox import OutboxSender
+from bot.ratelimit import RateLimiter
 from sandbox.emulator import FakeTelegram
 from sandbox.emulator.faults import Garbage
 from tests.sandbox.test_outbox import GROUP, Clock, enqueue, render, rows
@@ -43,7 +44,9 @@ async def test_an_undecodable_answer_is_a_retryable_failure_with_the_normal_back
     await enqueue(committing_factory, 1)
     await enqueue(committing_factory, 2)
     fake_tg.fail("sendMessage", status=502, garbage=garbage)
-    outbox = OutboxSender(bot, committing_factory, render=render, clock=clock, base_backoff=2.0)
+    outbox = OutboxSender(
+        bot, committing_factory, render=render, clock=clock, base_backoff=2.0, limiter=RateLimiter.unlimited()
+    )
 
     assert await outbox.drain_once() == 0  # no exception out of the pass: the message failed, not the sender
     first, second = await rows(committing_factory)

@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy import delete
+
 from bot.app import run_bot
 from core.config import Settings
 from core.services.users import ensure_user
@@ -228,3 +230,41 @@ async def test_leadcrm_sandbox_runs_as_a_command_with_piped_input(
     assert "Max" in out and "[1] ➕" in out and out.rstrip().endswith("bye / пока")
     assert " INFO " not in out + stderr.decode()  # logs go to the file, not into the chat
     assert "Update id=" in (tmp_path / "sandbox.log").read_text()
+
+
+async def test_moving_the_clock_shows_a_reminder_an_sla_escalation_and_a_digest(committing_factory: Any) -> None:
+    from datetime import timedelta
+
+    from core.domain import clock
+    from core.domain.models import Actor
+    from core.services import leads as leads_svc
+    from core.services import next_steps
+    from core.services.context import Policy, Services
+    from core.storage.models import TeamSettingRow
+    from sandbox.demo import DEMO_USERS
+
+    await seed_demo_users(lambda: SqlUnitOfWork(committing_factory))
+    manager = next(u for u in DEMO_USERS if u.key == "manager")
+    actor = Actor(label=f"tg:{manager.user_id}", user_id=manager.user_id, role=manager.role)
+    services = Services(policy=Policy(domains=frozenset()))
+    lead = await leads_svc.create_lead(
+        SqlUnitOfWork(committing_factory), services, actor, source="manual", name="Clockwork Ltd"
+    )
+    await next_steps.set_next_step(
+        SqlUnitOfWork(committing_factory), actor, lead.id, kind="call", due_at=clock.utcnow() + timedelta(hours=1)
+    )
+    terminal = Terminal(":clock 2x", ":clock +2h", pause(1.0), ":clock +1d", pause(1.0), ":group", ":quit")
+    try:
+        assert await sandbox(terminal, committing_factory) == 0
+    finally:
+        clock.reset()
+        uow = SqlUnitOfWork(committing_factory)
+        async with uow:
+            await uow.session.execute(delete(TeamSettingRow).where(TeamSettingRow.key.like("scheduler:%")))
+            await uow.commit()
+    text = terminal.text
+    assert "usage: :clock +2h" in text
+    assert "Следующий шаг" in text and "Clockwork Ltd" in text  # the reminder, in the demo manager's chat
+    assert "С новым лидом ещё никто не связался" in text  # the first-contact SLA reminder
+    assert "🤖 [team leads group] 🚨 Первый контакт просрочен" in text  # the escalation
+    assert "Ваш день" in text and "Сводка команды" in text  # the digests a day later

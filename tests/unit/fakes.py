@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
@@ -32,16 +32,25 @@ from core.domain.models import (
 )
 from core.imports.records import ImportedLead, UpsertCounts
 from core.services.ports import (
+    Addressee,
     Assignment,
     AssignmentState,
     ClosedLead,
     Cursor,
     DayCounts,
+    Digest,
+    DigestLead,
+    DigestPart,
+    DueStep,
+    DueWindow,
     LeadFilter,
     ModelVersion,
     NewLead,
+    QueuedMessage,
     ReceivedUpdate,
     ScoreColumns,
+    SlaBreach,
+    TeamLine,
 )
 
 
@@ -57,6 +66,7 @@ class State:
     outbox: dict[str, OutboxMessage] = field(default_factory=dict)
     inbox: dict[int, InboxEntry] = field(default_factory=dict)
     assignment: AssignmentState = field(default_factory=AssignmentState)
+    marks: dict[str, datetime] = field(default_factory=dict)  # the scheduler's checked_at per job
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -469,6 +479,155 @@ class FakeTeam(_Repo):
             self.s.events.append(LeadEvent(self.s.new_id(), a.lead_id, LeadEventKind.ASSIGNED, actor, data, now))
 
 
+class FakeSchedule(_Repo):
+    """The scheduler's due work by scanning the leads (the SQL one walks partial indexes)."""
+
+    async def try_lock(self, key: int) -> bool:
+        return True
+
+    def _owner(self, owner_id: int | None) -> Addressee:
+        user = self.s.users.get(owner_id) if owner_id is not None else None
+        if user is None:
+            return Addressee(user_id=owner_id)
+        return Addressee(user.id, user.full_name, user.language, user.timezone, user.is_active)
+
+    async def claim_due_steps(self, now: datetime, limit: int) -> list[DueStep]:
+        due = sorted(
+            (
+                lead
+                for lead in self.s.leads.values()
+                if lead.next_step_due_at is not None
+                and lead.next_step_reminded_at is None
+                and lead.next_step_due_at <= now
+            ),
+            key=lambda lead: (lead.next_step_due_at, lead.id),
+        )[:limit]
+        claimed = []
+        for lead in due:
+            self.s.leads[lead.id] = replace(lead, next_step_reminded_at=now)
+            assert lead.next_step_kind is not None and lead.next_step_due_at is not None
+            claimed.append(
+                DueStep(
+                    lead.id,
+                    lead.name,
+                    lead.version,
+                    lead.next_step_kind,
+                    lead.next_step_due_at,
+                    lead.next_step_note,
+                    self._owner(lead.owner_id),
+                )
+            )
+        return claimed
+
+    def _uncontacted(self, created_before: datetime) -> list[Lead]:
+        return sorted(
+            (
+                lead
+                for lead in self.s.leads.values()
+                if lead.stage == Stage.NEW
+                and lead.first_contact_at is None
+                and lead.sla_escalated_at is None
+                and lead.created_at is not None
+                and lead.created_at <= created_before
+            ),
+            key=lambda lead: (lead.created_at, lead.id),
+        )
+
+    def _breach(self, lead: Lead) -> SlaBreach:
+        assert lead.created_at is not None
+        return SlaBreach(lead.id, lead.name, lead.created_at, self._owner(lead.owner_id))
+
+    async def claim_sla_reminders(self, created_before: datetime, now: datetime, limit: int) -> list[SlaBreach]:
+        due = [lead for lead in self._uncontacted(created_before) if lead.sla_reminded_at is None][:limit]
+        for lead in due:
+            self.s.leads[lead.id] = replace(lead, sla_reminded_at=now)
+        return [self._breach(lead) for lead in due]
+
+    async def claim_sla_escalations(
+        self, created_before: datetime, now: datetime, limit: int, *, event_data: dict[str, Any]
+    ) -> list[SlaBreach]:
+        due = self._uncontacted(created_before)[:limit]
+        for lead in due:
+            self.s.leads[lead.id] = replace(lead, sla_escalated_at=now, sla_reminded_at=lead.sla_reminded_at or now)
+            self.s.events.append(
+                LeadEvent(self.s.new_id(), lead.id, LeadEventKind.SLA_ESCALATED, "system:scheduler", event_data, now)
+            )
+        return [self._breach(lead) for lead in due]
+
+    async def enqueue_many(self, messages: Sequence[QueuedMessage]) -> int:
+        queued = 0
+        for m in messages:
+            queued += await self._uow.outbox.enqueue(
+                dedupe_key=m.dedupe_key, payload=m.payload, chat_id=m.chat_id, destination=m.destination
+            )
+        return queued
+
+    async def existing_keys(self, keys: Collection[str]) -> set[str]:
+        return set(keys) & set(self.s.outbox)
+
+    async def checked_at(self, job: str, now: datetime) -> datetime | None:
+        previous = self.s.marks.get(job)
+        self.s.marks[job] = now
+        return previous
+
+    def _open(self, owner_id: int | None) -> list[Lead]:
+        return [lead for lead in self.s.leads.values() if lead.owner_id == owner_id and not lead.is_final]
+
+    async def digest_users(self) -> list[tuple[User, int]]:
+        return [(user, len(self._open(user.id))) for user in self.s.users.values() if user.is_active]
+
+    @staticmethod
+    def _stale(lead: Lead, window: DueWindow) -> bool:
+        before = window.stale_before.get(lead.stage)
+        touched = lead.last_touched_at
+        snoozed = lead.stale_snoozed_until is not None and lead.stale_snoozed_until > window.now
+        return before is not None and touched is not None and touched <= before and not snoozed
+
+    @staticmethod
+    def _part(leads: list[tuple[datetime | None, Lead]], sample: int) -> DigestPart:
+        ordered = sorted(leads, key=lambda pair: (pair[0] or datetime.min.replace(tzinfo=UTC), pair[1].id))
+        sampled = [DigestLead(lead.id, lead.name, lead.stage, at, lead.next_step_kind) for at, lead in ordered]
+        return DigestPart(len(leads), sampled[:sample])
+
+    async def digest(self, owner_id: int, window: DueWindow, *, sample: int) -> Digest:
+        mine = self._open(owner_id)
+        since = window.assigned_since
+        due = [(lead.next_step_due_at, lead) for lead in mine if lead.next_step_due_at is not None]
+        return Digest(
+            today=self._part([(at, lead) for at, lead in due if at and window.now < at < window.day_end], sample),
+            overdue=self._part([(at, lead) for at, lead in due if at and at <= window.now], sample),
+            stale=self._part([(lead.last_touched_at, lead) for lead in mine if self._stale(lead, window)], sample),
+            assigned=self._part(
+                [(lead.assigned_at, lead) for lead in mine if lead.assigned_at and lead.assigned_at > since],
+                sample,
+            ),
+            open_leads=len(mine),
+        )
+
+    async def team_summary(self, window: DueWindow) -> list[TeamLine]:
+        lines: dict[int | None, list[Lead]] = {}
+        for lead in self.s.leads.values():
+            if lead.is_final:
+                continue
+            owner = self.s.users.get(lead.owner_id) if lead.owner_id is not None else None
+            lines.setdefault(owner.id if owner and owner.is_active else None, []).append(lead)
+        result = []
+        for owner_id, leads in sorted(lines.items(), key=lambda item: (item[0] is not None, item[0] or 0)):
+            owner = self.s.users.get(owner_id) if owner_id is not None else None
+            due = [lead.next_step_due_at for lead in leads if lead.next_step_due_at is not None]
+            result.append(
+                TeamLine(
+                    owner_id,
+                    owner.full_name if owner else None,
+                    len(leads),
+                    sum(at <= window.now for at in due),
+                    sum(window.now < at < window.day_end for at in due),
+                    sum(self._stale(lead, window) for lead in leads),
+                )
+            )
+        return result
+
+
 class FakeUnitOfWork:
     def __init__(self) -> None:
         self.state = State()
@@ -483,6 +642,7 @@ class FakeUnitOfWork:
         self.ml = FakeMl(self)
         self.imports = FakeImports(self)
         self.team = FakeTeam(self)
+        self.schedule = FakeSchedule(self)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         self._entered.append(copy.deepcopy(self.state))

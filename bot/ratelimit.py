@@ -1,0 +1,119 @@
+"""Telegram's flood limits for everything the outbox sender sends, in this process.
+
+Telegram documents ≈ 30 messages per second per bot, ≈ 1 per second per chat and 20 per minute per group
+(groups and channels have negative chat ids); going over earns a 429 with ``retry_after``, which the sender
+honours on top of this. ``RateLimiter`` keeps a sliding window of send times per limit and answers, for one
+chat, how long until a message may go (``wait``), recording it when it does (``take``). It never sleeps: the
+sender leaves a row whose chat must wait in the outbox (its order kept) and sends the others meanwhile.
+
+Several bot processes each keep their own windows (another issue moves them to Redis); replies that handlers
+send directly are not counted here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limit:
+    count: int
+    per: float  # seconds
+
+
+BOT = Limit(30, 1.0)
+CHAT = Limit(1, 1.0)
+GROUP = Limit(20, 60.0)
+
+
+class _Window:
+    __slots__ = ("limit", "times")
+
+    def __init__(self, limit: Limit) -> None:
+        self.limit = limit
+        self.times: deque[float] = deque()
+
+    def wait(self, now: float) -> float:
+        while self.times and self.times[0] <= now - self.limit.per:
+            self.times.popleft()
+        if len(self.times) < self.limit.count:
+            return 0.0
+        return self.times[0] + self.limit.per - now
+
+    def take(self, now: float) -> None:
+        self.times.append(now)
+
+
+class RateLimiter:
+    """Sliding windows: one for the bot, one per chat, a second one per group. ``clock``: seconds (monotonic
+    by default; tests and the sender pass their own)."""
+
+    def __init__(
+        self,
+        *,
+        per_bot: Limit = BOT,
+        per_chat: Limit = CHAT,
+        per_group: Limit = GROUP,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.per_bot, self.per_chat, self.per_group = per_bot, per_chat, per_group
+        self.clock = clock
+        self._bot = _Window(per_bot)
+        self._chats: dict[int, _Window] = {}
+        self._groups: dict[int, _Window] = {}
+
+    @classmethod
+    def scaled(cls, factor: float, **kwargs: Callable[[], float]) -> RateLimiter:
+        """Every limit ``factor`` times as fast (bench/scheduler.py delivers 20,000 reminders in minutes)."""
+
+        def faster(limit: Limit) -> Limit:
+            return Limit(limit.count, limit.per / factor)
+
+        return cls(per_bot=faster(BOT), per_chat=faster(CHAT), per_group=faster(GROUP), **kwargs)
+
+    @classmethod
+    def unlimited(cls) -> RateLimiter:
+        """No limits (tests of other behaviour that send several messages to one chat at one instant)."""
+        endless = Limit(10**9, 1.0)
+        return cls(per_bot=endless, per_chat=endless, per_group=endless)
+
+    def _windows(self, chat_id: int) -> list[_Window]:
+        windows = [self._bot, self._chats.setdefault(chat_id, _Window(self.per_chat))]
+        if chat_id < 0:
+            windows.append(self._groups.setdefault(chat_id, _Window(self.per_group)))
+        return windows
+
+    def bot_capacity(self) -> int:
+        """How many messages the bot may send right now (whatever their chats)."""
+        self._bot.wait(self.clock())
+        return self.per_bot.count - len(self._bot.times)
+
+    def bot_wait(self) -> float:
+        """Seconds until the bot may send anything (0: now)."""
+        return self._bot.wait(self.clock())
+
+    def wait(self, chat_id: int) -> float:
+        """Seconds until a message to ``chat_id`` may be sent (0: now)."""
+        now = self.clock()
+        return max(window.wait(now) for window in self._windows(chat_id))
+
+    def take(self, chat_id: int) -> float:
+        """Record a send to ``chat_id`` now if allowed and return 0; else record nothing and return the wait."""
+        delay = self.wait(chat_id)
+        if delay > 0:
+            return delay
+        now = self.clock()
+        for window in self._windows(chat_id):
+            window.take(now)
+        self._forget(now)
+        return 0.0
+
+    def _forget(self, now: float) -> None:
+        """Drop the windows of chats quiet for longer than their period (the dicts do not grow forever)."""
+        if len(self._chats) > 10_000:
+            for chats in (self._chats, self._groups):
+                for chat_id in [c for c, w in chats.items() if not w.times or w.times[-1] <= now - w.limit.per]:
+                    del chats[chat_id]

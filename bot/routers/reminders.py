@@ -1,0 +1,79 @@
+"""A reminder's buttons (bot/render/reminders.py): Done, Snooze 1 h, Snooze until tomorrow 10:00 (the presser's
+zone). Each calls one next-step service with the due time the reminder was about, so a press on a reminder whose
+step was done or moved since, on someone else's lead, or with forged data changes nothing: it is answered
+politely (the message is left as it is). A press that acted leaves the reminder only its "Open card" link."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.callbacks import CallbackIs, ReminderAction, ReminderCb, UnpackCallback
+from bot.i18n import _
+from bot.render.reminders import duration
+from core.domain.clock import utcnow
+from core.domain.errors import LeadIsFinal, LeadNotFound, StaleState
+from core.domain.models import Actor, User
+from core.services import next_steps
+from core.services.context import Services
+from core.services.ports import UnitOfWork
+
+SNOOZE = timedelta(hours=1)
+TOMORROW_AT = time(10)
+
+
+def tomorrow_at(now: datetime, zone: ZoneInfo, at: time = TOMORROW_AT) -> datetime:
+    """``at`` on the day after ``now``'s local day in ``zone``."""
+    day = now.astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(day, at, tzinfo=zone)
+
+
+async def _links_only(query: CallbackQuery) -> None:
+    """The reminder keeps its "Open card" link; its other buttons are spent."""
+    message = query.message
+    if not isinstance(message, Message) or message.reply_markup is None:
+        return
+    rows = [[b for b in row if b.url] for row in message.reply_markup.inline_keyboard]
+    with suppress(TelegramBadRequest):
+        await message.edit_reply_markup(reply_markup=InlineKeyboardMarkup(inline_keyboard=[r for r in rows if r]))
+
+
+async def press(
+    query: CallbackQuery, callback_data: ReminderCb, uow: UnitOfWork, services: Services, actor: Actor, user: User
+) -> None:
+    zone = ZoneInfo(user.timezone or services.policy.default_timezone)
+    now = utcnow()
+    try:
+        if callback_data.a == ReminderAction.DONE:
+            await next_steps.complete_next_step(uow, actor, callback_data.id, due_token=callback_data.t)
+            answer = _("Done. Set the next step on the card.")
+        else:
+            due = now + SNOOZE if callback_data.a == ReminderAction.SNOOZE_HOUR else tomorrow_at(now, zone)
+            await next_steps.snooze_next_step(uow, actor, callback_data.id, due_at=due, due_token=callback_data.t)
+            answer = _("Snoozed for {duration}: until {time}.").format(
+                duration=duration(due - now), time=due.astimezone(zone).strftime("%d.%m %H:%M")
+            )
+    except (StaleState, LeadNotFound, LeadIsFinal):
+        await query.answer(
+            _("This reminder is out of date: its step was done or moved, or the lead is not yours. Nothing changed."),
+            show_alert=True,
+        )
+        return
+    await query.answer(answer)
+    await _links_only(query)
+
+
+def make_router() -> Router:
+    """A fresh router with this module's handlers (a Router can belong to one Dispatcher only,
+    and tests build several)."""
+    router = Router(name=__name__)
+    router.callback_query.filter(UnpackCallback(ReminderCb))  # one unpack per press (bot.callbacks)
+    router.callback_query.register(
+        press, CallbackIs(ReminderCb, a={ReminderAction.DONE, ReminderAction.SNOOZE_HOUR, ReminderAction.TOMORROW})
+    )
+    return router

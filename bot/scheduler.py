@@ -1,0 +1,95 @@
+"""The scheduler loop of the bot process: every ``SCHEDULER_POLL_SECONDS`` (and whenever poked) it runs the
+jobs of ``core.services.scheduler`` (due reminders, the first-contact SLA, digests), each batch one transaction
+writing outbox rows, and wakes the outbox sender when it queued something.
+
+Several bot processes may each run one: the jobs claim rows with ``FOR UPDATE SKIP LOCKED`` or an advisory
+lock and every row has a dedupe key, so whatever runs where, each message is queued once. A failing pass (the
+database away) is logged without secrets and tried again at the next tick.
+
+The sandbox moves ``core.domain.clock`` forward (``:clock +2h``); the loop listens for that and runs at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from core.domain import clock
+from core.services import scheduler as jobs
+from core.services.context import Policy
+from core.storage.uow import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class Scheduler:
+    def __init__(
+        self,
+        session_factory: Any,
+        policy: Policy,
+        *,
+        poll_interval: float = 10.0,
+        on_queued: Callable[[], None] | None = None,
+        batch: int = jobs.BATCH,
+    ) -> None:
+        self.session_factory = session_factory
+        self.policy = policy
+        self.poll_interval = poll_interval
+        self.on_queued = on_queued
+        self.batch = batch
+        self._poke = asyncio.Event()
+        self.passes = 0  # finished passes (tests and the sandbox wait on it)
+        self._passed = asyncio.Condition()
+
+    def poke(self) -> None:
+        """Run a pass now instead of at the next tick (the clock moved)."""
+        self._poke.set()
+
+    async def tick(self) -> jobs.Queued:
+        """One pass over every job; wakes the sender when anything was queued."""
+        queued = await jobs.run_due(SqlUnitOfWork(self.session_factory), self.policy, batch=self.batch)
+        if queued.total:
+            log.info(
+                "scheduler queued %d reminders, %d SLA reminders, %d escalations, %d digests",
+                queued.reminders,
+                queued.sla_reminders,
+                queued.escalations,
+                queued.digests,
+            )
+            if self.on_queued is not None:
+                self.on_queued()
+        return queued
+
+    async def wait_passes(self, count: int, timeout: float = 10.0) -> None:
+        """Until ``count`` passes have finished since start (tests, the sandbox)."""
+        async with self._passed:
+            await asyncio.wait_for(self._passed.wait_for(lambda: self.passes >= count), timeout)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Tick until ``stop`` is set."""
+        unsubscribe = clock.on_advance(self.poke)
+        log.info("scheduler started (every %ss)", self.poll_interval)
+        try:
+            while not stop.is_set():
+                self._poke.clear()
+                try:
+                    await self.tick()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:  # the database may be away: log it (no secrets) and try next tick
+                    log.error("scheduler pass failed: %s: %s", type(error).__name__, str(error)[:300])
+                    log.debug("scheduler pass traceback", exc_info=True)
+                async with self._passed:
+                    self.passes += 1
+                    self._passed.notify_all()
+                waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._poke.wait())]
+                try:
+                    await asyncio.wait(waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for waiter in waiters:
+                        waiter.cancel()
+        finally:
+            unsubscribe()
+            log.info("scheduler stopped")
