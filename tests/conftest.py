@@ -120,7 +120,9 @@ async def committing_factory(engine: AsyncEngine) -> AsyncIterator[async_session
                 "inbox, users, invites, api_keys, model_versions RESTART IDENTITY CASCADE"
             )
         )
+        # The admin's assignment rule and the round-robin position back to none; the scheduler's marks gone.
         await conn.execute(text("UPDATE team_settings SET value = '{}'::jsonb WHERE key = 'assignment'"))
+        await conn.execute(text("DELETE FROM team_settings WHERE key <> 'assignment'"))
 
 
 @pytest.fixture

@@ -91,10 +91,14 @@ def rule_screen(info: RuleInfo) -> str:
 
 def handover_question(user: User, count: int) -> str:
     return _(
-        "{name} owns {count} open leads. Before deactivating, where should they go?\n"
+        "Open leads of {name}: {count}. Before deactivating, where should they go?\n"
         "The queue: team leads assign them. By the rule: to the active managers. Or choose a manager."
     ).format(name=esc(user.full_name or user.id), count=count)
 
 
 def handed_over(count: int) -> str:
-    return _("Deactivated: the user has lost access; {count} open leads were handed over.").format(count=count)
+    return _("Deactivated: the user has lost access; open leads handed over: {count}.").format(count=count)
+
+
+def handover_pick(user: User) -> str:
+    return _("Who takes the open leads of {name}?").format(name=esc(user.full_name or user.id))

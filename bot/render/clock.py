@@ -1,7 +1,7 @@
 """Times as the viewer reads them: in their time zone, with translated day and month names.
 
 Every time a screen shows goes through ``when`` (a stamp: "05.12.2026 10:00"), ``due`` (a next step:
-"Fri 5 Dec, 10:00") or ``span`` ("2 h"). The viewer (their zone, and the team's policy for the stalled flag)
+"Fri 5 Dec, 10:00") or ``span`` ("2 h 5 min"). The viewer (their zone, and the team's policy for the stalled flag)
 is set once per update by ``bot.middlewares.viewer.ViewerMiddleware`` from the user's ``timezone`` (None:
 ``DEFAULT_TIMEZONE``); outside an update (the outbox, unit tests) it is UTC, shown with a "UTC" suffix,
 unless a caller sets one with ``use_viewer``.
@@ -103,13 +103,17 @@ def due(dt: datetime, now: datetime | None = None) -> str:
 
 
 def span(delta: timedelta) -> str:
-    """A duration, roughly: "5 min", "2 h", "3 d"."""
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 60:
-        return _("{n} min").format(n=max(minutes, 1))
-    if minutes < 48 * 60:
-        return _("{n} h").format(n=minutes // 60)
-    return _("{n} d").format(n=minutes // (24 * 60))
+    """A duration to the minute, two units at most: "7 min", "2 h 5 min", "3 d 4 h" (at least "1 min")."""
+    minutes = max(int(delta.total_seconds() // 60), 1)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        parts = [_("{n} d").format(n=days)] + ([_("{n} h").format(n=hours)] if hours else [])
+    elif hours:
+        parts = [_("{n} h").format(n=hours)] + ([_("{n} min").format(n=minutes)] if minutes else [])
+    else:
+        parts = [_("{n} min").format(n=minutes)]
+    return " ".join(parts)
 
 
 def zone_name() -> str:

@@ -1,7 +1,8 @@
 """The scheduler's messages (core.services.scheduler), rendered when the outbox sends them: a next step's
 reminder with its buttons, the first-contact SLA reminder and escalation, the daily digest and the team
-summary. Times are shown in the payload's zone (the recipient's), words in the locale ``outbox_message`` set
-(the recipient's language; the team leads' group: TEAM_LEADS_LANGUAGE). "Overdue by" is counted when sent.
+summary. Times are shown in the payload's zone (the recipient's; the team leads' group: the team's), through the
+same helpers as every screen (``bot.render.clock``), words in the locale ``outbox_message`` set (the
+recipient's language; the group: TEAM_LEADS_LANGUAGE). "Overdue by" is counted when sent.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from zoneinfo import ZoneInfo
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import ReminderAction, ReminderCb
-from bot.i18n import N_, _
+from bot.i18n import _
+from bot.render.clock import due, local, span, use_viewer, when
+from bot.render.steps import step_kind_name
 from bot.render.vocabulary import esc, stage_name
 from core.domain.clock import utcnow
 from core.domain.enums import StepKind
@@ -22,46 +25,34 @@ from core.domain.enums import StepKind
 Rendered = tuple[str, InlineKeyboardMarkup | None]
 DEFAULT_ZONE = "UTC"  # payloads always carry one; a hand-written row may not
 
-STEP_KINDS: dict[str, str] = {
-    StepKind.CALL: N_("Call"),
-    StepKind.MESSAGE: N_("Message"),
-    StepKind.MEETING: N_("Meeting"),
-    StepKind.EMAIL: N_("Email"),
-    StepKind.TASK: N_("Task"),
-}
-
 
 def _link(bot_username: str, lead_id: int) -> str:
     return f"https://t.me/{bot_username}?start=lead_{lead_id}"
 
 
 def _kind(value: object) -> str:
-    name = STEP_KINDS.get(str(value))
-    return _(name) if name else esc(value)
+    try:
+        return step_kind_name(StepKind(str(value)))
+    except ValueError:  # a hand-written row
+        return esc(value)
 
 
 def _zone(payload: dict[str, Any]) -> ZoneInfo:
     return ZoneInfo(str(payload.get("timezone") or DEFAULT_ZONE))
 
 
-def _local(iso: object, zone: ZoneInfo, fmt: str = "%d.%m %H:%M") -> str:
-    if not isinstance(iso, str):
-        return "—"
-    return datetime.fromisoformat(iso).astimezone(zone).strftime(fmt)
+def _at(iso: object) -> datetime | None:
+    return datetime.fromisoformat(iso) if isinstance(iso, str) else None
 
 
-def duration(late: timedelta) -> str:
-    """``2 h 5 min``, ``3 d 4 h``, ``7 min`` (whole minutes, rounded down)."""
-    minutes = int(late.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        parts = [_("{days} d").format(days=days)] + ([_("{hours} h").format(hours=hours)] if hours else [])
-    elif hours:
-        parts = [_("{hours} h").format(hours=hours)] + ([_("{minutes} min").format(minutes=minutes)] if minutes else [])
-    else:
-        parts = [_("{minutes} min").format(minutes=minutes)]
-    return " ".join(parts)
+def _due(iso: object) -> str:
+    moment = _at(iso)
+    return due(moment) if moment is not None else "—"
+
+
+def _day(iso: object) -> str:
+    moment = _at(iso)
+    return when(moment).split(" ")[0] if moment is not None else "—"
 
 
 def _title(payload: dict[str, Any]) -> str:
@@ -96,16 +87,15 @@ def open_card(bot_username: str, lead_id: int, text: str | None = None) -> Inlin
 
 
 def next_step_due(payload: dict[str, Any], bot_username: str) -> Rendered:
-    zone = _zone(payload)
     lead_id = int(payload["lead_id"])
     group = bool(payload.get("to_group"))
     head = _("⏰ <b>A next step is due, and the lead has no active owner</b>") if group else _("⏰ <b>Next step</b>")
-    lines = [head, _title(payload), f"{_kind(payload.get('kind'))} · {_local(payload.get('due_at'), zone)}"]
+    lines = [head, _title(payload), f"{_kind(payload.get('kind'))} · {_due(payload.get('due_at'))}"]
     if payload.get("note"):
         lines.append(_("Note: {note}").format(note=esc(payload["note"])))
     late = utcnow() - datetime.fromisoformat(str(payload["due_at"]))
     if late >= timedelta(minutes=1):
-        lines.append(_("Overdue by {duration}").format(duration=duration(late)))
+        lines.append(_("Overdue by {duration}").format(duration=span(late)))
     if group:
         lines.append(_owner(payload))
         return "\n".join(lines), open_card(bot_username, lead_id)
@@ -113,12 +103,11 @@ def next_step_due(payload: dict[str, Any], bot_username: str) -> Rendered:
 
 
 def sla_reminder(payload: dict[str, Any], bot_username: str) -> Rendered:
-    zone = _zone(payload)
     lines = [
         _("⏳ <b>Nobody has contacted this new lead yet</b>"),
         _title(payload),
         _("Created {time}; first contact is due within {minutes} min.").format(
-            time=_local(payload.get("created_at"), zone), minutes=payload.get("minutes")
+            time=when(_at(payload.get("created_at"))), minutes=payload.get("minutes")
         ),
     ]
     if payload.get("to_group"):
@@ -129,13 +118,12 @@ def sla_reminder(payload: dict[str, Any], bot_username: str) -> Rendered:
 
 
 def sla_escalated(payload: dict[str, Any], bot_username: str) -> Rendered:
-    zone = _zone(payload)
     owner = payload.get("owner_name")
     lines = [
         _("🚨 <b>First contact overdue</b>"),
         _title(payload),
         _("Created {time}; not contacted within {minutes} min.").format(
-            time=_local(payload.get("created_at"), zone), minutes=2 * int(payload.get("minutes") or 0)
+            time=when(_at(payload.get("created_at"))), minutes=2 * int(payload.get("minutes") or 0)
         ),
         _("Owner: {name}").format(name=esc(owner)) if owner else _("Owner: nobody (in the queue)"),
     ]
@@ -157,24 +145,24 @@ def _section(part: dict[str, Any], title: str, line: Callable[[dict[str, Any]], 
 
 
 def digest(payload: dict[str, Any], bot_username: str) -> Rendered:
-    zone = _zone(payload)
     now = utcnow()
 
     def name(lead: dict[str, Any]) -> str:
         return f"{esc(lead.get('name') or '#' + str(lead['id']))} #{lead['id']}"
 
     def today(lead: dict[str, Any]) -> str:
-        return f"{_local(lead.get('at'), zone, '%H:%M')} {_kind(lead.get('kind'))} — {name(lead)}"
+        at = _at(lead.get("at"))
+        return f"{local(at).strftime('%H:%M') if at else '—'} {_kind(lead.get('kind'))} — {name(lead)}"
 
     def overdue(lead: dict[str, Any]) -> str:
         late = now - datetime.fromisoformat(str(lead["at"]))
         return _("{lead} — {kind}, overdue by {duration}").format(
-            lead=name(lead), kind=_kind(lead.get("kind")), duration=duration(late)
+            lead=name(lead), kind=_kind(lead.get("kind")), duration=span(late)
         )
 
     def stale(lead: dict[str, Any]) -> str:
         return _("{lead} — {stage}, no activity since {date}").format(
-            lead=name(lead), stage=stage_name(str(lead.get("stage"))), date=_local(lead.get("at"), zone, "%d.%m")
+            lead=name(lead), stage=stage_name(str(lead.get("stage"))), date=_day(lead.get("at"))
         )
 
     day = datetime.fromisoformat(str(payload.get("date"))).strftime("%d.%m.%Y")
@@ -205,10 +193,23 @@ def team_digest(payload: dict[str, Any], bot_username: str) -> Rendered:
     return "\n".join(lines), None
 
 
+def _in_payload_zone(render: Callable[[dict[str, Any], str], Rendered]) -> Callable[[dict[str, Any], str], Rendered]:
+    """Render with the payload's zone as the viewer's (the recipient's; the team leads' group: the team's)."""
+
+    def rendered(payload: dict[str, Any], bot_username: str) -> Rendered:
+        with use_viewer(_zone(payload)):
+            return render(payload, bot_username)
+
+    return rendered
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any], str], Rendered]] = {
-    "next_step_due": next_step_due,
-    "sla_reminder": sla_reminder,
-    "sla_escalated": sla_escalated,
-    "digest": digest,
-    "team_digest": team_digest,
+    event: _in_payload_zone(render)
+    for event, render in {
+        "next_step_due": next_step_due,
+        "sla_reminder": sla_reminder,
+        "sla_escalated": sla_escalated,
+        "digest": digest,
+        "team_digest": team_digest,
+    }.items()
 }

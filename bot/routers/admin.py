@@ -95,7 +95,8 @@ async def pick_heir(query: CallbackQuery, callback_data: UserCb, uow: UnitOfWork
     target = await users_svc.get_user(uow, actor, callback_data.id)
     people = await assignment.candidates(uow, actor)
     await query.answer()
-    await screens.show(query, render.user_card(target), owner_keyboards.handover_picker(target, people))
+    text = f"{render.user_card(target)}\n\n{owner_words.handover_pick(target)}"
+    await screens.show(query, text, owner_keyboards.handover_picker(target, people))
 
 
 async def model(message: Message, uow: UnitOfWork, actor: Actor) -> None:

@@ -1,10 +1,12 @@
 """A reminder's buttons (bot/render/reminders.py): Done, Snooze 1 h, Snooze until tomorrow 10:00 (the presser's
 zone). Each calls one next-step service with the due time the reminder was about, so a press on a reminder whose
 step was done or moved since, on someone else's lead, or with forged data changes nothing: it is answered
-politely (the message is left as it is). A press that acted leaves the reminder only its "Open card" link."""
+politely (the message is left as it is). A press that acted adds what it did to the reminder and leaves it only
+its "Open card" link."""
 
 from __future__ import annotations
 
+import html
 from contextlib import suppress
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -15,7 +17,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.callbacks import CallbackIs, ReminderAction, ReminderCb, UnpackCallback
 from bot.i18n import _
-from bot.render.reminders import duration
+from bot.render.clock import span, use_viewer, when
 from core.domain.clock import utcnow
 from core.domain.errors import LeadIsFinal, LeadNotFound, StaleState
 from core.domain.models import Actor, User
@@ -33,14 +35,15 @@ def tomorrow_at(now: datetime, zone: ZoneInfo, at: time = TOMORROW_AT) -> dateti
     return datetime.combine(day, at, tzinfo=zone)
 
 
-async def _links_only(query: CallbackQuery) -> None:
-    """The reminder keeps its "Open card" link; its other buttons are spent."""
+async def _spent(query: CallbackQuery, outcome: str) -> None:
+    """The reminder says what was done with it and keeps its "Open card" link; its other buttons are spent."""
     message = query.message
     if not isinstance(message, Message) or message.reply_markup is None:
         return
     rows = [[b for b in row if b.url] for row in message.reply_markup.inline_keyboard]
-    with suppress(TelegramBadRequest):
-        await message.edit_reply_markup(reply_markup=InlineKeyboardMarkup(inline_keyboard=[r for r in rows if r]))
+    markup = InlineKeyboardMarkup(inline_keyboard=[r for r in rows if r])
+    with suppress(TelegramBadRequest):  # too old to edit: the answer above already said it
+        await message.edit_text(f"{message.html_text}\n\n<i>{html.escape(outcome)}</i>", reply_markup=markup)
 
 
 async def press(
@@ -55,9 +58,8 @@ async def press(
         else:
             due = now + SNOOZE if callback_data.a == ReminderAction.SNOOZE_HOUR else tomorrow_at(now, zone)
             await next_steps.snooze_next_step(uow, actor, callback_data.id, due_at=due, due_token=callback_data.t)
-            answer = _("Snoozed for {duration}: until {time}.").format(
-                duration=duration(due - now), time=due.astimezone(zone).strftime("%d.%m %H:%M")
-            )
+            with use_viewer(zone):
+                answer = _("Snoozed for {duration}: until {time}.").format(duration=span(due - now), time=when(due))
     except (StaleState, LeadNotFound, LeadIsFinal):
         await query.answer(
             _("This reminder is out of date: its step was done or moved, or the lead is not yours. Nothing changed."),
@@ -65,7 +67,7 @@ async def press(
         )
         return
     await query.answer(answer)
-    await _links_only(query)
+    await _spent(query, answer)
 
 
 def make_router() -> Router:

@@ -104,7 +104,7 @@ def _reminder(step: DueStep, policy: Policy) -> QueuedMessage:
         "due_at": step.due_at.isoformat(),
         "due_token": due_token(step.due_at),
         "note": step.note,
-        "timezone": step.owner.timezone if step.owner.reachable and step.owner.timezone else policy.default_timezone,
+        "timezone": _zone_for(step.owner, policy),
         "owner_id": step.owner.user_id,
         "owner_name": step.owner.name,
     }
@@ -129,9 +129,15 @@ async def queue_reminders(uow: UnitOfWork, policy: Policy, *, now: datetime | No
 # ---------------------------------------------------------------- the first-contact SLA
 
 
-def _breach(breach: SlaBreach, policy: Policy, event: str) -> dict[str, Any]:
+def _zone_for(owner: Addressee, policy: Policy, *, to_group: bool = False) -> str:
+    """The zone a message is read in: its owner's (when it goes to them), else the team's."""
+    return owner.timezone if owner.reachable and owner.timezone and not to_group else policy.default_timezone
+
+
+def _breach(breach: SlaBreach, policy: Policy, event: str, *, to_group: bool = False) -> dict[str, Any]:
     return {
         "event": event,
+        "timezone": _zone_for(breach.owner, policy, to_group=to_group),
         "lead_id": breach.lead_id,
         "name": breach.lead_name,
         "created_at": breach.created_at.isoformat(),
@@ -164,7 +170,11 @@ async def queue_sla(
         async with uow:
             breaches = await uow.schedule.claim_sla_escalations(now - 2 * sla, now, batch, event_data=data)
             messages = [
-                QueuedMessage(f"sla-escalated:{b.lead_id}", _breach(b, policy, "sla_escalated"), destination=TEAM_LEADS)
+                QueuedMessage(
+                    f"sla-escalated:{b.lead_id}",
+                    _breach(b, policy, "sla_escalated", to_group=True),
+                    destination=TEAM_LEADS,
+                )
                 for b in breaches
             ]
             escalated += await uow.schedule.enqueue_many(messages)
@@ -188,9 +198,10 @@ def digest_moment(since: datetime, now: datetime, zone: ZoneInfo, hour: int) -> 
 
 
 def window(policy: Policy, now: datetime, zone: ZoneInfo, moment: datetime) -> DueWindow:
-    """Today (until the recipient's local midnight), the stale cut-offs per stage, and "newly assigned" since
-    the previous digest (the same hour a day before)."""
-    local_day = now.astimezone(zone).date()
+    """The digest's day (the local day of its ``moment``, which its title names) until the recipient's local
+    midnight, the stale cut-offs per stage, and "newly assigned" since the previous digest (the same hour a day
+    before). A digest sent late (the bot was down over midnight) lists nothing as due today: it is overdue."""
+    local_day = moment.astimezone(zone).date()
     day_end = datetime.combine(local_day + timedelta(days=1), time(0), tzinfo=zone).astimezone(now.tzinfo)
     stale_before = {stage: now - timedelta(days=days) for stage, days in policy.stale_days.items()}
     return DueWindow(now=now, day_end=day_end, stale_before=stale_before, assigned_since=moment - timedelta(days=1))

@@ -69,6 +69,7 @@ async def test_a_due_step_reaches_its_owner_and_done_then_a_second_press_change_
     assert await _step(committing_factory, maria, first.id) is None
     spent = next(m for m in tg.fake.messages(MANAGER_ID) if m.message_id == reminder.message_id)
     assert [b["text"] for b in spent.buttons] == ["Open card"]  # the spent buttons are gone
+    assert "Acme" in spent.text and spent.text.rstrip().endswith("Done. Set the next step on the card.")
 
     again = await tg.press_data(user, reminder.message_id, done_data)  # a second tap, or another device
     assert again.params.get("show_alert") is True and "out of date" in alert_text(again)

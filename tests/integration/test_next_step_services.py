@@ -11,7 +11,7 @@ from core.domain import clock
 from core.domain.enums import LeadEventKind, Role
 from core.domain.errors import InvalidValue, StaleState
 from core.domain.models import Actor
-from core.services import leads, next_steps, stale, today, users
+from core.services import assignment, leads, next_steps, stale, today, users
 from core.storage.models import LeadEventRow
 
 
@@ -68,7 +68,8 @@ async def test_today_queries_group_by_owner_and_skip_final_and_unowned_leads(uow
     a2 = await leads.create_lead(uow, services, anna, source="partner", name="a2")
     await leads.create_lead(uow, services, anna, source="partner", name="a3")
     b1 = await leads.create_lead(uow, services, boris, source="partner", name="b1")
-    await leads.create_lead(uow, services, system, source="partner", name="queue")  # no owner: not in /today
+    queued = await leads.create_lead(uow, services, system, source="partner", name="queue")
+    await assignment.assign_lead(uow, services, tina, queued.id, None)  # back to the queue: not in /today
     lost = await leads.create_lead(uow, services, anna, source="partner", name="lost")
     await leads.change_stage(uow, services, anna, lost.id, "lost", reason="gone")
     await next_steps.set_next_step(uow, anna, a1.id, kind="call", due_at=now + timedelta(minutes=1))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from core.domain.clock import utcnow
 from core.domain.enums import LeadEventKind, Role, Stage
@@ -19,7 +19,7 @@ from core.services import scheduler as sched
 from core.services.context import Policy
 from core.services.outbox import TEAM_LEADS
 from core.services.users import deactivate, ensure_user
-from core.storage.models import LeadEventRow, OutboxRow, TeamSettingRow
+from core.storage.models import LeadEventRow, OutboxRow
 from core.storage.uow import SqlUnitOfWork
 from tests.conftest import TEST_DOMAINS
 
@@ -248,18 +248,8 @@ async def test_stalled_is_counted_per_stage_from_the_last_touch_unless_snoozed(u
     assert await stale_after(6.5) == {"new", "contacted", "qualified"}
 
 
-@pytest.fixture
-async def clean_marks(committing_factory: Any) -> Any:
-    """The digest job's mark lives in team_settings, which committing tests do not empty."""
-    yield
-    uow = SqlUnitOfWork(committing_factory)
-    async with uow:
-        await uow.session.execute(delete(TeamSettingRow).where(TeamSettingRow.key.like("scheduler:%")))
-        await uow.commit()
-
-
 async def test_two_schedulers_at_once_queue_each_reminder_exactly_once(
-    committing_factory, services, policy, clean_marks
+    committing_factory, services, policy
 ) -> None:
     people = await _people(SqlUnitOfWork(committing_factory))
     due = utcnow() + timedelta(minutes=5)

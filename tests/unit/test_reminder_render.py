@@ -38,7 +38,7 @@ def test_a_reminder_speaks_its_readers_language_and_shows_the_time_in_their_zone
     due = datetime(2026, 12, 18, 5, 0, tzinfo=UTC)  # 15:00 in Vladivostok
     clock.advance(due - datetime.now(UTC) + timedelta(hours=2, minutes=5))
     text, markup = outbox_message(_reminder("en", due), bot_username="crm_bot", locale="ru")
-    assert "Meeting · 18.12 15:00" in text and "Acme &lt;Ltd&gt;" in text
+    assert "Meeting · Fri 18 Dec, 15:00" in text and "Acme &lt;Ltd&gt;" in text
     assert "Overdue by 2 h 5 min" in text and "bring the contract" in text
     assert markup is not None
     buttons = [b for row in markup.inline_keyboard for b in row]
@@ -46,7 +46,7 @@ def test_a_reminder_speaks_its_readers_language_and_shows_the_time_in_their_zone
     assert ReminderCb.unpack(buttons[0].callback_data or "") == ReminderCb(a="d", id=42, t=int(due.timestamp()))
     assert buttons[3].url == "https://t.me/crm_bot?start=lead_42"
     ru, _ = outbox_message(_reminder("ru", due), bot_username="crm_bot")
-    assert "Встреча · 18.12 15:00" in ru and "Просрочено на 2 ч 5 мин" in ru
+    assert "Встреча · пт 18 дек, 15:00" in ru and "Просрочено на 2 ч 5 мин" in ru
 
 
 def test_a_reminder_not_late_says_nothing_about_being_overdue() -> None:
