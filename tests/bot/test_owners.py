@@ -130,7 +130,7 @@ async def test_deactivating_a_manager_hands_their_open_leads_to_a_chosen_manager
     msg = tg.fake.last_message(admin.id)
     await tg.press(admin, "Maria · Manager", message_id=msg.message_id)
     await tg.press(admin, "🚫 Deactivate", message_id=msg.message_id)
-    assert "Maria owns 2 open leads" in tg.fake.message(admin.id, msg.message_id).text
+    assert "Open leads of Maria: 2" in tg.fake.message(admin.id, msg.message_id).text
     assert await _owner(committing_factory, leads[0].id) == MANAGER_ID  # nothing happened yet
     await tg.press(admin, "👤 Choose a manager", message_id=msg.message_id)
     done = await tg.press(admin, "Oleg · Manager", message_id=msg.message_id)
