@@ -6,7 +6,10 @@ Several bot processes may each run one: the jobs claim rows with ``FOR UPDATE SK
 lock and every row has a dedupe key, so whatever runs where, each message is queued once. A failing pass (the
 database away) is logged without secrets and tried again at the next tick.
 
-The sandbox moves ``core.domain.clock`` forward (``:clock +2h``); the loop listens for that and runs at once.
+Between ticks it sleeps the poll interval, or until the next step falls due when that is sooner (one index
+probe per tick), so reminders are queued within a fraction of a second of their time, not up to a poll
+interval late. The sandbox moves ``core.domain.clock`` forward (``:clock +2h``); the loop listens for that and
+runs at once.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from core.services.context import Policy
 from core.storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
+MIN_PAUSE = 0.05  # seconds between ticks at least (a step due now is claimed by the tick that follows)
 
 
 class Scheduler:
@@ -67,6 +71,18 @@ class Scheduler:
         async with self._passed:
             await asyncio.wait_for(self._passed.wait_for(lambda: self.passes >= count), timeout)
 
+    async def _pause(self) -> float:
+        """Seconds until the next tick: the poll interval, or less when a reminder falls due sooner (so it is
+        queued at its minute, not up to a poll interval late)."""
+        try:
+            due = await jobs.next_due(SqlUnitOfWork(self.session_factory))
+        except Exception as error:  # the database may be away: the next tick will say so
+            log.debug("scheduler: next due time unknown: %s", type(error).__name__)
+            return self.poll_interval
+        if due is None:
+            return self.poll_interval
+        return min(self.poll_interval, max((due - clock.utcnow()).total_seconds(), MIN_PAUSE))
+
     async def run(self, stop: asyncio.Event) -> None:
         """Tick until ``stop`` is set."""
         unsubscribe = clock.on_advance(self.poke)
@@ -86,7 +102,7 @@ class Scheduler:
                     self._passed.notify_all()
                 waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._poke.wait())]
                 try:
-                    await asyncio.wait(waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED)
+                    await asyncio.wait(waiters, timeout=await self._pause(), return_when=asyncio.FIRST_COMPLETED)
                 finally:
                     for waiter in waiters:
                         waiter.cancel()

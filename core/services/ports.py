@@ -481,6 +481,9 @@ class ScheduleRepository(Protocol):
     async def try_lock(self, key: int) -> bool:
         """A transaction-scoped advisory lock (``pg_try_advisory_xact_lock``); False when another holds it."""
 
+    async def next_due(self) -> datetime | None:
+        """The earliest due time of a step not reminded yet (None: no step waits)."""
+
     async def claim_due_steps(self, now: datetime, limit: int) -> list[DueStep]:
         """Stamp ``next_step_reminded_at = now`` on up to ``limit`` steps due by ``now`` and not reminded."""
 

@@ -83,6 +83,12 @@ async def run_due(uow: UnitOfWork, policy: Policy, *, now: datetime | None = Non
 # ---------------------------------------------------------------- reminders
 
 
+async def next_due(uow: UnitOfWork) -> datetime | None:
+    """When the next reminder falls due (the loop sleeps until then rather than a whole poll interval)."""
+    async with uow:
+        return await uow.schedule.next_due()
+
+
 def reminder_key(step: DueStep) -> str:
     """Once per step: the lead, the due time the buttons name, and the lead's version (a step set again for the
     same minute after the first was done is another step)."""

@@ -248,9 +248,7 @@ async def test_stalled_is_counted_per_stage_from_the_last_touch_unless_snoozed(u
     assert await stale_after(6.5) == {"new", "contacted", "qualified"}
 
 
-async def test_two_schedulers_at_once_queue_each_reminder_exactly_once(
-    committing_factory, services, policy
-) -> None:
+async def test_two_schedulers_at_once_queue_each_reminder_exactly_once(committing_factory, services, policy) -> None:
     people = await _people(SqlUnitOfWork(committing_factory))
     due = utcnow() + timedelta(minutes=5)
     for i in range(60):

@@ -485,6 +485,14 @@ class FakeSchedule(_Repo):
     async def try_lock(self, key: int) -> bool:
         return True
 
+    async def next_due(self) -> datetime | None:
+        due = [
+            lead.next_step_due_at
+            for lead in self.s.leads.values()
+            if lead.next_step_due_at is not None and lead.next_step_reminded_at is None
+        ]
+        return min(due, default=None)
+
     def _owner(self, owner_id: int | None) -> Addressee:
         user = self.s.users.get(owner_id) if owner_id is not None else None
         if user is None:

@@ -111,6 +111,14 @@ class SqlScheduleRepository:
         result = await self.session.execute(select(func.pg_try_advisory_xact_lock(key)))
         return bool(result.scalar_one())
 
+    async def next_due(self) -> datetime | None:
+        # min() over the partial index ix_leads_next_step_due: one index probe
+        stmt = select(func.min(LEADS.c.next_step_due_at)).where(
+            LEADS.c.next_step_due_at.is_not(None), LEADS.c.next_step_reminded_at.is_(None)
+        )
+        due: datetime | None = (await self.session.execute(stmt)).scalar()
+        return due
+
     async def claim_due_steps(self, now: datetime, limit: int) -> list[DueStep]:
         await self._before_write()
         due = due_steps_query(now, limit).cte("due")
