@@ -26,6 +26,14 @@ CLOCK_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days"}
 CLOCK_WAIT = 3.0  # seconds the chat waits for what the moved clock made due (the scheduler runs at once)
 
 
+def _ahead(offset: timedelta) -> str:
+    """``+1d 14h 2m``: how far the sandbox's clock is ahead of the real one."""
+    minutes = int(offset.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    return "+" + " ".join(f"{value}{unit}" for value, unit in ((days, "d"), (hours, "h"), (minutes, "m")) if value)
+
+
 def clock_step(text: str) -> timedelta | None:
     """``+2h`` / ``30m`` / ``+1d`` as a timedelta (None if it is not one)."""
     match = CLOCK_STEP.match(text.strip().lower())
@@ -191,10 +199,10 @@ class ChatRepl:
             if step is None:
                 self.write("usage: :clock +2h (or +30m, +1d)")
             else:
-                offset = clock.advance(step)
+                ahead = _ahead(clock.advance(step))
                 self._clock_moved = True
                 now = f"{clock.utcnow():%d.%m %H:%M} UTC"
-                self.write(f"⏩ the clock is {offset} ahead now / часы спешат на {offset}: {now}")
+                self.write(f"⏩ the clock is {ahead} ahead: {now} / часы спешат на {ahead}")
         else:
             self.write(f"unknown command :{name} — type :help")
         return True

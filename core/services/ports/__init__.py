@@ -1,0 +1,125 @@
+"""The ports services talk to: a unit of work and one repository per aggregate.
+
+Services see only these Protocols and the domain objects they return; ``core/storage`` implements them on
+PostgreSQL (SQLAlchemy) and ``tests/unit/fakes.py`` in memory. A repository owns its flushing and the mapping
+between rows and domain objects; it never commits — only a service does, through the unit of work.
+
+One module per area (leads and sales, people, Telegram traffic, the scorer and the importer, the scheduler);
+everything is importable from here.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self
+
+from core.services.ports.leads import (
+    Cursor,
+    DayCounts,
+    LeadFilter,
+    LeadRepository,
+    NewLead,
+    SaleRepository,
+)
+from core.services.ports.messaging import (
+    InboxRepository,
+    OutboxRepository,
+    ReceivedUpdate,
+)
+from core.services.ports.ml import (
+    ClosedLead,
+    ImportsRepository,
+    MlRepository,
+    ModelVersion,
+    ScoreColumns,
+)
+from core.services.ports.people import (
+    ApiKeyRepository,
+    Assignment,
+    AssignmentState,
+    TeamRepository,
+    UserRepository,
+)
+from core.services.ports.schedule import (
+    Addressee,
+    Digest,
+    DigestLead,
+    DigestPart,
+    DueStep,
+    DueWindow,
+    QueuedMessage,
+    ScheduleRepository,
+    SlaBreach,
+    TeamLine,
+)
+
+__all__ = [
+    "Addressee",
+    "ApiKeyRepository",
+    "Assignment",
+    "AssignmentState",
+    "ClosedLead",
+    "Cursor",
+    "DayCounts",
+    "Digest",
+    "DigestLead",
+    "DigestPart",
+    "DueStep",
+    "DueWindow",
+    "ImportsRepository",
+    "InboxRepository",
+    "LeadFilter",
+    "LeadRepository",
+    "MlRepository",
+    "ModelVersion",
+    "NewLead",
+    "OutboxRepository",
+    "QueuedMessage",
+    "ReceivedUpdate",
+    "SaleRepository",
+    "ScheduleRepository",
+    "ScoreColumns",
+    "SlaBreach",
+    "TeamLine",
+    "TeamRepository",
+    "UnitOfWork",
+    "UserRepository",
+]
+
+
+class UnitOfWork(Protocol):
+    """One transaction. ``async with uow`` opens it (nested: a savepoint); it rolls back unless committed."""
+
+    @property
+    def leads(self) -> LeadRepository: ...
+    @property
+    def sales(self) -> SaleRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
+    @property
+    def inbox(self) -> InboxRepository: ...
+    @property
+    def ml(self) -> MlRepository: ...
+    @property
+    def imports(self) -> ImportsRepository: ...
+    @property
+    def team(self) -> TeamRepository: ...
+    @property
+    def schedule(self) -> ScheduleRepository: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+    async def ping(self) -> bool:
+        """True when the database answers (``SELECT 1``)."""

@@ -1,0 +1,150 @@
+"""Ports of leads and sales: ``uow.leads``, ``uow.sales``, and the values they take."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from core.domain.enums import (
+    ActivityKind,
+    LeadEventKind,
+    LostReason,
+    SaleStage,
+    Source,
+    Stage,
+)
+from core.domain.models import (
+    Activity,
+    Lead,
+    LeadChanges,
+    LeadEvent,
+    Sale,
+    SaleStageChange,
+    StageChange,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LeadFilter:
+    stage: Stage | None = None
+    owner_id: int | None = None
+    source: Source | None = None
+    unassigned: bool = False  # only leads without an owner (the queue)
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Keyset position: (updated_at, id) of the last lead of the previous page."""
+
+    updated_at: datetime
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewLead:
+    source: Source
+    name: str | None
+    contact: str | None
+    business_domain: str | None
+    attributes: dict[str, Any]
+    owner_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DayCounts:
+    owner_id: int
+    overdue: int
+    today: int
+    no_step: int
+
+
+class LeadRepository(Protocol):
+    async def get(self, lead_id: int, *, lock: bool = False) -> Lead | None:
+        """The lead (with its owner's name); ``lock`` holds its row until the transaction ends, so concurrent
+        changes of one lead serialize."""
+
+    async def add(self, lead: NewLead) -> Lead: ...
+
+    async def update(self, lead: Lead, changes: LeadChanges) -> Lead:
+        """Write ``changes`` to a lead read in this transaction; returns the lead as now stored."""
+
+    async def record_activity(
+        self,
+        lead: Lead,
+        *,
+        kind: ActivityKind,
+        text: str | None,
+        author: str,
+        created_at: datetime,
+        changes: LeadChanges,
+    ) -> tuple[Lead, Activity]:
+        """Add an activity and write ``changes`` (its counters) to the lead: one command, one round trip."""
+
+    async def record_stage_change(
+        self,
+        lead: Lead,
+        *,
+        to_stage: Stage,
+        actor: str,
+        reason: str | None,
+        reason_code: LostReason | None,
+        created_at: datetime,
+        changes: LeadChanges,
+    ) -> tuple[Lead, StageChange]:
+        """Add the history row of a stage change and write ``changes`` to the lead: one command."""
+
+    async def list_leads(
+        self, flt: LeadFilter, *, limit: int, after: Cursor | None = None, offset: int = 0
+    ) -> list[Lead]:
+        """Newest-updated first (``after``: keyset page; ``offset``: numbered page)."""
+
+    async def count_leads(self, flt: LeadFilter) -> int: ...
+
+    async def search_leads(self, text: str, *, owner_id: int | None, limit: int) -> list[Lead]: ...
+
+    async def list_activities(self, lead_id: int, *, limit: int) -> list[Activity]: ...
+
+    async def list_stage_changes(self, lead_id: int, *, limit: int) -> list[StageChange]: ...
+
+    async def add_event(
+        self, lead_id: int, *, kind: LeadEventKind, actor: str, data: dict[str, Any], created_at: datetime
+    ) -> LeadEvent:
+        """A history entry besides activities and stage changes (``data``: JSON values only)."""
+
+    async def list_events(self, lead_id: int, *, limit: int) -> list[LeadEvent]:
+        """Newest first."""
+
+    # /today (core.services.today); ``owner_id`` None: every owned lead. Indexed by ix_leads_owner_next_step.
+    async def steps_due(self, owner_id: int | None, *, before: datetime, per_owner: int) -> list[Lead]:
+        """Open leads whose next step is due before ``before``, soonest first, at most ``per_owner`` per owner."""
+
+    async def without_step(self, owner_id: int | None, *, per_owner: int) -> list[Lead]:
+        """Open owned leads with no next step, least recently updated first, at most ``per_owner`` per owner."""
+
+    async def day_counts(self, owner_id: int | None, *, now: datetime, before: datetime) -> list[DayCounts]:
+        """Per owner of open leads: steps overdue at ``now``, due from ``now`` to ``before``, leads without one."""
+
+
+class SaleRepository(Protocol):
+    async def add(self, lead_id: int, *, created_at: datetime) -> Sale: ...
+
+    async def get(self, sale_id: int, *, lock: bool = False) -> Sale | None: ...
+
+    async def by_lead(self, lead_id: int) -> Sale | None: ...
+
+    async def record_stage_change(
+        self,
+        sale: Sale,
+        *,
+        to_stage: SaleStage,
+        actor: str,
+        reason: str | None,
+        reason_code: LostReason | None,
+        now: datetime,
+        closed_at: datetime | None,
+    ) -> Sale:
+        """Move the sale, stamp it and add its history row."""
+
+    async def list_stage_changes(self, sale_id: int) -> list[SaleStageChange]: ...

@@ -1,0 +1,77 @@
+"""Ports of the learned scorer and the importer: ``uow.ml`` and ``uow.imports``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from core.domain.enums import (
+    SaleStage,
+)
+from core.domain.models import (
+    Lead,
+    LeadChanges,
+)
+from core.imports.records import ImportedLead, UpsertCounts
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedLead:
+    lead: Lead
+    sale_stage: SaleStage | None
+    closed_at: datetime  # when the outcome became known
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersion:
+    """A trained scorer as stored (``model_blob`` is the joblib dump)."""
+
+    version: str
+    algorithm: str
+    features: list[str]
+    trained_at: datetime
+    n_won: int
+    n_lost: int
+    auc: float
+    brier: float
+    metrics: dict[str, Any]
+    model_blob: bytes
+    is_active: bool = False
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreColumns:
+    """What scoring writes to a lead."""
+
+    lead_id: int
+    changes: LeadChanges
+
+
+class MlRepository(Protocol):
+    async def closed_leads(self) -> list[ClosedLead]: ...
+
+    async def active_id(self) -> tuple[int, str] | None:
+        """(id, version) of the active model: a cheap check before using a cached one."""
+
+    async def get(self, version_id: int) -> ModelVersion | None: ...
+
+    async def active(self) -> ModelVersion | None: ...
+
+    async def add(self, version: ModelVersion, *, activate: bool) -> None:
+        """Store a version; with ``activate`` it becomes the only active one (activations serialize)."""
+
+    async def open_leads_after(self, after_id: int, limit: int) -> list[Lead]:
+        """The next batch of open leads by id, locked for this transaction."""
+
+    async def store_scores(self, scores: Sequence[ScoreColumns]) -> None: ...
+
+
+class ImportsRepository(Protocol):
+    """``uow.imports``: stores imported leads by ``external_id`` (re-import updates, never duplicates)."""
+
+    async def upsert_leads(self, leads: Sequence[ImportedLead], now: datetime) -> UpsertCounts:
+        """Insert or update ``leads`` with their import history in the unit of work's transaction."""
+        ...
