@@ -4,7 +4,8 @@
 2. builds ``--owners`` managers and ``--leads`` open leads with one ``INSERT ... SELECT generate_series`` each
    (no Python loops): ``--due`` of them have a call due within one minute starting ~``--lead-time`` s after
    the build, the others a step days ahead or none;
-3. runs the bot's scheduler (bot/scheduler.py, polling every ``--poll`` s) and outbox sender (bot/outbox.py,
+3. runs the bot's scheduler (bot/scheduler.py, polling every ``--poll`` s, the product's 10 s by default, and
+   waking for the next due step) and outbox sender (bot/outbox.py,
    the product's renderer and flood limiter at Telegram's 30/s, or ``--rate-scale`` times that) against the
    Bot API emulator in this process, and measures how late each reminder was queued (outbox row created - due
    time) and how it was delivered for ``--deliver-seconds`` (20,000 at 30/s take 11 min: ``--deliver-all``):
@@ -243,7 +244,9 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=100_000, help="open leads")
     parser.add_argument("--due", type=int, default=20_000, help="follow-ups due within the same minute")
     parser.add_argument("--owners", type=int, default=2_000, help="managers (the chats the reminders go to)")
-    parser.add_argument("--poll", type=float, default=2.0, help="the scheduler's poll interval, s")
+    parser.add_argument(
+        "--poll", type=float, default=10.0, help="the scheduler's poll interval, s (SCHEDULER_POLL_SECONDS' default)"
+    )
     parser.add_argument("--rate-scale", type=float, default=1.0, help="run the flood limits this many times faster")
     parser.add_argument("--deliver-seconds", type=float, default=30.0, help="deliver this long after the last due time")
     parser.add_argument("--deliver-all", action="store_true", help="wait until every reminder is delivered")

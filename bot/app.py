@@ -255,6 +255,7 @@ async def run_bot(
     from bot import render
     from bot.inbox import Inbox
     from bot.outbox import OutboxSender
+    from bot.ratelimit import CountReplies, RateLimiter
     from bot.scheduler import Scheduler
 
     own_bot = bot is None
@@ -289,9 +290,13 @@ async def run_bot(
 
         await asyncio.to_thread(warm_up)  # dateparser's first parse loads its data (~140 ms): not on a user
         await _set_commands(bot)
+        # One set of flood windows for all the bot sends: the outbox waits its turn, direct replies are counted.
+        limiter = RateLimiter()
+        bot.session.middleware(CountReplies(limiter))
         sender = OutboxSender(
             bot,
             session_factory,
+            limiter=limiter,
             render=functools.partial(
                 render.outbox_message, bot_username=me.username or "", locale=settings.team_leads_language
             ),

@@ -48,7 +48,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import RateLimiter, outbox_send
 from bot.render.notifications import delivery_failed
 from core.domain.clock import utcnow
 from core.domain.models import OutboxMessage
@@ -220,7 +220,8 @@ class OutboxSender:
             kwargs: dict[str, Any] = {"message_thread_id": item.thread_id, "reply_markup": markup}
             if parse_mode:
                 kwargs["parse_mode"] = parse_mode
-            await self.bot.send_message(item.chat_id, text, request_timeout=self.send_timeout, **kwargs)
+            with outbox_send():  # recorded by the limiter's take() already, not again by CountReplies
+                await self.bot.send_message(item.chat_id, text, request_timeout=self.send_timeout, **kwargs)
         except TelegramRetryAfter as error:
             log.warning("outbox #%s: flood control, retry after %ss", item.id, error.retry_after)
             await self._retry(uow, item, f"429: {error.message}", retry_after=float(error.retry_after))

@@ -6,16 +6,28 @@ honours on top of this. ``RateLimiter`` keeps a sliding window of send times per
 chat, how long until a message may go (``wait``), recording it when it does (``take``). It never sleeps: the
 sender leaves a row whose chat must wait in the outbox (its order kept) and sends the others meanwhile.
 
-Several bot processes each keep their own windows (another issue moves them to Redis); replies that handlers
-send directly are not counted here.
+Replies that handlers send directly (a card edited after a tap, an answer to a command) are not delayed, but
+they count: ``CountReplies``, a middleware on the bot's HTTP session, records each of them in the same windows,
+so the sender leaves room for them and all the bot's traffic together stays within the limits. Several bot
+processes each keep their own windows (another issue moves them to Redis).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.methods.base import TelegramType
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+    from aiogram.methods import Response, TelegramMethod
 
 
 @dataclass(frozen=True)
@@ -111,9 +123,51 @@ class RateLimiter:
         self._forget(now)
         return 0.0
 
+    def note(self, chat_id: int) -> None:
+        """Record a message already sent to ``chat_id`` (a direct reply: it was not asked to wait)."""
+        now = self.clock()
+        for window in self._windows(chat_id):
+            window.wait(now)  # drops what has left the window
+            window.take(now)
+        self._forget(now)
+
     def _forget(self, now: float) -> None:
         """Drop the windows of chats quiet for longer than their period (the dicts do not grow forever)."""
         if len(self._chats) > 10_000:
             for chats in (self._chats, self._groups):
                 for chat_id in [c for c, w in chats.items() if not w.times or w.times[-1] <= now - w.limit.per]:
                     del chats[chat_id]
+
+
+_from_outbox: ContextVar[bool] = ContextVar("from_outbox", default=False)
+
+
+@contextlib.contextmanager
+def outbox_send() -> Iterator[None]:
+    """Around the outbox sender's own sends, which ``RateLimiter.take`` has recorded already."""
+    token = _from_outbox.set(True)
+    try:
+        yield
+    finally:
+        _from_outbox.reset(token)
+
+
+class CountReplies(BaseRequestMiddleware):
+    """Records every message the bot sends or edits outside the outbox in ``limiter`` (after Telegram took it)."""
+
+    COUNTED = frozenset(
+        {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendPhoto", "sendDocument", "editMessageMedia"}
+    )
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        self.limiter = limiter
+
+    async def __call__(
+        self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]
+    ) -> Response[TelegramType]:
+        response = await make_request(bot, method)
+        if not _from_outbox.get() and method.__api_method__ in self.COUNTED:
+            chat_id: Any = getattr(method, "chat_id", None)
+            if isinstance(chat_id, int):
+                self.limiter.note(chat_id)
+        return response

@@ -60,3 +60,30 @@ def test_scaled_limits_keep_the_counts_and_shorten_the_periods(clock: Clock) -> 
     assert limits.take(USER) == 0
     assert limits.take(USER) == pytest.approx(0.1)
     assert RateLimiter.unlimited().take(USER) == RateLimiter.unlimited().take(USER) == 0
+
+
+async def test_direct_replies_count_against_the_limits_but_the_outboxs_own_sends_are_not_counted_twice(
+    clock: Clock,
+) -> None:
+    from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
+
+    from bot.ratelimit import CountReplies, outbox_send
+
+    limits = RateLimiter(clock=clock)
+    count = CountReplies(limits)
+
+    async def telegram(bot: object, method: object) -> str:
+        return "ok"
+
+    assert await count(telegram, None, SendMessage(chat_id=USER, text="card")) == "ok"  # type: ignore[arg-type]
+    assert limits.wait(USER) == pytest.approx(1.0)  # the outbox now waits a second for this chat
+    await count(telegram, None, AnswerCallbackQuery(callback_query_id="1"))  # type: ignore[arg-type]
+    assert limits.bot_capacity() == 29  # only messages count
+    clock.now += 1.0
+    with outbox_send():  # the sender took its slot itself
+        assert limits.take(OTHER_USER) == 0
+        await count(telegram, None, SendMessage(chat_id=OTHER_USER, text="reminder"))  # type: ignore[arg-type]
+    assert limits.bot_capacity() == 29
+    for chat in range(29):
+        await count(telegram, None, EditMessageText(chat_id=chat + 500, message_id=1, text="edit"))  # type: ignore[arg-type]
+    assert limits.bot_capacity() == 0 and limits.bot_wait() > 0  # 30 in this second: the outbox holds back
