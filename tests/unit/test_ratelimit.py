@@ -75,7 +75,8 @@ async def test_direct_replies_count_against_the_limits_but_the_outboxs_own_sends
     async def telegram(bot: object, method: object) -> str:
         return "ok"
 
-    assert await count(telegram, None, SendMessage(chat_id=USER, text="card")) == "ok"  # type: ignore[arg-type]
+    answer: object = await count(telegram, None, SendMessage(chat_id=USER, text="card"))  # type: ignore[arg-type]
+    assert answer == "ok"
     assert limits.wait(USER) == pytest.approx(1.0)  # the outbox now waits a second for this chat
     await count(telegram, None, AnswerCallbackQuery(callback_query_id="1"))  # type: ignore[arg-type]
     assert limits.bot_capacity() == 29  # only messages count
