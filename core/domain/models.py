@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from core.domain.enums import (
     ActivityKind,
@@ -19,6 +19,9 @@ from core.domain.enums import (
 )
 from core.domain.funnel import is_final, next_stage
 
+if TYPE_CHECKING:
+    from core.domain.contacts import Contact
+
 NAME_MAX = 200
 CONTACT_MAX = 200
 ACTIVITY_TEXT_MAX = 4000
@@ -32,6 +35,7 @@ class LeadChanges(TypedDict, total=False):
     stage: Stage
     name: str | None
     contact: str | None
+    company: str | None
     business_domain: str | None
     attributes: dict[str, Any]
     activity_count: int
@@ -98,6 +102,9 @@ class Lead:
     sla_reminded_at: datetime | None = None
     sla_escalated_at: datetime | None = None
     stale_snoozed_until: datetime | None = None  # "stalled" is not flagged before this
+    company: str | None = None  # beside the person's name
+    # Every contact (phones, e-mails, usernames), ``contact`` (the primary one) among them; oldest first.
+    contacts: tuple[Contact, ...] = ()
 
     @property
     def display_name(self) -> str:
