@@ -136,10 +136,14 @@ async def list_leads(
     unassigned: bool = False,
     limit: int = 50,
     after: Cursor | None = None,
+    q: str | None = None,
+    region: str = "RU",
 ) -> LeadPage:
     """Newest-updated first, keyset-paginated. Managers only ever see their own leads; ``unassigned``: the
-    queue (leads without an owner; with ``owner_id`` too, nothing matches both)."""
+    queue (leads without an owner; with ``owner_id`` too, nothing matches both); ``q``: a search as
+    ``find_leads``'s (phones typed without a country code are in ``region``)."""
     _check_limit(limit)
+    text = _search_text(q) if q is not None else None
     if not actor.sees_all_leads:
         owner_id = actor.user_id
     flt = LeadFilter(
@@ -147,6 +151,8 @@ async def list_leads(
         owner_id=owner_id,
         source=parse_enum(Source, source, "source") if source is not None else None,
         unassigned=unassigned,
+        text=text,
+        forms=tuple(search_forms(text, region)) if text is not None else (),
     )
     async with uow:
         found = await uow.leads.list_leads(flt, limit=limit + 1, after=after)
@@ -155,15 +161,20 @@ async def list_leads(
     return LeadPage(items, Cursor(last.updated_at, last.id) if last is not None and last.updated_at else None)
 
 
+def _search_text(text: str) -> str:
+    text = clean_text(" ".join(text.split()), field="query", limit=SEARCH_TEXT_MAX) or ""
+    if len(text) < 2:
+        raise InvalidValue("query", Rule.TOO_SHORT, minimum=2)
+    return text
+
+
 async def find_leads(
     uow: UnitOfWork, actor: Actor, text: str, *, limit: int = 20, offset: int = 0, region: str = "RU"
 ) -> list[Lead]:
     """Leads whose name, company or a contact contains ``text``; a phone is found however it is typed
     (``search_forms``: its E.164 form, in ``region`` (the policy's phone_region) without a country code, and
     its digits). Newest-updated first, ``offset`` for the next pages."""
-    text = clean_text(" ".join(text.split()), field="query", limit=SEARCH_TEXT_MAX) or ""
-    if len(text) < 2:
-        raise InvalidValue("query", Rule.TOO_SHORT, minimum=2)
+    text = _search_text(text)
     _check_limit(limit)
     owner = None if actor.sees_all_leads else actor.user_id
     forms = search_forms(text, region)

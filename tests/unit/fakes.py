@@ -84,6 +84,13 @@ class _Repo:
         return self._uow.state
 
 
+def _matches(lead: Lead, text: str, forms: Sequence[str]) -> bool:
+    needle = text.lower()
+    if any(needle in (getattr(lead, f) or "").lower() for f in ("name", "company", "contact")):
+        return True
+    return any(n.lower() in c.normal.lower() for n in (text, *forms) for c in lead.contacts)
+
+
 class FakeLeads(_Repo):
     async def get(self, lead_id: int, *, lock: bool = False) -> Lead | None:
         lead = self.s.leads.get(lead_id)
@@ -173,6 +180,7 @@ class FakeLeads(_Repo):
             and (flt.owner_id is None or lead.owner_id == flt.owner_id)
             and (flt.source is None or lead.source == flt.source)
             and (not flt.unassigned or lead.owner_id is None)
+            and (flt.text is None or _matches(lead, flt.text, flt.forms))
         ]
         return sorted(found, key=lambda lead: (lead.updated_at, lead.id), reverse=True)
 
@@ -190,14 +198,7 @@ class FakeLeads(_Repo):
     async def search_leads(
         self, text: str, *, forms: Sequence[str] = (), owner_id: int | None, limit: int, offset: int = 0
     ) -> list[Lead]:
-        needle = text.lower()
-        needles = [needle, *(f.lower() for f in forms)]
-        found = [
-            lead
-            for lead in self._matching(LeadFilter(owner_id=owner_id))
-            if any(needle in (getattr(lead, f) or "").lower() for f in ("name", "company", "contact"))
-            or any(n in c.normal.lower() for n in needles for c in lead.contacts)
-        ]
+        found = self._matching(LeadFilter(owner_id=owner_id, text=text, forms=tuple(forms)))
         return found[offset : offset + limit]
 
     async def list_activities(self, lead_id: int, *, limit: int) -> list[Activity]:

@@ -33,6 +33,9 @@ class LeadFilter:
     owner_id: int | None = None
     source: Source | None = None
     unassigned: bool = False  # only leads without an owner (the queue)
+    # a search: name, company or contact contains ``text``, or a contact's normal form one of ``forms``
+    text: str | None = None
+    forms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

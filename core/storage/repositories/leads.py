@@ -303,23 +303,8 @@ class SqlLeadRepository:
     async def search_leads(
         self, text: str, *, forms: Sequence[str] = (), owner_id: int | None, limit: int, offset: int = 0
     ) -> list[Lead]:
-        """Name, company or primary contact contains ``text``, or a contact's normal form contains one of
-        ``forms`` (ILIKE; the trigram GIN indexes serve both)."""
-        like = [_contains(form) for form in dict.fromkeys((text, *forms))]
-        in_contacts = select(CONTACTS.c.lead_id).where(or_(*(CONTACTS.c.normal.ilike(p) for p in like)))
-        pattern = _contains(text)
-        stmt = lead_columns().where(
-            or_(
-                LEADS.c.name.ilike(pattern),
-                LEADS.c.company.ilike(pattern),
-                LEADS.c.contact.ilike(pattern),
-                LEADS.c.id.in_(in_contacts),
-            )
-        )
-        if owner_id is not None:
-            stmt = stmt.where(LEADS.c.owner_id == owner_id)
-        stmt = stmt.order_by(LEADS.c.updated_at.desc(), LEADS.c.id.desc()).limit(limit).offset(offset)
-        return [lead_from_row(r) for r in (await self.session.execute(stmt)).mappings()]
+        flt = LeadFilter(owner_id=owner_id, text=text, forms=tuple(forms))
+        return await self.list_leads(flt, limit=limit, offset=offset)
 
     async def list_activities(self, lead_id: int, *, limit: int) -> list[Activity]:
         if not storable_id(lead_id):
@@ -419,4 +404,21 @@ def _filtered(stmt: Select[Any], flt: LeadFilter) -> Select[Any]:
         stmt = stmt.where(LEADS.c.source == flt.source)
     if flt.unassigned:
         stmt = stmt.where(LEADS.c.owner_id.is_(None))
+    if flt.text is not None:
+        stmt = stmt.where(_matches(flt.text, flt.forms))
     return stmt
+
+
+def _matches(text: str, forms: Sequence[str]) -> Any:
+    """Name, company or primary contact contains ``text``, or a contact's normal form contains it or one of
+    ``forms`` (ILIKE; the trigram GIN indexes ix_*_trgm serve each)."""
+    pattern = _contains(text)
+    in_contacts = select(CONTACTS.c.lead_id).where(
+        or_(*(CONTACTS.c.normal.ilike(_contains(form)) for form in dict.fromkeys((text, *forms))))
+    )
+    return or_(
+        LEADS.c.name.ilike(pattern),
+        LEADS.c.company.ilike(pattern),
+        LEADS.c.contact.ilike(pattern),
+        LEADS.c.id.in_(in_contacts),
+    )
