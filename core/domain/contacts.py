@@ -6,37 +6,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from enum import StrEnum
 
 import phonenumbers
 
 from core.domain.errors import InvalidValue, Rule
-from core.domain.models import CONTACT_MAX
+from core.domain.models import CONTACT_MAX, Contact, ContactKind
 from core.domain.validation import refuse_nul
+
+__all__ = [
+    "CONTACTS_MAX",
+    "Contact",
+    "ContactKind",
+    "normal_phone",
+    "parse_contact",
+    "search_forms",
+    "try_parse",
+    "unique",
+]
 
 CONTACTS_MAX = 20  # per lead
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _USERNAME = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
 _PHONE_CHARS = re.compile(r"^\+?[0-9][0-9 ()\-.]{4,24}$")
-
-
-class ContactKind(StrEnum):
-    PHONE = "phone"
-    EMAIL = "email"
-    TELEGRAM = "telegram"
-
-
-@dataclass(frozen=True, slots=True)
-class Contact:
-    kind: ContactKind
-    value: str  # as typed
-    normal: str  # the comparable form
-    id: int | None = None  # the stored row's id (None before it is stored)
-
-    @property
-    def key(self) -> tuple[ContactKind, str]:
-        return (self.kind, self.normal)
 
 
 def normal_phone(text: str, region: str) -> str | None:

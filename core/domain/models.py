@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypedDict
+from enum import StrEnum
+from typing import Any, TypedDict
 
 from core.domain.enums import (
     ActivityKind,
@@ -19,14 +20,31 @@ from core.domain.enums import (
 )
 from core.domain.funnel import is_final, next_stage
 
-if TYPE_CHECKING:
-    from core.domain.contacts import Contact
-
 NAME_MAX = 200
 CONTACT_MAX = 200
 ACTIVITY_TEXT_MAX = 4000
 REASON_MAX = 500
 STEP_NOTE_MAX = 500
+
+
+class ContactKind(StrEnum):
+    """What a contact is (``core.domain.contacts`` reads and normalises them)."""
+
+    PHONE = "phone"
+    EMAIL = "email"
+    TELEGRAM = "telegram"
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    kind: ContactKind
+    value: str  # as typed
+    normal: str  # the comparable form
+    id: int | None = None  # the stored row's id (None before it is stored)
+
+    @property
+    def key(self) -> tuple[ContactKind, str]:
+        return (self.kind, self.normal)
 
 
 class LeadChanges(TypedDict, total=False):
