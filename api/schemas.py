@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from core.domain.contacts import CONTACTS_MAX, ContactKind
 from core.domain.enums import ActivityKind, LostReason, Recommendation, Source, Stage, StepKind
 from core.domain.models import ACTIVITY_TEXT_MAX, CONTACT_MAX, NAME_MAX, REASON_MAX
 
@@ -54,6 +55,17 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ContactIn(_Request):
+    kind: ContactKind | None = Field(None, description="Omitted: told from the value (+phone, e-mail, @username)")
+    value: Contact = Field(description="As typed: shown as is, compared in its normal form")
+
+
+Contacts = Annotated[
+    list[ContactIn],
+    Field(max_length=CONTACTS_MAX, description="Every contact; the first is primary when `contact` is not sent"),
+]
+
+
 class LeadCreate(_Request):
     source: Source
     business_domain: Domain | None = None
@@ -62,6 +74,11 @@ class LeadCreate(_Request):
     attributes: Attributes | None = None
     owner_id: int | None = Field(
         None, description="An active manager or team lead; omitted: assigned by the team's rule (or queued)"
+    )
+    company: Name | None = None
+    contacts: Contacts | None = None
+    allow_duplicate: bool = Field(
+        False, description="Create even when another lead has one of these contacts (else 409 with its id)"
     )
 
 
@@ -73,11 +90,15 @@ class LeadUpdate(_Request):
     business_domain: Domain | None = None
     attributes: Attributes | None = None
     owner_id: int | None = Field(None, description="Reassign to an active manager or team lead (recorded)")
+    company: Name | None = None
+    contacts: Contacts | None = Field(None, description="Replaces every contact (`contact` alone: the primary one)")
 
     @model_validator(mode="after")
     def _not_empty(self) -> LeadUpdate:
         if not self.model_fields_set:
-            raise ValueError("send at least one of: name, contact, business_domain, attributes, owner_id")
+            raise ValueError(
+                "send at least one of: name, contact, business_domain, attributes, owner_id, company, contacts"
+            )
         return self
 
 
@@ -101,6 +122,12 @@ class NextStepOut(_Response):
     kind: StepKind
     due_at: datetime
     note: str | None
+
+
+class ContactOut(_Response):
+    kind: ContactKind
+    value: str = Field(description="As typed")
+    normal: str = Field(description="Compared: E.164 phone, lower-cased e-mail, username without @")
 
 
 class LeadOut(_Response):
@@ -131,6 +158,8 @@ class LeadOut(_Response):
     version: int
     next_step: NextStepOut | None = Field(None, description="The lead's one follow-up (read-only here), or null")
     stale: bool = Field(False, description="No activity for the stage's days (and not snoozed): flagged as stalled")
+    company: str | None = None
+    contacts: list[ContactOut] = Field(default_factory=list, description="Every contact, `contact` among them")
 
 
 class LeadPageOut(BaseModel):
@@ -189,6 +218,14 @@ class ErrorOut(BaseModel):
     """Every error body."""
 
     detail: str = Field(description="What went wrong, in one sentence")
+
+
+class DuplicateOut(ErrorOut):
+    """A 409 of ``POST /leads``: another lead already has one of the contacts."""
+
+    existing_lead_id: int = Field(description="The lead that has the contact; resend with allow_duplicate to create")
+    kind: ContactKind
+    normal: str = Field(description="The contact both share, in its normal form")
 
 
 class FieldError(BaseModel):

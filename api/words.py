@@ -13,6 +13,7 @@ from core.domain.errors import (
     ApiKeyNameTaken,
     ApiKeyNotFound,
     DomainError,
+    DuplicateLead,
     InvalidInvite,
     InvalidTransition,
     InvalidValue,
@@ -55,6 +56,11 @@ def describe(err: DomainError) -> str:
     """One English sentence for ``err`` (without a final period, as the original service wrote them)."""
     if isinstance(err, LeadNotFound):
         return "Lead not found"
+    if isinstance(err, DuplicateLead):
+        return (
+            f"A lead with this {err.kind} already exists: #{err.lead_id}"
+            " (send allow_duplicate: true to create it anyway)"
+        )
     if isinstance(err, SaleNotFound):
         return "Sale not found"
     if isinstance(err, UserNotFound):

@@ -119,6 +119,7 @@ def build_dispatcher(
     from bot.middlewares.viewer import ViewerMiddleware
     from bot.routers import (
         admin,
+        contacts,
         day,
         errors,
         fallback,
@@ -170,6 +171,7 @@ def build_dispatcher(
     # decides nothing either; it comes last, where no other update has to pass it.
     dp.include_routers(
         lead_card.make_router(),
+        contacts.make_router(),
         next_step.make_router(),
         start.make_router(),
         admin.make_router(),

@@ -28,7 +28,9 @@ class LeadAction(StrEnum):
     LOST_TEXT = "lt"  # ask for a free-text lost reason
     DOMAIN_MENU = "d"
     DOMAIN = "ds"  # set business domain ``x``
-    CONTACT = "c"  # ask for a new contact
+    CONTACT = "c"  # the lead's contacts, with add / remove (bot/routers/contacts.py)
+    CONTACT_ADD = "ca"  # ask for one more contact
+    CONTACT_DEL = "cd"  # remove contact id ``x``
     HISTORY = "h"
     SALE = "s"  # open the sale card (team lead/admin)
     ASSIGN_MENU = "w"  # the picker of owners (team lead/admin)
@@ -78,6 +80,12 @@ class NewLeadCb(CallbackData, prefix="nl"):
 
     step: str
     val: str = ""
+
+
+class FindCb(CallbackData, prefix="fd"):
+    """/find's pages: ``p`` is the 0-based page of the query kept in the chat's FSM data."""
+
+    p: int = 0
 
 
 class ZoneCb(CallbackData, prefix="tz"):

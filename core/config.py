@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -53,6 +54,9 @@ class Settings(BaseSettings):
     # Domain
     business_domains: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_DOMAINS))
     transfer_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
+    default_phone_region: str = Field(
+        default="RU", description="ISO country of phone numbers typed without +country code (e.g. RU, DE)"
+    )
 
     # A sales team's day: owners, next steps, reminders, stalled leads
     default_timezone: str = Field(
@@ -121,6 +125,14 @@ class Settings(BaseSettings):
     @classmethod
     def _admins(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("default_phone_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"not a phone region: {value!r} (an ISO country code, e.g. RU, DE)")
+        return value
 
     @field_validator("default_timezone")
     @classmethod

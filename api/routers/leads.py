@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, status
+from fastapi.responses import JSONResponse
 
 from api.deps import get_services, get_uow, lead_id_path, require_api_key
 from api.pagination import decode_cursor, encode_cursor
@@ -15,6 +16,8 @@ from api.schemas import (
     ActivityCreate,
     ActivityListOut,
     ActivityOut,
+    ContactIn,
+    DuplicateOut,
     ErrorOut,
     LeadCreate,
     LeadEventOut,
@@ -26,8 +29,10 @@ from api.schemas import (
     StageUpdate,
     error_responses,
 )
+from api.words import describe
 from core.domain.clock import utcnow
 from core.domain.enums import Source, Stage
+from core.domain.errors import DuplicateLead
 from core.domain.ids import BIGINT_MAX, BIGINT_MIN
 from core.domain.models import Actor, Lead
 from core.services import leads as svc
@@ -56,19 +61,35 @@ def _out(lead: Lead, services: Services) -> LeadOut:
     return out
 
 
-async def create_lead(body: LeadCreate, uow: Uow, services: Svc, actor: Caller) -> LeadOut:
-    lead = await svc.create_lead(
-        uow,
-        services,
-        actor,
-        source=body.source.value,
-        name=body.name,
-        contact=body.contact,
-        business_domain=body.business_domain,
-        attributes=body.attributes,
-        owner_id=body.owner_id,
-    )
+def _contacts(items: list[ContactIn] | None) -> list[tuple[str | None, str]] | None:
+    return None if items is None else [(c.kind.value if c.kind else None, c.value) for c in items]
+
+
+async def create_lead(body: LeadCreate, uow: Uow, services: Svc, actor: Caller) -> LeadOut | JSONResponse:
+    try:
+        lead = await svc.create_lead(
+            uow,
+            services,
+            actor,
+            source=body.source.value,
+            name=body.name,
+            contact=body.contact,
+            business_domain=body.business_domain,
+            attributes=body.attributes,
+            owner_id=body.owner_id,
+            company=body.company,
+            contacts=_contacts(body.contacts),
+            allow_duplicate=body.allow_duplicate,
+        )
+    except DuplicateLead as err:  # its own body: the existing lead's id (DuplicateOut)
+        out = DuplicateOut(detail=describe(err), existing_lead_id=err.lead_id, kind=err.kind, normal=err.normal)
+        return JSONResponse(out.model_dump(mode="json"), status_code=status.HTTP_409_CONFLICT)
     return _out(lead, services)
+
+
+_DUPLICATE: dict[int | str, dict[str, Any]] = {
+    409: {"model": DuplicateOut, "description": "Another lead has one of the contacts (unless allow_duplicate)"}
+}
 
 
 async def list_leads(
@@ -81,6 +102,14 @@ async def list_leads(
     unassigned: Annotated[bool, Query(description="Only leads without an owner (the queue)")] = False,
     limit: Limit = 50,
     cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=2,
+            max_length=svc.SEARCH_TEXT_MAX,
+            description="Search names, companies and contacts (a phone however it is typed); with the filters",
+        ),
+    ] = None,
 ) -> LeadPageOut:
     page = await svc.list_leads(
         uow,
@@ -91,6 +120,8 @@ async def list_leads(
         unassigned=unassigned,
         limit=limit,
         after=decode_cursor(cursor) if cursor is not None else None,
+        q=q,
+        region=services.policy.phone_region,
     )
     return LeadPageOut(
         items=[_out(lead, services) for lead in page.items],
@@ -106,6 +137,7 @@ for _path in ("", "/"):
         methods=["POST"],
         status_code=status.HTTP_201_CREATED,
         response_model=LeadOut,
+        responses=_DUPLICATE,
         summary="Create a lead",
         include_in_schema=_path == "/",
     )
@@ -128,10 +160,12 @@ async def get_lead(lead_id: LeadId, uow: Uow, services: Svc, actor: Caller) -> L
     "/{lead_id}",
     response_model=LeadOut,
     responses=_NOT_FOUND,
-    summary="Edit name, contact, domain, attributes; reassign (owner_id)",
+    summary="Edit name, company, contact(s), domain, attributes; reassign (owner_id)",
 )
 async def update_lead(lead_id: LeadId, body: LeadUpdate, uow: Uow, services: Svc, actor: Caller) -> LeadOut:
-    changes = body.model_dump(include=body.model_fields_set)
+    changes = body.model_dump(include=body.model_fields_set - {"contacts"})
+    if "contacts" in body.model_fields_set:
+        changes["contacts"] = _contacts(body.contacts) or []
     return _out(await svc.update_lead(uow, services, actor, lead_id, changes=changes), services)
 
 

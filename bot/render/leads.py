@@ -53,7 +53,11 @@ def lead_card(lead: Lead, *, note: str | None = None) -> str:
     if note:
         lines += [f"<i>{esc(note)}</i>", ""]
     lines.append(f"<b>{esc(lead.display_name)}</b> · #{lead.id}")
-    lines.append(_("Contact: {value}").format(value=esc(lead.contact) if lead.contact else "—"))
+    if lead.company:
+        lines.append(_("Company: {value}").format(value=esc(lead.company)))
+    shown = [lead.contact] if lead.contact else []
+    shown += [c.value for c in lead.contacts if c.value != lead.contact]
+    lines.append(_("Contact: {value}").format(value=esc(", ".join(shown)) if shown else "—"))
     lines.append(_("Source: {value}").format(value=source_name(lead.source)))
     domain = esc(domain_name(lead.business_domain)) if lead.business_domain else _("not set")
     lines.append(_("Domain: {value}").format(value=domain))

@@ -9,6 +9,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import _, make_i18n, pick_locale
 from bot.render.assignments import assigned_notification, unassigned_notification
+from bot.render.contacts import duplicate_attempt_notification
 from bot.render.leads import score_line
 from bot.render.reminders import RENDERERS as SCHEDULED
 from bot.render.vocabulary import domain_name, esc, source_name
@@ -48,7 +49,11 @@ def _transfer_notification(payload: dict[str, Any], bot_username: str, locale: s
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=buttons)
 
 
-_OWNER_EVENTS = {"lead_assigned": assigned_notification, "lead_unassigned": unassigned_notification}
+_OWNER_EVENTS = {
+    "lead_assigned": assigned_notification,
+    "lead_unassigned": unassigned_notification,
+    "duplicate_attempt": duplicate_attempt_notification,
+}
 
 
 def outbox_message(

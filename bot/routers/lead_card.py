@@ -159,7 +159,6 @@ async def history(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, 
 
 PROMPTS = {
     LeadAction.NOTE: (CardInput.note, "note"),
-    LeadAction.CONTACT: (CardInput.contact, "contact"),
     LeadAction.LOST_TEXT: (CardInput.lost_reason, "lost"),
 }
 
@@ -173,9 +172,6 @@ async def ask_text(
     await state.update_data(lead_id=lead.id)
     prompts = {
         "note": _("Type the note for {name} (up to 4000 characters), or /cancel."),
-        "contact": _(
-            "Send the new contact for {name}: a phone number, an e-mail or a Telegram @username. /cancel to keep it."
-        ),
         "lost": _("Why is {name} lost? Type the reason (up to 500 characters), or /cancel."),
     }
     await query.answer()

@@ -1,4 +1,4 @@
-"""Typed answers the lead card's buttons ask for: a note, a new contact, a free-text lost reason (the card's
+"""Typed answers the lead card's buttons ask for: a note, one more contact, a free-text lost reason (the card's
 FSM states). A router of its own because of its place: after the command routers, so /cancel or /lead in
 the middle of a note is a command, not the note (bot.app.build_dispatcher). Each handler: unpack -> one
 service call -> render."""
@@ -10,13 +10,15 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
-from bot import screens
+from bot import contact_keyboards, screens
 from bot.filters import HasText, PrivateChat
 from bot.i18n import _
+from bot.render.contacts import contacts_screen
 from bot.states import CardInput
 from core.domain.enums import ActivityKind, Stage
 from core.domain.errors import InvalidValue, Rule
 from core.domain.models import Actor, User
+from core.services import contacts as contacts_svc
 from core.services import leads as leads_svc
 from core.services.context import Services
 from core.services.ports import UnitOfWork
@@ -44,11 +46,11 @@ async def got_note(message: Message, state: FSMContext, uow: UnitOfWork, actor: 
 async def got_contact(
     message: Message, state: FSMContext, uow: UnitOfWork, services: Services, actor: Actor, user: User
 ) -> None:
-    lead = await leads_svc.update_lead(
-        uow, services, actor, await _lead_id(state), changes={"contact": _typed(message)}
-    )
+    """One more contact (bot.routers.contacts' ➕), never in place of another."""
+    lead = await contacts_svc.add_contact(uow, services.policy, actor, await _lead_id(state), _typed(message))
     await state.clear()
-    await screens.show_card(message, lead, user, note=_("Contact updated."))
+    note = _("Contact added.")
+    await screens.show(message, contacts_screen(lead, note=note), contact_keyboards.contacts(lead), edit=False)
 
 
 async def got_lost_reason(

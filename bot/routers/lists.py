@@ -8,8 +8,8 @@ from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot import keyboards, render, screens
-from bot.callbacks import CallbackIs, ListCb, MenuCb, UnpackCallback
+from bot import contact_keyboards, keyboards, render, screens
+from bot.callbacks import CallbackIs, FindCb, ListCb, MenuCb, UnpackCallback
 from bot.filters import HasText, PrivateChat
 from bot.i18n import _
 from bot.states import Find
@@ -18,9 +18,11 @@ from core.domain.errors import InvalidValue, Rule
 from core.domain.models import Actor, User
 from core.services import browse
 from core.services import leads as leads_svc
+from core.services.context import Services
 from core.services.ports import UnitOfWork
 
 PER_PAGE = 8
+FIND_PAGE = 10
 LEAD_NUMBER_MAX_DIGITS = 30  # longer is not a number anyone means (and would not fit the reply)
 
 
@@ -56,19 +58,38 @@ async def leads_page(query: CallbackQuery, callback_data: ListCb, uow: UnitOfWor
     await _show_page(query, uow, actor, user, stage=callback_data.st, page=callback_data.p, edit=True)
 
 
-async def _find(message: Message, text: str, uow: UnitOfWork, actor: Actor) -> None:
-    items = await leads_svc.find_leads(uow, actor, text, limit=10)
-    await message.answer(render.found_leads(text, items), reply_markup=keyboards.found(items))
+async def _find(
+    target: Message | CallbackQuery, text: str, uow: UnitOfWork, actor: Actor, services: Services, *, page: int = 0
+) -> None:
+    """A page of FIND_PAGE results, ◀ ▶ when there are more (one more is fetched to know)."""
+    found = await leads_svc.find_leads(
+        uow, actor, text, limit=FIND_PAGE + 1, offset=page * FIND_PAGE, region=services.policy.phone_region
+    )
+    items = found[:FIND_PAGE]
+    markup = contact_keyboards.found_page(items, page, more=len(found) > FIND_PAGE)
+    await screens.show(target, render.found_leads(text, items), markup, edit=isinstance(target, CallbackQuery))
+
+
+async def find_page(
+    query: CallbackQuery, callback_data: FindCb, uow: UnitOfWork, actor: Actor, services: Services, state: FSMContext
+) -> None:
+    text = (await state.get_data()).get("find_query")
+    if not isinstance(text, str):
+        await query.answer(_("This search is over. /find starts a new one."), show_alert=True)
+        return
+    await query.answer()
+    await _find(query, text, uow, actor, services, page=max(callback_data.p, 0))
 
 
 async def find_command(
-    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, state: FSMContext
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, state: FSMContext, services: Services
 ) -> None:
     if not (command.args or "").strip():
         await state.set_state(Find.query)
         await message.answer(_("What should I look for? Send part of a name or contact, or /cancel."))
         return
-    await _find(message, command.args or "", uow, actor)
+    await _find(message, command.args or "", uow, actor, services)
+    await state.update_data(find_query=command.args or "")  # for ◀ ▶
 
 
 async def find_button(query: CallbackQuery, state: FSMContext) -> None:
@@ -77,9 +98,10 @@ async def find_button(query: CallbackQuery, state: FSMContext) -> None:
     await screens.show(query, _("What should I look for? Send part of a name or contact, or /cancel."), edit=False)
 
 
-async def find_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
-    await _find(message, message.text or "", uow, actor)
+async def find_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext, services: Services) -> None:
+    await _find(message, message.text or "", uow, actor, services)
     await state.clear()
+    await state.update_data(find_query=message.text or "")  # for ◀ ▶
 
 
 async def lead_command(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, user: User) -> None:
@@ -95,11 +117,12 @@ def make_router() -> Router:
     and tests build several)."""
     router = Router(name=__name__)
     router.message.filter(PrivateChat())
-    router.callback_query.filter(UnpackCallback(MenuCb, ListCb))  # one unpack per press (bot.callbacks)
+    router.callback_query.filter(UnpackCallback(MenuCb, ListCb, FindCb))  # one unpack per press (bot.callbacks)
     router.message.register(leads_command, Command("leads"))
     router.callback_query.register(leads_button, CallbackIs(MenuCb, item="leads"))
     router.callback_query.register(leads_page, CallbackIs(ListCb))
     router.message.register(find_command, Command("find"))
+    router.callback_query.register(find_page, CallbackIs(FindCb))
     router.callback_query.register(find_button, CallbackIs(MenuCb, item="find"))
     router.message.register(find_text, StateFilter(Find.query), HasText())
     router.message.register(lead_command, Command("lead"))

@@ -1,4 +1,6 @@
 """The /new dialog: name -> source (buttons) -> business domain (buttons or Skip) -> contact (or Skip) -> card.
+A contact another lead already has shows that lead (or only that it is another manager's) with "Open it" /
+"Create anyway" before anything is created (the duplicate guard, ``core.services.contacts``).
 
 Input is checked with the domain's own validation at each step; a bad answer raises InvalidValue, which
 the errors router turns into the reason plus "try again, or /cancel" (the state stays, so it re-asks).
@@ -11,14 +13,16 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot import keyboards, render, screens
+from bot import contact_keyboards, keyboards, render, screens
 from bot.callbacks import CallbackIs, MenuCb, NewLeadCb, UnpackCallback
 from bot.filters import HasText, PrivateChat
 from bot.i18n import _
+from bot.render.contacts import duplicate_screen
 from bot.states import NewLead
 from core.domain.errors import InvalidValue, Rule
 from core.domain.models import Actor, User
 from core.domain.validation import clean_contact, clean_domain, clean_name, clean_source
+from core.services import contacts as contacts_svc
 from core.services import leads as leads_svc
 from core.services.context import Services
 from core.services.ports import UnitOfWork
@@ -121,6 +125,7 @@ async def _create(
     services: Services,
     actor: Actor,
     user: User,
+    allow_duplicate: bool = False,
 ) -> None:
     data = await state.get_data()
     lead = await leads_svc.create_lead(
@@ -132,6 +137,7 @@ async def _create(
         contact=contact,
         business_domain=data.get("business_domain"),
         for_queue=bool(data.get("for_queue")),
+        allow_duplicate=allow_duplicate,
     )
     await state.clear()
     await screens.show_card(target, lead, user, note=_("Lead created."), edit=False)
@@ -147,7 +153,49 @@ async def got_contact(
         )
         return
     contact = clean_contact(text)
+    duplicate = await contacts_svc.check_new_contact(uow, services.policy, actor, contact) if contact else None
+    if duplicate is not None:  # the duplicate guard: show that lead (or whose it is), then Open it / Create anyway
+        await state.update_data(contact=contact, duplicate_id=duplicate.lead_id)
+        await message.answer(
+            duplicate_screen(duplicate), reply_markup=contact_keyboards.duplicate(duplicate.lead is not None)
+        )
+        return
     await _create(message, contact, state=state, uow=uow, services=services, actor=actor, user=user)
+
+
+async def duplicate_choice(
+    query: CallbackQuery,
+    callback_data: NewLeadCb,
+    state: FSMContext,
+    uow: UnitOfWork,
+    services: Services,
+    actor: Actor,
+    user: User,
+) -> None:
+    """ "Create anyway" creates with the contact kept in the state; "Open it" shows the other lead (the
+    service checks again that the user may see it: the state's id is not trusted more than a button)."""
+    data = await state.get_data()
+    if "duplicate_id" not in data:
+        await query.answer(_("This dialog is over. /new starts a new lead."), show_alert=True)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+    if callback_data.val == "open":
+        lead = await leads_svc.get_lead(uow, actor, int(data["duplicate_id"]))
+        await state.clear()
+        await screens.show_card(query, lead, user, edit=False)
+        return
+    await _create(
+        query,
+        data.get("contact"),
+        state=state,
+        uow=uow,
+        services=services,
+        actor=actor,
+        user=user,
+        allow_duplicate=True,
+    )
 
 
 async def skip_contact(
@@ -180,5 +228,6 @@ def make_router() -> Router:
     router.message.register(use_buttons, StateFilter(NewLead.source))
     router.message.register(got_contact, StateFilter(NewLead.contact), HasText())
     router.callback_query.register(skip_contact, StateFilter(NewLead.contact), CallbackIs(NewLeadCb, step="ct"))
+    router.callback_query.register(duplicate_choice, StateFilter(NewLead.contact), CallbackIs(NewLeadCb, step="dup"))
     router.callback_query.register(dialog_over, CallbackIs(NewLeadCb))
     return router

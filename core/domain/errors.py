@@ -205,3 +205,16 @@ class InvalidInvite(DomainError):
     def __init__(self, problem: InviteProblem) -> None:
         super().__init__()
         self.problem = problem
+
+
+class DuplicateLead(DomainError):
+    """A new lead's contact (``kind``, ``normal``) is already a contact of lead ``lead_id``; the caller may
+    create it anyway (``allow_duplicate``)."""
+
+    code = "duplicate_lead"
+
+    def __init__(self, lead_id: int, kind: str, normal: str) -> None:
+        super().__init__()
+        self.lead_id = lead_id
+        self.kind = kind
+        self.normal = normal

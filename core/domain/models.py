@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, TypedDict
 
 from core.domain.enums import (
@@ -26,12 +27,33 @@ REASON_MAX = 500
 STEP_NOTE_MAX = 500
 
 
+class ContactKind(StrEnum):
+    """What a contact is (``core.domain.contacts`` reads and normalises them)."""
+
+    PHONE = "phone"
+    EMAIL = "email"
+    TELEGRAM = "telegram"
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    kind: ContactKind
+    value: str  # as typed
+    normal: str  # the comparable form
+    id: int | None = None  # the stored row's id (None before it is stored)
+
+    @property
+    def key(self) -> tuple[ContactKind, str]:
+        return (self.kind, self.normal)
+
+
 class LeadChanges(TypedDict, total=False):
     """Columns of a lead a use case may write; every edit also carries ``Lead.touch``'s version and time."""
 
     stage: Stage
     name: str | None
     contact: str | None
+    company: str | None
     business_domain: str | None
     attributes: dict[str, Any]
     activity_count: int
@@ -98,6 +120,9 @@ class Lead:
     sla_reminded_at: datetime | None = None
     sla_escalated_at: datetime | None = None
     stale_snoozed_until: datetime | None = None  # "stalled" is not flagged before this
+    company: str | None = None  # beside the person's name
+    # Every contact (phones, e-mails, usernames), ``contact`` (the primary one) among them; oldest first.
+    contacts: tuple[Contact, ...] = ()
 
     @property
     def display_name(self) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from core.domain import funnel
 from core.domain.clock import utcnow
+from core.domain.contacts import Contact, parse_contact, search_forms, unique
 from core.domain.enums import ActivityKind, LostReason, Source, Stage
 from core.domain.errors import AccessDenied, AccessRule, InvalidValue, LeadIsFinal, LeadNotFound, Rule, StaleState
 from core.domain.models import Activity, Actor, Lead, LeadChanges, LeadEvent, Sale, StageChange
@@ -22,6 +24,7 @@ from core.domain.validation import (
 )
 from core.scoring.inputs import scoring_input
 from core.services import assignment
+from core.services import contacts as contacts_svc
 from core.services.context import Services
 from core.services.outbox import TEAM_LEADS
 from core.services.ports import Cursor, LeadFilter, NewLead, UnitOfWork
@@ -62,23 +65,36 @@ async def create_lead(
     attributes: dict[str, Any] | None = None,
     owner_id: int | None = None,
     for_queue: bool = False,
+    company: str | None = None,
+    contacts: Sequence[contacts_svc.ContactInput] | None = None,
+    allow_duplicate: bool = False,
 ) -> Lead:
     """A person's lead is theirs unless ``owner_id`` names someone else or, for a team lead, ``for_queue``;
     a lead created without an owner (the API's, a team lead's "for the queue") gets one by the team's rule
-    in this transaction (``core.services.assignment``)."""
+    in this transaction (``core.services.assignment``).
+
+    ``contact`` is the primary contact, ``contacts`` more (the first is primary when ``contact`` is None).
+    A contact another lead already has raises DuplicateLead unless ``allow_duplicate``."""
     owner = owner_id if owner_id is not None else (None if for_queue else actor.user_id)
     if for_queue and not actor.sees_all_leads:
         raise AccessDenied(AccessRule.ASSIGN_NEEDS_TEAM_LEAD)
+    primary, every = contacts_svc.with_primary(
+        clean_contact(contact), contacts_svc.read_contacts(contacts, svc.policy), svc.policy
+    )
     new = NewLead(
         source=parse_enum(Source, source, "source"),
         name=clean_name(name),
-        contact=clean_contact(contact),
+        contact=primary,
         business_domain=clean_domain(business_domain, svc.policy.domains),
         attributes=clean_attributes(attributes),
         owner_id=owner,
         created_at=utcnow(),
+        company=contacts_svc.clean_company(company),
+        contacts=tuple(every),
     )
     async with uow:
+        if every and not allow_duplicate:
+            contacts_svc.refuse_duplicate(await contacts_svc.find_duplicate(uow, actor, every))
         pick = None
         if owner is None:
             pick = await assignment.pick_owners(uow, svc.policy, 1, actor=actor, now=new.created_at)
@@ -120,10 +136,14 @@ async def list_leads(
     unassigned: bool = False,
     limit: int = 50,
     after: Cursor | None = None,
+    q: str | None = None,
+    region: str = "RU",
 ) -> LeadPage:
     """Newest-updated first, keyset-paginated. Managers only ever see their own leads; ``unassigned``: the
-    queue (leads without an owner; with ``owner_id`` too, nothing matches both)."""
+    queue (leads without an owner; with ``owner_id`` too, nothing matches both); ``q``: a search as
+    ``find_leads``'s (phones typed without a country code are in ``region``)."""
     _check_limit(limit)
+    text = _search_text(q) if q is not None else None
     if not actor.sees_all_leads:
         owner_id = actor.user_id
     flt = LeadFilter(
@@ -131,6 +151,8 @@ async def list_leads(
         owner_id=owner_id,
         source=parse_enum(Source, source, "source") if source is not None else None,
         unassigned=unassigned,
+        text=text,
+        forms=tuple(search_forms(text, region)) if text is not None else (),
     )
     async with uow:
         found = await uow.leads.list_leads(flt, limit=limit + 1, after=after)
@@ -139,12 +161,25 @@ async def list_leads(
     return LeadPage(items, Cursor(last.updated_at, last.id) if last is not None and last.updated_at else None)
 
 
-async def find_leads(uow: UnitOfWork, actor: Actor, text: str, *, limit: int = 20) -> list[Lead]:
+def _search_text(text: str) -> str:
     text = clean_text(" ".join(text.split()), field="query", limit=SEARCH_TEXT_MAX) or ""
     if len(text) < 2:
         raise InvalidValue("query", Rule.TOO_SHORT, minimum=2)
+    return text
+
+
+async def find_leads(
+    uow: UnitOfWork, actor: Actor, text: str, *, limit: int = 20, offset: int = 0, region: str = "RU"
+) -> list[Lead]:
+    """Leads whose name, company or a contact contains ``text``; a phone is found however it is typed
+    (``search_forms``: its E.164 form, in ``region`` (the policy's phone_region) without a country code, and
+    its digits). Newest-updated first, ``offset`` for the next pages."""
+    text = _search_text(text)
+    _check_limit(limit)
+    owner = None if actor.sees_all_leads else actor.user_id
+    forms = search_forms(text, region)
     async with uow:
-        return await uow.leads.search_leads(text, owner_id=None if actor.sees_all_leads else actor.user_id, limit=limit)
+        return await uow.leads.search_leads(text, forms=forms, owner_id=owner, limit=limit, offset=max(offset, 0))
 
 
 @dataclass(frozen=True)
@@ -322,7 +357,25 @@ async def log_activity(
     return lead, activity
 
 
-EDITABLE = ("name", "contact", "business_domain", "attributes", "owner_id")
+EDITABLE = ("name", "contact", "business_domain", "attributes", "owner_id", "company", "contacts")
+
+
+def _edited_contacts(lead: Lead, changes: dict[str, Any], svc: Services) -> tuple[str | None, list[Contact]] | None:
+    """The primary contact and every contact after an edit of ``contact`` and/or ``contacts`` (None: neither).
+    ``contacts`` replaces the list; ``contact`` alone replaces the primary one (None clears it), the others stay."""
+    if "contact" not in changes and "contacts" not in changes:
+        return None
+    region = svc.policy.phone_region
+    primary = clean_contact(changes["contact"]) if "contact" in changes else lead.contact
+    if "contacts" in changes:
+        listed = contacts_svc.read_contacts(changes["contacts"] or [], svc.policy)
+        if "contact" not in changes and not any(c.value == primary for c in listed):
+            primary = None  # the old primary contact is not among the new ones
+        return contacts_svc.with_primary(primary, listed, svc.policy)
+    others = [c for c in lead.contacts if c.value != lead.contact]
+    if primary is None:
+        return None, others
+    return primary, unique([parse_contact(primary, region), *others])
 
 
 async def update_lead(
@@ -334,8 +387,8 @@ async def update_lead(
     changes: dict[str, Any],
     expected_version: int | None = None,
 ) -> Lead:
-    """Set name / contact / business_domain / attributes / owner_id (only the keys given; None clears; a new
-    owner is recorded and told as ``assignment.assign_lead`` does).
+    """Set name / company / contact / contacts / business_domain / attributes / owner_id (only the keys given;
+    None clears; a new owner is recorded and told as ``assignment.assign_lead`` does).
 
     A lead that was already scored is re-scored in the same transaction when its domain or attributes
     change, so the transfer gate never trusts a score computed for the old values."""
@@ -351,10 +404,16 @@ async def update_lead(
         cleaned["business_domain"] = clean_domain(changes["business_domain"], svc.policy.domains)
     if "attributes" in changes:
         cleaned["attributes"] = clean_attributes(changes["attributes"])
+    if "company" in changes:
+        cleaned["company"] = contacts_svc.clean_company(changes["company"])
     async with uow:
         lead = await _load(uow, actor, lead_id, lock=True)
         _check_version(lead, expected_version)
         _ensure_open(lead)
+        edited = _edited_contacts(lead, changes, svc)
+        if edited is not None:
+            cleaned["contact"] = edited[0]
+            lead = replace(lead, contacts=await uow.leads.replace_contacts(lead.id, edited[1]))
         rescore = lead.ai_score is not None and (
             ("business_domain" in cleaned and cleaned["business_domain"] != lead.business_domain)
             or ("attributes" in cleaned and cleaned["attributes"] != lead.attributes)

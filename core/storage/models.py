@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -113,6 +114,9 @@ class LeadRow(Base):
         Index("ix_leads_owner_stage_updated", "owner_id", "stage", text("updated_at DESC"), text("id DESC")),
         Index("ix_leads_stage_updated", "stage", text("updated_at DESC"), text("id DESC")),
         Index("ix_leads_contact", "contact"),
+        Index("ix_leads_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
+        Index("ix_leads_company_trgm", "company", postgresql_using="gin", postgresql_ops={"company": "gin_trgm_ops"}),
+        CheckConstraint("char_length(company) <= 200", name="company_len"),
         Index("ix_leads_updated", text("updated_at DESC"), text("id DESC")),
         CheckConstraint("char_length(next_step_note) <= 500", name="next_step_note_len"),
         CheckConstraint("(next_step_kind IS NULL) = (next_step_due_at IS NULL)", name="next_step_whole"),
@@ -170,6 +174,31 @@ class LeadRow(Base):
     sla_reminded_at: Mapped[datetime | None] = mapped_column(TS)
     sla_escalated_at: Mapped[datetime | None] = mapped_column(TS)
     stale_snoozed_until: Mapped[datetime | None] = mapped_column(TS)
+    company: Mapped[str | None] = mapped_column(String(200))
+
+
+class LeadContactRow(Base):
+    """A lead's contacts: ``value`` as typed, ``normal`` compared (``core.domain.contacts``). The duplicate
+    guard and the search look a normal form up by (kind, normal); trigram indexes serve ILIKE and typos."""
+
+    __tablename__ = "lead_contacts"
+    __table_args__ = (
+        UniqueConstraint("kind", "normal", "lead_id", name="uq_lead_contacts_kind_normal_lead"),
+        Index("ix_lead_contacts_kind_normal", "kind", "normal"),
+        Index("ix_lead_contacts_lead_id", "lead_id"),
+        Index(
+            "ix_lead_contacts_normal_trgm", "normal", postgresql_using="gin", postgresql_ops={"normal": "gin_trgm_ops"}
+        ),
+        CheckConstraint("kind IN ('phone', 'email', 'telegram')", name="kind"),
+        CheckConstraint("char_length(value) <= 200", name="value_len"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(200))
+    normal: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
 
 
 class LeadEventRow(Base):

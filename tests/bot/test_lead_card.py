@@ -267,19 +267,6 @@ async def test_every_callback_is_answered_exactly_once(tg, team, running, servic
         assert call.ok, call
 
 
-async def test_edit_contact_asks_for_text_and_validates_it(tg, team, running, services, committing_factory) -> None:
-    lead = await _lead(committing_factory, services, team["maria"], contact="+7 900 000-00-00")
-    maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
-    card = await _open(tg, maria, lead.id)
-    await tg.press(maria, "☎️ Edit contact", message_id=card.message_id)
-    assert "Send the new contact" in tg.text(maria)
-    await tg.say(maria, "not a contact")
-    assert "phone number, an e-mail address or a Telegram @username" in tg.text(maria)
-    await tg.say(maria, "@maria_client")
-    assert "Contact updated" in tg.card(maria).text and "@maria_client" in tg.card(maria).text
-    assert (await _lead_row(committing_factory, lead.id)).contact == "@maria_client"
-
-
 async def test_lost_with_a_typed_reason(tg, team, running, services, committing_factory) -> None:
     lead = await _lead(committing_factory, services, team["maria"])
     maria = tg.fake.user(MANAGER_ID, "Maria", language_code="ru")

@@ -133,3 +133,29 @@ async def test_preset_lost_reasons_stored_as_labels_become_codes(database_url: s
         await engine.dispose()
     finally:
         await _admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_contacts_are_backfilled_from_the_primary_contact_in_their_normal_form(database_url: str) -> None:
+    """Migration 0006: each lead's ``contact`` becomes a lead_contacts row (E.164, lower-cased), as typed too."""
+    name = f"leadcrm_mig_{uuid.uuid4().hex[:8]}"
+    await _admin(database_url, f'CREATE DATABASE "{name}"')
+    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        await asyncio.to_thread(upgrade, url, "0005")
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            for contact in ("+7 999 123-45-67", "Ann@Example.com", "@Ann_Lee", None):
+                await conn.execute(
+                    text("INSERT INTO leads (source, stage, contact) VALUES ('manual', 'new', :c)"), {"c": contact}
+                )
+        await asyncio.to_thread(upgrade, url, "0006")
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT kind, value, normal FROM lead_contacts ORDER BY lead_id"))).all()
+        assert [tuple(r) for r in rows] == [
+            ("phone", "+7 999 123-45-67", "+79991234567"),
+            ("email", "Ann@Example.com", "ann@example.com"),
+            ("telegram", "@Ann_Lee", "ann_lee"),
+        ]
+        await engine.dispose()
+    finally:
+        await _admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

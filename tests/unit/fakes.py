@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from core.domain.clock import utcnow
+from core.domain.contacts import Contact, ContactKind
 from core.domain.enums import ActivityKind, AssignmentRule, LeadEventKind, LostReason, Role, SaleStage, Stage
 from core.domain.funnel import OPEN_STAGES
 from core.domain.models import (
@@ -83,6 +84,13 @@ class _Repo:
         return self._uow.state
 
 
+def _matches(lead: Lead, text: str, forms: Sequence[str]) -> bool:
+    needle = text.lower()
+    if any(needle in (getattr(lead, f) or "").lower() for f in ("name", "company", "contact")):
+        return True
+    return any(n.lower() in c.normal.lower() for n in (text, *forms) for c in lead.contacts)
+
+
 class FakeLeads(_Repo):
     async def get(self, lead_id: int, *, lock: bool = False) -> Lead | None:
         lead = self.s.leads.get(lead_id)
@@ -99,6 +107,7 @@ class FakeLeads(_Repo):
             stage=Stage.NEW,
             name=lead.name,
             contact=lead.contact,
+            company=lead.company,
             business_domain=lead.business_domain,
             attributes=dict(lead.attributes),
             owner_id=lead.owner_id,
@@ -108,7 +117,27 @@ class FakeLeads(_Repo):
             assigned_at=lead.created_at if lead.owner_id is not None else None,
         )
         self.s.leads[stored.id] = stored
-        return self._with_owner(stored)
+        if lead.contacts:
+            await self.replace_contacts(stored.id, lead.contacts)
+        return self._with_owner(self.s.leads[stored.id])
+
+    async def replace_contacts(self, lead_id: int, contacts: Sequence[Contact]) -> tuple[Contact, ...]:
+        old = {c.key: c for c in self.s.leads[lead_id].contacts}
+        kept: dict[tuple[ContactKind, str], Contact] = {}
+        for c in sorted(old.values(), key=lambda c: c.id or 0):
+            if any(n.key == c.key for n in contacts):
+                kept[c.key] = c
+        for c in contacts:
+            if c.key not in kept:
+                kept[c.key] = replace(c, id=self.s.new_id())
+        stored = tuple(kept.values())
+        self.s.leads[lead_id] = replace(self.s.leads[lead_id], contacts=stored)
+        return stored
+
+    async def with_contacts(self, keys: Sequence[tuple[ContactKind, str]], *, limit: int) -> list[Lead]:
+        wanted = set(keys)
+        found = [lead for lead in self.s.leads.values() if any(c.key in wanted for c in lead.contacts)]
+        return [self._with_owner(lead) for lead in sorted(found, key=lambda lead: lead.id)][:limit]
 
     async def update(self, lead: Lead, changes: LeadChanges) -> Lead:
         self.s.leads[lead.id] = replace(self.s.leads[lead.id], **changes)
@@ -151,6 +180,7 @@ class FakeLeads(_Repo):
             and (flt.owner_id is None or lead.owner_id == flt.owner_id)
             and (flt.source is None or lead.source == flt.source)
             and (not flt.unassigned or lead.owner_id is None)
+            and (flt.text is None or _matches(lead, flt.text, flt.forms))
         ]
         return sorted(found, key=lambda lead: (lead.updated_at, lead.id), reverse=True)
 
@@ -165,14 +195,11 @@ class FakeLeads(_Repo):
     async def count_leads(self, flt: LeadFilter) -> int:
         return len(self._matching(flt))
 
-    async def search_leads(self, text: str, *, owner_id: int | None, limit: int) -> list[Lead]:
-        needle = text.lower()
-        found = [
-            lead
-            for lead in self._matching(LeadFilter(owner_id=owner_id))
-            if needle in (lead.name or "").lower() or needle in (lead.contact or "").lower()
-        ]
-        return found[:limit]
+    async def search_leads(
+        self, text: str, *, forms: Sequence[str] = (), owner_id: int | None, limit: int, offset: int = 0
+    ) -> list[Lead]:
+        found = self._matching(LeadFilter(owner_id=owner_id, text=text, forms=tuple(forms)))
+        return found[offset : offset + limit]
 
     async def list_activities(self, lead_id: int, *, limit: int) -> list[Activity]:
         return [a for a in reversed(self.s.activities) if a.lead_id == lead_id][:limit]

@@ -82,7 +82,10 @@ CALLBACKS = [
     ("ld:ds:5:3:saas", None, "lead_card.set_domain"),
     ("ld:h:5:3:", None, "lead_card.history"),
     ("ld:n:5:3:", None, "lead_card.ask_text"),
-    ("ld:c:5:3:", None, "lead_card.ask_text"),
+    ("ld:c:5:3:", None, "contacts.show_contacts"),
+    ("ld:ca:5:3:", None, "contacts.ask_contact"),
+    ("ld:cd:5:3:9", None, "contacts.remove_contact"),
+    ("fd:1", None, "lists.find_page"),
     ("ld:lt:5:3:", None, "lead_card.ask_text"),
     ("ld:s:5:0:", None, "sale.sale_of_lead"),
     ("ld:q:5:3:", None, "fallback.unknown_button"),  # forged action

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from core.domain.contacts import Contact, ContactKind
 from core.domain.enums import (
     ActivityKind,
     LeadEventKind,
@@ -31,6 +33,9 @@ class LeadFilter:
     owner_id: int | None = None
     source: Source | None = None
     unassigned: bool = False  # only leads without an owner (the queue)
+    # a search: name, company or contact contains ``text``, or a contact's normal form one of ``forms``
+    text: str | None = None
+    forms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,8 @@ class NewLead:
     attributes: dict[str, Any]
     owner_id: int | None
     created_at: datetime
+    company: str | None = None
+    contacts: tuple[Contact, ...] = ()  # ``contact``'s among them
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +72,15 @@ class LeadRepository(Protocol):
         """The lead (with its owner's name); ``lock`` holds its row until the transaction ends, so concurrent
         changes of one lead serialize."""
 
-    async def add(self, lead: NewLead) -> Lead: ...
+    async def add(self, lead: NewLead) -> Lead:
+        """The new lead with its ``contacts`` stored."""
+
+    async def replace_contacts(self, lead_id: int, contacts: Sequence[Contact]) -> tuple[Contact, ...]:
+        """Make the lead's contacts exactly ``contacts`` (compared by kind and normal form; those kept keep their
+        id and typed form); returns them as stored, oldest first."""
+
+    async def with_contacts(self, keys: Sequence[tuple[ContactKind, str]], *, limit: int) -> list[Lead]:
+        """Leads having any of these (kind, normal) contacts, oldest first: the duplicate guard."""
 
     async def update(self, lead: Lead, changes: LeadChanges) -> Lead:
         """Write ``changes`` to a lead read in this transaction; returns the lead as now stored."""
@@ -102,7 +117,11 @@ class LeadRepository(Protocol):
 
     async def count_leads(self, flt: LeadFilter) -> int: ...
 
-    async def search_leads(self, text: str, *, owner_id: int | None, limit: int) -> list[Lead]: ...
+    async def search_leads(
+        self, text: str, *, forms: Sequence[str] = (), owner_id: int | None, limit: int, offset: int = 0
+    ) -> list[Lead]:
+        """Newest-updated first: name, company or primary contact contains ``text``, or a contact's normal form
+        contains ``text`` or one of ``forms`` (``core.domain.contacts.search_forms``); case-insensitive."""
 
     async def list_activities(self, lead_id: int, *, limit: int) -> list[Activity]: ...
 

@@ -9,20 +9,39 @@ each call.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Insert, Select, Update, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    Insert,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.domain.contacts import Contact, ContactKind
 from core.domain.enums import ActivityKind, LeadEventKind, LostReason, Stage
 from core.domain.funnel import LEAD_FINAL
 from core.domain.ids import storable_id
 from core.domain.models import Activity, Lead, LeadChanges, LeadEvent, StageChange
 from core.services.ports import Cursor, DayCounts, LeadFilter, NewLead
-from core.storage.models import ActivityRow, LeadEventRow, LeadRow, StageChangeRow, UserRow, table
+from core.storage.models import ActivityRow, LeadContactRow, LeadEventRow, LeadRow, StageChangeRow, UserRow, table
 from core.storage.repositories.base import BeforeWrite
 
 LEADS = table(LeadRow)
@@ -30,9 +49,30 @@ ACTIVITIES = table(ActivityRow)
 STAGE_CHANGES = table(StageChangeRow)
 EVENTS = table(LeadEventRow)
 USERS = table(UserRow)
+CONTACTS = table(LeadContactRow)
 
-# Every column of a lead plus its owner's name: exactly the fields of ``Lead``.
-_LEAD_COLUMNS = (*LEADS.c, USERS.c.full_name.label("owner_name"))
+# A lead's contacts as one JSON array of [id, kind, value, normal], oldest first (ix_lead_contacts_lead_id).
+_CONTACTS_OF_LEAD = (
+    select(
+        func.coalesce(
+            func.jsonb_agg(
+                aggregate_order_by(
+                    func.jsonb_build_array(CONTACTS.c.id, CONTACTS.c.kind, CONTACTS.c.value, CONTACTS.c.normal),
+                    CONTACTS.c.id,
+                ),
+                type_=JSONB,
+            ),
+            literal_column("'[]'::jsonb"),
+            type_=JSONB,
+        )
+    )
+    .where(CONTACTS.c.lead_id == LEADS.c.id)
+    .correlate(LEADS)
+    .scalar_subquery()
+    .label("contacts")
+)
+# Every column of a lead plus its owner's name and its contacts: exactly the fields of ``Lead``.
+_LEAD_COLUMNS = (*LEADS.c, USERS.c.full_name.label("owner_name"), _CONTACTS_OF_LEAD)
 _FROM = LEADS.outerjoin(USERS, USERS.c.id == LEADS.c.owner_id)
 
 
@@ -41,6 +81,9 @@ def lead_from_row(row: RowMapping | dict[str, Any]) -> Lead:
     data = dict(row)
     data["attributes"] = dict(data["attributes"] or {})
     data["activity_counts"] = dict(data["activity_counts"] or {})
+    data["contacts"] = tuple(
+        Contact(ContactKind(kind), value, normal, int(id_)) for id_, kind, value, normal in data.get("contacts") or ()
+    )
     return Lead(**data)
 
 
@@ -57,6 +100,7 @@ _ADD_KEYS = (
     "stage",
     "name",
     "contact",
+    "company",
     "business_domain",
     "attributes",
     "activity_count",
@@ -131,6 +175,7 @@ class SqlLeadRepository:
             "stage": Stage.NEW,
             "name": lead.name,
             "contact": lead.contact,
+            "company": lead.company,
             "business_domain": lead.business_domain,
             "attributes": lead.attributes,
             "activity_count": 0,
@@ -142,7 +187,38 @@ class SqlLeadRepository:
             "stage_entered_at": lead.created_at,
             "assigned_at": lead.created_at if lead.owner_id is not None else None,
         }
-        return lead_from_row((await self.session.execute(_ADD, params)).mappings().one())
+        added = lead_from_row((await self.session.execute(_ADD, params)).mappings().one())
+        if not lead.contacts:
+            return added
+        return replace(added, contacts=await self.replace_contacts(added.id, lead.contacts))
+
+    async def replace_contacts(self, lead_id: int, contacts: Sequence[Contact]) -> tuple[Contact, ...]:
+        """Make the lead's contacts exactly ``contacts`` (by normal form): the others are deleted, the new ones
+        added; those already there keep their id and typed form. Returns them as stored, oldest first."""
+        await self._before_write()
+        keys = [(c.kind.value, c.normal) for c in contacts]
+        gone = delete(CONTACTS).where(CONTACTS.c.lead_id == lead_id)
+        if keys:
+            gone = gone.where(tuple_(CONTACTS.c.kind, CONTACTS.c.normal).not_in(keys))
+        await self.session.execute(gone)
+        if contacts:
+            rows = [{"lead_id": lead_id, "kind": c.kind.value, "value": c.value, "normal": c.normal} for c in contacts]
+            await self.session.execute(pg_insert(CONTACTS).values(rows).on_conflict_do_nothing())
+        stmt = select(CONTACTS).where(CONTACTS.c.lead_id == lead_id).order_by(CONTACTS.c.id)
+        return tuple(
+            Contact(ContactKind(r.kind), r.value, r.normal, r.id) for r in (await self.session.execute(stmt)).all()
+        )
+
+    async def with_contacts(self, keys: Sequence[tuple[ContactKind, str]], *, limit: int) -> list[Lead]:
+        if not keys:
+            return []
+        ids = (
+            select(CONTACTS.c.lead_id)
+            .where(tuple_(CONTACTS.c.kind, CONTACTS.c.normal).in_([(k.value, n) for k, n in keys]))
+            .distinct()
+        )
+        stmt = lead_columns().where(LEADS.c.id.in_(ids)).order_by(LEADS.c.id).limit(limit)
+        return [lead_from_row(r) for r in (await self.session.execute(stmt)).mappings()]
 
     async def write(self, lead_id: int, changes: LeadChanges) -> None:
         """Write ``changes`` to the lead with one prebuilt UPDATE."""
@@ -224,13 +300,11 @@ class SqlLeadRepository:
         stmt = _filtered(select(func.count()).select_from(LEADS), flt)
         return int((await self.session.execute(stmt)).scalar_one())
 
-    async def search_leads(self, text: str, *, owner_id: int | None, limit: int) -> list[Lead]:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = lead_columns().where(or_(LEADS.c.name.ilike(pattern), LEADS.c.contact.ilike(pattern)))
-        if owner_id is not None:
-            stmt = stmt.where(LEADS.c.owner_id == owner_id)
-        stmt = stmt.order_by(LEADS.c.updated_at.desc(), LEADS.c.id.desc()).limit(limit)
-        return [lead_from_row(r) for r in (await self.session.execute(stmt)).mappings()]
+    async def search_leads(
+        self, text: str, *, forms: Sequence[str] = (), owner_id: int | None, limit: int, offset: int = 0
+    ) -> list[Lead]:
+        flt = LeadFilter(owner_id=owner_id, text=text, forms=tuple(forms))
+        return await self.list_leads(flt, limit=limit, offset=offset)
 
     async def list_activities(self, lead_id: int, *, limit: int) -> list[Activity]:
         if not storable_id(lead_id):
@@ -301,6 +375,11 @@ class SqlLeadRepository:
         return [DayCounts(r.owner_id, r.overdue, r.today, r.no_step) for r in (await self.session.execute(stmt)).all()]
 
 
+def _contains(text: str) -> str:
+    """An ILIKE pattern: ``text`` anywhere, its wildcards escaped."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 _OPEN = LEADS.c.stage.not_in([s.value for s in LEAD_FINAL])
 
 
@@ -325,4 +404,21 @@ def _filtered(stmt: Select[Any], flt: LeadFilter) -> Select[Any]:
         stmt = stmt.where(LEADS.c.source == flt.source)
     if flt.unassigned:
         stmt = stmt.where(LEADS.c.owner_id.is_(None))
+    if flt.text is not None:
+        stmt = stmt.where(_matches(flt.text, flt.forms))
     return stmt
+
+
+def _matches(text: str, forms: Sequence[str]) -> Any:
+    """Name, company or primary contact contains ``text``, or a contact's normal form contains it or one of
+    ``forms`` (ILIKE; the trigram GIN indexes ix_*_trgm serve each)."""
+    pattern = _contains(text)
+    in_contacts = select(CONTACTS.c.lead_id).where(
+        or_(*(CONTACTS.c.normal.ilike(_contains(form)) for form in dict.fromkeys((text, *forms))))
+    )
+    return or_(
+        LEADS.c.name.ilike(pattern),
+        LEADS.c.company.ilike(pattern),
+        LEADS.c.contact.ilike(pattern),
+        LEADS.c.id.in_(in_contacts),
+    )

@@ -1,0 +1,151 @@
+"""A lead's contacts: reading what was typed into contacts (``core.domain.contacts``), the duplicate guard,
+and the card's "add / remove a contact". Each changing function is one transaction and commits once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from core.domain.clock import utcnow
+from core.domain.contacts import Contact, parse_contact, unique
+from core.domain.errors import DuplicateLead, InvalidValue, LeadIsFinal, LeadNotFound, Rule, StaleState
+from core.domain.funnel import is_final
+from core.domain.models import NAME_MAX, Actor, Lead
+from core.domain.validation import clean_text
+from core.services.context import Policy
+from core.services.outbox import TEAM_LEADS
+from core.services.ports import UnitOfWork
+
+# A contact as a caller gives it: the typed text, or (kind, text) when the kind is known (the API's objects).
+ContactInput = str | tuple[str | None, str]
+
+
+def clean_company(value: str | None) -> str | None:
+    value = clean_text(value, field="company", limit=NAME_MAX)
+    return " ".join(value.split()) if value else None
+
+
+def read_contacts(items: Sequence[ContactInput] | None, policy: Policy) -> list[Contact]:
+    """Typed contacts parsed and without repeats (InvalidValue("contacts[i]") for one that is not a contact)."""
+    parsed = []
+    for i, item in enumerate(items or ()):
+        kind, text = (None, item) if isinstance(item, str) else item
+        parsed.append(parse_contact(text, policy.phone_region, kind=kind, field=f"contacts[{i}]"))
+    return unique(parsed)
+
+
+def with_primary(primary: str | None, contacts: Sequence[Contact], policy: Policy) -> tuple[str | None, list[Contact]]:
+    """The primary contact (``leads.contact``, already cleaned) and every contact with it first: without a
+    primary the first contact is."""
+    if primary is None:
+        return (contacts[0].value if contacts else None), list(contacts)
+    return primary, unique([parse_contact(primary, policy.phone_region), *contacts])
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A lead that already has one of the new contacts. ``lead`` is None when the actor may not see it (only
+    its id is known to the service, never shown)."""
+
+    lead_id: int
+    contact: Contact
+    lead: Lead | None
+
+
+async def find_duplicate(uow: UnitOfWork, actor: Actor, contacts: Sequence[Contact]) -> Duplicate | None:
+    """Inside the caller's ``async with uow``: the oldest lead with one of ``contacts``, if any."""
+    found = await uow.leads.with_contacts([c.key for c in contacts], limit=1)
+    if not found:
+        return None
+    lead = found[0]
+    keys = {c.key for c in lead.contacts}
+    matched = next((c for c in contacts if c.key in keys), contacts[0])
+    return Duplicate(lead.id, matched, lead if actor.may_act_on(lead.owner_id) else None)
+
+
+def refuse_duplicate(duplicate: Duplicate | None) -> None:
+    if duplicate is not None:
+        raise DuplicateLead(duplicate.lead_id, duplicate.contact.kind.value, duplicate.contact.normal)
+
+
+async def check_new_contact(uow: UnitOfWork, policy: Policy, actor: Actor, text: str) -> Duplicate | None:
+    """The bot's /new dialog, before it creates: the lead that already has this contact. When the actor may
+    not see that lead, its owner (or, for a lead in the queue, the team leads) is told someone tried to add
+    it again, in this transaction."""
+    contact = parse_contact(text, policy.phone_region)
+    async with uow:
+        duplicate = await find_duplicate(uow, actor, [contact])
+        if duplicate is None or duplicate.lead is not None:
+            return duplicate
+        lead = await uow.leads.get(duplicate.lead_id)
+        assert lead is not None
+        who = await uow.users.get(actor.user_id) if actor.user_id is not None else None
+        payload = {
+            "event": "duplicate_attempt",
+            "lead_id": lead.id,
+            "name": lead.display_name,
+            "kind": contact.kind.value,
+            "contact": contact.value,
+            "by": who.full_name if who is not None else actor.label,
+        }
+        key = f"duplicate:{lead.id}:{actor.label}:{contact.kind.value}:{contact.normal}"[:200]
+        owner = await uow.users.get(lead.owner_id) if lead.owner_id is not None else None
+        if owner is not None and owner.is_active:
+            await uow.outbox.enqueue(dedupe_key=key, chat_id=owner.id, payload={**payload, "language": owner.language})
+        else:
+            await uow.outbox.enqueue(dedupe_key=key, destination=TEAM_LEADS, payload=payload)
+        await uow.commit()
+    return duplicate
+
+
+async def _open_lead(uow: UnitOfWork, actor: Actor, lead_id: int, expected_version: int | None) -> Lead:
+    lead = await uow.leads.get(lead_id, lock=True)
+    if lead is None or not actor.may_act_on(lead.owner_id):
+        raise LeadNotFound(lead_id)
+    if expected_version is not None and lead.version != expected_version:
+        raise StaleState()
+    if is_final(lead.stage):
+        raise LeadIsFinal(lead.id, lead.stage.value)
+    return lead
+
+
+async def _store(uow: UnitOfWork, lead: Lead, contacts: Sequence[Contact], primary: str | None) -> Lead:
+    now = utcnow()
+    stored = await uow.leads.replace_contacts(lead.id, contacts)
+    changes = lead.touch(now)
+    if primary != lead.contact:
+        changes["contact"] = primary
+    lead = await uow.leads.update(lead, changes)
+    return replace(lead, contacts=stored)
+
+
+async def add_contact(
+    uow: UnitOfWork, policy: Policy, actor: Actor, lead_id: int, text: str, *, expected_version: int | None = None
+) -> Lead:
+    """One more contact (the lead's primary one when it had none); one it already has changes nothing but
+    the version."""
+    contact = parse_contact(text, policy.phone_region)
+    async with uow:
+        lead = await _open_lead(uow, actor, lead_id, expected_version)
+        contacts = unique([*lead.contacts, contact])
+        lead = await _store(uow, lead, contacts, lead.contact or contact.value)
+        await uow.commit()
+    return lead
+
+
+async def remove_contact(
+    uow: UnitOfWork, actor: Actor, lead_id: int, contact_id: int, *, expected_version: int | None = None
+) -> Lead:
+    """Drop one contact; when it was the primary one, the next oldest becomes primary."""
+    async with uow:
+        lead = await _open_lead(uow, actor, lead_id, expected_version)
+        gone = next((c for c in lead.contacts if c.id == contact_id), None)
+        if gone is None:
+            raise InvalidValue("contact", Rule.NOT_ONE_OF, value=contact_id, allowed=[c.value for c in lead.contacts])
+        left = [c for c in lead.contacts if c.id != contact_id]
+        primary = lead.contact
+        if primary == gone.value:  # the primary contact's row keeps its typed form (``with_primary``)
+            primary = left[0].value if left else None
+        lead = await _store(uow, lead, left, primary)
+        await uow.commit()
+    return lead
