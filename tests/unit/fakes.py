@@ -11,6 +11,7 @@ import copy
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
@@ -26,7 +27,9 @@ from core.domain.models import (
     LeadEvent,
     OutboxMessage,
     Sale,
+    SaleChanges,
     SaleStageChange,
+    SaleTotal,
     StageChange,
     User,
 )
@@ -48,6 +51,7 @@ from core.services.ports import (
     NewLead,
     QueuedMessage,
     ReceivedUpdate,
+    SaleFilter,
     ScoreColumns,
     SlaBreach,
     TeamLine,
@@ -268,6 +272,37 @@ class FakeSales(_Repo):
 
     async def list_stage_changes(self, sale_id: int) -> list[SaleStageChange]:
         return [c for c in self.s.sale_changes if c.sale_id == sale_id]
+
+    async def update(self, sale_id: int, changes: SaleChanges, *, now: datetime) -> Sale:
+        self.s.sales[sale_id] = replace(self.s.sales[sale_id], **changes, updated_at=now)
+        return self.s.sales[sale_id]
+
+    def _matching(self, flt: SaleFilter) -> list[Sale]:
+        return sorted(
+            (
+                sale
+                for sale in self.s.sales.values()
+                if (flt.stage is None or sale.stage == flt.stage)
+                and (flt.owner_id is None or sale.owner_id == flt.owner_id)
+            ),
+            key=lambda sale: -sale.id,
+        )
+
+    async def list_sales(
+        self, flt: SaleFilter, *, limit: int, offset: int = 0, before_id: int | None = None
+    ) -> list[Sale]:
+        found = [sale for sale in self._matching(flt) if before_id is None or sale.id < before_id]
+        return found[offset : offset + limit]
+
+    async def count_sales(self, flt: SaleFilter) -> int:
+        return len(self._matching(flt))
+
+    async def totals(self, owner_id: int | None = None) -> list[SaleTotal]:
+        sums: dict[tuple[SaleStage, str | None], tuple[int, Decimal]] = {}
+        for sale in self._matching(SaleFilter(owner_id=owner_id)):
+            count, amount = sums.get((sale.stage, sale.currency), (0, Decimal(0)))
+            sums[(sale.stage, sale.currency)] = (count + 1, amount + (sale.amount or 0))
+        return [SaleTotal(stage, cur, count, amount) for (stage, cur), (count, amount) in sums.items()]
 
 
 class FakeUsers(_Repo):

@@ -19,6 +19,7 @@ from core.services.ports.leads import (
     LeadFilter,
     LeadRepository,
     NewLead,
+    SaleFilter,
     SaleRepository,
 )
 from core.services.ports.messaging import (
@@ -76,6 +77,7 @@ __all__ = [
     "OutboxRepository",
     "QueuedMessage",
     "ReceivedUpdate",
+    "SaleFilter",
     "SaleRepository",
     "ScheduleRepository",
     "ScoreColumns",

@@ -20,7 +20,9 @@ from core.domain.models import (
     LeadChanges,
     LeadEvent,
     Sale,
+    SaleChanges,
     SaleStageChange,
+    SaleTotal,
     StageChange,
 )
 
@@ -31,6 +33,12 @@ class LeadFilter:
     owner_id: int | None = None
     source: Source | None = None
     unassigned: bool = False  # only leads without an owner (the queue)
+
+
+@dataclass(frozen=True, slots=True)
+class SaleFilter:
+    stage: SaleStage | None = None
+    owner_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,3 +156,16 @@ class SaleRepository(Protocol):
         """Move the sale, stamp it and add its history row."""
 
     async def list_stage_changes(self, sale_id: int) -> list[SaleStageChange]: ...
+
+    async def update(self, sale_id: int, changes: SaleChanges, *, now: datetime) -> Sale:
+        """Write ``changes`` (and ``updated_at``) to an existing sale; the sale as it is now."""
+
+    async def list_sales(
+        self, flt: SaleFilter, *, limit: int, offset: int = 0, before_id: int | None = None
+    ) -> list[Sale]:
+        """Newest first (by id); ``before_id``: the keyset position (ids below it)."""
+
+    async def count_sales(self, flt: SaleFilter) -> int: ...
+
+    async def totals(self, owner_id: int | None = None) -> list[SaleTotal]:
+        """Count and amount per stage and currency (of ``owner_id``'s deals when given)."""
