@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # Domain
     business_domains: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_DOMAINS))
     transfer_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
+    default_currency: str = Field(
+        default="RUB", pattern=r"^[A-Z]{3}$", description="ISO 4217 code of a deal amount typed without a currency"
+    )
 
     # A sales team's day: owners, next steps, reminders, stalled leads
     default_timezone: str = Field(

@@ -45,6 +45,7 @@ class Policy:
     first_contact_sla: timedelta = timedelta(minutes=60)
     stale_days: dict[Stage, int] = field(default_factory=lambda: dict(DEFAULT_STALE_DAYS))
     digest_hour: int = 9
+    default_currency: str = "RUB"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
@@ -60,6 +61,7 @@ class Policy:
                 Stage.QUALIFIED: settings.stale_days_qualified,
             },
             digest_hour=settings.digest_hour,
+            default_currency=settings.default_currency,
         )
 
     def is_stale(self, lead: Lead, now: datetime) -> bool:
