@@ -20,6 +20,7 @@ SOURCES = (
     "keyboards.py",
     "owner_keyboards.py",
     "step_keyboards.py",
+    "deal_keyboards.py",
     "i18n.py",
     "screens.py",
     "routers",
