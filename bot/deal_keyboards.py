@@ -1,5 +1,5 @@
-"""Keyboards of deals: the deal card's edit buttons, /deals' pages and stage filter, the expected close
-presets, the owner picker. What a button may do is re-checked by the services."""
+"""Keyboards of deals (the deal card itself is ``bot.keyboards.sale_card``): /deals' pages and stage filter,
+the expected close presets, the owner picker. What a button may do is re-checked by the services."""
 
 from __future__ import annotations
 
@@ -29,18 +29,6 @@ DEAL_STAGES = ("", *(stage.value for stage in SaleStage))  # the filter buttons:
 
 def _cb(action: SaleAction, sale: Sale, x: str = "") -> SaleCb:
     return SaleCb(a=action, id=sale.id, st=sale.stage.value, x=x)
-
-
-def edit_buttons(kb: Keyboard, sale: Sale) -> list[int]:
-    """The deal card's row of edits (team leads and admins): amount, expected close, owner."""
-    kb.button(text=_("💰 Amount"), callback_data=_cb(SaleAction.AMOUNT, sale))
-    kb.button(text=_("📅 Expected close"), callback_data=_cb(SaleAction.CLOSE_MENU, sale))
-    kb.button(text=_("👤 Owner"), callback_data=_cb(SaleAction.OWNER_MENU, sale))
-    return [3]
-
-
-def lost_text_button(kb: Keyboard, sale: Sale) -> None:
-    kb.button(text=_("✍️ Other reason (type it)"), callback_data=_cb(SaleAction.LOST_TEXT, sale))
 
 
 def close_presets(sale: Sale) -> InlineKeyboardMarkup:

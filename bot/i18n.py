@@ -6,7 +6,8 @@ Source strings (msgids) are English; ``ru`` is the default locale. A user's loca
 Update the catalogues after changing texts (tests/unit/test_bot_i18n.py fails until you do)::
 
     pybabel extract -k _ -k __ -k N_ -k t --no-location --sort-output -o bot/locales/messages.pot \
-        bot/app.py bot/render bot/keyboards.py bot/owner_keyboards.py bot/step_keyboards.py bot/deal_keyboards.py bot/i18n.py \
+        bot/app.py bot/render bot/keyboards.py bot/owner_keyboards.py bot/step_keyboards.py bot/deal_keyboards.py \
+        bot/i18n.py \
         bot/screens.py \
         bot/routers \
         bot/middlewares

@@ -324,10 +324,13 @@ def sale_card(sale: Sale, user: User) -> InlineKeyboardMarkup:
             )
         kb.button(text=_("❌ Deal lost"), callback_data=SaleCb(a=SaleAction.LOST_MENU, id=sale.id, st=sale.stage.value))
         sizes.append(2)
-    if sees_all(user):
-        from bot import deal_keyboards  # it builds on this module's Keyboard
-
-        sizes += deal_keyboards.edit_buttons(kb, sale)
+    if sees_all(user):  # the deal's fields (bot.routers.deal_edit)
+        kb.button(text=_("💰 Amount"), callback_data=SaleCb(a=SaleAction.AMOUNT, id=sale.id, st=sale.stage.value))
+        kb.button(
+            text=_("📅 Expected close"), callback_data=SaleCb(a=SaleAction.CLOSE_MENU, id=sale.id, st=sale.stage.value)
+        )
+        kb.button(text=_("👤 Owner"), callback_data=SaleCb(a=SaleAction.OWNER_MENU, id=sale.id, st=sale.stage.value))
+        sizes.append(3)
     kb.button(text=_("⬅️ The lead"), callback_data=pack_lead(LeadAction.OPEN, sale.lead_id))
     kb.button(text=_("🔄 Refresh"), callback_data=SaleCb(a=SaleAction.OPEN, id=sale.id, st=sale.stage.value))
     sizes.append(2)
@@ -342,9 +345,10 @@ def sale_lost_reasons(sale: Sale) -> InlineKeyboardMarkup:
             text=render.lost_preset(code) or code,
             callback_data=SaleCb(a=SaleAction.LOST, id=sale.id, st=sale.stage.value, x=code.value),
         )
-    from bot import deal_keyboards  # it builds on this module's Keyboard
-
-    deal_keyboards.lost_text_button(kb, sale)
+    kb.button(
+        text=_("✍️ Other reason (type it)"),
+        callback_data=SaleCb(a=SaleAction.LOST_TEXT, id=sale.id, st=sale.stage.value),
+    )
     kb.button(text=_("⬅️ Back"), callback_data=SaleCb(a=SaleAction.OPEN, id=sale.id, st=sale.stage.value))
     kb.adjust(2, 2, 1, 1)
     return kb.as_markup()
