@@ -48,6 +48,8 @@ INVITE: dict[InviteProblem, str] = {
 FORMATS: dict[str, str] = {
     "contact": "expected a phone number, an e-mail address or a Telegram @username",
     "name": "{minimum}..{maximum} characters: letters, digits, '_', '-', '.'",  # an API key's name
+    "currency": "expected a three-letter ISO 4217 code, e.g. RUB or USD",
+    "amount": "at most two decimal places",
 }
 
 
@@ -142,4 +144,6 @@ def invalid_value(err: InvalidValue) -> str:
             return f"'{err.value}' is not an IANA time zone (e.g. Europe/Moscow, UTC)"
         case Rule.NOT_ASSIGNABLE:
             return f"user {err.value} is not an active manager or team lead"
+        case Rule.NEEDS_AMOUNT:
+            return "a currency needs an amount: send amount too (the deal has none)"
     return str(err.rule)  # a caller that still passes its own text as the rule

@@ -116,6 +116,7 @@ class Rule(StrEnum):
     IN_THE_PAST = "in_the_past"  # a due time that has already passed
     TIMEZONE = "timezone"  # value: not an IANA time zone name
     NOT_ASSIGNABLE = "not_assignable"  # value: a user id that is not an active manager or team lead
+    NEEDS_AMOUNT = "needs_amount"  # a deal's currency sent without an amount (none sent, none set)
 
 
 class InvalidValue(DomainError):

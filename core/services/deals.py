@@ -21,6 +21,7 @@ from core.services.ports import SaleFilter, UnitOfWork
 from core.services.sales import get_sale
 
 MAX_PER_PAGE = 50
+MAX_API_PAGE = 200
 DEAL_OWNER_PICKS = frozenset({Role.TEAM_LEAD, Role.ADMIN})
 EDITABLE = frozenset({"amount", "currency", "expected_close_at", "owner_id"})
 EXPECTED_CLOSE_MIN = datetime(2000, 1, 1, tzinfo=UTC)
@@ -45,6 +46,12 @@ class DealsPage:
     pages: int
     total: int
     totals: list[SaleTotal]  # every stage's deals (not only the filtered one's), per currency
+
+
+@dataclass(frozen=True)
+class SalesPage:
+    items: list[Sale]
+    next_before_id: int | None
 
 
 @dataclass(frozen=True)
@@ -88,14 +95,17 @@ async def list_sales(
     owner_id: int | None = None,
     before_id: int | None = None,
     limit: int = 50,
-) -> list[Sale]:
-    """Keyset pages for the API: newest first, ids below ``before_id``."""
+) -> SalesPage:
+    """Keyset pages for the API: newest first, ids below ``before_id``; ``next_before_id`` is the last id of
+    this page when there may be more (None on the last page)."""
     _require_deals_access(actor)
-    if not 1 <= limit <= 200:
-        raise InvalidValue("limit", Rule.OUT_OF_RANGE, minimum=1, maximum=200)
+    if not 1 <= limit <= MAX_API_PAGE:
+        raise InvalidValue("limit", Rule.OUT_OF_RANGE, minimum=1, maximum=MAX_API_PAGE)
     flt = SaleFilter(stage=parse_enum(SaleStage, stage, "stage") if stage else None, owner_id=owner_id)
     async with uow:
-        return await uow.sales.list_sales(flt, limit=limit, before_id=before_id)
+        found = await uow.sales.list_sales(flt, limit=limit + 1, before_id=before_id)
+    items = found[:limit]
+    return SalesPage(items, items[-1].id if len(found) > limit else None)
 
 
 async def deal_view(uow: UnitOfWork, actor: Actor, sale_id: int) -> DealView:
@@ -145,10 +155,10 @@ def _clean(sale: Sale, fields: dict[str, Any], default_currency: str) -> SaleCha
             changes["currency"] = sale.currency or check_currency(default_currency)
     if fields.get("currency") is not None:
         if changes.get("amount", sale.amount) is None:
-            raise InvalidValue("amount", Rule.REQUIRED)  # a currency belongs to an amount
+            raise InvalidValue("currency", Rule.NEEDS_AMOUNT)
         changes["currency"] = check_currency(str(fields["currency"]))
     elif "currency" in fields and "amount" not in fields:
-        raise InvalidValue("currency", Rule.REQUIRED)  # clear the amount to clear its currency
+        raise InvalidValue("currency", Rule.REQUIRED)  # ``amount: null`` clears both
     if "expected_close_at" in fields:
         close = fields["expected_close_at"]
         if close is not None:

@@ -71,7 +71,8 @@ async def test_an_amount_without_a_currency_takes_the_default_and_keeps_it_later
         ({"amount": Decimal("-5")}, "amount"),
         ({"amount": Decimal("1.005")}, "amount"),
         ({"amount": Decimal("1000000000000")}, "amount"),
-        ({"currency": "USD"}, "amount"),  # a currency with no amount
+        ({"currency": "USD"}, "currency"),  # a currency with no amount
+        ({"currency": None}, "currency"),  # only ``amount: null`` clears it
         ({"amount": Decimal(1), "currency": "dollars"}, "currency"),
         ({"owner_id": 999999}, "owner_id"),
         ({"expected_close_at": datetime(2026, 12, 25)}, "expected_close"),  # naive
@@ -145,9 +146,12 @@ async def test_deal_pages_are_newest_first_with_totals_per_stage_and_currency(uo
     kyc = await svc.page_deals(uow, team[ADMIN], stage="kyc")
     assert [item.sale.id for item in kyc.items] == [sales[3].id] and kyc.total == 1
     owned = await svc.list_sales(uow, team[ADMIN], owner_id=TEAM_LEAD)
-    assert [s.id for s in owned] == [sales[3].id]
+    assert [s.id for s in owned.items] == [sales[3].id] and owned.next_before_id is None
     keyset = await svc.list_sales(uow, team[ADMIN], before_id=sales[5].id, limit=3)
-    assert [s.id for s in keyset] == [sales[4].id, sales[3].id, sales[2].id]
+    assert [s.id for s in keyset.items] == [sales[4].id, sales[3].id, sales[2].id]
+    assert keyset.next_before_id == sales[2].id
+    rest = await svc.list_sales(uow, team[ADMIN], before_id=keyset.next_before_id, limit=3)
+    assert [s.id for s in rest.items] == [sales[1].id, sales[0].id] and rest.next_before_id is None
 
 
 @pytest.mark.parametrize("target", ["paid", "lost"])
