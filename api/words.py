@@ -19,6 +19,7 @@ from core.domain.errors import (
     InviteProblem,
     LeadIsFinal,
     LeadNotFound,
+    RequestInProgress,
     Rule,
     SaleNotFound,
     StaleState,
@@ -73,6 +74,8 @@ def describe(err: DomainError) -> str:
         return f"{err.field}: {invalid_value(err)}"
     if isinstance(err, AccessDenied):
         return ACCESS.get(err.rule, "Access denied")
+    if isinstance(err, RequestInProgress):
+        return "A request with this Idempotency-Key is still being answered; retry it in a few seconds"
     if isinstance(err, StaleState):
         return "This card is out of date; it has been refreshed"
     if isinstance(err, InvalidInvite):

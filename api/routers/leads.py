@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Header, Query, status
+from fastapi.responses import JSONResponse
 
 from api.deps import get_services, get_uow, lead_id_path, require_api_key
 from api.pagination import decode_cursor, encode_cursor
@@ -30,9 +31,10 @@ from core.domain.clock import utcnow
 from core.domain.enums import Source, Stage
 from core.domain.ids import BIGINT_MAX, BIGINT_MIN
 from core.domain.models import Actor, Lead
+from core.services import idempotency
 from core.services import leads as svc
 from core.services.context import Services
-from core.services.ports import UnitOfWork
+from core.services.ports import StoredResponse, UnitOfWork
 
 router = APIRouter(
     prefix="/leads",
@@ -56,19 +58,39 @@ def _out(lead: Lead, services: Services) -> LeadOut:
     return out
 
 
-async def create_lead(body: LeadCreate, uow: Uow, services: Svc, actor: Caller) -> LeadOut:
-    lead = await svc.create_lead(
-        uow,
-        services,
-        actor,
-        source=body.source.value,
-        name=body.name,
-        contact=body.contact,
-        business_domain=body.business_domain,
-        attributes=body.attributes,
-        owner_id=body.owner_id,
-    )
-    return _out(lead, services)
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        max_length=idempotency.KEY_MAX,
+        description="Any unique string (e.g. a UUID): the same key from the same API key within 24 h returns the "
+        "first answer (status and body, header Idempotent-Replayed: true) and creates nothing",
+    ),
+]
+
+
+async def create_lead(
+    body: LeadCreate, uow: Uow, services: Svc, actor: Caller, idempotency_key: IdempotencyKey = None
+) -> Any:
+    fields: dict[str, Any] = {
+        "source": body.source.value,
+        "name": body.name,
+        "contact": body.contact,
+        "business_domain": body.business_domain,
+        "attributes": body.attributes,
+        "owner_id": body.owner_id,
+    }
+    if idempotency_key is not None:
+        answer = await idempotency.create_lead_once(
+            uow,
+            services,
+            actor,
+            idempotency_key,
+            lambda lead: StoredResponse(status.HTTP_201_CREATED, _out(lead, services).model_dump(mode="json")),
+            **fields,
+        )
+        headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+        return JSONResponse(answer.response.body, status_code=answer.response.status, headers=headers)
+    return _out(await svc.create_lead(uow, services, actor, **fields), services)
 
 
 async def list_leads(

@@ -206,3 +206,10 @@ class InvalidInvite(DomainError):
     def __init__(self, problem: InviteProblem) -> None:
         super().__init__()
         self.problem = problem
+
+
+class RequestInProgress(StaleState):
+    """A request with the same Idempotency-Key was taken but its answer is not stored yet (still running, or
+    its process stopped between creating and answering): nothing was created twice; retry later."""
+
+    code = "request_in_progress"

@@ -267,6 +267,18 @@ class SaleStageChangeRow(Base):
     created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
 
 
+class IdempotencyKeyRow(Base):
+    """The first answer to a request sent with an Idempotency-Key, per API key (``scope``), for 24 hours."""
+
+    __tablename__ = "idempotency_keys"
+
+    scope: Mapped[str] = mapped_column(String(120), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+
+
 class OutboxRow(Base):
     """Telegram messages to deliver, written in the same transaction as the change they announce."""
 

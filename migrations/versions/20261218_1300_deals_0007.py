@@ -4,6 +4,7 @@
 - ``sales.expected_close_at``: when the deal is expected to close (UTC; shown as a day in the viewer's zone).
 - ``sales.owner_id``: the team lead or seller working the deal (NULL: nobody yet).
 - Indexes for /deals and GET /sales: newest first by stage, and by owner and stage.
+- ``idempotency_keys``: the first answer to ``POST /leads/`` per API key and Idempotency-Key (kept 24 hours).
 
 Revision ID: 0007
 Revises: 0005
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0007"
 down_revision: str | None = "0005"
@@ -21,6 +23,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TS = sa.DateTime(timezone=True)
+JSONB = postgresql.JSONB(astext_type=sa.Text())
 
 
 def upgrade() -> None:
@@ -41,9 +44,19 @@ def upgrade() -> None:
     op.create_check_constraint(op.f("ck_sales_currency_code"), "sales", "currency ~ '^[A-Z]{3}$'")
     op.create_index("ix_sales_stage_id", "sales", ["stage", sa.text("id DESC")])
     op.create_index("ix_sales_owner_stage_id", "sales", ["owner_id", "stage", sa.text("id DESC")])
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("scope", sa.String(120), nullable=False),
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("response", JSONB, nullable=True),
+        sa.Column("created_at", TS, server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("scope", "key", name=op.f("pk_idempotency_keys")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("idempotency_keys")
     op.drop_index("ix_sales_owner_stage_id", table_name="sales")
     op.drop_index("ix_sales_stage_id", table_name="sales")
     op.drop_constraint(op.f("ck_sales_currency_code"), "sales", type_="check")

@@ -54,6 +54,7 @@ from core.services.ports import (
     SaleFilter,
     ScoreColumns,
     SlaBreach,
+    StoredResponse,
     TeamLine,
 )
 
@@ -71,6 +72,7 @@ class State:
     inbox: dict[int, InboxEntry] = field(default_factory=dict)
     assignment: AssignmentState = field(default_factory=AssignmentState)
     marks: dict[str, datetime] = field(default_factory=dict)  # the scheduler's checked_at per job
+    idempotency: dict[tuple[str, str], tuple[datetime, StoredResponse | None]] = field(default_factory=dict)
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -671,6 +673,22 @@ class FakeSchedule(_Repo):
         return result
 
 
+class FakeIdempotency(_Repo):
+    async def claim(self, scope: str, key: str, *, now: datetime, expired_before: datetime) -> bool:
+        held = self.s.idempotency.get((scope, key))
+        if held is not None and held[0] >= expired_before:
+            return False
+        self.s.idempotency[(scope, key)] = (now, None)
+        return True
+
+    async def store(self, scope: str, key: str, response: StoredResponse) -> None:
+        self.s.idempotency[(scope, key)] = (self.s.idempotency[(scope, key)][0], response)
+
+    async def response(self, scope: str, key: str) -> StoredResponse | None:
+        held = self.s.idempotency.get((scope, key))
+        return held[1] if held is not None else None
+
+
 class FakeUnitOfWork:
     def __init__(self) -> None:
         self.state = State()
@@ -686,6 +704,7 @@ class FakeUnitOfWork:
         self.imports = FakeImports(self)
         self.team = FakeTeam(self)
         self.schedule = FakeSchedule(self)
+        self.idempotency = FakeIdempotency(self)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         self._entered.append(copy.deepcopy(self.state))

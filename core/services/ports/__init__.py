@@ -13,6 +13,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
+from core.services.ports.idempotency import IdempotencyRepository, StoredResponse
 from core.services.ports.leads import (
     Cursor,
     DayCounts,
@@ -67,6 +68,7 @@ __all__ = [
     "DigestPart",
     "DueStep",
     "DueWindow",
+    "IdempotencyRepository",
     "ImportsRepository",
     "InboxRepository",
     "LeadFilter",
@@ -82,6 +84,7 @@ __all__ = [
     "ScheduleRepository",
     "ScoreColumns",
     "SlaBreach",
+    "StoredResponse",
     "TeamLine",
     "TeamRepository",
     "UnitOfWork",
@@ -112,6 +115,8 @@ class UnitOfWork(Protocol):
     def team(self) -> TeamRepository: ...
     @property
     def schedule(self) -> ScheduleRepository: ...
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
 
     async def __aenter__(self) -> Self: ...
 
