@@ -20,6 +20,7 @@ from core.domain.errors import (
     InviteProblem,
     LeadIsFinal,
     LeadNotFound,
+    RequestInProgress,
     Rule,
     SaleNotFound,
     StaleState,
@@ -49,6 +50,8 @@ INVITE: dict[InviteProblem, str] = {
 FORMATS: dict[str, str] = {
     "contact": "expected a phone number, an e-mail address or a Telegram @username",
     "name": "{minimum}..{maximum} characters: letters, digits, '_', '-', '.'",  # an API key's name
+    "currency": "expected a three-letter ISO 4217 code, e.g. RUB or USD",
+    "amount": "at most two decimal places",
 }
 
 
@@ -77,6 +80,8 @@ def describe(err: DomainError) -> str:
         return f"{err.field}: {invalid_value(err)}"
     if isinstance(err, AccessDenied):
         return ACCESS.get(err.rule, "Access denied")
+    if isinstance(err, RequestInProgress):
+        return "A request with this Idempotency-Key is still being answered; retry it in a few seconds"
     if isinstance(err, StaleState):
         return "This card is out of date; it has been refreshed"
     if isinstance(err, InvalidInvite):
@@ -148,4 +153,6 @@ def invalid_value(err: InvalidValue) -> str:
             return f"'{err.value}' is not an IANA time zone (e.g. Europe/Moscow, UTC)"
         case Rule.NOT_ASSIGNABLE:
             return f"user {err.value} is not an active manager or team lead"
+        case Rule.NEEDS_AMOUNT:
+            return "a currency needs an amount: send amount too (the deal has none)"
     return str(err.rule)  # a caller that still passes its own text as the rule

@@ -140,6 +140,14 @@ class SaleAction(StrEnum):
     NEXT = "x"
     LOST_MENU = "l"
     LOST = "lr"
+    # deals for team leads (bot/routers/deal_edit.py)
+    LOST_TEXT = "lt"  # ask for a typed lost reason
+    AMOUNT = "am"  # ask for the typed amount
+    CLOSE_MENU = "cm"  # the expected close presets
+    CLOSE = "cs"  # expected close preset ``x`` ("" clears it)
+    CLOSE_TEXT = "ct"  # ask for a typed expected close date
+    OWNER_MENU = "wm"  # the picker of owners
+    OWNER = "ws"  # the owner: user ``x`` ("" = nobody)
 
 
 class SaleCb(CallbackData, prefix="sl"):
@@ -149,6 +157,13 @@ class SaleCb(CallbackData, prefix="sl"):
     id: int
     st: str = ""
     x: str = ""
+
+
+class DealsCb(CallbackData, prefix="dl"):
+    """A page of /deals: ``st`` the sale stage filter ("" = all), ``p`` the 0-based page."""
+
+    st: str = ""
+    p: int = 0
 
 
 class ReminderAction(StrEnum):

@@ -130,7 +130,7 @@ def lead_card(lead: Lead, user: User) -> InlineKeyboardMarkup:
     else:
         kb.button(text=_("🕓 History"), callback_data=_cb(LeadAction.HISTORY, lead))
         rows.append(1)
-        if lead.stage == Stage.TRANSFERRED and sees_all(user):
+        if lead.stage == Stage.TRANSFERRED:  # the manager who transferred it follows its deal too
             kb.button(text=_("💼 Deal"), callback_data=_cb(LeadAction.SALE, lead))
             rows.append(1)
     kb.button(text=_("🔄 Refresh"), callback_data=_cb(LeadAction.OPEN, lead))
@@ -324,6 +324,13 @@ def sale_card(sale: Sale, user: User) -> InlineKeyboardMarkup:
             )
         kb.button(text=_("❌ Deal lost"), callback_data=SaleCb(a=SaleAction.LOST_MENU, id=sale.id, st=sale.stage.value))
         sizes.append(2)
+    if sees_all(user):  # the deal's fields (bot.routers.deal_edit)
+        kb.button(text=_("💰 Amount"), callback_data=SaleCb(a=SaleAction.AMOUNT, id=sale.id, st=sale.stage.value))
+        kb.button(
+            text=_("📅 Expected close"), callback_data=SaleCb(a=SaleAction.CLOSE_MENU, id=sale.id, st=sale.stage.value)
+        )
+        kb.button(text=_("👤 Owner"), callback_data=SaleCb(a=SaleAction.OWNER_MENU, id=sale.id, st=sale.stage.value))
+        sizes.append(3)
     kb.button(text=_("⬅️ The lead"), callback_data=pack_lead(LeadAction.OPEN, sale.lead_id))
     kb.button(text=_("🔄 Refresh"), callback_data=SaleCb(a=SaleAction.OPEN, id=sale.id, st=sale.stage.value))
     sizes.append(2)
@@ -338,6 +345,10 @@ def sale_lost_reasons(sale: Sale) -> InlineKeyboardMarkup:
             text=render.lost_preset(code) or code,
             callback_data=SaleCb(a=SaleAction.LOST, id=sale.id, st=sale.stage.value, x=code.value),
         )
+    kb.button(
+        text=_("✍️ Other reason (type it)"),
+        callback_data=SaleCb(a=SaleAction.LOST_TEXT, id=sale.id, st=sale.stage.value),
+    )
     kb.button(text=_("⬅️ Back"), callback_data=SaleCb(a=SaleAction.OPEN, id=sale.id, st=sale.stage.value))
-    kb.adjust(2, 2, 1)
+    kb.adjust(2, 2, 1, 1)
     return kb.as_markup()

@@ -10,11 +10,12 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards, render
+from bot.i18n import _
+from bot.render import deals as render_deals
 from core.domain.clock import utcnow
 from core.domain.enums import StepKind
 from core.domain.models import Actor, Lead, User
-from core.services import leads as leads_svc
-from core.services import sales as sales_svc
+from core.services import deals as deals_svc
 from core.services.ports import UnitOfWork
 
 
@@ -60,19 +61,33 @@ async def offer_next_step(
     await show(target, text, step_keyboards.picker(lead, kind, utcnow(), after_activity=True), edit=edit)
 
 
-async def sale_screen(uow: UnitOfWork, actor: Actor, user: User, sale_id: int) -> tuple[str, InlineKeyboardMarkup]:
-    """The deal card's text and buttons: the sale, its lead's name and its last stage changes. Raises
-    SaleNotFound (or another domain error) before anything is sent, so a button press that opens it can
-    still be answered once, with the error's alert."""
-    sale = await sales_svc.get_sale(uow, actor, sale_id)
-    lead = await leads_svc.get_lead(uow, actor, sale.lead_id)
-    changes = await sales_svc.sale_history(uow, actor, sale.id)
-    return render.sale_card(sale, lead, changes), keyboards.sale_card(sale, user)
+async def sale_screen(
+    uow: UnitOfWork, actor: Actor, user: User, sale_id: int, *, note: str | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The deal card's text and buttons: the sale, its lead's name, the manager, amount, expected close, owner
+    and stage changes (``bot.render.deals.deal_card``). Raises SaleNotFound (or another domain error) before
+    anything is sent, so a button press that opens it can still be answered once, with the error's alert."""
+    view = await deals_svc.deal_view(uow, actor, sale_id)
+    return render_deals.deal_card(view, note=note), keyboards.sale_card(view.sale, user)
+
+
+async def sale_lost_screen(uow: UnitOfWork, actor: Actor, sale_id: int) -> tuple[str, InlineKeyboardMarkup]:
+    """The deal card (with its lead's name) asking why the deal is lost, and the reasons."""
+    view = await deals_svc.deal_view(uow, actor, sale_id)
+    text = render_deals.deal_card(view, note=_("Why is the deal lost?"))
+    return text, keyboards.sale_lost_reasons(view.sale)
 
 
 async def show_sale(
-    target: Message | CallbackQuery, uow: UnitOfWork, actor: Actor, user: User, sale_id: int, *, edit: bool = True
+    target: Message | CallbackQuery,
+    uow: UnitOfWork,
+    actor: Actor,
+    user: User,
+    sale_id: int,
+    *,
+    edit: bool = True,
+    note: str | None = None,
 ) -> None:
     """The deal card (``sale_screen``), shown."""
-    text, markup = await sale_screen(uow, actor, user, sale_id)
+    text, markup = await sale_screen(uow, actor, user, sale_id, note=note)
     await show(target, text, markup, edit=edit)

@@ -25,7 +25,11 @@ class SettingsInput(StatesGroup):
 
 
 class SaleInput(StatesGroup):
+    """Free text asked from a deal card; the state data holds ``sale_id`` and ``stage`` (the card's)."""
+
     lost_reason = State()
+    amount = State()
+    expected_close = State()
 
 
 class Find(StatesGroup):

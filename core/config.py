@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     default_phone_region: str = Field(
         default="RU", description="ISO country of phone numbers typed without +country code (e.g. RU, DE)"
     )
+    default_currency: str = Field(
+        default="RUB", pattern=r"^[A-Z]{3}$", description="ISO 4217 code of a deal amount typed without a currency"
+    )
 
     # A sales team's day: owners, next steps, reminders, stalled leads
     default_timezone: str = Field(

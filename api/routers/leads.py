@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Header, Query, status
 from fastapi.responses import JSONResponse
 
 from api.deps import get_services, get_uow, lead_id_path, require_api_key
@@ -35,9 +35,10 @@ from core.domain.enums import Source, Stage
 from core.domain.errors import DuplicateLead
 from core.domain.ids import BIGINT_MAX, BIGINT_MIN
 from core.domain.models import Actor, Lead
+from core.services import idempotency
 from core.services import leads as svc
 from core.services.context import Services
-from core.services.ports import UnitOfWork
+from core.services.ports import StoredResponse, UnitOfWork
 
 router = APIRouter(
     prefix="/leads",
@@ -65,26 +66,46 @@ def _contacts(items: list[ContactIn] | None) -> list[tuple[str | None, str]] | N
     return None if items is None else [(c.kind.value if c.kind else None, c.value) for c in items]
 
 
-async def create_lead(body: LeadCreate, uow: Uow, services: Svc, actor: Caller) -> LeadOut | JSONResponse:
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        max_length=idempotency.KEY_MAX,
+        description="Any unique string (e.g. a UUID): the same key from the same API key within 24 h returns the "
+        "first answer (status and body, header Idempotent-Replayed: true) and creates nothing",
+    ),
+]
+
+
+async def create_lead(
+    body: LeadCreate, uow: Uow, services: Svc, actor: Caller, idempotency_key: IdempotencyKey = None
+) -> Any:
+    fields: dict[str, Any] = {
+        "source": body.source.value,
+        "name": body.name,
+        "contact": body.contact,
+        "business_domain": body.business_domain,
+        "attributes": body.attributes,
+        "owner_id": body.owner_id,
+        "company": body.company,
+        "contacts": _contacts(body.contacts),
+        "allow_duplicate": body.allow_duplicate,
+    }
     try:
-        lead = await svc.create_lead(
-            uow,
-            services,
-            actor,
-            source=body.source.value,
-            name=body.name,
-            contact=body.contact,
-            business_domain=body.business_domain,
-            attributes=body.attributes,
-            owner_id=body.owner_id,
-            company=body.company,
-            contacts=_contacts(body.contacts),
-            allow_duplicate=body.allow_duplicate,
-        )
+        if idempotency_key is not None:
+            answer = await idempotency.create_lead_once(
+                uow,
+                services,
+                actor,
+                idempotency_key,
+                lambda lead: StoredResponse(status.HTTP_201_CREATED, _out(lead, services).model_dump(mode="json")),
+                **fields,
+            )
+            headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+            return JSONResponse(answer.response.body, status_code=answer.response.status, headers=headers)
+        return _out(await svc.create_lead(uow, services, actor, **fields), services)
     except DuplicateLead as err:  # its own body: the existing lead's id (DuplicateOut)
         out = DuplicateOut(detail=describe(err), existing_lead_id=err.lead_id, kind=err.kind, normal=err.normal)
         return JSONResponse(out.model_dump(mode="json"), status_code=status.HTTP_409_CONFLICT)
-    return _out(lead, services)
 
 
 _DUPLICATE: dict[int | str, dict[str, Any]] = {

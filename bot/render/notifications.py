@@ -10,9 +10,11 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.i18n import _, make_i18n, pick_locale
 from bot.render.assignments import assigned_notification, unassigned_notification
 from bot.render.contacts import duplicate_attempt_notification
+from bot.render.deals import deal_closed
 from bot.render.leads import score_line
 from bot.render.reminders import RENDERERS as SCHEDULED
-from bot.render.vocabulary import domain_name, esc, source_name
+from bot.render.vocabulary import domain_name, esc, role_name, source_name
+from core.domain.enums import Role
 
 
 def lead_link(bot_username: str, lead_id: int) -> str:
@@ -56,6 +58,16 @@ _OWNER_EVENTS = {
 }
 
 
+def _user_joined(payload: dict[str, Any]) -> str:
+    """To each admin: an invitee joined."""
+    name = esc(str(payload.get("name") or payload.get("user_id")))
+    if payload.get("username"):
+        name += f" (@{esc(str(payload['username']))})"
+    inviter = esc(str(payload.get("invited_by") or f"#{payload.get('invited_by_id')}"))
+    role = role_name(str(payload.get("role"))) if payload.get("role") in Role._value2member_map_ else "?"
+    return _("👋 <b>{name}</b> joined as {role}, invited by {inviter}.").format(name=name, role=role, inviter=inviter)
+
+
 def outbox_message(
     payload: dict[str, Any], *, bot_username: str, locale: str | None = None
 ) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -68,6 +80,10 @@ def outbox_message(
     with i18n.context(), i18n.use_locale(locale or i18n.default_locale):
         if payload.get("event") == "lead_transferred" and payload.get("lead_id") is not None:
             return _transfer_notification(payload, bot_username, locale or i18n.default_locale)
+        if payload.get("event") == "user_joined":
+            return _user_joined(payload), None
+        if payload.get("event") == "deal_closed" and payload.get("sale_id") is not None:
+            return deal_closed(payload, sale_link(bot_username, int(payload["sale_id"])))
         if payload.get("event") in _OWNER_EVENTS and payload.get("lead_id") is not None:
             return _OWNER_EVENTS[payload["event"]](payload, lead_link(bot_username, int(payload["lead_id"])))
         scheduled = SCHEDULED.get(str(payload.get("event")))

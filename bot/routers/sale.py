@@ -7,7 +7,7 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.types import CallbackQuery
 
-from bot import keyboards, render, screens
+from bot import render, screens
 from bot.callbacks import (
     CallbackIs,
     LeadAction,
@@ -51,11 +51,9 @@ async def next_stage(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWor
 
 
 async def lost_menu(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWork, actor: Actor) -> None:
-    sale = await sales_svc.get_sale(uow, actor, callback_data.id)
+    text, markup = await screens.sale_lost_screen(uow, actor, callback_data.id)  # with the lead's name
     await query.answer()
-    await screens.show(
-        query, render.sale_card(sale, None) + "\n\n" + _("Why is the deal lost?"), keyboards.sale_lost_reasons(sale)
-    )
+    await screens.show(query, text, markup)
 
 
 async def lost(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWork, actor: Actor, user: User) -> None:

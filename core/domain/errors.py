@@ -116,6 +116,7 @@ class Rule(StrEnum):
     IN_THE_PAST = "in_the_past"  # a due time that has already passed
     TIMEZONE = "timezone"  # value: not an IANA time zone name
     NOT_ASSIGNABLE = "not_assignable"  # value: a user id that is not an active manager or team lead
+    NEEDS_AMOUNT = "needs_amount"  # a deal's currency sent without an amount (none sent, none set)
 
 
 class InvalidValue(DomainError):
@@ -218,3 +219,10 @@ class DuplicateLead(DomainError):
         self.lead_id = lead_id
         self.kind = kind
         self.normal = normal
+
+
+class RequestInProgress(StaleState):
+    """A request with the same Idempotency-Key was taken but its answer is not stored yet (still running, or
+    its process stopped between creating and answering): nothing was created twice; retry later."""
+
+    code = "request_in_progress"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypedDict
 
@@ -213,6 +214,29 @@ class Sale:
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None
+    amount: Decimal | None = None  # with ``currency`` (ISO 4217); both or neither
+    currency: str | None = None
+    expected_close_at: datetime | None = None  # UTC; shown as a day in the viewer's zone
+    owner_id: int | None = None  # the team lead (or seller) working the deal
+
+
+class SaleChanges(TypedDict, total=False):
+    """Columns of a sale ``update_sale`` may write (``None`` clears one)."""
+
+    amount: Decimal | None
+    currency: str | None
+    expected_close_at: datetime | None
+    owner_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SaleTotal:
+    """Deals of one stage in one currency (``currency`` None: the deals without an amount)."""
+
+    stage: SaleStage
+    currency: str | None
+    count: int
+    amount: Decimal
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,7 @@ class Policy:
     stale_days: dict[Stage, int] = field(default_factory=lambda: dict(DEFAULT_STALE_DAYS))
     digest_hour: int = 9
     phone_region: str = "RU"  # phones typed without +country code (DEFAULT_PHONE_REGION)
+    default_currency: str = "RUB"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
@@ -62,6 +63,7 @@ class Policy:
             },
             digest_hour=settings.digest_hour,
             phone_region=settings.default_phone_region,
+            default_currency=settings.default_currency,
         )
 
     def is_stale(self, lead: Lead, now: datetime) -> bool:

@@ -8,6 +8,7 @@ from core.domain.enums import LostReason, Role, SaleStage
 from core.domain.errors import AccessDenied, AccessRule, InvalidValue, Rule, SaleNotFound, StaleState
 from core.domain.models import Actor, Sale, SaleStageChange
 from core.domain.validation import clean_reason, parse_enum
+from core.services import deal_news
 from core.services.ports import UnitOfWork
 
 SALE_MOVERS = frozenset({Role.ADMIN, Role.TEAM_LEAD})
@@ -84,5 +85,9 @@ async def change_sale_stage(
             now=now,
             closed_at=now if new in funnel.SALE_FINAL else None,
         )
+        if sale.owner_id is None and actor.role == Role.TEAM_LEAD and actor.user_id is not None:
+            sale = await uow.sales.update(sale.id, {"owner_id": actor.user_id}, now=now)  # who first works it
+        if new in funnel.SALE_FINAL:
+            await deal_news.tell_manager_closed(uow, actor, sale, reason=reason, reason_code=code)
         await uow.commit()
     return sale

@@ -24,6 +24,7 @@ from core.domain.enums import Role
 from core.domain.errors import AccessDenied, AccessRule, InvalidInvite, InviteProblem, UserNotFound
 from core.domain.models import Actor, Invite, User
 from core.domain.validation import parse_enum
+from core.services import people_news
 from core.services.assignment import Handover, hand_over
 from core.services.context import Policy
 from core.services.ports import UnitOfWork
@@ -196,6 +197,7 @@ async def accept_invite(
         else:
             user = await uow.users.update(user_id, **profile.changes(user), role=invite.role, is_active=True)
         await uow.users.spend_invite(code, used_by=user_id, used_at=now)
+        await people_news.tell_admins_joined(uow, user, invite)
         await uow.commit()
     return user
 

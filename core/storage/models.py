@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Numeric,
     String,
     Table,
     Text,
@@ -260,6 +262,13 @@ class StageChangeRow(Base):
 
 class SaleRow(Base):
     __tablename__ = "sales"
+    __table_args__ = (
+        CheckConstraint("amount IS NULL OR amount > 0", name="amount_pos"),
+        CheckConstraint("(amount IS NULL) = (currency IS NULL)", name="amount_whole"),
+        CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_code"),
+        Index("ix_sales_stage_id", "stage", text("id DESC")),
+        Index("ix_sales_owner_stage_id", "owner_id", "stage", text("id DESC")),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), unique=True)
@@ -267,6 +276,10 @@ class SaleRow(Base):
     created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
     closed_at: Mapped[datetime | None] = mapped_column(TS)
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    expected_close_at: Mapped[datetime | None] = mapped_column(TS)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class SaleStageChangeRow(Base):
@@ -280,6 +293,18 @@ class SaleStageChangeRow(Base):
     actor: Mapped[str] = mapped_column(String(100))
     reason: Mapped[str | None] = mapped_column(String(500))
     reason_code: Mapped[LostReason | None] = mapped_column(LOST_REASON)
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+
+
+class IdempotencyKeyRow(Base):
+    """The first answer to a request sent with an Idempotency-Key, per API key (``scope``), for 24 hours."""
+
+    __tablename__ = "idempotency_keys"
+
+    scope: Mapped[str] = mapped_column(String(120), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.domain.models import User
 from core.storage.bulk import SqlImportRepository
 from core.storage.repositories.api_keys import SqlApiKeyRepository
+from core.storage.repositories.idempotency import SqlIdempotencyRepository
 from core.storage.repositories.inbox import SqlInboxRepository
 from core.storage.repositories.leads import SqlLeadRepository
 from core.storage.repositories.ml import SqlMlRepository
@@ -57,6 +58,7 @@ class SqlUnitOfWork:
             self.imports = SqlImportRepository(self.session, self.before_write)
             self.team = SqlTeamRepository(self.session, self.before_write)
             self.schedule = SqlScheduleRepository(self.session, self.before_write)
+            self.idempotency = SqlIdempotencyRepository(self.session, self.before_write)
         self._levels.append(None)
         return self
 

@@ -104,7 +104,8 @@ async def test_admin_invites_a_manager_who_works_a_lead_through_to_a_transfer(
             MANAGER_ID,
         )
         assert await session.scalar(select(func.count()).select_from(ActivityRow)) == 3
-        assert await session.scalar(select(OutboxRow.status)) == "sent"
+        transfer = select(OutboxRow.status).where(OutboxRow.dedupe_key.like("lead-transferred:%"))
+        assert await session.scalar(transfer) == "sent"
 
     # Every callback query got exactly one answer.
     pressed = {c.params["callback_query_id"] for c in fake_tg.calls_of("answerCallbackQuery")}

@@ -27,6 +27,7 @@ TABLES = {
     "model_versions",
     "lead_events",
     "team_settings",
+    "idempotency_keys",
 }
 
 

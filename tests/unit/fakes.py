@@ -11,6 +11,7 @@ import copy
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
@@ -27,7 +28,9 @@ from core.domain.models import (
     LeadEvent,
     OutboxMessage,
     Sale,
+    SaleChanges,
     SaleStageChange,
+    SaleTotal,
     StageChange,
     User,
 )
@@ -49,8 +52,10 @@ from core.services.ports import (
     NewLead,
     QueuedMessage,
     ReceivedUpdate,
+    SaleFilter,
     ScoreColumns,
     SlaBreach,
+    StoredResponse,
     TeamLine,
 )
 
@@ -68,6 +73,7 @@ class State:
     inbox: dict[int, InboxEntry] = field(default_factory=dict)
     assignment: AssignmentState = field(default_factory=AssignmentState)
     marks: dict[str, datetime] = field(default_factory=dict)  # the scheduler's checked_at per job
+    idempotency: dict[tuple[str, str], tuple[datetime, StoredResponse | None]] = field(default_factory=dict)
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -295,6 +301,37 @@ class FakeSales(_Repo):
 
     async def list_stage_changes(self, sale_id: int) -> list[SaleStageChange]:
         return [c for c in self.s.sale_changes if c.sale_id == sale_id]
+
+    async def update(self, sale_id: int, changes: SaleChanges, *, now: datetime) -> Sale:
+        self.s.sales[sale_id] = replace(self.s.sales[sale_id], **changes, updated_at=now)
+        return self.s.sales[sale_id]
+
+    def _matching(self, flt: SaleFilter) -> list[Sale]:
+        return sorted(
+            (
+                sale
+                for sale in self.s.sales.values()
+                if (flt.stage is None or sale.stage == flt.stage)
+                and (flt.owner_id is None or sale.owner_id == flt.owner_id)
+            ),
+            key=lambda sale: -sale.id,
+        )
+
+    async def list_sales(
+        self, flt: SaleFilter, *, limit: int, offset: int = 0, before_id: int | None = None
+    ) -> list[Sale]:
+        found = [sale for sale in self._matching(flt) if before_id is None or sale.id < before_id]
+        return found[offset : offset + limit]
+
+    async def count_sales(self, flt: SaleFilter) -> int:
+        return len(self._matching(flt))
+
+    async def totals(self, owner_id: int | None = None) -> list[SaleTotal]:
+        sums: dict[tuple[SaleStage, str | None], tuple[int, Decimal]] = {}
+        for sale in self._matching(SaleFilter(owner_id=owner_id)):
+            count, amount = sums.get((sale.stage, sale.currency), (0, Decimal(0)))
+            sums[(sale.stage, sale.currency)] = (count + 1, amount + (sale.amount or 0))
+        return [SaleTotal(stage, cur, count, amount) for (stage, cur), (count, amount) in sums.items()]
 
 
 class FakeUsers(_Repo):
@@ -663,6 +700,22 @@ class FakeSchedule(_Repo):
         return result
 
 
+class FakeIdempotency(_Repo):
+    async def claim(self, scope: str, key: str, *, now: datetime, expired_before: datetime) -> bool:
+        held = self.s.idempotency.get((scope, key))
+        if held is not None and held[0] >= expired_before:
+            return False
+        self.s.idempotency[(scope, key)] = (now, None)
+        return True
+
+    async def store(self, scope: str, key: str, response: StoredResponse) -> None:
+        self.s.idempotency[(scope, key)] = (self.s.idempotency[(scope, key)][0], response)
+
+    async def response(self, scope: str, key: str) -> StoredResponse | None:
+        held = self.s.idempotency.get((scope, key))
+        return held[1] if held is not None else None
+
+
 class FakeUnitOfWork:
     def __init__(self) -> None:
         self.state = State()
@@ -678,6 +731,7 @@ class FakeUnitOfWork:
         self.imports = FakeImports(self)
         self.team = FakeTeam(self)
         self.schedule = FakeSchedule(self)
+        self.idempotency = FakeIdempotency(self)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         self._entered.append(copy.deepcopy(self.state))

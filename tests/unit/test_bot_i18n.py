@@ -21,6 +21,7 @@ SOURCES = (
     "owner_keyboards.py",
     "step_keyboards.py",
     "contact_keyboards.py",
+    "deal_keyboards.py",
     "i18n.py",
     "screens.py",
     "routers",

@@ -112,14 +112,14 @@ def test_every_lead_button_carries_the_lead_id_and_version(locale) -> None:
             assert (data.id, data.v) == (7, 5)
 
 
-def test_the_deal_button_is_for_team_leads_on_transferred_leads(locale) -> None:
-    lead = _lead(stage=Stage.TRANSFERRED)
-    assert any(
-        b.callback_data.startswith("ld:s:") for row in keyboards.lead_card(lead, TEAM_LEAD).inline_keyboard for b in row
-    )
-    assert not any(
-        b.callback_data.startswith("ld:s:") for row in keyboards.lead_card(lead, MANAGER).inline_keyboard for b in row
-    )
+def test_a_transferred_lead_card_links_to_its_deal_for_team_leads_and_its_manager(locale) -> None:
+    def links(lead, user) -> bool:
+        return any(
+            b.callback_data.startswith("ld:s:") for row in keyboards.lead_card(lead, user).inline_keyboard for b in row
+        )
+
+    assert links(_lead(stage=Stage.TRANSFERRED), TEAM_LEAD) and links(_lead(stage=Stage.TRANSFERRED), MANAGER)
+    assert not links(_lead(stage=Stage.QUALIFIED), TEAM_LEAD)
 
 
 @pytest.mark.parametrize(

@@ -13,12 +13,14 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
+from core.services.ports.idempotency import IdempotencyRepository, StoredResponse
 from core.services.ports.leads import (
     Cursor,
     DayCounts,
     LeadFilter,
     LeadRepository,
     NewLead,
+    SaleFilter,
     SaleRepository,
 )
 from core.services.ports.messaging import (
@@ -66,6 +68,7 @@ __all__ = [
     "DigestPart",
     "DueStep",
     "DueWindow",
+    "IdempotencyRepository",
     "ImportsRepository",
     "InboxRepository",
     "LeadFilter",
@@ -76,10 +79,12 @@ __all__ = [
     "OutboxRepository",
     "QueuedMessage",
     "ReceivedUpdate",
+    "SaleFilter",
     "SaleRepository",
     "ScheduleRepository",
     "ScoreColumns",
     "SlaBreach",
+    "StoredResponse",
     "TeamLine",
     "TeamRepository",
     "UnitOfWork",
@@ -110,6 +115,8 @@ class UnitOfWork(Protocol):
     def team(self) -> TeamRepository: ...
     @property
     def schedule(self) -> ScheduleRepository: ...
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -22,7 +22,9 @@ from core.domain.models import (
     LeadChanges,
     LeadEvent,
     Sale,
+    SaleChanges,
     SaleStageChange,
+    SaleTotal,
     StageChange,
 )
 
@@ -36,6 +38,12 @@ class LeadFilter:
     # a search: name, company or contact contains ``text``, or a contact's normal form one of ``forms``
     text: str | None = None
     forms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SaleFilter:
+    stage: SaleStage | None = None
+    owner_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,3 +175,16 @@ class SaleRepository(Protocol):
         """Move the sale, stamp it and add its history row."""
 
     async def list_stage_changes(self, sale_id: int) -> list[SaleStageChange]: ...
+
+    async def update(self, sale_id: int, changes: SaleChanges, *, now: datetime) -> Sale:
+        """Write ``changes`` (and ``updated_at``) to an existing sale; the sale as it is now."""
+
+    async def list_sales(
+        self, flt: SaleFilter, *, limit: int, offset: int = 0, before_id: int | None = None
+    ) -> list[Sale]:
+        """Newest first (by id); ``before_id``: the keyset position (ids below it)."""
+
+    async def count_sales(self, flt: SaleFilter) -> int: ...
+
+    async def totals(self, owner_id: int | None = None) -> list[SaleTotal]:
+        """Count and amount per stage and currency (of ``owner_id``'s deals when given)."""

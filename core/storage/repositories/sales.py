@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.enums import LostReason, SaleStage
 from core.domain.ids import storable_id
-from core.domain.models import Sale, SaleStageChange
+from core.domain.models import Sale, SaleChanges, SaleStageChange, SaleTotal
+from core.services.ports import SaleFilter
 from core.storage.models import SaleRow, SaleStageChangeRow, table
 from core.storage.repositories.base import BeforeWrite
 
@@ -19,7 +22,26 @@ CHANGES = table(SaleStageChangeRow)
 
 
 def _sale(row: Row[Any]) -> Sale:
-    return Sale(row.id, row.lead_id, row.stage, row.created_at, row.updated_at, row.closed_at)
+    return Sale(
+        row.id,
+        row.lead_id,
+        row.stage,
+        row.created_at,
+        row.updated_at,
+        row.closed_at,
+        row.amount,
+        row.currency,
+        row.expected_close_at,
+        row.owner_id,
+    )
+
+
+def _where(stmt: Any, flt: SaleFilter) -> Any:
+    if flt.stage is not None:
+        stmt = stmt.where(SALES.c.stage == flt.stage)
+    if flt.owner_id is not None:
+        stmt = stmt.where(SALES.c.owner_id == flt.owner_id)
+    return stmt
 
 
 class SqlSaleRepository:
@@ -78,7 +100,7 @@ class SqlSaleRepository:
                 created_at=now,
             )
         )
-        return Sale(sale.id, sale.lead_id, to_stage, sale.created_at, now, closed_at or sale.closed_at)
+        return replace(sale, stage=to_stage, updated_at=now, closed_at=closed_at or sale.closed_at)
 
     async def list_stage_changes(self, sale_id: int) -> list[SaleStageChange]:
         if not storable_id(sale_id):
@@ -88,3 +110,28 @@ class SqlSaleRepository:
             SaleStageChange(r.id, r.sale_id, r.from_stage, r.to_stage, r.actor, r.reason, r.created_at, r.reason_code)
             for r in (await self.session.execute(stmt)).all()
         ]
+
+    async def update(self, sale_id: int, changes: SaleChanges, *, now: datetime) -> Sale:
+        await self._before_write()
+        stmt = update(SALES).where(SALES.c.id == sale_id).values(**changes, updated_at=now).returning(*SALES.c)
+        return _sale((await self.session.execute(stmt)).one())
+
+    async def list_sales(
+        self, flt: SaleFilter, *, limit: int, offset: int = 0, before_id: int | None = None
+    ) -> list[Sale]:
+        stmt = _where(select(SALES), flt)
+        if before_id is not None:
+            stmt = stmt.where(SALES.c.id < before_id)
+        stmt = stmt.order_by(SALES.c.id.desc()).limit(limit).offset(offset)
+        return [_sale(r) for r in (await self.session.execute(stmt)).all()]
+
+    async def count_sales(self, flt: SaleFilter) -> int:
+        return int((await self.session.execute(_where(select(func.count()).select_from(SALES), flt))).scalar_one())
+
+    async def totals(self, owner_id: int | None = None) -> list[SaleTotal]:
+        stmt = _where(
+            select(SALES.c.stage, SALES.c.currency, func.count(), func.coalesce(func.sum(SALES.c.amount), 0)),
+            SaleFilter(owner_id=owner_id),
+        ).group_by(SALES.c.stage, SALES.c.currency)
+        rows = (await self.session.execute(stmt)).all()
+        return [SaleTotal(SaleStage(r[0]), r[1], int(r[2]), Decimal(r[3])) for r in rows]

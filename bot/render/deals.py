@@ -1,0 +1,143 @@
+"""Deal screens: the deal card, /deals with its totals, amounts and close days, the "deal closed" message."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import _
+from bot.render.clock import MONTHS, WEEKDAYS, local, when
+from bot.render.vocabulary import current_locale, esc, lost_reason, sale_stage_name
+from core.domain.enums import SaleStage
+from core.domain.models import Lead, Sale, SaleTotal, User
+from core.services.deals import DealItem, DealsPage, DealView
+
+HISTORY_SHOWN = 8
+
+
+def money(amount: Decimal | str | None, currency: str | None) -> str:
+    """ "150 000 RUB", "2 500,50 USD" in Russian (no-break spaces between thousands), "—" when not set."""
+    if amount is None:
+        return "—"
+    value = Decimal(amount).quantize(Decimal("0.01"))
+    whole, cents = divmod(abs(value), 1)
+    text = f"{int(whole):,}".replace(",", "\u00a0")
+    if cents:
+        text += ("," if current_locale() == "ru" else ".") + f"{int(cents * 100):02d}"
+    sign = "-" if value < 0 else ""
+    return f"{sign}{text}\u00a0{currency}" if currency else sign + text
+
+
+def close_day(dt: datetime | None) -> str:
+    """An expected close as a day in the viewer's zone: "Fri 5 Dec 2026"; "not set" when there is none."""
+    if dt is None:
+        return _("not set")
+    moment = local(dt)
+    return f"{_(WEEKDAYS[moment.weekday()])} {moment.day} {_(MONTHS[moment.month - 1])} {moment.year}"
+
+
+def person(user: User | None) -> str:
+    return esc(user.full_name) if user is not None else _("nobody")
+
+
+def _lead_name(sale: Sale, lead: Lead | None) -> str:
+    return esc(lead.name) if lead is not None and lead.name else _("lead #{id}").format(id=sale.lead_id)
+
+
+def deal_card(view: DealView, *, note: str | None = None) -> str:
+    sale = view.sale
+    lines = [
+        _("<b>Deal</b> #{id} · {name} (lead #{lead_id})").format(
+            id=sale.id, name=_lead_name(sale, view.lead), lead_id=sale.lead_id
+        ),
+        _("Stage: {value}").format(value=f"<b>{sale_stage_name(sale.stage)}</b>"),
+        _("Amount: {value}").format(value=money(sale.amount, sale.currency)),
+        _("Expected close: {value}").format(value=close_day(sale.expected_close_at)),
+        _("Owner: {value}").format(value=person(view.owner)),
+        _("Transferred by: {value}").format(value=person(view.manager)),
+        _("Opened: {when}").format(when=when(sale.created_at)),
+    ]
+    if sale.closed_at:
+        lines.append(_("Closed: {when}").format(when=when(sale.closed_at)))
+    if view.changes:
+        lines += ["", "<b>" + _("History") + "</b>"]
+    for ch in view.changes[-HISTORY_SHOWN:]:
+        reason = f" — {lost_reason(ch.reason_code, ch.reason)}" if ch.reason or ch.reason_code else ""
+        who = esc(view.names.get(ch.actor, ch.actor))
+        lines.append(
+            f"{when(ch.created_at)}: {sale_stage_name(ch.from_stage)} → {sale_stage_name(ch.to_stage)}{reason}"
+            + " · "
+            + _("by {actor}").format(actor=who)
+        )
+    if note:
+        lines += ["", note]
+    return "\n".join(lines)
+
+
+def totals_lines(totals: Sequence[SaleTotal]) -> list[str]:
+    """One line per stage that has deals: "KYC: 3 · 150 000 RUB + 2 500 USD"."""
+    lines = []
+    for stage in SaleStage:
+        rows = [t for t in totals if t.stage == stage]
+        count = sum(t.count for t in rows)
+        if not count:
+            continue
+        sums = " + ".join(
+            money(t.amount, t.currency) for t in sorted(rows, key=lambda t: t.currency or "") if t.currency
+        )
+        lines.append(f"{sale_stage_name(stage)}: {count}" + (f" · {sums}" if sums else ""))
+    return lines
+
+
+def deal_line(item: DealItem) -> str:
+    sale = item.sale
+    text = f"#{sale.id} {_lead_name(sale, item.lead)} · {sale_stage_name(sale.stage)}"
+    if sale.amount is not None:
+        text += f" · {money(sale.amount, sale.currency)}"
+    return text
+
+
+def deal_button_text(item: DealItem) -> str:
+    sale = item.sale
+    name = item.lead.display_name if item.lead is not None else f"#{sale.lead_id}"
+    text = f"#{sale.id} {name}"
+    if sale.amount is not None:
+        text += f" · {money(sale.amount, sale.currency)}"
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def deals_page(result: DealsPage, *, stage: str) -> str:
+    filt = sale_stage_name(stage) if stage else _("all stages")
+    head = _("<b>Deals</b> · {filter} · page {page}/{pages} · {total} total").format(
+        filter=filt, page=result.page + 1, pages=max(result.pages, 1), total=result.total
+    )
+    parts = [head]
+    totals = totals_lines(result.totals)
+    if totals:
+        parts.append("<b>" + _("By stage") + "</b>\n" + "\n".join(totals))
+    if result.items:
+        parts.append("\n".join(deal_line(item) for item in result.items))
+    else:
+        parts.append(_("No deals here yet: a deal opens when a lead is transferred to sales."))
+    return "\n\n".join(parts)
+
+
+def deal_closed(payload: dict[str, Any], sale_url: str) -> tuple[str, InlineKeyboardMarkup]:
+    """The message to the manager who transferred the lead: their deal is paid or lost."""
+    name = esc(str(payload.get("name") or ""))
+    if payload.get("stage") == SaleStage.PAID.value:
+        head = _("🎉 <b>Your deal is paid</b>: {name}").format(name=name)
+    else:
+        head = _("😞 <b>Your deal is lost</b>: {name}").format(name=name)
+    lines = [head, _("Deal #{id} · lead #{lead_id}").format(id=payload.get("sale_id"), lead_id=payload.get("lead_id"))]
+    if payload.get("amount"):
+        lines.append(_("Amount: {value}").format(value=money(str(payload["amount"]), payload.get("currency"))))
+    if payload.get("reason") or payload.get("reason_code"):
+        reason = lost_reason(payload.get("reason_code"), payload.get("reason"))
+        lines.append(_("Reason: {reason}").format(reason=reason))
+    markup = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=_("Open the deal"), url=sale_url)]])
+    return "\n".join(lines), markup
