@@ -95,10 +95,11 @@ class TodayCb(CallbackData, prefix="td"):
 class ListCb(CallbackData, prefix="ls"):
     st: str = ""  # stage filter, "" = all
     p: int = 0  # 0-based page
+    m: int = 1  # 1 = the viewer's own leads ("My leads"), 0 = everyone's (team leads and admins)
 
 
 class MenuCb(CallbackData, prefix="mn"):
-    item: str  # new | leads | find | help
+    item: str  # new | leads (mine) | all (everyone's leads) | find | help
 
 
 class UserAction(StrEnum):

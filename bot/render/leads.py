@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
 
 from bot.i18n import _
 from bot.render.events import events_section
@@ -13,6 +14,9 @@ from bot.render.vocabulary import (
     domain_name,
     esc,
     kind_name,
+    lead_label,
+    lead_name,
+    lead_title,
     lost_reason,
     recommendation_name,
     sale_stage_name,
@@ -28,9 +32,12 @@ BAR_CELLS = 10
 
 
 def score_bar(score: float | None) -> str:
+    """Ten cells for the score as shown (two decimals), rounded half up: 0.55 → 6 cells, 0.65 → 7 (Python's
+    round() is banker's and drew both as 6)."""
     if score is None:
         return "▱" * BAR_CELLS
-    filled = max(0, min(BAR_CELLS, round(score * BAR_CELLS)))
+    cells = (Decimal(f"{score:.2f}") * BAR_CELLS).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    filled = max(0, min(BAR_CELLS, int(cells)))
     return "▰" * filled + "▱" * (BAR_CELLS - filled)
 
 
@@ -52,7 +59,7 @@ def lead_card(lead: Lead, *, note: str | None = None) -> str:
     lines = []
     if note:
         lines += [f"<i>{esc(note)}</i>", ""]
-    lines.append(f"<b>{esc(lead.display_name)}</b> · #{lead.id}")
+    lines.append(lead_title(lead))
     lines.append(_("Contact: {value}").format(value=esc(lead.contact) if lead.contact else "—"))
     lines.append(_("Source: {value}").format(value=source_name(lead.source)))
     domain = esc(domain_name(lead.business_domain)) if lead.business_domain else _("not set")
@@ -74,17 +81,24 @@ def lead_card(lead: Lead, *, note: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def lead_line(lead: Lead) -> str:
+def lead_line(lead: Lead, *, owner: bool = False) -> str:
+    """One lead in a list; with ``owner`` (team leads' and admins' lists) its owner's name, or "no owner"."""
     score = f" · {lead.ai_score:.2f}" if lead.ai_score is not None else ""
-    return f"#{lead.id} {esc(lead.display_name)} — {stage_name(lead.stage)}{score}{list_marks(lead, utcnow())}"
+    whose = ""
+    if owner:
+        whose = " · 👤 " + (esc(lead.owner_name or "—") if lead.owner_id is not None else _("no owner"))
+    return f"{esc(lead_label(lead))} — {stage_name(lead.stage)}{score}{whose}{list_marks(lead, utcnow())}"
 
 
 def lead_button_text(lead: Lead) -> str:
-    text = f"#{lead.id} {lead.display_name}{list_marks(lead, utcnow())}"
+    text = f"{lead_label(lead)}{list_marks(lead, utcnow())}"
     return text if len(text) <= 40 else text[:39] + "…"
 
 
-def leads_page(items: Sequence[Lead], *, page: int, pages: int, total: int, stage: str, mine: bool) -> str:
+def leads_page(
+    items: Sequence[Lead], *, page: int, pages: int, total: int, stage: str, mine: bool, owners: bool = False
+) -> str:
+    """A page of /leads; ``owners`` shows each lead's owner (everyone's leads, for team leads and admins)."""
     title = _("My leads") if mine else _("All leads")
     filt = stage_name(stage) if stage else _("all stages")
     head = _("<b>{title}</b> · {filter} · page {page}/{pages} · {total} total").format(
@@ -92,7 +106,7 @@ def leads_page(items: Sequence[Lead], *, page: int, pages: int, total: int, stag
     )
     if not items:
         return head + "\n\n" + _("No leads here yet. /new creates one.")
-    return head + "\n\n" + "\n".join(lead_line(lead) for lead in items)
+    return head + "\n\n" + "\n".join(lead_line(lead, owner=owners) for lead in items)
 
 
 def found_leads(query: str, items: Sequence[Lead]) -> str:
@@ -106,7 +120,7 @@ def history(
     lead: Lead, changes: Sequence[StageChange], activities: Sequence[Activity], events: Sequence[LeadEvent] = ()
 ) -> str:
     """Stages, activities, then owners and steps (assignments and the other lead events, any kind)."""
-    lines = [_("<b>History</b> · {name} · #{id}").format(name=esc(lead.display_name), id=lead.id), ""]
+    lines = [_("<b>History</b> · {lead}").format(lead=lead_title(lead)), ""]
     lines.append("<b>" + _("Stages") + "</b>")
     if not changes:
         lines.append(_("no stage changes yet"))
@@ -127,7 +141,7 @@ def history(
 
 
 def sale_card(sale: Sale, lead: Lead | None, changes: Sequence[SaleStageChange] = ()) -> str:
-    name = esc(lead.display_name) if lead else f"#{sale.lead_id}"
+    name = esc(lead_name(lead)) if lead else f"#{sale.lead_id}"
     lines = [
         _("<b>Deal</b> #{id} · lead {name} (#{lead_id})").format(id=sale.id, name=name, lead_id=sale.lead_id),
         _("Stage: {value}").format(value=f"<b>{sale_stage_name(sale.stage)}</b>"),

@@ -22,6 +22,7 @@ from core.domain.enums import (
     Source,
     Stage,
 )
+from core.domain.models import Lead
 
 TG_TEXT_MAX = 4096
 
@@ -93,6 +94,21 @@ def role_name(role: Role | str) -> str:
 
 def sale_stage_name(stage: SaleStage | str) -> str:
     return _translated(SALE_STAGE_NAMES, SaleStage(stage))
+
+
+def lead_name(lead: Lead) -> str:
+    """The lead's name as typed, or "Lead #4" (translated) for an unnamed lead; not escaped."""
+    return lead.name or _("Lead #{id}").format(id=lead.id)
+
+
+def lead_label(lead: Lead) -> str:
+    """A lead in a list or on a button: "#4 Ivan Petrov", an unnamed one "Lead #4" (the number once)."""
+    return f"#{lead.id} {lead.name}" if lead.name else lead_name(lead)
+
+
+def lead_title(lead: Lead) -> str:
+    """A lead on top of a screen, escaped: "<b>Ivan Petrov</b> · #4", an unnamed one "<b>Lead #4</b>"."""
+    return f"<b>{esc(lead.name)}</b> · #{lead.id}" if lead.name else f"<b>{esc(lead_name(lead))}</b>"
 
 
 def domain_name(domain: str) -> str:

@@ -179,7 +179,7 @@ async def ask_text(
         "lost": _("Why is {name} lost? Type the reason (up to 500 characters), or /cancel."),
     }
     await query.answer()
-    await screens.show(query, prompts[what].format(name=render.esc(lead.display_name)), edit=False)
+    await screens.show(query, prompts[what].format(name=render.esc(render.lead_name(lead))), edit=False)
 
 
 def make_router() -> Router:

@@ -25,35 +25,52 @@ LEAD_NUMBER_MAX_DIGITS = 30  # longer is not a number anyone means (and would no
 
 
 async def _show_page(
-    target: Message | CallbackQuery, uow: UnitOfWork, actor: Actor, user: User, *, stage: str, page: int, edit: bool
+    target: Message | CallbackQuery,
+    uow: UnitOfWork,
+    actor: Actor,
+    user: User,
+    *,
+    stage: str,
+    page: int,
+    edit: bool,
+    mine: bool,
 ) -> None:
+    """One page of leads: ``mine`` the viewer's own (always so for a manager), else everyone's."""
     if stage and stage not in Stage._value2member_map_:
         stage = ""
-    result = await browse.page_leads(uow, actor, page=page, per_page=PER_PAGE, stage=stage or None)
+    team = keyboards.sees_all(user)
+    mine = mine or not team
+    result = await browse.page_leads(uow, actor, page=page, per_page=PER_PAGE, stage=stage or None, mine=mine)
     text = render.leads_page(
         result.items,
         page=result.page,
         pages=result.pages,
         total=result.total,
         stage=stage,
-        mine=not keyboards.sees_all(user),
+        mine=mine,
+        owners=team and not mine,
     )
-    markup = keyboards.leads_page(result.items, page=result.page, pages=result.pages, stage=stage)
+    markup = keyboards.leads_page(result.items, page=result.page, pages=result.pages, stage=stage, mine=mine)
     await screens.show(target, text, markup, edit=edit)
 
 
 async def leads_command(message: Message, uow: UnitOfWork, actor: Actor, user: User) -> None:
-    await _show_page(message, uow, actor, user, stage="", page=0, edit=False)
+    """/leads: a manager's own leads, everyone's for a team lead or admin (their "My leads" is the button)."""
+    await _show_page(message, uow, actor, user, stage="", page=0, edit=False, mine=False)
 
 
-async def leads_button(query: CallbackQuery, uow: UnitOfWork, actor: Actor, user: User) -> None:
+async def leads_button(query: CallbackQuery, callback_data: MenuCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
+    """The menu's "📋 My leads" (the viewer's own, whatever the role) and "🗂 All leads"."""
     await query.answer()
-    await _show_page(query, uow, actor, user, stage="", page=0, edit=False)
+    mine = callback_data.item == "leads"
+    await _show_page(query, uow, actor, user, stage="", page=0, edit=False, mine=mine)
 
 
 async def leads_page(query: CallbackQuery, callback_data: ListCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
     await query.answer()
-    await _show_page(query, uow, actor, user, stage=callback_data.st, page=callback_data.p, edit=True)
+    await _show_page(
+        query, uow, actor, user, stage=callback_data.st, page=callback_data.p, edit=True, mine=bool(callback_data.m)
+    )
 
 
 async def _find(message: Message, text: str, uow: UnitOfWork, actor: Actor) -> None:
@@ -97,7 +114,7 @@ def make_router() -> Router:
     router.message.filter(PrivateChat())
     router.callback_query.filter(UnpackCallback(MenuCb, ListCb))  # one unpack per press (bot.callbacks)
     router.message.register(leads_command, Command("leads"))
-    router.callback_query.register(leads_button, CallbackIs(MenuCb, item="leads"))
+    router.callback_query.register(leads_button, CallbackIs(MenuCb, item={"leads", "all"}))
     router.callback_query.register(leads_page, CallbackIs(ListCb))
     router.message.register(find_command, Command("find"))
     router.callback_query.register(find_button, CallbackIs(MenuCb, item="find"))

@@ -145,6 +145,13 @@ async def authenticate(
         return user
 
 
+async def was_deactivated(uow: UnitOfWork, user_id: int) -> bool:
+    """Whether ``user_id`` is a known user whose access an admin switched off (not a stranger)."""
+    async with uow:
+        user = await uow.users.get(user_id)
+        return user is not None and not user.is_active
+
+
 async def create_invite(uow: UnitOfWork, actor: Actor, role: str | Role) -> str:
     """A one-time invite code for ``role`` (valid 24 h). Admins invite any role, team leads managers."""
     role_ = _role(role)

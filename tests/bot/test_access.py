@@ -126,7 +126,9 @@ async def test_a_deactivated_user_loses_access_at_once(tg, running, services, co
     assert "lost access" in alert_text(done)
 
     answer = await tg.press(maria, "📞 Call", message_id=card.message_id)
-    assert answer.params.get("show_alert") is True and str(MANAGER_ID) in alert_text(answer)
+    assert answer.params.get("show_alert") is True and "access was disabled" in alert_text(answer)
+    await tg.say(maria, "/leads")  # told what happened, not taken for a stranger
+    assert "access to this bot was disabled" in tg.text(maria) and "invite" not in tg.text(maria)
     async with committing_factory() as session:
         assert (await session.get(LeadRow, lead.id)).activity_count == 0
         assert (await session.get(UserRow, MANAGER_ID)).is_active is False
@@ -159,3 +161,12 @@ async def test_a_lead_deep_link_opens_the_card_only_for_those_who_may_see_it(
     assert f"Lead #{lead.id} not found" in tg.text(maria)
     async with committing_factory() as session:
         assert (await session.scalars(select(LeadRow.name))).all() == ["Zeta"]
+
+
+async def test_card_links_that_name_no_card_are_not_taken_for_invite_codes(tg, running, committing_factory) -> None:
+    await _user(committing_factory, MANAGER_ID, "manager", "Maria")
+    maria = tg.fake.user(MANAGER_ID, "Maria", language_code="ru")
+    await tg.open_link(maria, "https://t.me/leadcrm_bot?start=lead_abc")
+    assert "Такого лида нет" in tg.text(maria) and "приглаш" not in tg.text(maria).lower()
+    await tg.open_link(maria, "https://t.me/leadcrm_bot?start=sale_" + "9" * 40)
+    assert "Такой сделки нет" in tg.text(maria) and "приглаш" not in tg.text(maria).lower()

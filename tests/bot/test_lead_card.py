@@ -168,6 +168,19 @@ async def test_a_redelivered_note_is_saved_once(tg, team, running, services, com
     assert texts == ["Asked for the price list"]
 
 
+async def test_a_note_that_looks_like_a_command_offers_cancel_once(
+    tg, team, running, services, committing_factory
+) -> None:
+    lead = await _lead(committing_factory, services, team["maria"])
+    maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
+    card = await _open(tg, maria, lead.id)
+    await tg.press(maria, "📝 Note", message_id=card.message_id)
+    await tg.say(maria, "/price list sent")
+    reply = tg.text(maria)
+    assert "looks like a command" in reply and reply.count("/cancel") == 1
+    assert (await _lead_row(committing_factory, lead.id)).activity_count == 0
+
+
 async def test_a_too_long_note_is_refused_with_the_reason_and_asked_again(
     tg, team, running, services, committing_factory
 ) -> None:

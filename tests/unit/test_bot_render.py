@@ -89,9 +89,20 @@ def test_the_card_shows_score_bar_recommendation_and_reason_in_the_users_languag
 
 
 @pytest.mark.parametrize(
-    ("score", "bar"), [(None, "▱" * 10), (0.0, "▱" * 10), (0.05, "▱" * 10), (0.34, "▰▰▰▱▱▱▱▱▱▱"), (1.0, "▰" * 10)]
+    ("score", "bar"),
+    [
+        (None, "▱" * 10),
+        (0.0, "▱" * 10),
+        (0.04, "▱" * 10),
+        (0.05, "▰" + "▱" * 9),  # half up, as the number shown
+        (0.34, "▰▰▰▱▱▱▱▱▱▱"),
+        (0.55, "▰" * 6 + "▱" * 4),
+        (0.65, "▰" * 7 + "▱" * 3),  # banker's rounding drew 0.55 and 0.65 alike
+        (0.849, "▰" * 9 + "▱"),  # shown as "0.85": the bar follows the number on the card
+        (1.0, "▰" * 10),
+    ],
 )
-def test_score_bar(score, bar) -> None:
+def test_score_bar_rounds_the_score_as_shown_half_up(score, bar) -> None:
     assert render.score_bar(score) == bar
 
 
@@ -257,3 +268,25 @@ def test_every_value_has_a_translated_name(locale, table, enum) -> None:
         assert name_of(member) == name_of(member.value) == make_i18n().gettext(table[member], locale=locale)
     with pytest.raises(ValueError):
         name_of("bogus")
+
+
+def test_an_unnamed_lead_is_named_once_in_the_readers_language(locale) -> None:
+    lead = _lead(id=4, name=None)
+    expected = "Лид #4" if locale == "ru" else "Lead #4"
+    card = render.lead_card(lead)
+    assert card.splitlines()[0] == f"<b>{expected}</b>"
+    assert "#4 · #4" not in card and "Lead #4 · #4" not in card
+    assert render.lead_line(lead).startswith(f"{expected} — ")
+    assert render.lead_button_text(lead).startswith(expected)
+    assert render.history(lead, [], []).splitlines()[0].endswith(f"<b>{expected}</b>")
+    named = _lead(id=4, name="Ivan")
+    assert render.lead_card(named).splitlines()[0] == "<b>Ivan</b> · #4"
+    assert render.lead_line(named).startswith("#4 Ivan — ")
+
+
+def test_everyones_list_shows_each_owner_and_the_own_list_does_not(locale) -> None:
+    owned, free = _lead(id=1, owner_name="Maria"), _lead(id=2, owner_id=None, owner_name=None)
+    page = render.leads_page([owned, free], page=0, pages=1, total=2, stage="", mine=False, owners=True)
+    assert "👤 Maria" in page and ("👤 без владельца" if locale == "ru" else "👤 no owner") in page
+    own = render.leads_page([owned], page=0, pages=1, total=1, stage="", mine=True)
+    assert "👤" not in own
