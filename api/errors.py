@@ -25,7 +25,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.words import describe
 from core.domain.errors import (
@@ -129,26 +129,60 @@ def _is_connection_error(err: DBAPIError) -> bool:
 
 
 class BodySizeLimit:
-    """413 with a JSON message when Content-Length is above ``limit``. Chunked bodies (no Content-Length)
-    are capped by FastAPI's own ``max_body_size``, set a little higher in ``create_app``."""
+    """413 with the JSON ``{"detail": …}`` of every error when the body is above ``limit``: at once when
+    Content-Length says so; a chunked body (no Content-Length) is read up to the limit first and replayed to
+    the app, so it gets the same JSON answer (FastAPI's own ``max_body_size``, the backstop set in
+    ``create_app``, would answer ``text/plain``). Bodies are small here (≤ 1 MB), so buffering one costs little."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
         self.limit = limit
 
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(
+            {"detail": f"Request body too large: at most {self.limit:,} bytes"},
+            status_code=status.HTTP_413_CONTENT_TOO_LARGE,
+        )
+        await response(scope, receive, send)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            for name, value in scope["headers"]:
-                if name == b"content-length":
-                    if not value.isdigit() or int(value) > self.limit:
-                        response = JSONResponse(
-                            {"detail": f"Request body too large: at most {self.limit:,} bytes"},
-                            status_code=status.HTTP_413_CONTENT_TOO_LARGE,
-                        )
-                        await response(scope, receive, send)
-                        return
-                    break
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = next((value for name, value in scope["headers"] if name == b"content-length"), None)
+        if length is not None:
+            if not length.isdigit() or int(length) > self.limit:
+                await self._too_large(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._too_large(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
 
 async def _http_error(request: Request, err: Exception) -> Response:

@@ -24,7 +24,7 @@ from core.scoring.inputs import scoring_input
 from core.services import assignment
 from core.services.context import Services
 from core.services.outbox import TEAM_LEADS
-from core.services.ports import Cursor, LeadFilter, NewLead, UnitOfWork
+from core.services.ports import LeadFilter, NewLead, UnitOfWork
 
 MAX_PAGE = 200
 # The columns that clear a lead's next step.
@@ -102,7 +102,7 @@ async def get_lead(uow: UnitOfWork, actor: Actor, lead_id: int) -> Lead:
 @dataclass(frozen=True)
 class LeadPage:
     items: list[Lead]
-    next_cursor: Cursor | None
+    next_before_id: int | None  # the next page's ``before_id`` (the last id of this one); None: the last page
 
 
 def _check_limit(limit: int) -> None:
@@ -119,10 +119,13 @@ async def list_leads(
     source: str | None = None,
     unassigned: bool = False,
     limit: int = 50,
-    after: Cursor | None = None,
+    before_id: int | None = None,
+    updated_since: datetime | None = None,
 ) -> LeadPage:
-    """Newest-updated first, keyset-paginated. Managers only ever see their own leads; ``unassigned``: the
-    queue (leads without an owner; with ``owner_id`` too, nothing matches both)."""
+    """Newest-created first (id descending), keyset-paginated on the id, so a lead changed during a pass
+    neither moves nor is skipped; ``updated_since`` keeps the leads changed at or after that moment (an
+    incremental sync). Managers only ever see their own leads; ``unassigned``: the queue (leads without an
+    owner; with ``owner_id`` too, nothing matches both)."""
     _check_limit(limit)
     if not actor.sees_all_leads:
         owner_id = actor.user_id
@@ -131,12 +134,12 @@ async def list_leads(
         owner_id=owner_id,
         source=parse_enum(Source, source, "source") if source is not None else None,
         unassigned=unassigned,
+        updated_since=updated_since,
     )
     async with uow:
-        found = await uow.leads.list_leads(flt, limit=limit + 1, after=after)
+        found = await uow.leads.list_leads_by_id(flt, limit=limit + 1, before_id=before_id)
     items = found[:limit]
-    last = items[-1] if len(found) > limit else None
-    return LeadPage(items, Cursor(last.updated_at, last.id) if last is not None and last.updated_at else None)
+    return LeadPage(items, items[-1].id if len(found) > limit else None)
 
 
 async def find_leads(uow: UnitOfWork, actor: Actor, text: str, *, limit: int = 20) -> list[Lead]:

@@ -211,3 +211,15 @@ async def test_an_oversized_chunked_body_is_refused_too(client) -> None:
 
     response = await client.post("/leads/", content=chunks(), headers={"Content-Type": "application/json"})
     assert response.status_code == 413
+    assert response.headers["content-type"] == "application/json"  # not FastAPI's text/plain
+    assert "too large" in response.json()["detail"]
+
+
+async def test_a_chunked_body_below_the_limit_still_creates_the_lead(client) -> None:
+    async def chunks():
+        yield b'{"source": "manual", '
+        yield b'"name": "Chunked"}'
+
+    response = await client.post("/leads/", content=chunks(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == "Chunked"

@@ -184,13 +184,14 @@ async def test_managers_see_only_their_own_leads(uow, services, system) -> None:
 
 async def test_list_is_keyset_paginated_newest_first(uow, services, system) -> None:
     ids = [(await svc.create_lead(uow, services, system, source="manual", name=f"L{i}")).id for i in range(7)]
-    seen, cursor = [], None
+    seen: list[int] = []
+    before: int | None = None
     while True:
-        page = await svc.list_leads(uow, system, limit=3, after=cursor)
+        page = await svc.list_leads(uow, system, limit=3, before_id=before)
         seen += [x.id for x in page.items]
-        if page.next_cursor is None:
+        if page.next_before_id is None:
             break
-        cursor = page.next_cursor
+        before = page.next_before_id
     assert seen == list(reversed(ids))
 
 

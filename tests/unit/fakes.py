@@ -151,6 +151,7 @@ class FakeLeads(_Repo):
             and (flt.owner_id is None or lead.owner_id == flt.owner_id)
             and (flt.source is None or lead.source == flt.source)
             and (not flt.unassigned or lead.owner_id is None)
+            and (flt.updated_since is None or (lead.updated_at is not None and lead.updated_at >= flt.updated_since))
         ]
         return sorted(found, key=lambda lead: (lead.updated_at, lead.id), reverse=True)
 
@@ -161,6 +162,12 @@ class FakeLeads(_Repo):
         if after is not None:
             found = [lead for lead in found if (lead.updated_at, lead.id) < (after.updated_at, after.id)]
         return [self._with_owner(lead) for lead in found[offset : offset + limit]]
+
+    async def list_leads_by_id(self, flt: LeadFilter, *, limit: int, before_id: int | None = None) -> list[Lead]:
+        found = sorted(self._matching(flt), key=lambda lead: lead.id, reverse=True)
+        if before_id is not None:
+            found = [lead for lead in found if lead.id < before_id]
+        return [self._with_owner(lead) for lead in found[:limit]]
 
     async def count_leads(self, flt: LeadFilter) -> int:
         return len(self._matching(flt))

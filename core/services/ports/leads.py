@@ -31,6 +31,7 @@ class LeadFilter:
     owner_id: int | None = None
     source: Source | None = None
     unassigned: bool = False  # only leads without an owner (the queue)
+    updated_since: datetime | None = None  # only leads changed at or after this moment (incremental sync)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,10 @@ class LeadRepository(Protocol):
         self, flt: LeadFilter, *, limit: int, after: Cursor | None = None, offset: int = 0
     ) -> list[Lead]:
         """Newest-updated first (``after``: keyset page; ``offset``: numbered page)."""
+
+    async def list_leads_by_id(self, flt: LeadFilter, *, limit: int, before_id: int | None = None) -> list[Lead]:
+        """Newest-created first (id descending), only ids below ``before_id``: a stable keyset page (a lead
+        changed during a pass keeps its place, unlike the newest-updated order)."""
 
     async def count_leads(self, flt: LeadFilter) -> int: ...
 

@@ -220,6 +220,13 @@ class SqlLeadRepository:
             stmt = stmt.offset(offset)  # page numbers for chat lists (◀ ▶); the API uses the keyset cursor
         return [lead_from_row(r) for r in (await self.session.execute(stmt)).mappings()]
 
+    async def list_leads_by_id(self, flt: LeadFilter, *, limit: int, before_id: int | None = None) -> list[Lead]:
+        stmt = _filtered(lead_columns(), flt)
+        if before_id is not None:
+            stmt = stmt.where(LEADS.c.id < before_id)
+        stmt = stmt.order_by(LEADS.c.id.desc()).limit(limit)
+        return [lead_from_row(r) for r in (await self.session.execute(stmt)).mappings()]
+
     async def count_leads(self, flt: LeadFilter) -> int:
         stmt = _filtered(select(func.count()).select_from(LEADS), flt)
         return int((await self.session.execute(stmt)).scalar_one())
@@ -325,4 +332,6 @@ def _filtered(stmt: Select[Any], flt: LeadFilter) -> Select[Any]:
         stmt = stmt.where(LEADS.c.source == flt.source)
     if flt.unassigned:
         stmt = stmt.where(LEADS.c.owner_id.is_(None))
+    if flt.updated_since is not None:
+        stmt = stmt.where(LEADS.c.updated_at >= flt.updated_since)
     return stmt
