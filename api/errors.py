@@ -64,14 +64,24 @@ async def _domain_error(request: Request, err: Exception) -> JSONResponse:
     return JSONResponse({"detail": describe(err)}, status_code=status_for(err))
 
 
-def _describe(error: dict) -> str:
+# What a body that is not a JSON object fails with (FastAPI reads a body as JSON only when the Content-Type
+# says so; otherwise the model gets bytes or a string).
+_NOT_AN_OBJECT = frozenset({"model_attributes_type", "dict_type", "model_type"})
+
+
+def _describe(error: dict, content_type: str = "application/json") -> str:
     loc = [str(part) for part in error.get("loc", ())]
     where = ".".join(loc[1:] if len(loc) > 1 and loc[0] in ("body", "query", "path", "header") else loc)
     msg = str(error.get("msg", "invalid value"))
     if error.get("type") == "missing" and loc == ["body"]:
         return "the request body is missing: send a JSON object"
+    if loc == ["body"] and error.get("type") in _NOT_AN_OBJECT:
+        if "json" not in content_type.lower():
+            sent = f"Content-Type {content_type}" if content_type else "no Content-Type"
+            return f"the body must be a JSON object sent with Content-Type: application/json (got {sent})"
+        return "the body must be a JSON object"
     if error.get("type") == "extra_forbidden":
-        msg = "unknown field"
+        msg = "unknown query parameter" if loc[:1] == ["query"] else "unknown field"
     elif error.get("type") == "json_invalid":
         msg = "the body is not valid JSON" + (f" ({error['ctx'].get('error')})" if error.get("ctx") else "")
         where = ""
@@ -84,7 +94,8 @@ async def _validation_error(request: Request, err: Exception) -> JSONResponse:
         {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
         for e in err.errors()
     ]
-    detail = "; ".join(dict.fromkeys(_describe(e) for e in err.errors())) or "invalid request"
+    content_type = request.headers.get("content-type", "")
+    detail = "; ".join(dict.fromkeys(_describe(e, content_type) for e in err.errors())) or "invalid request"
     return JSONResponse({"detail": detail, "errors": errors}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
