@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.deps import DEFAULT_KEY_CACHE_SECONDS, ApiKeyCache
+from api.docs import install_docs
 from api.errors import BodySizeLimit, install_error_handlers, route_methods
 from api.routers import health, leads, sales
 from api.security import FailedKeyAttempts
@@ -90,6 +91,8 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         redirect_slashes=False,
+        docs_url=None,  # install_docs: Swagger UI from the package's own assets, not a CDN
+        redoc_url=None,
         dependencies=[Depends(reject_unknown_query)],  # ?typo=1 is a 422, as an unknown body field is
         **_body_limit(2 * MAX_BODY_BYTES),  # backstop for chunked bodies; BodySizeLimit answers first
     )
@@ -102,6 +105,7 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, limit=MAX_BODY_BYTES)
+    install_docs(app)
     app.include_router(health.router)
     app.include_router(leads.router)
     app.include_router(sales.router)
