@@ -111,8 +111,24 @@ def lead_title(lead: Lead) -> str:
     return f"<b>{esc(lead.name)}</b> · #{lead.id}" if lead.name else f"<b>{esc(lead_name(lead))}</b>"
 
 
+# The default catalogue's business domains (core.config.DEFAULT_DOMAINS). The msgids are the English names as
+# shown before (so English reads the same); a team's own domain has no entry and is shown as typed.
+DOMAIN_NAMES: dict[str, str] = {
+    "fintech": N_("fintech"),
+    "ecommerce": N_("ecommerce"),
+    "edtech": N_("edtech"),
+    "healthcare": N_("healthcare"),
+    "real_estate": N_("real estate"),
+    "logistics": N_("logistics"),
+    "saas": N_("saas"),
+    "manufacturing": N_("manufacturing"),
+}
+
+
 def domain_name(domain: str) -> str:
-    return domain.replace("_", " ")
+    """A business domain in the reader's language: the catalogue's are translated, others shown as typed."""
+    name = DOMAIN_NAMES.get(domain)
+    return _(name) if name else domain.replace("_", " ")
 
 
 # The preset lost reasons, in the order of the buttons. The database keeps the code; this is its name.

@@ -290,3 +290,29 @@ def test_everyones_list_shows_each_owner_and_the_own_list_does_not(locale) -> No
     assert "👤 Maria" in page and ("👤 без владельца" if locale == "ru" else "👤 no owner") in page
     own = render.leads_page([owned], page=0, pages=1, total=1, stage="", mine=True)
     assert "👤" not in own
+
+
+def test_the_catalogues_business_domains_are_translated_and_a_teams_own_is_shown_as_typed(locale) -> None:
+    card = render.lead_card(_lead(business_domain="fintech"))
+    assert ("Сфера: финтех" if locale == "ru" else "Domain: fintech") in card
+    assert render.domain_name("real_estate") == ("недвижимость" if locale == "ru" else "real estate")
+    assert render.domain_name("space_mining") == "space mining"
+
+
+def test_russian_prompts_do_not_decline_a_name_and_say_stage_and_domain_one_way() -> None:
+    """The Russian catalogue names a person or a lead after a colon (no case to get wrong), says «этап» for
+    stage and «сфера» for business domain, and ends the admin's and the access refusals with a full stop."""
+    from babel.messages.pofile import read_po
+
+    with open("bot/locales/ru/LC_MESSAGES/messages.po", "rb") as f:
+        catalog = read_po(f)
+    strings = {m.id: m.string for m in catalog if m.id and isinstance(m.id, str)}
+    for msgid, msgstr in strings.items():
+        if "{name}" in msgid and msgid.startswith(("Type the note", "Send the new contact", "Why is", "Whom")):
+            assert ": {name}" in msgstr, msgstr
+        assert "стади" not in msgstr.lower() and "статус" not in msgstr.lower(), msgstr
+        assert "отрасл" not in msgstr.lower() and "домен" not in msgstr.lower(), msgstr
+    from bot.render.errors import ACCESS_TEXTS
+
+    for text in ACCESS_TEXTS.values():
+        assert text.endswith(".") and strings[text].endswith("."), text
