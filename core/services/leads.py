@@ -8,7 +8,7 @@ from typing import Any
 
 from core.domain import funnel
 from core.domain.clock import utcnow
-from core.domain.enums import ActivityKind, LostReason, Source, Stage
+from core.domain.enums import ActivityKind, ActivityOutcome, LostReason, Source, Stage
 from core.domain.errors import AccessDenied, AccessRule, InvalidValue, LeadIsFinal, LeadNotFound, Rule, StaleState
 from core.domain.models import Activity, Actor, Lead, LeadChanges, LeadEvent, Sale, StageChange
 from core.domain.validation import (
@@ -302,9 +302,16 @@ async def log_activity(
     *,
     kind: str,
     text: str | None = None,
+    outcome: str | None = None,
+    to_contacted: bool = False,
     expected_version: int | None = None,
 ) -> tuple[Lead, Activity]:
+    """Log a call, message, meeting, e-mail or note; ``outcome`` how a call or a meeting went (one of
+    ``funnel.OUTCOMES`` for the kind), ``text`` the note or a comment. With ``to_contacted`` a lead still
+    ``new`` moves to ``contacted`` in the same transaction (the first contact, in one tap); a lead already
+    past ``new`` just gets the activity."""
     kind_ = parse_enum(ActivityKind, kind, "kind")
+    outcome_ = _outcome(kind_, outcome)
     text = clean_text(text)
     async with uow:
         lead = await _load(uow, actor, lead_id, lock=True)
@@ -319,10 +326,34 @@ async def log_activity(
         changes["first_contact_at"] = lead.first_contact_at or now
         changes["last_activity_at"] = now
         lead, activity = await uow.leads.record_activity(
-            lead, kind=kind_, text=text, author=actor.label, created_at=now, changes=changes
+            lead, kind=kind_, text=text, author=actor.label, created_at=now, changes=changes, outcome=outcome_
         )
+        if to_contacted and lead.stage == Stage.NEW:
+            changes = lead.touch(now)
+            changes["stage"] = Stage.CONTACTED
+            changes["stage_entered_at"] = now
+            lead, _change = await uow.leads.record_stage_change(
+                lead,
+                to_stage=Stage.CONTACTED,
+                actor=actor.label,
+                reason=None,
+                reason_code=None,
+                created_at=now,
+                changes=changes,
+            )
         await uow.commit()
     return lead, activity
+
+
+def _outcome(kind: ActivityKind, outcome: str | None) -> ActivityOutcome | None:
+    """The outcome if it fits the kind (a call: reached / no answer / call back; a meeting: held /
+    cancelled), else InvalidValue naming the ones allowed."""
+    if outcome is None:
+        return None
+    allowed = funnel.outcomes_of(kind)
+    if outcome not in allowed:
+        raise InvalidValue("outcome", Rule.NOT_ONE_OF, value=outcome, allowed=[o.value for o in allowed])
+    return ActivityOutcome(outcome)
 
 
 EDITABLE = ("name", "contact", "business_domain", "attributes", "owner_id")

@@ -15,7 +15,16 @@ from types import TracebackType
 from typing import Any
 
 from core.domain.clock import utcnow
-from core.domain.enums import ActivityKind, AssignmentRule, LeadEventKind, LostReason, Role, SaleStage, Stage
+from core.domain.enums import (
+    ActivityKind,
+    ActivityOutcome,
+    AssignmentRule,
+    LeadEventKind,
+    LostReason,
+    Role,
+    SaleStage,
+    Stage,
+)
 from core.domain.funnel import OPEN_STAGES
 from core.domain.models import (
     Activity,
@@ -123,8 +132,9 @@ class FakeLeads(_Repo):
         author: str,
         created_at: datetime,
         changes: LeadChanges,
+        outcome: ActivityOutcome | None = None,
     ) -> tuple[Lead, Activity]:
-        activity = Activity(self.s.new_id(), lead.id, kind, text, author, created_at)
+        activity = Activity(self.s.new_id(), lead.id, kind, text, author, created_at, outcome)
         self.s.activities.append(activity)
         return await self.update(lead, changes), activity
 

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from core.domain.enums import (
     ActivityKind,
+    ActivityOutcome,
     LeadEventKind,
     LostReason,
     SaleStage,
@@ -80,6 +81,7 @@ class LeadRepository(Protocol):
         author: str,
         created_at: datetime,
         changes: LeadChanges,
+        outcome: ActivityOutcome | None = None,
     ) -> tuple[Lead, Activity]:
         """Add an activity and write ``changes`` (its counters) to the lead: one command, one round trip."""
 

@@ -17,7 +17,7 @@ from sqlalchemy import Insert, Select, Update, and_, bindparam, func, insert, or
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.domain.enums import ActivityKind, LeadEventKind, LostReason, Stage
+from core.domain.enums import ActivityKind, ActivityOutcome, LeadEventKind, LostReason, Stage
 from core.domain.funnel import LEAD_FINAL
 from core.domain.ids import storable_id
 from core.domain.models import Activity, Lead, LeadChanges, LeadEvent, StageChange
@@ -167,10 +167,18 @@ class SqlLeadRepository:
         author: str,
         created_at: datetime,
         changes: LeadChanges,
+        outcome: ActivityOutcome | None = None,
     ) -> tuple[Lead, Activity]:
-        values = {"lead_id": lead.id, "kind": kind, "text": text, "author": author, "created_at": created_at}
+        values = {
+            "lead_id": lead.id,
+            "kind": kind,
+            "text": text,
+            "author": author,
+            "created_at": created_at,
+            "outcome": outcome.value if outcome else None,
+        }
         activity_id = await self._insert_touching_lead(ACTIVITIES.name, values, lead, changes)
-        return lead.changed(changes), Activity(activity_id, lead.id, kind, text, author, created_at)
+        return lead.changed(changes), Activity(activity_id, lead.id, kind, text, author, created_at, outcome)
 
     async def record_stage_change(
         self,
@@ -244,7 +252,15 @@ class SqlLeadRepository:
             return []
         stmt = select(ACTIVITIES).where(ACTIVITIES.c.lead_id == lead_id).order_by(ACTIVITIES.c.id.desc()).limit(limit)
         return [
-            Activity(r.id, r.lead_id, r.kind, r.text, r.author, r.created_at)
+            Activity(
+                r.id,
+                r.lead_id,
+                r.kind,
+                r.text,
+                r.author,
+                r.created_at,
+                ActivityOutcome(r.outcome) if r.outcome else None,
+            )
             for r in (await self.session.execute(stmt)).all()
         ]
 
