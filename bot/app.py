@@ -118,6 +118,7 @@ def build_dispatcher(
 ) -> Dispatcher:
     from bot.middlewares.viewer import ViewerMiddleware
     from bot.routers import (
+        activity,
         admin,
         day,
         errors,
@@ -170,6 +171,7 @@ def build_dispatcher(
     # decides nothing either; it comes last, where no other update has to pass it.
     dp.include_routers(
         lead_card.make_router(),
+        activity.make_router(),
         next_step.make_router(),
         start.make_router(),
         admin.make_router(),

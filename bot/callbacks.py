@@ -19,6 +19,8 @@ from aiogram.types import CallbackQuery
 class LeadAction(StrEnum):
     OPEN = "o"  # open/refresh the card (no version check)
     LOG = "a"  # log an activity of kind ``x`` (call/message/meeting)
+    OUTCOME_MENU = "om"  # how did the activity of kind ``x`` go? (bot/routers/activity.py)
+    LOG_OUTCOME = "ao"  # log ``kind.outcome`` (outcome "" for none), ``kind.outcome.c``: and move new -> contacted
     NOTE = "n"  # ask for a note's text
     ANALYZE = "z"
     NEXT = "x"  # the next stage
@@ -95,7 +97,14 @@ class TodayCb(CallbackData, prefix="td"):
 class ListCb(CallbackData, prefix="ls"):
     st: str = ""  # stage filter, "" = all
     p: int = 0  # 0-based page
-    m: int = 1  # 1 = the viewer's own leads ("My leads"), 0 = everyone's (team leads and admins)
+
+
+class MyListCb(CallbackData, prefix="lm"):
+    """A page of a team lead's or admin's own leads ("📋 My leads"); ``ListCb`` pages what /leads shows
+    (everyone's for them, a manager's own for a manager), as it did before this one existed."""
+
+    st: str = ""
+    p: int = 0
 
 
 class MenuCb(CallbackData, prefix="mn"):

@@ -21,6 +21,7 @@ from bot.callbacks import (
     LeadAction,
     ListCb,
     MenuCb,
+    MyListCb,
     NewLeadCb,
     SaleAction,
     SaleCb,
@@ -106,9 +107,13 @@ def lead_card(lead: Lead, user: User) -> InlineKeyboardMarkup:
     kb = Keyboard()
     rows: list[int] = []
     if not lead.is_final:
-        kb.button(text=_("📞 Call"), callback_data=_cb(LeadAction.LOG, lead, ActivityKind.CALL.value))
-        kb.button(text=_("✉️ Message"), callback_data=_cb(LeadAction.LOG, lead, ActivityKind.MESSAGE.value))
-        kb.button(text=_("🤝 Meeting"), callback_data=_cb(LeadAction.LOG, lead, ActivityKind.MEETING.value))
+        # A call or a meeting asks how it went (one tap more); so does any first contact with a new lead
+        # (bot/activity_keyboards.py); a message on a lead already contacted is logged at once.
+        ask = LeadAction.OUTCOME_MENU
+        log_message = ask if lead.stage == Stage.NEW else LeadAction.LOG
+        kb.button(text=_("📞 Call"), callback_data=_cb(ask, lead, ActivityKind.CALL.value))
+        kb.button(text=_("✉️ Message"), callback_data=_cb(log_message, lead, ActivityKind.MESSAGE.value))
+        kb.button(text=_("🤝 Meeting"), callback_data=_cb(ask, lead, ActivityKind.MEETING.value))
         kb.button(text=_("📝 Note"), callback_data=_cb(LeadAction.NOTE, lead))
         rows.append(4)
         kb.button(text=_("🔮 Analyze"), callback_data=_cb(LeadAction.ANALYZE, lead))
@@ -244,22 +249,22 @@ def skip_contact() -> InlineKeyboardMarkup:
 def leads_page(items: Iterable[Lead], *, page: int, pages: int, stage: str, mine: bool = True) -> InlineKeyboardMarkup:
     kb = Keyboard()
     sizes: list[int] = []
-    m = int(mine)
+    page_cb: type[ListCb] | type[MyListCb] = MyListCb if mine else ListCb
     for lead in items:
         kb.button(text=render.lead_button_text(lead), callback_data=_cb(LeadAction.OPEN, lead, OPEN_NEW))
         sizes.append(1)
     nav = 0
     if page > 0:
-        kb.button(text="◀", callback_data=ListCb(st=stage, p=page - 1, m=m))
+        kb.button(text="◀", callback_data=page_cb(st=stage, p=page - 1))
         nav += 1
     if page + 1 < pages:
-        kb.button(text="▶", callback_data=ListCb(st=stage, p=page + 1, m=m))
+        kb.button(text="▶", callback_data=page_cb(st=stage, p=page + 1))
         nav += 1
     if nav:
         sizes.append(nav)
     for value in LIST_STAGES:
         label = render.stage_name(value) if value else _("All")
-        kb.button(text=("• " + label) if value == stage else label, callback_data=ListCb(st=str(value), p=0, m=m))
+        kb.button(text=("• " + label) if value == stage else label, callback_data=page_cb(st=str(value), p=0))
     sizes += [3, 3]
     kb.adjust(*sizes)
     return kb.as_markup()

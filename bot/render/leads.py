@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from bot.i18n import _
@@ -10,10 +10,11 @@ from bot.render.events import events_section
 from bot.render.steps import card_lines, list_marks
 from bot.render.vocabulary import (
     TG_TEXT_MAX,
+    activity_name,
+    actor_name,
     current_locale,
     domain_name,
     esc,
-    kind_name,
     lead_label,
     lead_name,
     lead_title,
@@ -117,16 +118,26 @@ def found_leads(query: str, items: Sequence[Lead]) -> str:
 
 
 def history(
-    lead: Lead, changes: Sequence[StageChange], activities: Sequence[Activity], events: Sequence[LeadEvent] = ()
+    lead: Lead,
+    changes: Sequence[StageChange],
+    activities: Sequence[Activity],
+    events: Sequence[LeadEvent] = (),
+    *,
+    names: Mapping[str, str] | None = None,
 ) -> str:
-    """Stages, activities, then owners and steps (assignments and the other lead events, any kind)."""
+    """Stages, activities, then owners and steps (assignments and the other lead events, any kind); each
+    stage change and activity says who made it (``names``: actor label -> the user's name)."""
+    names = names or {}
     lines = [_("<b>History</b> · {lead}").format(lead=lead_title(lead)), ""]
     lines.append("<b>" + _("Stages") + "</b>")
     if not changes:
         lines.append(_("no stage changes yet"))
     for ch in changes:
         reason = f" — {lost_reason(ch.reason_code, ch.reason)}" if ch.reason or ch.reason_code else ""
-        lines.append(f"{when(ch.created_at)}: {stage_name(ch.from_stage)} → {stage_name(ch.to_stage)}{reason}")
+        lines.append(
+            f"{when(ch.created_at)}: {stage_name(ch.from_stage)} → {stage_name(ch.to_stage)}{reason}"
+            f" · {actor_name(ch.actor, names)}"
+        )
     lines += ["", "<b>" + _("Activities") + "</b>"]
     if not activities:
         lines.append(_("no activities yet"))
@@ -134,7 +145,10 @@ def history(
         text = act.text or ""
         if len(text) > 200:
             text = text[:199] + "…"
-        lines.append(f"{when(act.created_at)}: {kind_name(act.kind)}" + (f" — {esc(text)}" if text else ""))
+        said = f" — {esc(text)}" if text else ""
+        lines.append(
+            f"{when(act.created_at)}: {activity_name(act.kind, act.outcome)}{said} · {actor_name(act.author, names)}"
+        )
     lines += events_section(events)
     out = "\n".join(lines)
     return out if len(out) <= TG_TEXT_MAX else out[: TG_TEXT_MAX - 1] + "…"

@@ -15,6 +15,7 @@ from bot.i18n import N_, _
 from bot.render.clock import when  # noqa: F401  (re-exported: every screen's time stamps)
 from core.domain.enums import (
     ActivityKind,
+    ActivityOutcome,
     LostReason,
     Recommendation,
     Role,
@@ -56,6 +57,13 @@ KIND_NAMES: dict[ActivityKind, str] = {
     ActivityKind.EMAIL: N_("E-mail"),
     ActivityKind.NOTE: N_("Note"),
 }
+OUTCOME_NAMES: dict[ActivityOutcome, str] = {
+    ActivityOutcome.REACHED: N_("reached"),
+    ActivityOutcome.NO_ANSWER: N_("no answer"),
+    ActivityOutcome.CALL_BACK: N_("call back"),
+    ActivityOutcome.HELD: N_("held"),
+    ActivityOutcome.CANCELLED: N_("cancelled"),
+}
 ROLE_NAMES: dict[Role, str] = {Role.ADMIN: N_("Admin"), Role.TEAM_LEAD: N_("Team lead"), Role.MANAGER: N_("Manager")}
 SALE_STAGE_NAMES: dict[SaleStage, str] = {
     SaleStage.NEW: N_("New deal"),
@@ -86,6 +94,20 @@ def recommendation_name(rec: Recommendation | str) -> str:
 
 def kind_name(kind: ActivityKind | str) -> str:
     return _translated(KIND_NAMES, ActivityKind(kind))
+
+
+def outcome_name(outcome: ActivityOutcome | str) -> str:
+    return _translated(OUTCOME_NAMES, ActivityOutcome(outcome))
+
+
+def activity_name(kind: ActivityKind | str, outcome: ActivityOutcome | str | None) -> str:
+    """ "Call · reached", or just "Message"."""
+    return f"{kind_name(kind)} · {outcome_name(outcome)}" if outcome else kind_name(kind)
+
+
+def actor_name(label: str, names: Mapping[str, str]) -> str:
+    """Who did something, escaped: the user's name for "tg:123" when known, else the label ("api:intake")."""
+    return esc(names.get(label) or label)
 
 
 def role_name(role: Role | str) -> str:

@@ -16,6 +16,7 @@ from bot.states import CardInput
 from core.domain.enums import ActivityKind, Stage, StepKind
 from core.domain.errors import InvalidValue, Rule, StaleState, TransferNotAllowed
 from core.domain.models import Actor, User
+from core.services import history as history_svc
 from core.services import leads as leads_svc
 from core.services.context import Services
 from core.services.ports import UnitOfWork
@@ -147,12 +148,10 @@ async def set_domain(
 
 
 async def history(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor) -> None:
-    lead = await leads_svc.get_lead(uow, actor, callback_data.id)
-    changes = await leads_svc.stage_history(uow, actor, lead.id, limit=10)
-    activities = await leads_svc.list_activities(uow, actor, lead.id, limit=15)
-    events = await leads_svc.lead_events(uow, actor, lead.id, limit=10)
+    found = await history_svc.lead_history(uow, actor, callback_data.id)
+    text = render.history(found.lead, found.changes, found.activities, found.events, names=found.names)
     await query.answer()
-    await screens.show(query, render.history(lead, changes, activities, events), keyboards.back_to_card(lead))
+    await screens.show(query, text, keyboards.back_to_card(found.lead))
 
 
 # ---------------------------------------------------------------- buttons that ask for text

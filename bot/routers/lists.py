@@ -9,7 +9,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards, render, screens
-from bot.callbacks import CallbackIs, ListCb, MenuCb, UnpackCallback
+from bot.callbacks import CallbackIs, ListCb, MenuCb, MyListCb, UnpackCallback
 from bot.filters import HasText, PrivateChat
 from bot.i18n import _
 from bot.states import Find
@@ -66,11 +66,12 @@ async def leads_button(query: CallbackQuery, callback_data: MenuCb, uow: UnitOfW
     await _show_page(query, uow, actor, user, stage="", page=0, edit=False, mine=mine)
 
 
-async def leads_page(query: CallbackQuery, callback_data: ListCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
+async def leads_page(
+    query: CallbackQuery, callback_data: ListCb | MyListCb, uow: UnitOfWork, actor: Actor, user: User
+) -> None:
     await query.answer()
-    await _show_page(
-        query, uow, actor, user, stage=callback_data.st, page=callback_data.p, edit=True, mine=bool(callback_data.m)
-    )
+    mine = isinstance(callback_data, MyListCb)
+    await _show_page(query, uow, actor, user, stage=callback_data.st, page=callback_data.p, edit=True, mine=mine)
 
 
 async def _find(message: Message, text: str, uow: UnitOfWork, actor: Actor) -> None:
@@ -112,10 +113,11 @@ def make_router() -> Router:
     and tests build several)."""
     router = Router(name=__name__)
     router.message.filter(PrivateChat())
-    router.callback_query.filter(UnpackCallback(MenuCb, ListCb))  # one unpack per press (bot.callbacks)
+    router.callback_query.filter(UnpackCallback(MenuCb, ListCb, MyListCb))  # one unpack per press (bot.callbacks)
     router.message.register(leads_command, Command("leads"))
     router.callback_query.register(leads_button, CallbackIs(MenuCb, item={"leads", "all"}))
     router.callback_query.register(leads_page, CallbackIs(ListCb))
+    router.callback_query.register(leads_page, CallbackIs(MyListCb))
     router.message.register(find_command, Command("find"))
     router.callback_query.register(find_button, CallbackIs(MenuCb, item="find"))
     router.message.register(find_text, StateFilter(Find.query), HasText())

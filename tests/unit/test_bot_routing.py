@@ -100,6 +100,10 @@ CALLBACKS = [
     ("mn:new", NewLead.contact.state, "new_lead.new_button"),
     ("mn:zz", None, "fallback.unknown_button"),
     ("ls:new:2", None, "lists.leads_page"),
+    ("lm:new:2", None, "lists.leads_page"),  # a team lead's own leads
+    ("mn:all", None, "lists.leads_button"),
+    ("ld:om:5:3:call", None, "activity.outcome_menu"),
+    ("ld:ao:5:3:call.reached.c", None, "activity.log_outcome"),
     ("ls:zz:x", None, "fallback.unknown_button"),
     ("us:o:9:", None, "admin.open_user"),
     ("us:r:9:admin", None, "admin.set_role"),
