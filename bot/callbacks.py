@@ -26,7 +26,8 @@ class LeadAction(StrEnum):
     NEXT = "x"  # the next stage
     TRANSFER = "t"
     LOST_MENU = "l"
-    LOST = "lr"  # lost with preset reason ``x``
+    LOST = "lr"  # lost with preset reason ``x``: asks "Are you sure?" first
+    LOST_YES = "ly"  # the confirmation: lost with preset reason ``x`` (the version is the card's)
     LOST_TEXT = "lt"  # ask for a free-text lost reason
     DOMAIN_MENU = "d"
     DOMAIN = "ds"  # set business domain ``x``
@@ -115,6 +116,7 @@ class UserAction(StrEnum):
     OPEN = "o"
     ROLE = "r"  # set role ``x``
     OFF = "off"  # deactivate; ``x``: where their open leads go ("" = ask, "q" queue, "r" rule, "u<id>" a user)
+    OFF_YES = "offy"  # the confirmation of OFF with the same ``x``
     ON = "on"
     PICK = "pk"  # choose the manager who takes a deactivated user's leads
 
@@ -142,6 +144,10 @@ class SaleAction(StrEnum):
     NEXT = "x"
     LOST_MENU = "l"
     LOST = "lr"
+    # The confirmations of the irreversible steps (same fields: ``st`` the stage the card showed, ``x`` the
+    # target stage or the lost reason), so a stale "Yes" is refused by the stage like any old card.
+    NEXT_YES = "xy"
+    LOST_YES = "ly"
 
 
 class SaleCb(CallbackData, prefix="sl"):

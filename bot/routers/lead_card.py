@@ -8,7 +8,7 @@ from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 
-from bot import keyboards, render, screens
+from bot import confirm_keyboards, keyboards, render, screens
 from bot.callbacks import CallbackIs, LeadAction, LeadCb, UnpackCallback
 from bot.i18n import _
 from bot.outbox import OutboxSender
@@ -103,12 +103,28 @@ async def lost_menu(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork
     await screens.show(query, render.lead_card(lead, note=_("Why is the lead lost?")), keyboards.lost_reasons(lead))
 
 
-async def lost(
+def _preset(code: str) -> str:
+    name = render.lost_preset(code)
+    if name is None:
+        raise InvalidValue("reason", Rule.NOT_ONE_OF, value=code, allowed=list(render.LOST_PRESETS))
+    return name
+
+
+async def lost(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor) -> None:
+    """A preset reason chosen: are you sure? (a lost lead cannot be reopened)."""
+    name = _preset(callback_data.x)
+    lead = await leads_svc.get_lead(uow, actor, callback_data.id)
+    if lead.version != callback_data.v:
+        raise StaleState()
+    await query.answer()
+    question = _("Mark the lead as lost ({reason})? This cannot be undone.").format(reason=name)
+    await screens.show(query, render.lead_card(lead, note=question), confirm_keyboards.lead_lost(lead, callback_data.x))
+
+
+async def lost_confirmed(
     query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, services: Services, actor: Actor, user: User
 ) -> None:
-    name = render.lost_preset(callback_data.x)
-    if name is None:
-        raise InvalidValue("reason", Rule.NOT_ONE_OF, value=callback_data.x, allowed=list(render.LOST_PRESETS))
+    name = _preset(callback_data.x)
     result = await leads_svc.change_stage(
         uow,
         services,
@@ -198,6 +214,7 @@ def make_router() -> Router:
     router.callback_query.register(transfer, CallbackIs(LeadCb, a=LeadAction.TRANSFER))
     router.callback_query.register(lost_menu, CallbackIs(LeadCb, a=LeadAction.LOST_MENU))
     router.callback_query.register(lost, CallbackIs(LeadCb, a=LeadAction.LOST))
+    router.callback_query.register(lost_confirmed, CallbackIs(LeadCb, a=LeadAction.LOST_YES))
     router.callback_query.register(domain_menu, CallbackIs(LeadCb, a=LeadAction.DOMAIN_MENU))
     router.callback_query.register(set_domain, CallbackIs(LeadCb, a=LeadAction.DOMAIN))
     router.callback_query.register(history, CallbackIs(LeadCb, a=LeadAction.HISTORY))

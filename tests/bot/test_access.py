@@ -122,8 +122,14 @@ async def test_a_deactivated_user_loses_access_at_once(tg, running, services, co
     assert "Maria" in users_msg.text and "Manager" in users_msg.text
     await tg.press(admin, "Maria · Manager", message_id=users_msg.message_id)
     await tg.press(admin, "🚫 Deactivate", message_id=users_msg.message_id)  # she owns a lead: where to?
-    done = await tg.press(admin, "📥 To the queue", message_id=users_msg.message_id)
-    assert "lost access" in alert_text(done)
+    await tg.press(admin, "📥 To the queue", message_id=users_msg.message_id)
+    asked = tg.fake.message(admin.id, users_msg.message_id)
+    assert "Deactivate this user? They lose access at once." in asked.text
+    yes = next(b["callback_data"] for b in asked.buttons if b["text"] == "✅ Yes")
+    done = await tg.press(admin, "✅ Yes", message_id=users_msg.message_id)
+    assert "lost access" in alert_text(done) or "handed over" in alert_text(done)
+    again = await tg.press_data(admin, users_msg.message_id, yes)  # a stale "Yes": nothing more happens
+    assert again.params.get("show_alert") is True and "out of date" in alert_text(again)
 
     answer = await tg.press(maria, "📞 Call", message_id=card.message_id)
     assert answer.params.get("show_alert") is True and "access was disabled" in alert_text(answer)

@@ -251,11 +251,30 @@ async def test_lost_with_a_preset_reason(tg, team, running, services, committing
     card = await _open(tg, maria, lead.id)
     await tg.press(maria, "❌ Lost", message_id=card.message_id)
     await tg.press(maria, "No budget", message_id=card.message_id)
+    asked = tg.fake.message(maria.id, card.message_id)
+    assert "Mark the lead as lost (No budget)? This cannot be undone." in asked.text
+    assert (await _lead_row(committing_factory, lead.id)).stage == Stage.NEW  # nothing yet
+    yes = next(b["callback_data"] for b in asked.buttons if b["text"] == "✅ Yes")
+    await tg.press(maria, "✅ Yes", message_id=card.message_id)
     row = await _lead_row(committing_factory, lead.id)
     assert (row.stage, row.lost_reason_code, row.lost_reason) == (Stage.LOST, LostReason.NO_BUDGET, None)
+    again = await tg.press_data(maria, card.message_id, yes)  # a stale confirmation changes nothing
+    assert again.params.get("show_alert") is True
+    assert (await _lead_row(committing_factory, lead.id)).version == row.version
     final = tg.fake.message(maria.id, card.message_id)
     assert "Lost reason: No budget" in final.text
     assert final.button_texts == ["🕓 History", "🔄 Refresh"]  # a final lead offers no actions
+
+
+async def test_no_on_the_lost_confirmation_keeps_the_lead_open(tg, team, running, services, committing_factory) -> None:
+    lead = await _lead(committing_factory, services, team["maria"])
+    maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
+    card = await _open(tg, maria, lead.id)
+    await tg.press(maria, "❌ Lost", message_id=card.message_id)
+    await tg.press(maria, "Chose a competitor", message_id=card.message_id)
+    await tg.press(maria, "✖️ No", message_id=card.message_id)
+    assert (await _lead_row(committing_factory, lead.id)).stage == Stage.NEW
+    assert "❌ Lost" in tg.fake.message(maria.id, card.message_id).button_texts  # back on the card
 
 
 async def test_history_shows_stage_changes_and_activities(tg, team, running, services, committing_factory) -> None:

@@ -20,6 +20,8 @@ SOURCES = (
     "keyboards.py",
     "owner_keyboards.py",
     "step_keyboards.py",
+    "activity_keyboards.py",
+    "confirm_keyboards.py",
     "i18n.py",
     "screens.py",
     "routers",
