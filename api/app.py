@@ -10,13 +10,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.deps import DEFAULT_KEY_CACHE_SECONDS, ApiKeyCache
+from api.docs import install_docs
 from api.errors import BodySizeLimit, install_error_handlers, route_methods
 from api.routers import health, leads, sales
 from api.security import FailedKeyAttempts
+from api.strict import reject_unknown_query
 from core.config import Settings
 from core.services.context import Services
 from core.storage.db import make_api_engine, make_session_factory, resolve_database_url
@@ -33,7 +35,8 @@ Leads of the Lead AI CRM: create, read, move through the funnel, score, log acti
 Every `/leads` route needs an API key in the `X-API-Key` header (`leadcrm api-key create NAME`).
 Errors are `{"detail": "<message>"}`: 400 funnel rule refused, 401 key missing/wrong/revoked,
 403 not allowed, 404 not found, 405 method not allowed (see `Allow`), 409 stale, 413 body too large,
-422 invalid input (with `errors`: the fields), 429 too many wrong keys from this address (see `Retry-After`),
+422 invalid input (with `errors`: the fields; an unknown query parameter or body field is named; a body
+must be sent as `Content-Type: application/json`), 429 too many wrong keys from this address (see `Retry-After`),
 503 database unavailable or busy.
 """
 
@@ -88,6 +91,9 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         redirect_slashes=False,
+        docs_url=None,  # install_docs: Swagger UI from the package's own assets, not a CDN
+        redoc_url=None,
+        dependencies=[Depends(reject_unknown_query)],  # ?typo=1 is a 422, as an unknown body field is
         **_body_limit(2 * MAX_BODY_BYTES),  # backstop for chunked bodies; BodySizeLimit answers first
     )
     app.state.settings = settings
@@ -99,6 +105,7 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, limit=MAX_BODY_BYTES)
+    install_docs(app)
     app.include_router(health.router)
     app.include_router(leads.router)
     app.include_router(sales.router)

@@ -25,7 +25,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.words import describe
 from core.domain.errors import (
@@ -64,14 +64,24 @@ async def _domain_error(request: Request, err: Exception) -> JSONResponse:
     return JSONResponse({"detail": describe(err)}, status_code=status_for(err))
 
 
-def _describe(error: dict) -> str:
+# What a body that is not a JSON object fails with (FastAPI reads a body as JSON only when the Content-Type
+# says so; otherwise the model gets bytes or a string).
+_NOT_AN_OBJECT = frozenset({"model_attributes_type", "dict_type", "model_type"})
+
+
+def _describe(error: dict, content_type: str = "application/json") -> str:
     loc = [str(part) for part in error.get("loc", ())]
     where = ".".join(loc[1:] if len(loc) > 1 and loc[0] in ("body", "query", "path", "header") else loc)
     msg = str(error.get("msg", "invalid value"))
     if error.get("type") == "missing" and loc == ["body"]:
         return "the request body is missing: send a JSON object"
+    if loc == ["body"] and error.get("type") in _NOT_AN_OBJECT:
+        if "json" not in content_type.lower():
+            sent = f"Content-Type {content_type}" if content_type else "no Content-Type"
+            return f"the body must be a JSON object sent with Content-Type: application/json (got {sent})"
+        return "the body must be a JSON object"
     if error.get("type") == "extra_forbidden":
-        msg = "unknown field"
+        msg = "unknown query parameter" if loc[:1] == ["query"] else "unknown field"
     elif error.get("type") == "json_invalid":
         msg = "the body is not valid JSON" + (f" ({error['ctx'].get('error')})" if error.get("ctx") else "")
         where = ""
@@ -84,7 +94,8 @@ async def _validation_error(request: Request, err: Exception) -> JSONResponse:
         {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
         for e in err.errors()
     ]
-    detail = "; ".join(dict.fromkeys(_describe(e) for e in err.errors())) or "invalid request"
+    content_type = request.headers.get("content-type", "")
+    detail = "; ".join(dict.fromkeys(_describe(e, content_type) for e in err.errors())) or "invalid request"
     return JSONResponse({"detail": detail, "errors": errors}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
@@ -129,26 +140,60 @@ def _is_connection_error(err: DBAPIError) -> bool:
 
 
 class BodySizeLimit:
-    """413 with a JSON message when Content-Length is above ``limit``. Chunked bodies (no Content-Length)
-    are capped by FastAPI's own ``max_body_size``, set a little higher in ``create_app``."""
+    """413 with the JSON ``{"detail": …}`` of every error when the body is above ``limit``: at once when
+    Content-Length says so; a chunked body (no Content-Length) is read up to the limit first and replayed to
+    the app, so it gets the same JSON answer (FastAPI's own ``max_body_size``, the backstop set in
+    ``create_app``, would answer ``text/plain``). Bodies are small here (≤ 1 MB), so buffering one costs little."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
         self.limit = limit
 
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(
+            {"detail": f"Request body too large: at most {self.limit:,} bytes"},
+            status_code=status.HTTP_413_CONTENT_TOO_LARGE,
+        )
+        await response(scope, receive, send)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            for name, value in scope["headers"]:
-                if name == b"content-length":
-                    if not value.isdigit() or int(value) > self.limit:
-                        response = JSONResponse(
-                            {"detail": f"Request body too large: at most {self.limit:,} bytes"},
-                            status_code=status.HTTP_413_CONTENT_TOO_LARGE,
-                        )
-                        await response(scope, receive, send)
-                        return
-                    break
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = next((value for name, value in scope["headers"] if name == b"content-length"), None)
+        if length is not None:
+            if not length.isdigit() or int(length) > self.limit:
+                await self._too_large(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._too_large(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
 
 async def _http_error(request: Request, err: Exception) -> Response:

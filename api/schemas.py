@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from core.domain.contacts import CONTACTS_MAX, ContactKind
-from core.domain.enums import ActivityKind, LostReason, Recommendation, Source, Stage, StepKind
+from core.domain.enums import ActivityKind, ActivityOutcome, LostReason, Recommendation, Source, Stage, StepKind
 from core.domain.models import ACTIVITY_TEXT_MAX, CONTACT_MAX, NAME_MAX, REASON_MAX
 
 DOMAIN_MAX = 100
@@ -111,7 +111,10 @@ class StageUpdate(_Request):
 
 class ActivityCreate(_Request):
     kind: ActivityKind
-    text: Text | None = None
+    text: Text | None = Field(None, description="The note, or a comment on the call / meeting")
+    outcome: ActivityOutcome | None = Field(
+        None, description="How it went: a call reached / no_answer / call_back, a meeting held / cancelled"
+    )
 
 
 class _Response(BaseModel):
@@ -174,6 +177,7 @@ class ActivityOut(_Response):
     text: str | None
     author: str
     created_at: datetime
+    outcome: ActivityOutcome | None = None
 
 
 class ActivityListOut(BaseModel):

@@ -121,6 +121,8 @@ def invalid_value(err: InvalidValue) -> str:
         case Rule.OUT_OF_RANGE:
             return f"must be between {minimum} and {maximum}"
         case Rule.NOT_ONE_OF:
+            if not err.allowed:  # e.g. an outcome for a kind that has none
+                return f"'{err.value}' is not allowed here"
             return f"'{err.value}' is not one of: {', '.join(err.allowed)}"
         case Rule.NOT_IN_CATALOGUE:
             return f"'{err.value}' is not in the catalogue: {', '.join(err.allowed)}"

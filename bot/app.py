@@ -118,6 +118,7 @@ def build_dispatcher(
 ) -> Dispatcher:
     from bot.middlewares.viewer import ViewerMiddleware
     from bot.routers import (
+        activity,
         admin,
         contacts,
         day,
@@ -175,6 +176,7 @@ def build_dispatcher(
     dp.include_routers(
         lead_card.make_router(),
         contacts.make_router(),
+        activity.make_router(),
         next_step.make_router(),
         start.make_router(),
         admin.make_router(),

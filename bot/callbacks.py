@@ -19,12 +19,15 @@ from aiogram.types import CallbackQuery
 class LeadAction(StrEnum):
     OPEN = "o"  # open/refresh the card (no version check)
     LOG = "a"  # log an activity of kind ``x`` (call/message/meeting)
+    OUTCOME_MENU = "om"  # how did the activity of kind ``x`` go? (bot/routers/activity.py)
+    LOG_OUTCOME = "ao"  # log ``kind.outcome`` (outcome "" for none), ``kind.outcome.c``: and move new -> contacted
     NOTE = "n"  # ask for a note's text
     ANALYZE = "z"
     NEXT = "x"  # the next stage
     TRANSFER = "t"
     LOST_MENU = "l"
-    LOST = "lr"  # lost with preset reason ``x``
+    LOST = "lr"  # lost with preset reason ``x``: asks "Are you sure?" first
+    LOST_YES = "ly"  # the confirmation: lost with preset reason ``x`` (the version is the card's)
     LOST_TEXT = "lt"  # ask for a free-text lost reason
     DOMAIN_MENU = "d"
     DOMAIN = "ds"  # set business domain ``x``
@@ -105,14 +108,23 @@ class ListCb(CallbackData, prefix="ls"):
     p: int = 0  # 0-based page
 
 
+class MyListCb(CallbackData, prefix="lm"):
+    """A page of a team lead's or admin's own leads ("📋 My leads"); ``ListCb`` pages what /leads shows
+    (everyone's for them, a manager's own for a manager), as it did before this one existed."""
+
+    st: str = ""
+    p: int = 0
+
+
 class MenuCb(CallbackData, prefix="mn"):
-    item: str  # new | leads | find | help
+    item: str  # new | leads (mine) | all (everyone's leads) | find | help
 
 
 class UserAction(StrEnum):
     OPEN = "o"
     ROLE = "r"  # set role ``x``
     OFF = "off"  # deactivate; ``x``: where their open leads go ("" = ask, "q" queue, "r" rule, "u<id>" a user)
+    OFF_YES = "offy"  # the confirmation of OFF with the same ``x``
     ON = "on"
     PICK = "pk"  # choose the manager who takes a deactivated user's leads
 
@@ -148,6 +160,10 @@ class SaleAction(StrEnum):
     CLOSE_TEXT = "ct"  # ask for a typed expected close date
     OWNER_MENU = "wm"  # the picker of owners
     OWNER = "ws"  # the owner: user ``x`` ("" = nobody)
+    # The confirmations of the irreversible steps (same fields: ``st`` the stage the card showed, ``x`` the
+    # target stage or the lost reason), so a stale "Yes" is refused by the stage like any old card.
+    NEXT_YES = "xy"
+    LOST_YES = "ly"
 
 
 class SaleCb(CallbackData, prefix="sl"):

@@ -7,7 +7,7 @@ Update the catalogues after changing texts (tests/unit/test_bot_i18n.py fails un
 
     pybabel extract -k _ -k __ -k N_ -k t --no-location --sort-output -o bot/locales/messages.pot \
         bot/app.py bot/render bot/keyboards.py bot/owner_keyboards.py bot/step_keyboards.py bot/contact_keyboards.py \
-        bot/deal_keyboards.py bot/i18n.py bot/screens.py \
+        bot/deal_keyboards.py bot/activity_keyboards.py bot/confirm_keyboards.py bot/i18n.py bot/screens.py \
         bot/routers \
         bot/middlewares
     pybabel update -i bot/locales/messages.pot -d bot/locales -D messages --no-fuzzy-matching

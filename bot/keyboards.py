@@ -21,6 +21,7 @@ from bot.callbacks import (
     LeadAction,
     ListCb,
     MenuCb,
+    MyListCb,
     NewLeadCb,
     SaleAction,
     SaleCb,
@@ -81,10 +82,13 @@ OPEN_NEW = "n"  # open the card as a new message (from a list: the list stays)
 LIST_STAGES = ("", Stage.NEW, Stage.CONTACTED, Stage.QUALIFIED, Stage.TRANSFERRED, Stage.LOST)
 
 
-def main_menu() -> InlineKeyboardMarkup:
+def main_menu(user: User | None = None) -> InlineKeyboardMarkup:
+    """The menu; a team lead or admin (``user``) also gets "All leads" beside their own."""
     kb = Keyboard()
     kb.button(text=_("➕ New lead"), callback_data=MenuCb(item="new"))
     kb.button(text=_("📋 My leads"), callback_data=MenuCb(item="leads"))
+    if user is not None and sees_all(user):
+        kb.button(text=_("🗂 All leads"), callback_data=MenuCb(item="all"))
     kb.button(text=_("🔎 Find"), callback_data=MenuCb(item="find"))
     kb.button(text=_("❓ Help"), callback_data=MenuCb(item="help"))
     kb.adjust(2)
@@ -103,9 +107,13 @@ def lead_card(lead: Lead, user: User) -> InlineKeyboardMarkup:
     kb = Keyboard()
     rows: list[int] = []
     if not lead.is_final:
-        kb.button(text=_("📞 Call"), callback_data=_cb(LeadAction.LOG, lead, ActivityKind.CALL.value))
-        kb.button(text=_("✉️ Message"), callback_data=_cb(LeadAction.LOG, lead, ActivityKind.MESSAGE.value))
-        kb.button(text=_("🤝 Meeting"), callback_data=_cb(LeadAction.LOG, lead, ActivityKind.MEETING.value))
+        # A call or a meeting asks how it went (one tap more); so does any first contact with a new lead
+        # (bot/activity_keyboards.py); a message on a lead already contacted is logged at once.
+        ask = LeadAction.OUTCOME_MENU
+        log_message = ask if lead.stage == Stage.NEW else LeadAction.LOG
+        kb.button(text=_("📞 Call"), callback_data=_cb(ask, lead, ActivityKind.CALL.value))
+        kb.button(text=_("✉️ Message"), callback_data=_cb(log_message, lead, ActivityKind.MESSAGE.value))
+        kb.button(text=_("🤝 Meeting"), callback_data=_cb(ask, lead, ActivityKind.MEETING.value))
         kb.button(text=_("📝 Note"), callback_data=_cb(LeadAction.NOTE, lead))
         rows.append(4)
         kb.button(text=_("🔮 Analyze"), callback_data=_cb(LeadAction.ANALYZE, lead))
@@ -238,24 +246,25 @@ def skip_contact() -> InlineKeyboardMarkup:
 # ---------------------------------------------------------------- lists
 
 
-def leads_page(items: Iterable[Lead], *, page: int, pages: int, stage: str) -> InlineKeyboardMarkup:
+def leads_page(items: Iterable[Lead], *, page: int, pages: int, stage: str, mine: bool = True) -> InlineKeyboardMarkup:
     kb = Keyboard()
     sizes: list[int] = []
+    page_cb: type[ListCb] | type[MyListCb] = MyListCb if mine else ListCb
     for lead in items:
         kb.button(text=render.lead_button_text(lead), callback_data=_cb(LeadAction.OPEN, lead, OPEN_NEW))
         sizes.append(1)
     nav = 0
     if page > 0:
-        kb.button(text="◀", callback_data=ListCb(st=stage, p=page - 1))
+        kb.button(text="◀", callback_data=page_cb(st=stage, p=page - 1))
         nav += 1
     if page + 1 < pages:
-        kb.button(text="▶", callback_data=ListCb(st=stage, p=page + 1))
+        kb.button(text="▶", callback_data=page_cb(st=stage, p=page + 1))
         nav += 1
     if nav:
         sizes.append(nav)
     for value in LIST_STAGES:
         label = render.stage_name(value) if value else _("All")
-        kb.button(text=("• " + label) if value == stage else label, callback_data=ListCb(st=str(value), p=0))
+        kb.button(text=("• " + label) if value == stage else label, callback_data=page_cb(st=str(value), p=0))
     sizes += [3, 3]
     kb.adjust(*sizes)
     return kb.as_markup()

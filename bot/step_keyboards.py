@@ -13,6 +13,7 @@ from bot.i18n import _
 from bot.keyboards import OPEN_NEW, Keyboard
 from bot.render import steps
 from bot.render.clock import viewer
+from bot.render.vocabulary import lead_label
 from core.domain.dates import available
 from core.domain.enums import StepKind
 from core.domain.models import Lead
@@ -109,7 +110,7 @@ def today(leads: Iterable[Lead]) -> InlineKeyboardMarkup:
         if lead.id in seen or len(seen) == TODAY_BUTTONS:
             continue
         seen.add(lead.id)
-        text = f"#{lead.id} {lead.display_name}"
+        text = lead_label(lead)
         kb.button(text=text if len(text) <= 40 else text[:39] + "…", callback_data=_cb(LeadAction.OPEN, lead, OPEN_NEW))
     kb.adjust(2)
     refresh = Keyboard()

@@ -5,13 +5,14 @@ Every route needs an API key. Handlers unpack the request, call one service, ren
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, status
 from fastapi.responses import JSONResponse
 
 from api.deps import get_services, get_uow, lead_id_path, require_api_key
-from api.pagination import decode_cursor, encode_cursor
+from api.pagination import aware_utc, decode_id_cursor, encode_id_cursor
 from api.schemas import (
     ActivityCreate,
     ActivityListOut,
@@ -131,6 +132,13 @@ async def list_leads(
             description="Search names, companies and contacts (a phone however it is typed); with the filters",
         ),
     ] = None,
+    updated_since: Annotated[
+        datetime | None,
+        Query(
+            description="Only leads changed at or after this ISO 8601 moment, e.g. 2026-12-01T09:00:00Z (no zone: "
+            "UTC). For an incremental sync: remember when a pass started, pass it as updated_since next time.",
+        ),
+    ] = None,
 ) -> LeadPageOut:
     page = await svc.list_leads(
         uow,
@@ -140,13 +148,14 @@ async def list_leads(
         source=source.value if source else None,
         unassigned=unassigned,
         limit=limit,
-        after=decode_cursor(cursor) if cursor is not None else None,
         q=q,
         region=services.policy.phone_region,
+        before_id=decode_id_cursor(cursor) if cursor is not None else None,
+        updated_since=aware_utc(updated_since, "updated_since") if updated_since is not None else None,
     )
     return LeadPageOut(
         items=[_out(lead, services) for lead in page.items],
-        next_cursor=encode_cursor(page.next_cursor) if page.next_cursor else None,
+        next_cursor=encode_id_cursor(page.next_before_id) if page.next_before_id else None,
     )
 
 
@@ -167,7 +176,7 @@ for _path in ("", "/"):
         list_leads,
         methods=["GET"],
         response_model=LeadPageOut,
-        summary="List leads, newest-updated first (keyset pagination)",
+        summary="List leads, newest first by id (stable keyset pages; updated_since for incremental sync)",
         include_in_schema=_path == "",
     )
 
@@ -219,7 +228,9 @@ async def analyze(lead_id: LeadId, uow: Uow, services: Svc, actor: Caller) -> Le
     summary="Log a call, message, meeting, e-mail or note",
 )
 async def log_activity(lead_id: LeadId, body: ActivityCreate, uow: Uow, actor: Caller) -> ActivityOut:
-    _, activity = await svc.log_activity(uow, actor, lead_id, kind=body.kind.value, text=body.text)
+    _, activity = await svc.log_activity(
+        uow, actor, lead_id, kind=body.kind.value, text=body.text, outcome=body.outcome.value if body.outcome else None
+    )
     return ActivityOut.model_validate(activity)
 
 

@@ -137,7 +137,7 @@ class UpdateContextMiddleware(BaseMiddleware):
             data["user"] = user
             data["actor"] = Actor.from_user(user) if user is not None else None
             if user is None and not self._may_pass_unknown(update):
-                await self._refuse(update, tg_user.id if tg_user else None)
+                await self._refuse(uow, update, tg_user.id if tg_user else None)
                 result = None
             else:
                 result = await handler(update, data)
@@ -152,10 +152,13 @@ class UpdateContextMiddleware(BaseMiddleware):
         return message is not None and invite_payload(message) is not None and message.chat.type == "private"
 
     @staticmethod
-    async def _refuse(update: Update, telegram_id: int | None) -> None:
+    async def _refuse(uow: SqlUnitOfWork, update: Update, telegram_id: int | None) -> None:
+        """A stranger is asked to get an invite; a deactivated user is told their access was switched off."""
         if telegram_id is None:
             return
+        disabled = await users_svc.was_deactivated(uow, telegram_id)
         if isinstance(update.callback_query, CallbackQuery):
-            await update.callback_query.answer(render.refused_alert(telegram_id), show_alert=True)
+            alert = render.disabled_alert() if disabled else render.refused_alert(telegram_id)
+            await update.callback_query.answer(alert, show_alert=True)
         elif update.message is not None and update.message.chat.type == "private":
-            await update.message.answer(render.refused(telegram_id))
+            await update.message.answer(render.disabled() if disabled else render.refused(telegram_id))

@@ -11,7 +11,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.i18n import _
 from bot.render.events import rule_name
 from bot.render.leads import lead_line, score_line
-from bot.render.vocabulary import domain_name, esc, source_name, stage_name
+from bot.render.vocabulary import domain_name, esc, lead_name, source_name, stage_name
 from core.domain.models import Lead, User
 from core.services.assignment import RuleInfo
 
@@ -68,7 +68,7 @@ def queue_page(items: Sequence[Lead], *, page: int, pages: int, total: int) -> s
 
 
 def pick_owner_note(lead: Lead) -> str:
-    return _("Whom should {name} go to?").format(name=lead.display_name)
+    return _("Whom should {name} go to?").format(name=lead_name(lead))
 
 
 def assigned_note(lead: Lead) -> str:

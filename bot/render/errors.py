@@ -43,13 +43,13 @@ def transfer_refused(err: TransferNotAllowed) -> str:
 # What the actor may not do, by AccessDenied.rule (the rules without a sentence of their own get the
 # general "You are not allowed to do this.").
 ACCESS_TEXTS: dict[AccessRule, str] = {
-    AccessRule.NOT_YOUR_LEAD: N_("You do not have access to this lead"),
-    AccessRule.ADMIN_ONLY: N_("Only an admin can do this"),
-    AccessRule.TEAM_LEAD_INVITES_MANAGERS: N_("A team lead can invite managers only"),
-    AccessRule.INVITES_NEED_TEAM_LEAD: N_("Only an admin or a team lead can invite people"),
-    AccessRule.NOT_YOURSELF: N_("You cannot change your own role or deactivate yourself"),
-    AccessRule.SALES_NEED_TEAM_LEAD: N_("Only team leads and admins can move a sale"),
-    AccessRule.ASSIGN_NEEDS_TEAM_LEAD: N_("Only team leads and admins can assign leads"),
+    AccessRule.NOT_YOUR_LEAD: N_("You do not have access to this lead."),
+    AccessRule.ADMIN_ONLY: N_("Only an admin can do this."),
+    AccessRule.TEAM_LEAD_INVITES_MANAGERS: N_("A team lead can invite managers only."),
+    AccessRule.INVITES_NEED_TEAM_LEAD: N_("Only an admin or a team lead can invite people."),
+    AccessRule.NOT_YOURSELF: N_("You cannot change your own role or deactivate yourself."),
+    AccessRule.SALES_NEED_TEAM_LEAD: N_("Only team leads and admins can move a sale."),
+    AccessRule.ASSIGN_NEEDS_TEAM_LEAD: N_("Only team leads and admins can assign leads."),
 }
 
 FIELD_NAMES: dict[str, str] = {

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
 
 from bot.i18n import _
 from bot.render.events import events_section
 from bot.render.steps import card_lines, list_marks
 from bot.render.vocabulary import (
     TG_TEXT_MAX,
+    activity_name,
+    actor_name,
     current_locale,
     domain_name,
     esc,
-    kind_name,
+    lead_label,
+    lead_name,
+    lead_title,
     lost_reason,
     recommendation_name,
     sale_stage_name,
@@ -28,9 +33,12 @@ BAR_CELLS = 10
 
 
 def score_bar(score: float | None) -> str:
+    """Ten cells for the score as shown (two decimals), rounded half up: 0.55 → 6 cells, 0.65 → 7 (Python's
+    round() is banker's and drew both as 6)."""
     if score is None:
         return "▱" * BAR_CELLS
-    filled = max(0, min(BAR_CELLS, round(score * BAR_CELLS)))
+    cells = (Decimal(f"{score:.2f}") * BAR_CELLS).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    filled = max(0, min(BAR_CELLS, int(cells)))
     return "▰" * filled + "▱" * (BAR_CELLS - filled)
 
 
@@ -52,7 +60,7 @@ def lead_card(lead: Lead, *, note: str | None = None) -> str:
     lines = []
     if note:
         lines += [f"<i>{esc(note)}</i>", ""]
-    lines.append(f"<b>{esc(lead.display_name)}</b> · #{lead.id}")
+    lines.append(lead_title(lead))
     if lead.company:
         lines.append(_("Company: {value}").format(value=esc(lead.company)))
     shown = [lead.contact] if lead.contact else []
@@ -78,17 +86,24 @@ def lead_card(lead: Lead, *, note: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def lead_line(lead: Lead) -> str:
+def lead_line(lead: Lead, *, owner: bool = False) -> str:
+    """One lead in a list; with ``owner`` (team leads' and admins' lists) its owner's name, or "no owner"."""
     score = f" · {lead.ai_score:.2f}" if lead.ai_score is not None else ""
-    return f"#{lead.id} {esc(lead.display_name)} — {stage_name(lead.stage)}{score}{list_marks(lead, utcnow())}"
+    whose = ""
+    if owner:
+        whose = " · 👤 " + (esc(lead.owner_name or "—") if lead.owner_id is not None else _("no owner"))
+    return f"{esc(lead_label(lead))} — {stage_name(lead.stage)}{score}{whose}{list_marks(lead, utcnow())}"
 
 
 def lead_button_text(lead: Lead) -> str:
-    text = f"#{lead.id} {lead.display_name}{list_marks(lead, utcnow())}"
+    text = f"{lead_label(lead)}{list_marks(lead, utcnow())}"
     return text if len(text) <= 40 else text[:39] + "…"
 
 
-def leads_page(items: Sequence[Lead], *, page: int, pages: int, total: int, stage: str, mine: bool) -> str:
+def leads_page(
+    items: Sequence[Lead], *, page: int, pages: int, total: int, stage: str, mine: bool, owners: bool = False
+) -> str:
+    """A page of /leads; ``owners`` shows each lead's owner (everyone's leads, for team leads and admins)."""
     title = _("My leads") if mine else _("All leads")
     filt = stage_name(stage) if stage else _("all stages")
     head = _("<b>{title}</b> · {filter} · page {page}/{pages} · {total} total").format(
@@ -96,7 +111,7 @@ def leads_page(items: Sequence[Lead], *, page: int, pages: int, total: int, stag
     )
     if not items:
         return head + "\n\n" + _("No leads here yet. /new creates one.")
-    return head + "\n\n" + "\n".join(lead_line(lead) for lead in items)
+    return head + "\n\n" + "\n".join(lead_line(lead, owner=owners) for lead in items)
 
 
 def found_leads(query: str, items: Sequence[Lead]) -> str:
@@ -107,16 +122,26 @@ def found_leads(query: str, items: Sequence[Lead]) -> str:
 
 
 def history(
-    lead: Lead, changes: Sequence[StageChange], activities: Sequence[Activity], events: Sequence[LeadEvent] = ()
+    lead: Lead,
+    changes: Sequence[StageChange],
+    activities: Sequence[Activity],
+    events: Sequence[LeadEvent] = (),
+    *,
+    names: Mapping[str, str] | None = None,
 ) -> str:
-    """Stages, activities, then owners and steps (assignments and the other lead events, any kind)."""
-    lines = [_("<b>History</b> · {name} · #{id}").format(name=esc(lead.display_name), id=lead.id), ""]
+    """Stages, activities, then owners and steps (assignments and the other lead events, any kind); each
+    stage change and activity says who made it (``names``: actor label -> the user's name)."""
+    names = names or {}
+    lines = [_("<b>History</b> · {lead}").format(lead=lead_title(lead)), ""]
     lines.append("<b>" + _("Stages") + "</b>")
     if not changes:
         lines.append(_("no stage changes yet"))
     for ch in changes:
         reason = f" — {lost_reason(ch.reason_code, ch.reason)}" if ch.reason or ch.reason_code else ""
-        lines.append(f"{when(ch.created_at)}: {stage_name(ch.from_stage)} → {stage_name(ch.to_stage)}{reason}")
+        lines.append(
+            f"{when(ch.created_at)}: {stage_name(ch.from_stage)} → {stage_name(ch.to_stage)}{reason}"
+            f" · {actor_name(ch.actor, names)}"
+        )
     lines += ["", "<b>" + _("Activities") + "</b>"]
     if not activities:
         lines.append(_("no activities yet"))
@@ -124,14 +149,17 @@ def history(
         text = act.text or ""
         if len(text) > 200:
             text = text[:199] + "…"
-        lines.append(f"{when(act.created_at)}: {kind_name(act.kind)}" + (f" — {esc(text)}" if text else ""))
+        said = f" — {esc(text)}" if text else ""
+        lines.append(
+            f"{when(act.created_at)}: {activity_name(act.kind, act.outcome)}{said} · {actor_name(act.author, names)}"
+        )
     lines += events_section(events)
     out = "\n".join(lines)
     return out if len(out) <= TG_TEXT_MAX else out[: TG_TEXT_MAX - 1] + "…"
 
 
 def sale_card(sale: Sale, lead: Lead | None, changes: Sequence[SaleStageChange] = ()) -> str:
-    name = esc(lead.display_name) if lead else f"#{sale.lead_id}"
+    name = esc(lead_name(lead)) if lead else f"#{sale.lead_id}"
     lines = [
         _("<b>Deal</b> #{id} · lead {name} (#{lead_id})").format(id=sale.id, name=name, lead_id=sale.lead_id),
         _("Stage: {value}").format(value=f"<b>{sale_stage_name(sale.stage)}</b>"),

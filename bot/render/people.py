@@ -47,6 +47,14 @@ def refused_alert(telegram_id: int) -> str:
     return _("No access. Your Telegram id: {id}").format(id=telegram_id)
 
 
+def disabled() -> str:
+    return _("Your access to this bot was disabled. Ask an admin to turn it back on.")
+
+
+def disabled_alert() -> str:
+    return _("Your access was disabled. Ask an admin.")
+
+
 def user_line(user: User) -> str:
     name = esc(user.full_name or "—")
     handle = f" (@{esc(user.username)})" if user.username else ""

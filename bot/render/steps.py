@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bot.i18n import N_, _
 from bot.render.clock import due, span, viewer, when
-from bot.render.vocabulary import esc
+from bot.render.vocabulary import esc, lead_label, lead_name
 from core.domain.dates import Preset
 from core.domain.enums import SnoozeReason, StepKind
 from core.domain.models import Lead
@@ -118,7 +118,7 @@ def in_the_past(due_at: datetime) -> str:
 
 def confirm(lead: Lead, kind: StepKind, due_at: datetime, note: str | None) -> str:
     return _("Next step for {name}: {step}. Save it?").format(
-        name=f"<b>{esc(lead.display_name)}</b>", step=step_text(kind, due_at, note)
+        name=f"<b>{esc(lead_name(lead))}</b>", step=step_text(kind, due_at, note)
     )
 
 
@@ -137,7 +137,7 @@ def ask_snooze_reason(name: str) -> str:
 
 def _today_item(lead: Lead, now: datetime) -> str:
     step = lead.next_step
-    head = f"#{lead.id} {esc(lead.display_name)}"
+    head = esc(lead_label(lead))
     if step is None:
         return head
     late = step.overdue_by(now)

@@ -15,6 +15,7 @@ from bot.i18n import N_, _
 from bot.render.clock import when  # noqa: F401  (re-exported: every screen's time stamps)
 from core.domain.enums import (
     ActivityKind,
+    ActivityOutcome,
     LostReason,
     Recommendation,
     Role,
@@ -22,6 +23,7 @@ from core.domain.enums import (
     Source,
     Stage,
 )
+from core.domain.models import Lead
 
 TG_TEXT_MAX = 4096
 
@@ -55,6 +57,13 @@ KIND_NAMES: dict[ActivityKind, str] = {
     ActivityKind.EMAIL: N_("E-mail"),
     ActivityKind.NOTE: N_("Note"),
 }
+OUTCOME_NAMES: dict[ActivityOutcome, str] = {
+    ActivityOutcome.REACHED: N_("reached"),
+    ActivityOutcome.NO_ANSWER: N_("no answer"),
+    ActivityOutcome.CALL_BACK: N_("call back"),
+    ActivityOutcome.HELD: N_("held"),
+    ActivityOutcome.CANCELLED: N_("cancelled"),
+}
 ROLE_NAMES: dict[Role, str] = {Role.ADMIN: N_("Admin"), Role.TEAM_LEAD: N_("Team lead"), Role.MANAGER: N_("Manager")}
 SALE_STAGE_NAMES: dict[SaleStage, str] = {
     SaleStage.NEW: N_("New deal"),
@@ -87,6 +96,20 @@ def kind_name(kind: ActivityKind | str) -> str:
     return _translated(KIND_NAMES, ActivityKind(kind))
 
 
+def outcome_name(outcome: ActivityOutcome | str) -> str:
+    return _translated(OUTCOME_NAMES, ActivityOutcome(outcome))
+
+
+def activity_name(kind: ActivityKind | str, outcome: ActivityOutcome | str | None) -> str:
+    """ "Call · reached", or just "Message"."""
+    return f"{kind_name(kind)} · {outcome_name(outcome)}" if outcome else kind_name(kind)
+
+
+def actor_name(label: str, names: Mapping[str, str]) -> str:
+    """Who did something, escaped: the user's name for "tg:123" when known, else the label ("api:intake")."""
+    return esc(names.get(label) or label)
+
+
 def role_name(role: Role | str) -> str:
     return _translated(ROLE_NAMES, Role(role))
 
@@ -95,8 +118,39 @@ def sale_stage_name(stage: SaleStage | str) -> str:
     return _translated(SALE_STAGE_NAMES, SaleStage(stage))
 
 
+def lead_name(lead: Lead) -> str:
+    """The lead's name as typed, or "Lead #4" (translated) for an unnamed lead; not escaped."""
+    return lead.name or _("Lead #{id}").format(id=lead.id)
+
+
+def lead_label(lead: Lead) -> str:
+    """A lead in a list or on a button: "#4 Ivan Petrov", an unnamed one "Lead #4" (the number once)."""
+    return f"#{lead.id} {lead.name}" if lead.name else lead_name(lead)
+
+
+def lead_title(lead: Lead) -> str:
+    """A lead on top of a screen, escaped: "<b>Ivan Petrov</b> · #4", an unnamed one "<b>Lead #4</b>"."""
+    return f"<b>{esc(lead.name)}</b> · #{lead.id}" if lead.name else f"<b>{esc(lead_name(lead))}</b>"
+
+
+# The default catalogue's business domains (core.config.DEFAULT_DOMAINS). The msgids are the English names as
+# shown before (so English reads the same); a team's own domain has no entry and is shown as typed.
+DOMAIN_NAMES: dict[str, str] = {
+    "fintech": N_("fintech"),
+    "ecommerce": N_("ecommerce"),
+    "edtech": N_("edtech"),
+    "healthcare": N_("healthcare"),
+    "real_estate": N_("real estate"),
+    "logistics": N_("logistics"),
+    "saas": N_("saas"),
+    "manufacturing": N_("manufacturing"),
+}
+
+
 def domain_name(domain: str) -> str:
-    return domain.replace("_", " ")
+    """A business domain in the reader's language: the catalogue's are translated, others shown as typed."""
+    name = DOMAIN_NAMES.get(domain)
+    return _(name) if name else domain.replace("_", " ")
 
 
 # The preset lost reasons, in the order of the buttons. The database keeps the code; this is its name.

@@ -12,7 +12,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import keyboards, owner_keyboards, render, screens
+from bot import confirm_keyboards, keyboards, owner_keyboards, render, screens
 from bot.callbacks import CallbackIs, UnpackCallback, UserAction, UserCb
 from bot.filters import PrivateChat
 from bot.i18n import _
@@ -63,16 +63,22 @@ async def set_active(
     query: CallbackQuery, callback_data: UserCb, uow: UnitOfWork, services: Services, actor: Actor
 ) -> None:
     if callback_data.a == UserAction.OFF:
+        # first press: someone who owns open leads is not deactivated before they are handed over; then
+        # (or at once, for someone without open leads) "Are you sure?"; the "Yes" is UserAction.OFF_YES
         x = callback_data.x
-        if not x:  # first press: someone who owns open leads is not deactivated before they are handed over
-            count = await users_svc.open_lead_count(uow, actor, callback_data.id)
-            if count:
-                target = await users_svc.get_user(uow, actor, callback_data.id)
-                await query.answer()
-                await screens.show(
-                    query, owner_words.handover_question(target, count), owner_keyboards.handover(target)
-                )
-                return
+        count = 0 if x else await users_svc.open_lead_count(uow, actor, callback_data.id)
+        target = await users_svc.get_user(uow, actor, callback_data.id)
+        await query.answer()
+        if count:
+            await screens.show(query, owner_words.handover_question(target, count), owner_keyboards.handover(target))
+        else:
+            question = _("Deactivate this user? They lose access at once.")
+            await screens.show(
+                query, f"{render.user_card(target)}\n\n{question}", confirm_keyboards.deactivate(target, x)
+            )
+        return
+    if callback_data.a == UserAction.OFF_YES:
+        x = callback_data.x
         if x.startswith(owner_keyboards.USER_TO) and x[1:].isdecimal():
             leads_to, to_user_id = Handover.USER, int(x[1:])
         elif x in HANDOVERS or not x:
@@ -80,7 +86,13 @@ async def set_active(
         else:
             raise StaleState()  # not a button this bot makes
         target, moved = await users_svc.deactivate_and_hand_over(
-            uow, actor, callback_data.id, policy=services.policy, leads_to=leads_to, to_user_id=to_user_id
+            uow,
+            actor,
+            callback_data.id,
+            policy=services.policy,
+            leads_to=leads_to,
+            to_user_id=to_user_id,
+            expect_active=True,  # a second "Yes" (or an old one) changes nothing
         )
         note = owner_words.handed_over(moved) if moved else _("Deactivated: the user has lost access.")
     else:
@@ -152,6 +164,8 @@ def make_router() -> Router:
     router.callback_query.filter(UnpackCallback(UserCb))  # one unpack per press (bot.callbacks)
     router.callback_query.register(open_user, CallbackIs(UserCb, a=UserAction.OPEN))
     router.callback_query.register(set_role, CallbackIs(UserCb, a=UserAction.ROLE))
-    router.callback_query.register(set_active, CallbackIs(UserCb, a={UserAction.OFF, UserAction.ON}))
+    router.callback_query.register(
+        set_active, CallbackIs(UserCb, a={UserAction.OFF, UserAction.OFF_YES, UserAction.ON})
+    )
     router.callback_query.register(pick_heir, CallbackIs(UserCb, a=UserAction.PICK))
     return router

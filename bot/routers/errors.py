@@ -56,7 +56,7 @@ async def domain_error(event: ErrorEvent, state: FSMContext | None = None) -> No
     if update.callback_query is not None:
         await _alert(update.callback_query, text)
     elif update.message is not None:
-        if state is not None and await state.get_state() is not None:
+        if state is not None and await state.get_state() is not None and "/cancel" not in text:
             text += "\n" + _("Try again, or /cancel.")
         await update.message.answer(text)
 

@@ -9,18 +9,19 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards
 from bot.filters import PrivateChat
 from bot.i18n import _
+from core.domain.models import User
 
 
 async def unknown_button(query: CallbackQuery) -> None:
     await query.answer(_("This button is out of date."), show_alert=True)
 
 
-async def unknown_message(message: Message, state: FSMContext) -> None:
+async def unknown_message(message: Message, state: FSMContext, user: User | None = None) -> None:
     if await state.get_state() is not None:
         await message.answer(_("Please send text, or /cancel."))
         return
     await message.answer(
-        _("I did not understand that. Choose from the menu, or see /help."), reply_markup=keyboards.main_menu()
+        _("I did not understand that. Choose from the menu, or see /help."), reply_markup=keyboards.main_menu(user)
     )
 
 

@@ -8,7 +8,7 @@ from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 
-from bot import keyboards, render, screens
+from bot import confirm_keyboards, keyboards, render, screens
 from bot.callbacks import CallbackIs, LeadAction, LeadCb, UnpackCallback
 from bot.i18n import _
 from bot.outbox import OutboxSender
@@ -16,6 +16,7 @@ from bot.states import CardInput
 from core.domain.enums import ActivityKind, Stage, StepKind
 from core.domain.errors import InvalidValue, Rule, StaleState, TransferNotAllowed
 from core.domain.models import Actor, User
+from core.services import history as history_svc
 from core.services import leads as leads_svc
 from core.services.context import Services
 from core.services.ports import UnitOfWork
@@ -102,12 +103,28 @@ async def lost_menu(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork
     await screens.show(query, render.lead_card(lead, note=_("Why is the lead lost?")), keyboards.lost_reasons(lead))
 
 
-async def lost(
+def _preset(code: str) -> str:
+    name = render.lost_preset(code)
+    if name is None:
+        raise InvalidValue("reason", Rule.NOT_ONE_OF, value=code, allowed=list(render.LOST_PRESETS))
+    return name
+
+
+async def lost(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor) -> None:
+    """A preset reason chosen: are you sure? (a lost lead cannot be reopened)."""
+    name = _preset(callback_data.x)
+    lead = await leads_svc.get_lead(uow, actor, callback_data.id)
+    if lead.version != callback_data.v:
+        raise StaleState()
+    await query.answer()
+    question = _("Mark the lead as lost ({reason})? This cannot be undone.").format(reason=name)
+    await screens.show(query, render.lead_card(lead, note=question), confirm_keyboards.lead_lost(lead, callback_data.x))
+
+
+async def lost_confirmed(
     query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, services: Services, actor: Actor, user: User
 ) -> None:
-    name = render.lost_preset(callback_data.x)
-    if name is None:
-        raise InvalidValue("reason", Rule.NOT_ONE_OF, value=callback_data.x, allowed=list(render.LOST_PRESETS))
+    name = _preset(callback_data.x)
     result = await leads_svc.change_stage(
         uow,
         services,
@@ -147,12 +164,10 @@ async def set_domain(
 
 
 async def history(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor) -> None:
-    lead = await leads_svc.get_lead(uow, actor, callback_data.id)
-    changes = await leads_svc.stage_history(uow, actor, lead.id, limit=10)
-    activities = await leads_svc.list_activities(uow, actor, lead.id, limit=15)
-    events = await leads_svc.lead_events(uow, actor, lead.id, limit=10)
+    found = await history_svc.lead_history(uow, actor, callback_data.id)
+    text = render.history(found.lead, found.changes, found.activities, found.events, names=found.names)
     await query.answer()
-    await screens.show(query, render.history(lead, changes, activities, events), keyboards.back_to_card(lead))
+    await screens.show(query, text, keyboards.back_to_card(found.lead))
 
 
 # ---------------------------------------------------------------- buttons that ask for text
@@ -175,7 +190,7 @@ async def ask_text(
         "lost": _("Why is {name} lost? Type the reason (up to 500 characters), or /cancel."),
     }
     await query.answer()
-    await screens.show(query, prompts[what].format(name=render.esc(lead.display_name)), edit=False)
+    await screens.show(query, prompts[what].format(name=render.esc(render.lead_name(lead))), edit=False)
 
 
 def make_router() -> Router:
@@ -195,6 +210,7 @@ def make_router() -> Router:
     router.callback_query.register(transfer, CallbackIs(LeadCb, a=LeadAction.TRANSFER))
     router.callback_query.register(lost_menu, CallbackIs(LeadCb, a=LeadAction.LOST_MENU))
     router.callback_query.register(lost, CallbackIs(LeadCb, a=LeadAction.LOST))
+    router.callback_query.register(lost_confirmed, CallbackIs(LeadCb, a=LeadAction.LOST_YES))
     router.callback_query.register(domain_menu, CallbackIs(LeadCb, a=LeadAction.DOMAIN_MENU))
     router.callback_query.register(set_domain, CallbackIs(LeadCb, a=LeadAction.DOMAIN))
     router.callback_query.register(history, CallbackIs(LeadCb, a=LeadAction.HISTORY))

@@ -9,7 +9,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import contact_keyboards, keyboards, render, screens
-from bot.callbacks import CallbackIs, FindCb, ListCb, MenuCb, UnpackCallback
+from bot.callbacks import CallbackIs, FindCb, ListCb, MenuCb, MyListCb, UnpackCallback
 from bot.filters import HasText, PrivateChat
 from bot.i18n import _
 from bot.states import Find
@@ -27,35 +27,53 @@ LEAD_NUMBER_MAX_DIGITS = 30  # longer is not a number anyone means (and would no
 
 
 async def _show_page(
-    target: Message | CallbackQuery, uow: UnitOfWork, actor: Actor, user: User, *, stage: str, page: int, edit: bool
+    target: Message | CallbackQuery,
+    uow: UnitOfWork,
+    actor: Actor,
+    user: User,
+    *,
+    stage: str,
+    page: int,
+    edit: bool,
+    mine: bool,
 ) -> None:
+    """One page of leads: ``mine`` the viewer's own (always so for a manager), else everyone's."""
     if stage and stage not in Stage._value2member_map_:
         stage = ""
-    result = await browse.page_leads(uow, actor, page=page, per_page=PER_PAGE, stage=stage or None)
+    team = keyboards.sees_all(user)
+    mine = mine or not team
+    result = await browse.page_leads(uow, actor, page=page, per_page=PER_PAGE, stage=stage or None, mine=mine)
     text = render.leads_page(
         result.items,
         page=result.page,
         pages=result.pages,
         total=result.total,
         stage=stage,
-        mine=not keyboards.sees_all(user),
+        mine=mine,
+        owners=team and not mine,
     )
-    markup = keyboards.leads_page(result.items, page=result.page, pages=result.pages, stage=stage)
+    markup = keyboards.leads_page(result.items, page=result.page, pages=result.pages, stage=stage, mine=mine)
     await screens.show(target, text, markup, edit=edit)
 
 
 async def leads_command(message: Message, uow: UnitOfWork, actor: Actor, user: User) -> None:
-    await _show_page(message, uow, actor, user, stage="", page=0, edit=False)
+    """/leads: a manager's own leads, everyone's for a team lead or admin (their "My leads" is the button)."""
+    await _show_page(message, uow, actor, user, stage="", page=0, edit=False, mine=False)
 
 
-async def leads_button(query: CallbackQuery, uow: UnitOfWork, actor: Actor, user: User) -> None:
+async def leads_button(query: CallbackQuery, callback_data: MenuCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
+    """The menu's "📋 My leads" (the viewer's own, whatever the role) and "🗂 All leads"."""
     await query.answer()
-    await _show_page(query, uow, actor, user, stage="", page=0, edit=False)
+    mine = callback_data.item == "leads"
+    await _show_page(query, uow, actor, user, stage="", page=0, edit=False, mine=mine)
 
 
-async def leads_page(query: CallbackQuery, callback_data: ListCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
+async def leads_page(
+    query: CallbackQuery, callback_data: ListCb | MyListCb, uow: UnitOfWork, actor: Actor, user: User
+) -> None:
     await query.answer()
-    await _show_page(query, uow, actor, user, stage=callback_data.st, page=callback_data.p, edit=True)
+    mine = isinstance(callback_data, MyListCb)
+    await _show_page(query, uow, actor, user, stage=callback_data.st, page=callback_data.p, edit=True, mine=mine)
 
 
 async def _find(
@@ -118,9 +136,11 @@ def make_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(PrivateChat())
     router.callback_query.filter(UnpackCallback(MenuCb, ListCb, FindCb))  # one unpack per press (bot.callbacks)
+    router.callback_query.filter(UnpackCallback(MenuCb, ListCb, MyListCb))  # one unpack per press (bot.callbacks)
     router.message.register(leads_command, Command("leads"))
-    router.callback_query.register(leads_button, CallbackIs(MenuCb, item="leads"))
+    router.callback_query.register(leads_button, CallbackIs(MenuCb, item={"leads", "all"}))
     router.callback_query.register(leads_page, CallbackIs(ListCb))
+    router.callback_query.register(leads_page, CallbackIs(MyListCb))
     router.message.register(find_command, Command("find"))
     router.callback_query.register(find_page, CallbackIs(FindCb))
     router.callback_query.register(find_button, CallbackIs(MenuCb, item="find"))

@@ -96,7 +96,7 @@ async def ask_time(
     await state.set_state(CardInput.next_step)
     await state.set_data({"lead_id": lead.id, "kind": kind.value})
     await query.answer()
-    await screens.show(query, steps.ask_time(lead.display_name, kind), edit=False)
+    await screens.show(query, steps.ask_time(render.lead_name(lead), kind), edit=False)
 
 
 async def done(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
@@ -145,7 +145,7 @@ async def ask_snooze_reason(
     await state.set_state(CardInput.snooze_reason)
     await state.set_data({"lead_id": lead.id, "version": callback_data.v})
     await query.answer()
-    await screens.show(query, steps.ask_snooze_reason(lead.display_name), edit=False)
+    await screens.show(query, steps.ask_snooze_reason(render.lead_name(lead)), edit=False)
 
 
 def make_router() -> Router:

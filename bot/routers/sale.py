@@ -7,7 +7,7 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.types import CallbackQuery
 
-from bot import render, screens
+from bot import confirm_keyboards, render, screens
 from bot.callbacks import (
     CallbackIs,
     LeadAction,
@@ -18,7 +18,7 @@ from bot.callbacks import (
 )
 from bot.i18n import _
 from core.domain.enums import SaleStage
-from core.domain.errors import InvalidValue, Rule
+from core.domain.errors import InvalidValue, Rule, StaleState
 from core.domain.models import Actor, User
 from core.services import sales as sales_svc
 from core.services.ports import UnitOfWork
@@ -42,7 +42,31 @@ async def open_sale(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWork
     await screens.show(query, text, markup)
 
 
+async def _confirm(
+    query: CallbackQuery,
+    callback_data: SaleCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    user: User,
+    *,
+    action: SaleAction,
+    question: str,
+) -> None:
+    """Are you sure? The deal as it is now, and Yes (``action``, the same stage and value) / No."""
+    sale = await sales_svc.get_sale(uow, actor, callback_data.id)
+    if callback_data.st and sale.stage.value != callback_data.st:
+        raise StaleState()
+    text, _markup = await screens.sale_screen(uow, actor, user, sale.id)
+    await query.answer()
+    await screens.show(query, f"{text}\n\n{question}", confirm_keyboards.sale_step(sale, action, callback_data.x))
+
+
 async def next_stage(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
+    """One stage forward; to Paid only after "Are you sure?" (a paid deal is closed for good)."""
+    if callback_data.a == SaleAction.NEXT and callback_data.x == SaleStage.PAID.value:
+        question = _("Mark the deal as paid? This closes it for good.")
+        await _confirm(query, callback_data, uow, actor, user, action=SaleAction.NEXT_YES, question=question)
+        return
     sale = await sales_svc.change_sale_stage(
         uow, actor, callback_data.id, callback_data.x, expected_stage=callback_data.st or None
     )
@@ -60,6 +84,10 @@ async def lost(query: CallbackQuery, callback_data: SaleCb, uow: UnitOfWork, act
     name = render.lost_preset(callback_data.x)
     if name is None:
         raise InvalidValue("reason", Rule.NOT_ONE_OF, value=callback_data.x, allowed=list(render.LOST_PRESETS))
+    if callback_data.a == SaleAction.LOST:  # the reason chosen: are you sure?
+        question = _("Mark the deal as lost ({reason})? This closes it for good.").format(reason=name)
+        await _confirm(query, callback_data, uow, actor, user, action=SaleAction.LOST_YES, question=question)
+        return
     sale = await sales_svc.change_sale_stage(
         uow,
         actor,
@@ -79,7 +107,7 @@ def make_router() -> Router:
     router.callback_query.filter(UnpackCallback(LeadCb, SaleCb))  # one unpack per press (bot.callbacks)
     router.callback_query.register(sale_of_lead, CallbackIs(LeadCb, a=LeadAction.SALE))
     router.callback_query.register(open_sale, CallbackIs(SaleCb, a=SaleAction.OPEN))
-    router.callback_query.register(next_stage, CallbackIs(SaleCb, a=SaleAction.NEXT))
+    router.callback_query.register(next_stage, CallbackIs(SaleCb, a={SaleAction.NEXT, SaleAction.NEXT_YES}))
     router.callback_query.register(lost_menu, CallbackIs(SaleCb, a=SaleAction.LOST_MENU))
-    router.callback_query.register(lost, CallbackIs(SaleCb, a=SaleAction.LOST))
+    router.callback_query.register(lost, CallbackIs(SaleCb, a={SaleAction.LOST, SaleAction.LOST_YES}))
     return router

@@ -28,6 +28,18 @@ async def open_sale_link(message: Message, command: CommandObject, uow: UnitOfWo
     await screens.show_sale(message, uow, actor, user, int(command.args.removeprefix("sale_")))
 
 
+async def bad_link(message: Message, command: CommandObject, user: User | None) -> None:
+    """``/start lead_abc`` or ``sale_<huge>``: a card link that names no card (not an invite code)."""
+    if user is None:
+        assert message.from_user is not None
+        await message.answer(render.refused(message.from_user.id))
+        return
+    if (command.args or "").startswith("sale_"):
+        await message.answer(_("There is no such deal. Check the link, or open /leads."))
+    else:
+        await message.answer(_("There is no such lead. Check the link, or open /leads."))
+
+
 async def invite(
     message: Message, command: CommandObject, uow: UnitOfWork, user: User | None, state: FSMContext
 ) -> None:
@@ -37,7 +49,7 @@ async def invite(
             _("You are already registered as {role}; the invite was not used.").format(
                 role=render.role_name(user.role)
             ),
-            reply_markup=keyboards.main_menu(),
+            reply_markup=keyboards.main_menu(user),
         )
         return
     assert message.from_user is not None
@@ -51,12 +63,12 @@ async def invite(
         language=tg.language_code,
     )
     await state.clear()
-    await message.answer(render.greeting(user), reply_markup=keyboards.main_menu())
+    await message.answer(render.greeting(user), reply_markup=keyboards.main_menu(user))
 
 
 async def start(message: Message, user: User, state: FSMContext) -> None:
     await state.clear()
-    await message.answer(render.greeting(user), reply_markup=keyboards.main_menu())
+    await message.answer(render.greeting(user), reply_markup=keyboards.main_menu(user))
 
 
 async def help_command(message: Message, user: User) -> None:
@@ -68,12 +80,12 @@ async def help_button(query: CallbackQuery, user: User) -> None:
     await screens.show(query, render.help_text(user), edit=False)
 
 
-async def cancel(message: Message, state: FSMContext) -> None:
+async def cancel(message: Message, state: FSMContext, user: User) -> None:
     if await state.get_state() is None:
-        await message.answer(_("Nothing to cancel."), reply_markup=keyboards.main_menu())
+        await message.answer(_("Nothing to cancel."), reply_markup=keyboards.main_menu(user))
         return
     await state.clear()
-    await message.answer(_("Cancelled."), reply_markup=keyboards.main_menu())
+    await message.answer(_("Cancelled."), reply_markup=keyboards.main_menu(user))
 
 
 def make_router() -> Router:
@@ -85,6 +97,7 @@ def make_router() -> Router:
     router.message.filter(PrivateChat(), Command("start", "help", "cancel"))
     router.message.register(open_lead_link, CommandStart(deep_link=True, magic=F.args.regexp(r"^lead_\d{1,30}$")))
     router.message.register(open_sale_link, CommandStart(deep_link=True, magic=F.args.regexp(r"^sale_\d{1,30}$")))
+    router.message.register(bad_link, CommandStart(deep_link=True, magic=F.args.regexp(r"^(lead|sale)_")))
     router.message.register(invite, CommandStart(deep_link=True))
     router.message.register(start, CommandStart())
     router.message.register(help_command, Command("help"))

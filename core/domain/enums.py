@@ -31,6 +31,16 @@ class ActivityKind(StrEnum):
     NOTE = "note"
 
 
+class ActivityOutcome(StrEnum):
+    """How a call or a meeting went (the other kinds have none)."""
+
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    CALL_BACK = "call_back"
+    HELD = "held"
+    CANCELLED = "cancelled"
+
+
 class SaleStage(StrEnum):
     NEW = "new"
     KYC = "kyc"

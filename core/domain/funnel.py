@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import TypeVar
 
-from core.domain.enums import SaleStage, Stage
+from core.domain.enums import ActivityKind, ActivityOutcome, SaleStage, Stage
 from core.domain.errors import InvalidTransition, TransferBlock, TransferNotAllowed
 
 LEAD_FORWARD: dict[Stage, Stage] = {
@@ -99,3 +99,14 @@ def ensure_sale_transition(current: str, target: str) -> SaleStage:
     if not is_valid_sale_transition(current, target):
         raise InvalidTransition(current, target)
     return SaleStage(target)
+
+
+# The outcomes each activity kind may have (a kind not here has none). The database checks the same pairs.
+OUTCOMES: dict[ActivityKind, tuple[ActivityOutcome, ...]] = {
+    ActivityKind.CALL: (ActivityOutcome.REACHED, ActivityOutcome.NO_ANSWER, ActivityOutcome.CALL_BACK),
+    ActivityKind.MEETING: (ActivityOutcome.HELD, ActivityOutcome.CANCELLED),
+}
+
+
+def outcomes_of(kind: ActivityKind) -> tuple[ActivityOutcome, ...]:
+    return OUTCOMES.get(kind, ())

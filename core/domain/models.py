@@ -10,6 +10,7 @@ from typing import Any, TypedDict
 
 from core.domain.enums import (
     ActivityKind,
+    ActivityOutcome,
     LeadEventKind,
     LostReason,
     Recommendation,
@@ -189,9 +190,10 @@ class Activity:
     id: int
     lead_id: int
     kind: ActivityKind
-    text: str | None
+    text: str | None  # the note or the comment
     author: str
     created_at: datetime
+    outcome: ActivityOutcome | None = None  # calls and meetings (core.domain.funnel.OUTCOMES)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,15 +29,17 @@ async def page_leads(
     per_page: int = 8,
     stage: str | None = None,
     unassigned: bool = False,
+    mine: bool = False,
 ) -> NumberedPage:
-    """Newest-updated first. Managers only ever see their own leads; team leads and admins all, and with
-    ``unassigned`` the open leads without an owner (the queue)."""
+    """Newest-updated first. Managers only ever see their own leads; team leads and admins all (their own
+    with ``mine``), and with ``unassigned`` the open leads without an owner (the queue)."""
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidValue("per_page", Rule.OUT_OF_RANGE, minimum=1, maximum=MAX_PER_PAGE)
     if unassigned and not actor.sees_all_leads:
         raise AccessDenied(AccessRule.ASSIGN_NEEDS_TEAM_LEAD)
     stage_ = parse_enum(Stage, stage, "stage") if stage else None
-    flt = LeadFilter(stage=stage_, owner_id=None if actor.sees_all_leads else actor.user_id, unassigned=unassigned)
+    owner_id = None if actor.sees_all_leads and not mine else actor.user_id
+    flt = LeadFilter(stage=stage_, owner_id=owner_id, unassigned=unassigned)
     async with uow:
         total = await uow.leads.count_leads(flt)
         pages = max(1, -(-total // per_page))

@@ -10,7 +10,7 @@ from typing import Any
 from core.domain import funnel
 from core.domain.clock import utcnow
 from core.domain.contacts import Contact, parse_contact, search_forms, unique
-from core.domain.enums import ActivityKind, LostReason, Source, Stage
+from core.domain.enums import ActivityKind, ActivityOutcome, LostReason, Source, Stage
 from core.domain.errors import AccessDenied, AccessRule, InvalidValue, LeadIsFinal, LeadNotFound, Rule, StaleState
 from core.domain.models import Activity, Actor, Lead, LeadChanges, LeadEvent, Sale, StageChange
 from core.domain.validation import (
@@ -27,7 +27,7 @@ from core.services import assignment
 from core.services import contacts as contacts_svc
 from core.services.context import Services
 from core.services.outbox import TEAM_LEADS
-from core.services.ports import Cursor, LeadFilter, NewLead, UnitOfWork
+from core.services.ports import LeadFilter, NewLead, UnitOfWork
 
 MAX_PAGE = 200
 # The columns that clear a lead's next step.
@@ -118,7 +118,7 @@ async def get_lead(uow: UnitOfWork, actor: Actor, lead_id: int) -> Lead:
 @dataclass(frozen=True)
 class LeadPage:
     items: list[Lead]
-    next_cursor: Cursor | None
+    next_before_id: int | None  # the next page's ``before_id`` (the last id of this one); None: the last page
 
 
 def _check_limit(limit: int) -> None:
@@ -135,13 +135,16 @@ async def list_leads(
     source: str | None = None,
     unassigned: bool = False,
     limit: int = 50,
-    after: Cursor | None = None,
+    before_id: int | None = None,
+    updated_since: datetime | None = None,
     q: str | None = None,
     region: str = "RU",
 ) -> LeadPage:
-    """Newest-updated first, keyset-paginated. Managers only ever see their own leads; ``unassigned``: the
-    queue (leads without an owner; with ``owner_id`` too, nothing matches both); ``q``: a search as
-    ``find_leads``'s (phones typed without a country code are in ``region``)."""
+    """Newest-created first (id descending), keyset-paginated on the id, so a lead changed during a pass
+    neither moves nor is skipped; ``updated_since`` keeps the leads changed at or after that moment (an
+    incremental sync). Managers only ever see their own leads; ``unassigned``: the queue (leads without an
+    owner; with ``owner_id`` too, nothing matches both); ``q``: a search as ``find_leads``'s (phones typed
+    without a country code are in ``region``)."""
     _check_limit(limit)
     text = _search_text(q) if q is not None else None
     if not actor.sees_all_leads:
@@ -153,12 +156,12 @@ async def list_leads(
         unassigned=unassigned,
         text=text,
         forms=tuple(search_forms(text, region)) if text is not None else (),
+        updated_since=updated_since,
     )
     async with uow:
-        found = await uow.leads.list_leads(flt, limit=limit + 1, after=after)
+        found = await uow.leads.list_leads_by_id(flt, limit=limit + 1, before_id=before_id)
     items = found[:limit]
-    last = items[-1] if len(found) > limit else None
-    return LeadPage(items, Cursor(last.updated_at, last.id) if last is not None and last.updated_at else None)
+    return LeadPage(items, items[-1].id if len(found) > limit else None)
 
 
 def _search_text(text: str) -> str:
@@ -334,9 +337,16 @@ async def log_activity(
     *,
     kind: str,
     text: str | None = None,
+    outcome: str | None = None,
+    to_contacted: bool = False,
     expected_version: int | None = None,
 ) -> tuple[Lead, Activity]:
+    """Log a call, message, meeting, e-mail or note; ``outcome`` how a call or a meeting went (one of
+    ``funnel.OUTCOMES`` for the kind), ``text`` the note or a comment. With ``to_contacted`` a lead still
+    ``new`` moves to ``contacted`` in the same transaction (the first contact, in one tap); a lead already
+    past ``new`` just gets the activity."""
     kind_ = parse_enum(ActivityKind, kind, "kind")
+    outcome_ = _outcome(kind_, outcome)
     text = clean_text(text)
     async with uow:
         lead = await _load(uow, actor, lead_id, lock=True)
@@ -351,13 +361,23 @@ async def log_activity(
         changes["first_contact_at"] = lead.first_contact_at or now
         changes["last_activity_at"] = now
         lead, activity = await uow.leads.record_activity(
-            lead, kind=kind_, text=text, author=actor.label, created_at=now, changes=changes
+            lead, kind=kind_, text=text, author=actor.label, created_at=now, changes=changes, outcome=outcome_
         )
+        if to_contacted and lead.stage == Stage.NEW:
+            changes = lead.touch(now)
+            changes["stage"] = Stage.CONTACTED
+            changes["stage_entered_at"] = now
+            lead, _change = await uow.leads.record_stage_change(
+                lead,
+                to_stage=Stage.CONTACTED,
+                actor=actor.label,
+                reason=None,
+                reason_code=None,
+                created_at=now,
+                changes=changes,
+            )
         await uow.commit()
     return lead, activity
-
-
-EDITABLE = ("name", "contact", "business_domain", "attributes", "owner_id", "company", "contacts")
 
 
 def _edited_contacts(lead: Lead, changes: dict[str, Any], svc: Services) -> tuple[str | None, list[Contact]] | None:
@@ -376,6 +396,20 @@ def _edited_contacts(lead: Lead, changes: dict[str, Any], svc: Services) -> tupl
     if primary is None:
         return None, others
     return primary, unique([parse_contact(primary, region), *others])
+
+
+def _outcome(kind: ActivityKind, outcome: str | None) -> ActivityOutcome | None:
+    """The outcome if it fits the kind (a call: reached / no answer / call back; a meeting: held /
+    cancelled), else InvalidValue naming the ones allowed."""
+    if outcome is None:
+        return None
+    allowed = funnel.outcomes_of(kind)
+    if outcome not in allowed:
+        raise InvalidValue("outcome", Rule.NOT_ONE_OF, value=outcome, allowed=[o.value for o in allowed])
+    return ActivityOutcome(outcome)
+
+
+EDITABLE = ("name", "contact", "business_domain", "attributes", "owner_id", "company", "contacts")
 
 
 async def update_lead(

@@ -21,7 +21,7 @@ from typing import Any
 from core.domain.clock import utcnow
 from core.domain.dates import check_zone
 from core.domain.enums import Role
-from core.domain.errors import AccessDenied, AccessRule, InvalidInvite, InviteProblem, UserNotFound
+from core.domain.errors import AccessDenied, AccessRule, InvalidInvite, InviteProblem, StaleState, UserNotFound
 from core.domain.models import Actor, Invite, User
 from core.domain.validation import parse_enum
 from core.services import people_news
@@ -146,6 +146,13 @@ async def authenticate(
         return user
 
 
+async def was_deactivated(uow: UnitOfWork, user_id: int) -> bool:
+    """Whether ``user_id`` is a known user whose access an admin switched off (not a stranger)."""
+    async with uow:
+        user = await uow.users.get(user_id)
+        return user is not None and not user.is_active
+
+
 async def create_invite(uow: UnitOfWork, actor: Actor, role: str | Role) -> str:
     """A one-time invite code for ``role`` (valid 24 h). Admins invite any role, team leads managers."""
     role_ = _role(role)
@@ -268,14 +275,19 @@ async def deactivate_and_hand_over(
     policy: Policy | None = None,
     leads_to: Handover = Handover.QUEUE,
     to_user_id: int | None = None,
+    expect_active: bool = False,
 ) -> tuple[User, int]:
-    """``deactivate``, also saying how many open leads were handed over."""
+    """``deactivate``, also saying how many open leads were handed over. With ``expect_active`` a user
+    already deactivated is a StaleState (a confirmation pressed twice, or an old one), and nothing changes."""
     _require_admin(actor)
     if actor.user_id == user_id:
         raise AccessDenied(AccessRule.NOT_YOURSELF)
     async with uow:
-        if await uow.users.get(user_id) is None:
+        found = await uow.users.get(user_id)
+        if found is None:
             raise UserNotFound(user_id)
+        if expect_active and not found.is_active:
+            raise StaleState()
         user = await uow.users.update(user_id, is_active=False)
         moved = await hand_over(
             uow, policy or Policy(domains=frozenset()), actor, user_id, to=leads_to, to_user_id=to_user_id

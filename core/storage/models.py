@@ -235,6 +235,12 @@ class ActivityRow(Base):
     __tablename__ = "activities"
     __table_args__ = (
         CheckConstraint("char_length(text) <= 4000", name="text_len"),
+        CheckConstraint(
+            "outcome IS NULL"
+            " OR (kind = 'call' AND outcome IN ('reached', 'no_answer', 'call_back'))"
+            " OR (kind = 'meeting' AND outcome IN ('held', 'cancelled'))",
+            name="outcome_fits_kind",
+        ),
         Index("ix_activities_lead_id_id", "lead_id", "id"),
     )
 
@@ -244,6 +250,7 @@ class ActivityRow(Base):
     text: Mapped[str | None] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    outcome: Mapped[str | None] = mapped_column(String(16))  # ActivityOutcome; the CHECK pairs it with kind
 
 
 class StageChangeRow(Base):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
@@ -111,6 +113,19 @@ async def test_the_app_runs_its_own_engine_from_settings_in_the_lifespan(setting
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test") as client:
             assert (await client.get("/health")).json() == {"status": "ok"}
     assert app.state.session_factory is None
+
+
+async def test_swagger_ui_is_served_from_the_package_not_a_cdn(anon) -> None:
+    page = await anon.get("/docs")
+    assert page.status_code == 200
+    assert "cdn.jsdelivr.net" not in page.text and "fastapi.tiangolo.com" not in page.text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert len(assets) == 3 and all(url.startswith("/static/swagger-ui/") for url in assets)
+    for url in assets:
+        response = await anon.get(url)
+        assert response.status_code == 200 and len(response.content) > 500, url
+    script = next(url for url in assets if ".js" in url)
+    assert "SwaggerUIBundle" in (await anon.get(script)).text
 
 
 async def test_swagger_and_openapi_are_served(anon) -> None:

@@ -105,6 +105,14 @@ class Driver:
         return self.fake.last_message(user.id).text
 
 
+def one_tap_call(card: Any, outcome: str = "no_answer") -> str:
+    """The data of the outcome button a card's "📞 Call" opens (``ld:om:ID:V:call`` -> ``ld:ao:ID:V:call.<outcome>``,
+    the same version): for tests about presses, not about the menu, so one press logs one call."""
+    data = next(b["callback_data"] for b in card.buttons if b["callback_data"].startswith("ld:om:"))
+    assert data.endswith(":call"), data
+    return data.replace("ld:om:", "ld:ao:", 1) + "." + outcome
+
+
 def alert_text(answer: Any) -> str:
     return answer.params.get("text") or ""
 
@@ -116,6 +124,6 @@ def invite_link(text: str) -> str:
 
 
 def lead_id_of(card_text: str) -> int:
-    match = re.search(r"· #(\d+)", card_text)
+    match = re.search(r"(?:· |Lead |Лид )#(\d+)", card_text)  # "Acme · #4", an unnamed one "Lead #4"
     assert match, f"no lead id in {card_text!r}"
     return int(match.group(1))

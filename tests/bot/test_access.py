@@ -122,11 +122,19 @@ async def test_a_deactivated_user_loses_access_at_once(tg, running, services, co
     assert "Maria" in users_msg.text and "Manager" in users_msg.text
     await tg.press(admin, "Maria · Manager", message_id=users_msg.message_id)
     await tg.press(admin, "🚫 Deactivate", message_id=users_msg.message_id)  # she owns a lead: where to?
-    done = await tg.press(admin, "📥 To the queue", message_id=users_msg.message_id)
-    assert "lost access" in alert_text(done)
+    await tg.press(admin, "📥 To the queue", message_id=users_msg.message_id)
+    asked = tg.fake.message(admin.id, users_msg.message_id)
+    assert "Deactivate this user? They lose access at once." in asked.text
+    yes = next(b["callback_data"] for b in asked.buttons if b["text"] == "✅ Yes")
+    done = await tg.press(admin, "✅ Yes", message_id=users_msg.message_id)
+    assert "lost access" in alert_text(done) or "handed over" in alert_text(done)
+    again = await tg.press_data(admin, users_msg.message_id, yes)  # a stale "Yes": nothing more happens
+    assert again.params.get("show_alert") is True and "out of date" in alert_text(again)
 
     answer = await tg.press(maria, "📞 Call", message_id=card.message_id)
-    assert answer.params.get("show_alert") is True and str(MANAGER_ID) in alert_text(answer)
+    assert answer.params.get("show_alert") is True and "access was disabled" in alert_text(answer)
+    await tg.say(maria, "/leads")  # told what happened, not taken for a stranger
+    assert "access to this bot was disabled" in tg.text(maria) and "invite" not in tg.text(maria)
     async with committing_factory() as session:
         assert (await session.get(LeadRow, lead.id)).activity_count == 0
         assert (await session.get(UserRow, MANAGER_ID)).is_active is False
@@ -159,3 +167,12 @@ async def test_a_lead_deep_link_opens_the_card_only_for_those_who_may_see_it(
     assert f"Lead #{lead.id} not found" in tg.text(maria)
     async with committing_factory() as session:
         assert (await session.scalars(select(LeadRow.name))).all() == ["Zeta"]
+
+
+async def test_card_links_that_name_no_card_are_not_taken_for_invite_codes(tg, running, committing_factory) -> None:
+    await _user(committing_factory, MANAGER_ID, "manager", "Maria")
+    maria = tg.fake.user(MANAGER_ID, "Maria", language_code="ru")
+    await tg.open_link(maria, "https://t.me/leadcrm_bot?start=lead_abc")
+    assert "Такого лида нет" in tg.text(maria) and "приглаш" not in tg.text(maria).lower()
+    await tg.open_link(maria, "https://t.me/leadcrm_bot?start=sale_" + "9" * 40)
+    assert "Такой сделки нет" in tg.text(maria) and "приглаш" not in tg.text(maria).lower()

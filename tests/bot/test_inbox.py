@@ -23,7 +23,7 @@ from core.storage.db import make_engine, make_session_factory
 from core.storage.models import ActivityRow, InboxRow, LeadRow
 from core.storage.uow import SqlUnitOfWork
 from tests.bot.pg_proxy import PgProxy
-from tests.bot.support import MANAGER_ID, bot_settings, register
+from tests.bot.support import MANAGER_ID, bot_settings, one_tap_call, register
 
 UNAVAILABLE = "briefly unavailable"
 BUG = "Something went wrong"
@@ -102,7 +102,7 @@ async def test_presses_while_the_database_is_down_are_held_by_telegram_and_all_a
     user = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
 
     proxy.down()
-    queries = [tg.fake.press_button(user, "📞 Call", message_id=message_id) for _, message_id in cards]
+    queries = [tg.fake.press(user, mid, one_tap_call(tg.fake.message(user.id, mid))) for _, mid in cards]
     presses = [tg.last_update_id() - n for n in reversed(range(len(cards)))]
     await _until(lambda: len(_sent(tg.fake, MANAGER_ID, UNAVAILABLE)) == len(cards), timeout=10)
     await asyncio.sleep(OUTAGE_SECONDS)  # the outage goes on (the probe: 20 s): the bot keeps retrying
@@ -143,7 +143,7 @@ async def test_an_update_whose_handling_loses_the_database_stays_stored_and_is_a
 
     event.listen(engine, "before_cursor_execute", cut_at_the_claim)
     try:
-        query_id = tg.fake.press_button(user, "📞 Call", message_id=message_id)
+        query_id = tg.fake.press(user, message_id, one_tap_call(tg.fake.message(user.id, message_id)))
         update_id = tg.last_update_id()
         await tg.fake.wait_for("sendMessage", predicate=lambda c: UNAVAILABLE in str(c.params.get("text")))
     finally:

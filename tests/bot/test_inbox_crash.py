@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from core.services import leads as leads_svc
 from core.storage.models import ActivityRow, LeadRow
 from core.storage.uow import SqlUnitOfWork
-from tests.bot.support import MANAGER_ID, register
+from tests.bot.support import MANAGER_ID, one_tap_call, register
 
 PRESSES = 10
 
@@ -82,7 +82,7 @@ async def test_a_bot_killed_mid_batch_applies_every_press_exactly_once_after_a_r
             cards.append(fake_tg.last_keyboard_message(user.id).message_id)
         after = len(fake_tg.calls) - 1
         for message_id in cards:  # queued at once: one getUpdates batch
-            fake_tg.press_button(user, "📞 Call", message_id=message_id)
+            fake_tg.press(user, message_id, one_tap_call(fake_tg.message(user.id, message_id)))
         await fake_tg.wait_for("answerCallbackQuery", after=after, timeout=15, finished=False)
         first.send_signal(signal.SIGKILL)
         await first.wait()

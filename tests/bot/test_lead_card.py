@@ -17,6 +17,7 @@ from tests.bot.support import (
     alert_text,
     bot_settings,
     lead_id_of,
+    one_tap_call,
     register,
 )
 
@@ -57,12 +58,15 @@ async def test_a_double_press_logs_one_activity_and_the_second_press_gets_an_ale
     lead = await _lead(committing_factory, services, team["maria"], name="Acme")
     maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
     card = await _open(tg, maria, lead.id)
-    stale_call = next(b["callback_data"] for b in card.buttons if b["text"] == "📞 Call")
+    await tg.press(maria, "📞 Call", message_id=card.message_id)  # how did it go?
+    menu = tg.fake.message(maria.id, card.message_id)
+    assert "Call: how did it go?" in menu.text
+    stale_call = next(b["callback_data"] for b in menu.buttons if b["text"] == "📵 Call · no answer")
 
     first = await tg.press_data(maria, card.message_id, stale_call)
     second = await tg.press_data(maria, card.message_id, stale_call)  # the same button data again
 
-    assert "Logged: Call" in alert_text(first)
+    assert "Logged: Call · no answer" in alert_text(first)
     assert second.params.get("show_alert") is True
     assert "out of date" in alert_text(second)
     row = await _lead_row(committing_factory, lead.id)
@@ -81,7 +85,9 @@ async def test_two_presses_in_flight_at_once_still_act_once(tg, team, running, s
     lead = await _lead(committing_factory, services, team["maria"])
     maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
     card = await _open(tg, maria, lead.id)
-    data = next(b["callback_data"] for b in card.buttons if b["text"] == "🤝 Meeting")
+    await tg.press(maria, "🤝 Meeting", message_id=card.message_id)
+    menu = tg.fake.message(maria.id, card.message_id)
+    data = next(b["callback_data"] for b in menu.buttons if b["text"] == "✅ Meeting · held")
     q1 = tg.fake.press(maria, card.message_id, data)
     q2 = tg.fake.press(maria, card.message_id, data)
     await tg.wait(tg.last_update_id())
@@ -133,15 +139,17 @@ async def test_a_team_lead_sees_and_works_every_managers_lead(tg, team, running,
     tina = tg.fake.user(TEAM_LEAD_ID, "Tina", language_code="en")
     card = await _open(tg, tina, lead.id)
     assert "Shared Co" in card.text and "Owner: Oleg" in card.text
-    await tg.press(tina, "✉️ Message", message_id=card.message_id)
-    assert (await _lead_row(committing_factory, lead.id)).activity_count == 1
+    await tg.press(tina, "✉️ Message", message_id=card.message_id)  # a new lead: "→ Contacted" too?
+    await tg.press(tina, "✉️ Message", message_id=card.message_id)  # no: just the message
+    row = await _lead_row(committing_factory, lead.id)
+    assert row.activity_count == 1 and row.stage == Stage.NEW
 
 
 async def test_a_redelivered_update_does_not_act_twice(tg, team, running, services, committing_factory) -> None:
     lead = await _lead(committing_factory, services, team["maria"])
     maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
     card = await _open(tg, maria, lead.id)
-    tg.fake.press_button(maria, "📞 Call", message_id=card.message_id)
+    tg.fake.press(maria, card.message_id, one_tap_call(card))
     update_id = tg.last_update_id()
     await tg.wait(update_id)
     calls_before = len(tg.fake.calls)
@@ -166,6 +174,19 @@ async def test_a_redelivered_note_is_saved_once(tg, team, running, services, com
     async with committing_factory() as session:
         texts = (await session.scalars(select(ActivityRow.text))).all()
     assert texts == ["Asked for the price list"]
+
+
+async def test_a_note_that_looks_like_a_command_offers_cancel_once(
+    tg, team, running, services, committing_factory
+) -> None:
+    lead = await _lead(committing_factory, services, team["maria"])
+    maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
+    card = await _open(tg, maria, lead.id)
+    await tg.press(maria, "📝 Note", message_id=card.message_id)
+    await tg.say(maria, "/price list sent")
+    reply = tg.text(maria)
+    assert "looks like a command" in reply and reply.count("/cancel") == 1
+    assert (await _lead_row(committing_factory, lead.id)).activity_count == 0
 
 
 async def test_a_too_long_note_is_refused_with_the_reason_and_asked_again(
@@ -230,11 +251,30 @@ async def test_lost_with_a_preset_reason(tg, team, running, services, committing
     card = await _open(tg, maria, lead.id)
     await tg.press(maria, "❌ Lost", message_id=card.message_id)
     await tg.press(maria, "No budget", message_id=card.message_id)
+    asked = tg.fake.message(maria.id, card.message_id)
+    assert "Mark the lead as lost (No budget)? This cannot be undone." in asked.text
+    assert (await _lead_row(committing_factory, lead.id)).stage == Stage.NEW  # nothing yet
+    yes = next(b["callback_data"] for b in asked.buttons if b["text"] == "✅ Yes")
+    await tg.press(maria, "✅ Yes", message_id=card.message_id)
     row = await _lead_row(committing_factory, lead.id)
     assert (row.stage, row.lost_reason_code, row.lost_reason) == (Stage.LOST, LostReason.NO_BUDGET, None)
+    again = await tg.press_data(maria, card.message_id, yes)  # a stale confirmation changes nothing
+    assert again.params.get("show_alert") is True
+    assert (await _lead_row(committing_factory, lead.id)).version == row.version
     final = tg.fake.message(maria.id, card.message_id)
     assert "Lost reason: No budget" in final.text
     assert final.button_texts == ["🕓 History", "🔄 Refresh"]  # a final lead offers no actions
+
+
+async def test_no_on_the_lost_confirmation_keeps_the_lead_open(tg, team, running, services, committing_factory) -> None:
+    lead = await _lead(committing_factory, services, team["maria"])
+    maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
+    card = await _open(tg, maria, lead.id)
+    await tg.press(maria, "❌ Lost", message_id=card.message_id)
+    await tg.press(maria, "Chose a competitor", message_id=card.message_id)
+    await tg.press(maria, "✖️ No", message_id=card.message_id)
+    assert (await _lead_row(committing_factory, lead.id)).stage == Stage.NEW
+    assert "❌ Lost" in tg.fake.message(maria.id, card.message_id).button_texts  # back on the card
 
 
 async def test_history_shows_stage_changes_and_activities(tg, team, running, services, committing_factory) -> None:

@@ -61,6 +61,31 @@ async def test_a_team_lead_sees_everyones_leads(tg, leads) -> None:
     assert "All leads" in tg.text(tina) and "12 total" in tg.text(tina)
 
 
+async def test_a_team_leads_my_leads_button_opens_their_own_and_all_leads_shows_owners(
+    tg, leads, services, committing_factory
+) -> None:
+    tina_actor = await register(SqlUnitOfWork(committing_factory), "tina")
+    await leads_svc.create_lead(SqlUnitOfWork(committing_factory), services, tina_actor, source="manual", name="Own")
+    tina = tg.fake.user(TEAM_LEAD_ID, "Tina", language_code="en")
+    await tg.say(tina, "/start")
+    await tg.press(tina, "📋 My leads")
+    mine = tg.fake.last_message(tina.id)
+    assert "My leads" in mine.text and "1 total" in mine.text and "Own" in mine.text and "👤" not in mine.text
+    await tg.press(tina, "Contacted", message_id=mine.message_id)  # the filter keeps to her own leads
+    assert "My leads" in tg.fake.message(tina.id, mine.message_id).text
+    await tg.say(tina, "/start")
+    await tg.press(tina, "🗂 All leads")
+    everyone = tg.fake.last_message(tina.id)
+    assert "All leads" in everyone.text and "13 total" in everyone.text
+    assert "👤 Maria" in everyone.text or "👤 maria" in everyone.text.lower()
+
+
+async def test_a_managers_menu_has_no_all_leads(tg, leads) -> None:
+    maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
+    await tg.say(maria, "/start")
+    assert "🗂 All leads" not in tg.fake.last_message(maria.id).button_texts
+
+
 async def test_a_lead_button_in_the_list_opens_its_card(tg, leads) -> None:
     maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
     await tg.say(maria, "/leads")

@@ -118,7 +118,7 @@ async def test_a_typed_time_is_echoed_before_saving_and_saved_with_its_note(
     await tg.press(maria, "✍️ Написать время", message_id=card.message_id)
     await tg.say(maria, "завтра в 15:00 — отправить договор")
     echo = tg.card(maria)
-    assert "Следующий шаг для" in echo.text and "15:00" in echo.text and "отправить договор" in echo.text
+    assert "Следующий шаг — " in echo.text and "15:00" in echo.text and "отправить договор" in echo.text
     assert (await _row(committing_factory, lead.id)).next_step_due_at is None  # nothing saved yet
     await tg.press(maria, "💾 Сохранить", message_id=echo.message_id)
     row = await _row(committing_factory, lead.id)

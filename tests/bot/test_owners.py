@@ -133,7 +133,10 @@ async def test_deactivating_a_manager_hands_their_open_leads_to_a_chosen_manager
     assert "Open leads of Maria: 2" in tg.fake.message(admin.id, msg.message_id).text
     assert await _owner(committing_factory, leads[0].id) == MANAGER_ID  # nothing happened yet
     await tg.press(admin, "👤 Choose a manager", message_id=msg.message_id)
-    done = await tg.press(admin, "Oleg · Manager", message_id=msg.message_id)
+    await tg.press(admin, "Oleg · Manager", message_id=msg.message_id)
+    assert "Deactivate this user?" in tg.fake.message(admin.id, msg.message_id).text
+    assert await _owner(committing_factory, leads[0].id) == MANAGER_ID  # still nothing: are you sure?
+    done = await tg.press(admin, "✅ Yes", message_id=msg.message_id)
     assert "open leads handed over: 2" in alert_text(done)
     assert [await _owner(committing_factory, lead.id) for lead in leads] == [OTHER_MANAGER_ID] * 2
     async with committing_factory() as session:

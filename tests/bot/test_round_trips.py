@@ -18,7 +18,7 @@ from core.scoring.provider import LearnedOrRules
 from core.services import leads as leads_svc
 from core.services.context import Services
 from core.storage.uow import SqlUnitOfWork
-from tests.bot.support import MANAGER_ID, bot_settings, register
+from tests.bot.support import MANAGER_ID, bot_settings, one_tap_call, register
 
 
 @contextmanager
@@ -81,7 +81,8 @@ async def card(tg, bot_runner, learned_services, committing_factory):
     await bot_runner(bot_settings(outbox_poll_seconds=3600), services=services, session_factory=committing_factory)
     user = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
     await tg.say(user, f"/lead {lead.id}")
-    await tg.press(user, "📞 Call")  # warm up: connections, prepared statements
+    await tg.press(user, "📞 Call")  # warm up: connections, prepared statements (how did it go?)
+    await tg.press(user, "📵 Call · no answer")
     await tg.press(user, "Skip ⏭")  # "next step?" after the call: not now, back to the card
     await tg.press(user, "🔮 Analyze")  # ... and the scorer provider's active-version check
     return user
@@ -91,8 +92,9 @@ async def card(tg, bot_runner, learned_services, committing_factory):
 
 
 async def test_logging_an_activity_takes_six_round_trips_with_auth(tg, card, engine) -> None:
+    shown = tg.card(card)
     with counting(engine) as received:
-        await tg.press(card, "📞 Call")
+        await tg.press_data(card, shown.message_id, one_tap_call(shown))  # the outcome: the press that logs
     trips = applying(received)
     # BEGIN, claim+user, lock the lead, SAVEPOINT, insert the activity and update the lead (one statement), COMMIT
     assert len(statements(trips)) == 4 and len(trips) <= 6, trips

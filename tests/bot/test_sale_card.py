@@ -50,6 +50,9 @@ async def test_a_team_lead_moves_the_deal_from_the_lead_card(tg, transferred, co
 
     await tg.press(tina, "❌ Deal lost", message_id=card.message_id)
     await tg.press(tina, "Chose a competitor", message_id=card.message_id)
+    assert "Mark the deal as lost (Chose a competitor)?" in tg.fake.message(tina.id, card.message_id).text
+    assert await _sale_stage(committing_factory, transferred.sale.id) == SaleStage.KYC  # are you sure?
+    await tg.press(tina, "✅ Yes", message_id=card.message_id)
     assert await _sale_stage(committing_factory, transferred.sale.id) == SaleStage.LOST
     final = tg.fake.message(tina.id, card.message_id)
     assert "Stage: Deal lost" in final.text and "Chose a competitor" in final.text
@@ -70,3 +73,23 @@ async def test_a_manager_sees_their_deal_but_cannot_move_it(tg, transferred, com
     forged = await tg.press_data(maria, deal.message_id, f"sl:x:{transferred.sale.id}:new:kyc")
     assert forged.params.get("show_alert") is True and "Only team leads and admins" in alert_text(forged)
     assert await _sale_stage(committing_factory, transferred.sale.id) == SaleStage.NEW
+
+
+async def test_paid_asks_once_and_a_stale_yes_changes_nothing(tg, transferred, committing_factory) -> None:
+    tina = tg.fake.user(TEAM_LEAD_ID, "Tina", language_code="en")
+    await tg.open_link(tina, f"https://t.me/leadcrm_bot?start=sale_{transferred.sale.id}")
+    deal = tg.fake.last_message(tina.id)
+    for step in ("➡️ KYC", "➡️ Agreement"):
+        await tg.press(tina, step, message_id=deal.message_id)
+    await tg.press(tina, "➡️ Paid", message_id=deal.message_id)
+    asked = tg.fake.message(tina.id, deal.message_id)
+    assert "Mark the deal as paid? This closes it for good." in asked.text
+    assert await _sale_stage(committing_factory, transferred.sale.id) == SaleStage.AGREEMENT
+    yes = next(b["callback_data"] for b in asked.buttons if b["text"] == "✅ Yes")
+    assert yes.startswith(f"sl:xy:{transferred.sale.id}:agreement:")  # the stage the card showed
+    await tg.press(tina, "✖️ No", message_id=deal.message_id)
+    assert await _sale_stage(committing_factory, transferred.sale.id) == SaleStage.AGREEMENT
+    await tg.press_data(tina, deal.message_id, yes)
+    assert await _sale_stage(committing_factory, transferred.sale.id) == SaleStage.PAID
+    again = await tg.press_data(tina, deal.message_id, yes)
+    assert again.params.get("show_alert") is True and "out of date" in alert_text(again)

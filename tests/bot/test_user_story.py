@@ -54,8 +54,9 @@ async def test_admin_invites_a_manager_who_works_a_lead_through_to_a_transfer(
 
     # Three activities on the same card message, edited in place.
     for _ in range(3):
-        answer = await tg.press(manager, "📞 Звонок", message_id=card.message_id)
-        assert "Записано: Звонок" in alert_text(answer)
+        await tg.press(manager, "📞 Звонок", message_id=card.message_id)  # как прошло?
+        answer = await tg.press(manager, "📵 Звонок · не ответил", message_id=card.message_id)
+        assert "Записано: Звонок · не ответил" in alert_text(answer)
         assert "Следующий шаг: Звонок. Когда?" in fake_tg.message(manager.id, card.message_id).text
         await tg.press(manager, "Пропустить ⏭", message_id=card.message_id)  # "next step?": not now
     card = fake_tg.last_keyboard_message(manager.id)
@@ -76,8 +77,8 @@ async def test_admin_invites_a_manager_who_works_a_lead_through_to_a_transfer(
     assert "🔮 Анализ" in offered and "🏷 Сфера" in offered
 
     await tg.press(manager, "🏷 Сфера", message_id=card.message_id)
-    await tg.press(manager, "fintech", message_id=card.message_id)
-    assert "Сфера: fintech" in fake_tg.last_keyboard_message(manager.id).text
+    await tg.press(manager, "финтех", message_id=card.message_id)
+    assert "Сфера: финтех" in fake_tg.last_keyboard_message(manager.id).text
     await tg.press(manager, "🔮 Анализ", message_id=card.message_id)
     assert "1.00" in fake_tg.last_keyboard_message(manager.id).text
     done = await tg.press(manager, "🚀 Передать в продажи", message_id=card.message_id)

@@ -184,13 +184,14 @@ async def test_managers_see_only_their_own_leads(uow, services, system) -> None:
 
 async def test_list_is_keyset_paginated_newest_first(uow, services, system) -> None:
     ids = [(await svc.create_lead(uow, services, system, source="manual", name=f"L{i}")).id for i in range(7)]
-    seen, cursor = [], None
+    seen: list[int] = []
+    before: int | None = None
     while True:
-        page = await svc.list_leads(uow, system, limit=3, after=cursor)
+        page = await svc.list_leads(uow, system, limit=3, before_id=before)
         seen += [x.id for x in page.items]
-        if page.next_cursor is None:
+        if page.next_before_id is None:
             break
-        cursor = page.next_cursor
+        before = page.next_before_id
     assert seen == list(reversed(ids))
 
 
@@ -220,3 +221,15 @@ async def test_an_unscored_lead_stays_unscored_when_its_domain_is_set(uow, servi
     lead = await svc.create_lead(uow, services, system, source="manual")
     updated = await svc.update_lead(uow, services, system, lead.id, changes={"business_domain": "saas"})
     assert updated.ai_score is None
+
+
+async def test_the_first_call_on_a_new_lead_can_move_it_to_contacted_in_one_transaction(uow, services, system) -> None:
+    lead = await svc.create_lead(uow, services, system, source="manual", name="First call")
+    moved, activity = await svc.log_activity(
+        uow, system, lead.id, kind="call", outcome="reached", to_contacted=True, expected_version=lead.version
+    )
+    assert moved.stage == "contacted" and activity.outcome == "reached" and moved.activity_count == 1
+    changes = await svc.stage_history(uow, system, lead.id)
+    assert [(c.from_stage, c.to_stage) for c in changes] == [("new", "contacted")]
+    again, _ = await svc.log_activity(uow, system, lead.id, kind="call", outcome="no_answer", to_contacted=True)
+    assert again.stage == "contacted" and len(await svc.stage_history(uow, system, lead.id)) == 1

@@ -17,7 +17,16 @@ from typing import Any
 
 from core.domain.clock import utcnow
 from core.domain.contacts import Contact, ContactKind
-from core.domain.enums import ActivityKind, AssignmentRule, LeadEventKind, LostReason, Role, SaleStage, Stage
+from core.domain.enums import (
+    ActivityKind,
+    ActivityOutcome,
+    AssignmentRule,
+    LeadEventKind,
+    LostReason,
+    Role,
+    SaleStage,
+    Stage,
+)
 from core.domain.funnel import OPEN_STAGES
 from core.domain.models import (
     Activity,
@@ -158,8 +167,9 @@ class FakeLeads(_Repo):
         author: str,
         created_at: datetime,
         changes: LeadChanges,
+        outcome: ActivityOutcome | None = None,
     ) -> tuple[Lead, Activity]:
-        activity = Activity(self.s.new_id(), lead.id, kind, text, author, created_at)
+        activity = Activity(self.s.new_id(), lead.id, kind, text, author, created_at, outcome)
         self.s.activities.append(activity)
         return await self.update(lead, changes), activity
 
@@ -187,6 +197,7 @@ class FakeLeads(_Repo):
             and (flt.source is None or lead.source == flt.source)
             and (not flt.unassigned or lead.owner_id is None)
             and (flt.text is None or _matches(lead, flt.text, flt.forms))
+            and (flt.updated_since is None or (lead.updated_at is not None and lead.updated_at >= flt.updated_since))
         ]
         return sorted(found, key=lambda lead: (lead.updated_at, lead.id), reverse=True)
 
@@ -197,6 +208,12 @@ class FakeLeads(_Repo):
         if after is not None:
             found = [lead for lead in found if (lead.updated_at, lead.id) < (after.updated_at, after.id)]
         return [self._with_owner(lead) for lead in found[offset : offset + limit]]
+
+    async def list_leads_by_id(self, flt: LeadFilter, *, limit: int, before_id: int | None = None) -> list[Lead]:
+        found = sorted(self._matching(flt), key=lambda lead: lead.id, reverse=True)
+        if before_id is not None:
+            found = [lead for lead in found if lead.id < before_id]
+        return [self._with_owner(lead) for lead in found[:limit]]
 
     async def count_leads(self, flt: LeadFilter) -> int:
         return len(self._matching(flt))

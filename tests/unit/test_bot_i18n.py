@@ -22,6 +22,8 @@ SOURCES = (
     "step_keyboards.py",
     "contact_keyboards.py",
     "deal_keyboards.py",
+    "activity_keyboards.py",
+    "confirm_keyboards.py",
     "i18n.py",
     "screens.py",
     "routers",

@@ -89,9 +89,20 @@ def test_the_card_shows_score_bar_recommendation_and_reason_in_the_users_languag
 
 
 @pytest.mark.parametrize(
-    ("score", "bar"), [(None, "▱" * 10), (0.0, "▱" * 10), (0.05, "▱" * 10), (0.34, "▰▰▰▱▱▱▱▱▱▱"), (1.0, "▰" * 10)]
+    ("score", "bar"),
+    [
+        (None, "▱" * 10),
+        (0.0, "▱" * 10),
+        (0.04, "▱" * 10),
+        (0.05, "▰" + "▱" * 9),  # half up, as the number shown
+        (0.34, "▰▰▰▱▱▱▱▱▱▱"),
+        (0.55, "▰" * 6 + "▱" * 4),
+        (0.65, "▰" * 7 + "▱" * 3),  # banker's rounding drew 0.55 and 0.65 alike
+        (0.849, "▰" * 9 + "▱"),  # shown as "0.85": the bar follows the number on the card
+        (1.0, "▰" * 10),
+    ],
 )
-def test_score_bar(score, bar) -> None:
+def test_score_bar_rounds_the_score_as_shown_half_up(score, bar) -> None:
     assert render.score_bar(score) == bar
 
 
@@ -257,3 +268,51 @@ def test_every_value_has_a_translated_name(locale, table, enum) -> None:
         assert name_of(member) == name_of(member.value) == make_i18n().gettext(table[member], locale=locale)
     with pytest.raises(ValueError):
         name_of("bogus")
+
+
+def test_an_unnamed_lead_is_named_once_in_the_readers_language(locale) -> None:
+    lead = _lead(id=4, name=None)
+    expected = "Лид #4" if locale == "ru" else "Lead #4"
+    card = render.lead_card(lead)
+    assert card.splitlines()[0] == f"<b>{expected}</b>"
+    assert "#4 · #4" not in card and "Lead #4 · #4" not in card
+    assert render.lead_line(lead).startswith(f"{expected} — ")
+    assert render.lead_button_text(lead).startswith(expected)
+    assert render.history(lead, [], []).splitlines()[0].endswith(f"<b>{expected}</b>")
+    named = _lead(id=4, name="Ivan")
+    assert render.lead_card(named).splitlines()[0] == "<b>Ivan</b> · #4"
+    assert render.lead_line(named).startswith("#4 Ivan — ")
+
+
+def test_everyones_list_shows_each_owner_and_the_own_list_does_not(locale) -> None:
+    owned, free = _lead(id=1, owner_name="Maria"), _lead(id=2, owner_id=None, owner_name=None)
+    page = render.leads_page([owned, free], page=0, pages=1, total=2, stage="", mine=False, owners=True)
+    assert "👤 Maria" in page and ("👤 без владельца" if locale == "ru" else "👤 no owner") in page
+    own = render.leads_page([owned], page=0, pages=1, total=1, stage="", mine=True)
+    assert "👤" not in own
+
+
+def test_the_catalogues_business_domains_are_translated_and_a_teams_own_is_shown_as_typed(locale) -> None:
+    card = render.lead_card(_lead(business_domain="fintech"))
+    assert ("Сфера: финтех" if locale == "ru" else "Domain: fintech") in card
+    assert render.domain_name("real_estate") == ("недвижимость" if locale == "ru" else "real estate")
+    assert render.domain_name("space_mining") == "space mining"
+
+
+def test_russian_prompts_do_not_decline_a_name_and_say_stage_and_domain_one_way() -> None:
+    """The Russian catalogue names a person or a lead after a colon (no case to get wrong), says «этап» for
+    stage and «сфера» for business domain, and ends the admin's and the access refusals with a full stop."""
+    from babel.messages.pofile import read_po
+
+    with open("bot/locales/ru/LC_MESSAGES/messages.po", "rb") as f:
+        catalog = read_po(f)
+    strings = {m.id: m.string for m in catalog if m.id and isinstance(m.id, str)}
+    for msgid, msgstr in strings.items():
+        if "{name}" in msgid and msgid.startswith(("Type the note", "Send the new contact", "Why is", "Whom")):
+            assert ": {name}" in msgstr, msgstr
+        assert "стади" not in msgstr.lower() and "статус" not in msgstr.lower(), msgstr
+        assert "отрасл" not in msgstr.lower() and "домен" not in msgstr.lower(), msgstr
+    from bot.render.errors import ACCESS_TEXTS
+
+    for text in ACCESS_TEXTS.values():
+        assert text.endswith(".") and strings[text].endswith("."), text

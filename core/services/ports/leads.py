@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from core.domain.contacts import Contact, ContactKind
 from core.domain.enums import (
     ActivityKind,
+    ActivityOutcome,
     LeadEventKind,
     LostReason,
     SaleStage,
@@ -38,6 +39,7 @@ class LeadFilter:
     # a search: name, company or contact contains ``text``, or a contact's normal form one of ``forms``
     text: str | None = None
     forms: tuple[str, ...] = ()
+    updated_since: datetime | None = None  # only leads changed at or after this moment (incremental sync)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,7 @@ class LeadRepository(Protocol):
         author: str,
         created_at: datetime,
         changes: LeadChanges,
+        outcome: ActivityOutcome | None = None,
     ) -> tuple[Lead, Activity]:
         """Add an activity and write ``changes`` (its counters) to the lead: one command, one round trip."""
 
@@ -122,6 +125,10 @@ class LeadRepository(Protocol):
         self, flt: LeadFilter, *, limit: int, after: Cursor | None = None, offset: int = 0
     ) -> list[Lead]:
         """Newest-updated first (``after``: keyset page; ``offset``: numbered page)."""
+
+    async def list_leads_by_id(self, flt: LeadFilter, *, limit: int, before_id: int | None = None) -> list[Lead]:
+        """Newest-created first (id descending), only ids below ``before_id``: a stable keyset page (a lead
+        changed during a pass keeps its place, unlike the newest-updated order)."""
 
     async def count_leads(self, flt: LeadFilter) -> int: ...
 

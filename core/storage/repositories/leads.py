@@ -36,7 +36,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.contacts import Contact, ContactKind
-from core.domain.enums import ActivityKind, LeadEventKind, LostReason, Stage
+from core.domain.enums import ActivityKind, ActivityOutcome, LeadEventKind, LostReason, Stage
 from core.domain.funnel import LEAD_FINAL
 from core.domain.ids import storable_id
 from core.domain.models import Activity, Lead, LeadChanges, LeadEvent, StageChange
@@ -243,10 +243,18 @@ class SqlLeadRepository:
         author: str,
         created_at: datetime,
         changes: LeadChanges,
+        outcome: ActivityOutcome | None = None,
     ) -> tuple[Lead, Activity]:
-        values = {"lead_id": lead.id, "kind": kind, "text": text, "author": author, "created_at": created_at}
+        values = {
+            "lead_id": lead.id,
+            "kind": kind,
+            "text": text,
+            "author": author,
+            "created_at": created_at,
+            "outcome": outcome.value if outcome else None,
+        }
         activity_id = await self._insert_touching_lead(ACTIVITIES.name, values, lead, changes)
-        return lead.changed(changes), Activity(activity_id, lead.id, kind, text, author, created_at)
+        return lead.changed(changes), Activity(activity_id, lead.id, kind, text, author, created_at, outcome)
 
     async def record_stage_change(
         self,
@@ -296,6 +304,13 @@ class SqlLeadRepository:
             stmt = stmt.offset(offset)  # page numbers for chat lists (◀ ▶); the API uses the keyset cursor
         return [lead_from_row(r) for r in (await self.session.execute(stmt)).mappings()]
 
+    async def list_leads_by_id(self, flt: LeadFilter, *, limit: int, before_id: int | None = None) -> list[Lead]:
+        stmt = _filtered(lead_columns(), flt)
+        if before_id is not None:
+            stmt = stmt.where(LEADS.c.id < before_id)
+        stmt = stmt.order_by(LEADS.c.id.desc()).limit(limit)
+        return [lead_from_row(r) for r in (await self.session.execute(stmt)).mappings()]
+
     async def count_leads(self, flt: LeadFilter) -> int:
         stmt = _filtered(select(func.count()).select_from(LEADS), flt)
         return int((await self.session.execute(stmt)).scalar_one())
@@ -311,7 +326,15 @@ class SqlLeadRepository:
             return []
         stmt = select(ACTIVITIES).where(ACTIVITIES.c.lead_id == lead_id).order_by(ACTIVITIES.c.id.desc()).limit(limit)
         return [
-            Activity(r.id, r.lead_id, r.kind, r.text, r.author, r.created_at)
+            Activity(
+                r.id,
+                r.lead_id,
+                r.kind,
+                r.text,
+                r.author,
+                r.created_at,
+                ActivityOutcome(r.outcome) if r.outcome else None,
+            )
             for r in (await self.session.execute(stmt)).all()
         ]
 
@@ -406,6 +429,8 @@ def _filtered(stmt: Select[Any], flt: LeadFilter) -> Select[Any]:
         stmt = stmt.where(LEADS.c.owner_id.is_(None))
     if flt.text is not None:
         stmt = stmt.where(_matches(flt.text, flt.forms))
+    if flt.updated_since is not None:
+        stmt = stmt.where(LEADS.c.updated_at >= flt.updated_since)
     return stmt
 
 
