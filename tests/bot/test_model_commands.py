@@ -34,6 +34,6 @@ async def test_train_without_enough_history_says_why_in_the_users_language(tg, r
 async def test_model_commands_are_for_admins_only(tg, running) -> None:
     maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
     await tg.say(maria, "/train")
-    assert tg.text(maria) == "Only an admin can do this"
+    assert tg.text(maria) == "Only an admin can do this."
     await tg.say(maria, "/model")
-    assert tg.text(maria) == "Only an admin can do this"
+    assert tg.text(maria) == "Only an admin can do this."

@@ -132,10 +132,13 @@ async def test_a_transfer_shows_up_in_the_team_leads_group(committing_factory: A
         "fintech_placeholder",
         "+7 900 123-45-67",
         "1",
+        "no_answer",
         "skip",
         "2",
+        "plain_message",
         "skip",
-        "3",  # call, message, meeting (each asks "next step?": skipped)
+        "3",  # call, message, meeting (each asks how it went, then "next step?": skipped)
+        "held",
         "skip",
         "5",  # analyze
         "6",
@@ -153,17 +156,33 @@ async def test_a_transfer_shows_up_in_the_team_leads_group(committing_factory: A
             cell.split("]")[0].strip("[ ")
             for line in keyboard.splitlines()
             for cell in line.split("   ")
-            if cell.strip().endswith("] fintech")
+            if cell.strip().endswith(("] fintech", "] финтех"))
         )
         terminal.steps[0] = number
 
     terminal.steps.insert(3, choose_domain)
 
+    def outcome(*endings: str):  # the outcome button (a new lead stays new: no "→ Contacted" variant)
+        async def press() -> None:
+            cells = [cell for line in terminal.lines[::-1] for cell in line.split("   ") if "] " in cell]
+            number = next(c.split("]")[0].strip("[ ") for c in cells if c.strip().endswith(endings))
+            terminal.steps.insert(0, number)
+
+        return press
+
     async def skip() -> None:  # the "Skip ⏭" of the "next step?" picker, whose place depends on the hour
         cells = [cell for line in terminal.lines[::-1] for cell in line.split("   ") if "] " in cell]
         terminal.steps.insert(0, next(c.split("]")[0].strip("[ ") for c in cells if c.strip().endswith("⏭")))
 
-    terminal.steps = [skip if step == "skip" else step for step in terminal.steps]
+    outcomes = {
+        "no_answer": outcome("· no answer", "· не ответил"),
+        "plain_message": outcome("] ✉️ Message", "] ✉️ Сообщение"),
+        "held": outcome("· held", "· состоялась"),
+    }
+    terminal.steps = [
+        skip if step == "skip" else outcomes.get(step, step) if isinstance(step, str) else step
+        for step in terminal.steps
+    ]
     assert await sandbox(terminal, committing_factory) == 0
 
     group_lines = [line for line in terminal.lines if line.startswith("🤖 [team leads group]")]
