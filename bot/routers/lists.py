@@ -135,8 +135,7 @@ def make_router() -> Router:
     and tests build several)."""
     router = Router(name=__name__)
     router.message.filter(PrivateChat())
-    router.callback_query.filter(UnpackCallback(MenuCb, ListCb, FindCb))  # one unpack per press (bot.callbacks)
-    router.callback_query.filter(UnpackCallback(MenuCb, ListCb, MyListCb))  # one unpack per press (bot.callbacks)
+    router.callback_query.filter(UnpackCallback(MenuCb, ListCb, MyListCb, FindCb))  # one unpack per press
     router.message.register(leads_command, Command("leads"))
     router.callback_query.register(leads_button, CallbackIs(MenuCb, item={"leads", "all"}))
     router.callback_query.register(leads_page, CallbackIs(ListCb))
