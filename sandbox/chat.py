@@ -23,6 +23,7 @@ Write = Callable[[str], None]
 
 CLOCK_STEP = re.compile(r"^\+?(\d{1,4})\s*(m|min|h|d)$")
 CLOCK_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days"}
+MAX_BUTTON_DIGITS = 2  # "12" presses button 12; "89991112233" is sent as a message
 CLOCK_WAIT = 3.0  # seconds the chat waits for what the moved clock made due (the scheduler runs at once)
 
 
@@ -47,7 +48,8 @@ ALIASES = {"team_lead": "lead", "teamlead": "lead", "tl": "lead", "a": "admin", 
 HELP = """\
 Sandbox commands / команды песочницы:
   <text> or /command     send it to the bot as the current user (e.g. /start, /new, /leads, /help)
-  <number>               press that button of the latest keyboard / нажать кнопку по номеру
+  <number>               press that button of the latest keyboard (1-99; longer numbers are sent as text)
+                         / нажать кнопку по номеру
   :as admin|lead|manager|guest   switch demo user / сменить пользователя
   :open LINK             follow a deep link, e.g. :open https://t.me/leadcrm_bot?start=CODE (from /invite)
   :group                 show the team leads' group / показать группу тимлидов
@@ -146,7 +148,7 @@ class ChatRepl:
         if line.startswith(":"):
             return self._command(line)
         user = self.tg_users[self.current.key]
-        if line.isdigit():
+        if line.isdigit() and len(line) <= MAX_BUTTON_DIGITS:  # a longer number (a phone, a lead id) is text
             self._sent_to_bot = self._press(int(line))
             return True
         self.fake.send_text(user, line)
