@@ -33,9 +33,9 @@ _api_key_header = APIKeyHeader(
 
 class ApiKeyCache:
     """Remembers *valid* keys (by their sha256) for ``ttl`` seconds, so a busy client does not cost
-    one extra query per request. A revoked key therefore keeps working for at most ``ttl`` seconds
-    in a running API process; ``ttl=0`` checks the database on every request. Wrong keys are never
-    cached (every attempt is checked)."""
+    one extra query per request; an entry is the key's ``Actor`` (its name and its source scope). A revoked
+    key therefore keeps working for at most ``ttl`` seconds in a running API process; ``ttl=0`` checks the
+    database on every request. Wrong keys are never cached (every attempt is checked)."""
 
     def __init__(
         self,
@@ -47,24 +47,24 @@ class ApiKeyCache:
         self.ttl = ttl
         self._clock = clock
         self._max_entries = max_entries
-        self._entries: dict[str, tuple[str, float]] = {}
+        self._entries: dict[str, tuple[Actor, float]] = {}
 
-    def get(self, key_hash: str) -> str | None:
+    def get(self, key_hash: str) -> Actor | None:
         entry = self._entries.get(key_hash)
         if entry is None:
             return None
-        name, expires = entry
+        actor, expires = entry
         if self._clock() >= expires:
             del self._entries[key_hash]
             return None
-        return name
+        return actor
 
-    def put(self, key_hash: str, name: str) -> None:
+    def put(self, key_hash: str, actor: Actor) -> None:
         if self.ttl <= 0:
             return
         if len(self._entries) >= self._max_entries:
             self._entries.clear()
-        self._entries[key_hash] = (name, self._clock() + self.ttl)
+        self._entries[key_hash] = (actor, self._clock() + self.ttl)
 
     def clear(self) -> None:
         self._entries.clear()
@@ -101,8 +101,8 @@ async def require_api_key(
         )
     cache: ApiKeyCache = request.app.state.api_key_cache
     digest = api_keys.hash_key(key)
-    name = cache.get(digest)
-    if name is None:
+    actor = cache.get(digest)
+    if actor is None:
         failed: FailedKeyAttempts = request.app.state.failed_key_attempts
         address = request.client.host if request.client else "unknown"
         wait = failed.retry_after(address)
@@ -112,14 +112,15 @@ async def require_api_key(
                 f"Too many wrong API keys from this address: try again in {wait} s",
                 headers={"Retry-After": str(wait)},
             )
-        name = await api_keys.authenticate(uow, key)
-        if name is None:
+        info = await api_keys.authenticate(uow, key)
+        if info is None:
             failed.record_failure(address)
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED, "Invalid or revoked API key", headers={"WWW-Authenticate": "ApiKey"}
             )
-        cache.put(digest, name)
-    return Actor.api(name)
+        actor = Actor.api(info.name, info.source)
+        cache.put(digest, actor)
+    return actor
 
 
 # Ids are BIGINT columns: a number outside their range names no row, so it is "not found" (404), as an id

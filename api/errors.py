@@ -4,6 +4,7 @@ of a domain error is worded by ``api.words.describe``.
 - ``LeadNotFound`` / ``SaleNotFound`` / ``NotFound``                       -> 404
 - ``InvalidTransition`` / ``TransferNotAllowed`` / ``LeadIsFinal``          -> 400 (the original contract)
 - ``InvalidValue`` and request validation (schemas, path/query parameters) -> 422 (the field is named)
+- ``IdempotencyKeyReused`` -> 422 (as the IETF Idempotency-Key draft says)
 - ``AccessDenied`` -> 403, ``StaleState`` -> 409, any other ``DomainError`` -> 400
 - the database not answering (in DB_CONNECT_TIMEOUT / DB_STATEMENT_TIMEOUT), busy, or not migrated -> 503
 - a body above the size limit                                                -> 413
@@ -31,6 +32,7 @@ from api.words import describe
 from core.domain.errors import (
     AccessDenied,
     DomainError,
+    IdempotencyKeyReused,
     InvalidTransition,
     InvalidValue,
     LeadIsFinal,
@@ -47,6 +49,7 @@ _STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (TransferNotAllowed, status.HTTP_400_BAD_REQUEST),
     (LeadIsFinal, status.HTTP_400_BAD_REQUEST),
     (InvalidValue, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (IdempotencyKeyReused, status.HTTP_422_UNPROCESSABLE_CONTENT),
     (AccessDenied, status.HTTP_403_FORBIDDEN),
     (StaleState, status.HTTP_409_CONFLICT),
 )

@@ -67,7 +67,9 @@ Contacts = Annotated[
 
 
 class LeadCreate(_Request):
-    source: Source
+    source: Source | None = Field(
+        None, description="Required, unless the API key is scoped to a source (then it is that one, or omitted)"
+    )
     business_domain: Domain | None = None
     name: Name | None = None
     contact: Contact | None = None

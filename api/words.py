@@ -14,6 +14,7 @@ from core.domain.errors import (
     ApiKeyNotFound,
     DomainError,
     DuplicateLead,
+    IdempotencyKeyReused,
     InvalidInvite,
     InvalidTransition,
     InvalidValue,
@@ -23,10 +24,12 @@ from core.domain.errors import (
     RequestInProgress,
     Rule,
     SaleNotFound,
+    SourceNotAllowed,
     StaleState,
     TransferBlock,
     TransferNotAllowed,
     UserNotFound,
+    WebhookNotFound,
 )
 
 ACCESS: dict[AccessRule, str] = {
@@ -78,6 +81,12 @@ def describe(err: DomainError) -> str:
         return f"Lead #{err.lead_id} is already '{err.stage}'; it can no longer be changed"
     if isinstance(err, InvalidValue):
         return f"{err.field}: {invalid_value(err)}"
+    if isinstance(err, WebhookNotFound):
+        return f"No webhook #{err.hook_id}"
+    if isinstance(err, SourceNotAllowed):
+        return f"This API key creates '{err.allowed}' leads only, not '{err.source}'"
+    if isinstance(err, IdempotencyKeyReused):
+        return "Idempotency-Key reused with a different request body"
     if isinstance(err, AccessDenied):
         return ACCESS.get(err.rule, "Access denied")
     if isinstance(err, RequestInProgress):

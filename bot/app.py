@@ -268,6 +268,8 @@ async def run_bot(
     from bot.outbox import OutboxSender
     from bot.ratelimit import CountReplies, RateLimiter
     from bot.scheduler import Scheduler
+    from bot.webhooks import WebhookSender
+    from core.services.webhooks import DeliveryPolicy
 
     own_bot = bot is None
     bot = bot or create_bot(settings)
@@ -325,6 +327,16 @@ async def run_bot(
         freeze_startup_objects()
         tasks.append(asyncio.create_task(sender.run(sender_stop), name="outbox-sender"))
         tasks.append(asyncio.create_task(scheduler.run(sender_stop), name="scheduler"))
+        hooks = WebhookSender(
+            session_factory,
+            policy=DeliveryPolicy(
+                max_attempts=settings.webhook_max_attempts,
+                lease_seconds=max(60.0, 2 * settings.webhook_timeout_seconds + 5),
+            ),
+            timeout=settings.webhook_timeout_seconds,
+            poll_interval=settings.webhook_poll_seconds,
+        )
+        tasks.append(asyncio.create_task(hooks.run(sender_stop), name="webhook-sender"))
         tasks.append(asyncio.create_task(_forget_old_updates(session_factory, sender_stop), name="update-ids"))
         if stop is None:
             stop = asyncio.Event()

@@ -107,6 +107,14 @@ class Settings(BaseSettings):
     outbox_give_up_seconds: float = 3600.0
     outbox_poll_seconds: float = 1.0
 
+    # Outbound webhooks
+    webhook_max_attempts: int = Field(default=8, ge=1, le=100, description="Tries of one delivery before it fails")
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=300, description="Seconds a receiver has to answer")
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, description="How often the webhook sender looks for work")
+    webhook_allow_http: bool = Field(
+        default=False, description="Accept plain http:// hook URLs for any host (else only 127.0.0.1 / localhost)"
+    )
+
     # Learned scorer
     train_min_closed: int = 200
     train_min_per_class: int = 20

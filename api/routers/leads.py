@@ -72,7 +72,8 @@ IdempotencyKey = Annotated[
     Header(
         max_length=idempotency.KEY_MAX,
         description="Any unique string (e.g. a UUID): the same key from the same API key within 24 h returns the "
-        "first answer (status and body, header Idempotent-Replayed: true) and creates nothing",
+        "first answer (status and body, header Idempotent-Replayed: true) and creates nothing; the same key with "
+        "a different body is a 422",
     ),
 ]
 
@@ -81,7 +82,7 @@ async def create_lead(
     body: LeadCreate, uow: Uow, services: Svc, actor: Caller, idempotency_key: IdempotencyKey = None
 ) -> Any:
     fields: dict[str, Any] = {
-        "source": body.source.value,
+        "source": body.source.value if body.source is not None else None,
         "name": body.name,
         "contact": body.contact,
         "business_domain": body.business_domain,
@@ -99,6 +100,7 @@ async def create_lead(
                 actor,
                 idempotency_key,
                 lambda lead: StoredResponse(status.HTTP_201_CREATED, _out(lead, services).model_dump(mode="json")),
+                body_hash=idempotency.request_hash(body.model_dump(mode="json", exclude_unset=True)),
                 **fields,
             )
             headers = {"Idempotent-Replayed": "true"} if answer.replayed else None

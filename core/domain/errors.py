@@ -226,3 +226,26 @@ class RequestInProgress(StaleState):
     its process stopped between creating and answering): nothing was created twice; retry later."""
 
     code = "request_in_progress"
+
+
+class WebhookNotFound(NotFound):
+    def __init__(self, hook_id: int) -> None:
+        super().__init__()
+        self.hook_id = hook_id
+
+
+class SourceNotAllowed(AccessDenied):
+    """An API key scoped to ``allowed`` was used to create a lead of another ``source``."""
+
+    code = "source_not_allowed"
+
+    def __init__(self, allowed: str, source: str) -> None:
+        super().__init__(AccessRule.ADMIN_ONLY)
+        self.allowed = allowed
+        self.source = source
+
+
+class IdempotencyKeyReused(DomainError):
+    """An Idempotency-Key sent again with a body other than the first request's (nothing is replayed)."""
+
+    code = "idempotency_key_reused"

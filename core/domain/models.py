@@ -271,14 +271,15 @@ class Actor:
     label: str  # e.g. "tg:12345", "api:partner-intake", "system"
     user_id: int | None = None
     role: Role | None = None
+    source: str | None = None  # an API key scoped to one source: the only source it may create leads with
 
     @classmethod
     def from_user(cls, user: User) -> Actor:
         return cls(label=f"tg:{user.id}", user_id=user.id, role=user.role)
 
     @classmethod
-    def api(cls, key_name: str) -> Actor:
-        return cls(label=f"api:{key_name}")
+    def api(cls, key_name: str, source: str | None = None) -> Actor:
+        return cls(label=f"api:{key_name}", source=source)
 
     @classmethod
     def system(cls, what: str = "system") -> Actor:
@@ -314,6 +315,7 @@ class ApiKey:
     prefix: str
     created_at: datetime
     revoked_at: datetime | None = None
+    source: str | None = None  # None: any source; else the only source its leads may have
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from core.imports.mapping import Mapping, load_mapping
 from core.imports.reading import read_rows
 from core.imports.records import ImportedLead
 from core.imports.rows import BadRow, RowProblem, parse_row
+from core.services import webhooks
 from core.services.assignment import assign_new
 from core.services.context import Policy
 from core.services.ports import UnitOfWork
@@ -126,6 +127,7 @@ async def import_csv(
         if new_open:
             pick = await assign_new(uow, policy or Policy(domains=domains), Actor.system(IMPORT_ACTOR), new_open)
             report.assigned = sum(owner is not None for owner in pick.owners)
+            await webhooks.leads_imported(uow, new_open, utcnow())  # lead.created, as the rows are now
         await uow.commit()
     report.seconds = time.perf_counter() - started
     return report

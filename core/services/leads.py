@@ -11,7 +11,16 @@ from core.domain import funnel
 from core.domain.clock import utcnow
 from core.domain.contacts import Contact, parse_contact, search_forms, unique
 from core.domain.enums import ActivityKind, ActivityOutcome, LostReason, Source, Stage
-from core.domain.errors import AccessDenied, AccessRule, InvalidValue, LeadIsFinal, LeadNotFound, Rule, StaleState
+from core.domain.errors import (
+    AccessDenied,
+    AccessRule,
+    InvalidValue,
+    LeadIsFinal,
+    LeadNotFound,
+    Rule,
+    SourceNotAllowed,
+    StaleState,
+)
 from core.domain.models import Activity, Actor, Lead, LeadChanges, LeadEvent, Sale, StageChange
 from core.domain.validation import (
     clean_attributes,
@@ -23,7 +32,7 @@ from core.domain.validation import (
     parse_enum,
 )
 from core.scoring.inputs import scoring_input
-from core.services import assignment
+from core.services import assignment, webhooks
 from core.services import contacts as contacts_svc
 from core.services.context import Services
 from core.services.outbox import TEAM_LEADS
@@ -58,7 +67,7 @@ async def create_lead(
     svc: Services,
     actor: Actor,
     *,
-    source: str,
+    source: str | None,
     name: str | None = None,
     contact: str | None = None,
     business_domain: str | None = None,
@@ -74,7 +83,15 @@ async def create_lead(
     in this transaction (``core.services.assignment``).
 
     ``contact`` is the primary contact, ``contacts`` more (the first is primary when ``contact`` is None).
-    A contact another lead already has raises DuplicateLead unless ``allow_duplicate``."""
+    A contact another lead already has raises DuplicateLead unless ``allow_duplicate``. An actor scoped to a
+    source (an API key made with ``--source``) creates leads of that source only; without ``source`` it gets it."""
+    if actor.source is not None:
+        if source is None:
+            source = actor.source
+        elif source != actor.source:
+            raise SourceNotAllowed(actor.source, source)
+    if source is None:
+        raise InvalidValue("source", Rule.REQUIRED)
     owner = owner_id if owner_id is not None else (None if for_queue else actor.user_id)
     if for_queue and not actor.sees_all_leads:
         raise AccessDenied(AccessRule.ASSIGN_NEEDS_TEAM_LEAD)
@@ -106,6 +123,7 @@ async def create_lead(
         lead = await uow.leads.add(new)
         if pick is not None or owner != actor.user_id:
             await assignment.after_intake(uow, lead, pick, actor, new.created_at)
+        await webhooks.lead_created(uow, lead, new.created_at)
         await uow.commit()
     return lead
 
@@ -239,6 +257,7 @@ async def _change_locked_stage(
     if new == Stage.LOST:
         changes["lost_reason"] = reason
         changes["lost_reason_code"] = reason_code
+    from_stage = lead.stage.value
     lead, _ = await uow.leads.record_stage_change(
         lead,
         to_stage=new,
@@ -248,10 +267,12 @@ async def _change_locked_stage(
         created_at=now,
         changes=changes,
     )
+    await webhooks.lead_stage_changed(uow, lead, from_stage, actor.label, now)
     sale = None
     if new == Stage.TRANSFERRED:
         sale = await uow.sales.add(lead.id, created_at=now)
         await _queue_transfer_notification(uow, lead, sale, actor)
+        await webhooks.lead_transferred(uow, lead, sale, actor.label, now)
     await uow.commit()
     return StageResult(lead, sale)
 
@@ -376,6 +397,7 @@ async def log_activity(
                 created_at=now,
                 changes=changes,
             )
+            await webhooks.lead_stage_changed(uow, lead, Stage.NEW.value, actor.label, now)
         await uow.commit()
     return lead, activity
 

@@ -8,7 +8,7 @@ from core.domain.enums import LostReason, Role, SaleStage
 from core.domain.errors import AccessDenied, AccessRule, InvalidValue, Rule, SaleNotFound, StaleState
 from core.domain.models import Actor, Sale, SaleStageChange
 from core.domain.validation import clean_reason, parse_enum
-from core.services import deal_news
+from core.services import deal_news, webhooks
 from core.services.ports import UnitOfWork
 
 SALE_MOVERS = frozenset({Role.ADMIN, Role.TEAM_LEAD})
@@ -76,6 +76,7 @@ async def change_sale_stage(
             raise StaleState()
         new = funnel.ensure_sale_transition(sale.stage.value, str(target))
         now = utcnow()
+        from_stage = sale.stage.value
         sale = await uow.sales.record_stage_change(
             sale,
             to_stage=new,
@@ -89,5 +90,6 @@ async def change_sale_stage(
             sale = await uow.sales.update(sale.id, {"owner_id": actor.user_id}, now=now)  # who first works it
         if new in funnel.SALE_FINAL:
             await deal_news.tell_manager_closed(uow, actor, sale, reason=reason, reason_code=code)
+        await webhooks.sale_stage_changed(uow, sale, from_stage, actor.label, now)
         await uow.commit()
     return sale

@@ -31,6 +31,7 @@ from core.storage.repositories.sales import SqlSaleRepository
 from core.storage.repositories.schedule import SqlScheduleRepository
 from core.storage.repositories.team import SqlTeamRepository
 from core.storage.repositories.users import SqlUserRepository
+from core.storage.repositories.webhooks import SqlWebhookRepository
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ class SqlUnitOfWork:
             self.team = SqlTeamRepository(self.session, self.before_write)
             self.schedule = SqlScheduleRepository(self.session, self.before_write)
             self.idempotency = SqlIdempotencyRepository(self.session, self.before_write)
+            self.webhooks = SqlWebhookRepository(self.session, self.before_write)
         self._levels.append(None)
         return self
 

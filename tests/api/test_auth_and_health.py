@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from api.app import create_app
 from api.deps import ApiKeyCache
+from core.domain.models import Actor
 from core.services.api_keys import create_api_key, revoke_api_key
 from core.storage.uow import SqlUnitOfWork
 
@@ -74,7 +75,7 @@ async def test_with_the_key_cache_a_revoked_key_stops_working_once_the_ttl_passe
 
 def test_the_key_cache_never_remembers_anything_with_ttl_zero() -> None:
     cache = ApiKeyCache(0)
-    cache.put("hash", "name")
+    cache.put("hash", Actor.api("name"))
     assert cache.get("hash") is None
 
 

@@ -51,6 +51,8 @@ from core.services.ports import (
     ClosedLead,
     Cursor,
     DayCounts,
+    Delivery,
+    DeliveryState,
     Digest,
     DigestLead,
     DigestPart,
@@ -66,6 +68,7 @@ from core.services.ports import (
     SlaBreach,
     StoredResponse,
     TeamLine,
+    Webhook,
 )
 
 
@@ -83,6 +86,8 @@ class State:
     assignment: AssignmentState = field(default_factory=AssignmentState)
     marks: dict[str, datetime] = field(default_factory=dict)  # the scheduler's checked_at per job
     idempotency: dict[tuple[str, str], tuple[datetime, StoredResponse | None]] = field(default_factory=dict)
+    idempotency_bodies: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    webhook_events: list[tuple[str, int | None]] = field(default_factory=list)
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -430,10 +435,12 @@ class FakeOutbox(_Repo):
 
 
 class FakeApiKeys(_Repo):
-    async def add(self, *, name: str, key_hash: str, prefix: str, created_at: datetime) -> ApiKey:
+    async def add(
+        self, *, name: str, key_hash: str, prefix: str, created_at: datetime, source: str | None = None
+    ) -> ApiKey:
         raise NotImplementedError
 
-    async def name_by_hash(self, key_hash: str) -> str | None:
+    async def by_hash(self, key_hash: str) -> ApiKey | None:
         raise NotImplementedError
 
     async def by_name(self, name: str) -> ApiKey | None:
@@ -718,12 +725,18 @@ class FakeSchedule(_Repo):
 
 
 class FakeIdempotency(_Repo):
-    async def claim(self, scope: str, key: str, *, now: datetime, expired_before: datetime) -> bool:
+    async def claim(
+        self, scope: str, key: str, *, now: datetime, expired_before: datetime, body_hash: str | None = None
+    ) -> bool:
         held = self.s.idempotency.get((scope, key))
         if held is not None and held[0] >= expired_before:
             return False
         self.s.idempotency[(scope, key)] = (now, None)
+        self.s.idempotency_bodies[(scope, key)] = body_hash
         return True
+
+    async def body_hash(self, scope: str, key: str) -> str | None:
+        return self.s.idempotency_bodies.get((scope, key))
 
     async def store(self, scope: str, key: str, response: StoredResponse) -> None:
         self.s.idempotency[(scope, key)] = (self.s.idempotency[(scope, key)][0], response)
@@ -731,6 +744,39 @@ class FakeIdempotency(_Repo):
     async def response(self, scope: str, key: str) -> StoredResponse | None:
         held = self.s.idempotency.get((scope, key))
         return held[1] if held is not None else None
+
+
+class FakeWebhooks(_Repo):
+    """No hooks registered in unit tests: events are counted, not delivered."""
+
+    async def add(self, *, url: str, events: Sequence[str], secret: str, created_at: datetime) -> Webhook:
+        raise NotImplementedError
+
+    async def list_hooks(self) -> list[Webhook]:
+        return []
+
+    async def remove(self, hook_id: int, *, when: datetime) -> Webhook | None:
+        return None
+
+    async def set_secret(self, hook_id: int, secret: str) -> Webhook | None:
+        return None
+
+    async def enqueue(self, event: str, *, lead_id: int | None, payload: dict[str, Any], now: datetime) -> int:
+        self.s.webhook_events.append((event, lead_id))
+        return 0
+
+    async def enqueue_created(self, lead_ids: Sequence[int], *, now: datetime) -> int:
+        self.s.webhook_events.extend(("lead.created", i) for i in lead_ids)
+        return 0
+
+    async def claim_due(self, now: datetime, limit: int, *, lease_until: datetime) -> list[Delivery]:
+        return []
+
+    async def mark(self, delivery_id: int, **values: Any) -> None:
+        raise NotImplementedError
+
+    async def deliveries(self, hook_id: int) -> list[DeliveryState]:
+        return []
 
 
 class FakeUnitOfWork:
@@ -749,6 +795,7 @@ class FakeUnitOfWork:
         self.team = FakeTeam(self)
         self.schedule = FakeSchedule(self)
         self.idempotency = FakeIdempotency(self)
+        self.webhooks = FakeWebhooks(self)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         self._entered.append(copy.deepcopy(self.state))

@@ -54,6 +54,7 @@ from core.services.ports.schedule import (
     SlaBreach,
     TeamLine,
 )
+from core.services.ports.webhooks import Delivery, DeliveryState, Webhook, WebhookRepository
 
 __all__ = [
     "Addressee",
@@ -63,6 +64,8 @@ __all__ = [
     "ClosedLead",
     "Cursor",
     "DayCounts",
+    "Delivery",
+    "DeliveryState",
     "Digest",
     "DigestLead",
     "DigestPart",
@@ -89,6 +92,8 @@ __all__ = [
     "TeamRepository",
     "UnitOfWork",
     "UserRepository",
+    "Webhook",
+    "WebhookRepository",
 ]
 
 
@@ -117,6 +122,8 @@ class UnitOfWork(Protocol):
     def schedule(self) -> ScheduleRepository: ...
     @property
     def idempotency(self) -> IdempotencyRepository: ...
+    @property
+    def webhooks(self) -> WebhookRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

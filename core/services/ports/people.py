@@ -47,10 +47,12 @@ class UserRepository(Protocol):
 
 
 class ApiKeyRepository(Protocol):
-    async def add(self, *, name: str, key_hash: str, prefix: str, created_at: datetime) -> ApiKey: ...
+    async def add(
+        self, *, name: str, key_hash: str, prefix: str, created_at: datetime, source: str | None = None
+    ) -> ApiKey: ...
 
-    async def name_by_hash(self, key_hash: str) -> str | None:
-        """The name of the key with this hash, unless it is revoked."""
+    async def by_hash(self, key_hash: str) -> ApiKey | None:
+        """The key with this hash, unless it is revoked."""
 
     async def by_name(self, name: str) -> ApiKey | None: ...
 

@@ -16,7 +16,7 @@ KEYS = table(ApiKeyRow)
 
 
 def _key(row: Row[Any]) -> ApiKey:
-    return ApiKey(row.id, row.name, row.prefix, row.created_at, row.revoked_at)
+    return ApiKey(row.id, row.name, row.prefix, row.created_at, row.revoked_at, row.source)
 
 
 class SqlApiKeyRepository:
@@ -24,16 +24,18 @@ class SqlApiKeyRepository:
         self.session = session
         self._before_write = before_write
 
-    async def add(self, *, name: str, key_hash: str, prefix: str, created_at: datetime) -> ApiKey:
+    async def add(
+        self, *, name: str, key_hash: str, prefix: str, created_at: datetime, source: str | None = None
+    ) -> ApiKey:
         await self._before_write()
-        stmt = (
-            insert(KEYS).values(name=name, key_hash=key_hash, prefix=prefix, created_at=created_at).returning(*KEYS.c)
-        )
+        values = {"name": name, "key_hash": key_hash, "prefix": prefix, "created_at": created_at, "source": source}
+        stmt = insert(KEYS).values(**values).returning(*KEYS.c)
         return _key((await self.session.execute(stmt)).one())
 
-    async def name_by_hash(self, key_hash: str) -> str | None:
-        stmt = select(KEYS.c.name).where(KEYS.c.key_hash == key_hash, KEYS.c.revoked_at.is_(None))
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+    async def by_hash(self, key_hash: str) -> ApiKey | None:
+        stmt = select(KEYS).where(KEYS.c.key_hash == key_hash, KEYS.c.revoked_at.is_(None))
+        row = (await self.session.execute(stmt)).first()
+        return _key(row) if row is not None else None
 
     async def by_name(self, name: str) -> ApiKey | None:
         row = (await self.session.execute(select(KEYS).where(KEYS.c.name == name))).first()
