@@ -17,13 +17,15 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     uow = SqlUnitOfWork(make_session_factory(engine))
     try:
         if args.action == "create":
-            info, secret = await api_keys.create_api_key(uow, args.name)
-            print(f"API key '{info.name}' created. Send it as the X-API-Key header; it is shown only once:")
+            info, secret = await api_keys.create_api_key(uow, args.name, source=args.source)
+            scope = f" (creates '{info.source}' leads only)" if info.source else ""
+            print(f"API key '{info.name}' created{scope}. Send it as the X-API-Key header; it is shown only once:")
             print(secret)
         elif args.action == "list":
             for k in await api_keys.list_api_keys(uow):
                 state = f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "active"
-                print(f"{k.name}\t{k.prefix}…\tcreated {k.created_at:%Y-%m-%d %H:%M}\t{state}")
+                scope = f"source {k.source}" if k.source else "any source"
+                print(f"{k.name}\t{k.prefix}…\t{scope}\tcreated {k.created_at:%Y-%m-%d %H:%M}\t{state}")
         elif args.action == "revoke":
             info = await api_keys.revoke_api_key(uow, args.name)
             print(f"API key '{info.name}' revoked")

@@ -50,6 +50,13 @@ def cmd_api_key(args: argparse.Namespace) -> int:
     return asyncio.run(run(prepare_database(_settings()), args))
 
 
+def cmd_webhook(args: argparse.Namespace) -> int:
+    from cli.startup import prepare_database
+    from cli.webhooks import run
+
+    return asyncio.run(run(prepare_database(_settings()), args))
+
+
 def cmd_api(args: argparse.Namespace) -> int:
     from api.server import serve
 
@@ -115,10 +122,26 @@ def build_parser() -> argparse.ArgumentParser:
     keys = p.add_subparsers(dest="action", required=True)
     k = keys.add_parser("create", help="create a key and print it once")
     k.add_argument("name")
+    k.add_argument("--source", help="the only lead source this key may create (partner, scanner, manual, …)")
     keys.add_parser("list", help="list keys (never the secrets)")
     k = keys.add_parser("revoke", help="revoke a key by name")
     k.add_argument("name")
     p.set_defaults(func=cmd_api_key)
+
+    p = sub.add_parser("webhook", help="manage outbound webhooks (signed event deliveries)")
+    hooks = p.add_subparsers(dest="action", required=True)
+    h = hooks.add_parser("add", help="register a URL and print its signing secret once")
+    h.add_argument("url")
+    h.add_argument(
+        "--events",
+        required=True,
+        help="comma-separated: lead.created,lead.stage_changed,lead.transferred,sale.stage_changed",
+    )
+    hooks.add_parser("list", help="list webhooks (never the secrets)")
+    for action in ("remove", "rotate-secret"):
+        h = hooks.add_parser(action, help=f"{action.replace('-', ' ')} a webhook by id")
+        h.add_argument("id", type=int)
+    p.set_defaults(func=cmd_webhook)
 
     p = sub.add_parser("import", help="import historical leads from CSV with a TOML mapping")
     p.add_argument("file")
