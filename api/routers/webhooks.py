@@ -70,7 +70,7 @@ def _out(hook: Webhook) -> dict[str, Any]:
     return {"id": hook.id, "url": hook.url, "events": list(hook.events), "created_at": hook.created_at}
 
 
-@router.post("/", status_code=status.HTTP_201_CREATED, response_model=WebhookCreated, responses=error_responses(422))
+@router.post("/", status_code=status.HTTP_201_CREATED, response_model=WebhookCreated)
 async def create_webhook(body: WebhookCreate, request: Request, uow: Uow, _: Admin) -> Any:
     allow_http = request.app.state.settings.webhook_allow_http
     hook, secret = await svc.add_webhook(uow, body.url, body.events, allow_http=allow_http)
