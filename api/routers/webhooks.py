@@ -24,7 +24,7 @@ router = APIRouter(
     prefix="/webhooks",
     tags=["webhooks"],
     dependencies=[Depends(require_api_key)],
-    responses=error_responses(401, 403, 413, 429, 503),
+    responses=error_responses(400, 401, 403, 413, 429, 503),
 )
 
 Uow = Annotated[UnitOfWork, Depends(get_uow)]

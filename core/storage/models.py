@@ -390,7 +390,7 @@ class WebhookRow(Base):
 
     __tablename__ = "webhooks"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     url: Mapped[str] = mapped_column(String(2000))
     events: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
     secret: Mapped[str] = mapped_column(String(100))
@@ -409,7 +409,7 @@ class WebhookDeliveryRow(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    hook_id: Mapped[int] = mapped_column(Integer, ForeignKey("webhooks.id", ondelete="CASCADE"))
+    hook_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("webhooks.id", ondelete="CASCADE"))
     event: Mapped[str] = mapped_column(String(32))
     lead_id: Mapped[int | None] = mapped_column(BigInteger)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)

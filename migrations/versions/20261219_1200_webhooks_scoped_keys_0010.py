@@ -31,7 +31,7 @@ def upgrade() -> None:
     op.add_column("idempotency_keys", sa.Column("body_hash", sa.String(64), nullable=True))
     op.create_table(
         "webhooks",
-        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("id", sa.BigInteger, primary_key=True),
         sa.Column("url", sa.String(2000), nullable=False),
         sa.Column("events", postgresql.ARRAY(sa.String(32)), nullable=False),
         sa.Column("secret", sa.String(100), nullable=False),
@@ -42,7 +42,7 @@ def upgrade() -> None:
     op.create_table(
         "webhook_deliveries",
         sa.Column("id", sa.BigInteger, primary_key=True),
-        sa.Column("hook_id", sa.Integer, nullable=False),
+        sa.Column("hook_id", sa.BigInteger, nullable=False),
         sa.Column("event", sa.String(32), nullable=False),
         sa.Column("lead_id", sa.BigInteger, nullable=True),
         sa.Column("payload", postgresql.JSONB, nullable=False),

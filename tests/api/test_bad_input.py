@@ -29,7 +29,7 @@ CASES = [
     # unknown / missing / wrongly typed fields
     ("POST", "/leads/", {"source": "manual", "owner": 1}, 422, "owner: unknown field"),
     ("POST", "/leads/", {"source": "manual", "stage": "qualified"}, 422, "stage: unknown field"),
-    ("POST", "/leads/", {"business_domain": "fintech"}, 422, "source: Field required"),
+    ("POST", "/leads/", {"business_domain": "fintech"}, 422, "source: must not be empty"),
     ("POST", "/leads/", {"source": "cold-call"}, 422, "'scanner', 'partner' or 'manual'"),
     ("POST", "/leads/", {"source": 1}, 422, "source"),
     ("POST", "/leads/", {"source": None}, 422, "source"),

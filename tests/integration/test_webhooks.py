@@ -17,8 +17,9 @@ import pytest
 from aiohttp import web
 
 from bot.webhooks import WebhookSender
+from core.domain.errors import InvalidTransition
 from core.domain.models import Actor
-from core.services import leads, webhooks
+from core.services import leads, sales, webhooks
 from core.services.webhooks import DeliveryPolicy
 from core.storage.uow import SqlUnitOfWork
 
@@ -172,3 +173,32 @@ async def test_two_senders_deliver_every_event_exactly_once(committing_factory, 
     await drain([sender(committing_factory), sender(committing_factory)], done)
     ids = [b["id"] for b in receiver.accepted]
     assert len(ids) == 30 and len(set(ids)) == 30
+
+
+async def test_a_transfer_and_a_sale_move_are_queued_with_their_changes(uow, services) -> None:
+    everything = list(webhooks.EVENTS)
+    hook, _ = await webhooks.add_webhook(uow, "https://example.com/h", everything)
+    lead = await leads.create_lead(uow, services, API, source="partner", business_domain="fintech")
+    await leads.analyze(uow, services, API, lead.id)
+    for stage in ("contacted", "qualified", "transferred"):
+        result = await leads.change_stage(uow, services, API, lead.id, stage)
+    assert result.sale is not None
+    await sales.change_sale_stage(uow, API, result.sale.id, "kyc")
+    queued = await webhooks.deliveries(uow, hook.id)
+    assert [d.event for d in queued] == [
+        "lead.created",
+        "lead.stage_changed",
+        "lead.stage_changed",
+        "lead.stage_changed",
+        "lead.transferred",
+        "sale.stage_changed",
+    ]
+    assert {d.lead_id for d in queued} == {lead.id}  # one queue: the sale's events keep the lead's order
+
+
+async def test_a_failed_change_queues_no_event(uow, services) -> None:
+    hook, _ = await webhooks.add_webhook(uow, "https://example.com/h", ["lead.stage_changed"])
+    lead = await leads.create_lead(uow, services, API, source="partner")
+    with pytest.raises(InvalidTransition):
+        await leads.change_stage(uow, services, API, lead.id, "transferred")
+    assert await webhooks.deliveries(uow, hook.id) == []
