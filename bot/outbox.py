@@ -50,6 +50,7 @@ from aiogram.types import InlineKeyboardMarkup
 
 from bot.ratelimit import RateLimiter, outbox_send
 from bot.render.notifications import delivery_failed
+from bot.waiting import wait_or_wake
 from core.domain.clock import utcnow
 from core.domain.models import OutboxMessage
 from core.services import outbox as outbox_service
@@ -153,13 +154,8 @@ class OutboxSender:
                 # (bench/scheduler.py: 4 messages/s with 100 busy chats, 30/s with this).
                 continue
             self._wake.clear()
-            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
             timeout = self.poll_interval if self._pause is None else min(self.poll_interval, self._pause)
-            try:
-                await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiter in waiters:
-                    waiter.cancel()
+            await wait_or_wake(stop, self._wake, timeout)
         log.info("outbox sender stopped")
 
     async def drain_once(self) -> int:

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from bot.waiting import wait_or_wake
 from core.domain import clock
 from core.services import scheduler as jobs
 from core.services.context import Policy
@@ -119,12 +120,7 @@ class Scheduler:
                 step_in = await self._next_step_in()
                 if step_in is not None:
                     pause = min(pause, step_in)
-                waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._poke.wait())]
-                try:
-                    await asyncio.wait(waiters, timeout=max(pause, MIN_PAUSE), return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    for waiter in waiters:
-                        waiter.cancel()
+                await wait_or_wake(stop, self._poke, max(pause, MIN_PAUSE))
         finally:
             unsubscribe()
             log.info("scheduler stopped")

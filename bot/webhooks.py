@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.waiting import wait_or_wake
 from core.services import webhooks as svc
 from core.services.ports import Delivery
 from core.storage.uow import SqlUnitOfWork
@@ -65,12 +66,7 @@ class WebhookSender:
                 if done:
                     continue
                 self._wake.clear()
-                waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
-                try:
-                    await asyncio.wait(waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    for waiter in waiters:
-                        waiter.cancel()
+                await wait_or_wake(stop, self._wake, self.poll_interval)
 
     async def drain_once(self, http: aiohttp.ClientSession) -> int:
         """One pass: claim, post concurrently, record. Returns how many were claimed."""
