@@ -13,7 +13,7 @@ from bot.i18n import _
 from bot.render.clock import MONTHS, WEEKDAYS, local, when
 from bot.render.vocabulary import current_locale, esc, lost_reason, sale_stage_name
 from core.domain.enums import SaleStage
-from core.domain.models import Lead, Sale, SaleTotal, User
+from core.domain.models import Lead, LeadEvent, Sale, SaleStageChange, SaleTotal, User
 from core.services.deals import DealItem, DealsPage, DealView
 
 HISTORY_SHOWN = 8
@@ -63,19 +63,58 @@ def deal_card(view: DealView, *, note: str | None = None) -> str:
     ]
     if sale.closed_at:
         lines.append(_("Closed: {when}").format(when=when(sale.closed_at)))
-    if view.changes:
+    entries: list[SaleStageChange | LeadEvent] = sorted([*view.changes, *view.edits], key=lambda e: e.created_at)
+    if entries:
         lines += ["", "<b>" + _("History") + "</b>"]
-    for ch in view.changes[-HISTORY_SHOWN:]:
-        reason = f" — {lost_reason(ch.reason_code, ch.reason)}" if ch.reason or ch.reason_code else ""
-        who = esc(view.names.get(ch.actor, ch.actor))
-        lines.append(
-            f"{when(ch.created_at)}: {sale_stage_name(ch.from_stage)} → {sale_stage_name(ch.to_stage)}{reason}"
-            + " · "
-            + _("by {actor}").format(actor=who)
-        )
+    for entry in entries[-HISTORY_SHOWN:]:
+        what = _stage_change(entry) if isinstance(entry, SaleStageChange) else edit_text(entry.data)
+        who = esc(view.names.get(entry.actor, entry.actor))
+        lines.append(f"{when(entry.created_at)}: {what} · " + _("by {actor}").format(actor=who))
     if note:
         lines += ["", note]
     return "\n".join(lines)
+
+
+def _stage_change(ch: SaleStageChange) -> str:
+    reason = f" — {lost_reason(ch.reason_code, ch.reason)}" if ch.reason or ch.reason_code else ""
+    return f"{sale_stage_name(ch.from_stage)} → {sale_stage_name(ch.to_stage)}{reason}"
+
+
+def _close_iso(value: Any) -> str:
+    try:
+        return close_day(datetime.fromisoformat(str(value))) if value else _("not set")
+    except ValueError:
+        return esc(value)
+
+
+def edit_text(data: dict[str, Any]) -> str:
+    """What one deal edit changed (``LeadEventKind.DEAL_EDITED``): "amount: — → 150 000 RUB; owner: nobody →
+    Anna"; several fields in one line, in a fixed order."""
+    changes: dict[str, list[Any]] = data.get("changes") or {}
+    currency = changes.get("currency") or [data.get("currency")] * 2
+    parts = []
+    if "amount" in changes:
+        (before, after), (cur_before, cur_after) = changes["amount"], currency
+        parts.append(
+            _("amount: {before} → {after}").format(
+                before=money(before, cur_before or cur_after), after=money(after, cur_after or cur_before)
+            )
+        )
+    elif "currency" in changes:
+        parts.append(
+            _("currency: {before} → {after}").format(before=esc(currency[0] or "—"), after=esc(currency[1] or "—"))
+        )
+    if "expected_close_at" in changes:
+        before, after = changes["expected_close_at"]
+        parts.append(_("expected close: {before} → {after}").format(before=_close_iso(before), after=_close_iso(after)))
+    if "owner_id" in changes:
+        parts.append(
+            _("owner: {before} → {after}").format(
+                before=esc(data.get("from_name")) if data.get("from_name") else _("nobody"),
+                after=esc(data.get("to_name")) if data.get("to_name") else _("nobody"),
+            )
+        )
+    return "; ".join(parts)
 
 
 def totals_lines(totals: Sequence[SaleTotal]) -> list[str]:

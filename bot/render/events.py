@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.i18n import N_, _
+from bot.render.deals import edit_text
 from bot.render.vocabulary import esc, when
 from core.domain.enums import AssignmentRule, LeadEventKind, StepKind
 from core.domain.models import LeadEvent
@@ -73,6 +74,8 @@ def event_line(event: LeadEvent) -> str:
         return _("{when}: 💤 stalled flag snoozed until {until}").format(when=stamp, until=_when_iso(data.get("until")))
     if event.kind == LeadEventKind.SLA_ESCALATED:
         return _("{when}: ⏰ first contact overdue, the team leads were told").format(when=stamp)
+    if event.kind == LeadEventKind.DEAL_EDITED:
+        return _("{when}: 💼 deal #{id}: {what}").format(when=stamp, id=esc(data.get("sale_id")), what=edit_text(data))
     return f"{stamp}: {esc(event.kind)}"
 
 

@@ -98,6 +98,7 @@ class LeadEventKind(StrEnum):
     NEXT_STEP_SNOOZED = "next_step_snoozed"  # data: kind, due_at (the new time), note
     STALE_SNOOZED = "stale_snoozed"  # data: until (ISO), reason
     SLA_ESCALATED = "sla_escalated"  # data: minutes
+    DEAL_EDITED = "deal_edited"  # data: sale_id, changes {field: [before, after]} (JSON values), currency, owner names
 
 
 class SnoozeReason(StrEnum):

@@ -6,15 +6,15 @@ pages, the API's keyset pages) and editing the fields a team lead keeps up to da
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from core.domain.clock import utcnow
-from core.domain.enums import Role, SaleStage
+from core.domain.enums import LeadEventKind, Role, SaleStage
 from core.domain.errors import AccessDenied, AccessRule, InvalidValue, Rule, SaleNotFound
-from core.domain.models import Actor, Lead, Sale, SaleChanges, SaleStageChange, SaleTotal, User
+from core.domain.models import Actor, Lead, LeadEvent, Sale, SaleChanges, SaleStageChange, SaleTotal, User
 from core.domain.money import check_amount, check_currency
 from core.domain.validation import parse_enum
 from core.services.ports import SaleFilter, UnitOfWork
@@ -26,6 +26,7 @@ DEAL_OWNER_PICKS = frozenset({Role.TEAM_LEAD, Role.ADMIN})
 EDITABLE = frozenset({"amount", "currency", "expected_close_at", "owner_id"})
 EXPECTED_CLOSE_MIN = datetime(2000, 1, 1, tzinfo=UTC)
 EXPECTED_CLOSE_MAX = datetime(2100, 1, 1, tzinfo=UTC)
+EDITS_READ = 200  # the lead's newest events read for the deal card's edit history
 
 
 def _require_deals_access(actor: Actor) -> None:
@@ -57,7 +58,8 @@ class SalesPage:
 @dataclass(frozen=True)
 class DealView:
     """What the deal card shows: the sale, its lead, the manager who transferred it (the lead's owner), the
-    deal's owner, its stage changes and the names of the users who made them (by actor label)."""
+    deal's owner, its stage changes, the edits of its amount / close / owner (``LeadEventKind.DEAL_EDITED``
+    events of its lead, oldest first) and the names of the users who made them (by actor label)."""
 
     sale: Sale
     lead: Lead | None
@@ -65,6 +67,7 @@ class DealView:
     owner: User | None
     changes: list[SaleStageChange]
     names: dict[str, str]
+    edits: list[LeadEvent] = field(default_factory=list)
 
 
 async def _with_leads(uow: UnitOfWork, sales: list[Sale]) -> list[DealItem]:
@@ -115,14 +118,18 @@ async def deal_view(uow: UnitOfWork, actor: Actor, sale_id: int) -> DealView:
         manager = await uow.users.get(lead.owner_id) if lead and lead.owner_id else None
         owner = await uow.users.get(sale.owner_id) if sale.owner_id else None
         changes = await uow.sales.list_stage_changes(sale.id)
+        events = await uow.leads.list_events(sale.lead_id, limit=EDITS_READ)
+        edits = [
+            e for e in reversed(events) if e.kind == LeadEventKind.DEAL_EDITED and e.data.get("sale_id") == sale.id
+        ]
         names: dict[str, str] = {}
-        for label in {ch.actor for ch in changes}:
+        for label in {ch.actor for ch in changes} | {e.actor for e in edits}:
             kind, _, ident = label.partition(":")
             if kind == "tg" and ident.isdecimal():
                 user = await uow.users.get(int(ident))
                 if user is not None:
                     names[label] = user.full_name
-        return DealView(sale, lead, manager, owner, changes, names)
+        return DealView(sale, lead, manager, owner, changes, names, edits)
 
 
 async def editable_sale(uow: UnitOfWork, actor: Actor, sale_id: int) -> Sale:
@@ -188,8 +195,43 @@ async def update_sale(
                 if owner is None or not owner.is_active:
                     raise InvalidValue("owner_id", Rule.NOT_ASSIGNABLE, value=owner_id)
             changes["owner_id"] = owner_id
-        if not changes:
+        edited = await _edit_record(uow, sale, changes)
+        if not edited:
             return sale
-        sale = await uow.sales.update(sale.id, changes, now=utcnow())
+        now = utcnow()
+        sale = await uow.sales.update(sale.id, changes, now=now)
+        await uow.leads.add_event(
+            sale.lead_id, kind=LeadEventKind.DEAL_EDITED, actor=actor.label, data=edited, created_at=now
+        )
         await uow.commit()
     return sale
+
+
+def _json_value(value: object) -> str | int | None:
+    if value is None or isinstance(value, int):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)  # Decimal amounts, currency codes
+
+
+async def _edit_record(uow: UnitOfWork, sale: Sale, changes: SaleChanges) -> dict[str, Any]:
+    """The history entry of an edit: ``{"sale_id", "changes": {field: [before, after]}}`` for the fields that
+    really change (nothing: an empty dict, and the edit is a no-op), the unchanged currency of changed amounts,
+    and the owners' names when the owner
+    changes (a later rename or deactivation must not rewrite history)."""
+    diff: dict[str, list[str | int | None]] = {}
+    for key, after in changes.items():
+        before = getattr(sale, key)
+        if before != after:
+            diff[key] = [_json_value(before), _json_value(after)]
+    if not diff:
+        return {}
+    record: dict[str, Any] = {"sale_id": sale.id, "changes": diff}
+    if "amount" in diff and "currency" not in diff:
+        record["currency"] = sale.currency  # the amounts' currency, unchanged
+    if "owner_id" in diff:
+        for side, user_id in zip(("from_name", "to_name"), diff["owner_id"], strict=True):
+            user = await uow.users.get(int(user_id)) if user_id is not None else None
+            record[side] = user.full_name if user is not None else None
+    return record

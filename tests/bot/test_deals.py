@@ -113,6 +113,22 @@ async def test_the_expected_close_is_set_by_preset_or_typed_in_the_viewers_zone(
     assert row.expected_close_at.astimezone(moscow).date().isoformat() == "2030-12-25"
 
 
+async def test_the_deal_card_and_the_lead_history_show_who_changed_the_amount(tg, transferred) -> None:
+    tina = tg.fake.user(TEAM_LEAD_ID, "Tina", language_code="en")
+    deal = await _open_deal(tg, tina, transferred.sale.id)
+    await tg.press(tina, "💰 Amount", message_id=deal.message_id)
+    await tg.say(tina, "150 000 руб")
+    await tg.press(tina, "💰 Amount", message_id=tg.card(tina).message_id)
+    await tg.say(tina, "200 000")
+    card = tg.text(tina)
+    assert f"amount: — → 150{NBSP}000{NBSP}RUB · by Tina" in card
+    assert f"amount: 150{NBSP}000{NBSP}RUB → 200{NBSP}000{NBSP}RUB · by Tina" in card
+    maria = tg.fake.user(MANAGER_ID, "Maria", language_code="ru")
+    await tg.open_link(maria, f"https://t.me/leadcrm_bot?start=lead_{transferred.lead.id}")
+    await tg.press(maria, "🕓 История", message_id=tg.card(maria).message_id)
+    assert f"💼 сделка #{transferred.sale.id}: сумма: 150{NBSP}000{NBSP}RUB → 200{NBSP}000{NBSP}RUB" in tg.text(maria)
+
+
 async def test_a_team_lead_picks_the_deals_owner(tg, transferred, committing_factory) -> None:
     tina = tg.fake.user(TEAM_LEAD_ID, "Tina", language_code="en")
     deal = await _open_deal(tg, tina, transferred.sale.id)

@@ -111,6 +111,34 @@ async def test_expected_close_and_owner_are_set_and_cleared(uow, services, team)
     assert sale.expected_close_at is None and sale.owner_id is None
 
 
+async def test_every_edit_of_a_deal_is_history_with_before_after_and_who(uow, services, team) -> None:
+    _, sale = await _deal(uow, services, team)
+    close = datetime(2026, 12, 25, 9, 0, tzinfo=UTC)
+    await svc.update_sale(uow, team[TEAM_LEAD], sale.id, {"amount": Decimal("150000")}, default_currency="RUB")
+    await svc.update_sale(
+        uow, team[ADMIN], sale.id, {"expected_close_at": close, "owner_id": OTHER_LEAD}, default_currency="RUB"
+    )
+    await svc.update_sale(uow, team[ADMIN], sale.id, {"owner_id": None}, default_currency="RUB")
+    view = await svc.deal_view(uow, team[ADMIN], sale.id)
+    assert [(e.actor, e.data["changes"]) for e in view.edits] == [
+        (team[TEAM_LEAD].label, {"amount": [None, "150000.00"], "currency": [None, "RUB"]}),
+        (team[ADMIN].label, {"expected_close_at": [None, close.isoformat()], "owner_id": [None, OTHER_LEAD]}),
+        (team[ADMIN].label, {"owner_id": [OTHER_LEAD, None]}),
+    ]
+    assert (view.edits[1].data["from_name"], view.edits[1].data["to_name"]) == (None, "Ted Lead")
+    assert view.edits[2].data["from_name"] == "Ted Lead"  # kept, whatever the user is called later
+    assert {view.names[e.actor] for e in view.edits} == {"Tina Lead", "Ada Admin"}
+
+
+async def test_an_edit_that_changes_nothing_leaves_no_history(uow, services, team) -> None:
+    _, sale = await _deal(uow, services, team)
+    await svc.update_sale(uow, team[TEAM_LEAD], sale.id, {"amount": Decimal("100")}, default_currency="RUB")
+    await svc.update_sale(uow, team[TEAM_LEAD], sale.id, {"amount": Decimal("100.00")}, default_currency="RUB")
+    await svc.update_sale(uow, team[TEAM_LEAD], sale.id, {"owner_id": None}, default_currency="RUB")
+    view = await svc.deal_view(uow, team[TEAM_LEAD], sale.id)
+    assert len(view.edits) == 1
+
+
 async def test_the_team_lead_who_first_moves_a_deal_becomes_its_owner(uow, services, team) -> None:
     _, sale = await _deal(uow, services, team)
     sale = await sales_svc.change_sale_stage(uow, team[ADMIN], sale.id, "kyc")
