@@ -49,6 +49,7 @@ class LeadAction(StrEnum):
     SNOOZE_MENU = "zm"  # stalled: the reasons
     SNOOZE = "zz"  # stalled: snooze with preset reason ``x``
     SNOOZE_TEXT = "zt"  # stalled: ask for a typed reason
+    COMMENT = "cm"  # ask for a comment on activity id ``x`` (bot/routers/activity.py)
 
 
 class LeadCb(CallbackData, prefix="ld"):

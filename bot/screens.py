@@ -49,16 +49,25 @@ async def show_card(
 
 
 async def offer_next_step(
-    target: Message | CallbackQuery, lead: Lead, *, note: str, kind: StepKind = StepKind.CALL, edit: bool = True
+    target: Message | CallbackQuery,
+    lead: Lead,
+    *,
+    note: str,
+    kind: StepKind = StepKind.CALL,
+    edit: bool = True,
+    comment_on: int | None = None,
 ) -> None:
-    """After an activity: the card with "next step?" and the presets (one tap to pick one, one to skip)."""
+    """After an activity: the card with "next step?" and the presets (one tap to pick one, one to skip), and
+    "add a comment" on activity ``comment_on``."""
     if lead.is_final:
         return
     from bot import step_keyboards
     from bot.render import steps
 
     text = render.lead_card(lead, note=f"{note} {steps.picker_note(kind)}")
-    await show(target, text, step_keyboards.picker(lead, kind, utcnow(), after_activity=True), edit=edit)
+    await show(
+        target, text, step_keyboards.picker(lead, kind, utcnow(), after_activity=True, comment_on=comment_on), edit=edit
+    )
 
 
 async def sale_screen(

@@ -44,11 +44,17 @@ def _cb(action: LeadAction, lead: Lead, x: str = "") -> str:
     return pack_lead(action, lead.id, lead.version, x)
 
 
-def picker(lead: Lead, kind: StepKind, now: datetime, *, after_activity: bool = False) -> InlineKeyboardMarkup:
+def picker(
+    lead: Lead, kind: StepKind, now: datetime, *, after_activity: bool = False, comment_on: int | None = None
+) -> InlineKeyboardMarkup:
     """Presets for ``kind`` (one tap sets the step), the kinds (a tap re-draws the presets for that kind),
-    "type a time", and Back (Skip after an activity; Clear when the lead has a step)."""
+    "type a time", and Back (Skip after an activity; Clear when the lead has a step). ``comment_on``: the
+    activity just logged, which gets "💬 Add a comment" first."""
     kb = Keyboard()
     sizes: list[int] = []
+    if comment_on is not None:
+        kb.button(text=_("💬 Add a comment"), callback_data=_cb(LeadAction.COMMENT, lead, str(comment_on)))
+        sizes.append(1)
     presets = available(now, viewer().tz)
     for preset in presets:
         kb.button(text=steps.preset_name(preset), callback_data=_cb(LeadAction.STEP_SET, lead, f"{kind}.{preset}"))

@@ -7,13 +7,15 @@ second tap on the same menu is stale and logs nothing twice."""
 from __future__ import annotations
 
 from aiogram import Router
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 
 from bot import activity_keyboards, render, screens
 from bot.callbacks import CallbackIs, LeadAction, LeadCb, UnpackCallback
 from bot.i18n import _
+from bot.states import CardInput
 from core.domain.enums import ActivityKind, StepKind
-from core.domain.errors import InvalidValue, Rule
+from core.domain.errors import InvalidValue, Rule, StaleState
 from core.domain.models import Actor
 from core.services import leads as leads_svc
 from core.services.ports import UnitOfWork
@@ -52,7 +54,22 @@ async def log_outcome(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWo
     else:
         note = _("Logged: {activity}.").format(activity=what)
     await query.answer(note)
-    await screens.offer_next_step(query, lead, note=note, kind=StepKind(activity.kind.value))
+    await screens.offer_next_step(query, lead, note=note, kind=StepKind(activity.kind.value), comment_on=activity.id)
+
+
+async def ask_comment(
+    query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor, state: FSMContext
+) -> None:
+    """ "💬 Add a comment" under "next step?": the text is asked here and saved by
+    bot.routers.lead_input.got_comment (which checks that the activity is this lead's)."""
+    if not callback_data.x.isdecimal():
+        raise StaleState()
+    lead = await leads_svc.get_lead(uow, actor, callback_data.id)  # access check before asking anything
+    await state.set_state(CardInput.comment)
+    await state.update_data(lead_id=lead.id, activity_id=int(callback_data.x))
+    await query.answer()
+    prompt = _("Type a comment for {name} (up to 4000 characters), or /cancel.")
+    await screens.show(query, prompt.format(name=render.esc(render.lead_name(lead))), edit=False)
 
 
 def make_router() -> Router:
@@ -62,4 +79,5 @@ def make_router() -> Router:
     router.callback_query.filter(UnpackCallback(LeadCb))
     router.callback_query.register(outcome_menu, CallbackIs(LeadCb, a=LeadAction.OUTCOME_MENU))
     router.callback_query.register(log_outcome, CallbackIs(LeadCb, a=LeadAction.LOG_OUTCOME))
+    router.callback_query.register(ask_comment, CallbackIs(LeadCb, a=LeadAction.COMMENT))
     return router

@@ -39,7 +39,7 @@ async def log_activity(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfW
     )
     note = _("Logged: {kind}.").format(kind=render.kind_name(activity.kind))
     await query.answer(note)
-    await screens.offer_next_step(query, lead, note=note, kind=StepKind(activity.kind.value))
+    await screens.offer_next_step(query, lead, note=note, kind=StepKind(activity.kind.value), comment_on=activity.id)
 
 
 async def analyze(

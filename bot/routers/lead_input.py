@@ -10,13 +10,13 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
-from bot import contact_keyboards, screens
+from bot import contact_keyboards, render, screens
 from bot.filters import HasText, PrivateChat
 from bot.i18n import _
 from bot.render.contacts import contacts_screen
 from bot.states import CardInput
-from core.domain.enums import ActivityKind, Stage
-from core.domain.errors import InvalidValue, Rule
+from core.domain.enums import ActivityKind, Stage, StepKind
+from core.domain.errors import InvalidValue, Rule, StaleState
 from core.domain.models import Actor, User
 from core.services import contacts as contacts_svc
 from core.services import leads as leads_svc
@@ -63,6 +63,20 @@ async def got_lost_reason(
     await screens.show_card(message, result.lead, user, note=_("Marked as lost."))
 
 
+async def got_comment(message: Message, state: FSMContext, uow: UnitOfWork, actor: Actor, user: User) -> None:
+    data = await state.get_data()
+    try:
+        lead, activity = await leads_svc.comment_activity(
+            uow, actor, int(data["lead_id"]), int(data["activity_id"]), _typed(message)
+        )
+    except StaleState:
+        await state.clear()  # not this lead's activity (a forged button): asking again would not help
+        raise
+    await state.clear()
+    note = _("Comment saved: {activity}.").format(activity=render.activity_name(activity.kind, activity.outcome))
+    await screens.offer_next_step(message, lead, note=note, kind=StepKind(activity.kind.value), edit=False)
+
+
 def make_router() -> Router:
     """A fresh router with the handlers of the text the card's buttons ask for. It must come after the command
     routers, or it would take /cancel as a note."""
@@ -71,4 +85,5 @@ def make_router() -> Router:
     router.message.register(got_note, StateFilter(CardInput.note), HasText())
     router.message.register(got_contact, StateFilter(CardInput.contact), HasText())
     router.message.register(got_lost_reason, StateFilter(CardInput.lost_reason), HasText())
+    router.message.register(got_comment, StateFilter(CardInput.comment), HasText())
     return router

@@ -402,6 +402,30 @@ async def log_activity(
     return lead, activity
 
 
+COMMENTED_KINDS = frozenset({ActivityKind.CALL, ActivityKind.MESSAGE, ActivityKind.MEETING, ActivityKind.EMAIL})
+COMMENT_WINDOW = 20  # a comment goes on one of the lead's newest activities (the one just logged, typically)
+
+
+async def comment_activity(
+    uow: UnitOfWork, actor: Actor, lead_id: int, activity_id: int, text: str | None
+) -> tuple[Lead, Activity]:
+    """Set (or replace; empty text clears) the comment of a call, message, meeting or e-mail already logged on
+    an open lead the actor may work. An activity that is not that lead's, or a note (its text is the note), is
+    a stale or forged view: ``StaleState``. The lead's version stays: its card did not change."""
+    text = clean_text(text, field="comment")
+    async with uow:
+        lead = await _load(uow, actor, lead_id, lock=True)
+        _ensure_open(lead)
+        found = [a for a in await uow.leads.list_activities(lead.id, limit=COMMENT_WINDOW) if a.id == activity_id]
+        if not found or found[0].kind not in COMMENTED_KINDS:
+            raise StaleState()
+        activity = await uow.leads.set_activity_text(lead.id, activity_id, text)
+        if activity is None:
+            raise StaleState()
+        await uow.commit()
+    return lead, activity
+
+
 def _edited_contacts(lead: Lead, changes: dict[str, Any], svc: Services) -> tuple[str | None, list[Contact]] | None:
     """The primary contact and every contact after an edit of ``contact`` and/or ``contacts`` (None: neither).
     ``contacts`` replaces the list; ``contact`` alone replaces the primary one (None clears it), the others stay."""

@@ -95,3 +95,62 @@ async def test_history_names_who_logged_each_activity_and_moved_each_stage(
     text = tg.fake.last_keyboard_message(user.id).text
     assert "New → Contacted · Maria" in text and "Call · reached · Maria" in text
     assert f"tg:{MANAGER_ID}" not in text
+
+
+async def _acts_with_text(committing_factory, lead_id):
+    async with committing_factory() as session:
+        stmt = select(ActivityRow.kind, ActivityRow.text).where(ActivityRow.lead_id == lead_id).order_by(ActivityRow.id)
+        return [(str(k), t) for k, t in (await session.execute(stmt)).all()]
+
+
+async def test_a_logged_call_takes_an_optional_comment_shown_in_the_history(
+    tg, running, services, committing_factory, maria
+) -> None:
+    lead, user, card = await _card(tg, committing_factory, services, maria, name="Acme")
+    await tg.press(user, "📞 Call", message_id=card.message_id)
+    await tg.press(user, "📵 Call · no answer", message_id=card.message_id)
+    assert "💬 Add a comment" in tg.fake.message(user.id, card.message_id).button_texts
+    await tg.press(user, "💬 Add a comment", message_id=card.message_id)
+    assert "Type a comment for Acme" in tg.text(user)
+    await tg.say(user, "Secretary says he is on holiday till Monday")
+    assert "Comment saved: Call · no answer." in tg.text(user)
+    assert await _acts_with_text(committing_factory, lead.id) == [
+        ("call", "Secretary says he is on holiday till Monday")
+    ]
+    await tg.say(user, f"/lead {lead.id}")
+    await tg.press(user, "🕓 History", message_id=tg.card(user).message_id)
+    assert "Call · no answer — Secretary says he is on holiday till Monday · Maria" in tg.text(user)
+
+
+async def test_a_comment_for_another_leads_activity_or_a_forged_one_changes_nothing(
+    tg, running, services, committing_factory, maria
+) -> None:
+    other, _user, _card_shown = await _card(tg, committing_factory, services, maria, name="Other")
+    _lead, other_act = await leads_svc.log_activity(SqlUnitOfWork(committing_factory), maria, other.id, kind="call")
+    lead, user, card = await _card(tg, committing_factory, services, maria, name="Acme")
+    answer = await tg.press_data(user, card.message_id, f"ld:cm:{lead.id}:0:abc")
+    assert answer.params.get("show_alert") is True
+    await tg.press_data(user, card.message_id, f"ld:cm:{lead.id}:0:{other_act.id}")  # asks, then checks the id
+    await tg.say(user, "a comment that must go nowhere")
+    assert "out of date" in tg.text(user)
+    await tg.say(user, "and neither must this")  # the dialog is over: a plain text, not a comment
+    assert await _acts_with_text(committing_factory, other.id) == [("call", None)]
+    assert await _acts_with_text(committing_factory, lead.id) == []
+
+
+async def test_ru_the_comment_prompt_and_confirmation_are_russian(tg, running, services, committing_factory, maria):
+    lead = await leads_svc.create_lead(
+        SqlUnitOfWork(committing_factory), services, maria, source="partner", name="Acme"
+    )
+    user = tg.fake.user(MANAGER_ID, "Maria", language_code="ru")
+    await tg.say(user, f"/lead {lead.id}")
+    card = tg.card(user)
+    await tg.press(user, "📞 Звонок", message_id=card.message_id)
+    buttons = tg.fake.message(user.id, card.message_id).button_texts
+    await tg.press(
+        user, next(b for b in buttons if "не ответил" in b or "недозвон" in b.lower()), message_id=card.message_id
+    )
+    await tg.press(user, "💬 Добавить комментарий", message_id=card.message_id)
+    assert "Комментарий для: Acme. Напишите его" in tg.text(user)
+    await tg.say(user, "перезвонить после обеда")
+    assert "Комментарий сохранён" in tg.text(user)

@@ -178,6 +178,13 @@ class FakeLeads(_Repo):
         self.s.activities.append(activity)
         return await self.update(lead, changes), activity
 
+    async def set_activity_text(self, lead_id: int, activity_id: int, text: str | None) -> Activity | None:
+        for i, activity in enumerate(self.s.activities):
+            if activity.id == activity_id and activity.lead_id == lead_id:
+                self.s.activities[i] = replace(activity, text=text)
+                return self.s.activities[i]
+        return None
+
     async def record_stage_change(
         self,
         lead: Lead,

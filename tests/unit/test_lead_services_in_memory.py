@@ -114,3 +114,22 @@ async def test_a_final_lead_takes_no_more_activities(uow, services) -> None:
         await leads.log_activity(uow, anna, lead.id, kind="call")
     with pytest.raises(LeadIsFinal):
         await leads.advance(uow, services, anna, lead.id)
+
+
+async def test_a_comment_goes_on_an_activity_of_that_lead_only_and_keeps_the_version(uow, services) -> None:
+    anna, boris = Actor.from_user(ANNA), Actor.from_user(BORIS)
+    lead = await leads.create_lead(uow, services, anna, source="partner")
+    other = await leads.create_lead(uow, services, anna, source="partner")
+    lead, call = await leads.log_activity(uow, anna, lead.id, kind="call", outcome="no_answer")
+    _other, note = await leads.log_activity(uow, anna, other.id, kind="note", text="the note itself")
+    same, commented = await leads.comment_activity(uow, anna, lead.id, call.id, "  busy, call after 3 pm ")
+    assert (commented.text, commented.outcome, same.version) == ("busy, call after 3 pm", call.outcome, lead.version)
+    with pytest.raises(StaleState):
+        await leads.comment_activity(uow, anna, lead.id, note.id, "another lead's activity")
+    with pytest.raises(StaleState):
+        await leads.comment_activity(uow, anna, other.id, note.id, "a note's text is the note")
+    with pytest.raises(LeadNotFound):
+        await leads.comment_activity(uow, boris, lead.id, call.id, "not Boris's lead")
+    assert [a.text for a in uow.state.activities] == ["busy, call after 3 pm", "the note itself"]
+    _lead, cleared = await leads.comment_activity(uow, anna, lead.id, call.id, "")
+    assert cleared.text is None

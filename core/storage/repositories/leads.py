@@ -256,6 +256,22 @@ class SqlLeadRepository:
         activity_id = await self._insert_touching_lead(ACTIVITIES.name, values, lead, changes)
         return lead.changed(changes), Activity(activity_id, lead.id, kind, text, author, created_at, outcome)
 
+    async def set_activity_text(self, lead_id: int, activity_id: int, text: str | None) -> Activity | None:
+        if not (storable_id(lead_id) and storable_id(activity_id)):
+            return None
+        await self._before_write()
+        stmt = (
+            update(ACTIVITIES)
+            .where(ACTIVITIES.c.id == activity_id, ACTIVITIES.c.lead_id == lead_id)
+            .values(text=text)
+            .returning(*ACTIVITIES.c)
+        )
+        row = (await self.session.execute(stmt)).one_or_none()
+        if row is None:
+            return None
+        outcome = ActivityOutcome(row.outcome) if row.outcome else None
+        return Activity(row.id, row.lead_id, row.kind, row.text, row.author, row.created_at, outcome)
+
     async def record_stage_change(
         self,
         lead: Lead,
