@@ -128,6 +128,7 @@ def build_dispatcher(
         errors,
         fallback,
         lead_card,
+        lead_edit,
         lead_input,
         lists,
         new_lead,
@@ -175,6 +176,7 @@ def build_dispatcher(
     # decides nothing either; it comes last, where no other update has to pass it.
     dp.include_routers(
         lead_card.make_router(),
+        lead_edit.make_router(),
         contacts.make_router(),
         activity.make_router(),
         next_step.make_router(),

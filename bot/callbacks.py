@@ -50,6 +50,10 @@ class LeadAction(StrEnum):
     SNOOZE = "zz"  # stalled: snooze with preset reason ``x``
     SNOOZE_TEXT = "zt"  # stalled: ask for a typed reason
     COMMENT = "cm"  # ask for a comment on activity id ``x`` (bot/routers/activity.py)
+    # editing the lead's fields (bot/routers/lead_edit.py); ``x`` is "name", "company", "a.<key>" or "a+"
+    EDIT_MENU = "e"
+    EDIT_FIELD = "ef"  # ask for the typed value of field ``x``
+    EDIT_CLEAR = "ec"  # clear field ``x`` (the version is the card's)
 
 
 class LeadCb(CallbackData, prefix="ld"):

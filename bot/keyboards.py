@@ -129,9 +129,10 @@ def lead_card(lead: Lead, user: User) -> InlineKeyboardMarkup:
         kb.button(text=_("☎️ Edit contact"), callback_data=_cb(LeadAction.CONTACT, lead))
         rows.append(2)
         rows.append(next_step_row(kb, lead))
+        kb.button(text=_("✏️ Edit"), callback_data=_cb(LeadAction.EDIT_MENU, lead))
         kb.button(text=_("❌ Lost"), callback_data=_cb(LeadAction.LOST_MENU, lead))
         kb.button(text=_("🕓 History"), callback_data=_cb(LeadAction.HISTORY, lead))
-        rows.append(2)
+        rows.append(3)
         if sees_all(user):
             kb.button(text=_("👤 Assign"), callback_data=_cb(LeadAction.ASSIGN_MENU, lead))
             rows.append(1)

@@ -18,7 +18,8 @@ class CardInput(StatesGroup):
     lost_reason = State()
     next_step = State()  # a typed due time; data: lead_id, kind (and, once echoed: due, note)
     snooze_reason = State()  # a typed reason to snooze a stalled lead; data: lead_id, version
-    comment = State()  # a typed comment on an activity just logged; data: lead_id, activity_id, kind
+    comment = State()  # a typed comment on an activity just logged; data: lead_id, activity_id
+    field = State()  # a typed value of a lead's field (bot/routers/lead_edit.py); data: lead_id, field
 
 
 class SettingsInput(StatesGroup):

@@ -10,10 +10,11 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
-from bot import contact_keyboards, render, screens
+from bot import contact_keyboards, edit_keyboards, render, screens
 from bot.filters import HasText, PrivateChat
 from bot.i18n import _
 from bot.render.contacts import contacts_screen
+from bot.render.fields import edit_screen
 from bot.states import CardInput
 from core.domain.enums import ActivityKind, Stage, StepKind
 from core.domain.errors import InvalidValue, Rule, StaleState
@@ -77,6 +78,30 @@ async def got_comment(message: Message, state: FSMContext, uow: UnitOfWork, acto
     await screens.offer_next_step(message, lead, note=note, kind=StepKind(activity.kind.value), edit=False)
 
 
+async def got_field(message: Message, state: FSMContext, uow: UnitOfWork, services: Services, actor: Actor) -> None:
+    """A typed value for the edit screen's field (bot.routers.lead_edit): "name", "company", "a.<key>", or
+    "a+" (another field, typed as "name: value")."""
+    data = await state.get_data()
+    lead_id, field, text = int(data["lead_id"]), str(data["field"]), _typed(message)
+    if field == "name":
+        lead = await leads_svc.update_lead(uow, services, actor, lead_id, changes={"name": text})
+    elif field == "company":
+        lead = await leads_svc.update_lead(uow, services, actor, lead_id, changes={"company": text})
+    else:
+        if field.startswith("a."):
+            key, value = field[2:], text
+        else:
+            key, _sep, value = text.partition(":")
+            if not _sep or not key.strip() or not value.strip():
+                await message.answer(_("Please type it as name: value, for example “country: Spain”."))
+                return  # still asking
+        lead = await leads_svc.set_attribute(uow, services, actor, lead_id, key.strip(), value.strip())
+    keys = data.get("keys", [])
+    await state.clear()
+    note = _("Saved.")
+    await screens.show(message, edit_screen(lead, note=note), edit_keyboards.edit_menu(lead, keys), edit=False)
+
+
 def make_router() -> Router:
     """A fresh router with the handlers of the text the card's buttons ask for. It must come after the command
     routers, or it would take /cancel as a note."""
@@ -86,4 +111,5 @@ def make_router() -> Router:
     router.message.register(got_contact, StateFilter(CardInput.contact), HasText())
     router.message.register(got_lost_reason, StateFilter(CardInput.lost_reason), HasText())
     router.message.register(got_comment, StateFilter(CardInput.comment), HasText())
+    router.message.register(got_field, StateFilter(CardInput.field), HasText())
     return router

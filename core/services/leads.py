@@ -510,6 +510,45 @@ async def update_lead(
     return lead
 
 
+async def set_attribute(
+    uow: UnitOfWork,
+    svc: Services,
+    actor: Actor,
+    lead_id: int,
+    key: str,
+    value: str | None,
+    *,
+    expected_version: int | None = None,
+) -> Lead:
+    """Set one custom attribute (``value`` None: remove it), the others untouched: the read and the write of
+    the attributes happen under the lead's row lock, so two people editing two keys at once lose neither.
+    Cleaned, versioned and re-scored as ``update_lead`` does."""
+    async with uow:
+        lead = await _load(uow, actor, lead_id, lock=True)
+        _check_version(lead, expected_version)
+        attributes = dict(lead.attributes)
+        if value is None:
+            attributes.pop(key, None)
+        else:
+            attributes[key] = value
+        lead = await update_lead(uow, svc, actor, lead_id, changes={"attributes": attributes})
+        await uow.commit()
+    return lead
+
+
+ATTRIBUTE_KEYS_FROM = 1000  # the newest leads whose attribute keys count as "the keys this team uses"
+
+
+async def edit_view(uow: UnitOfWork, actor: Actor, lead_id: int, *, keys: int = 8) -> tuple[Lead, list[str]]:
+    """A lead the actor may edit, and the custom attribute keys the team uses (on its newest leads), most used
+    first: what the bot offers as buttons when a field is added to a lead."""
+    _check_limit(keys)
+    async with uow:
+        lead = await _load(uow, actor, lead_id, lock=False)
+        _ensure_open(lead)
+        return lead, await uow.leads.attribute_keys(recent=ATTRIBUTE_KEYS_FROM, limit=keys)
+
+
 async def list_activities(uow: UnitOfWork, actor: Actor, lead_id: int, *, limit: int = 50) -> list[Activity]:
     _check_limit(limit)
     async with uow:

@@ -178,6 +178,13 @@ class FakeLeads(_Repo):
         self.s.activities.append(activity)
         return await self.update(lead, changes), activity
 
+    async def attribute_keys(self, *, recent: int, limit: int) -> list[str]:
+        counts: dict[str, int] = {}
+        for lead_id in sorted(self.s.leads, reverse=True)[:recent]:
+            for key in self.s.leads[lead_id].attributes:
+                counts[key] = counts.get(key, 0) + 1
+        return sorted(counts, key=lambda key: (-counts[key], key))[:limit]
+
     async def set_activity_text(self, lead_id: int, activity_id: int, text: str | None) -> Activity | None:
         for i, activity in enumerate(self.s.activities):
             if activity.id == activity_id and activity.lead_id == lead_id:

@@ -108,6 +108,9 @@ class LeadRepository(Protocol):
     ) -> tuple[Lead, Activity]:
         """Add an activity and write ``changes`` (its counters) to the lead: one command, one round trip."""
 
+    async def attribute_keys(self, *, recent: int, limit: int) -> list[str]:
+        """The attribute keys of the ``recent`` newest leads, most frequent first (ties by key)."""
+
     async def set_activity_text(self, lead_id: int, activity_id: int, text: str | None) -> Activity | None:
         """Replace the text (a comment) of one of the lead's activities; None when the lead has no such one."""
 

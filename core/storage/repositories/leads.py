@@ -256,6 +256,19 @@ class SqlLeadRepository:
         activity_id = await self._insert_touching_lead(ACTIVITIES.name, values, lead, changes)
         return lead.changed(changes), Activity(activity_id, lead.id, kind, text, author, created_at, outcome)
 
+    async def attribute_keys(self, *, recent: int, limit: int) -> list[str]:
+        newest = select(LEADS.c.attributes).order_by(LEADS.c.id.desc()).limit(recent).subquery()
+        key = func.jsonb_object_keys(newest.c.attributes).table_valued("value").render_derived()
+        stmt = (
+            select(key.c.value)
+            .select_from(newest)
+            .join(key, literal_column("true"))
+            .group_by(key.c.value)
+            .order_by(func.count().desc(), key.c.value)
+            .limit(limit)
+        )
+        return [str(k) for k in (await self.session.execute(stmt)).scalars()]
+
     async def set_activity_text(self, lead_id: int, activity_id: int, text: str | None) -> Activity | None:
         if not (storable_id(lead_id) and storable_id(activity_id)):
             return None
