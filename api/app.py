@@ -22,6 +22,7 @@ from api.strict import reject_unknown_query
 from core.config import Settings
 from core.services.context import Services
 from core.storage.db import make_api_engine, make_session_factory, resolve_database_url
+from core.storage.migrate import head_revision
 from core.wiring import make_services
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,51 @@ def _body_limit(limit: int) -> _BodyLimit:
     return {"max_body_size": limit} if "max_body_size" in inspect.signature(FastAPI).parameters else {}
 
 
+@asynccontextmanager
+async def _own_engine(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    """The engine from ``resolve_database_url(settings)`` (the embedded PostgreSQL when ``DATABASE_URL`` is unset,
+    migrated on start), disposed of on shutdown."""
+    embedded = not settings.database_url
+    url = await asyncio.to_thread(resolve_database_url, settings)  # starting the embedded server blocks
+    if embedded:
+        from core.storage.migrate import upgrade_async
+
+        await upgrade_async(url)
+    engine = make_api_engine(url, settings)
+    app.state.session_factory = make_session_factory(engine)
+    try:
+        yield
+    finally:
+        app.state.session_factory = None
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def _redis_probe(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    """With ``REDIS_URL``, ``/ready`` pings it (the bot's FSM, rate limits); the client connects on first use."""
+    if not settings.redis_url:
+        yield
+        return
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    client = Redis.from_url(settings.redis_url, socket_connect_timeout=2.0, socket_timeout=2.0)
+
+    async def ping() -> bool:
+        try:
+            return bool(await client.ping())
+        except RedisError as err:  # refused, reset, timed out: not ready (the URL itself is never logged)
+            log.warning("redis readiness check failed: %s", type(err).__name__)
+            return False
+
+    app.state.redis_ping = ping
+    try:
+        yield
+    finally:
+        app.state.redis_ping = None
+        await client.aclose()
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -68,22 +114,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if app.state.session_factory is not None:
-            yield
-            return
-        embedded = not settings.database_url
-        url = await asyncio.to_thread(resolve_database_url, settings)  # starting the embedded server blocks
-        if embedded:
-            from core.storage.migrate import upgrade_async
-
-            await upgrade_async(url)
-        engine = make_api_engine(url, settings)
-        app.state.session_factory = make_session_factory(engine)
-        try:
-            yield
-        finally:
-            app.state.session_factory = None
-            await engine.dispose()
+        async with _redis_probe(app, settings):
+            if app.state.session_factory is not None:
+                yield
+                return
+            async with _own_engine(app, settings):
+                yield
 
     app = FastAPI(
         title="Lead AI CRM",
@@ -99,6 +135,8 @@ def create_app(
     app.state.settings = settings
     app.state.services = services
     app.state.session_factory = session_factory
+    app.state.schema_head = head_revision()
+    app.state.redis_ping = None
     app.state.api_key_cache = ApiKeyCache(api_key_cache_seconds)
     app.state.failed_key_attempts = FailedKeyAttempts(
         settings.api_key_max_failures, settings.api_key_failure_window_seconds

@@ -220,6 +220,16 @@ class HealthOut(BaseModel):
     status: str
 
 
+class ReadyOut(BaseModel):
+    """``status`` "ready" or "unavailable"; ``checks``: database ok|unavailable, schema ok|not_migrated|unknown,
+    outbox ok|stuck|off|unknown, redis ok|unavailable|not_configured; ``outbox_wait_seconds``: how long the
+    longest-waiting due notification has waited (null: none waits)."""
+
+    status: str
+    checks: dict[str, str]
+    outbox_wait_seconds: float | None = None
+
+
 class ErrorOut(BaseModel):
     """Every error body."""
 

@@ -106,6 +106,11 @@ class Settings(BaseSettings):
     )
     outbox_give_up_seconds: float = 3600.0
     outbox_poll_seconds: float = 1.0
+    ready_outbox_max_wait_seconds: float = Field(
+        default=900.0,
+        ge=0,
+        description="/ready fails when a due notification has waited longer than this (0: no outbox check)",
+    )
 
     # Outbound webhooks
     webhook_max_attempts: int = Field(default=8, ge=1, le=100, description="Tries of one delivery before it fails")

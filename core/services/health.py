@@ -1,49 +1,113 @@
-"""Is the database answering? Used by the API's /health and anything else that needs a liveness probe."""
+"""Liveness and readiness. ``/health`` (liveness) answers without touching anything: the process serves.
+``/ready`` (readiness) asks ``readiness``: the database answers within a timeout and is migrated to the code's
+head revision, Redis answers when one is configured, and the outbox is not stuck (its longest-waiting due
+message is younger than a setting). A load balancer sends traffic only to ready replicas."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
 
+from core.domain.clock import utcnow
 from core.services.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-# Probes that ran out of time and are still cleaning up (see database_answers); kept so they are not collected.
-_abandoned: set[asyncio.Task[bool]] = set()
+T = TypeVar("T")
+
+# Probes that ran out of time and are still cleaning up (see _within); kept so they are not collected.
+_abandoned: set[asyncio.Task[object]] = set()
 
 
-async def _ping(uow: UnitOfWork) -> bool:
+@dataclass(frozen=True)
+class DatabaseState:
+    answers: bool
+    revision: str | None = None  # what alembic_version holds (None: never migrated, or no answer)
+    oldest_due: datetime | None = None  # the outbox's longest-waiting due message
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Each check: True (passes), False (fails), None (not asked: no Redis configured, or no database to ask)."""
+
+    database: bool
+    migrated: bool | None
+    outbox: bool | None
+    redis: bool | None
+    outbox_wait_seconds: float | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.database and self.migrated is True and self.outbox is not False and self.redis is not False
+
+
+async def _database_state(uow: UnitOfWork) -> DatabaseState:
     async with uow:
-        return await uow.ping()
+        if not await uow.ping():
+            return DatabaseState(False)
+        revision = await uow.schema_revision()
+        if revision is None:  # never migrated: there is no outbox to ask
+            return DatabaseState(True)
+        return DatabaseState(True, revision, await uow.outbox.oldest_due(utcnow()))
 
 
-async def database_answers(uow: UnitOfWork, *, timeout: float = 3.0) -> bool:
-    """True when ``SELECT 1`` succeeds within ``timeout`` seconds; never raises for an unreachable database.
+async def _within(probe: Awaitable[T], timeout: float, what: str) -> tuple[bool, T | None]:
+    """(True, result) when ``probe`` ends within ``timeout`` seconds without an OSError; else (False, None).
 
-    The answer never waits longer than ``timeout``: on a database that hangs, giving the connection back
-    (a rollback the server does not answer either) would wait as long again, so a probe that ran out of time
-    is cancelled and left to clean up in the background."""
-    probe = asyncio.ensure_future(_ping(uow))
+    The answer never waits longer than ``timeout``: on a database that hangs, giving the connection back (a
+    rollback the server does not answer either) would wait as long again, so a probe that ran out of time is
+    cancelled and left to clean up in the background."""
+    task: asyncio.Task[T] = asyncio.ensure_future(probe)
     try:
-        done, _ = await asyncio.wait({probe}, timeout=timeout)
+        done, _ = await asyncio.wait({task}, timeout=timeout)
     except asyncio.CancelledError:
-        probe.cancel()
+        task.cancel()
         raise
     if not done:
-        log.warning("database health check failed: no answer within %g s", timeout)
-        probe.cancel()
-        _abandoned.add(probe)
-        probe.add_done_callback(_forget)
-        return False
+        log.warning("%s check failed: no answer within %g s", what, timeout)
+        task.cancel()
+        _abandoned.add(task)
+        task.add_done_callback(_forget)
+        return False, None
     try:
-        return probe.result()
+        return True, task.result()
     except OSError as err:  # connection refused/reset, asyncpg's connect or command timeout (TimeoutError)
-        log.warning("database health check failed: %s", type(err).__name__)
-        return False
+        log.warning("%s check failed: %s", what, type(err).__name__)
+        return False, None
 
 
-def _forget(probe: asyncio.Task[bool]) -> None:
+def _forget(probe: asyncio.Task[object]) -> None:
     _abandoned.discard(probe)
     if not probe.cancelled() and probe.exception() is not None:
-        log.debug("abandoned health check ended with %r", probe.exception())
+        log.debug("abandoned readiness check ended with %r", probe.exception())
+
+
+async def readiness(
+    uow: UnitOfWork,
+    *,
+    head: str,
+    outbox_max_wait_seconds: float,
+    redis_ping: Callable[[], Awaitable[bool]] | None = None,
+    timeout: float = 3.0,
+) -> Readiness:
+    """Every check of ``/ready`` (the database and Redis at once), each bounded by ``timeout``; never raises
+    for an unreachable database or Redis. ``outbox_max_wait_seconds`` 0 turns the outbox check off."""
+    db_probe = _within(_database_state(uow), timeout, "database")
+    if redis_ping is None:
+        (answered, state), redis = await db_probe, None
+    else:
+        (answered, state), (redis_answered, pong) = await asyncio.gather(
+            db_probe, _within(redis_ping(), timeout, "redis")
+        )
+        redis = redis_answered and pong is True
+    if not answered or state is None or not state.answers:
+        return Readiness(database=False, migrated=None, outbox=None, redis=redis)
+    wait = (utcnow() - state.oldest_due).total_seconds() if state.oldest_due is not None else None
+    outbox = None if outbox_max_wait_seconds <= 0 else (wait is None or wait <= outbox_max_wait_seconds)
+    return Readiness(
+        database=True, migrated=state.revision == head, outbox=outbox, redis=redis, outbox_wait_seconds=wait
+    )

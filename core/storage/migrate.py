@@ -19,6 +19,16 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+def head_revision() -> str:
+    """The revision the code's migrations end at (what ``/ready`` expects the database to be at)."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config("postgresql://unused")).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migrations under {MIGRATIONS_DIR}")
+    return head
+
+
 def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 

@@ -99,6 +99,13 @@ class SqlUnitOfWork:
         self._levels = [None] * len(self._levels)
         self._taken = 0
 
+    async def schema_revision(self) -> str | None:
+        """``alembic_version``'s one row; None when the table does not exist (a database never migrated)."""
+        exists = (await self.session.execute(text("SELECT to_regclass('alembic_version') IS NOT NULL"))).scalar()
+        if not exists:
+            return None
+        return (await self.session.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+
     async def ping(self) -> bool:
         """``SELECT 1``; False (logged) when the database refuses or fails."""
         try:

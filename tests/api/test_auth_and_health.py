@@ -1,4 +1,4 @@
-"""API keys guard every /leads route; /health is open and tells whether the database answers."""
+"""API keys guard every /leads route; /health (liveness) and /ready (database, schema, outbox, Redis) are open."""
 
 from __future__ import annotations
 
@@ -91,19 +91,80 @@ async def test_health_is_open_and_ok_when_the_database_answers(anon) -> None:
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
 
 
-async def test_health_is_503_when_the_database_does_not_answer(settings, services) -> None:
+async def test_ready_is_open_and_names_every_check_when_all_pass(anon) -> None:
+    response = await anon.get("/ready")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "schema": "ok", "outbox": "ok", "redis": "not_configured"},
+        "outbox_wait_seconds": None,
+    }
+
+
+async def test_health_is_liveness_only_and_ready_is_503_when_the_database_does_not_answer(settings, services) -> None:
     engine = create_async_engine("postgresql+asyncpg://postgres@127.0.0.1:1/x")
     app = create_app(settings, session_factory=async_sessionmaker(engine), services=services)
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test") as client:
-            response = await client.get("/health")
-            assert (response.status_code, response.json()) == (503, {"status": "unavailable"})
+            assert (await client.get("/health")).json() == {"status": "ok"}  # the process serves
+            response = await client.get("/ready")
+            assert response.status_code == 503
+            assert response.json()["status"] == "unavailable"
+            assert response.json()["checks"] == {
+                "database": "unavailable",
+                "schema": "unknown",
+                "outbox": "unknown",
+                "redis": "not_configured",
+            }
             # A /leads request while the database is down is a 503 with a message too, never a 500.
             leads = await client.get("/leads", headers={"X-API-Key": "whatever"})
             assert leads.status_code == 503
             assert leads.json() == {"detail": "Database unavailable, try again later"}
     finally:
         await engine.dispose()
+
+
+async def test_ready_is_503_while_a_due_notification_waits_longer_than_the_setting(
+    settings, services, committing_factory
+) -> None:
+    from datetime import timedelta
+
+    from core.domain.clock import utcnow
+    from core.storage.models import OutboxRow
+
+    async with committing_factory() as session, session.begin():
+        session.add(
+            OutboxRow(dedupe_key="stuck-1", chat_id=1, payload={}, next_attempt_at=utcnow() - timedelta(hours=1))
+        )
+    app = create_app(
+        settings.model_copy(update={"ready_outbox_max_wait_seconds": 600}),
+        session_factory=committing_factory,
+        services=services,
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test") as client:
+        response = await client.get("/ready")
+        assert response.status_code == 503
+        assert response.json()["checks"]["outbox"] == "stuck"
+        assert 3500 < response.json()["outbox_wait_seconds"] < 3700
+    off = create_app(
+        settings.model_copy(update={"ready_outbox_max_wait_seconds": 0}),
+        session_factory=committing_factory,
+        services=services,
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=off), base_url="http://api.test") as client:
+        response = await client.get("/ready")
+        assert response.status_code == 200 and response.json()["checks"]["outbox"] == "off"
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "word"), [("redis://127.0.0.1:6379/0", 200, "ok"), ("redis://127.0.0.1:1/0", 503, "unavailable")]
+)
+async def test_ready_pings_redis_when_one_is_configured(settings, services, session_factory, url, status, word) -> None:
+    app = create_app(settings.model_copy(update={"redis_url": url}), session_factory=session_factory, services=services)
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/ready")
+    assert (response.status_code, response.json()["checks"]["redis"]) == (status, word)
 
 
 async def test_the_app_runs_its_own_engine_from_settings_in_the_lifespan(settings, api_key) -> None:
@@ -150,8 +211,10 @@ async def test_an_unmigrated_database_is_a_503_that_says_to_migrate(settings, se
         app = create_app(settings, session_factory=async_sessionmaker(engine), services=services)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test") as client:
             response = await client.get("/leads", headers={"X-API-Key": "anything"})
+            ready = await client.get("/ready")
         assert response.status_code == 503
         assert "leadcrm migrate" in response.json()["detail"]
+        assert (ready.status_code, ready.json()["checks"]["schema"]) == (503, "not_migrated")
     finally:
         await engine.dispose()
         async with admin.connect() as conn:

@@ -1,4 +1,4 @@
-"""A database that hangs (accepts the connection, never answers) must not hang the API: /health answers 503
+"""A database that hangs (accepts the connection, never answers) must not hang the API: /ready answers 503
 within its 3 s budget, a /leads request answers 503 within the configured timeouts."""
 
 from __future__ import annotations
@@ -88,21 +88,22 @@ async def api_on_hung_database(hung_database, services) -> AsyncIterator[httpx.A
         yield client
 
 
-async def test_health_answers_503_within_its_budget_when_the_database_hangs(api_on_hung_database) -> None:
+async def test_ready_answers_503_within_its_budget_when_the_database_hangs(api_on_hung_database) -> None:
     started = time.monotonic()
-    response = await api_on_hung_database.get("/health")
+    response = await api_on_hung_database.get("/ready")
     elapsed = time.monotonic() - started
-    assert (response.status_code, response.json()) == (503, {"status": "unavailable"})
-    assert elapsed < HEALTH_BUDGET + 0.5, f"/health took {elapsed:.1f} s"
+    assert (response.status_code, response.json()["checks"]["database"]) == (503, "unavailable")
+    assert elapsed < HEALTH_BUDGET + 0.5, f"/ready took {elapsed:.1f} s"
+    assert (await api_on_hung_database.get("/health")).status_code == 200  # liveness: the process still serves
 
 
-async def test_health_with_the_default_timeouts_answers_within_its_budget(hung_database, services) -> None:
+async def test_ready_with_the_default_timeouts_answers_within_its_budget(hung_database, services) -> None:
     async with serving(create_app(Settings(_env_file=None, database_url=hung_database), services=services)) as client:
         started = time.monotonic()
-        response = await client.get("/health")
+        response = await client.get("/ready")
         elapsed = time.monotonic() - started
     assert response.status_code == 503
-    assert elapsed < HEALTH_BUDGET + 0.5, f"/health took {elapsed:.1f} s"
+    assert elapsed < HEALTH_BUDGET + 0.5, f"/ready took {elapsed:.1f} s"
 
 
 async def test_a_request_is_503_within_the_connect_timeout_when_the_database_hangs(api_on_hung_database) -> None:
@@ -141,7 +142,7 @@ async def test_a_request_stuck_behind_a_lock_is_503_once_the_statement_timeout_p
     assert elapsed < 2.0
 
 
-async def test_health_answers_503_within_its_budget_when_an_open_connection_hangs(database_url, services) -> None:
+async def test_ready_answers_503_within_its_budget_when_an_open_connection_hangs(database_url, services) -> None:
     from sqlalchemy.engine import make_url
 
     real = make_url(database_url)
@@ -151,15 +152,15 @@ async def test_health_answers_503_within_its_budget_when_an_open_connection_hang
     app = create_app(Settings(_env_file=None, database_url=url), services=services)
     try:
         async with serving(app) as client:
-            assert (await client.get("/health")).status_code == 200  # a pooled connection is open now
+            assert (await client.get("/ready")).status_code == 200  # a pooled connection is open now
             proxy.frozen.set()
             started = time.monotonic()
-            response = await client.get("/health")
+            response = await client.get("/ready")
             elapsed = time.monotonic() - started
             assert response.status_code == 503
-            assert elapsed < HEALTH_BUDGET + 0.5, f"/health took {elapsed:.1f} s"
+            assert elapsed < HEALTH_BUDGET + 0.5, f"/ready took {elapsed:.1f} s"
             started = time.monotonic()
-            response = await client.get("/health")  # and again: the hung connection is not reused
+            response = await client.get("/ready")  # and again: the hung connection is not reused
             assert response.status_code == 503
             assert time.monotonic() - started < HEALTH_BUDGET + 0.5
     finally:

@@ -88,6 +88,7 @@ class State:
     idempotency: dict[tuple[str, str], tuple[datetime, StoredResponse | None]] = field(default_factory=dict)
     idempotency_bodies: dict[tuple[str, str], str | None] = field(default_factory=dict)
     webhook_events: list[tuple[str, int | None]] = field(default_factory=list)
+    schema_revision: str | None = None
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -429,14 +430,18 @@ class FakeOutbox(_Repo):
             payload=payload,
             status="pending",
             attempts=0,
-            next_attempt_at=datetime.min,
-            created_at=datetime.min,
+            next_attempt_at=utcnow(),
+            created_at=utcnow(),
             destination=destination,
         )
         return True
 
     async def claim_due(self, now: datetime, limit: int, *, destinations: Collection[str] = ()) -> list[OutboxMessage]:
         raise NotImplementedError
+
+    async def oldest_due(self, now: datetime) -> datetime | None:
+        due = [m.next_attempt_at for m in self.s.outbox.values() if m.status == "pending" and m.next_attempt_at <= now]
+        return min(due, default=None)
 
     async def count_pending(self, destination: str) -> int:
         return sum(m.status == "pending" and m.destination == destination for m in self.s.outbox.values())
@@ -831,3 +836,6 @@ class FakeUnitOfWork:
 
     async def ping(self) -> bool:
         return True
+
+    async def schema_revision(self) -> str | None:
+        return self.state.schema_revision

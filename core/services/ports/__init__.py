@@ -137,3 +137,6 @@ class UnitOfWork(Protocol):
 
     async def ping(self) -> bool:
         """True when the database answers (``SELECT 1``)."""
+
+    async def schema_revision(self) -> str | None:
+        """The migration the database is at (None: never migrated)."""

@@ -31,6 +31,9 @@ class OutboxRepository(Protocol):
         kept per destination and per chat). Messages for destinations not in ``destinations`` (the ones
         the sender cannot resolve) are left alone."""
 
+    async def oldest_due(self, now: datetime) -> datetime | None:
+        """When the longest-waiting pending message became due (None: nothing is waiting): readiness."""
+
     async def count_pending(self, destination: str) -> int:
         """How many messages for ``destination`` are still to be sent."""
 

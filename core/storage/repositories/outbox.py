@@ -89,6 +89,14 @@ class SqlOutboxRepository:
         )
         return [_message(r) for r in (await self.session.execute(stmt)).all()]
 
+    async def oldest_due(self, now: datetime) -> datetime | None:
+        # ix_outbox_pending is partial (status = 'pending'): only the waiting rows are read
+        stmt = select(func.min(OUTBOX.c.next_attempt_at)).where(
+            OUTBOX.c.status == "pending", OUTBOX.c.next_attempt_at <= now
+        )
+        oldest: datetime | None = (await self.session.execute(stmt)).scalar_one()
+        return oldest
+
     async def count_pending(self, destination: str) -> int:
         stmt = select(func.count()).where(OUTBOX.c.status == "pending", OUTBOX.c.destination == destination)
         return int((await self.session.execute(stmt)).scalar_one())
