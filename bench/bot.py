@@ -20,7 +20,7 @@ What it does:
    session, then one sendMessage). Both run ``dp.start_polling`` configured as ``bot.app.run_bot`` runs the
    product: ``tasks_concurrency_limit`` = the pool size (at most that many updates are handled at once, the
    rest wait in aiogram), ``Response[T]`` models pinned (``create_bot`` does it for both bots) and
-   ``bot.app.freeze_startup_objects()`` (gc.collect + gc.freeze) once after start-up, before polling, which
+   ``core.process.freeze_startup_objects()`` (gc.collect + gc.freeze) once after start-up, before polling, which
    is where run_bot calls it; one process for both bots, so they get exactly the same treatment. Updates
    reach them by getUpdates long polling and every Bot API call goes back over HTTP (real HTTP both ways);
 3. plays the managers (in the driver): ``--concurrency`` client loops each take an idle manager, queue one
@@ -100,10 +100,11 @@ from bench._common import (
     server_url,
     server_version,
 )
-from bot.app import build_dispatcher, create_bot, freeze_startup_objects
+from bot.app import build_dispatcher, create_bot
 from core.config import Settings
 from core.domain.enums import ActivityKind
 from core.domain.models import Actor
+from core.process import freeze_startup_objects
 from core.services import leads as leads_svc
 from core.services import users as users_svc
 from core.services.context import Services

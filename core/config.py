@@ -38,7 +38,9 @@ class Settings(BaseSettings):
         description="postgresql+asyncpg://… ; unset = embedded PostgreSQL under DATA_DIR",
     )
     data_dir: Path = Field(default=Path("var"), description="Where the embedded PostgreSQL keeps its data")
-    db_pool_size: int = 10
+    db_pool_size: int = Field(
+        default=20, ge=1, le=500, description="Connections per process (the API: no overflow beyond them)"
+    )
     db_connect_timeout: float = Field(
         default=2.0, gt=0, description="Seconds to open a database connection before the request is a 503"
     )
@@ -85,6 +87,7 @@ class Settings(BaseSettings):
     # HTTP API
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_access_log: bool = Field(default=False, description="uvicorn's access log line per request")
     api_key_max_failures: int = Field(
         default=10, ge=1, description="Wrong API keys one client address may send per window before a 429"
     )

@@ -47,7 +47,9 @@ async def test_serve_async_reports_a_taken_port_as_an_error(settings) -> None:
             await asyncio.wait_for(serve_async(settings, "127.0.0.1", port), timeout=10)
 
 
-async def test_the_access_log_shows_requests_but_never_the_api_key(settings, caplog) -> None:
+@pytest.mark.parametrize("enabled", [True, False])
+async def test_the_access_log_when_enabled_shows_requests_but_never_the_api_key(settings, caplog, enabled) -> None:
+    settings = settings.model_copy(update={"api_access_log": enabled})
     port = _free_port()
     stop = asyncio.Event()
     secret = "lcrm_must-not-be-logged-0123456789"
@@ -69,5 +71,5 @@ async def test_the_access_log_shows_requests_but_never_the_api_key(settings, cap
         stop.set()
         await asyncio.wait_for(task, timeout=10)
     access = [r.getMessage() for r in caplog.records if r.name == "uvicorn.access"]
-    assert any("/leads?limit=5" in line and "401" in line for line in access)
+    assert any("/leads?limit=5" in line and "401" in line for line in access) is enabled
     assert all(secret not in r.getMessage() for r in caplog.records)
