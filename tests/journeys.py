@@ -15,7 +15,7 @@ async def qualify(
 ) -> None:
     """Log ``activities`` of ``kind``, move the lead new -> contacted -> qualified and analyze it."""
     for _ in range(activities):
-        await lead_svc.log_activity(uow, actor, lead_id, kind=kind)
+        await lead_svc.log_activity(uow, services, actor, lead_id, kind=kind)
     await lead_svc.change_stage(uow, services, actor, lead_id, "contacted")
     await lead_svc.change_stage(uow, services, actor, lead_id, "qualified")
     await lead_svc.analyze(uow, services, actor, lead_id)

@@ -229,9 +229,15 @@ async def analyze(lead_id: LeadId, uow: Uow, services: Svc, actor: Caller) -> Le
     responses=_NOT_FOUND,
     summary="Log a call, message, meeting, e-mail or note",
 )
-async def log_activity(lead_id: LeadId, body: ActivityCreate, uow: Uow, actor: Caller) -> ActivityOut:
+async def log_activity(lead_id: LeadId, body: ActivityCreate, uow: Uow, services: Svc, actor: Caller) -> ActivityOut:
     _, activity = await svc.log_activity(
-        uow, actor, lead_id, kind=body.kind.value, text=body.text, outcome=body.outcome.value if body.outcome else None
+        uow,
+        services,
+        actor,
+        lead_id,
+        kind=body.kind.value,
+        text=body.text,
+        outcome=body.outcome.value if body.outcome else None,
     )
     return ActivityOut.model_validate(activity)
 

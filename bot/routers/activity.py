@@ -18,6 +18,7 @@ from core.domain.enums import ActivityKind, StepKind
 from core.domain.errors import InvalidValue, Rule, StaleState
 from core.domain.models import Actor
 from core.services import leads as leads_svc
+from core.services.context import Services
 from core.services.ports import UnitOfWork
 
 MENU_KINDS = {ActivityKind.CALL.value, ActivityKind.MESSAGE.value, ActivityKind.MEETING.value}
@@ -37,10 +38,13 @@ async def outcome_menu(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfW
     await screens.show(query, render.lead_card(lead, note=note), activity_keyboards.outcome_menu(lead, kind))
 
 
-async def log_outcome(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor) -> None:
+async def log_outcome(
+    query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, services: Services, actor: Actor
+) -> None:
     kind, outcome, to_contacted = activity_keyboards.unpack_outcome(callback_data.x)
     lead, activity = await leads_svc.log_activity(
         uow,
+        services,
         actor,
         callback_data.id,
         kind=_kind(kind).value,

@@ -31,11 +31,13 @@ async def open_card(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork
     await screens.show_card(query, lead, user, edit=callback_data.x != keyboards.OPEN_NEW)
 
 
-async def log_activity(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor, user: User) -> None:
+async def log_activity(
+    query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, services: Services, actor: Actor, user: User
+) -> None:
     if callback_data.x not in BUTTON_KINDS:
         raise InvalidValue("kind", Rule.NOT_ONE_OF, value=callback_data.x, allowed=sorted(BUTTON_KINDS))
     lead, activity = await leads_svc.log_activity(
-        uow, actor, callback_data.id, kind=callback_data.x, expected_version=callback_data.v
+        uow, services, actor, callback_data.id, kind=callback_data.x, expected_version=callback_data.v
     )
     note = _("Logged: {kind}.").format(kind=render.kind_name(activity.kind))
     await query.answer(note)

@@ -36,9 +36,11 @@ def _typed(message: Message) -> str:
     return text
 
 
-async def got_note(message: Message, state: FSMContext, uow: UnitOfWork, actor: Actor, user: User) -> None:
+async def got_note(
+    message: Message, state: FSMContext, uow: UnitOfWork, services: Services, actor: Actor, user: User
+) -> None:
     lead, _activity = await leads_svc.log_activity(
-        uow, actor, await _lead_id(state), kind=ActivityKind.NOTE.value, text=_typed(message)
+        uow, services, actor, await _lead_id(state), kind=ActivityKind.NOTE.value, text=_typed(message)
     )
     await state.clear()
     await screens.offer_next_step(message, lead, note=_("Note saved."))

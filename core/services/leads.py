@@ -246,12 +246,20 @@ async def _change_locked_stage(
     """change_stage() on a lead already loaded with its lock, inside the caller's ``async with uow``."""
     _check_version(lead, expected_version)
     new = funnel.ensure_transition(lead.stage.value, str(target))
-    if new == Stage.TRANSFERRED:
-        funnel.ensure_transfer_allowed(lead.ai_score, lead.business_domain, svc.policy.transfer_threshold)
     now = utcnow()
+    if new == Stage.TRANSFERRED:
+        # The gate decides on the lead as it is now, never on a score from before its last change or day:
+        # a scored lead is re-scored first, and that score is the one stored with the transfer.
+        rescored = await _fresh_score(uow, svc, lead, now)
+        lead = lead.changed(rescored)
+        funnel.ensure_transfer_allowed(lead.ai_score, lead.business_domain, svc.policy.transfer_threshold)
     changes = lead.touch(now)
     changes["stage"] = new
     changes["stage_entered_at"] = now
+    if new == Stage.TRANSFERRED:
+        changes.update(rescored)
+    elif new != Stage.LOST:
+        changes.update(await _fresh_score(uow, svc, lead.changed(changes), now))
     if funnel.is_final(new):  # a closed lead has no next step left to remind anyone of
         changes.update(NO_NEXT_STEP)
     if new == Stage.LOST:
@@ -331,6 +339,12 @@ async def _scored(uow: UnitOfWork, svc: Services, lead: Lead, now: datetime) -> 
     }
 
 
+async def _fresh_score(uow: UnitOfWork, svc: Services, lead: Lead, now: datetime) -> LeadChanges:
+    """``_scored`` for a lead that has a score (its state fed a feature and changed); nothing for a lead never
+    scored (no score is not a stale one: Analyze gives the first)."""
+    return await _scored(uow, svc, lead, now) if lead.ai_score is not None else {}
+
+
 async def analyze(
     uow: UnitOfWork, svc: Services, actor: Actor, lead_id: int, *, expected_version: int | None = None
 ) -> Lead:
@@ -353,6 +367,7 @@ def _ensure_open(lead: Lead) -> None:
 
 async def log_activity(
     uow: UnitOfWork,
+    svc: Services,
     actor: Actor,
     lead_id: int,
     *,
@@ -365,7 +380,8 @@ async def log_activity(
     """Log a call, message, meeting, e-mail or note; ``outcome`` how a call or a meeting went (one of
     ``funnel.OUTCOMES`` for the kind), ``text`` the note or a comment. With ``to_contacted`` a lead still
     ``new`` moves to ``contacted`` in the same transaction (the first contact, in one tap); a lead already
-    past ``new`` just gets the activity."""
+    past ``new`` just gets the activity. A scored lead is re-scored in the same transaction (activities feed
+    the score: ``_fresh_score``)."""
     kind_ = parse_enum(ActivityKind, kind, "kind")
     outcome_ = _outcome(kind_, outcome)
     text = clean_text(text)
@@ -381,13 +397,17 @@ async def log_activity(
         changes["activity_counts"] = counts
         changes["first_contact_at"] = lead.first_contact_at or now
         changes["last_activity_at"] = now
+        moves = to_contacted and lead.stage == Stage.NEW
+        if not moves:
+            changes.update(await _fresh_score(uow, svc, lead.changed(changes), now))
         lead, activity = await uow.leads.record_activity(
             lead, kind=kind_, text=text, author=actor.label, created_at=now, changes=changes, outcome=outcome_
         )
-        if to_contacted and lead.stage == Stage.NEW:
+        if moves:
             changes = lead.touch(now)
             changes["stage"] = Stage.CONTACTED
             changes["stage_entered_at"] = now
+            changes.update(await _fresh_score(uow, svc, lead.changed(changes), now))
             lead, _change = await uow.leads.record_stage_change(
                 lead,
                 to_stage=Stage.CONTACTED,

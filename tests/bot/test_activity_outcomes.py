@@ -56,7 +56,9 @@ async def test_a_meeting_on_a_contacted_lead_asks_held_or_cancelled_only(
     tg, running, services, committing_factory, maria
 ) -> None:
     lead, user, card = await _card(tg, committing_factory, services, maria)
-    await leads_svc.log_activity(SqlUnitOfWork(committing_factory), maria, lead.id, kind="call", to_contacted=True)
+    await leads_svc.log_activity(
+        SqlUnitOfWork(committing_factory), services, maria, lead.id, kind="call", to_contacted=True
+    )
     await tg.say(user, f"/lead {lead.id}")
     card = tg.card(user)
     await tg.press(user, "🤝 Meeting", message_id=card.message_id)
@@ -126,7 +128,9 @@ async def test_a_comment_for_another_leads_activity_or_a_forged_one_changes_noth
     tg, running, services, committing_factory, maria
 ) -> None:
     other, _user, _card_shown = await _card(tg, committing_factory, services, maria, name="Other")
-    _lead, other_act = await leads_svc.log_activity(SqlUnitOfWork(committing_factory), maria, other.id, kind="call")
+    _lead, other_act = await leads_svc.log_activity(
+        SqlUnitOfWork(committing_factory), services, maria, other.id, kind="call"
+    )
     lead, user, card = await _card(tg, committing_factory, services, maria, name="Acme")
     answer = await tg.press_data(user, card.message_id, f"ld:cm:{lead.id}:0:abc")
     assert answer.params.get("show_alert") is True

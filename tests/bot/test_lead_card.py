@@ -103,7 +103,7 @@ async def test_an_old_card_cannot_move_the_stage(tg, team, running, services, co
     old = await _open(tg, maria, lead.id)
     old_next = next(b["callback_data"] for b in old.buttons if b["text"].startswith("➡️"))
     # Meanwhile the lead changes elsewhere (e.g. in the API or another card).
-    await leads_svc.log_activity(SqlUnitOfWork(committing_factory), team["maria"], lead.id, kind="call")
+    await leads_svc.log_activity(SqlUnitOfWork(committing_factory), services, team["maria"], lead.id, kind="call")
 
     answer = await tg.press_data(maria, old.message_id, old_next)
 
@@ -280,7 +280,7 @@ async def test_no_on_the_lost_confirmation_keeps_the_lead_open(tg, team, running
 async def test_history_shows_stage_changes_and_activities(tg, team, running, services, committing_factory) -> None:
     lead = await _lead(committing_factory, services, team["maria"])
     await leads_svc.log_activity(
-        SqlUnitOfWork(committing_factory), team["maria"], lead.id, kind="note", text="<b>hi</b>"
+        SqlUnitOfWork(committing_factory), services, team["maria"], lead.id, kind="note", text="<b>hi</b>"
     )
     await leads_svc.change_stage(SqlUnitOfWork(committing_factory), services, team["maria"], lead.id, "contacted")
     maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")

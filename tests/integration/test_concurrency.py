@@ -37,7 +37,10 @@ async def test_fifty_concurrent_transfers_make_exactly_one_sale(committing_facto
 async def test_concurrent_activity_logging_loses_no_increment(committing_factory, services, system) -> None:
     lead = await svc.create_lead(SqlUnitOfWork(committing_factory), services, system, source="manual")
     await asyncio.gather(
-        *(svc.log_activity(SqlUnitOfWork(committing_factory), system, lead.id, kind="call") for _ in range(30))
+        *(
+            svc.log_activity(SqlUnitOfWork(committing_factory), services, system, lead.id, kind="call")
+            for _ in range(30)
+        )
     )
     got = await svc.get_lead(SqlUnitOfWork(committing_factory), system, lead.id)
     assert got.activity_count == 30 and got.activity_counts == {"call": 30}

@@ -21,7 +21,7 @@ from core.storage.models import OutboxRow, SaleRow, StageChangeRow, UserRow
 async def _qualified_lead(uow, services, actor, **kw):
     lead = await svc.create_lead(uow, services, actor, source="partner", **kw)
     for _ in range(4):
-        await svc.log_activity(uow, actor, lead.id, kind="call")
+        await svc.log_activity(uow, services, actor, lead.id, kind="call")
     await svc.change_stage(uow, services, actor, lead.id, "contacted")
     await svc.change_stage(uow, services, actor, lead.id, "qualified")
     return lead
@@ -61,8 +61,8 @@ async def test_bad_input_is_refused_with_the_field_named(uow, services, system, 
 
 async def test_logging_an_activity_updates_counters_in_the_same_transaction(uow, services, system) -> None:
     lead = await svc.create_lead(uow, services, system, source="manual")
-    lead, act = await svc.log_activity(uow, system, lead.id, kind="meeting", text="Demo went well")
-    lead, _ = await svc.log_activity(uow, system, lead.id, kind="call")
+    lead, act = await svc.log_activity(uow, services, system, lead.id, kind="meeting", text="Demo went well")
+    lead, _ = await svc.log_activity(uow, services, system, lead.id, kind="call")
     assert lead.activity_count == 2
     assert lead.activity_counts == {"meeting": 1, "call": 1}
     assert lead.first_contact_at == act.created_at
@@ -75,7 +75,7 @@ async def test_logging_an_activity_updates_counters_in_the_same_transaction(uow,
 async def test_activity_text_over_4000_chars_is_refused_and_nothing_changes(uow, services, system) -> None:
     lead = await svc.create_lead(uow, services, system, source="manual")
     with pytest.raises(InvalidValue):
-        await svc.log_activity(uow, system, lead.id, kind="note", text="x" * 4001)
+        await svc.log_activity(uow, services, system, lead.id, kind="note", text="x" * 4001)
     assert (await svc.get_lead(uow, system, lead.id)).activity_count == 0
 
 
@@ -83,7 +83,7 @@ async def test_activity_on_a_final_lead_is_refused(uow, services, system) -> Non
     lead = await svc.create_lead(uow, services, system, source="manual")
     await svc.change_stage(uow, services, system, lead.id, "lost", reason="no budget")
     with pytest.raises(LeadIsFinal):
-        await svc.log_activity(uow, system, lead.id, kind="call")
+        await svc.log_activity(uow, services, system, lead.id, kind="call")
 
 
 async def test_every_stage_change_is_recorded_with_actor_and_reason(uow, services, system) -> None:
@@ -156,9 +156,9 @@ async def test_transfer_creates_a_sale_history_and_one_notification(uow, service
 
 async def test_a_stale_version_acts_on_nothing(uow, services, system) -> None:
     lead = await svc.create_lead(uow, services, system, source="manual")
-    await svc.log_activity(uow, system, lead.id, kind="call", expected_version=lead.version)
+    await svc.log_activity(uow, services, system, lead.id, kind="call", expected_version=lead.version)
     with pytest.raises(StaleState):
-        await svc.log_activity(uow, system, lead.id, kind="call", expected_version=lead.version)
+        await svc.log_activity(uow, services, system, lead.id, kind="call", expected_version=lead.version)
     assert (await svc.get_lead(uow, system, lead.id)).activity_count == 1
 
 
@@ -226,10 +226,12 @@ async def test_an_unscored_lead_stays_unscored_when_its_domain_is_set(uow, servi
 async def test_the_first_call_on_a_new_lead_can_move_it_to_contacted_in_one_transaction(uow, services, system) -> None:
     lead = await svc.create_lead(uow, services, system, source="manual", name="First call")
     moved, activity = await svc.log_activity(
-        uow, system, lead.id, kind="call", outcome="reached", to_contacted=True, expected_version=lead.version
+        uow, services, system, lead.id, kind="call", outcome="reached", to_contacted=True, expected_version=lead.version
     )
     assert moved.stage == "contacted" and activity.outcome == "reached" and moved.activity_count == 1
     changes = await svc.stage_history(uow, system, lead.id)
     assert [(c.from_stage, c.to_stage) for c in changes] == [("new", "contacted")]
-    again, _ = await svc.log_activity(uow, system, lead.id, kind="call", outcome="no_answer", to_contacted=True)
+    again, _ = await svc.log_activity(
+        uow, services, system, lead.id, kind="call", outcome="no_answer", to_contacted=True
+    )
     assert again.stage == "contacted" and len(await svc.stage_history(uow, system, lead.id)) == 1

@@ -38,7 +38,7 @@ async def test_services_answer_not_found_for_ids_beyond_bigint(uow, services, sy
     with pytest.raises(LeadNotFound):
         await lead_svc.get_lead(uow, system, value)
     with pytest.raises(LeadNotFound):
-        await lead_svc.log_activity(uow, system, value, kind="call")
+        await lead_svc.log_activity(uow, services, system, value, kind="call")
     with pytest.raises(SaleNotFound):
         await sale_svc.get_sale(uow, system, value)
     admin = Actor.from_user(await user_svc.ensure_user(uow, user_id=1, full_name="Ada", role="admin"))

@@ -149,7 +149,7 @@ async def test_the_first_contact_sla_reminds_then_escalates_then_says_nothing_mo
 async def test_a_logged_activity_stops_the_first_contact_clock(uow, services, policy) -> None:
     people = await _people(uow)
     lead = await leads_svc.create_lead(uow, services, people["manager"], source="partner", name="Called")
-    await leads_svc.log_activity(uow, people["manager"], lead.id, kind="call")
+    await leads_svc.log_activity(uow, services, people["manager"], lead.id, kind="call")
     assert await sched.queue_sla(uow, policy, now=lead.created_at + 5 * policy.first_contact_sla) == (0, 0)
     assert await _outbox(uow) == []
 
@@ -172,7 +172,7 @@ async def test_digests_go_out_at_the_digest_hour_in_each_users_zone_once_per_loc
     today = await _lead_with_step(uow, services, maria, day + timedelta(hours=12), name="Today")
     late = await _lead_with_step(uow, services, maria, day + timedelta(hours=3), name="Late")
     for lead in (today, late):
-        await leads_svc.log_activity(uow, maria, lead.id, kind="call")
+        await leads_svc.log_activity(uow, services, maria, lead.id, kind="call")
         await leads_svc.change_stage(uow, services, maria, lead.id, "contacted")
     stalled = await leads_svc.create_lead(uow, services, maria, source="manual", name="Stalled", owner_id=MANAGER)
     fresh = await leads_svc.get_lead(uow, maria, today.id)
@@ -219,7 +219,7 @@ async def test_stalled_is_counted_per_stage_from_the_last_touch_unless_snoozed(u
     leads = {}
     for stage in ("new", "contacted", "qualified"):
         lead = await leads_svc.create_lead(uow, services, maria, source="manual", name=stage, owner_id=MANAGER)
-        await leads_svc.log_activity(uow, maria, lead.id, kind="call")
+        await leads_svc.log_activity(uow, services, maria, lead.id, kind="call")
         if stage != "new":
             await leads_svc.change_stage(uow, services, maria, lead.id, "contacted")
         if stage == "qualified":

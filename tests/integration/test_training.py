@@ -120,7 +120,7 @@ async def _open_lead(uow, services, system, *, source: str, meetings: int):
         uow, services, system, source=source, business_domain="fintech", attributes={"city": "Kazan"}
     )
     for _ in range(meetings):
-        await lead_svc.log_activity(uow, system, lead.id, kind="meeting")
+        await lead_svc.log_activity(uow, services, system, lead.id, kind="meeting")
     return lead
 
 

@@ -188,7 +188,8 @@ async def test_a_transfer_shows_up_in_the_team_leads_group(committing_factory: A
     group_lines = [line for line in terminal.lines if line.startswith("🤖 [team leads group]")]
     assert len(group_lines) >= 2  # printed when it arrived, and again by :group
     notification = terminal.text.split("🤖 [team leads group]")[1]
-    assert "Acme Bank" in notification and "0.75" in notification
+    # analyzed at new (0.75), re-scored by the transfer gate as qualified: rules-v1's +0.15 for the stage
+    assert "Acme Bank" in notification and "0.9" in notification and "0.75" not in notification
     assert ":open https://t.me/leadcrm_bot?start=" in notification
     uow = SqlUnitOfWork(committing_factory)
     async with uow:

@@ -41,7 +41,7 @@ async def _qualified(
 ) -> Lead:
     lead = await leads.create_lead(uow, services, actor, source="partner", business_domain=business_domain)
     for _ in range(4):
-        await leads.log_activity(uow, actor, lead.id, kind="call")
+        await leads.log_activity(uow, services, actor, lead.id, kind="call")
     await leads.advance(uow, services, actor, lead.id)
     return (await leads.advance(uow, services, actor, lead.id)).lead
 
@@ -89,9 +89,9 @@ async def test_a_refused_transfer_changes_nothing(uow, services) -> None:
 async def test_an_old_version_is_refused_as_stale(uow, services) -> None:
     anna = Actor.from_user(ANNA)
     lead = await leads.create_lead(uow, services, anna, source="manual")
-    await leads.log_activity(uow, anna, lead.id, kind="note", expected_version=lead.version)
+    await leads.log_activity(uow, services, anna, lead.id, kind="note", expected_version=lead.version)
     with pytest.raises(StaleState):
-        await leads.log_activity(uow, anna, lead.id, kind="note", expected_version=lead.version)
+        await leads.log_activity(uow, services, anna, lead.id, kind="note", expected_version=lead.version)
     assert (await leads.get_lead(uow, anna, lead.id)).activity_count == 1
 
 
@@ -111,7 +111,7 @@ async def test_a_final_lead_takes_no_more_activities(uow, services) -> None:
     lead = await leads.create_lead(uow, services, anna, source="manual")
     await leads.change_stage(uow, services, anna, lead.id, "lost", reason="no budget")
     with pytest.raises(LeadIsFinal):
-        await leads.log_activity(uow, anna, lead.id, kind="call")
+        await leads.log_activity(uow, services, anna, lead.id, kind="call")
     with pytest.raises(LeadIsFinal):
         await leads.advance(uow, services, anna, lead.id)
 
@@ -120,8 +120,8 @@ async def test_a_comment_goes_on_an_activity_of_that_lead_only_and_keeps_the_ver
     anna, boris = Actor.from_user(ANNA), Actor.from_user(BORIS)
     lead = await leads.create_lead(uow, services, anna, source="partner")
     other = await leads.create_lead(uow, services, anna, source="partner")
-    lead, call = await leads.log_activity(uow, anna, lead.id, kind="call", outcome="no_answer")
-    _other, note = await leads.log_activity(uow, anna, other.id, kind="note", text="the note itself")
+    lead, call = await leads.log_activity(uow, services, anna, lead.id, kind="call", outcome="no_answer")
+    _other, note = await leads.log_activity(uow, services, anna, other.id, kind="note", text="the note itself")
     same, commented = await leads.comment_activity(uow, anna, lead.id, call.id, "  busy, call after 3 pm ")
     assert (commented.text, commented.outcome, same.version) == ("busy, call after 3 pm", call.outcome, lead.version)
     with pytest.raises(StaleState):
@@ -133,3 +133,64 @@ async def test_a_comment_goes_on_an_activity_of_that_lead_only_and_keeps_the_ver
     assert [a.text for a in uow.state.activities] == ["busy, call after 3 pm", "the note itself"]
     _lead, cleared = await leads.comment_activity(uow, anna, lead.id, call.id, "")
     assert cleared.text is None
+
+
+class _ByStage:
+    """A model whose score depends only on the stage and the number of calls (as a learned one may)."""
+
+    version = "by-stage-1"
+
+    def __init__(self, scores: dict[str, float]) -> None:
+        self.scores = scores
+
+    def score(self, data):  # type: ignore[no-untyped-def]
+        from core.scoring.base import ScoreResult, recommend
+
+        value = round(self.scores[data.stage] + 0.01 * data.activity_counts.get("call", 0), 4)
+        return ScoreResult(value, recommend(value, bool(data.business_domain)), f"at {data.stage}", "ru", self.version)
+
+    async def current(self, uow):  # type: ignore[no-untyped-def]
+        return self
+
+
+def _services_scoring(scores: dict[str, float]) -> Services:
+    return Services(policy=Policy(domains=frozenset({"fintech"}), transfer_threshold=0.6), scorers=_ByStage(scores))
+
+
+async def test_the_transfer_gate_refuses_when_the_fresh_score_is_low_though_the_stored_one_was_high(uow) -> None:
+    services = _services_scoring({"new": 0.9, "contacted": 0.5, "qualified": 0.3, "transferred": 0.3, "lost": 0})
+    anna = Actor.from_user(ANNA)
+    lead = await leads.create_lead(uow, services, anna, source="partner", business_domain="fintech")
+    lead = await leads.analyze(uow, services, anna, lead.id)
+    assert lead.ai_score == 0.9
+    for _ in range(4):
+        await leads.log_activity(uow, services, anna, lead.id, kind="call")
+    await leads.advance(uow, services, anna, lead.id)
+    lead = (await leads.advance(uow, services, anna, lead.id)).lead
+    assert (lead.stage, lead.ai_score, lead.ai_reason) == (Stage.QUALIFIED, 0.34, "at qualified")  # moved, re-scored
+    with pytest.raises(TransferNotAllowed):
+        await leads.change_stage(uow, services, anna, lead.id, "transferred")
+
+
+async def test_a_lead_scored_low_when_new_transfers_on_its_fresh_score_without_another_analyze(uow) -> None:
+    services = _services_scoring({"new": 0.2, "contacted": 0.4, "qualified": 0.8, "transferred": 0.1, "lost": 0})
+    anna = Actor.from_user(ANNA)
+    lead = await leads.create_lead(uow, services, anna, source="partner", business_domain="fintech")
+    await leads.analyze(uow, services, anna, lead.id)
+    for _ in range(4):
+        lead, _activity = await leads.log_activity(uow, services, anna, lead.id, kind="call")
+    assert lead.ai_score == 0.24  # each call re-scored the lead in its own transaction
+    await leads.advance(uow, services, anna, lead.id)
+    await leads.advance(uow, services, anna, lead.id)
+    result = await leads.change_stage(uow, services, anna, lead.id, "transferred")
+    assert result.sale is not None
+    # the score kept with the transfer is the one the gate decided on (the lead as qualified), not "transferred"
+    assert (result.lead.ai_score, result.lead.ai_reason) == (0.84, "at qualified")
+
+
+async def test_a_lead_never_scored_is_not_scored_behind_the_managers_back(uow) -> None:
+    services = _services_scoring({"new": 0.9, "contacted": 0.9, "qualified": 0.9, "transferred": 0.9, "lost": 0})
+    anna = Actor.from_user(ANNA)
+    lead = await leads.create_lead(uow, services, anna, source="partner", business_domain="fintech")
+    lead, _activity = await leads.log_activity(uow, services, anna, lead.id, kind="call", to_contacted=True)
+    assert (lead.stage, lead.ai_score) == (Stage.CONTACTED, None)
