@@ -143,13 +143,13 @@ class _ByStage:
     def __init__(self, scores: dict[str, float]) -> None:
         self.scores = scores
 
-    def score(self, data):  # type: ignore[no-untyped-def]
+    def score(self, data):
         from core.scoring.base import ScoreResult, recommend
 
         value = round(self.scores[data.stage] + 0.01 * data.activity_counts.get("call", 0), 4)
         return ScoreResult(value, recommend(value, bool(data.business_domain)), f"at {data.stage}", "ru", self.version)
 
-    async def current(self, uow):  # type: ignore[no-untyped-def]
+    async def current(self, uow):
         return self
 
 
