@@ -130,6 +130,7 @@ def build_dispatcher(
         lead_card,
         lead_input,
         lists,
+        merge,
         new_lead,
         next_step,
         owners,
@@ -176,6 +177,7 @@ def build_dispatcher(
     dp.include_routers(
         lead_card.make_router(),
         contacts.make_router(),
+        merge.make_router(),
         activity.make_router(),
         next_step.make_router(),
         start.make_router(),

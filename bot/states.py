@@ -18,6 +18,7 @@ class CardInput(StatesGroup):
     lost_reason = State()
     next_step = State()  # a typed due time; data: lead_id, kind (and, once echoed: due, note)
     snooze_reason = State()  # a typed reason to snooze a stalled lead; data: lead_id, version
+    merge_with = State()  # the number of the lead to merge into this one; data: lead_id
 
 
 class SettingsInput(StatesGroup):

@@ -208,9 +208,7 @@ async def update_lead(lead_id: LeadId, body: LeadUpdate, uow: Uow, services: Svc
     changes = body.model_dump(include=body.model_fields_set - {"contacts", "allow_duplicate"})
     if "contacts" in body.model_fields_set:
         changes["contacts"] = _contacts(body.contacts) or []
-    lead = await svc.update_lead(
-        uow, services, actor, lead_id, changes=changes, allow_duplicate=body.allow_duplicate
-    )
+    lead = await svc.update_lead(uow, services, actor, lead_id, changes=changes, allow_duplicate=body.allow_duplicate)
     return _out(lead, services)
 
 
