@@ -73,6 +73,13 @@ def event_line(event: LeadEvent) -> str:
         return _("{when}: 💤 stalled flag snoozed until {until}").format(when=stamp, until=_when_iso(data.get("until")))
     if event.kind == LeadEventKind.SLA_ESCALATED:
         return _("{when}: ⏰ first contact overdue, the team leads were told").format(when=stamp)
+    if event.kind == LeadEventKind.MERGED:
+        return _("{when}: 🔗 lead #{id} “{name}” merged into this one by {actor}").format(
+            when=stamp,
+            id=esc(data.get("merged_id")),
+            name=esc(data.get("merged_name") or ""),
+            actor=esc(data.get("by_name") or event.actor),
+        )
     return f"{stamp}: {esc(event.kind)}"
 
 

@@ -98,8 +98,9 @@ class LeadEventKind(StrEnum):
     NEXT_STEP_SNOOZED = "next_step_snoozed"  # data: kind, due_at (the new time), note
     STALE_SNOOZED = "stale_snoozed"  # data: until (ISO), reason
     SLA_ESCALATED = "sla_escalated"  # data: minutes
-    # on the survivor: merged_id, merged_name, activities, stage_changes, events, contacts (how many moved),
-    # dropped_next_step (the merged lead's step when the survivor kept its own: kind, due_at, note) or None
+    # on the survivor: by_name (who merged, a bot user's name), merged_id, merged_name, activities,
+    # stage_changes, events, contacts (how many moved), dropped_next_step (the merged lead's step when the
+    # survivor kept its own: kind, due_at, note; else None)
     MERGED = "merged"
 
 

@@ -87,9 +87,11 @@ async def check_new_contact(uow: UnitOfWork, policy: Policy, actor: Actor, text:
     return duplicate
 
 
-async def _tell_owner(uow: UnitOfWork, actor: Actor, duplicate: Duplicate, contact: Contact) -> None:
+async def _tell_owner(
+    uow: UnitOfWork, actor: Actor, duplicate: Duplicate, contact: Contact, *, adding_to: int | None = None
+) -> None:
     """Inside the caller's transaction: the owner of a lead the actor may not see (or, for a lead in the queue,
-    the team leads) is told someone tried to add its contact again."""
+    the team leads) is told someone tried to add its contact again (to a new lead, or to lead ``adding_to``)."""
     lead = await uow.leads.get(duplicate.lead_id)
     assert lead is not None
     who = await uow.users.get(actor.user_id) if actor.user_id is not None else None
@@ -100,6 +102,7 @@ async def _tell_owner(uow: UnitOfWork, actor: Actor, duplicate: Duplicate, conta
         "kind": contact.kind.value,
         "contact": contact.value,
         "by": who.full_name if who is not None else actor.label,
+        "adding_to": adding_to,
     }
     key = f"duplicate:{lead.id}:{actor.label}:{contact.kind.value}:{contact.normal}"[:200]
     owner = await uow.users.get(lead.owner_id) if lead.owner_id is not None else None
@@ -188,7 +191,7 @@ async def _add(
             duplicate = await find_duplicate(uow, actor, [contact], exclude=lead.id)
         if duplicate is not None:
             if tell and duplicate.lead is None:
-                await _tell_owner(uow, actor, duplicate, contact)
+                await _tell_owner(uow, actor, duplicate, contact, adding_to=lead.id)
                 await uow.commit()
             return ContactAdded(lead, duplicate)
         contacts = unique([*lead.contacts, contact])

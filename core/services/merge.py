@@ -197,11 +197,13 @@ async def merge_leads(
         changes.update(lead.touch(now))
         survivor = await uow.leads.update(lead, changes)
         survivor = replace(survivor, contacts=stored)
+        who = await uow.users.get(actor.user_id) if actor.user_id is not None else None
         await uow.leads.add_event(
             lead.id,
             kind=LeadEventKind.MERGED,
             actor=actor.label,
             data={
+                "by_name": who.full_name if who is not None else None,
                 "merged_id": other.id,
                 "merged_name": other.display_name,
                 "activities": moved.activities,

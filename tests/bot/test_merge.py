@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from core.services import leads as leads_svc
-from core.storage.models import ActivityRow, LeadContactRow, LeadRow
+from core.storage.models import ActivityRow, LeadContactRow, LeadRow, OutboxRow
 from core.storage.uow import SqlUnitOfWork
-from tests.bot.support import MANAGER_ID, TEAM_LEAD_ID, alert_text, bot_settings, lead_id_of, register
+from tests.bot.support import MANAGER_ID, OTHER_MANAGER_ID, TEAM_LEAD_ID, alert_text, bot_settings, lead_id_of, register
 
 
 @pytest.fixture
@@ -70,6 +70,9 @@ async def test_a_team_lead_merges_a_typed_lead_in_russian_and_sees_the_survivor(
     row = await _row(committing_factory, gone.id)
     assert row.merged_into_id == keep.id and row.merged_by == f"tg:{TEAM_LEAD_ID}"
     assert await _activities(committing_factory, keep.id) == 1
+    await tg.press(tina, "🕓 История", message_id=card.message_id)
+    history = tg.fake.message(tina.id, card.message_id).text
+    assert f"🔗 лид #{gone.id} «Акме дубль» влит в этот, объединил(а) Tina" in history
 
 
 async def test_a_lead_sharing_a_contact_is_offered_as_a_button_in_english(
@@ -193,6 +196,11 @@ async def test_a_manager_adding_another_managers_contact_is_told_only_that_it_is
     screen = tg.card(maria)
     assert "another manager" in screen.text and "Secret Co" not in screen.text
     assert screen.button_texts == ["➕ Add anyway", "⬅️ Back to the card"]
+    async with committing_factory() as session:
+        told = (await session.execute(select(OutboxRow.chat_id, OutboxRow.payload))).all()
+    assert [(chat, payload["event"], payload["adding_to"]) for chat, payload in told] == [
+        (OTHER_MANAGER_ID, "duplicate_attempt", lead.id)
+    ]
 
 
 async def test_the_duplicate_question_of_an_added_contact_merges_the_other_lead_in(
