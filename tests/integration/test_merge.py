@@ -195,3 +195,16 @@ async def test_the_database_refuses_a_lead_merged_into_itself_or_half_a_merge(uo
         with pytest.raises(IntegrityError):
             async with uow.session.begin_nested():
                 await uow.session.execute(text("UPDATE leads SET merged_at = now() WHERE id = :id"), {"id": lead.id})
+
+
+async def test_the_external_id_of_the_merged_lead_moves_to_a_survivor_without_one(uow, services, system) -> None:
+    keep = await leads_svc.create_lead(uow, services, system, source="partner")
+    gone = await leads_svc.create_lead(uow, services, system, source="partner")
+    async with uow:
+        await uow.session.execute(text("UPDATE leads SET external_id = 'crm-77' WHERE id = :id"), {"id": gone.id})
+        await uow.commit()
+    result = await merge.merge_leads(uow, services, system, keep.id, gone.id)
+    assert result.lead.external_id == "crm-77" and result.merged.external_id is None
+    async with uow:
+        rows = (await uow.session.execute(text("SELECT id, external_id FROM leads ORDER BY id"))).all()
+    assert [tuple(r) for r in rows] == [(keep.id, "crm-77"), (gone.id, None)]

@@ -207,3 +207,17 @@ async def test_candidates_are_the_live_leads_sharing_a_contact(uow, services, ti
     await merge.merge_leads(uow, services, tina, lead.id, one.id)
     _lead, found = await merge.candidates(uow, tina, lead.id)
     assert [o.id for o in found] == [two.id]
+
+
+async def test_when_both_have_a_next_step_the_survivor_keeps_its_own_and_the_other_is_recorded(
+    uow, services, tina
+) -> None:
+    keep = await leads.create_lead(uow, services, tina, source="partner")
+    gone = await leads.create_lead(uow, services, tina, source="partner")
+    soon, later = utcnow() + timedelta(hours=1), utcnow() + timedelta(days=2)
+    await next_steps.set_next_step(uow, tina, keep.id, kind="call", due_at=later)
+    await next_steps.set_next_step(uow, tina, gone.id, kind="meeting", due_at=soon, note="demo")
+    result = await merge.merge_leads(uow, services, tina, keep.id, gone.id)
+    assert result.lead.next_step is not None and result.lead.next_step.kind.value == "call"
+    event = (await leads.lead_events(uow, tina, keep.id))[0]
+    assert event.data["dropped_next_step"]["kind"] == "meeting" and event.data["dropped_next_step"]["note"] == "demo"
