@@ -221,3 +221,13 @@ async def test_when_both_have_a_next_step_the_survivor_keeps_its_own_and_the_oth
     assert result.lead.next_step is not None and result.lead.next_step.kind.value == "call"
     event = (await leads.lead_events(uow, tina, keep.id))[0]
     assert event.data["dropped_next_step"]["kind"] == "meeting" and event.data["dropped_next_step"]["note"] == "demo"
+
+
+async def test_a_scored_survivor_that_gets_a_domain_from_the_other_is_scored_again(uow, services, tina) -> None:
+    keep = await leads.create_lead(uow, services, tina, source="partner")
+    keep = await leads.analyze(uow, services, tina, keep.id)
+    gone = await leads.create_lead(uow, services, tina, source="manual", business_domain="saas")
+    result = await merge.merge_leads(uow, services, tina, keep.id, gone.id)
+    assert result.lead.business_domain == "saas"
+    assert result.lead.ai_score is not None and keep.ai_score is not None
+    assert result.lead.ai_score > keep.ai_score  # a known domain counts in rules-v1
