@@ -6,6 +6,9 @@ of a domain error is worded by ``api.words.describe``.
 - ``InvalidValue`` and request validation (schemas, path/query parameters) -> 422 (the field is named)
 - ``IdempotencyKeyReused`` -> 422 (as the IETF Idempotency-Key draft says)
 - ``AccessDenied`` -> 403, ``StaleState`` -> 409, any other ``DomainError`` -> 400
+- ``LeadMerged`` -> 410 with ``merged_into`` (every ``/leads/{id}...`` route of a merged lead)
+- ``MergeRefused`` -> 409 (already merged, transferred), 422 (the same lead)
+- ``DuplicateLead`` -> 409 with ``existing_lead_id``, ``kind``, ``normal`` (unless ``allow_duplicate``)
 - the database not answering (in DB_CONNECT_TIMEOUT / DB_STATEMENT_TIMEOUT), busy, or not migrated -> 503
 - a body above the size limit                                                -> 413
 - a method the path does not have -> 405 with ``Allow``: every method of every route on that path
@@ -32,10 +35,14 @@ from api.words import describe
 from core.domain.errors import (
     AccessDenied,
     DomainError,
+    DuplicateLead,
     IdempotencyKeyReused,
     InvalidTransition,
     InvalidValue,
     LeadIsFinal,
+    LeadMerged,
+    MergeBlock,
+    MergeRefused,
     NotFound,
     StaleState,
     TransferNotAllowed,
@@ -44,6 +51,9 @@ from core.domain.errors import (
 log = logging.getLogger(__name__)
 
 _STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (LeadMerged, status.HTTP_410_GONE),
+    (MergeRefused, status.HTTP_409_CONFLICT),
+    (DuplicateLead, status.HTTP_409_CONFLICT),
     (NotFound, status.HTTP_404_NOT_FOUND),  # LeadNotFound, SaleNotFound
     (InvalidTransition, status.HTTP_400_BAD_REQUEST),
     (TransferNotAllowed, status.HTTP_400_BAD_REQUEST),
@@ -56,6 +66,8 @@ _STATUS: tuple[tuple[type[DomainError], int], ...] = (
 
 
 def status_for(err: DomainError) -> int:
+    if isinstance(err, MergeRefused) and err.block == MergeBlock.SAME_LEAD:
+        return status.HTTP_422_UNPROCESSABLE_CONTENT  # the request names one lead twice
     for cls, code in _STATUS:
         if isinstance(err, cls):
             return code
@@ -64,7 +76,12 @@ def status_for(err: DomainError) -> int:
 
 async def _domain_error(request: Request, err: Exception) -> JSONResponse:
     assert isinstance(err, DomainError)
-    return JSONResponse({"detail": describe(err)}, status_code=status_for(err))
+    body: dict[str, object] = {"detail": describe(err)}
+    if isinstance(err, LeadMerged):  # api.schemas.MergedOut
+        body["merged_into"] = err.merged_into
+    elif isinstance(err, DuplicateLead):  # api.schemas.DuplicateOut
+        body.update(existing_lead_id=err.lead_id, kind=err.kind, normal=err.normal)
+    return JSONResponse(body, status_code=status_for(err))
 
 
 # What a body that is not a JSON object fails with (FastAPI reads a body as JSON only when the Content-Type

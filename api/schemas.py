@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from core.domain.contacts import CONTACTS_MAX, ContactKind
 from core.domain.enums import ActivityKind, ActivityOutcome, LostReason, Recommendation, Source, Stage, StepKind
+from core.domain.ids import BIGINT_MAX, BIGINT_MIN
 from core.domain.models import ACTIVITY_TEXT_MAX, CONTACT_MAX, NAME_MAX, REASON_MAX
 
 DOMAIN_MAX = 100
@@ -94,10 +95,13 @@ class LeadUpdate(_Request):
     owner_id: int | None = Field(None, description="Reassign to an active manager or team lead (recorded)")
     company: Name | None = None
     contacts: Contacts | None = Field(None, description="Replaces every contact (`contact` alone: the primary one)")
+    allow_duplicate: bool = Field(
+        False, description="Keep a contact new to this lead even when another lead has it (else 409 with its id)"
+    )
 
     @model_validator(mode="after")
     def _not_empty(self) -> LeadUpdate:
-        if not self.model_fields_set:
+        if not self.model_fields_set - {"allow_duplicate"}:
             raise ValueError(
                 "send at least one of: name, contact, business_domain, attributes, owner_id, company, contacts"
             )
@@ -236,8 +240,26 @@ class ErrorOut(BaseModel):
     detail: str = Field(description="What went wrong, in one sentence")
 
 
+class MergedOut(ErrorOut):
+    """A 410 of every ``/leads/{id}...`` route: the lead was merged into another (open that one)."""
+
+    merged_into: int = Field(description="The lead it was merged into")
+
+
+class MergeIn(_Request):
+    merge_lead_id: int = Field(
+        ge=BIGINT_MIN, le=BIGINT_MAX, description="The lead merged into this one (it is closed as merged for good)"
+    )
+    expected_version: int | None = Field(
+        None, ge=-(2**31), le=2**31 - 1, description="This lead's version as last read (else 409)"
+    )
+    merge_lead_version: int | None = Field(
+        None, ge=-(2**31), le=2**31 - 1, description="The other lead's version as last read (else 409)"
+    )
+
+
 class DuplicateOut(ErrorOut):
-    """A 409 of ``POST /leads``: another lead already has one of the contacts."""
+    """A 409 of ``POST /leads`` and ``PATCH /leads/{id}``: another lead already has one of the contacts."""
 
     existing_lead_id: int = Field(description="The lead that has the contact; resend with allow_duplicate to create")
     kind: ContactKind

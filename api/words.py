@@ -20,7 +20,10 @@ from core.domain.errors import (
     InvalidValue,
     InviteProblem,
     LeadIsFinal,
+    LeadMerged,
     LeadNotFound,
+    MergeBlock,
+    MergeRefused,
     RequestInProgress,
     Rule,
     SaleNotFound,
@@ -41,6 +44,7 @@ ACCESS: dict[AccessRule, str] = {
     AccessRule.NOT_YOURSELF: "You cannot change your own role or deactivate yourself",
     AccessRule.SALES_NEED_TEAM_LEAD: "Only team leads and admins can move a sale",
     AccessRule.ASSIGN_NEEDS_TEAM_LEAD: "Only team leads and admins can assign leads",
+    AccessRule.MERGE_NEEDS_TEAM_LEAD: "Only team leads and admins can merge leads",
 }
 
 INVITE: dict[InviteProblem, str] = {
@@ -62,6 +66,15 @@ def describe(err: DomainError) -> str:
     """One English sentence for ``err`` (without a final period, as the original service wrote them)."""
     if isinstance(err, LeadNotFound):
         return "Lead not found"
+    if isinstance(err, LeadMerged):
+        return f"Lead {err.lead_id} was merged into lead {err.merged_into}"
+    if isinstance(err, MergeRefused):
+        return merge_refused(err)
+    if isinstance(err, DuplicateLead) and err.adding_to is not None:
+        return (
+            f"Lead #{err.lead_id} already has this {err.kind}"
+            " (send allow_duplicate: true to add it anyway, or merge the two leads)"
+        )
     if isinstance(err, DuplicateLead):
         return (
             f"A lead with this {err.kind} already exists: #{err.lead_id}"
@@ -96,6 +109,17 @@ def describe(err: DomainError) -> str:
     if isinstance(err, InvalidInvite):
         return INVITE[err.problem] + "; ask an admin for a new one"
     return str(err)  # an error without words of its own (the importer's are worded in cli/reports.py)
+
+
+def merge_refused(err: MergeRefused) -> str:
+    match err.block:
+        case MergeBlock.SAME_LEAD:
+            return "merge_lead_id: a lead cannot be merged into itself"
+        case MergeBlock.ALREADY_MERGED:
+            return f"Lead {err.merge_lead_id} was already merged into lead {err.merged_into}"
+        case MergeBlock.TRANSFERRED:
+            return f"Lead {err.merge_lead_id} was transferred to sales (it has a deal) and cannot be merged away"
+    return str(err)
 
 
 def transfer_blocks(err: TransferNotAllowed) -> list[str]:

@@ -34,6 +34,11 @@ class LeadAction(StrEnum):
     CONTACT = "c"  # the lead's contacts, with add / remove (bot/routers/contacts.py)
     CONTACT_ADD = "ca"  # ask for one more contact
     CONTACT_DEL = "cd"  # remove contact id ``x``
+    CONTACT_ANYWAY = "cy"  # add the typed contact kept in the FSM data although another lead has it
+    # merging (bot/routers/merge.py, team lead/admin): ``id`` the lead that stays, ``v`` its version
+    MERGE_MENU = "mg"  # which lead to merge into this one? (typed #id, or the leads sharing a contact)
+    MERGE_PICK = "mp"  # lead ``x`` picked: show both and ask "are you sure?"
+    MERGE_YES = "my"  # the confirmation: ``x`` is ``<other id>.<other version>`` as the question showed it
     HISTORY = "h"
     SALE = "s"  # open the sale card (team lead/admin)
     ASSIGN_MENU = "w"  # the picker of owners (team lead/admin)

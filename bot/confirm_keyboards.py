@@ -34,3 +34,9 @@ def sale_step(sale: Sale, action: SaleAction, x: str) -> InlineKeyboardMarkup:
 def deactivate(user: User, x: str) -> InlineKeyboardMarkup:
     yes = UserCb(a=UserAction.OFF_YES, id=user.id, x=x).pack()
     return _yes_no(Keyboard(), yes, UserCb(a=UserAction.OPEN, id=user.id).pack())
+
+
+def merge(lead: Lead, other: Lead) -> InlineKeyboardMarkup:
+    """Merge ``other`` into ``lead``: "Yes" carries both versions as the question showed them."""
+    yes = pack_lead(LeadAction.MERGE_YES, lead.id, lead.version, f"{other.id}.{other.version}")
+    return _yes_no(Keyboard(), yes, pack_lead(LeadAction.OPEN, lead.id, lead.version))

@@ -1,4 +1,5 @@
-"""Keyboards of a lead's contacts, the /new dialog's duplicate question and /find's pages."""
+"""Keyboards of a lead's contacts, the duplicate questions (/new, a contact added to a lead), the merge's
+choice of the other lead, and /find's pages."""
 
 from __future__ import annotations
 
@@ -34,6 +35,36 @@ def duplicate(visible: bool) -> InlineKeyboardMarkup:
     if visible:
         kb.button(text=_("📂 Open it"), callback_data=NewLeadCb(step="dup", val="open"))
     kb.button(text=_("➕ Create anyway"), callback_data=NewLeadCb(step="dup", val="new"))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def added_duplicate(lead: Lead, other_id: int, *, visible: bool, may_merge: bool) -> InlineKeyboardMarkup:
+    """A contact being added to ``lead`` is lead ``other_id``'s: "Add anyway" (the contact waits in the FSM data),
+    "Open it" (only a lead the user may see), "Merge" it into this one (team leads and admins)."""
+    kb = Keyboard()
+    kb.button(text=_("➕ Add anyway"), callback_data=pack_lead(LeadAction.CONTACT_ANYWAY, lead.id, lead.version))
+    if visible:
+        kb.button(text=_("📂 Open it"), callback_data=pack_lead(LeadAction.OPEN, other_id, 0, OPEN_NEW))
+        if may_merge:
+            kb.button(
+                text=_("🔗 Merge it into this lead"),
+                callback_data=pack_lead(LeadAction.MERGE_PICK, lead.id, lead.version, str(other_id)),
+            )
+    kb.button(text=_("⬅️ Back to the card"), callback_data=pack_lead(LeadAction.OPEN, lead.id, lead.version))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def merge_candidates(lead: Lead, candidates: Sequence[Lead]) -> InlineKeyboardMarkup:
+    """The leads sharing a contact with ``lead``, one button each (merge that one into this), and Back."""
+    kb = Keyboard()
+    for other in candidates:
+        kb.button(
+            text="🔗 " + render.lead_button_text(other),
+            callback_data=pack_lead(LeadAction.MERGE_PICK, lead.id, lead.version, str(other.id)),
+        )
+    kb.button(text=_("⬅️ Back to the card"), callback_data=pack_lead(LeadAction.OPEN, lead.id, lead.version))
     kb.adjust(1)
     return kb.as_markup()
 

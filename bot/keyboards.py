@@ -135,10 +135,14 @@ def lead_card(lead: Lead, user: User) -> InlineKeyboardMarkup:
         rows.append(3)
         if sees_all(user):
             kb.button(text=_("👤 Assign"), callback_data=_cb(LeadAction.ASSIGN_MENU, lead))
-            rows.append(1)
+            kb.button(text=_("🔗 Merge"), callback_data=_cb(LeadAction.MERGE_MENU, lead))
+            rows.append(2)
     else:
         kb.button(text=_("🕓 History"), callback_data=_cb(LeadAction.HISTORY, lead))
         rows.append(1)
+        if sees_all(user):  # a lead closed as lost or transferred may still take a duplicate in
+            kb.button(text=_("🔗 Merge"), callback_data=_cb(LeadAction.MERGE_MENU, lead))
+            rows.append(1)
         if lead.stage == Stage.TRANSFERRED:  # the manager who transferred it follows its deal too
             kb.button(text=_("💼 Deal"), callback_data=_cb(LeadAction.SALE, lead))
             rows.append(1)

@@ -20,6 +20,7 @@ class CardInput(StatesGroup):
     snooze_reason = State()  # a typed reason to snooze a stalled lead; data: lead_id, version
     comment = State()  # a typed comment on an activity just logged; data: lead_id, activity_id
     field = State()  # a typed value of a lead's field (bot/routers/lead_edit.py); data: lead_id, field
+    merge_with = State()  # the number of the lead to merge into this one; data: lead_id
 
 
 class SettingsInput(StatesGroup):

@@ -25,6 +25,8 @@ from api.schemas import (
     LeadOut,
     LeadPageOut,
     LeadUpdate,
+    MergedOut,
+    MergeIn,
     StageChangeListOut,
     StageChangeOut,
     StageUpdate,
@@ -38,6 +40,7 @@ from core.domain.ids import BIGINT_MAX, BIGINT_MIN
 from core.domain.models import Actor, Lead
 from core.services import idempotency
 from core.services import leads as svc
+from core.services import merge as merge_svc
 from core.services.context import Services
 from core.services.ports import StoredResponse, UnitOfWork
 
@@ -54,7 +57,11 @@ Svc = Annotated[Services, Depends(get_services)]
 Caller = Annotated[Actor, Depends(require_api_key)]
 Limit = Annotated[int, Query(ge=1, le=svc.MAX_PAGE, description="Page size")]
 
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "Lead not found"}}
+# Every /leads/{id}... route: a lead that is not there, or one merged into another (410, with the other's id).
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "Lead not found"},
+    410: {"model": MergedOut, "description": "The lead was merged into another: `merged_into` names it"},
+}
 
 
 def _out(lead: Lead, services: Services) -> LeadOut:
@@ -191,14 +198,48 @@ async def get_lead(lead_id: LeadId, uow: Uow, services: Svc, actor: Caller) -> L
 @router.patch(
     "/{lead_id}",
     response_model=LeadOut,
-    responses=_NOT_FOUND,
+    responses={
+        **_NOT_FOUND,
+        409: {"model": DuplicateOut, "description": "A contact new to this lead is another lead's (or stale)"},
+    },
     summary="Edit name, company, contact(s), domain, attributes; reassign (owner_id)",
 )
 async def update_lead(lead_id: LeadId, body: LeadUpdate, uow: Uow, services: Svc, actor: Caller) -> LeadOut:
-    changes = body.model_dump(include=body.model_fields_set - {"contacts"})
+    changes = body.model_dump(include=body.model_fields_set - {"contacts", "allow_duplicate"})
     if "contacts" in body.model_fields_set:
         changes["contacts"] = _contacts(body.contacts) or []
-    return _out(await svc.update_lead(uow, services, actor, lead_id, changes=changes), services)
+    lead = await svc.update_lead(uow, services, actor, lead_id, changes=changes, allow_duplicate=body.allow_duplicate)
+    return _out(lead, services)
+
+
+@router.post(
+    "/{lead_id}/merge",
+    response_model=LeadOut,
+    responses={
+        **_NOT_FOUND,
+        409: {
+            "model": ErrorOut,
+            "description": "The other lead was already merged or was transferred (has a deal), or a version is stale",
+        },
+    },
+    summary="Merge another lead into this one (irreversible); returns this lead, the survivor",
+    description="Every activity, stage change, history event, next step and contact of `merge_lead_id` moves to "
+    "this lead, which keeps its own fields and fills its empty ones (name, company, business_domain, contact, "
+    "attribute keys) from the other; its version goes up and its history records the merge. The other lead "
+    "stays as a tombstone: its routes answer 410 with `merged_into`, and it is left out of lists, searches, "
+    "counts and duplicate checks. Merging a lead into itself is a 422.",
+)
+async def merge_leads(lead_id: LeadId, body: MergeIn, uow: Uow, services: Svc, actor: Caller) -> LeadOut:
+    result = await merge_svc.merge_leads(
+        uow,
+        services,
+        actor,
+        lead_id,
+        body.merge_lead_id,
+        expected_version=body.expected_version,
+        other_version=body.merge_lead_version,
+    )
+    return _out(result.lead, services)
 
 
 @router.patch(

@@ -50,11 +50,17 @@ def duplicate_screen(duplicate: Duplicate) -> str:
 
 
 def duplicate_attempt_notification(payload: dict[str, Any], link: str) -> tuple[str, InlineKeyboardMarkup]:
-    """To the lead's owner (or the team leads for a lead in the queue): someone tried to add it again."""
-    text = _("⚠️ {by} tried to add a new lead with the {kind} {contact}, which is already your lead's:").format(
+    """To the lead's owner (or the team leads for a lead in the queue): someone tried to add it again, as a new
+    lead or (``adding_to``) to another lead."""
+    if payload.get("adding_to") is not None:
+        template = _("⚠️ {by} tried to add the {kind} {contact}, which is already your lead's, to lead #{other}:")
+    else:
+        template = _("⚠️ {by} tried to add a new lead with the {kind} {contact}, which is already your lead's:")
+    text = template.format(
         by=esc(str(payload.get("by") or "—")),
         kind=kind_name(str(payload.get("kind") or "")),
         contact=esc(str(payload.get("contact") or "")),
+        other=esc(str(payload.get("adding_to"))),
     )
     head = f"<b>{esc(str(payload.get('name') or ''))}</b> · #{payload.get('lead_id')}"
     markup = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=_("Open the card"), url=link)]])

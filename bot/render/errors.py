@@ -9,12 +9,16 @@ from core.domain.errors import (
     AccessDenied,
     AccessRule,
     DomainError,
+    DuplicateLead,
     InvalidInvite,
     InvalidTransition,
     InvalidValue,
     InviteProblem,
     LeadIsFinal,
+    LeadMerged,
     LeadNotFound,
+    MergeBlock,
+    MergeRefused,
     Rule,
     SaleNotFound,
     StaleState,
@@ -50,6 +54,7 @@ ACCESS_TEXTS: dict[AccessRule, str] = {
     AccessRule.NOT_YOURSELF: N_("You cannot change your own role or deactivate yourself."),
     AccessRule.SALES_NEED_TEAM_LEAD: N_("Only team leads and admins can move a sale."),
     AccessRule.ASSIGN_NEEDS_TEAM_LEAD: N_("Only team leads and admins can assign leads."),
+    AccessRule.MERGE_NEEDS_TEAM_LEAD: N_("Only team leads and admins can merge leads."),
 }
 
 FIELD_NAMES: dict[str, str] = {
@@ -96,6 +101,8 @@ def invalid_value(err: InvalidValue) -> str:
         )
     if err.field == "lead_id":
         return _("Send the lead number, e.g. /lead 42.")
+    if err.field == "merge_lead_id":
+        return _("Send the other lead's number, e.g. #42.")
     if err.field == "contact":
         return _("Contact: send a phone number, an e-mail address or a Telegram @username.")
     if err.field == "query":
@@ -125,6 +132,12 @@ def error_text(err: DomainError) -> str:
         return _("This card is out of date; it has been refreshed. Please look and press again.")
     if isinstance(err, LeadNotFound):
         return _("Lead #{id} not found.").format(id=err.lead_id)
+    if isinstance(err, LeadMerged):
+        return _("Lead #{id} was merged into #{into}.").format(id=err.lead_id, into=err.merged_into)
+    if isinstance(err, MergeRefused):
+        return merge_refused(err)
+    if isinstance(err, DuplicateLead):
+        return _("This contact is already lead #{id}'s.").format(id=err.lead_id)
     if isinstance(err, SaleNotFound):
         return _("Deal #{id} not found.").format(id=err.sale_id)
     if isinstance(err, UserNotFound):
@@ -147,6 +160,16 @@ def error_text(err: DomainError) -> str:
         text = ACCESS_TEXTS.get(err.rule)
         return _(text) if text else _("You are not allowed to do this.")
     return _("The CRM refused this action.")
+
+
+def merge_refused(err: MergeRefused) -> str:
+    if err.block == MergeBlock.SAME_LEAD:
+        return _("A lead cannot be merged into itself; send another lead's number.")
+    if err.block == MergeBlock.ALREADY_MERGED:
+        return _("Lead #{id} was already merged into #{into}.").format(id=err.merge_lead_id, into=err.merged_into)
+    return _("Lead #{id} was transferred to sales (it has a deal); it cannot be merged away.").format(
+        id=err.merge_lead_id
+    )
 
 
 def _any_stage_name(value: str) -> str:

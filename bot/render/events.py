@@ -76,6 +76,13 @@ def event_line(event: LeadEvent) -> str:
         return _("{when}: ⏰ first contact overdue, the team leads were told").format(when=stamp)
     if event.kind == LeadEventKind.DEAL_EDITED:
         return _("{when}: 💼 deal #{id}: {what}").format(when=stamp, id=esc(data.get("sale_id")), what=edit_text(data))
+    if event.kind == LeadEventKind.MERGED:
+        return _("{when}: 🔗 lead #{id} “{name}” merged into this one by {actor}").format(
+            when=stamp,
+            id=esc(data.get("merged_id")),
+            name=esc(data.get("merged_name") or ""),
+            actor=esc(data.get("by_name") or event.actor),
+        )
     return f"{stamp}: {esc(event.kind)}"
 
 

@@ -1,6 +1,6 @@
 """A lead's contacts from its card: the list (☎️ Contacts), ✖ remove one, ➕ add one (the typed answer is in
-bot.routers.lead_input, after the command routers). Every press re-checks access and the card's version in
-the services (``core.services.contacts``)."""
+bot.routers.lead_input, after the command routers), "Add anyway" when another lead has it. Every press
+re-checks access and the card's version in the services (``core.services.contacts``)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from core.domain.errors import InvalidValue, Rule
 from core.domain.models import Actor
 from core.services import contacts as contacts_svc
 from core.services import leads as leads_svc
+from core.services.context import Services
 from core.services.ports import UnitOfWork
 
 
@@ -49,6 +50,35 @@ async def ask_contact(
     await screens.show(query, text.format(name=esc(lead.display_name)), edit=False)
 
 
+async def add_anyway(
+    query: CallbackQuery,
+    callback_data: LeadCb,
+    uow: UnitOfWork,
+    services: Services,
+    actor: Actor,
+    state: FSMContext,
+) -> None:
+    """The contact another lead has, added all the same (the typed text kept in the FSM data; a button of another
+    chat or an older question finds none, and the card's version guards the rest)."""
+    data = await state.get_data()
+    if data.get("pending_contact") is None or data.get("lead_id") != callback_data.id:
+        await query.answer(_("This question is over. Press ➕ Add a contact again."), show_alert=True)
+        return
+    lead = await contacts_svc.add_contact(
+        uow,
+        services.policy,
+        actor,
+        callback_data.id,
+        str(data["pending_contact"]),
+        expected_version=callback_data.v,
+        allow_duplicate=True,
+    )
+    await state.clear()
+    note = _("Contact added.")
+    await query.answer(note)
+    await screens.show(query, contacts_screen(lead, note=note), contact_keyboards.contacts(lead))
+
+
 def make_router() -> Router:
     """A fresh router with the contacts' buttons (a Router can belong to one Dispatcher only)."""
     router = Router(name=__name__)
@@ -56,4 +86,5 @@ def make_router() -> Router:
     router.callback_query.register(show_contacts, CallbackIs(LeadCb, a=LeadAction.CONTACT))
     router.callback_query.register(remove_contact, CallbackIs(LeadCb, a=LeadAction.CONTACT_DEL))
     router.callback_query.register(ask_contact, CallbackIs(LeadCb, a=LeadAction.CONTACT_ADD))
+    router.callback_query.register(add_anyway, CallbackIs(LeadCb, a=LeadAction.CONTACT_ANYWAY))
     return router

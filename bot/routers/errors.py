@@ -12,10 +12,11 @@ from aiogram.filters import ExceptionTypeFilter, MagicData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ErrorEvent
 
-from bot import render, screens
-from bot.callbacks import LeadCb, SaleCb
+from bot import keyboards, render, screens
+from bot.callbacks import LeadAction, LeadCb, SaleCb, pack_lead
 from bot.i18n import _
-from core.domain.errors import DomainError, StaleState
+from bot.render import merge as render_merge
+from core.domain.errors import DomainError, LeadMerged, StaleState
 from core.domain.models import Actor, User
 from core.services import leads as leads_svc
 from core.services.ports import UnitOfWork
@@ -48,6 +49,26 @@ async def stale(event: ErrorEvent, uow: UnitOfWork, actor: Actor | None, user: U
             await screens.show_sale(query, uow, actor, user, SaleCb.unpack(query.data).id)
     except (ValueError, TypeError, DomainError):
         return  # the alert said enough; a card we cannot show now is not worth a second error
+
+
+async def merged(event: ErrorEvent) -> None:
+    """A merged lead's id (a card's button, /lead 5, /start lead_5...): where it went, with a button to open it."""
+    err = event.exception
+    assert isinstance(err, LeadMerged)
+    text = render_merge.merged_notice(err.lead_id, err.merged_into)
+    kb = keyboards.Keyboard()
+    kb.button(
+        text=render_merge.open_merged_button(err.merged_into),
+        callback_data=pack_lead(LeadAction.OPEN, err.merged_into, 0, keyboards.OPEN_NEW),
+    )
+    update = event.update
+    if update.callback_query is not None:
+        with suppress(TelegramBadRequest):
+            await update.callback_query.answer(text)
+        with suppress(TelegramBadRequest):  # the card of a lead that is gone becomes the notice
+            await screens.show(update.callback_query, text, kb.as_markup())
+    elif update.message is not None:
+        await update.message.answer(text, reply_markup=kb.as_markup())
 
 
 async def domain_error(event: ErrorEvent, state: FSMContext | None = None) -> None:
@@ -84,6 +105,7 @@ def make_router() -> Router:
     and tests build several)."""
     router = Router(name=__name__)
     router.errors.register(stale, ExceptionTypeFilter(StaleState))
+    router.errors.register(merged, ExceptionTypeFilter(LeadMerged))
     router.errors.register(domain_error, ExceptionTypeFilter(DomainError))
     router.errors.register(
         not_modified,

@@ -99,6 +99,10 @@ class LeadEventKind(StrEnum):
     STALE_SNOOZED = "stale_snoozed"  # data: until (ISO), reason
     SLA_ESCALATED = "sla_escalated"  # data: minutes
     DEAL_EDITED = "deal_edited"  # data: sale_id, changes {field: [before, after]} (JSON values), currency, owner names
+    # on the survivor: by_name (who merged, a bot user's name), merged_id, merged_name, activities,
+    # stage_changes, events, contacts (how many moved), dropped_next_step (the merged lead's step when the
+    # survivor kept its own: kind, due_at, note; else None)
+    MERGED = "merged"
 
 
 class SnoozeReason(StrEnum):

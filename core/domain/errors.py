@@ -176,6 +176,7 @@ class AccessRule(StrEnum):
     NOT_YOURSELF = "not_yourself"  # one's own role or deactivation
     SALES_NEED_TEAM_LEAD = "sales_need_team_lead"  # team leads and admins move sales
     ASSIGN_NEEDS_TEAM_LEAD = "assign_needs_team_lead"  # team leads and admins (and API keys) assign leads
+    MERGE_NEEDS_TEAM_LEAD = "merge_needs_team_lead"  # team leads and admins (and API keys) merge leads
 
 
 class AccessDenied(DomainError):
@@ -210,15 +211,49 @@ class InvalidInvite(DomainError):
 
 class DuplicateLead(DomainError):
     """A new lead's contact (``kind``, ``normal``) is already a contact of lead ``lead_id``; the caller may
-    create it anyway (``allow_duplicate``)."""
+    create it anyway (``allow_duplicate``). ``adding_to``: the lead the contact was being added to (None:
+    a new lead)."""
 
     code = "duplicate_lead"
 
-    def __init__(self, lead_id: int, kind: str, normal: str) -> None:
+    def __init__(self, lead_id: int, kind: str, normal: str, *, adding_to: int | None = None) -> None:
         super().__init__()
         self.lead_id = lead_id
         self.kind = kind
         self.normal = normal
+        self.adding_to = adding_to
+
+
+class LeadMerged(DomainError):
+    """Lead ``lead_id`` was merged into lead ``merged_into`` (a tombstone): open that one instead."""
+
+    code = "lead_merged"
+
+    def __init__(self, lead_id: int, merged_into: int) -> None:
+        super().__init__()
+        self.lead_id = lead_id
+        self.merged_into = merged_into
+
+
+class MergeBlock(StrEnum):
+    """Why a merge was refused (``MergeRefused.block``)."""
+
+    SAME_LEAD = "same_lead"  # a lead cannot be merged into itself
+    ALREADY_MERGED = "already_merged"  # the lead to merge away was merged already (``merged_into``)
+    TRANSFERRED = "transferred"  # the lead to merge away was transferred: it has a deal
+
+
+class MergeRefused(DomainError):
+    """Lead ``merge_lead_id`` cannot be merged into lead ``lead_id``, for the reason ``block``."""
+
+    code = "merge_refused"
+
+    def __init__(self, block: MergeBlock, lead_id: int, merge_lead_id: int, *, merged_into: int | None = None) -> None:
+        super().__init__()
+        self.block = block
+        self.lead_id = lead_id
+        self.merge_lead_id = merge_lead_id
+        self.merged_into = merged_into
 
 
 class RequestInProgress(StaleState):

@@ -80,6 +80,10 @@ class LeadChanges(TypedDict, total=False):
     sla_reminded_at: datetime | None
     sla_escalated_at: datetime | None
     stale_snoozed_until: datetime | None
+    merged_into_id: int | None
+    merged_at: datetime | None
+    merged_by: str | None
+    external_id: str | None
     version: int
     updated_at: datetime
 
@@ -125,6 +129,15 @@ class Lead:
     company: str | None = None  # beside the person's name
     # Every contact (phones, e-mails, usernames), ``contact`` (the primary one) among them; oldest first.
     contacts: tuple[Contact, ...] = ()
+    # A lead merged into another (``core.services.merge``) is a tombstone: kept for the record and for the
+    # answer "merged into #N", left out of every list, search, count, duplicate check and scheduled job.
+    merged_into_id: int | None = None
+    merged_at: datetime | None = None
+    merged_by: str | None = None  # the actor's label
+
+    @property
+    def is_merged(self) -> bool:
+        return self.merged_into_id is not None
 
     @property
     def display_name(self) -> str:

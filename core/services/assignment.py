@@ -27,7 +27,16 @@ from enum import StrEnum
 from core.domain import funnel
 from core.domain.clock import utcnow
 from core.domain.enums import AssignmentRule, LeadEventKind, Role
-from core.domain.errors import AccessDenied, AccessRule, InvalidValue, LeadIsFinal, LeadNotFound, Rule, StaleState
+from core.domain.errors import (
+    AccessDenied,
+    AccessRule,
+    InvalidValue,
+    LeadIsFinal,
+    LeadMerged,
+    LeadNotFound,
+    Rule,
+    StaleState,
+)
 from core.domain.models import Actor, Lead, User
 from core.domain.validation import parse_enum
 from core.services.context import Policy, Services
@@ -202,6 +211,8 @@ async def assign_lead(
         lead = await uow.leads.get(lead_id, lock=True)
         if lead is None:
             raise LeadNotFound(lead_id)
+        if lead.merged_into_id is not None:
+            raise LeadMerged(lead.id, lead.merged_into_id)
         if expected_version is not None and lead.version != expected_version:
             raise StaleState()
         if funnel.is_final(lead.stage):

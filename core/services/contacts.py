@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from core.domain.clock import utcnow
 from core.domain.contacts import Contact, parse_contact, unique
-from core.domain.errors import DuplicateLead, InvalidValue, LeadIsFinal, LeadNotFound, Rule, StaleState
+from core.domain.errors import DuplicateLead, InvalidValue, LeadIsFinal, LeadMerged, LeadNotFound, Rule, StaleState
 from core.domain.funnel import is_final
 from core.domain.models import NAME_MAX, Actor, Lead
 from core.domain.validation import clean_text
@@ -52,9 +52,12 @@ class Duplicate:
     lead: Lead | None
 
 
-async def find_duplicate(uow: UnitOfWork, actor: Actor, contacts: Sequence[Contact]) -> Duplicate | None:
-    """Inside the caller's ``async with uow``: the oldest lead with one of ``contacts``, if any."""
-    found = await uow.leads.with_contacts([c.key for c in contacts], limit=1)
+async def find_duplicate(
+    uow: UnitOfWork, actor: Actor, contacts: Sequence[Contact], *, exclude: int | None = None
+) -> Duplicate | None:
+    """Inside the caller's ``async with uow``: the oldest (live) lead with one of ``contacts``, if any, other
+    than lead ``exclude`` (the one they are being added to)."""
+    found = [lead for lead in await uow.leads.with_contacts([c.key for c in contacts], limit=2) if lead.id != exclude]
     if not found:
         return None
     lead = found[0]
@@ -63,9 +66,11 @@ async def find_duplicate(uow: UnitOfWork, actor: Actor, contacts: Sequence[Conta
     return Duplicate(lead.id, matched, lead if actor.may_act_on(lead.owner_id) else None)
 
 
-def refuse_duplicate(duplicate: Duplicate | None) -> None:
+def refuse_duplicate(duplicate: Duplicate | None, *, adding_to: int | None = None) -> None:
     if duplicate is not None:
-        raise DuplicateLead(duplicate.lead_id, duplicate.contact.kind.value, duplicate.contact.normal)
+        raise DuplicateLead(
+            duplicate.lead_id, duplicate.contact.kind.value, duplicate.contact.normal, adding_to=adding_to
+        )
 
 
 async def check_new_contact(uow: UnitOfWork, policy: Policy, actor: Actor, text: str) -> Duplicate | None:
@@ -77,31 +82,42 @@ async def check_new_contact(uow: UnitOfWork, policy: Policy, actor: Actor, text:
         duplicate = await find_duplicate(uow, actor, [contact])
         if duplicate is None or duplicate.lead is not None:
             return duplicate
-        lead = await uow.leads.get(duplicate.lead_id)
-        assert lead is not None
-        who = await uow.users.get(actor.user_id) if actor.user_id is not None else None
-        payload = {
-            "event": "duplicate_attempt",
-            "lead_id": lead.id,
-            "name": lead.display_name,
-            "kind": contact.kind.value,
-            "contact": contact.value,
-            "by": who.full_name if who is not None else actor.label,
-        }
-        key = f"duplicate:{lead.id}:{actor.label}:{contact.kind.value}:{contact.normal}"[:200]
-        owner = await uow.users.get(lead.owner_id) if lead.owner_id is not None else None
-        if owner is not None and owner.is_active:
-            await uow.outbox.enqueue(dedupe_key=key, chat_id=owner.id, payload={**payload, "language": owner.language})
-        else:
-            await uow.outbox.enqueue(dedupe_key=key, destination=TEAM_LEADS, payload=payload)
+        await _tell_owner(uow, actor, duplicate, contact)
         await uow.commit()
     return duplicate
+
+
+async def _tell_owner(
+    uow: UnitOfWork, actor: Actor, duplicate: Duplicate, contact: Contact, *, adding_to: int | None = None
+) -> None:
+    """Inside the caller's transaction: the owner of a lead the actor may not see (or, for a lead in the queue,
+    the team leads) is told someone tried to add its contact again (to a new lead, or to lead ``adding_to``)."""
+    lead = await uow.leads.get(duplicate.lead_id)
+    assert lead is not None
+    who = await uow.users.get(actor.user_id) if actor.user_id is not None else None
+    payload = {
+        "event": "duplicate_attempt",
+        "lead_id": lead.id,
+        "name": lead.display_name,
+        "kind": contact.kind.value,
+        "contact": contact.value,
+        "by": who.full_name if who is not None else actor.label,
+        "adding_to": adding_to,
+    }
+    key = f"duplicate:{lead.id}:{actor.label}:{contact.kind.value}:{contact.normal}"[:200]
+    owner = await uow.users.get(lead.owner_id) if lead.owner_id is not None else None
+    if owner is not None and owner.is_active:
+        await uow.outbox.enqueue(dedupe_key=key, chat_id=owner.id, payload={**payload, "language": owner.language})
+    else:
+        await uow.outbox.enqueue(dedupe_key=key, destination=TEAM_LEADS, payload=payload)
 
 
 async def _open_lead(uow: UnitOfWork, actor: Actor, lead_id: int, expected_version: int | None) -> Lead:
     lead = await uow.leads.get(lead_id, lock=True)
     if lead is None or not actor.may_act_on(lead.owner_id):
         raise LeadNotFound(lead_id)
+    if lead.merged_into_id is not None:
+        raise LeadMerged(lead.id, lead.merged_into_id)
     if expected_version is not None and lead.version != expected_version:
         raise StaleState()
     if is_final(lead.stage):
@@ -120,17 +136,68 @@ async def _store(uow: UnitOfWork, lead: Lead, contacts: Sequence[Contact], prima
 
 
 async def add_contact(
-    uow: UnitOfWork, policy: Policy, actor: Actor, lead_id: int, text: str, *, expected_version: int | None = None
+    uow: UnitOfWork,
+    policy: Policy,
+    actor: Actor,
+    lead_id: int,
+    text: str,
+    *,
+    expected_version: int | None = None,
+    allow_duplicate: bool = False,
 ) -> Lead:
     """One more contact (the lead's primary one when it had none); one it already has changes nothing but
-    the version."""
+    the version. A contact another lead has raises DuplicateLead (``adding_to`` this lead) unless
+    ``allow_duplicate``."""
+    added = await _add(uow, policy, actor, lead_id, text, expected_version, allow_duplicate, tell=False)
+    if added.duplicate is not None:
+        refuse_duplicate(added.duplicate, adding_to=lead_id)
+    return added.lead
+
+
+@dataclass(frozen=True)
+class ContactAdded:
+    """``add_contact_or_show``'s answer: the lead as now stored, or (nothing added) the other lead that has the
+    contact."""
+
+    lead: Lead
+    duplicate: Duplicate | None = None
+
+
+async def add_contact_or_show(
+    uow: UnitOfWork, policy: Policy, actor: Actor, lead_id: int, text: str, *, expected_version: int | None = None
+) -> ContactAdded:
+    """The bot's "add a contact": as ``add_contact``, but a contact another lead has adds nothing and returns
+    that lead (as ``check_new_contact`` does for /new: one the actor may not see is only named by id, and its
+    owner or the team leads are told, in this transaction)."""
+    return await _add(uow, policy, actor, lead_id, text, expected_version, False, tell=True)
+
+
+async def _add(
+    uow: UnitOfWork,
+    policy: Policy,
+    actor: Actor,
+    lead_id: int,
+    text: str,
+    expected_version: int | None,
+    allow_duplicate: bool,
+    *,
+    tell: bool,
+) -> ContactAdded:
     contact = parse_contact(text, policy.phone_region)
     async with uow:
         lead = await _open_lead(uow, actor, lead_id, expected_version)
+        duplicate = None
+        if contact.key not in {c.key for c in lead.contacts} and not allow_duplicate:
+            duplicate = await find_duplicate(uow, actor, [contact], exclude=lead.id)
+        if duplicate is not None:
+            if tell and duplicate.lead is None:
+                await _tell_owner(uow, actor, duplicate, contact, adding_to=lead.id)
+                await uow.commit()
+            return ContactAdded(lead, duplicate)
         contacts = unique([*lead.contacts, contact])
         lead = await _store(uow, lead, contacts, lead.contact or contact.value)
         await uow.commit()
-    return lead
+    return ContactAdded(lead)
 
 
 async def remove_contact(

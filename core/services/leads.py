@@ -16,6 +16,7 @@ from core.domain.errors import (
     AccessRule,
     InvalidValue,
     LeadIsFinal,
+    LeadMerged,
     LeadNotFound,
     Rule,
     SourceNotAllowed,
@@ -54,6 +55,8 @@ async def _load(uow: UnitOfWork, actor: Actor, lead_id: int, *, lock: bool) -> L
     if lead is None or not actor.may_act_on(lead.owner_id):
         # The same answer as a missing lead: a forged id learns nothing about other managers' leads.
         raise LeadNotFound(lead_id)
+    if lead.merged_into_id is not None:  # a tombstone: "merged into #N", not a lead to act on
+        raise LeadMerged(lead.id, lead.merged_into_id)
     return lead
 
 
@@ -486,12 +489,14 @@ async def update_lead(
     *,
     changes: dict[str, Any],
     expected_version: int | None = None,
+    allow_duplicate: bool = False,
 ) -> Lead:
     """Set name / company / contact / contacts / business_domain / attributes / owner_id (only the keys given;
     None clears; a new owner is recorded and told as ``assignment.assign_lead`` does).
 
     A lead that was already scored is re-scored in the same transaction when its domain or attributes
-    change, so the transfer gate never trusts a score computed for the old values."""
+    change, so the transfer gate never trusts a score computed for the old values. A contact new to the lead
+    that another lead has raises DuplicateLead (``adding_to`` this lead) unless ``allow_duplicate``."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise InvalidValue(", ".join(sorted(unknown)), Rule.UNKNOWN_FIELDS)
@@ -512,6 +517,11 @@ async def update_lead(
         _ensure_open(lead)
         edited = _edited_contacts(lead, changes, svc)
         if edited is not None:
+            had = {c.key for c in lead.contacts}
+            new = [c for c in edited[1] if c.key not in had]
+            if new and not allow_duplicate:
+                duplicate = await contacts_svc.find_duplicate(uow, actor, new, exclude=lead.id)
+                contacts_svc.refuse_duplicate(duplicate, adding_to=lead.id)
             cleaned["contact"] = edited[0]
             lead = replace(lead, contacts=await uow.leads.replace_contacts(lead.id, edited[1]))
         rescore = lead.ai_score is not None and (

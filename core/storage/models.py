@@ -142,6 +142,13 @@ class LeadRow(Base):
             "created_at",
             postgresql_where=text("stage = 'new' AND first_contact_at IS NULL AND sla_escalated_at IS NULL"),
         ),
+        # Merged leads (tombstones, migration 0011): the ones merged into a lead, re-pointed by the next merge.
+        Index("ix_leads_merged_into", "merged_into_id", postgresql_where=text("merged_into_id IS NOT NULL")),
+        CheckConstraint(
+            "(merged_into_id IS NULL) = (merged_at IS NULL) AND (merged_into_id IS NULL) = (merged_by IS NULL)",
+            name="merged_whole",
+        ),
+        CheckConstraint("merged_into_id <> id", name="merged_not_self"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -178,6 +185,9 @@ class LeadRow(Base):
     sla_escalated_at: Mapped[datetime | None] = mapped_column(TS)
     stale_snoozed_until: Mapped[datetime | None] = mapped_column(TS)
     company: Mapped[str | None] = mapped_column(String(200))
+    merged_into_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("leads.id"))
+    merged_at: Mapped[datetime | None] = mapped_column(TS)
+    merged_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class LeadContactRow(Base):

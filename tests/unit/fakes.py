@@ -60,6 +60,7 @@ from core.services.ports import (
     DueWindow,
     LeadFilter,
     ModelVersion,
+    MovedHistory,
     NewLead,
     QueuedMessage,
     ReceivedUpdate,
@@ -157,7 +158,9 @@ class FakeLeads(_Repo):
 
     async def with_contacts(self, keys: Sequence[tuple[ContactKind, str]], *, limit: int) -> list[Lead]:
         wanted = set(keys)
-        found = [lead for lead in self.s.leads.values() if any(c.key in wanted for c in lead.contacts)]
+        found = [
+            lead for lead in self.s.leads.values() if not lead.is_merged and any(c.key in wanted for c in lead.contacts)
+        ]
         return [self._with_owner(lead) for lead in sorted(found, key=lambda lead: lead.id)][:limit]
 
     async def update(self, lead: Lead, changes: LeadChanges) -> Lead:
@@ -212,7 +215,8 @@ class FakeLeads(_Repo):
         found = [
             lead
             for lead in self.s.leads.values()
-            if (flt.stage is None or lead.stage == flt.stage)
+            if not lead.is_merged
+            and (flt.stage is None or lead.stage == flt.stage)
             and (flt.owner_id is None or lead.owner_id == flt.owner_id)
             and (flt.source is None or lead.source == flt.source)
             and (not flt.unassigned or lead.owner_id is None)
@@ -247,6 +251,19 @@ class FakeLeads(_Repo):
     async def list_activities(self, lead_id: int, *, limit: int) -> list[Activity]:
         return [a for a in reversed(self.s.activities) if a.lead_id == lead_id][:limit]
 
+    async def move_history(self, from_id: int, to_id: int) -> MovedHistory:
+        def moved(rows: list[Any]) -> tuple[list[Any], int]:
+            out = [replace(r, lead_id=to_id) if r.lead_id == from_id else r for r in rows]
+            return out, sum(r.lead_id == from_id for r in rows)
+
+        self.s.activities, activities = moved(self.s.activities)
+        self.s.stage_changes, changes = moved(self.s.stage_changes)
+        self.s.events, events = moved(self.s.events)
+        repointed = [lead.id for lead in self.s.leads.values() if lead.merged_into_id == from_id]
+        for lead_id in repointed:
+            self.s.leads[lead_id] = replace(self.s.leads[lead_id], merged_into_id=to_id)
+        return MovedHistory(activities, changes, events, len(repointed))
+
     async def list_stage_changes(self, lead_id: int, *, limit: int) -> list[StageChange]:
         return [c for c in reversed(self.s.stage_changes) if c.lead_id == lead_id][:limit]
 
@@ -264,7 +281,10 @@ class FakeLeads(_Repo):
         return [
             lead
             for lead in self.s.leads.values()
-            if lead.owner_id is not None and (owner_id is None or lead.owner_id == owner_id) and not lead.is_final
+            if lead.owner_id is not None
+            and (owner_id is None or lead.owner_id == owner_id)
+            and not lead.is_final
+            and not lead.is_merged
         ]
 
     @staticmethod
@@ -556,12 +576,16 @@ class FakeTeam(_Repo):
     async def open_lead_counts(self, user_ids: Sequence[int]) -> dict[int, int]:
         counts = dict.fromkeys(user_ids, 0)
         for lead in self.s.leads.values():
-            if lead.owner_id in counts and lead.stage in OPEN_STAGES:
+            if lead.owner_id in counts and lead.stage in OPEN_STAGES and not lead.is_merged:
                 counts[lead.owner_id] += 1
         return counts
 
     async def open_leads_of(self, user_id: int) -> list[Lead]:
-        leads = [lead for lead in self.s.leads.values() if lead.owner_id == user_id and lead.stage in OPEN_STAGES]
+        leads = [
+            lead
+            for lead in self.s.leads.values()
+            if lead.owner_id == user_id and lead.stage in OPEN_STAGES and not lead.is_merged
+        ]
         return sorted(leads, key=lambda lead: lead.id)
 
     async def assign_many(
@@ -596,7 +620,7 @@ class FakeSchedule(_Repo):
         due = [
             lead.next_step_due_at
             for lead in self.s.leads.values()
-            if lead.next_step_due_at is not None and lead.next_step_reminded_at is None
+            if lead.next_step_due_at is not None and lead.next_step_reminded_at is None and not lead.is_merged
         ]
         return min(due, default=None)
 
@@ -614,6 +638,7 @@ class FakeSchedule(_Repo):
                 if lead.next_step_due_at is not None
                 and lead.next_step_reminded_at is None
                 and lead.next_step_due_at <= now
+                and not lead.is_merged
             ),
             key=lambda lead: (lead.next_step_due_at, lead.id),
         )[:limit]
@@ -640,6 +665,7 @@ class FakeSchedule(_Repo):
                 lead
                 for lead in self.s.leads.values()
                 if lead.stage == Stage.NEW
+                and not lead.is_merged
                 and lead.first_contact_at is None
                 and lead.sla_escalated_at is None
                 and lead.created_at is not None
@@ -686,7 +712,11 @@ class FakeSchedule(_Repo):
         return previous
 
     def _open(self, owner_id: int | None) -> list[Lead]:
-        return [lead for lead in self.s.leads.values() if lead.owner_id == owner_id and not lead.is_final]
+        return [
+            lead
+            for lead in self.s.leads.values()
+            if lead.owner_id == owner_id and not lead.is_final and not lead.is_merged
+        ]
 
     async def digest_users(self) -> list[tuple[User, int]]:
         return [(user, len(self._open(user.id))) for user in self.s.users.values() if user.is_active]
@@ -722,7 +752,7 @@ class FakeSchedule(_Repo):
     async def team_summary(self, window: DueWindow) -> list[TeamLine]:
         lines: dict[int | None, list[Lead]] = {}
         for lead in self.s.leads.values():
-            if lead.is_final:
+            if lead.is_final or lead.is_merged:
                 continue
             owner = self.s.users.get(lead.owner_id) if lead.owner_id is not None else None
             lines.setdefault(owner.id if owner and owner.is_active else None, []).append(lead)

@@ -70,6 +70,16 @@ class NewLead:
 
 
 @dataclass(frozen=True, slots=True)
+class MovedHistory:
+    """What ``move_history`` moved from the merged-away lead to the survivor (rows of each kind)."""
+
+    activities: int
+    stage_changes: int
+    events: int
+    repointed: int  # leads that had been merged into the merged-away lead, now pointing at the survivor
+
+
+@dataclass(frozen=True, slots=True)
 class DayCounts:
     owner_id: int
     overdue: int
@@ -90,7 +100,8 @@ class LeadRepository(Protocol):
         id and typed form); returns them as stored, oldest first."""
 
     async def with_contacts(self, keys: Sequence[tuple[ContactKind, str]], *, limit: int) -> list[Lead]:
-        """Leads having any of these (kind, normal) contacts, oldest first: the duplicate guard."""
+        """Leads having any of these (kind, normal) contacts, oldest first: the duplicate guard (merged leads
+        are left out, as in every list, search and count)."""
 
     async def update(self, lead: Lead, changes: LeadChanges) -> Lead:
         """Write ``changes`` to a lead read in this transaction; returns the lead as now stored."""
@@ -145,6 +156,10 @@ class LeadRepository(Protocol):
         contains ``text`` or one of ``forms`` (``core.domain.contacts.search_forms``); case-insensitive."""
 
     async def list_activities(self, lead_id: int, *, limit: int) -> list[Activity]: ...
+
+    async def move_history(self, from_id: int, to_id: int) -> MovedHistory:
+        """A merge: every activity, stage change and event of lead ``from_id`` becomes ``to_id``'s (their ids
+        and times unchanged), and leads merged into ``from_id`` are re-pointed at ``to_id``."""
 
     async def list_stage_changes(self, lead_id: int, *, limit: int) -> list[StageChange]: ...
 

@@ -40,7 +40,7 @@ from core.domain.enums import ActivityKind, ActivityOutcome, LeadEventKind, Lost
 from core.domain.funnel import LEAD_FINAL
 from core.domain.ids import storable_id
 from core.domain.models import Activity, Lead, LeadChanges, LeadEvent, StageChange
-from core.services.ports import Cursor, DayCounts, LeadFilter, NewLead
+from core.services.ports import Cursor, DayCounts, LeadFilter, MovedHistory, NewLead
 from core.storage.models import ActivityRow, LeadContactRow, LeadEventRow, LeadRow, StageChangeRow, UserRow, table
 from core.storage.repositories.base import BeforeWrite
 
@@ -50,6 +50,9 @@ STAGE_CHANGES = table(StageChangeRow)
 EVENTS = table(LeadEventRow)
 USERS = table(UserRow)
 CONTACTS = table(LeadContactRow)
+# Not merged into another lead (migration 0011): lists, searches, counts, the duplicate guard and every job
+# leave tombstones out; ``get`` still returns them, so a service can answer "merged into #N".
+LIVE = LEADS.c.merged_into_id.is_(None)
 
 # A lead's contacts as one JSON array of [id, kind, value, normal], oldest first (ix_lead_contacts_lead_id).
 _CONTACTS_OF_LEAD = (
@@ -217,7 +220,7 @@ class SqlLeadRepository:
             .where(tuple_(CONTACTS.c.kind, CONTACTS.c.normal).in_([(k.value, n) for k, n in keys]))
             .distinct()
         )
-        stmt = lead_columns().where(LEADS.c.id.in_(ids)).order_by(LEADS.c.id).limit(limit)
+        stmt = lead_columns().where(LEADS.c.id.in_(ids), LIVE).order_by(LEADS.c.id).limit(limit)
         return [lead_from_row(r) for r in (await self.session.execute(stmt)).mappings()]
 
     async def write(self, lead_id: int, changes: LeadChanges) -> None:
@@ -400,6 +403,19 @@ class SqlLeadRepository:
             for row in (await self.session.execute(stmt)).all()
         ]
 
+    async def move_history(self, from_id: int, to_id: int) -> MovedHistory:
+        await self._before_write()
+        counts = {}
+        for name, target in (("activities", ACTIVITIES), ("stage_changes", STAGE_CHANGES), ("events", EVENTS)):
+            moved = await self.session.execute(
+                update(target).where(target.c.lead_id == from_id).values(lead_id=to_id).returning(target.c.id)
+            )
+            counts[name] = len(moved.all())
+        repointed = await self.session.execute(
+            update(LEADS).where(LEADS.c.merged_into_id == from_id).values(merged_into_id=to_id).returning(LEADS.c.id)
+        )
+        return MovedHistory(**counts, repointed=len(repointed.all()))
+
     async def steps_due(self, owner_id: int | None, *, before: datetime, per_owner: int) -> list[Lead]:
         # next_step_due_at IS NOT NULL matches the partial index ix_leads_owner_next_step (owner_id, due)
         where = and_(_owned(owner_id), LEADS.c.next_step_due_at.is_not(None), LEADS.c.next_step_due_at < before, _OPEN)
@@ -432,7 +448,7 @@ def _contains(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-_OPEN = LEADS.c.stage.not_in([s.value for s in LEAD_FINAL])
+_OPEN = and_(LEADS.c.stage.not_in([s.value for s in LEAD_FINAL]), LIVE)
 
 
 def _per_owner(where: Any, order: Any, per_owner: int) -> Select[Any]:
@@ -448,6 +464,7 @@ def _owned(owner_id: int | None) -> Any:
 
 
 def _filtered(stmt: Select[Any], flt: LeadFilter) -> Select[Any]:
+    stmt = stmt.where(LIVE)
     if flt.stage is not None:
         stmt = stmt.where(LEADS.c.stage == flt.stage)
     if flt.owner_id is not None:

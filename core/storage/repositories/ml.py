@@ -14,7 +14,7 @@ from core.domain.models import Lead
 from core.services.ports import ClosedLead, ModelVersion, ScoreColumns
 from core.storage.models import ModelVersionRow, SaleRow, StageChangeRow, table
 from core.storage.repositories.base import BeforeWrite
-from core.storage.repositories.leads import LEADS, lead_columns, lead_from_row, update_lead_stmt, update_params
+from core.storage.repositories.leads import LEADS, LIVE, lead_columns, lead_from_row, update_lead_stmt, update_params
 
 VERSIONS = table(ModelVersionRow)
 SALES = table(SaleRow)
@@ -57,7 +57,7 @@ class SqlMlRepository:
                 SALES.c.stage.label("sale_stage"), SALES.c.closed_at.label("sale_closed_at"), lost_at.label("lost_at")
             )
             .outerjoin(SALES, SALES.c.lead_id == LEADS.c.id)
-            .where(or_(LEADS.c.stage == Stage.LOST, SALES.c.stage.in_([SaleStage.PAID, SaleStage.LOST])))
+            .where(or_(LEADS.c.stage == Stage.LOST, SALES.c.stage.in_([SaleStage.PAID, SaleStage.LOST])), LIVE)
             .order_by(LEADS.c.id)
         )
         out = []
@@ -107,7 +107,7 @@ class SqlMlRepository:
     async def open_leads_after(self, after_id: int, limit: int) -> list[Lead]:
         stmt = (
             lead_columns()
-            .where(LEADS.c.id > after_id, LEADS.c.stage.not_in([Stage.TRANSFERRED, Stage.LOST]))
+            .where(LEADS.c.id > after_id, LEADS.c.stage.not_in([Stage.TRANSFERRED, Stage.LOST]), LIVE)
             .order_by(LEADS.c.id)
             .limit(limit)
             .with_for_update(of=LEADS)

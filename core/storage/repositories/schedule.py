@@ -42,6 +42,9 @@ OUTBOX = table(OutboxRow)
 EVENTS = table(LeadEventRow)
 SETTINGS = table(TeamSettingRow)
 OPEN = [s for s in Stage if s not in LEAD_FINAL]
+# A merged lead (a tombstone, migration 0011) is no one's work: every job leaves it out. Its next step is
+# cleared when it is merged, so the reminders' claim would skip it anyway; the SLA and the digests would not.
+LIVE = LEADS.c.merged_into_id.is_(None)
 SCHEDULER_ACTOR = "system:scheduler"
 
 
@@ -73,6 +76,7 @@ def _uncontacted(created_before: datetime) -> list[ColumnElement[bool]]:
         LEADS.c.first_contact_at.is_(None),
         LEADS.c.sla_escalated_at.is_(None),
         LEADS.c.created_at <= created_before,
+        LIVE,
     ]
 
 
@@ -95,6 +99,7 @@ def due_steps_query(now: datetime, limit: int) -> Any:
             LEADS.c.next_step_due_at.is_not(None),
             LEADS.c.next_step_reminded_at.is_(None),
             LEADS.c.next_step_due_at <= now,
+            LIVE,
         )
         .order_by(LEADS.c.next_step_due_at)
         .limit(limit)
@@ -114,7 +119,7 @@ class SqlScheduleRepository:
     async def next_due(self) -> datetime | None:
         # min() over the partial index ix_leads_next_step_due: one index probe
         stmt = select(func.min(LEADS.c.next_step_due_at)).where(
-            LEADS.c.next_step_due_at.is_not(None), LEADS.c.next_step_reminded_at.is_(None)
+            LEADS.c.next_step_due_at.is_not(None), LEADS.c.next_step_reminded_at.is_(None), LIVE
         )
         due: datetime | None = (await self.session.execute(stmt)).scalar()
         return due
@@ -242,7 +247,7 @@ class SqlScheduleRepository:
     async def digest_users(self) -> list[tuple[User, int]]:
         open_leads = (
             select(func.count())
-            .where(LEADS.c.owner_id == USERS.c.id, LEADS.c.stage.in_(OPEN))
+            .where(LEADS.c.owner_id == USERS.c.id, LEADS.c.stage.in_(OPEN), LIVE)
             .correlate(USERS)
             .scalar_subquery()
         )
@@ -265,7 +270,7 @@ class SqlScheduleRepository:
         return DigestPart(count=int(rows[0][-1]) if rows else 0, leads=leads)
 
     async def digest(self, owner_id: int, window: DueWindow, *, sample: int) -> Digest:
-        mine = [LEADS.c.owner_id == owner_id, LEADS.c.stage.in_(OPEN)]
+        mine = [LEADS.c.owner_id == owner_id, LEADS.c.stage.in_(OPEN), LIVE]
         due = LEADS.c.next_step_due_at
         touched = func.greatest(LEADS.c.last_activity_at, LEADS.c.stage_entered_at)
         count = select(func.count()).where(*mine)
@@ -291,7 +296,7 @@ class SqlScheduleRepository:
                 func.count().filter(stale_condition(window)).label("stale"),
             )
             .select_from(LEADS.outerjoin(USERS, USERS.c.id == LEADS.c.owner_id))
-            .where(LEADS.c.stage.in_(OPEN))
+            .where(LEADS.c.stage.in_(OPEN), LIVE)
             .group_by(owner_id)
             .order_by(owner_id.nulls_first())
         )

@@ -19,7 +19,7 @@ from core.domain.models import Lead
 from core.services.ports import Assignment, AssignmentState
 from core.storage.models import TeamSettingRow, UserRow, table
 from core.storage.repositories.base import BeforeWrite
-from core.storage.repositories.leads import LEADS, lead_columns, lead_from_row
+from core.storage.repositories.leads import LEADS, LIVE, lead_columns, lead_from_row
 
 SETTINGS = table(TeamSettingRow)
 USERS = table(UserRow)
@@ -109,7 +109,7 @@ class SqlTeamRepository:
             return counts
         stmt = (
             select(LEADS.c.owner_id, func.count())
-            .where(LEADS.c.owner_id.in_(list(user_ids)), LEADS.c.stage.in_(OPEN_STAGES))
+            .where(LEADS.c.owner_id.in_(list(user_ids)), LEADS.c.stage.in_(OPEN_STAGES), LIVE)
             .group_by(LEADS.c.owner_id)
         )
         for owner_id, count in (await self.session.execute(stmt)).all():
@@ -119,7 +119,7 @@ class SqlTeamRepository:
     async def open_leads_of(self, user_id: int) -> list[Lead]:
         stmt = (
             lead_columns()
-            .where(LEADS.c.owner_id == user_id, LEADS.c.stage.in_(OPEN_STAGES))
+            .where(LEADS.c.owner_id == user_id, LEADS.c.stage.in_(OPEN_STAGES), LIVE)
             .order_by(LEADS.c.id)
             .with_for_update(of=LEADS)
         )
