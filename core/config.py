@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # Domain
     business_domains: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_DOMAINS))
     transfer_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
+    drop_min_age_days: float = Field(
+        default=3.0, ge=0, le=365, description="A learned model never advises dropping a lead younger than this"
+    )
     default_phone_region: str = Field(
         default="RU", description="ISO country of phone numbers typed without +country code (e.g. RU, DE)"
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from core.config import Settings
 from core.scoring.provider import LearnedOrRules
 from core.services.context import Policy, Services
@@ -9,4 +11,7 @@ from core.services.context import Policy, Services
 
 def make_services(settings: Settings) -> Services:
     """Settings-based policy and the learned scorer (rules-v1 until a model is active)."""
-    return Services(policy=Policy.from_settings(settings), scorers=LearnedOrRules())
+    scorers = LearnedOrRules(
+        transfer_threshold=settings.transfer_threshold, drop_min_age=timedelta(days=settings.drop_min_age_days)
+    )
+    return Services(policy=Policy.from_settings(settings), scorers=scorers)

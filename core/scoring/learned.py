@@ -20,6 +20,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,9 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from core.scoring.base import ScoreResult, ScoringInput, recommend
+from core.domain.enums import Recommendation
+from core.domain.funnel import DEFAULT_TRANSFER_THRESHOLD
+from core.scoring.base import ScoreResult, ScoringInput
 from core.scoring.features import ACT_PREFIX, ATTR_PREFIX, Value, features
 
 CANDIDATES = ("logreg", "hgb")
@@ -42,6 +45,8 @@ ALGORITHMS = {
     "hgb": "HistGradientBoostingClassifier + calibration",
 }
 MIN_LOGIT_EFFECT = 0.05  # smaller contributions are not worth naming
+DEFAULT_DROP_MIN_AGE = timedelta(days=3)
+DROP_WON_LOSS = 0.10  # "drop" only below a score that, out of fold, at most this share of the won leads had
 EPS = 1e-6
 
 
@@ -204,6 +209,7 @@ class CandidateFit:
     cv_auc: float
     cv_brier: float  # of the calibrated out-of-fold predictions (slightly optimistic)
     model: CalibratedModel
+    drop_below: float | None = None  # learned "drop" cut-off (``drop_cutoff``)
 
 
 @dataclass
@@ -218,7 +224,19 @@ class TrainOutcome:
         return self.candidates[self.chosen]
 
     def learned_model(self) -> LearnedModel:
-        return LearnedModel(spec=self.spec, model=self.best.model, algorithm=self.chosen)
+        return LearnedModel(
+            spec=self.spec, model=self.best.model, algorithm=self.chosen, drop_below=self.best.drop_below
+        )
+
+
+def drop_cutoff(calibrated_oof: np.ndarray, target: np.ndarray, loss: float = DROP_WON_LOSS) -> float | None:
+    """The score below which a lead may be told "drop": at most ``loss`` of the won leads scored below it out of
+    fold (held out from the model that scored them). None without won leads. With a base rate of ~11 % and the
+    old fixed 0.3, half the later-won leads of one public dataset (all of another's) were told "drop"."""
+    won = np.sort(calibrated_oof[target == 1])
+    if not len(won):
+        return None
+    return float(won[int(np.floor(loss * len(won)))])  # strictly below it: at most floor(loss * n) won leads
 
 
 def fit_candidates(
@@ -253,6 +271,7 @@ def fit_candidates(
             cv_auc=float(roc_auc_score(target, oof)),
             cv_brier=float(brier_score_loss(target, calibrated_oof)),
             model=CalibratedModel(base, calibrator, method),
+            drop_below=drop_cutoff(calibrated_oof, target),
         )
     chosen = max(fits.values(), key=lambda f: (f.cv_auc, -f.cv_brier)).name
     return TrainOutcome(spec=spec, candidates=fits, chosen=chosen, folds=k)
@@ -279,6 +298,7 @@ class LearnedModel:
     spec: FeatureSpec
     model: CalibratedModel
     algorithm: str
+    drop_below: float | None = None  # models stored before the learned cut-off never say "drop"
 
     def predict_rows(self, rows: Sequence[dict[str, Value]]) -> np.ndarray:
         return self.model.predict(self.spec.frame(rows))
@@ -330,12 +350,35 @@ def _same(value: Value, base: Value, numeric: bool) -> bool:
     return str(value) == str(base)
 
 
-class LearnedScorer:
-    """A Scorer backed by a stored model version."""
+def recommend_learned(
+    score: float, data: ScoringInput, *, transfer_threshold: float, drop_below: float | None, drop_min_age: timedelta
+) -> Recommendation:
+    """A learned model's advice follows the team's own history, not fixed numbers: "transfer" exactly when the
+    transfer gate would pass (score ≥ the gate, domain known); "drop" only below the learned cut-off, and
+    never for a lead younger than ``drop_min_age`` or with no activity yet (nobody has tried it)."""
+    if score >= transfer_threshold and data.business_domain:
+        return Recommendation.TRANSFER_TO_SALES
+    young = data.created_at is None or data.now is None or data.now - data.created_at < drop_min_age
+    if drop_below is not None and score < drop_below and data.activity_count > 0 and not young:
+        return Recommendation.DROP_LEAD
+    return Recommendation.CONTINUE_QUALIFICATION
 
-    def __init__(self, model: LearnedModel, version: str) -> None:
+
+class LearnedScorer:
+    """A Scorer backed by a stored model version; ``transfer_threshold`` is the gate's (TRANSFER_THRESHOLD)."""
+
+    def __init__(
+        self,
+        model: LearnedModel,
+        version: str,
+        *,
+        transfer_threshold: float = DEFAULT_TRANSFER_THRESHOLD,
+        drop_min_age: timedelta = DEFAULT_DROP_MIN_AGE,
+    ) -> None:
         self.model = model
         self.version = version
+        self.transfer_threshold = transfer_threshold
+        self.drop_min_age = drop_min_age
 
     def score(self, data: ScoringInput) -> ScoreResult:
         return self.score_many([data])[0]
@@ -346,7 +389,13 @@ class LearnedScorer:
         results = []
         for data, p, fs in zip(inputs, probs, factors, strict=True):
             score = round(float(min(max(p, 0.0), 1.0)), 4)
-            rec = recommend(score, bool(data.business_domain))
+            rec = recommend_learned(
+                score,
+                data,
+                transfer_threshold=self.transfer_threshold,
+                drop_below=getattr(self.model, "drop_below", None),  # a model pickled before the field
+                drop_min_age=self.drop_min_age,
+            )
             en, ru = reason_text(score, rec.value, fs, self.version)
             results.append(ScoreResult(score=score, recommendation=rec, reason=en, reason_ru=ru, version=self.version))
         return results

@@ -17,9 +17,11 @@ import logging
 import pickle
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from core.domain.funnel import DEFAULT_TRANSFER_THRESHOLD
 from core.scoring.base import Scorer, ScoreResult, ScoringInput
 from core.scoring.rules_v1 import RulesV1Scorer
 
@@ -88,8 +90,19 @@ class LearnedOrRules:
     # Bumped by every in-process activation; each provider compares it with the value it cached under.
     _activations: int = 0
 
-    def __init__(self, *, ttl_seconds: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        ttl_seconds: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+        transfer_threshold: float = DEFAULT_TRANSFER_THRESHOLD,
+        drop_min_age: timedelta = timedelta(days=3),
+    ) -> None:
+        """``transfer_threshold`` and ``drop_min_age``: what a learned model's recommendation follows (the
+        transfer gate, DROP_MIN_AGE_DAYS); rules-v1 keeps the original fixed 0.7 / 0.3."""
         self._rules = RulesV1Scorer()
+        self._transfer_threshold = transfer_threshold
+        self._drop_min_age = drop_min_age
         self._cached: tuple[int, Scorer] | None = None
         self._ttl = ttl_seconds
         self._clock = clock
@@ -131,7 +144,9 @@ class LearnedOrRules:
         if model is not None:
             from core.scoring.learned import LearnedScorer
 
-            scorer = LearnedScorer(model, version)
+            scorer = LearnedScorer(
+                model, version, transfer_threshold=self._transfer_threshold, drop_min_age=self._drop_min_age
+            )
         self._cached = (version_id, scorer)
         return scorer
 

@@ -1,6 +1,7 @@
 """The trainer and the learned scorer on generated data with a known signal (no database)."""
 
 import random
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ import pytest
 from core.domain.enums import Recommendation
 from core.scoring.base import ScoringInput
 from core.scoring.features import features
-from core.scoring.learned import LearnedScorer, describe, fit_candidates
+from core.scoring.learned import LearnedModel, LearnedScorer, describe, drop_cutoff, fit_candidates, recommend_learned
 
 
 def _examples(n: int, seed: int = 7) -> tuple[list[ScoringInput], np.ndarray]:
@@ -58,7 +59,62 @@ def test_learned_scores_are_probabilities_that_rank_the_planted_signal(trained) 
     assert hi.score > 0.7 and lo.score < 0.3
     assert hi.version == lo.version == "test-1"
     assert hi.recommendation == Recommendation.TRANSFER_TO_SALES
-    assert lo.recommendation == Recommendation.DROP_LEAD
+    assert lo.recommendation == Recommendation.CONTINUE_QUALIFICATION  # nobody has tried it yet: never "drop"
+
+
+MONTH_AGO, NOW = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def _lead(calls: int, *, created: datetime = MONTH_AGO, domain: str | None = "fintech") -> ScoringInput:
+    counts = {"call": calls} if calls else {}
+    return ScoringInput("scanner", "contacted", calls, domain, {"city": "Kazan"}, counts, created_at=created, now=NOW)
+
+
+def test_the_learned_drop_cutoff_loses_at_most_a_tenth_of_the_won_leads_held_out(trained) -> None:
+    best = trained.best
+    assert best.drop_below is not None and 0.0 < best.drop_below < 0.5
+    # the rule on a hand-counted table
+    oof = np.array([0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.15, 0.25])
+    target = np.array([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0])
+    cut = drop_cutoff(oof, target)
+    assert cut == 0.1 and (oof[target == 1] < cut).sum() <= 1  # 10 won leads: at most one below
+    assert drop_cutoff(oof, np.zeros(12, dtype=int)) is None
+
+
+@pytest.mark.parametrize(
+    ("lead", "expected"),
+    [
+        (_lead(3), Recommendation.DROP_LEAD),  # tried, a month old, below the cut-off
+        (_lead(0), Recommendation.CONTINUE_QUALIFICATION),  # no activity yet
+        (_lead(3, created=NOW - timedelta(days=2)), Recommendation.CONTINUE_QUALIFICATION),  # too young
+        (_lead(3, created=NOW - timedelta(days=3)), Recommendation.DROP_LEAD),
+    ],
+)
+def test_drop_is_advised_only_below_the_cutoff_for_tried_leads_old_enough(lead, expected) -> None:
+    got = recommend_learned(0.05, lead, transfer_threshold=0.6, drop_below=0.1, drop_min_age=timedelta(days=3))
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("score", "domain", "expected"),
+    [
+        (0.6, "fintech", Recommendation.TRANSFER_TO_SALES),  # exactly the gate: the gate passes
+        (0.59, "fintech", Recommendation.CONTINUE_QUALIFICATION),
+        (0.95, None, Recommendation.CONTINUE_QUALIFICATION),  # the gate needs a domain
+        (0.2, "fintech", Recommendation.CONTINUE_QUALIFICATION),  # above the learned cut-off
+    ],
+)
+def test_transfer_is_advised_exactly_when_the_transfer_gate_would_pass(score, domain, expected) -> None:
+    lead = _lead(3, domain=domain)
+    got = recommend_learned(score, lead, transfer_threshold=0.6, drop_below=0.1, drop_min_age=timedelta(days=3))
+    assert got == expected
+
+
+def test_a_model_stored_before_the_learned_cutoff_never_advises_drop(trained) -> None:
+    model = trained.learned_model()
+    old = LearnedModel(spec=model.spec, model=model.model, algorithm=model.algorithm)  # drop_below: the default
+    weak = ScoringInput("scanner", "new", 3, "fintech", {"city": "Kazan"}, {"call": 3}, created_at=MONTH_AGO, now=NOW)
+    assert LearnedScorer(old, "old-1").score(weak).recommendation == Recommendation.CONTINUE_QUALIFICATION
 
 
 def test_the_reason_names_the_top_factors_in_plain_words_with_their_direction(trained) -> None:
