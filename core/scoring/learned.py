@@ -67,7 +67,8 @@ class FeatureSpec:
 
     @classmethod
     def infer(cls, rows: Sequence[dict[str, Value]]) -> FeatureSpec:
-        """Numeric when every known value is a number; dropped when never known or never varying."""
+        """Numeric when every known value is a number; dropped when never known, never varying or id-like (a
+        text column of mostly distinct values: ``_id_like``)."""
         keys = sorted({k for r in rows for k in r})
         numeric: list[str] = []
         categorical: list[str] = []
@@ -82,6 +83,8 @@ class FeatureSpec:
                 baseline[key] = (
                     float(np.median(np.asarray(known, dtype=float))) if len(known) * 2 >= len(values) else None
                 )
+            elif _id_like(known):
+                continue  # a landing-page hash, an e-mail, a row id: it names a lead, it says nothing about one
             else:
                 categorical.append(key)
                 baseline[key] = Counter(None if v is None else str(v) for v in values).most_common(1)[0][0]
@@ -94,6 +97,15 @@ class FeatureSpec:
         for key in self.numeric:
             data[key] = pd.Series([_num(r.get(key)) for r in rows], dtype=float)
         return pd.DataFrame(data, columns=self.names)
+
+
+ID_LIKE_MIN_DISTINCT = 50  # fewer distinct values than this is a category, however many rows
+ID_LIKE_SHARE = 0.5  # a text column whose known values are this unique is an identifier
+
+
+def _id_like(known: Sequence[Value]) -> bool:
+    distinct = len({str(v) for v in known})
+    return distinct >= ID_LIKE_MIN_DISTINCT and distinct >= ID_LIKE_SHARE * len(known)
 
 
 def _cat(value: Value) -> Any:
@@ -396,7 +408,7 @@ class LearnedScorer:
                 drop_below=getattr(self.model, "drop_below", None),  # a model pickled before the field
                 drop_min_age=self.drop_min_age,
             )
-            en, ru = reason_text(score, rec.value, fs, self.version)
+            en, ru = reason_text(score, rec.value, fs)
             results.append(ScoreResult(score=score, recommendation=rec, reason=en, reason_ru=ru, version=self.version))
         return results
 
@@ -417,20 +429,46 @@ _KIND_EN = {"call": "calls", "message": "messages", "meeting": "meetings", "emai
 _KIND_RU = {"call": "звонков", "message": "сообщений", "meeting": "встреч", "email": "писем", "note": "заметок"}
 
 
+# Russian names of the values a reason names (the bot's catalogue words them the same way); a value not here
+# (a team's own domain, say) is shown as stored.
+_STAGE_RU = {
+    "new": "новый",
+    "contacted": "контакт установлен",
+    "qualified": "квалифицирован",
+    "transferred": "передан в продажи",
+    "lost": "потерян",
+}
+_SOURCE_RU = {"partner": "партнёр", "scanner": "сканер", "manual": "вручную"}
+_DOMAIN_RU = {
+    "fintech": "финтех",
+    "ecommerce": "электронная коммерция",
+    "edtech": "образование",
+    "healthcare": "здравоохранение",
+    "real_estate": "недвижимость",
+    "logistics": "логистика",
+    "saas": "SaaS",
+    "manufacturing": "производство",
+}
+
+
 def _n(value: float) -> str:
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+    """A number as a person writes it: 5, 4.96, 0.5 (at most two decimals, no trailing zeros)."""
+    text = f"{float(value):.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 def describe(feature: str, value: Value) -> tuple[str, str]:
     """One feature value in plain words, (English, Russian)."""
     if feature == "source":
-        return (f"{value} source", f"источник «{value}»") if value else ("unknown source", "источник неизвестен")
+        if not value:
+            return "unknown source", "источник неизвестен"
+        return f"{value} source", f"источник «{_SOURCE_RU.get(str(value), value)}»"
     if feature == "business_domain":
         if value is None:
-            return "no business domain", "бизнес-домен не указан"
-        return f"{value} domain", f"домен «{value}»"
+            return "no business domain", "сфера бизнеса не указана"
+        return f"{str(value).replace('_', ' ')} domain", f"сфера «{_DOMAIN_RU.get(str(value), value)}»"
     if feature == "stage":
-        return f"stage {value}", f"стадия «{value}»"
+        return f"stage {value}", f"этап «{_STAGE_RU.get(str(value), value)}»"
     if feature.startswith(ACT_PREFIX):
         kind = feature[len(ACT_PREFIX) :]
         n = _n(float(value or 0))
@@ -441,29 +479,30 @@ def describe(feature: str, value: Value) -> tuple[str, str]:
     if feature == "hours_to_first_contact":
         if value is None:
             return "never contacted", "контакта не было"
-        return f"first contact after {float(value):.0f} h", f"первый контакт через {float(value):.0f} ч"
+        return f"first contact after {round(float(value))} h", f"первый контакт через {round(float(value))} ч"
     if feature == "touches_per_day":
         if value is None:
             return "touch rate unknown", "частота касаний неизвестна"
-        return f"{float(value):.1f} touches a day", f"{float(value):.1f} касаний в день"
+        return f"{_n(float(value))} touches a day", f"касаний в день: {_n(float(value))}"
     if feature == "days_since_last_touch":
         if value is None:
             return "no contact yet", "контакта ещё не было"
-        return f"no contact for {float(value):.0f} days", f"нет контакта {float(value):.0f} дн."
+        return f"no contact for {round(float(value))} days", f"нет контакта дней: {round(float(value))}"
     name = (feature[len(ATTR_PREFIX) :] if feature.startswith(ATTR_PREFIX) else feature).replace("_", " ")
     if value is None:
         return f"{name} not set", f"{name}: не указано"
-    shown = _n(value) if isinstance(value, float) else str(value)
+    shown = _n(value) if isinstance(value, float | int) and not isinstance(value, bool) else str(value)
     return f"{name} = {shown}", f"{name}: {shown}"
 
 
-def reason_text(score: float, rec: str, factors: Sequence[Factor], version: str) -> tuple[str, str]:
+def reason_text(score: float, rec: str, factors: Sequence[Factor]) -> tuple[str, str]:
     if factors:
         words = [(describe(f.feature, f.value), f.sign) for f in factors]
         en_f = ", ".join(f"{en} ({s})" for (en, _), s in words)
         ru_f = ", ".join(f"{ru} ({s})" for (_, ru), s in words)
     else:
         en_f, ru_f = "a typical lead", "типичный лид"
-    en = f"{en_f}: probability of a deal {score:.2f} (model {version}), so {_REC_EN[rec]}."
-    ru = f"{ru_f}: вероятность сделки {score:.2f} (модель {version}), поэтому {_REC_RU[rec]}."
+    # the model's id is in scorer_version (and /model), not in a reason a manager reads
+    en = f"{en_f}: probability of a deal {score:.2f}, so {_REC_EN[rec]}."
+    ru = f"{ru_f}: вероятность сделки {score:.2f}, поэтому {_REC_RU[rec]}."
     return en, ru

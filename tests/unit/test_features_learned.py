@@ -121,8 +121,9 @@ def test_the_reason_names_the_top_factors_in_plain_words_with_their_direction(tr
     scorer = LearnedScorer(trained.learned_model(), "test-1")
     res = scorer.score(ScoringInput("partner", "new", 6, "fintech", {"city": "Kazan"}, {"meeting": 6}))
     assert "6 meetings (+)" in res.reason and "встреч: 6 (+)" in res.reason_ru
-    assert "partner source (+)" in res.reason and "источник «partner» (+)" in res.reason_ru
-    assert res.reason.count("(") <= 4  # at most three factors (plus the model version)
+    assert "partner source (+)" in res.reason and "источник «партнёр» (+)" in res.reason_ru
+    assert res.reason.count("(") <= 3  # at most three factors, and no model id
+    assert "test-1" not in res.reason + res.reason_ru
     weak = scorer.score(ScoringInput("scanner", "new", 0, None, {"city": "Kazan"}, {}))
     assert "0 meetings (−)" in weak.reason
 
@@ -139,6 +140,16 @@ def test_an_unseen_category_at_scoring_time_is_treated_as_missing_not_an_error(t
     assert 0.0 <= res.score <= 1.0
 
 
+def test_id_like_text_columns_are_left_out_of_the_model_but_real_categories_stay() -> None:
+    from core.scoring.learned import FeatureSpec
+
+    rows = [
+        {"attr:landing": f"a9f{i:05x}", "attr:city": ("Kazan", "Omsk")[i % 2], "attr:n": float(i)} for i in range(200)
+    ]
+    spec = FeatureSpec.infer(rows)
+    assert "attr:landing" not in spec.names and {"attr:city", "attr:n"} <= set(spec.names)
+
+
 def test_training_refuses_a_single_outcome() -> None:
     inputs, _ = _examples(30)
     with pytest.raises(ValueError, match="each outcome"):
@@ -148,11 +159,15 @@ def test_training_refuses_a_single_outcome() -> None:
 @pytest.mark.parametrize(
     ("feature", "value", "en", "ru"),
     [
-        ("days_since_last_touch", 9.2, "no contact for 9 days", "нет контакта 9 дн."),
+        ("days_since_last_touch", 9.2, "no contact for 9 days", "нет контакта дней: 9"),
         ("act:meeting", 4.0, "4 meetings", "встреч: 4"),
-        ("source", "partner", "partner source", "источник «partner»"),
-        ("business_domain", None, "no business domain", "бизнес-домен не указан"),
+        ("source", "partner", "partner source", "источник «партнёр»"),
+        ("business_domain", None, "no business domain", "сфера бизнеса не указана"),
+        ("business_domain", "real_estate", "real estate domain", "сфера «недвижимость»"),
+        ("stage", "qualified", "stage qualified", "этап «квалифицирован»"),
         ("attr:time_on_website", 674.0, "time on website = 674", "time on website: 674"),
+        ("attr:page_views_per_visit", 4.96, "page views per visit = 4.96", "page views per visit: 4.96"),
+        ("attr:visits", 3, "visits = 3", "visits: 3"),
     ],
 )
 def test_features_are_described_in_plain_words(feature, value, en, ru) -> None:
