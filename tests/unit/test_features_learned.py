@@ -141,9 +141,10 @@ def test_an_unseen_category_at_scoring_time_is_treated_as_missing_not_an_error(t
 
 
 def test_id_like_text_columns_are_left_out_of_the_model_but_real_categories_stay() -> None:
+    from core.scoring.features import Value
     from core.scoring.learned import FeatureSpec
 
-    rows = [
+    rows: list[dict[str, Value]] = [
         {"attr:landing": f"a9f{i:05x}", "attr:city": ("Kazan", "Omsk")[i % 2], "attr:n": float(i)} for i in range(200)
     ]
     spec = FeatureSpec.infer(rows)
