@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.deps import DEFAULT_KEY_CACHE_SECONDS, ApiKeyCache
 from api.docs import install_docs
 from api.errors import BodySizeLimit, install_error_handlers, route_methods
+from api.logcontext import bind_request
 from api.routers import health, leads, sales, webhooks
 from api.security import FailedKeyAttempts
 from api.strict import reject_unknown_query
@@ -129,7 +130,8 @@ def create_app(
         redirect_slashes=False,
         docs_url=None,  # install_docs: Swagger UI from the package's own assets, not a CDN
         redoc_url=None,
-        dependencies=[Depends(reject_unknown_query)],  # ?typo=1 is a 422, as an unknown body field is
+        # ?typo=1 is a 422, as an unknown body field is; log lines name the route and the lead
+        dependencies=[Depends(reject_unknown_query), Depends(bind_request)],
         **_body_limit(2 * MAX_BODY_BYTES),  # backstop for chunked bodies; BodySizeLimit answers first
     )
     app.state.settings = settings

@@ -12,10 +12,14 @@ failed start-up ``getMe`` print them (a redirect or an aiohttp error names the U
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
+
+from core import logcontext
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 ALWAYS_QUIET = ("httpx", "aiohttp.access", "aiogram.event")
@@ -75,24 +79,67 @@ class RedactSecrets(logging.Filter):
 REDACT = RedactSecrets()
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line (``LOG_FORMAT=json``): ``ts`` (UTC, ISO 8601), ``level``, ``logger``,
+    ``message``, the context fields of ``core.logcontext`` in hand (update_id, user_id, lead_id, route), and
+    ``exc`` for a traceback. Runs after ``REDACT`` (a handler's filters come first), so it sees redacted text."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        line.update(getattr(record, "context", None) or logcontext.current())
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line["exc"] = record.exc_text
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+class WithContext(logging.Filter):
+    """Stamps each record with the context in hand when it is made (``record.context``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "context"):
+            record.context = logcontext.current()
+        return True
+
+
+CONTEXT = WithContext()
+_json = False
+
+
+def _formatter() -> logging.Formatter:
+    return JsonFormatter() if _json else logging.Formatter(FORMAT)
+
+
 def redact(text: str) -> str:
     """``text`` without bot tokens, for what is printed rather than logged."""
     return REDACT.redact(text)
 
 
 def guard(handler: logging.Handler) -> logging.Handler:
-    """``handler`` with ``REDACT`` (once)."""
-    if REDACT not in handler.filters:
-        handler.addFilter(REDACT)
+    """``handler`` with ``REDACT`` and the context stamp (once each)."""
+    for step in (CONTEXT, REDACT):
+        if step not in handler.filters:
+            handler.addFilter(step)
     return handler
 
 
-def configure(*, verbose: bool, secrets: Iterable[str] = ()) -> None:
+def configure(*, verbose: bool, secrets: Iterable[str] = (), as_json: bool = False) -> None:
+    """``as_json``: every line a JSON object (``JsonFormatter``), uvicorn's too; else ``FORMAT``."""
+    global _json
+    _json = as_json
     for secret in secrets:
         REDACT.add(secret)
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format=FORMAT)
     for handler in logging.getLogger().handlers:
         guard(handler)
+        if as_json:
+            handler.setFormatter(JsonFormatter())
     _guard_uvicorn()
     logging.captureWarnings(True)  # library warnings become log lines (and follow them into the file)
     for name in ALWAYS_QUIET + (() if verbose else QUIET_UNLESS_VERBOSE):
@@ -107,7 +154,7 @@ def to_file(path: Path) -> Path:
         if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
             root.removeHandler(handler)
     handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(_formatter())
     root.addHandler(guard(handler))
     _uvicorn_to_file(path)
     return path
@@ -117,10 +164,16 @@ def _guard_uvicorn() -> None:
     """uvicorn builds its own handlers from this dict (``uvicorn.Config``): give each one ``REDACT``."""
     from uvicorn.config import LOGGING_CONFIG
 
-    LOGGING_CONFIG.setdefault("filters", {})["redact"] = {"()": lambda: REDACT}
+    filters = LOGGING_CONFIG.setdefault("filters", {})
+    filters["redact"] = {"()": lambda: REDACT}
+    filters["context"] = {"()": lambda: CONTEXT}
     for handler in LOGGING_CONFIG["handlers"].values():
-        if "redact" not in handler.setdefault("filters", []):
-            handler["filters"].append("redact")
+        for name in ("context", "redact"):
+            if name not in handler.setdefault("filters", []):
+                handler["filters"].append(name)
+    if _json:
+        for name in ("default", "access"):
+            LOGGING_CONFIG["formatters"][name] = {"()": JsonFormatter}
 
 
 def _uvicorn_to_file(path: Path) -> None:
@@ -136,5 +189,6 @@ def _uvicorn_to_file(path: Path) -> None:
             "encoding": "utf-8",
         }
     for formatter in LOGGING_CONFIG["formatters"].values():
-        formatter["use_colors"] = False
+        if "()" not in formatter or formatter["()"] is not JsonFormatter:
+            formatter["use_colors"] = False
     _guard_uvicorn()

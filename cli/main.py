@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from cli import logs
 from cli.startup import StartupError
-from core.config import Settings
+from core.config import LogSettings, Settings
 
 
 class ConfigError(Exception):
@@ -159,9 +159,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _json_logs() -> bool:
+    """LOG_FORMAT=json; an unreadable value falls back to text here and is reported by the command's Settings."""
+    try:
+        return LogSettings().log_format == "json"
+    except ValidationError:
+        return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logs.configure(verbose=args.verbose)
+    logs.configure(verbose=args.verbose, as_json=_json_logs())
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

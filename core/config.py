@@ -29,7 +29,17 @@ def _split_csv(value: object) -> object:
     return value
 
 
-class Settings(BaseSettings):
+class LogSettings(BaseSettings):
+    """What logging needs, read before anything else (a bad value elsewhere must not hide the lines saying so)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
+
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="Log lines as text, or one JSON object a line (with update_id, user_id, ...)"
+    )
+
+
+class Settings(LogSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
     # Storage

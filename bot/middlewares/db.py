@@ -43,6 +43,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import render
+from core import logcontext
 from core.domain.models import Actor
 from core.services import inbox as inbox_svc
 from core.services import users as users_svc
@@ -84,6 +85,15 @@ def invite_payload(message: Message | None) -> str | None:
     return code
 
 
+def _lead_of(update: Update) -> int | None:
+    """The lead a card button is about (``ld:<action>:<id>:…``, bot.callbacks.LeadCb), for the log context."""
+    query = update.callback_query
+    if query is None or not query.data or not query.data.startswith("ld:"):
+        return None
+    parts = query.data.split(":", 3)
+    return int(parts[2]) if len(parts) > 2 and parts[2].isdecimal() and len(parts[2]) <= 18 else None
+
+
 class UpdateContextMiddleware(BaseMiddleware):
     """Outer middleware on ``dp.update``: puts ``uow``, ``user`` and ``actor`` into handler data."""
 
@@ -99,6 +109,10 @@ class UpdateContextMiddleware(BaseMiddleware):
     ) -> Any:
         assert isinstance(event, Update)
         delivery: Delivery | None = data.get("delivery")
+        tg_user = data.get("event_from_user")
+        context = logcontext.bind(
+            update_id=event.update_id, user_id=tg_user.id if tg_user is not None else None, lead_id=_lead_of(event)
+        )
         try:
             return await self._apply(handler, event, data, delivery)
         except Exception as error:
@@ -106,6 +120,8 @@ class UpdateContextMiddleware(BaseMiddleware):
                 raise
             delivery.database_error = error
             return None
+        finally:
+            logcontext.reset(context)
 
     async def _apply(
         self,
