@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from datetime import UTC, datetime
 
 import httpx
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
@@ -62,7 +63,7 @@ def test_log_format_is_text_unless_json_is_asked(monkeypatch) -> None:
 
 def test_a_card_buttons_lead_is_named_and_anything_else_is_not() -> None:
     user = User(id=5001, is_bot=False, first_name="M")
-    message = Message(message_id=1, date=0, chat=Chat(id=5001, type="private"))
+    message = Message(message_id=1, date=datetime(2026, 12, 1, tzinfo=UTC), chat=Chat(id=5001, type="private"))
 
     def press(data: str) -> Update:
         return Update(
