@@ -12,7 +12,7 @@ import functools
 import logging
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -31,6 +31,9 @@ from core.config import Settings
 from core.process import freeze_startup_objects
 from core.services.context import Services
 from core.wiring import make_services
+
+if TYPE_CHECKING:
+    from bot.shared_ratelimit import Limiter
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,18 @@ def pin_response_types() -> tuple[type, ...]:
 
     returning = [getattr(methods, name).__returning__ for name in USED_METHODS] + [GetRawUpdates.__returning__]
     return tuple(Response[t] for t in returning)  # type: ignore[valid-type]
+
+
+async def _limiter(settings: Settings, bot_id: int) -> Limiter:
+    from bot.ratelimit import RateLimiter
+    from bot.shared_ratelimit import LocalLimiter, RedisLimiter
+
+    if not settings.redis_url:
+        return LocalLimiter(RateLimiter())
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(settings.redis_url, socket_connect_timeout=2.0, socket_timeout=2.0)
+    return RedisLimiter(client, f"{settings.redis_key_prefix}:rate:{bot_id}")
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -261,7 +276,7 @@ async def run_bot(
     from bot import render
     from bot.inbox import Inbox
     from bot.outbox import OutboxSender
-    from bot.ratelimit import CountReplies, RateLimiter
+    from bot.ratelimit import CountReplies
     from bot.scheduler import Scheduler
     from bot.webhooks import WebhookSender
     from core.services.webhooks import DeliveryPolicy
@@ -272,6 +287,7 @@ async def run_bot(
     engine: AsyncEngine | None = None
     sender_stop = asyncio.Event()
     tasks: list[asyncio.Task[Any]] = []
+    limiter: Limiter | None = None
     try:
         try:
             me = await bot.me()
@@ -298,8 +314,9 @@ async def run_bot(
 
         await asyncio.to_thread(warm_up)  # dateparser's first parse loads its data (~140 ms): not on a user
         await _set_commands(bot)
-        # One set of flood windows for all the bot sends: the outbox waits its turn, direct replies are counted.
-        limiter = RateLimiter()
+        # One set of flood windows for all the bot sends: the outbox waits its turn, direct replies are counted;
+        # with REDIS_URL the windows are shared by every replica of the bot.
+        limiter = await _limiter(settings, me.id)
         bot.session.middleware(CountReplies(limiter))
         sender = OutboxSender(
             bot,
@@ -358,6 +375,8 @@ async def run_bot(
                     await asyncio.wait_for(task, timeout=10)
         if engine is not None:
             await engine.dispose()
+        if limiter is not None:
+            await limiter.aclose()
         if own_bot:
             await bot.session.close()
         log.info("bot stopped")

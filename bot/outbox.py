@@ -50,6 +50,7 @@ from aiogram.types import InlineKeyboardMarkup
 
 from bot.ratelimit import RateLimiter, outbox_send
 from bot.render.notifications import delivery_failed
+from bot.shared_ratelimit import Limiter, LocalLimiter
 from bot.waiting import wait_or_wake
 from core.domain.clock import utcnow
 from core.domain.models import OutboxMessage
@@ -101,7 +102,7 @@ class OutboxSender:
         team_leads_chat_id: int | None = None,
         team_leads_thread_id: int | None = None,
         clock: Callable[[], datetime] | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: RateLimiter | Limiter | None = None,
     ) -> None:
         if lease_seconds <= send_timeout:
             # a claimed row must not be claimed again (by another sender) while its send may be in flight
@@ -119,8 +120,11 @@ class OutboxSender:
         self.team_leads_chat_id = team_leads_chat_id
         self.team_leads_thread_id = team_leads_thread_id
         self.clock = clock or utcnow
-        # Telegram's limits, timed by the sender's clock when it is given one (tests move it), else monotonic
-        self.limiter = limiter or (RateLimiter(clock=lambda: self.clock().timestamp()) if clock else RateLimiter())
+        # Telegram's limits (shared by the replicas through Redis: bot.shared_ratelimit), or this process's own,
+        # timed by the sender's clock when it is given one (tests move it), else monotonic
+        if limiter is None:
+            limiter = RateLimiter(clock=lambda: self.clock().timestamp()) if clock else RateLimiter()
+        self.limiter: Limiter = LocalLimiter(limiter) if isinstance(limiter, RateLimiter) else limiter
         self._pause: float | None = None  # seconds until the limiter allows the next send, when it held one back
         self._held = 0  # rows the last pass gave back because their chat must wait
         self._wake = asyncio.Event()
@@ -164,9 +168,9 @@ class OutboxSender:
         must wait is given back for later."""
         self._pause = None
         self._held = 0
-        capacity = self.limiter.bot_capacity()
+        capacity = await self.limiter.bot_capacity()
         if capacity <= 0:
-            self._pause = self.limiter.bot_wait()
+            self._pause = await self.limiter.bot_wait()
             return 0
         items = await outbox_service.claim_due(
             SqlUnitOfWork(self.session_factory),
@@ -180,7 +184,7 @@ class OutboxSender:
         sent = 0
         for item in items:
             chat_id = self._address(item).chat_id
-            delay = self.limiter.take(chat_id) if chat_id is not None else 0.0
+            delay = await self.limiter.take(chat_id) if chat_id is not None else 0.0
             if delay > 0:
                 until = self.clock() + timedelta(seconds=delay)
                 await outbox_service.postpone(SqlUnitOfWork(self.session_factory), item, until=until)

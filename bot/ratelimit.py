@@ -9,7 +9,7 @@ sender leaves a row whose chat must wait in the outbox (its order kept) and send
 Replies that handlers send directly (a card edited after a tap, an answer to a command) are not delayed, but
 they count: ``CountReplies``, a middleware on the bot's HTTP session, records each of them in the same windows,
 so the sender leaves room for them and all the bot's traffic together stays within the limits. Several bot
-processes each keep their own windows (another issue moves them to Redis).
+processes share their windows through Redis instead (``bot.shared_ratelimit``, with REDIS_URL).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from aiogram.methods.base import TelegramType
 if TYPE_CHECKING:
     from aiogram import Bot
     from aiogram.methods import Response, TelegramMethod
+
+    from bot.shared_ratelimit import Limiter
 
 
 @dataclass(frozen=True)
@@ -159,8 +161,10 @@ class CountReplies(BaseRequestMiddleware):
         {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendPhoto", "sendDocument", "editMessageMedia"}
     )
 
-    def __init__(self, limiter: RateLimiter) -> None:
-        self.limiter = limiter
+    def __init__(self, limiter: RateLimiter | Limiter) -> None:
+        from bot.shared_ratelimit import LocalLimiter
+
+        self.limiter: Limiter = LocalLimiter(limiter) if isinstance(limiter, RateLimiter) else limiter
 
     async def __call__(
         self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]
@@ -169,5 +173,5 @@ class CountReplies(BaseRequestMiddleware):
         if not _from_outbox.get() and method.__api_method__ in self.COUNTED:
             chat_id: Any = getattr(method, "chat_id", None)
             if isinstance(chat_id, int):
-                self.limiter.note(chat_id)
+                await self.limiter.note(chat_id)
         return response

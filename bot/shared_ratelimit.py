@@ -1,0 +1,137 @@
+"""Telegram's flood limits shared by every bot replica: the same sliding windows as ``bot.ratelimit.RateLimiter``
+(≈ 30 messages/s per bot, 1/s per chat, 20/min per group), kept in Redis so two replicas together stay within
+them. Each window is a sorted set of send times; one Lua script drops what has left the windows, checks them and
+records a send in one atomic step, on Redis's own clock (replicas' clocks may differ). Keys expire with their
+window, so quiet chats leave nothing behind.
+
+``Limiter`` is what the outbox sender and ``CountReplies`` use: ``LocalLimiter`` (one process, in memory; no
+REDIS_URL) or ``RedisLimiter``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from bot.ratelimit import BOT, CHAT, GROUP, Limit, RateLimiter
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+
+class Limiter(Protocol):
+    async def bot_capacity(self) -> int:
+        """How many messages the bot may send right now (whatever their chats)."""
+
+    async def bot_wait(self) -> float:
+        """Seconds until the bot may send anything (0: now)."""
+
+    async def take(self, chat_id: int) -> float:
+        """Record a send to ``chat_id`` now if allowed and return 0; else record nothing and return the wait."""
+
+    async def note(self, chat_id: int) -> None:
+        """Record a message already sent to ``chat_id`` (a direct reply: it was not asked to wait)."""
+
+    async def aclose(self) -> None:
+        """Release what it holds (the Redis connection)."""
+
+
+class LocalLimiter:
+    """``Limiter`` over this process's ``RateLimiter``."""
+
+    def __init__(self, limiter: RateLimiter | None = None) -> None:
+        self.limiter = limiter or RateLimiter()
+
+    async def bot_capacity(self) -> int:
+        return self.limiter.bot_capacity()
+
+    async def bot_wait(self) -> float:
+        return self.limiter.bot_wait()
+
+    async def take(self, chat_id: int) -> float:
+        return self.limiter.take(chat_id)
+
+    async def note(self, chat_id: int) -> None:
+        self.limiter.note(chat_id)
+
+    async def aclose(self) -> None:
+        return None
+
+
+# KEYS: the windows (bot, chat[, group]); ARGV: mode ("take", "note" or "peek"), then count and period (ms) per
+# window. Returns the wait in ms (0: allowed; "note" always records) and, for "peek", the bot window's free room.
+_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local mode = ARGV[1]
+local wait = 0
+local room = 0
+for i, key in ipairs(KEYS) do
+  local count = tonumber(ARGV[2 * i])
+  local per = tonumber(ARGV[2 * i + 1])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - per)
+  local used = redis.call('ZCARD', key)
+  if i == 1 then room = count - used end
+  if used >= count then
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    local w = tonumber(oldest[2]) + per - now
+    if w > wait then wait = w end
+  end
+end
+if mode == 'peek' or (mode == 'take' and wait > 0) then
+  return {wait, room}
+end
+local seq = redis.call('INCR', KEYS[1] .. ':seq')
+redis.call('PEXPIRE', KEYS[1] .. ':seq', 60000)
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now, now .. ':' .. seq)
+  redis.call('PEXPIRE', key, tonumber(ARGV[2 * i + 1]))
+end
+return {0, room - 1}
+"""
+
+
+class RedisLimiter:
+    """``Limiter`` shared through Redis by every replica of one bot (``prefix`` names the bot's keys)."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        prefix: str,
+        *,
+        per_bot: Limit = BOT,
+        per_chat: Limit = CHAT,
+        per_group: Limit = GROUP,
+    ) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.per_bot, self.per_chat, self.per_group = per_bot, per_chat, per_group
+        self._script = redis.register_script(_SCRIPT)
+
+    def _windows(self, chat_id: int | None) -> tuple[list[str], list[int]]:
+        keys, args = [f"{self.prefix}:bot"], [self.per_bot.count, round(self.per_bot.per * 1000)]
+        if chat_id is not None:
+            keys.append(f"{self.prefix}:chat:{chat_id}")
+            args += [self.per_chat.count, round(self.per_chat.per * 1000)]
+            if chat_id < 0:
+                keys.append(f"{self.prefix}:group:{chat_id}")
+                args += [self.per_group.count, round(self.per_group.per * 1000)]
+        return keys, args
+
+    async def _run(self, mode: str, chat_id: int | None) -> tuple[float, int]:
+        keys, args = self._windows(chat_id)
+        wait_ms, room = await self._script(keys=keys, args=[mode, *args])
+        return max(0, int(wait_ms)) / 1000, int(room)
+
+    async def bot_capacity(self) -> int:
+        return max(0, (await self._run("peek", None))[1])
+
+    async def bot_wait(self) -> float:
+        return (await self._run("peek", None))[0]
+
+    async def take(self, chat_id: int) -> float:
+        return (await self._run("take", chat_id))[0]
+
+    async def note(self, chat_id: int) -> None:
+        await self._run("note", chat_id)
+
+    async def aclose(self) -> None:
+        await self.redis.aclose()
