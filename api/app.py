@@ -17,7 +17,8 @@ from api.deps import DEFAULT_KEY_CACHE_SECONDS, ApiKeyCache
 from api.docs import install_docs
 from api.errors import BodySizeLimit, install_error_handlers, route_methods
 from api.logcontext import bind_request
-from api.routers import health, leads, sales, webhooks
+from api.routers import health, leads, metrics, sales, webhooks
+from api.routers.metrics import RequestMetrics
 from api.security import FailedKeyAttempts
 from api.strict import reject_unknown_query
 from core.config import Settings
@@ -145,10 +146,12 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(RequestMetrics)  # outermost: a 413 or a 422 is timed too
     install_docs(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(leads.router)
     app.include_router(sales.router)
     app.include_router(webhooks.router)
-    app.state.route_methods = route_methods(health.router, leads.router, sales.router, webhooks.router)
+    app.state.route_methods = route_methods(health.router, metrics.router, leads.router, sales.router, webhooks.router)
     return app

@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.i18n import DEFAULT_LOCALE, LOCALES, LocaleMiddleware, make_i18n
+from bot.metrics import UpdateMetrics
 from bot.middlewares.db import UpdateContextMiddleware
 from bot.session import BotSession
 from core.config import Settings
@@ -33,7 +34,7 @@ from core.services.context import Services
 from core.wiring import make_services
 
 if TYPE_CHECKING:
-    from bot.shared_ratelimit import Limiter
+    from bot.ratelimit import Limiter
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +76,8 @@ def pin_response_types() -> tuple[type, ...]:
 
 
 async def _limiter(settings: Settings, bot_id: int) -> Limiter:
-    from bot.ratelimit import RateLimiter
-    from bot.shared_ratelimit import LocalLimiter, RedisLimiter
+    from bot.ratelimit import LocalLimiter, RateLimiter
+    from bot.shared_ratelimit import RedisLimiter
 
     if not settings.redis_url:
         return LocalLimiter(RateLimiter())
@@ -162,8 +163,9 @@ def build_dispatcher(
     )
     i18n = make_i18n()
     locale = LocaleMiddleware(i18n)
-    # Outer update middlewares run in this order (after aiogram's own error/user/FSM ones):
-    # the locale first, so even a refusal of a stranger speaks their language; then the unit of work.
+    # Outer update middlewares run in this order (after aiogram's own error/user/FSM ones): the metrics; the
+    # locale, so even a refusal of a stranger speaks their language; then the unit of work.
+    dp.update.outer_middleware(UpdateMetrics())  # first: every update is counted and timed, whatever happens
     dp.update.outer_middleware(locale)
     dp.update.outer_middleware(UpdateContextMiddleware(session_factory, settings.admin_ids))
     viewer = ViewerMiddleware()  # the user's time zone for every time shown (after the user is known)
@@ -273,6 +275,7 @@ async def run_bot(
     """Poll Telegram until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None), delivering the
     outbox alongside. Updates are received through the inbox (bot/inbox.py): stored before Telegram is told,
     applied once each, in order per chat. Closes what it created: the bot session and the engine."""
+    from bot import metrics as bot_metrics
     from bot import render
     from bot.inbox import Inbox
     from bot.outbox import OutboxSender
@@ -364,7 +367,8 @@ async def run_bot(
         )
         await dp.emit_startup(bot=bot, dispatcher=dp, bots=[bot])
         try:
-            await inbox.run(stop)
+            async with bot_metrics.serve(settings.metrics_host, settings.metrics_port, session_factory):
+                await inbox.run(stop)
         finally:
             await dp.emit_shutdown(bot=bot, dispatcher=dp, bots=[bot])  # closes the FSM storage
     finally:

@@ -48,10 +48,10 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.ratelimit import RateLimiter, outbox_send
+from bot.ratelimit import Limiter, LocalLimiter, RateLimiter, outbox_send
 from bot.render.notifications import delivery_failed
-from bot.shared_ratelimit import Limiter, LocalLimiter
 from bot.waiting import wait_or_wake
+from core import metrics
 from core.domain.clock import utcnow
 from core.domain.models import OutboxMessage
 from core.services import outbox as outbox_service
@@ -186,6 +186,8 @@ class OutboxSender:
             chat_id = self._address(item).chat_id
             delay = await self.limiter.take(chat_id) if chat_id is not None else 0.0
             if delay > 0:
+                metrics.RATE_WAITS.inc()
+                metrics.RATE_WAIT_SECONDS.observe(delay)
                 until = self.clock() + timedelta(seconds=delay)
                 await outbox_service.postpone(SqlUnitOfWork(self.session_factory), item, until=until)
                 self._pause = delay if self._pause is None else min(self._pause, delay)
@@ -241,6 +243,7 @@ class OutboxSender:
             await self._fail(uow, item, self._describe(error))
             return False
         await outbox_service.mark_sent(uow, item, now=self.clock())  # at once: the at-least-once window
+        metrics.OUTBOX_SENT.inc()
         return True
 
     async def _render(self, item: OutboxMessage) -> tuple[str, InlineKeyboardMarkup | None, str | None]:
@@ -266,9 +269,13 @@ class OutboxSender:
             now=self.clock(),
         )
         if outcome == "failed":
+            metrics.OUTBOX_FAILED.inc()
             log.error("outbox #%s: gave up after %s attempts: %s", item.id, item.attempts, error)
+        else:
+            metrics.OUTBOX_RETRIED.inc()
 
     async def _fail(self, uow: UnitOfWork, item: OutboxMessage, error: str) -> None:
+        metrics.OUTBOX_FAILED.inc()
         await outbox_service.mark_failed(
             uow, item, error=error, admin_ids=self.admin_ids, notice_text=self._notice(item, error), now=self.clock()
         )

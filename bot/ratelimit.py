@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.methods.base import TelegramType
@@ -28,8 +28,6 @@ from aiogram.methods.base import TelegramType
 if TYPE_CHECKING:
     from aiogram import Bot
     from aiogram.methods import Response, TelegramMethod
-
-    from bot.shared_ratelimit import Limiter
 
 
 @dataclass(frozen=True)
@@ -141,6 +139,45 @@ class RateLimiter:
                     del chats[chat_id]
 
 
+class Limiter(Protocol):
+    async def bot_capacity(self) -> int:
+        """How many messages the bot may send right now (whatever their chats)."""
+
+    async def bot_wait(self) -> float:
+        """Seconds until the bot may send anything (0: now)."""
+
+    async def take(self, chat_id: int) -> float:
+        """Record a send to ``chat_id`` now if allowed and return 0; else record nothing and return the wait."""
+
+    async def note(self, chat_id: int) -> None:
+        """Record a message already sent to ``chat_id`` (a direct reply: it was not asked to wait)."""
+
+    async def aclose(self) -> None:
+        """Release what it holds (the Redis connection)."""
+
+
+class LocalLimiter:
+    """``Limiter`` over this process's ``RateLimiter``."""
+
+    def __init__(self, limiter: RateLimiter | None = None) -> None:
+        self.limiter = limiter or RateLimiter()
+
+    async def bot_capacity(self) -> int:
+        return self.limiter.bot_capacity()
+
+    async def bot_wait(self) -> float:
+        return self.limiter.bot_wait()
+
+    async def take(self, chat_id: int) -> float:
+        return self.limiter.take(chat_id)
+
+    async def note(self, chat_id: int) -> None:
+        self.limiter.note(chat_id)
+
+    async def aclose(self) -> None:
+        return None
+
+
 _from_outbox: ContextVar[bool] = ContextVar("from_outbox", default=False)
 
 
@@ -162,8 +199,6 @@ class CountReplies(BaseRequestMiddleware):
     )
 
     def __init__(self, limiter: RateLimiter | Limiter) -> None:
-        from bot.shared_ratelimit import LocalLimiter
-
         self.limiter: Limiter = LocalLimiter(limiter) if isinstance(limiter, RateLimiter) else limiter
 
     async def __call__(

@@ -4,56 +4,17 @@ them. Each window is a sorted set of send times; one Lua script drops what has l
 records a send in one atomic step, on Redis's own clock (replicas' clocks may differ). Keys expire with their
 window, so quiet chats leave nothing behind.
 
-``Limiter`` is what the outbox sender and ``CountReplies`` use: ``LocalLimiter`` (one process, in memory; no
-REDIS_URL) or ``RedisLimiter``."""
+``RedisLimiter`` is a ``bot.ratelimit.Limiter``, what the outbox sender and ``CountReplies`` use (without
+REDIS_URL: ``bot.ratelimit.LocalLimiter``, one process, in memory)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from bot.ratelimit import BOT, CHAT, GROUP, Limit, RateLimiter
+from bot.ratelimit import BOT, CHAT, GROUP, Limit
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
-
-
-class Limiter(Protocol):
-    async def bot_capacity(self) -> int:
-        """How many messages the bot may send right now (whatever their chats)."""
-
-    async def bot_wait(self) -> float:
-        """Seconds until the bot may send anything (0: now)."""
-
-    async def take(self, chat_id: int) -> float:
-        """Record a send to ``chat_id`` now if allowed and return 0; else record nothing and return the wait."""
-
-    async def note(self, chat_id: int) -> None:
-        """Record a message already sent to ``chat_id`` (a direct reply: it was not asked to wait)."""
-
-    async def aclose(self) -> None:
-        """Release what it holds (the Redis connection)."""
-
-
-class LocalLimiter:
-    """``Limiter`` over this process's ``RateLimiter``."""
-
-    def __init__(self, limiter: RateLimiter | None = None) -> None:
-        self.limiter = limiter or RateLimiter()
-
-    async def bot_capacity(self) -> int:
-        return self.limiter.bot_capacity()
-
-    async def bot_wait(self) -> float:
-        return self.limiter.bot_wait()
-
-    async def take(self, chat_id: int) -> float:
-        return self.limiter.take(chat_id)
-
-    async def note(self, chat_id: int) -> None:
-        self.limiter.note(chat_id)
-
-    async def aclose(self) -> None:
-        return None
 
 
 # KEYS: the windows (bot, chat[, group]); ARGV: mode ("take", "note" or "peek"), then count and period (ms) per

@@ -101,6 +101,8 @@ class Settings(LogSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_access_log: bool = Field(default=False, description="uvicorn's access log line per request")
+    metrics_host: str = Field(default="127.0.0.1", description="Where the bot serves /metrics")
+    metrics_port: int | None = Field(default=None, ge=0, le=65535, description="The bot's /metrics port; unset: none")
     api_key_max_failures: int = Field(
         default=10, ge=1, description="Wrong API keys one client address may send per window before a 429"
     )

@@ -14,4 +14,6 @@ def make_services(settings: Settings) -> Services:
     scorers = LearnedOrRules(
         transfer_threshold=settings.transfer_threshold, drop_min_age=timedelta(days=settings.drop_min_age_days)
     )
-    return Services(policy=Policy.from_settings(settings), scorers=scorers)
+    from core.metrics import observe_scoring
+
+    return Services(policy=Policy.from_settings(settings), scorers=scorers, observe_scoring=observe_scoring)

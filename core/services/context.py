@@ -4,6 +4,7 @@ The contracts only; ``core.wiring.make_services`` builds the product's ones."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -83,3 +84,5 @@ class Services:
 
     policy: Policy
     scorers: ScorerProvider = field(default_factory=RulesOnly)
+    # told (scorer version, seconds) after each lead is scored: the edges record it (core.metrics)
+    observe_scoring: Callable[[str, float], None] | None = None

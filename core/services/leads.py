@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -331,7 +332,10 @@ async def advance(
 async def _scored(uow: UnitOfWork, svc: Services, lead: Lead, now: datetime) -> LeadChanges:
     """Score with the current scorer: the columns to store (score, recommendation, reason en/ru, version, time)."""
     scorer = await svc.scorers.current(uow)
+    started = time.perf_counter()
     result = scorer.score(scoring_input(lead, now))
+    if svc.observe_scoring is not None:
+        svc.observe_scoring(result.version, time.perf_counter() - started)
     return {
         "ai_score": result.score,
         "ai_recommendation": result.recommendation,

@@ -459,6 +459,10 @@ class FakeOutbox(_Repo):
     async def claim_due(self, now: datetime, limit: int, *, destinations: Collection[str] = ()) -> list[OutboxMessage]:
         raise NotImplementedError
 
+    async def pending_counts(self) -> tuple[int, int]:
+        waiting = [m for m in self.s.outbox.values() if m.status == "pending"]
+        return len(waiting), sum(m.attempts > 0 for m in waiting)
+
     async def oldest_due(self, now: datetime) -> datetime | None:
         due = [m.next_attempt_at for m in self.s.outbox.values() if m.status == "pending" and m.next_attempt_at <= now]
         return min(due, default=None)
@@ -497,11 +501,16 @@ class InboxEntry:
     update: ReceivedUpdate | None  # None: recorded by a claim, never stored by the poller
     done: bool = False
     done_at: datetime | None = None
+    received_at: datetime = field(default_factory=utcnow)
 
 
 class FakeInbox(_Repo):
     async def tables_exist(self) -> bool:
         return True
+
+    async def backlog(self) -> tuple[int, datetime | None]:
+        waiting = [e.received_at for e in self.s.inbox.values() if not e.done]
+        return len(waiting), min(waiting, default=None)
 
     async def store(self, updates: Sequence[ReceivedUpdate]) -> list[int]:
         new = sorted(u.update_id for u in updates if u.update_id not in self.s.inbox)

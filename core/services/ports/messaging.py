@@ -34,6 +34,9 @@ class OutboxRepository(Protocol):
     async def oldest_due(self, now: datetime) -> datetime | None:
         """When the longest-waiting pending message became due (None: nothing is waiting): readiness."""
 
+    async def pending_counts(self) -> tuple[int, int]:
+        """Messages waiting to be sent, and how many of them were tried before (retrying)."""
+
     async def count_pending(self, destination: str) -> int:
         """How many messages for ``destination`` are still to be sent."""
 
@@ -57,6 +60,9 @@ class InboxRepository(Protocol):
     """``uow.inbox``: the updates the bot received, stored before Telegram is told, and which are done."""
 
     async def tables_exist(self) -> bool: ...
+
+    async def backlog(self) -> tuple[int, datetime | None]:
+        """How many stored updates are not applied yet, and when the oldest of them was received."""
 
     async def store(self, updates: Sequence[ReceivedUpdate]) -> list[int]:
         """Store the updates not stored yet; returns the ids that are new."""

@@ -52,6 +52,11 @@ class SqlInboxRepository:
             return False
         return True
 
+    async def backlog(self) -> tuple[int, datetime | None]:
+        stmt = select(func.count(), func.min(INBOX.c.received_at)).where(INBOX.c.done_at.is_(None))
+        count, oldest = (await self.session.execute(stmt)).one()
+        return int(count), oldest
+
     async def store(self, updates: Sequence[ReceivedUpdate]) -> list[int]:
         """Insert the updates not stored yet (one statement); returns the ids that are new."""
         if not updates:

@@ -97,6 +97,12 @@ class SqlOutboxRepository:
         oldest: datetime | None = (await self.session.execute(stmt)).scalar_one()
         return oldest
 
+    async def pending_counts(self) -> tuple[int, int]:
+        # only the waiting rows (ix_outbox_pending is partial): sent ones pile up and are counted by the sender
+        stmt = select(func.count(), func.count().filter(OUTBOX.c.attempts > 0)).where(OUTBOX.c.status == "pending")
+        pending, retrying = (await self.session.execute(stmt)).one()
+        return int(pending), int(retrying)
+
     async def count_pending(self, destination: str) -> int:
         stmt = select(func.count()).where(OUTBOX.c.status == "pending", OUTBOX.c.destination == destination)
         return int((await self.session.execute(stmt)).scalar_one())
