@@ -12,6 +12,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from difflib import SequenceMatcher
 from types import TracebackType
 from typing import Any
 
@@ -43,6 +44,7 @@ from core.domain.models import (
     StageChange,
     User,
 )
+from core.domain.search import Fuzzy, SearchPosition, SearchTerms, Tier
 from core.imports.records import ImportedLead, UpsertCounts
 from core.services.ports import (
     Addressee,
@@ -58,6 +60,7 @@ from core.services.ports import (
     DigestPart,
     DueStep,
     DueWindow,
+    Found,
     LeadFilter,
     ModelVersion,
     NewLead,
@@ -109,6 +112,16 @@ def _matches(lead: Lead, text: str, forms: Sequence[str]) -> bool:
     if any(needle in (getattr(lead, f) or "").lower() for f in ("name", "company", "contact")):
         return True
     return any(n.lower() in c.normal.lower() for n in (text, *forms) for c in lead.contacts)
+
+
+def _similarity(lead: Lead, terms: SearchTerms) -> int:
+    if terms.fuzzy is Fuzzy.NONE:
+        return 0
+    if terms.fuzzy is Fuzzy.EMAIL:
+        values = [c.normal for c in lead.contacts]
+    else:
+        values = [v.lower() for v in (lead.name, lead.company) if v]
+    return max((int(SequenceMatcher(None, v, terms.folded).ratio() * 1000) for v in values), default=0)
 
 
 class FakeLeads(_Repo):
@@ -224,10 +237,19 @@ class FakeLeads(_Repo):
         return len(self._matching(flt))
 
     async def search_leads(
-        self, text: str, *, forms: Sequence[str] = (), owner_id: int | None, limit: int, offset: int = 0
-    ) -> list[Lead]:
-        found = self._matching(LeadFilter(owner_id=owner_id, text=text, forms=tuple(forms)))
-        return found[offset : offset + limit]
+        self, terms: SearchTerms, flt: LeadFilter, *, limit: int, after: SearchPosition | None = None
+    ) -> list[Found]:
+        """The same order as PostgreSQL's; "similar" is difflib's ratio ≥ 0.8 here, not trigrams."""
+        found = []
+        for lead in self._matching(replace(flt, text=None, forms=())):
+            if _matches(lead, terms.text, terms.forms):
+                found.append(Found(self._with_owner(lead), SearchPosition(Tier.FOUND, 0, lead.id)))
+            elif (score := _similarity(lead, terms)) >= 800:
+                found.append(Found(self._with_owner(lead), SearchPosition(Tier.SIMILAR, score, lead.id)))
+        found.sort(key=lambda f: f.position.sort_key())
+        if after is not None:
+            found = [f for f in found if f.position.sort_key() > after.sort_key()]
+        return found[:limit]
 
     async def list_activities(self, lead_id: int, *, limit: int) -> list[Activity]:
         return [a for a in reversed(self.s.activities) if a.lead_id == lead_id][:limit]
