@@ -210,9 +210,10 @@ async def find_leads(
     region: str = "RU",
 ) -> SearchPage:
     """Leads whose name, company or a contact contains ``text`` (a phone however it is typed: ``search_forms``,
-    in ``region``, the policy's phone_region, without a country code), then those only similar to it (a typo
-    in a name, a company or an e-mail: ``core.domain.search``). Managers see only their own leads. A page of
-    ``limit`` after ``after`` (the previous page's ``next_after``)."""
+    in ``region``, the policy's phone_region, without a country code), newest first; when there are none,
+    those similar to it (a typo in a name, a company or an e-mail: ``core.domain.search``), closest first.
+    Managers see only their own leads. A page of ``limit`` after ``after`` (the previous page's
+    ``next_after``)."""
     text = _search_text(text)
     _check_limit(limit)
     flt = LeadFilter(owner_id=None if actor.sees_all_leads else actor.user_id)

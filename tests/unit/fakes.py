@@ -107,11 +107,11 @@ class _Repo:
         return self._uow.state
 
 
-def _matches(lead: Lead, text: str, forms: Sequence[str]) -> bool:
-    needle = text.lower()
-    if any(needle in (getattr(lead, f) or "").lower() for f in ("name", "company", "contact")):
+def _matches(lead: Lead, terms: SearchTerms) -> bool:
+    needle = terms.text.lower()
+    if any(needle in (value or "").lower() for value in (lead.name, lead.company)):
         return True
-    return any(n.lower() in c.normal.lower() for n in (text, *forms) for c in lead.contacts)
+    return any(c.normal == terms.phone or any(p in c.normal.lower() for p in terms.parts) for c in lead.contacts)
 
 
 def _similarity(lead: Lead, terms: SearchTerms) -> int:
@@ -120,7 +120,7 @@ def _similarity(lead: Lead, terms: SearchTerms) -> int:
     if terms.fuzzy is Fuzzy.EMAIL:
         values = [c.normal for c in lead.contacts]
     else:
-        values = [v.lower() for v in (lead.name, lead.company) if v]
+        values = [v.lower() for v in (lead.name, *(lead.company or "").split()) if v]
     return max((int(SequenceMatcher(None, v, terms.folded).ratio() * 1000) for v in values), default=0)
 
 
@@ -214,7 +214,6 @@ class FakeLeads(_Repo):
             and (flt.owner_id is None or lead.owner_id == flt.owner_id)
             and (flt.source is None or lead.source == flt.source)
             and (not flt.unassigned or lead.owner_id is None)
-            and (flt.text is None or _matches(lead, flt.text, flt.forms))
             and (flt.updated_since is None or (lead.updated_at is not None and lead.updated_at >= flt.updated_since))
         ]
         return sorted(found, key=lambda lead: (lead.updated_at, lead.id), reverse=True)
@@ -239,17 +238,16 @@ class FakeLeads(_Repo):
     async def search_leads(
         self, terms: SearchTerms, flt: LeadFilter, *, limit: int, after: SearchPosition | None = None
     ) -> list[Found]:
-        """The same order as PostgreSQL's; "similar" is difflib's ratio ≥ 0.8 here, not trigrams."""
-        found = []
-        for lead in self._matching(replace(flt, text=None, forms=())):
-            if _matches(lead, terms.text, terms.forms):
-                found.append(Found(self._with_owner(lead), SearchPosition(Tier.FOUND, 0, lead.id)))
-            elif (score := _similarity(lead, terms)) >= 800:
-                found.append(Found(self._with_owner(lead), SearchPosition(Tier.SIMILAR, score, lead.id)))
+        """The same rules as PostgreSQL's; "similar" is difflib's ratio ≥ 0.8 here, not trigrams."""
+        leads = self._matching(flt)
+        found = [Found(lead, SearchPosition(Tier.FOUND, 0, lead.id)) for lead in leads if _matches(lead, terms)]
+        if not found:
+            scored = ((lead, _similarity(lead, terms)) for lead in leads)
+            found = [Found(lead, SearchPosition(Tier.SIMILAR, s, lead.id)) for lead, s in scored if s >= 800]
         found.sort(key=lambda f: f.position.sort_key())
         if after is not None:
             found = [f for f in found if f.position.sort_key() > after.sort_key()]
-        return found[:limit]
+        return [replace(f, lead=self._with_owner(f.lead)) for f in found[:limit]]
 
     async def list_activities(self, lead_id: int, *, limit: int) -> list[Activity]:
         return [a for a in reversed(self.s.activities) if a.lead_id == lead_id][:limit]

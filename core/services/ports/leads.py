@@ -37,9 +37,6 @@ class LeadFilter:
     owner_id: int | None = None
     source: Source | None = None
     unassigned: bool = False  # only leads without an owner (the queue)
-    # a search: name, company or contact contains ``text``, or a contact's normal form one of ``forms``
-    text: str | None = None
-    forms: tuple[str, ...] = ()
     updated_since: datetime | None = None  # only leads changed at or after this moment (incremental sync)
 
 
@@ -144,10 +141,10 @@ class LeadRepository(Protocol):
     async def search_leads(
         self, terms: SearchTerms, flt: LeadFilter, *, limit: int, after: SearchPosition | None = None
     ) -> list[Found]:
-        """Leads matching ``terms`` (and ``flt``; its ``text`` is not used), best first, strictly after
-        ``after``: first those whose name, company or primary contact contains the text, or a contact's normal
-        form contains it or one of ``terms.forms`` (newest first), then, when ``terms.fuzzy`` says so, those
-        only similar to it (a typo; most similar first, then newest). Each with its position."""
+        """Leads matching ``terms`` (and ``flt``), best first, strictly after
+        ``after``: first those whose name or company contains the text, or a contact equals ``terms.phone``
+        or contains one of ``terms.parts`` (newest first); only when there are none, and ``terms.fuzzy``
+        says so, those similar to it (a typo; most similar first, then newest). Each with its position."""
 
     async def list_activities(self, lead_id: int, *, limit: int) -> list[Activity]: ...
 

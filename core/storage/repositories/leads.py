@@ -320,25 +320,25 @@ class SqlLeadRepository:
     async def search_leads(
         self, terms: SearchTerms, flt: LeadFilter, *, limit: int, after: SearchPosition | None = None
     ) -> list[Found]:
-        """Two phases (``core.storage.repositories.search``): found as typed, then, if the page is not full
-        and the text may have a typo, the similar ones."""
-        where = _conditions(replace(flt, text=None, forms=()))
-        found: list[Found] = []
+        """Two phases (``core.storage.repositories.search``): found as typed; only when nothing is, and the
+        text may have a typo, the similar ones."""
+        where = _conditions(flt)
         if after is None or after.tier == Tier.FOUND:
             ids = search.found_ids(terms, where, limit=limit, before_id=after.id if after else None)
             stmt = lead_columns().where(LEADS.c.id.in_(ids)).order_by(LEADS.c.id.desc())
             rows = (await self.session.execute(stmt)).mappings().all()
-            found = [Found(lead_from_row(r), SearchPosition(Tier.FOUND, 0, r["id"])) for r in rows]
-            after = None
-        if len(found) == limit or terms.fuzzy is Fuzzy.NONE:
-            return found
-        await self.session.execute(search.SET_THRESHOLD, {"value": search.threshold(terms)})
-        similar = search.similar_ids(terms, where, limit=limit - len(found), after=after).subquery("similar")
+            if rows or after is not None or terms.fuzzy is Fuzzy.NONE:
+                return [Found(lead_from_row(r), SearchPosition(Tier.FOUND, 0, r["id"])) for r in rows]
+        if terms.fuzzy is Fuzzy.NONE:
+            return []
+        await self.session.execute(search.SET_THRESHOLDS)
+        similar = search.similar_ids(terms, where, limit=limit, after=after).subquery("similar")
         stmt = (
             lead_columns(similar.c.score)
             .join(similar, similar.c.id == LEADS.c.id)
             .order_by(similar.c.score.desc(), LEADS.c.id.desc())
         )
+        found = []
         for row in (await self.session.execute(stmt)).mappings():
             data = dict(row)
             score = int(data.pop("score"))
@@ -452,14 +452,6 @@ def _conditions(flt: LeadFilter) -> list[Any]:
         where.append(LEADS.c.source == flt.source)
     if flt.unassigned:
         where.append(LEADS.c.owner_id.is_(None))
-    if flt.text is not None:
-        where.append(_matches(flt.text, flt.forms))
     if flt.updated_since is not None:
         where.append(LEADS.c.updated_at >= flt.updated_since)
     return where
-
-
-def _matches(text: str, forms: Sequence[str]) -> Any:
-    """Name, company or primary contact contains ``text``, or a contact's normal form contains it or one of
-    ``forms`` (ILIKE; the trigram GIN indexes ix_*_trgm serve each): the search's first phase as one condition."""
-    return search.found_as_typed(SearchTerms(text, tuple(forms), Fuzzy.NONE))

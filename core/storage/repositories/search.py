@@ -1,27 +1,38 @@
 """Lead search on PostgreSQL (``/find``, ``GET /leads?q=``): found-as-typed first, then typos, by pg_trgm.
 
-Two phases, each one statement, the second only when the first leaves the page short:
+Two phases, each one statement; the second only when the first finds nothing. Typo matching is a fallback ("did
+you mean"): a text found as typed is what the user meant, and the similar ones would be other people — and
+each query that finds something pays only phase 1 (phase 2 costs 10–40 ms at 1 M leads, see README).
 
-1. **FOUND** (newest first): name, company or primary contact ILIKE ``%text%``, or a contact's normal form
-   ILIKE ``%form%`` for the text and its contact forms (a phone however it is typed). Written as a UNION of one
-   branch per column, each ``ORDER BY id DESC LIMIT n`` below the cursor, so the planner picks per branch
+1. **FOUND** (newest first): name or company ILIKE ``%text%``, or a contact (``lead_contacts``, the primary
+   one among them) equal to the text's E.164 form or whose normal form contains its digits or the lower-cased
+   text (a phone however it is typed; ``core.domain.search.SearchTerms``). Written as a UNION of one branch
+   per column, each ``ORDER BY id DESC LIMIT n`` below the cursor, so the planner picks per branch
    either its trigram GIN index (a rare text) or a backward scan of the primary key that stops after n rows
    (a common one, e.g. three letters that half the names contain) — one OR over all columns allows neither.
-2. **SIMILAR** (most similar first, then newest): the trigram ``%`` operator, which the GIN indexes
-   (ix_*_trgm) answer, with ``pg_trgm.similarity_threshold`` raised for the transaction (``SET LOCAL``
-   through ``set_config``) so the index itself prunes. Names and companies for words, the contacts' normal
-   forms for an e-mail (``core.domain.search.Fuzzy``); leads of phase 1 are left out, so none comes twice.
+2. **SIMILAR** (most similar first, then newest), by the trigram operators the GIN indexes (ix_*_trgm) answer,
+   with their thresholds raised for the transaction (``set_config(…, true)``, i.e. ``SET LOCAL``) so the index
+   itself prunes: for words, ``name % text`` (``similarity``) and ``text <% company`` (``word_similarity``: a
+   company is matched by the word typed, "Nortwind" → "Northwind LLC"); for an e-mail, the contacts with the
+   same local part at any domain (``ILIKE 'local@%'``: a typo in the domain) or a local part similar to the
+   typed one (``local <% normal``: a typo before the "@"), kept when the whole address is similar. Matching the
+   whole address with ``%`` instead costs ~120 ms at 1 M contacts: every address shares "mai", "ail", "com"…
 
 The thresholds, picked on the 1 M-lead set of ``bench/search.py`` (names drawn from Russian first and last
 names, e-mails ``first.last<n>@domain``) by typing one typo (two letters swapped, one left out, one
-replaced) into 2,000 real names and e-mails and comparing with ``similarity``:
+replaced) into 2,000 real names and ~850 e-mails and comparing:
 
-* names and companies, ``NAME_THRESHOLD`` 0.45: a swap keeps a two-word name at ≥ 0.47 in 99 % of cases (0.5
-  in 95 %), a left-out letter ≥ 0.62, a replaced one ≥ 0.57; two different people's names reach 0.45 in
-  only 0.1 % of pairs ("Ivan Petrov" / "Ivan Petrenko" 0.53 — they come after the closer ones);
-* e-mail addresses, ``EMAIL_THRESHOLD`` 0.6: a typo keeps an address at ≥ 0.69 (99 %), while addresses
-  sharing only the domain stay far below; the higher threshold also lets the index skip the posting lists of
-  trigrams every address has ("com", "gma", "ail").
+* names, ``NAME_THRESHOLD`` 0.5 (``similarity``): a swap keeps a two-word name at ≥ 0.5 in 95 % of cases
+  (≥ 0.47 in 99 %), a left-out letter at ≥ 0.62 and a replaced one at ≥ 0.57 in 99 %; two different
+  people's names reach 0.45 in 0.1 % of pairs ("Ivan Petrov" / "Ivan Petrenko": 0.53, after the closer
+  ones). 0.45 would catch the last 4 % of swaps but doubles the candidates the index hands back (2,758
+  against 1,661 for "Мариан Александров") and their cost;
+* companies, ``WORD_THRESHOLD`` 0.55 (``word_similarity`` of the typed word): "Nortwind" / "Northwind LLC"
+  0.58, "Cyberdine" / "LLC Cyberdyne" 0.6 (``similarity`` of the whole: 0.44, lost to the legal form);
+* e-mail local parts, the same ``WORD_THRESHOLD``: a typo keeps ``word_similarity(local, address)`` at ≥ 0.555
+  (99 %), other addresses reach 0.52 in 0.1 % of pairs; the whole address must then have ``similarity`` ≥
+  ``EMAIL_THRESHOLD`` 0.5 (a typo keeps ≥ 0.69 in 99 %; the same local part at another domain is ~0.2–0.4,
+  "ivan@gmial.com" / "ivan@gmail.com" 0.58).
 
 A position (``SearchPosition``) is (tier, score, id) with the score as an integer (similarity × 1000, rounded
 down), so a cursor compares exactly; the order is total, so pages never skip or repeat a lead.
@@ -32,7 +43,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, TextClause, and_, exists, func, literal, or_, select, text, union, union_all
+from sqlalchemy import Select, TextClause, and_, func, literal, or_, select, text, union, union_all
 from sqlalchemy.types import Integer
 
 from core.domain.search import Fuzzy, SearchPosition, SearchTerms
@@ -41,34 +52,33 @@ from core.storage.models import LeadContactRow, LeadRow, table
 LEADS = table(LeadRow)
 CONTACTS = table(LeadContactRow)
 
-NAME_THRESHOLD = 0.45
-EMAIL_THRESHOLD = 0.6
-SET_THRESHOLD: TextClause = text("SELECT set_config('pg_trgm.similarity_threshold', :value, true)")
+NAME_THRESHOLD = 0.5
+WORD_THRESHOLD = 0.55
+EMAIL_THRESHOLD = 0.5
+# Phase 2's thresholds for this transaction only (set_config takes text)
+SET_THRESHOLDS: TextClause = text(
+    "SELECT set_config('pg_trgm.similarity_threshold', :similarity, true), "
+    "set_config('pg_trgm.word_similarity_threshold', :word, true)"
+).bindparams(similarity=str(NAME_THRESHOLD), word=str(WORD_THRESHOLD))
 
 
-def threshold(terms: SearchTerms) -> str:
-    """``pg_trgm.similarity_threshold`` for phase 2 of ``terms`` (a string: ``set_config`` takes text)."""
-    return str(EMAIL_THRESHOLD if terms.fuzzy is Fuzzy.EMAIL else NAME_THRESHOLD)
+def _escaped(value: str) -> str:
+    """``value`` with ILIKE's wildcards escaped."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def contains(value: str) -> str:
-    """An ILIKE pattern: ``value`` anywhere, its wildcards escaped."""
-    return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    """An ILIKE pattern: ``value`` anywhere."""
+    return "%" + _escaped(value) + "%"
 
 
-def found_as_typed(terms: SearchTerms) -> Any:
-    """Phase 1's condition on a lead row (what phase 2 leaves out)."""
-    pattern = contains(terms.text)
-    return or_(
-        LEADS.c.name.ilike(pattern),
-        LEADS.c.company.ilike(pattern),
-        LEADS.c.contact.ilike(pattern),
-        exists().where(CONTACTS.c.lead_id == LEADS.c.id, _contact_contains(terms)),
-    )
-
-
-def _contact_contains(terms: SearchTerms) -> Any:
-    return or_(*(CONTACTS.c.normal.ilike(contains(form)) for form in dict.fromkeys((terms.text, *terms.forms))))
+def _contact_matches(terms: SearchTerms) -> Any | None:
+    """A contact equal to the phone (ix_lead_contacts_kind_normal) or containing a part (the trigram index);
+    None when the text can be no contact."""
+    found: list[Any] = [CONTACTS.c.normal.ilike(contains(part)) for part in terms.parts]
+    if terms.phone is not None:
+        found.append(and_(CONTACTS.c.kind == "phone", CONTACTS.c.normal == terms.phone))
+    return or_(*found) if found else None
 
 
 def found_ids(terms: SearchTerms, where: Sequence[Any], *, limit: int, before_id: int | None) -> Select[Any]:
@@ -84,36 +94,45 @@ def found_ids(terms: SearchTerms, where: Sequence[Any], *, limit: int, before_id
 
     branches = [
         newest(select(LEADS.c.id).where(column.ilike(pattern)), LEADS.c.id)
-        for column in (LEADS.c.name, LEADS.c.company, LEADS.c.contact)
+        for column in (LEADS.c.name, LEADS.c.company)
     ]
-    in_contacts = (
-        select(CONTACTS.c.lead_id.label("id"))
-        .distinct()
-        .join(LEADS, LEADS.c.id == CONTACTS.c.lead_id)
-        .where(_contact_contains(terms))
-    )
-    branches.append(newest(in_contacts, CONTACTS.c.lead_id))
+    if (matches := _contact_matches(terms)) is not None:
+        in_contacts = (
+            select(CONTACTS.c.lead_id.label("id"))
+            .distinct()
+            .join(LEADS, LEADS.c.id == CONTACTS.c.lead_id)
+            .where(matches)
+        )
+        branches.append(newest(in_contacts, CONTACTS.c.lead_id))
     ids = union(*branches).subquery("found")
     return select(ids.c.id).order_by(ids.c.id.desc()).limit(limit)
 
 
 def similar_ids(terms: SearchTerms, where: Sequence[Any], *, limit: int, after: SearchPosition | None) -> Select[Any]:
     """Phase 2: ``SELECT id, score`` of up to ``limit`` leads only similar to the text, most similar first,
-    then newest, strictly after ``after`` (a SIMILAR position or None). Needs ``SET_THRESHOLD`` first."""
+    then newest, strictly after ``after`` (a SIMILAR position or None). Needs ``SET_THRESHOLDS`` first."""
     folded = literal(terms.folded)
     candidates: Any
     if terms.fuzzy is Fuzzy.EMAIL:
+        local = terms.folded.partition("@")[0]
+        sim = func.similarity(CONTACTS.c.normal, folded)
         candidates = (
-            select(CONTACTS.c.lead_id.label("id"), func.similarity(CONTACTS.c.normal, folded).label("sim"))
+            select(CONTACTS.c.lead_id.label("id"), sim.label("sim"))
             .join(LEADS, LEADS.c.id == CONTACTS.c.lead_id)
-            .where(CONTACTS.c.normal.op("%")(folded), *where)
+            .where(
+                or_(CONTACTS.c.normal.ilike(_escaped(local) + "@%"), literal(local).op("<%")(CONTACTS.c.normal)),
+                sim >= EMAIL_THRESHOLD,
+                *where,
+            )
         )
     else:
         candidates = union_all(
-            *(
-                select(LEADS.c.id, func.similarity(column, folded).label("sim")).where(column.op("%")(folded), *where)
-                for column in (LEADS.c.name, LEADS.c.company)
-            )
+            select(LEADS.c.id, func.similarity(LEADS.c.name, folded).label("sim")).where(
+                LEADS.c.name.op("%")(folded), *where
+            ),
+            select(LEADS.c.id, func.word_similarity(folded, LEADS.c.company).label("sim")).where(
+                folded.op("<%")(LEADS.c.company), *where
+            ),
         )
     cand = candidates.subquery("candidates")
     best = (
@@ -121,13 +140,7 @@ def similar_ids(terms: SearchTerms, where: Sequence[Any], *, limit: int, after: 
         .group_by(cand.c.id)
         .subquery("best")
     )
-    stmt = (
-        select(best.c.id, best.c.score)
-        .join(LEADS, LEADS.c.id == best.c.id)
-        .where(~found_as_typed(terms))
-        .order_by(best.c.score.desc(), best.c.id.desc())
-        .limit(limit)
-    )
+    stmt = select(best.c.id, best.c.score).order_by(best.c.score.desc(), best.c.id.desc()).limit(limit)
     if after is not None:
         stmt = stmt.where(or_(best.c.score < after.score, and_(best.c.score == after.score, best.c.id < after.id)))
     return stmt
