@@ -39,6 +39,11 @@ class SearchTerms:
     fuzzy: Fuzzy
 
     @property
+    def in_names(self) -> bool:
+        """Whether names and companies are searched too: not for an e-mail address (only contacts have one)."""
+        return self.fuzzy is not Fuzzy.EMAIL
+
+    @property
     def folded(self) -> str:
         """The text compared with typos: lower-cased, without a leading "@"."""
         return self.text.lower().lstrip("@") if self.fuzzy is Fuzzy.EMAIL else self.text.lower()

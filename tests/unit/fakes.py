@@ -109,7 +109,7 @@ class _Repo:
 
 def _matches(lead: Lead, terms: SearchTerms) -> bool:
     needle = terms.text.lower()
-    if any(needle in (value or "").lower() for value in (lead.name, lead.company)):
+    if terms.in_names and any(needle in (value or "").lower() for value in (lead.name, lead.company)):
         return True
     return any(c.normal == terms.phone or any(p in c.normal.lower() for p in terms.parts) for c in lead.contacts)
 

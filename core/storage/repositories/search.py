@@ -1,15 +1,16 @@
-"""Lead search on PostgreSQL (``/find``, ``GET /leads?q=``): found-as-typed first, then typos, by pg_trgm.
+"""Lead search on PostgreSQL (``/find``, ``GET /leads?q=``): found as typed, else typos, by pg_trgm.
 
-Two phases, each one statement; the second only when the first finds nothing. Typo matching is a fallback ("did
-you mean"): a text found as typed is what the user meant, and the similar ones would be other people — and
-each query that finds something pays only phase 1 (phase 2 costs 10–40 ms at 1 M leads, see README).
+Two phases, each one statement; the second only when the first finds nothing. Typo matching is a fallback
+("did you mean"): a text found as typed is what the user meant, the similar ones would be other people, and
+a query that finds something pays only phase 1 (phase 2 is the expensive one: README, "Search at 1 M leads").
 
-1. **FOUND** (newest first): name or company ILIKE ``%text%``, or a contact (``lead_contacts``, the primary
-   one among them) equal to the text's E.164 form or whose normal form contains its digits or the lower-cased
-   text (a phone however it is typed; ``core.domain.search.SearchTerms``). Written as a UNION of one branch
-   per column, each ``ORDER BY id DESC LIMIT n`` below the cursor, so the planner picks per branch
-   either its trigram GIN index (a rare text) or a backward scan of the primary key that stops after n rows
-   (a common one, e.g. three letters that half the names contain) — one OR over all columns allows neither.
+1. **FOUND** (newest first): name or company ILIKE ``%text%`` (not for an e-mail address), or a contact
+   (``lead_contacts``, the primary one among them) equal to the text's E.164 form or whose normal form contains
+   its digits or the lower-cased text (a phone however it is typed; ``core.domain.search.SearchTerms``).
+   Written as a UNION of one branch per column, each ``ORDER BY id DESC LIMIT n`` below the cursor, so the
+   planner picks per branch either its trigram GIN index (a rare text) or a backward scan of the primary key
+   that stops after n rows (a common one, e.g. three letters that half the names contain) — one OR over all
+   columns allows neither. The pick rests on the row estimates: migration 0012 keeps finer statistics.
 2. **SIMILAR** (most similar first, then newest), by the trigram operators the GIN indexes (ix_*_trgm) answer,
    with their thresholds raised for the transaction (``set_config(…, true)``, i.e. ``SET LOCAL``) so the index
    itself prunes: for words, ``name % text`` (``similarity``) and ``text <% company`` (``word_similarity``: a
@@ -92,10 +93,8 @@ def found_ids(terms: SearchTerms, where: Sequence[Any], *, limit: int, before_id
             stmt = stmt.where(id_col < before_id)
         return stmt.order_by(id_col.desc()).limit(limit).subquery().select()
 
-    branches = [
-        newest(select(LEADS.c.id).where(column.ilike(pattern)), LEADS.c.id)
-        for column in (LEADS.c.name, LEADS.c.company)
-    ]
+    columns = (LEADS.c.name, LEADS.c.company) if terms.in_names else ()
+    branches = [newest(select(LEADS.c.id).where(column.ilike(pattern)), LEADS.c.id) for column in columns]
     if (matches := _contact_matches(terms)) is not None:
         in_contacts = (
             select(CONTACTS.c.lead_id.label("id"))
