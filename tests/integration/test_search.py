@@ -141,8 +141,12 @@ async def test_managers_find_only_their_own_leads_as_typed_and_by_typo(uow, serv
         assert (await svc.find_leads(uow, bob, q)).items == [], q
 
 
-async def test_the_typo_thresholds_are_raised_only_inside_the_search_transaction(committing_factory, system) -> None:
+async def test_the_search_settings_hold_only_inside_the_search_transaction(committing_factory, system) -> None:
     await _find(SqlUnitOfWork(committing_factory), system, "Ivna Petrov")
     async with committing_factory() as session:
-        for name in ("similarity_threshold", "word_similarity_threshold"):
-            assert (await session.execute(text(f"SHOW pg_trgm.{name}"))).scalar_one() in ("0.3", "0.6"), name
+        for name, default in [
+            ("pg_trgm.similarity_threshold", "0.3"),
+            ("pg_trgm.word_similarity_threshold", "0.6"),
+            ("plan_cache_mode", "auto"),
+        ]:
+            assert (await session.execute(text(f"SHOW {name}"))).scalar_one() == default, name

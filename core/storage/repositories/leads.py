@@ -323,6 +323,7 @@ class SqlLeadRepository:
         """Two phases (``core.storage.repositories.search``): found as typed; only when nothing is, and the
         text may have a typo, the similar ones."""
         where = _conditions(flt)
+        await self.session.execute(search.SET_SEARCH)
         if after is None or after.tier == Tier.FOUND:
             ids = search.found_ids(terms, where, limit=limit, before_id=after.id if after else None)
             stmt = lead_columns().where(LEADS.c.id.in_(ids)).order_by(LEADS.c.id.desc())
@@ -331,7 +332,6 @@ class SqlLeadRepository:
                 return [Found(lead_from_row(r), SearchPosition(Tier.FOUND, 0, r["id"])) for r in rows]
         if terms.fuzzy is Fuzzy.NONE:
             return []
-        await self.session.execute(search.SET_THRESHOLDS)
         similar = search.similar_ids(terms, where, limit=limit, after=after).subquery("similar")
         stmt = (
             lead_columns(similar.c.score)

@@ -56,9 +56,14 @@ CONTACTS = table(LeadContactRow)
 NAME_THRESHOLD = 0.5
 WORD_THRESHOLD = 0.55
 EMAIL_THRESHOLD = 0.5
-# Phase 2's thresholds for this transaction only (set_config takes text)
-SET_THRESHOLDS: TextClause = text(
-    "SELECT set_config('pg_trgm.similarity_threshold', :similarity, true), "
+# For this transaction only (``set_config(…, true)``; it takes text), before the search's statements:
+# - a plan per execution: asyncpg prepares each statement once, and after five executions PostgreSQL may
+#   switch to a generic plan, which cannot see the pattern and walks ix_lead_contacts_lead_id through every
+#   row for a rare one (1.2 s instead of 9 ms at 1 M leads, bench/search.py); planning costs ~1 ms;
+# - phase 2's thresholds.
+SET_SEARCH: TextClause = text(
+    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
+    "set_config('pg_trgm.similarity_threshold', :similarity, true), "
     "set_config('pg_trgm.word_similarity_threshold', :word, true)"
 ).bindparams(similarity=str(NAME_THRESHOLD), word=str(WORD_THRESHOLD))
 
@@ -109,7 +114,7 @@ def found_ids(terms: SearchTerms, where: Sequence[Any], *, limit: int, before_id
 
 def similar_ids(terms: SearchTerms, where: Sequence[Any], *, limit: int, after: SearchPosition | None) -> Select[Any]:
     """Phase 2: ``SELECT id, score`` of up to ``limit`` leads only similar to the text, most similar first,
-    then newest, strictly after ``after`` (a SIMILAR position or None). Needs ``SET_THRESHOLDS`` first."""
+    then newest, strictly after ``after`` (a SIMILAR position or None). Needs ``SET_SEARCH`` first."""
     folded = literal(terms.folded)
     candidates: Any
     if terms.fuzzy is Fuzzy.EMAIL:
