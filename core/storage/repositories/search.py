@@ -16,12 +16,12 @@ a query that finds something pays only phase 1 (phase 2 is the expensive one: RE
    itself prunes: for words, ``name % text`` (``similarity``) and ``text <% company`` (``word_similarity``: a
    company is matched by the word typed, "Nortwind" → "Northwind LLC"); for an e-mail, the contacts with the
    same local part at any domain (``ILIKE 'local@%'``: a typo in the domain) or, only when there are none, a
-   local part similar to the typed one (``local <% normal``: a typo before the "@", for a local part of
-   LOCAL_TYPO_MIN characters or more; the ``NOT EXISTS`` is a one-time filter, so that scan does not even
-   start otherwise), kept when the whole address is similar. A shorter local part is one common word ("petrov"):
-   ``<%`` then matches every address with that word (17,000 at 1 M contacts, 100 ms; "ivan.petrov": 350,
-   18 ms), and a typo in it leaves too few trigrams to tell people apart. Matching the
-   whole address with ``%`` instead costs ~120 ms at 1 M contacts: every address shares "mai", "ail", "com"…
+   local part similar to the typed one (``local <% normal``: a typo before the "@"; the ``NOT EXISTS`` is a
+   one-time filter, so that scan does not even start otherwise), kept when the whole address is similar.
+   A local part shorter than LOCAL_TYPO_MIN is one common word ("petrov"): ``<%`` would match every address
+   with that word (17,000 at 1 M contacts, 100 ms; "ivan.petrov": 350, 18 ms), and a typo in it leaves too
+   few trigrams to tell people apart. Matching the whole address with ``%`` instead costs ~120 ms at 1 M
+   contacts: every address shares "mai", "ail", "com"…
 
 The thresholds, picked on the 1 M-lead set of ``bench/search.py`` (names drawn from Russian first and last
 names, e-mails ``first.last<n>@domain``) by typing one typo (two letters swapped, one left out, one
