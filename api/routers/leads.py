@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Header, Query, status
 from fastapi.responses import JSONResponse
 
 from api.deps import get_services, get_uow, lead_id_path, require_api_key
-from api.pagination import aware_utc, decode_id_cursor, encode_id_cursor
+from api.pagination import aware_utc, decode_id_cursor, decode_search_cursor, encode_id_cursor, encode_search_cursor
 from api.schemas import (
     ActivityCreate,
     ActivityListOut,
@@ -138,7 +138,9 @@ async def list_leads(
         Query(
             min_length=2,
             max_length=svc.SEARCH_TEXT_MAX,
-            description="Search names, companies and contacts (a phone however it is typed); with the filters",
+            description="Search names, companies and contacts (a phone however it is typed, names, companies and "
+            "e-mails also with a typo); with the filters. Best match first: found as typed (newest first), then "
+            "similar (most similar first); the cursor pages through every match",
         ),
     ] = None,
     updated_since: Annotated[
@@ -159,13 +161,20 @@ async def list_leads(
         limit=limit,
         q=q,
         region=services.policy.phone_region,
-        before_id=decode_id_cursor(cursor) if cursor is not None else None,
+        before_id=decode_id_cursor(cursor) if cursor is not None and q is None else None,
+        after=decode_search_cursor(cursor) if cursor is not None and q is not None else None,
         updated_since=aware_utc(updated_since, "updated_since") if updated_since is not None else None,
     )
     return LeadPageOut(
         items=[_out(lead, services) for lead in page.items],
-        next_cursor=encode_id_cursor(page.next_before_id) if page.next_before_id else None,
+        next_cursor=_next_cursor(page),
     )
+
+
+def _next_cursor(page: svc.LeadPage) -> str | None:
+    if page.next_after is not None:
+        return encode_search_cursor(page.next_after)
+    return encode_id_cursor(page.next_before_id) if page.next_before_id else None
 
 
 # "/leads" and "/leads/" both answer directly (the original clients post to "/leads/"); no 307 redirects.

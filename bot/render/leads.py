@@ -114,10 +114,18 @@ def leads_page(
     return head + "\n\n" + "\n".join(lead_line(lead, owner=owners) for lead in items)
 
 
-def found_leads(query: str, items: Sequence[Lead]) -> str:
+def found_leads(query: str, items: Sequence[Lead], *, first: int = 1, more: bool = False) -> str:
+    """A page of search results numbered from ``first``; ``more``: another page follows (the total is not
+    counted: a common text matches thousands)."""
     if not items:
         return _("Nothing found for “{query}”.").format(query=esc(query))
-    head = _("Found for “{query}”:").format(query=esc(query))
+    last = first + len(items) - 1
+    if more:
+        head = _("Found for “{query}”: {first}–{last}, more on ▶").format(query=esc(query), first=first, last=last)
+    else:
+        head = _("Found for “{query}”: {first}–{last} of {total}").format(
+            query=esc(query), first=first, last=last, total=last
+        )
     return head + "\n" + "\n".join(lead_line(lead) for lead in items)
 
 

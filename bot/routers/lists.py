@@ -3,6 +3,8 @@ team leads and admins all (the services decide)."""
 
 from __future__ import annotations
 
+from dataclasses import astuple
+
 from aiogram import Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -16,6 +18,7 @@ from bot.states import Find
 from core.domain.enums import Stage
 from core.domain.errors import InvalidValue, Rule
 from core.domain.models import Actor, User
+from core.domain.search import SearchPosition
 from core.services import browse
 from core.services import leads as leads_svc
 from core.services.context import Services
@@ -77,26 +80,48 @@ async def leads_page(
 
 
 async def _find(
-    target: Message | CallbackQuery, text: str, uow: UnitOfWork, actor: Actor, services: Services, *, page: int = 0
+    target: Message | CallbackQuery,
+    text: str,
+    uow: UnitOfWork,
+    actor: Actor,
+    services: Services,
+    state: FSMContext,
+    *,
+    page: int = 0,
+    starts: list[list[int] | None] | None = None,
 ) -> None:
-    """A page of FIND_PAGE results, ◀ ▶ when there are more (one more is fetched to know)."""
-    found = await leads_svc.find_leads(
-        uow, actor, text, limit=FIND_PAGE + 1, offset=page * FIND_PAGE, region=services.policy.phone_region
+    """A page of FIND_PAGE results, best first, ◀ ▶ when there are other pages. Pages are keyset pages of the
+    ranked search: ``starts[p]`` is where page p starts (a ``SearchPosition`` as a list; None for the first),
+    kept in the dialog state with the query as each page is shown."""
+    starts = starts or [None]
+    start = starts[page]
+    result = await leads_svc.find_leads(
+        uow,
+        actor,
+        text,
+        limit=FIND_PAGE,
+        after=SearchPosition(*start) if start is not None else None,
+        region=services.policy.phone_region,
     )
-    items = found[:FIND_PAGE]
-    markup = contact_keyboards.found_page(items, page, more=len(found) > FIND_PAGE)
-    await screens.show(target, render.found_leads(text, items), markup, edit=isinstance(target, CallbackQuery))
+    more = result.next_after is not None
+    starts = starts[: page + 1] + ([list(astuple(result.next_after))] if result.next_after is not None else [])
+    first = page * FIND_PAGE + 1
+    rendered = render.found_leads(text, result.items, first=first, more=more)
+    markup = contact_keyboards.found_page(result.items, page, more=more)
+    await screens.show(target, rendered, markup, edit=isinstance(target, CallbackQuery))
+    await state.update_data(find_query=text, find_starts=starts)  # for ◀ ▶
 
 
 async def find_page(
     query: CallbackQuery, callback_data: FindCb, uow: UnitOfWork, actor: Actor, services: Services, state: FSMContext
 ) -> None:
-    text = (await state.get_data()).get("find_query")
-    if not isinstance(text, str):
+    data = await state.get_data()
+    text, starts = data.get("find_query"), data.get("find_starts")
+    if not isinstance(text, str) or not isinstance(starts, list) or not 0 <= callback_data.p < len(starts):
         await query.answer(_("This search is over. /find starts a new one."), show_alert=True)
         return
     await query.answer()
-    await _find(query, text, uow, actor, services, page=max(callback_data.p, 0))
+    await _find(query, text, uow, actor, services, state, page=callback_data.p, starts=starts)
 
 
 async def find_command(
@@ -106,8 +131,7 @@ async def find_command(
         await state.set_state(Find.query)
         await message.answer(_("What should I look for? Send part of a name or contact, or /cancel."))
         return
-    await _find(message, command.args or "", uow, actor, services)
-    await state.update_data(find_query=command.args or "")  # for ◀ ▶
+    await _find(message, command.args or "", uow, actor, services, state)
 
 
 async def find_button(query: CallbackQuery, state: FSMContext) -> None:
@@ -117,9 +141,8 @@ async def find_button(query: CallbackQuery, state: FSMContext) -> None:
 
 
 async def find_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext, services: Services) -> None:
-    await _find(message, message.text or "", uow, actor, services)
-    await state.clear()
-    await state.update_data(find_query=message.text or "")  # for ◀ ▶
+    await _find(message, message.text or "", uow, actor, services, state)  # a bad text: the dialog stays
+    await state.set_state(None)
 
 
 async def lead_command(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, user: User) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from core.domain import funnel
 from core.domain.clock import utcnow
-from core.domain.contacts import Contact, parse_contact, search_forms, unique
+from core.domain.contacts import Contact, parse_contact, unique
 from core.domain.enums import ActivityKind, ActivityOutcome, LostReason, Source, Stage
 from core.domain.errors import (
     AccessDenied,
@@ -24,6 +24,7 @@ from core.domain.errors import (
     StaleState,
 )
 from core.domain.models import Activity, Actor, Lead, LeadChanges, LeadEvent, Sale, StageChange
+from core.domain.search import SearchPosition, SearchTerms, search_terms
 from core.domain.validation import (
     clean_attributes,
     clean_contact,
@@ -141,6 +142,13 @@ async def get_lead(uow: UnitOfWork, actor: Actor, lead_id: int) -> Lead:
 class LeadPage:
     items: list[Lead]
     next_before_id: int | None  # the next page's ``before_id`` (the last id of this one); None: the last page
+    next_after: SearchPosition | None = None  # with ``q``: the next page's ``after``; None: the last page
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    items: list[Lead]
+    next_after: SearchPosition | None  # where the next page starts (the last result of this one); None: the last
 
 
 def _check_limit(limit: int) -> None:
@@ -160,13 +168,15 @@ async def list_leads(
     before_id: int | None = None,
     updated_since: datetime | None = None,
     q: str | None = None,
+    after: SearchPosition | None = None,
     region: str = "RU",
 ) -> LeadPage:
     """Newest-created first (id descending), keyset-paginated on the id, so a lead changed during a pass
     neither moves nor is skipped; ``updated_since`` keeps the leads changed at or after that moment (an
     incremental sync). Managers only ever see their own leads; ``unassigned``: the queue (leads without an
-    owner; with ``owner_id`` too, nothing matches both); ``q``: a search as ``find_leads``'s (phones typed
-    without a country code are in ``region``)."""
+    owner; with ``owner_id`` too, nothing matches both). With ``q``: a search as ``find_leads``'s, best match
+    first, paged with ``after`` (``next_after``) instead of ``before_id`` (phones typed without a country code
+    are in ``region``)."""
     _check_limit(limit)
     text = _search_text(q) if q is not None else None
     if not actor.sees_all_leads:
@@ -176,10 +186,11 @@ async def list_leads(
         owner_id=owner_id,
         source=parse_enum(Source, source, "source") if source is not None else None,
         unassigned=unassigned,
-        text=text,
-        forms=tuple(search_forms(text, region)) if text is not None else (),
         updated_since=updated_since,
     )
+    if text is not None:
+        page = await _search(uow, search_terms(text, region), flt, limit=limit, after=after)
+        return LeadPage(page.items, None, page.next_after)
     async with uow:
         found = await uow.leads.list_leads_by_id(flt, limit=limit + 1, before_id=before_id)
     items = found[:limit]
@@ -194,17 +205,32 @@ def _search_text(text: str) -> str:
 
 
 async def find_leads(
-    uow: UnitOfWork, actor: Actor, text: str, *, limit: int = 20, offset: int = 0, region: str = "RU"
-) -> list[Lead]:
-    """Leads whose name, company or a contact contains ``text``; a phone is found however it is typed
-    (``search_forms``: its E.164 form, in ``region`` (the policy's phone_region) without a country code, and
-    its digits). Newest-updated first, ``offset`` for the next pages."""
+    uow: UnitOfWork,
+    actor: Actor,
+    text: str,
+    *,
+    limit: int = 20,
+    after: SearchPosition | None = None,
+    region: str = "RU",
+) -> SearchPage:
+    """Leads whose name, company or a contact contains ``text`` (a phone however it is typed: ``search_forms``,
+    in ``region``, the policy's phone_region, without a country code), newest first; when there are none,
+    those similar to it (a typo in a name, a company or an e-mail: ``core.domain.search``), closest first.
+    Managers see only their own leads. A page of ``limit`` after ``after`` (the previous page's
+    ``next_after``)."""
     text = _search_text(text)
     _check_limit(limit)
-    owner = None if actor.sees_all_leads else actor.user_id
-    forms = search_forms(text, region)
+    flt = LeadFilter(owner_id=None if actor.sees_all_leads else actor.user_id)
+    return await _search(uow, search_terms(text, region), flt, limit=limit, after=after)
+
+
+async def _search(
+    uow: UnitOfWork, terms: SearchTerms, flt: LeadFilter, *, limit: int, after: SearchPosition | None
+) -> SearchPage:
     async with uow:
-        return await uow.leads.search_leads(text, forms=forms, owner_id=owner, limit=limit, offset=max(offset, 0))
+        found = await uow.leads.search_leads(terms, flt, limit=limit + 1, after=after)
+    items = found[:limit]
+    return SearchPage([f.lead for f in items], items[-1].position if len(found) > limit else None)
 
 
 @dataclass(frozen=True)

@@ -110,3 +110,47 @@ async def test_the_409_is_documented_with_the_existing_leads_id(client) -> None:
     conflict = schema["paths"]["/leads/"]["post"]["responses"]["409"]
     ref = conflict["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
     assert "existing_lead_id" in schema["components"]["schemas"][ref]["properties"]
+
+
+async def _every_page(client, params) -> list[int]:
+    seen: list[int] = []
+    cursor = None
+    while True:
+        page = await client.get("/leads", params=params | ({"cursor": cursor} if cursor else {}))
+        assert page.status_code == 200, page.text
+        seen += [lead["id"] for lead in page.json()["items"]]
+        if (cursor := page.json()["next_cursor"]) is None:
+            return seen
+
+
+async def test_q_with_a_typo_finds_names_and_emails(client) -> None:
+    near = (await _post(client, name="Ivan Petrov", contacts=[{"value": "petrov@gmail.com"}])).json()
+    await _post(client, name="Ivan Petrovsky")  # too far from the typo (similarity 0.42)
+    response = await client.get("/leads", params={"q": "Ivna Petrov"})
+    assert [lead["id"] for lead in response.json()["items"]] == [near["id"]]
+    response = await client.get("/leads", params={"q": "petrov@gmial.com"})
+    assert [lead["id"] for lead in response.json()["items"]] == [near["id"]]
+
+
+async def test_q_pages_a_ranked_typo_search_with_the_cursor_without_skips_or_repeats(client) -> None:
+    ids = set()
+    for name in ["Maria Ivanova"] * 4 + ["Maria Ivanova Jr"] * 3 + ["Maria Ivanovna"]:
+        ids.add((await _post(client, name=name, allow_duplicate=True)).json()["id"])
+    everything = await _every_page(client, {"q": "Maria Ivonova", "limit": 50})
+    assert set(everything) <= ids and len(everything) >= 7
+    for limit in (1, 2, 3):
+        assert await _every_page(client, {"q": "Maria Ivonova", "limit": limit}) == everything, limit
+
+
+async def test_a_cursor_of_one_kind_of_list_is_a_422_in_the_other(client) -> None:
+    for i in range(3):
+        await _post(client, name=f"Acme {i}", allow_duplicate=True)
+    searched = (await client.get("/leads", params={"q": "acme", "limit": 1})).json()["next_cursor"]
+    listed = (await client.get("/leads", params={"limit": 1})).json()["next_cursor"]
+    assert searched and listed
+    for params in ({"cursor": searched}, {"q": "acme", "cursor": listed}):
+        response = await client.get("/leads", params=params)
+        assert response.status_code == 422 and "search" in response.json()["detail"], params
+    for forged in ("cXwyfDEwMDF8NQ", "cXwwfDB8MA", "cXx4fDB8NQ"):  # q|2|1001|5, q|0|0|0, q|x|0|5
+        response = await client.get("/leads", params={"q": "acme", "cursor": forged})
+        assert response.status_code == 422 and "next_cursor" in response.json()["detail"], forged

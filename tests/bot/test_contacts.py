@@ -10,7 +10,15 @@ from sqlalchemy import func, select
 from core.services import leads as leads_svc
 from core.storage.models import LeadContactRow, LeadRow, OutboxRow
 from core.storage.uow import SqlUnitOfWork
-from tests.bot.support import MANAGER_ID, OTHER_MANAGER_ID, TEAM_LEAD_ID, bot_settings, lead_id_of, register
+from tests.bot.support import (
+    MANAGER_ID,
+    OTHER_MANAGER_ID,
+    TEAM_LEAD_ID,
+    alert_text,
+    bot_settings,
+    lead_id_of,
+    register,
+)
 
 
 @pytest.fixture
@@ -26,6 +34,10 @@ async def team(committing_factory):
 @pytest.fixture
 async def running(bot_runner, services, committing_factory):
     return await bot_runner(bot_settings(), services=services, session_factory=committing_factory)
+
+
+def lead_id_of_button(text: str) -> int:
+    return int(text.split()[0].lstrip("#"))
 
 
 async def _lead(committing_factory, services, actor, **kw):
@@ -164,3 +176,42 @@ def test_the_owners_duplicate_message_names_who_tried_and_links_the_lead() -> No
     text, markup = outbox_message(payload, bot_username="crm_bot")
     assert "Maria" in text and "телефон" in text and "#7" in text
     assert markup is not None and markup.inline_keyboard[0][0].url == "https://t.me/crm_bot?start=lead_7"
+
+
+async def test_find_says_which_results_a_page_shows_and_whether_more_follow(
+    tg, team, running, services, committing_factory
+) -> None:
+    ids = [(await _lead(committing_factory, services, team["maria"], name=f"Acme {i}")).id for i in range(23)]
+    maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
+    await tg.say(maria, "/find acme")
+    page = tg.fake.last_message(maria.id)
+    seen = [lead_id_of_button(t) for t in page.button_texts if t.startswith("#")]
+    assert "1–10, more on ▶" in page.text and "◀" not in page.button_texts
+    for expected in ("11–20, more on ▶", "21–23 of 23"):
+        await tg.press(maria, "▶", message_id=page.message_id)
+        page = tg.fake.message(maria.id, page.message_id)
+        assert expected in page.text
+        seen += [lead_id_of_button(t) for t in page.button_texts if t.startswith("#")]
+    assert "▶" not in page.button_texts
+    assert seen == sorted(ids, reverse=True)  # every lead once, newest first
+    await tg.press(maria, "◀", message_id=page.message_id)
+    assert "11–20, more on ▶" in tg.fake.message(maria.id, page.message_id).text
+
+
+async def test_find_pages_a_typo_search_and_ignores_a_page_it_never_showed(
+    tg, team, running, services, committing_factory
+) -> None:
+    for _ in range(12):
+        await _lead(committing_factory, services, team["maria"], name="Ivan Petrov", allow_duplicate=True)
+    oleg = await _lead(committing_factory, services, team["oleg"], name="Ivan Petrov", allow_duplicate=True)
+    maria = tg.fake.user(MANAGER_ID, "Maria", language_code="ru")
+    await tg.say(maria, "/find Ivna Petrov")
+    page = tg.fake.last_message(maria.id)
+    assert "1–10" in page.text and len([t for t in page.button_texts if t.startswith("#")]) == 10
+    assert f"#{oleg.id}" not in page.text  # another manager's lead stays out, typo or not
+    await tg.press(maria, "▶", message_id=page.message_id)
+    page = tg.fake.message(maria.id, page.message_id)
+    assert "11–12 из 12" in page.text
+    before = page.text
+    answer = await tg.press_data(maria, page.message_id, "fd:7")  # a page this search never reached
+    assert "/find" in alert_text(answer) and tg.fake.message(maria.id, page.message_id).text == before

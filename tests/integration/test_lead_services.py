@@ -178,8 +178,8 @@ async def test_managers_see_only_their_own_leads(uow, services, system) -> None:
         await svc.change_stage(uow, services, bob, lead.id, "contacted")
     assert (await svc.list_leads(uow, bob)).items == []
     assert [x.id for x in (await svc.list_leads(uow, ann)).items] == [lead.id]
-    assert [x.id for x in await svc.find_leads(uow, ann, "ann")] == [lead.id]
-    assert await svc.find_leads(uow, bob, "ann") == []
+    assert [x.id for x in (await svc.find_leads(uow, ann, "ann")).items] == [lead.id]
+    assert (await svc.find_leads(uow, bob, "ann")).items == []
 
 
 async def test_list_is_keyset_paginated_newest_first(uow, services, system) -> None:

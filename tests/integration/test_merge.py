@@ -171,7 +171,7 @@ async def test_a_merged_lead_is_left_out_of_lists_counts_duplicates_and_the_sche
 
     page = await leads_svc.list_leads(uow, people["tina"])
     assert gone.id not in [lead.id for lead in page.items]
-    assert gone.id not in [lead.id for lead in await leads_svc.find_leads(uow, people["tina"], "Gone")]
+    assert gone.id not in [lead.id for lead in (await leads_svc.find_leads(uow, people["tina"], "Gone")).items]
     duplicate = await contacts.check_new_contact(uow, policy, people["tina"], "g@example.com")
     assert duplicate is not None and duplicate.lead_id == keep.id
     async with uow:

@@ -160,3 +160,36 @@ async def test_contacts_are_backfilled_from_the_primary_contact_in_their_normal_
         await engine.dispose()
     finally:
         await _admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _statistics_targets(url: str) -> dict[str, int]:
+    engine = create_async_engine(url)
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT attrelid::regclass::text || '.' || attname, coalesce(attstattarget, -1) FROM pg_attribute "
+                "WHERE (attrelid, attname) IN (('leads'::regclass, 'name'), ('leads'::regclass, 'company'), "
+                "('lead_contacts'::regclass, 'normal'))"
+            )
+        )
+        targets = {column: int(target) for column, target in rows}
+    await engine.dispose()
+    return targets
+
+
+async def test_the_search_columns_get_finer_statistics_and_lose_them_on_downgrade(database_url: str) -> None:
+    """Migration 0012: the planner's estimates for the search's ILIKE branches (leads.name, leads.company,
+    lead_contacts.normal) come from 1,000 buckets; downgraded, the server's default again."""
+    name = f"leadcrm_mig_{uuid.uuid4().hex[:8]}"
+    await _admin(database_url, f'CREATE DATABASE "{name}"')
+    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    columns = {"leads.name", "leads.company", "lead_contacts.normal"}
+    try:
+        await asyncio.to_thread(upgrade, url, "0012")
+        assert await _statistics_targets(url) == dict.fromkeys(columns, 1000)
+        await asyncio.to_thread(downgrade, url, "0010")
+        assert await _statistics_targets(url) == dict.fromkeys(columns, -1)
+        await asyncio.to_thread(upgrade, url)
+        assert await _statistics_targets(url) == dict.fromkeys(columns, 1000)
+    finally:
+        await _admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -12,6 +12,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from difflib import SequenceMatcher
 from types import TracebackType
 from typing import Any
 
@@ -43,6 +44,7 @@ from core.domain.models import (
     StageChange,
     User,
 )
+from core.domain.search import Fuzzy, SearchPosition, SearchTerms, Tier
 from core.imports.records import ImportedLead, UpsertCounts
 from core.services.ports import (
     Addressee,
@@ -58,6 +60,7 @@ from core.services.ports import (
     DigestPart,
     DueStep,
     DueWindow,
+    Found,
     LeadFilter,
     ModelVersion,
     MovedHistory,
@@ -106,11 +109,21 @@ class _Repo:
         return self._uow.state
 
 
-def _matches(lead: Lead, text: str, forms: Sequence[str]) -> bool:
-    needle = text.lower()
-    if any(needle in (getattr(lead, f) or "").lower() for f in ("name", "company", "contact")):
+def _matches(lead: Lead, terms: SearchTerms) -> bool:
+    needle = terms.text.lower()
+    if terms.in_names and any(needle in (value or "").lower() for value in (lead.name, lead.company)):
         return True
-    return any(n.lower() in c.normal.lower() for n in (text, *forms) for c in lead.contacts)
+    return any(c.normal == terms.phone or any(p in c.normal.lower() for p in terms.parts) for c in lead.contacts)
+
+
+def _similarity(lead: Lead, terms: SearchTerms) -> int:
+    if terms.fuzzy is Fuzzy.NONE:
+        return 0
+    if terms.fuzzy is Fuzzy.EMAIL:
+        values = [c.normal for c in lead.contacts]
+    else:
+        values = [v.lower() for v in (lead.name, *(lead.company or "").split()) if v]
+    return max((int(SequenceMatcher(None, v, terms.folded).ratio() * 1000) for v in values), default=0)
 
 
 class FakeLeads(_Repo):
@@ -220,7 +233,6 @@ class FakeLeads(_Repo):
             and (flt.owner_id is None or lead.owner_id == flt.owner_id)
             and (flt.source is None or lead.source == flt.source)
             and (not flt.unassigned or lead.owner_id is None)
-            and (flt.text is None or _matches(lead, flt.text, flt.forms))
             and (flt.updated_since is None or (lead.updated_at is not None and lead.updated_at >= flt.updated_since))
         ]
         return sorted(found, key=lambda lead: (lead.updated_at, lead.id), reverse=True)
@@ -243,10 +255,18 @@ class FakeLeads(_Repo):
         return len(self._matching(flt))
 
     async def search_leads(
-        self, text: str, *, forms: Sequence[str] = (), owner_id: int | None, limit: int, offset: int = 0
-    ) -> list[Lead]:
-        found = self._matching(LeadFilter(owner_id=owner_id, text=text, forms=tuple(forms)))
-        return found[offset : offset + limit]
+        self, terms: SearchTerms, flt: LeadFilter, *, limit: int, after: SearchPosition | None = None
+    ) -> list[Found]:
+        """The same rules as PostgreSQL's; "similar" is difflib's ratio ≥ 0.8 here, not trigrams."""
+        leads = self._matching(flt)
+        found = [Found(lead, SearchPosition(Tier.FOUND, 0, lead.id)) for lead in leads if _matches(lead, terms)]
+        if not found:
+            scored = ((lead, _similarity(lead, terms)) for lead in leads)
+            found = [Found(lead, SearchPosition(Tier.SIMILAR, s, lead.id)) for lead, s in scored if s >= 800]
+        found.sort(key=lambda f: f.position.sort_key())
+        if after is not None:
+            found = [f for f in found if f.position.sort_key() > after.sort_key()]
+        return [replace(f, lead=self._with_owner(f.lead)) for f in found[:limit]]
 
     async def list_activities(self, lead_id: int, *, limit: int) -> list[Activity]:
         return [a for a in reversed(self.s.activities) if a.lead_id == lead_id][:limit]

@@ -110,7 +110,7 @@ async def test_a_merged_lead_answers_merged_into_and_is_left_out_of_lists_search
         await leads.change_stage(uow, services, tina, gone.id, "contacted")
     page = await leads.list_leads(uow, tina)
     assert [lead.id for lead in page.items] == [keep.id]
-    assert [lead.id for lead in await leads.find_leads(uow, tina, "gone@example.com")] == [keep.id]
+    assert [lead.id for lead in (await leads.find_leads(uow, tina, "gone@example.com")).items] == [keep.id]
     assert await contacts.check_new_contact(uow, services.policy, tina, "gone@example.com") is not None
     assert (await contacts.check_new_contact(uow, services.policy, tina, "gone@example.com")).lead_id == keep.id
 

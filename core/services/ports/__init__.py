@@ -17,6 +17,7 @@ from core.services.ports.idempotency import IdempotencyRepository, StoredRespons
 from core.services.ports.leads import (
     Cursor,
     DayCounts,
+    Found,
     LeadFilter,
     LeadRepository,
     MovedHistory,
@@ -72,6 +73,7 @@ __all__ = [
     "DigestPart",
     "DueStep",
     "DueWindow",
+    "Found",
     "IdempotencyRepository",
     "ImportsRepository",
     "InboxRepository",

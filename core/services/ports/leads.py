@@ -28,6 +28,7 @@ from core.domain.models import (
     SaleTotal,
     StageChange,
 )
+from core.domain.search import SearchPosition, SearchTerms
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +37,6 @@ class LeadFilter:
     owner_id: int | None = None
     source: Source | None = None
     unassigned: bool = False  # only leads without an owner (the queue)
-    # a search: name, company or contact contains ``text``, or a contact's normal form one of ``forms``
-    text: str | None = None
-    forms: tuple[str, ...] = ()
     updated_since: datetime | None = None  # only leads changed at or after this moment (incremental sync)
 
 
@@ -54,6 +52,14 @@ class Cursor:
 
     updated_at: datetime
     id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A search result and its place in the search's order (the cursor of the page after it)."""
+
+    lead: Lead
+    position: SearchPosition
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,10 +156,12 @@ class LeadRepository(Protocol):
     async def count_leads(self, flt: LeadFilter) -> int: ...
 
     async def search_leads(
-        self, text: str, *, forms: Sequence[str] = (), owner_id: int | None, limit: int, offset: int = 0
-    ) -> list[Lead]:
-        """Newest-updated first: name, company or primary contact contains ``text``, or a contact's normal form
-        contains ``text`` or one of ``forms`` (``core.domain.contacts.search_forms``); case-insensitive."""
+        self, terms: SearchTerms, flt: LeadFilter, *, limit: int, after: SearchPosition | None = None
+    ) -> list[Found]:
+        """Leads matching ``terms`` (and ``flt``), best first, strictly after
+        ``after``: first those whose name or company contains the text, or a contact equals ``terms.phone``
+        or contains one of ``terms.parts`` (newest first); only when there are none, and ``terms.fuzzy``
+        says so, those similar to it (a typo; most similar first, then newest). Each with its position."""
 
     async def list_activities(self, lead_id: int, *, limit: int) -> list[Activity]: ...
 

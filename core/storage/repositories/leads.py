@@ -40,8 +40,10 @@ from core.domain.enums import ActivityKind, ActivityOutcome, LeadEventKind, Lost
 from core.domain.funnel import LEAD_FINAL
 from core.domain.ids import storable_id
 from core.domain.models import Activity, Lead, LeadChanges, LeadEvent, StageChange
-from core.services.ports import Cursor, DayCounts, LeadFilter, MovedHistory, NewLead
+from core.domain.search import Fuzzy, SearchPosition, SearchTerms, Tier
+from core.services.ports import Cursor, DayCounts, Found, LeadFilter, MovedHistory, NewLead
 from core.storage.models import ActivityRow, LeadContactRow, LeadEventRow, LeadRow, StageChangeRow, UserRow, table
+from core.storage.repositories import search
 from core.storage.repositories.base import BeforeWrite
 
 LEADS = table(LeadRow)
@@ -348,10 +350,32 @@ class SqlLeadRepository:
         return int((await self.session.execute(stmt)).scalar_one())
 
     async def search_leads(
-        self, text: str, *, forms: Sequence[str] = (), owner_id: int | None, limit: int, offset: int = 0
-    ) -> list[Lead]:
-        flt = LeadFilter(owner_id=owner_id, text=text, forms=tuple(forms))
-        return await self.list_leads(flt, limit=limit, offset=offset)
+        self, terms: SearchTerms, flt: LeadFilter, *, limit: int, after: SearchPosition | None = None
+    ) -> list[Found]:
+        """Two phases (``core.storage.repositories.search``): found as typed; only when nothing is, and the
+        text may have a typo, the similar ones."""
+        where = _conditions(flt)
+        await self.session.execute(search.SET_SEARCH)
+        if after is None or after.tier == Tier.FOUND:
+            ids = search.found_ids(terms, where, limit=limit, before_id=after.id if after else None)
+            stmt = lead_columns().where(LEADS.c.id.in_(ids)).order_by(LEADS.c.id.desc())
+            rows = (await self.session.execute(stmt)).mappings().all()
+            if rows or after is not None or terms.fuzzy is Fuzzy.NONE:
+                return [Found(lead_from_row(r), SearchPosition(Tier.FOUND, 0, r["id"])) for r in rows]
+        if terms.fuzzy is Fuzzy.NONE:
+            return []
+        similar = search.similar_ids(terms, where, limit=limit, after=after).subquery("similar")
+        stmt = (
+            lead_columns(similar.c.score)
+            .join(similar, similar.c.id == LEADS.c.id)
+            .order_by(similar.c.score.desc(), LEADS.c.id.desc())
+        )
+        found = []
+        for row in (await self.session.execute(stmt)).mappings():
+            data = dict(row)
+            score = int(data.pop("score"))
+            found.append(Found(lead_from_row(data), SearchPosition(Tier.SIMILAR, score, data["id"])))
+        return found
 
     async def list_activities(self, lead_id: int, *, limit: int) -> list[Activity]:
         if not storable_id(lead_id):
@@ -443,11 +467,6 @@ class SqlLeadRepository:
         return [DayCounts(r.owner_id, r.overdue, r.today, r.no_step) for r in (await self.session.execute(stmt)).all()]
 
 
-def _contains(text: str) -> str:
-    """An ILIKE pattern: ``text`` anywhere, its wildcards escaped."""
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 _OPEN = and_(LEADS.c.stage.not_in([s.value for s in LEAD_FINAL]), LIVE)
 
 
@@ -464,32 +483,20 @@ def _owned(owner_id: int | None) -> Any:
 
 
 def _filtered(stmt: Select[Any], flt: LeadFilter) -> Select[Any]:
-    stmt = stmt.where(LIVE)
+    return stmt.where(*_conditions(flt))
+
+
+def _conditions(flt: LeadFilter) -> list[Any]:
+    """``flt`` as conditions on ``leads``."""
+    where: list[Any] = [LIVE]  # merged-away leads are nowhere
     if flt.stage is not None:
-        stmt = stmt.where(LEADS.c.stage == flt.stage)
+        where.append(LEADS.c.stage == flt.stage)
     if flt.owner_id is not None:
-        stmt = stmt.where(LEADS.c.owner_id == flt.owner_id)
+        where.append(LEADS.c.owner_id == flt.owner_id)
     if flt.source is not None:
-        stmt = stmt.where(LEADS.c.source == flt.source)
+        where.append(LEADS.c.source == flt.source)
     if flt.unassigned:
-        stmt = stmt.where(LEADS.c.owner_id.is_(None))
-    if flt.text is not None:
-        stmt = stmt.where(_matches(flt.text, flt.forms))
+        where.append(LEADS.c.owner_id.is_(None))
     if flt.updated_since is not None:
-        stmt = stmt.where(LEADS.c.updated_at >= flt.updated_since)
-    return stmt
-
-
-def _matches(text: str, forms: Sequence[str]) -> Any:
-    """Name, company or primary contact contains ``text``, or a contact's normal form contains it or one of
-    ``forms`` (ILIKE; the trigram GIN indexes ix_*_trgm serve each)."""
-    pattern = _contains(text)
-    in_contacts = select(CONTACTS.c.lead_id).where(
-        or_(*(CONTACTS.c.normal.ilike(_contains(form)) for form in dict.fromkeys((text, *forms))))
-    )
-    return or_(
-        LEADS.c.name.ilike(pattern),
-        LEADS.c.company.ilike(pattern),
-        LEADS.c.contact.ilike(pattern),
-        LEADS.c.id.in_(in_contacts),
-    )
+        where.append(LEADS.c.updated_at >= flt.updated_since)
+    return where
