@@ -38,6 +38,7 @@ from core.domain.enums import Recommendation
 from core.domain.funnel import DEFAULT_TRANSFER_THRESHOLD
 from core.scoring.base import ScoreResult, ScoringInput
 from core.scoring.features import ACT_PREFIX, ATTR_PREFIX, Value, features
+from core.scoring.words import DOMAIN_RU, REC_EN, REC_RU, SOURCE_RU, STAGE_RU
 
 CANDIDATES = ("logreg", "hgb")
 ALGORITHMS = {
@@ -415,40 +416,8 @@ class LearnedScorer:
 
 # ---------------------------------------------------------------- plain words
 
-_REC_EN = {
-    "transfer_to_sales": "transfer to sales",
-    "continue_qualification": "continue qualification",
-    "drop_lead": "drop the lead",
-}
-_REC_RU = {
-    "transfer_to_sales": "передать в продажи",
-    "continue_qualification": "продолжить квалификацию",
-    "drop_lead": "отказаться от лида",
-}
 _KIND_EN = {"call": "calls", "message": "messages", "meeting": "meetings", "email": "e-mails", "note": "notes"}
 _KIND_RU = {"call": "звонков", "message": "сообщений", "meeting": "встреч", "email": "писем", "note": "заметок"}
-
-
-# Russian names of the values a reason names (the bot's catalogue words them the same way); a value not here
-# (a team's own domain, say) is shown as stored.
-_STAGE_RU = {
-    "new": "новый",
-    "contacted": "контакт установлен",
-    "qualified": "квалифицирован",
-    "transferred": "передан в продажи",
-    "lost": "потерян",
-}
-_SOURCE_RU = {"partner": "партнёр", "scanner": "сканер", "manual": "вручную"}
-_DOMAIN_RU = {
-    "fintech": "финтех",
-    "ecommerce": "электронная коммерция",
-    "edtech": "образование",
-    "healthcare": "здравоохранение",
-    "real_estate": "недвижимость",
-    "logistics": "логистика",
-    "saas": "SaaS",
-    "manufacturing": "производство",
-}
 
 
 def _n(value: float) -> str:
@@ -462,13 +431,13 @@ def describe(feature: str, value: Value) -> tuple[str, str]:
     if feature == "source":
         if not value:
             return "unknown source", "источник неизвестен"
-        return f"{value} source", f"источник «{_SOURCE_RU.get(str(value), value)}»"
+        return f"{value} source", f"источник «{SOURCE_RU.get(str(value), value)}»"
     if feature == "business_domain":
         if value is None:
             return "no business domain", "сфера бизнеса не указана"
-        return f"{str(value).replace('_', ' ')} domain", f"сфера «{_DOMAIN_RU.get(str(value), value)}»"
+        return f"{str(value).replace('_', ' ')} domain", f"сфера «{DOMAIN_RU.get(str(value), value)}»"
     if feature == "stage":
-        return f"stage {value}", f"этап «{_STAGE_RU.get(str(value), value)}»"
+        return f"stage {value}", f"этап «{STAGE_RU.get(str(value), value)}»"
     if feature.startswith(ACT_PREFIX):
         kind = feature[len(ACT_PREFIX) :]
         n = _n(float(value or 0))
@@ -503,6 +472,6 @@ def reason_text(score: float, rec: str, factors: Sequence[Factor]) -> tuple[str,
     else:
         en_f, ru_f = "a typical lead", "типичный лид"
     # the model's id is in scorer_version (and /model), not in a reason a manager reads
-    en = f"{en_f}: probability of a deal {score:.2f}, so {_REC_EN[rec]}."
-    ru = f"{ru_f}: вероятность сделки {score:.2f}, поэтому {_REC_RU[rec]}."
+    en = f"{en_f}: probability of a deal {score:.2f}, so {REC_EN[rec]}."
+    ru = f"{ru_f}: вероятность сделки {score:.2f}, поэтому {REC_RU[rec]}."
     return en, ru

@@ -7,31 +7,13 @@ binary-float artefacts (0.4 + 0.15 + 0.05 + 0.1 must be 0.7, not 0.7000000000000
 from __future__ import annotations
 
 from core.scoring.base import ScoreResult, ScoringInput, recommend
+from core.scoring.words import REC_EN, REC_RU, SOURCE_RU, STAGE_RU
 
 SOURCE_BASE = {"partner": 0.7, "scanner": 0.5, "manual": 0.4}
 OTHER_SOURCE_BASE = 0.3
 STAGE_BONUS = {"new": 0.0, "contacted": 0.05, "qualified": 0.15, "transferred": 0.2, "lost": -0.4}
 DOMAIN_BONUS = 0.1
 NO_DOMAIN_CAP = 0.55
-
-_REC_EN = {
-    "transfer_to_sales": "transfer to sales",
-    "continue_qualification": "continue qualification",
-    "drop_lead": "drop the lead",
-}
-_SOURCE_RU = {"partner": "партнёр", "scanner": "сканер", "manual": "вручную"}
-_STAGE_RU = {
-    "new": "новый",
-    "contacted": "контакт установлен",
-    "qualified": "квалифицирован",
-    "transferred": "передан в продажи",
-    "lost": "потерян",
-}
-_REC_RU = {
-    "transfer_to_sales": "передать в продажи",
-    "continue_qualification": "продолжить квалификацию",
-    "drop_lead": "отказаться от лида",
-}
 
 
 def activity_bonus(activity_count: int) -> float:
@@ -69,11 +51,11 @@ class RulesV1Scorer:
             dom_ru = f"бизнес-домен неизвестен (оценка не выше {NO_DOMAIN_CAP})"
         reason_en = (
             f"Source '{data.source}', {n} activit{'y' if n == 1 else 'ies'}, stage '{data.stage}', "
-            f"{dom_en}: score {score:.2f}, so {_REC_EN[rec]}."
+            f"{dom_en}: score {score:.2f}, so {REC_EN[rec]}."
         )
         reason_ru = (
-            f"Источник «{_SOURCE_RU.get(data.source, data.source)}», активностей: {n}, "
-            f"стадия «{_STAGE_RU.get(data.stage, data.stage)}», "
-            f"{dom_ru}: оценка {score:.2f}, поэтому {_REC_RU[rec]}."
+            f"Источник «{SOURCE_RU.get(data.source, data.source)}», активностей: {n}, "
+            f"стадия «{STAGE_RU.get(data.stage, data.stage)}», "
+            f"{dom_ru}: оценка {score:.2f}, поэтому {REC_RU[rec]}."
         )
         return ScoreResult(score=score, recommendation=rec, reason=reason_en, reason_ru=reason_ru, version=self.version)
