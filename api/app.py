@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TypedDict
 
 from fastapi import Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -42,15 +40,6 @@ Errors are `{"detail": "<message>"}`: 400 funnel rule refused, 401 key missing/w
 must be sent as `Content-Type: application/json`), 429 too many wrong keys from this address (see `Retry-After`),
 503 database unavailable or busy.
 """
-
-
-class _BodyLimit(TypedDict, total=False):
-    max_body_size: int
-
-
-def _body_limit(limit: int) -> _BodyLimit:
-    """FastAPI answers 413 above ``max_body_size`` (recent versions; older ones have no limit)."""
-    return {"max_body_size": limit} if "max_body_size" in inspect.signature(FastAPI).parameters else {}
 
 
 @asynccontextmanager
@@ -133,7 +122,6 @@ def create_app(
         redoc_url=None,
         # ?typo=1 is a 422, as an unknown body field is; log lines name the route and the lead
         dependencies=[Depends(reject_unknown_query), Depends(bind_request)],
-        **_body_limit(2 * MAX_BODY_BYTES),  # backstop for chunked bodies; BodySizeLimit answers first
     )
     app.state.settings = settings
     app.state.services = services

@@ -162,8 +162,9 @@ def _is_connection_error(err: DBAPIError) -> bool:
 class BodySizeLimit:
     """413 with the JSON ``{"detail": …}`` of every error when the body is above ``limit``: at once when
     Content-Length says so; a chunked body (no Content-Length) is read up to the limit first and replayed to
-    the app, so it gets the same JSON answer (FastAPI's own ``max_body_size``, the backstop set in
-    ``create_app``, would answer ``text/plain``). Bodies are small here (≤ 1 MB), so buffering one costs little."""
+    the app, so it gets the same JSON answer. The one body limit of the app (FastAPI's own ``max_body_size``
+    would answer ``text/plain``, and a second check per request). Bodies are small here (≤ 1 MB), so buffering
+    one costs little."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
