@@ -1,11 +1,14 @@
-"""The scoring model's reports (/model, /train), worded from the data the training service returns."""
+"""The scoring model's reports (/model, /train), worded from the data the training service returns, in the words
+of a team lead rather than a data scientist: ROC AUC is how often a won lead is ranked above a lost one, the
+Brier score is how far, typically, a probability is from what happened (its square root, in points)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.i18n import _
+from bot.i18n import N_, _
 from bot.render.vocabulary import esc
 from core.services.training import ModelInfo, TrainReport, TrainStatus
 
@@ -17,10 +20,33 @@ def model_lines(lines: Sequence[str]) -> str:
     return "\n".join([f"<b>{esc(lines[0])}</b>", *(esc(line) for line in lines[1:])])
 
 
+ALGORITHMS = {
+    "logreg": N_("a weighted checklist (logistic regression)"),
+    "hgb": N_("a set of decision trees (gradient boosting)"),
+}
+
+
+def algorithm_name(name: str | None) -> str:
+    if not name:
+        return _("hand rule of the original service")
+    known = ALGORITHMS.get(name)
+    return _(known) if known else name  # model_lines escapes every line
+
+
+def ranks(auc: float | None) -> int:
+    """ROC AUC as "a won lead ranks above a lost one N times in 100"."""
+    return round((auc or 0.0) * 100)
+
+
+def miss_points(brier: float | None) -> int:
+    """The Brier score as the typical distance, in percentage points, between a probability and the outcome."""
+    return round(math.sqrt(max(brier or 0.0, 0.0)) * 100)
+
+
 def _candidates(candidates: Mapping[str, Mapping[str, float]]) -> list[str]:
     return [
-        _("candidate {name}: CV ROC AUC {auc:.3f}, CV Brier {brier:.3f}").format(
-            name=name, auc=m["cv_auc"], brier=m["cv_brier"]
+        _("tried {name}: ranks a won lead above a lost one {n} times in 100").format(
+            name=algorithm_name(name), n=ranks(m["cv_auc"])
         )
         for name, m in candidates.items()
     ]
@@ -45,13 +71,15 @@ def _train_head(r: TrainReport) -> str:
         "other_auc": r.compared_auc,
         "other": r.compared_with,
     }
+    figures["n"], figures["other_n"] = ranks(r.auc), ranks(r.compared_auc)
     if r.status == TrainStatus.ACTIVATED:
-        return _("Model {version} is now active: held-out ROC AUC {auc:.3f} vs {other_auc:.3f} of {other}.").format(
-            **figures
-        )
+        return _(
+            "Model {version} is now active: on recent leads it did not learn from, it ranks a won lead above a "
+            "lost one {n} times in 100 ({other}: {other_n})."
+        ).format(**figures)
     return _(
-        "Model {version} was stored but not activated: held-out ROC AUC {auc:.3f} vs {other_auc:.3f} of "
-        "{other}; {other} stays active."
+        "Model {version} was kept but not switched on: on recent leads it did not learn from, it ranks a won lead "
+        "above a lost one {n} times in 100, no better than {other} ({other_n}), which stays active."
     ).format(**figures)
 
 
@@ -59,29 +87,32 @@ def train_report(r: TrainReport) -> str:
     lines = [_train_head(r), _("closed leads: {won} won, {lost} lost").format(won=r.n_won, lost=r.n_lost)]
     lines += _candidates(r.candidates)
     if r.version:
-        held_out = _("held-out: {version} ROC AUC {auc:.3f}, Brier {brier:.3f}")
-        lines.append(held_out.format(version=r.version, auc=r.auc, brier=r.brier))
-        lines.append(held_out.format(version=r.compared_with, auc=r.compared_auc, brier=r.compared_brier))
+        held_out = _("{version}: its probabilities are typically {points} points from what happened")
+        lines.append(held_out.format(version=r.version, points=miss_points(r.brier)))
+        lines.append(held_out.format(version=r.compared_with, points=miss_points(r.compared_brier)))
     if r.status != TrainStatus.NOT_ENOUGH_DATA:
         lines.append(_("took {seconds:.1f} s").format(seconds=r.seconds))
     return model_lines(lines)
 
 
 def model_info(info: ModelInfo) -> str:
-    algorithm = info.algorithm or _("hand rule of the original service")
+    algorithm = algorithm_name(info.algorithm)
     lines = [_("active scorer: {version} ({algorithm})").format(version=info.version, algorithm=algorithm)]
     if info.is_learned:
         lines += [
             _("trained at {when} UTC on {won} won / {lost} lost leads").format(
                 when=f"{info.trained_at:%Y-%m-%d %H:%M}", won=info.n_won, lost=info.n_lost
             ),
-            _("held-out ROC AUC {auc:.3f}, Brier {brier:.3f} (vs {other}: ROC AUC {other_auc:.3f})").format(
-                auc=info.auc,
-                brier=info.brier,
+            _(
+                "on recent leads it did not learn from, it ranks a won lead above a lost one {n} times in 100 "
+                "({other}: {other_n}); its probabilities are typically {points} points from what happened"
+            ).format(
+                n=ranks(info.auc),
+                points=miss_points(info.brier),
                 other=info.metrics.get("compared_with", "?"),
-                other_auc=float(info.metrics.get("compared_auc", float("nan"))),
+                other_n=ranks(float(info.metrics.get("compared_auc", 0.0))),
             ),
-            _("features: {count}").format(count=len(info.features)),
+            _("facts about a lead it weighs: {count}").format(count=len(info.features)),
             *_candidates(info.metrics.get("candidates") or {}),
         ]
     return model_lines(lines)

@@ -316,3 +316,38 @@ def test_russian_prompts_do_not_decline_a_name_and_say_stage_and_domain_one_way(
 
     for text in ACCESS_TEXTS.values():
         assert text.endswith(".") and strings[text].endswith("."), text
+
+
+def test_model_speaks_to_a_team_lead_in_plain_words_not_metrics() -> None:
+    from datetime import UTC, datetime
+
+    from bot.i18n import make_i18n
+    from bot.render.scoring import model_info
+    from core.services.training import ModelInfo
+
+    info = ModelInfo(
+        version="learned-3",
+        algorithm="hgb",
+        is_learned=True,
+        trained_at=datetime(2026, 12, 1, 9, 0, tzinfo=UTC),
+        n_won=120,
+        n_lost=880,
+        auc=0.877,
+        brier=0.134,
+        features=["source", "stage"],
+        metrics={
+            "compared_with": "rules-v1",
+            "compared_auc": 0.71,
+            "candidates": {"logreg": {"cv_auc": 0.86, "cv_brier": 0.14}},
+        },
+    )
+    i18n = make_i18n()
+    with i18n.context(), i18n.use_locale("en"):
+        text = model_info(info)
+    assert "ranks a won lead above a lost one 88 times in 100 (rules-v1: 71)" in text
+    assert "typically 37 points from what happened" in text  # √0.134 ≈ 0.366
+    assert "a set of decision trees" in text and "a weighted checklist" in text
+    assert "ROC" not in text and "Brier" not in text and "AUC" not in text
+    with i18n.context(), i18n.use_locale("ru"):
+        ru = model_info(info)
+    assert "в 88 случаях из 100" in ru and "ROC" not in ru
