@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.i18n import N_, _
 from bot.render.vocabulary import esc
+from core.services.ports import GateStats
 from core.services.training import ModelInfo, TrainReport, TrainStatus
 
 
@@ -95,9 +96,31 @@ def train_report(r: TrainReport) -> str:
     return model_lines(lines)
 
 
+def gate_lines(gate: GateStats) -> list[str]:
+    """ "At 0.60, 14 % of open leads pass; of past leads at or above it, 71 % were won (35 of 49)." """
+    threshold = f"{gate.threshold:.2f}"
+    if gate.open_scored:
+        share = f"{round(100 * gate.open_passing / gate.open_scored)}%"  # the sign outside the text: not a %-format
+        open_line = _("The transfer gate is {gate}: {share} of the scored open leads pass it ({n} of {total}).").format(
+            gate=threshold, share=share, n=gate.open_passing, total=gate.open_scored
+        )
+    else:
+        open_line = _("The transfer gate is {gate}: no open lead has a score yet.").format(gate=threshold)
+    if gate.closed_above:
+        won = f"{round(100 * gate.won_above / gate.closed_above)}%"
+        past = _("Of the closed leads scored at or above it, {share} were won ({n} of {total}).").format(
+            share=won, n=gate.won_above, total=gate.closed_above
+        )
+    else:
+        past = _("No closed lead was scored at or above it yet.")
+    return [open_line, past]
+
+
 def model_info(info: ModelInfo) -> str:
     algorithm = algorithm_name(info.algorithm)
     lines = [_("active scorer: {version} ({algorithm})").format(version=info.version, algorithm=algorithm)]
+    if info.gate is not None:
+        lines += gate_lines(info.gate)
     if info.is_learned:
         lines += [
             _("trained at {when} UTC on {won} won / {lost} lost leads").format(

@@ -111,9 +111,9 @@ async def pick_heir(query: CallbackQuery, callback_data: UserCb, uow: UnitOfWork
     await screens.show(query, text, owner_keyboards.handover_picker(target, people))
 
 
-async def model(message: Message, uow: UnitOfWork, actor: Actor) -> None:
+async def model(message: Message, uow: UnitOfWork, services: Services, actor: Actor) -> None:
     users_svc.ensure_admin(actor)
-    info = await training_svc.active_model_info(uow)
+    info = await training_svc.active_model_info(uow, transfer_threshold=services.policy.transfer_threshold)
     await message.answer(render.model_info(info))
 
 

@@ -42,7 +42,7 @@ from core.scoring.provider import (
 )
 from core.scoring.rules_v1 import RulesV1Scorer
 from core.services.context import Services
-from core.services.ports import ModelVersion, ScoreColumns, UnitOfWork
+from core.services.ports import GateStats, ModelVersion, ScoreColumns, UnitOfWork
 
 HOLDOUT_SHARE = 0.2
 MIN_PER_CLASS_FLOOR = 10  # below this the held-out part cannot hold both outcomes, whatever the settings
@@ -244,14 +244,17 @@ class ModelInfo:
     brier: float | None = None
     features: list[str] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
+    gate: GateStats | None = None  # what the transfer gate means on this team's data
 
 
-async def active_model_info(uow: UnitOfWork) -> ModelInfo:
+async def active_model_info(uow: UnitOfWork, *, transfer_threshold: float | None = None) -> ModelInfo:
+    """The active scorer's figures; with ``transfer_threshold``, also what that gate means on the team's data."""
     async with uow:
         row = await uow.ml.active()
+        gate = await uow.ml.gate_stats(transfer_threshold) if transfer_threshold is not None else None
         if row is None:
-            return ModelInfo(version=RULES_VERSION, algorithm=None, is_learned=False)
-        return _info(row)
+            return ModelInfo(version=RULES_VERSION, algorithm=None, is_learned=False, gate=gate)
+        return replace(_info(row), gate=gate)
 
 
 def _info(row: ModelVersion) -> ModelInfo:

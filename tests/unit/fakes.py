@@ -61,6 +61,7 @@ from core.services.ports import (
     DueStep,
     DueWindow,
     Found,
+    GateStats,
     LeadFilter,
     ModelVersion,
     MovedHistory,
@@ -564,6 +565,12 @@ class FakeInbox(_Repo):
 class FakeMl(_Repo):
     async def closed_leads(self) -> list[ClosedLead]:
         return []
+
+    async def gate_stats(self, threshold: float) -> GateStats:
+        scored = [lead for lead in self.s.leads.values() if lead.ai_score is not None]
+        is_open = [lead for lead in scored if not lead.is_final]
+        passing = sum(lead.ai_score is not None and lead.ai_score >= threshold for lead in is_open)
+        return GateStats(threshold, len(is_open), passing, 0, 0)  # closed outcomes: the SQL test counts them
 
     async def active_id(self) -> tuple[int, str] | None:
         return None

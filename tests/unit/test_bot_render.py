@@ -351,3 +351,19 @@ def test_model_speaks_to_a_team_lead_in_plain_words_not_metrics() -> None:
     with i18n.context(), i18n.use_locale("ru"):
         ru = model_info(info)
     assert "в 88 случаях из 100" in ru and "ROC" not in ru
+
+
+def test_model_says_what_the_gate_means_on_the_teams_data() -> None:
+    from bot.i18n import make_i18n
+    from bot.render.scoring import gate_lines
+    from core.services.ports import GateStats
+
+    i18n = make_i18n()
+    with i18n.context(), i18n.use_locale("en"):
+        lines = gate_lines(GateStats(0.6, open_scored=50, open_passing=7, closed_above=49, won_above=35))
+        empty = gate_lines(GateStats(0.6, 0, 0, 0, 0))
+    assert lines == [
+        "The transfer gate is 0.60: 14% of the scored open leads pass it (7 of 50).",
+        "Of the closed leads scored at or above it, 71% were won (35 of 49).",
+    ]
+    assert "no open lead has a score yet" in empty[0] and "No closed lead" in empty[1]

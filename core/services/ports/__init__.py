@@ -32,6 +32,7 @@ from core.services.ports.messaging import (
 )
 from core.services.ports.ml import (
     ClosedLead,
+    GateStats,
     ImportsRepository,
     MlRepository,
     ModelVersion,
@@ -74,6 +75,7 @@ __all__ = [
     "DueStep",
     "DueWindow",
     "Found",
+    "GateStats",
     "IdempotencyRepository",
     "ImportsRepository",
     "InboxRepository",

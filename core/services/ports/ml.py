@@ -50,8 +50,22 @@ class ScoreColumns:
     changes: LeadChanges
 
 
+@dataclass(frozen=True)
+class GateStats:
+    """What the transfer gate means on this team's data (``/model``)."""
+
+    threshold: float
+    open_scored: int  # open leads that have a score
+    open_passing: int  # ... of them at or above the gate
+    closed_above: int  # closed leads (won or lost) whose stored score is at or above the gate
+    won_above: int  # ... of them won (the sale paid)
+
+
 class MlRepository(Protocol):
     async def closed_leads(self) -> list[ClosedLead]: ...
+
+    async def gate_stats(self, threshold: float) -> GateStats:
+        """Counts of ``GateStats`` in one pass over the leads (an admin's command: not a hot path)."""
 
     async def active_id(self) -> tuple[int, str] | None:
         """(id, version) of the active model: a cheap check before using a cached one."""

@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, func, insert, or_, select, update
+from sqlalchemy import Row, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.enums import SaleStage, Stage
+from core.domain.funnel import LEAD_FINAL
 from core.domain.models import Lead
-from core.services.ports import ClosedLead, ModelVersion, ScoreColumns
+from core.services.ports import ClosedLead, GateStats, ModelVersion, ScoreColumns
 from core.storage.models import ModelVersionRow, SaleRow, StageChangeRow, table
 from core.storage.repositories.base import BeforeWrite
 from core.storage.repositories.leads import LEADS, LIVE, lead_columns, lead_from_row, update_lead_stmt, update_params
@@ -43,6 +44,20 @@ class SqlMlRepository:
     def __init__(self, session: AsyncSession, before_write: BeforeWrite) -> None:
         self.session = session
         self._before_write = before_write
+
+    async def gate_stats(self, threshold: float) -> GateStats:
+        scored = and_(LIVE, LEADS.c.ai_score.is_not(None))
+        is_open = and_(scored, LEADS.c.stage.not_in([s.value for s in LEAD_FINAL]))
+        above = LEADS.c.ai_score >= threshold
+        closed = and_(scored, or_(LEADS.c.stage == Stage.LOST, SALES.c.stage.in_([SaleStage.PAID, SaleStage.LOST])))
+        stmt = select(
+            func.count().filter(is_open),
+            func.count().filter(and_(is_open, above)),
+            func.count().filter(and_(closed, above)),
+            func.count().filter(and_(closed, above, SALES.c.stage == SaleStage.PAID)),
+        ).select_from(LEADS.outerjoin(SALES, SALES.c.lead_id == LEADS.c.id))
+        open_scored, open_passing, closed_above, won_above = (await self.session.execute(stmt)).one()
+        return GateStats(threshold, int(open_scored), int(open_passing), int(closed_above), int(won_above))
 
     async def closed_leads(self) -> list[ClosedLead]:
         """Leads lost, or whose sale is paid or lost, with the moment that happened."""
