@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 async def _post(client, **body):
     body.setdefault("source", "partner")
@@ -154,3 +156,10 @@ async def test_a_cursor_of_one_kind_of_list_is_a_422_in_the_other(client) -> Non
     for forged in ("cXwyfDEwMDF8NQ", "cXwwfDB8MA", "cXx4fDB8NQ"):  # q|2|1001|5, q|0|0|0, q|x|0|5
         response = await client.get("/leads", params={"q": "acme", "cursor": forged})
         assert response.status_code == 422 and "next_cursor" in response.json()["detail"], forged
+
+
+@pytest.mark.parametrize("q", ["ivan @ mail.ru", "ivan@ mail.ru", "ivan @mail.ru", "a @ b"])
+async def test_q_with_spaces_around_the_at_sign_is_an_empty_page_not_a_500(client, q) -> None:
+    await client.post("/leads/", json={"source": "partner", "name": "Ivan", "contact": "ivan@mail.ru"})
+    response = await client.get("/leads", params={"q": q})
+    assert response.status_code == 200 and isinstance(response.json()["items"], list)

@@ -48,7 +48,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, TextClause, and_, exists, func, literal, or_, select, text, union, union_all
+from sqlalchemy import Select, TextClause, and_, exists, false, func, literal, or_, select, text, union, union_all
 from sqlalchemy.types import Integer
 
 from core.domain.search import Fuzzy, SearchPosition, SearchTerms
@@ -113,6 +113,8 @@ def found_ids(terms: SearchTerms, where: Sequence[Any], *, limit: int, before_id
             .where(matches)
         )
         branches.append(newest(in_contacts, CONTACTS.c.lead_id))
+    if not branches:  # e.g. "ivan @ mail.ru": an address (no names) with no form a contact could hold
+        return select(LEADS.c.id).where(false())
     ids = union(*branches).subquery("found")
     return select(ids.c.id).order_by(ids.c.id.desc()).limit(limit)
 
