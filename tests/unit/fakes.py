@@ -8,7 +8,7 @@ when it ends, so uncommitted work is undone and an inner level's undo leaves the
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -43,7 +43,7 @@ from core.domain.models import (
     StageChange,
     User,
 )
-from core.imports.records import ImportedLead, UpsertCounts
+from core.imports.records import ImportedLead, LeadHit, UpsertCounts
 from core.services.ports import (
     Addressee,
     Assignment,
@@ -517,7 +517,12 @@ class FakeMl(_Repo):
 
 
 class FakeImports(_Repo):
-    async def upsert_leads(self, leads: Sequence[ImportedLead], now: datetime) -> UpsertCounts:
+    async def find_leads(self, leads: Sequence[ImportedLead]) -> list[LeadHit]:
+        raise NotImplementedError
+
+    async def upsert_leads(
+        self, leads: Sequence[ImportedLead], now: datetime, matched: Mapping[int, int] | None = None
+    ) -> UpsertCounts:
         raise NotImplementedError
 
 
