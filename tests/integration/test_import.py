@@ -417,7 +417,10 @@ def test_leadcrm_import_prints_the_summary_and_the_bad_lines(
         code = main(["import", str(path), "--mapping", str(mapping)])
         out = capsys.readouterr().out
         assert code == 0
-        assert "2 rows read: 1 leads added, 0 updated (1 won, 0 lost, 0 open), 1 bad rows skipped" in out
+        assert (
+            "2 rows read: 1 leads added, 0 updated by external id, 0 matched by contact (1 won, 0 lost, 0 open), "
+            "1 bad rows and 0 conflicts skipped" in out
+        )
         assert "line 3: column 'Result': unknown outcome 'perhaps'" in out
         assert main(["import", str(tmp_path / "nope.csv"), "--mapping", str(mapping)]) == 2
         assert "CSV file not found" in capsys.readouterr().out
