@@ -294,3 +294,15 @@ def test_the_cli_says_what_was_matched_and_what_was_skipped_as_a_conflict() -> N
     in_file = Conflict(6, "x-4", ConflictReason.SAME_CONTACT_IN_FILE, "+7 999", other_line=3)
     assert reports.conflict(several) == "line 5 (external id 'x-3'): the row's contacts belong to 2 leads: #7, #9"
     assert reports.conflict(in_file) == "line 6 (external id 'x-4'): '+7 999' is already on line 3 of this file"
+
+
+async def test_more_new_open_leads_than_postgresql_takes_bind_parameters_still_queue_their_events(uow) -> None:
+    """An import of 100,000 rows has ~33,000 new open leads: one array parameter, not 33,000 (limit 32,767)."""
+    from core.domain.clock import utcnow
+
+    lead_id = await _existing(uow, "+7 904 000-00-00")
+    async with uow:
+        hook = {"url": "http://127.0.0.1:9/hook", "events": ["lead.created"], "secret": "s" * 32}
+        await uow.webhooks.add(**hook, created_at=utcnow())
+        queued = await uow.webhooks.enqueue_created([*range(10**9, 10**9 + 40_000), lead_id], now=utcnow())
+    assert queued == 1
