@@ -306,3 +306,19 @@ async def test_more_new_open_leads_than_postgresql_takes_bind_parameters_still_q
         await uow.webhooks.add(**hook, created_at=utcnow())
         queued = await uow.webhooks.enqueue_created([*range(10**9, 10**9 + 40_000), lead_id], now=utcnow())
     assert queued == 1
+
+
+async def test_a_contacts_column_that_is_no_contact_is_a_bad_row_and_a_mapping_needs_a_list(
+    uow, tmp_path, mapping
+) -> None:
+    from core.imports.mapping import MappingError
+
+    rows = [_row("b-1", email="not a contact"), _row("b-2", email="ok@example.com")]
+    report = await import_csv(uow, DOMAINS, _write(tmp_path / "a.csv", rows), mapping)
+    assert (report.inserted, report.error_count) == (1, 1)
+    assert reports.row_error(report.errors[0]).startswith("line 2: Email:")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(MAPPING.replace('contacts = ["Email", "Telegram"]', 'contacts = "Email"'), encoding="utf-8")
+    with pytest.raises(MappingError) as err:
+        await import_csv(uow, DOMAINS, _write(tmp_path / "b.csv", rows), bad)
+    assert err.value.problems == ["[lead] contacts: expected a list of column names"]
