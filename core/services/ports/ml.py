@@ -74,7 +74,7 @@ class ImportsRepository(Protocol):
 
     async def find_leads(self, leads: Sequence[ImportedLead]) -> list[LeadHit]:
         """The stored leads the rows point at, in one query for the batch: the lead with a row's external id,
-        and every lead with one of a row's contacts (same kind and normal form)."""
+        and every other lead with one of a row's contacts (same kind and normal form)."""
         ...
 
     async def upsert_leads(
