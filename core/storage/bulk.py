@@ -80,18 +80,22 @@ def _copy_row(lead: ImportedLead, match_id: int | None) -> tuple[object, ...]:
     )
 
 
-# One query per batch: the leads with the rows' external ids, then those with the rows' contacts.
+# One query per batch: the leads with the rows' external ids, then, for the rows without one, the leads with
+# their contacts (a re-import looks no contact up).
 _FIND = """
-SELECT e.line, l.id, l.external_id, NULL AS normal
-FROM unnest(CAST(:lines AS integer[]), CAST(:ext AS text[])) AS e(line, ext)
-JOIN leads l ON l.external_id = e.ext
+WITH e AS MATERIALIZED (
+    SELECT e.line, l.id, l.external_id
+    FROM unnest(CAST(:lines AS integer[]), CAST(:ext AS text[])) AS e(line, ext)
+    LEFT JOIN leads l ON l.external_id = e.ext
+)
+SELECT e.line, e.id, e.external_id, NULL AS normal FROM e WHERE e.id IS NOT NULL
 UNION ALL
 SELECT DISTINCT b.line, l.id, l.external_id, b.normal
-FROM unnest(CAST(:c_lines AS integer[]), CAST(:c_ext AS text[]), CAST(:c_kinds AS text[]),
-            CAST(:c_normals AS text[])) AS b(line, ext, kind, normal)
+FROM unnest(CAST(:c_lines AS integer[]), CAST(:c_kinds AS text[]), CAST(:c_normals AS text[]))
+     AS b(line, kind, normal)
+JOIN e ON e.line = b.line AND e.id IS NULL
 JOIN lead_contacts c ON c.kind = b.kind AND c.normal = b.normal
 JOIN leads l ON l.id = c.lead_id
-WHERE l.external_id IS DISTINCT FROM b.ext  -- a row's own lead (a re-import) goes by external id anyway
 """
 
 # A lead found by contact: the row's external id, and the file's values only where the lead has none.
@@ -213,14 +217,13 @@ class SqlImportRepository:
     async def find_leads(self, leads: Sequence[ImportedLead]) -> list[LeadHit]:
         """One query for the batch (arrays, not one query per row): served by the unique index on
         ``leads.external_id`` and ``ix_lead_contacts_kind_normal``."""
-        contacts = [(lead.line, lead.external_id, c.kind.value, c.normal) for lead in leads for c in lead.contacts]
+        contacts = [(lead.line, c.kind.value, c.normal) for lead in leads for c in lead.contacts]
         params = {
             "lines": [lead.line for lead in leads],
             "ext": [lead.external_id for lead in leads],
             "c_lines": [c[0] for c in contacts],
-            "c_ext": [c[1] for c in contacts],
-            "c_kinds": [c[2] for c in contacts],
-            "c_normals": [c[3] for c in contacts],
+            "c_kinds": [c[1] for c in contacts],
+            "c_normals": [c[2] for c in contacts],
         }
         rows = (await self._session.execute(text(_FIND), params)).all()
         return [LeadHit(line=r[0], lead_id=int(r[1]), external_id=r[2], normal=r[3]) for r in rows]

@@ -74,7 +74,8 @@ class ImportsRepository(Protocol):
 
     async def find_leads(self, leads: Sequence[ImportedLead]) -> list[LeadHit]:
         """The stored leads the rows point at, in one query for the batch: the lead with a row's external id,
-        and every other lead with one of a row's contacts (same kind and normal form)."""
+        and, for the rows whose external id no lead has, every lead with one of their contacts (same kind and
+        normal form)."""
         ...
 
     async def upsert_leads(
