@@ -33,11 +33,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
             except (UnreadableFile, MappingError) as failed:  # nothing was stored
                 print("\n".join(reports.import_failed(failed)))
                 return 2
-            print(reports.import_summary(report))
-            for row_error in report.errors[:SHOWN_ERRORS]:
-                print(f"  {reports.row_error(row_error)}")
-            if report.error_count > SHOWN_ERRORS:
-                print(f"  … and {report.error_count - SHOWN_ERRORS} more bad rows")
+            print("\n".join([reports.import_summary(report), *reports.import_details(report, SHOWN_ERRORS)]))
             return 0 if report.imported or not report.rows else 1
         if args.ml_action == "train":
             train = await training.train_model(uow, **training.settings_thresholds(settings))

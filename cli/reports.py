@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from api.words import describe
 from core.imports.errors import FileKind, FileProblem, UnreadableFile
 from core.imports.mapping import MappingError
+from core.imports.matching import Conflict, ConflictReason, ContactMatch
 from core.imports.rows import TIMESTAMP_MAX, TIMESTAMP_MIN, BadRow, RowProblem
 from core.services.importer import ImportReport, RowError
 from core.services.training import ModelInfo, RescoreReport, TrainReport, TrainStatus
@@ -64,10 +65,45 @@ def rescore_summary(r: RescoreReport) -> str:
 
 def import_summary(r: ImportReport) -> str:
     return (
-        f"{r.rows} rows read: {r.inserted} leads added, {r.updated} updated "
-        f"({r.won} won, {r.lost} lost, {r.open} open), {r.error_count} bad rows skipped in {r.seconds:.1f} s"
+        f"{r.rows} rows read: {r.inserted} leads added, {r.updated} updated by external id, "
+        f"{r.matched} matched by contact ({r.won} won, {r.lost} lost, {r.open} open), "
+        f"{r.error_count} bad rows and {r.conflict_count} conflicts skipped in {r.seconds:.1f} s"
         + (f"; {r.assigned} new open leads assigned by the team's rule" if r.assigned else "")
     )
+
+
+def import_details(r: ImportReport, shown: int) -> list[str]:
+    """Up to ``shown`` rows of each kind after the summary: matched by contact, conflicts, bad rows."""
+    lines: list[str] = []
+    sections: list[tuple[str, list[str], int]] = [
+        ("matched by contact", [contact_match(m) for m in r.matches[:shown]], r.matched),
+        ("skipped as conflicts", [conflict(c) for c in r.conflicts[:shown]], r.conflict_count),
+        ("bad rows", [row_error(e) for e in r.errors[:shown]], r.error_count),
+    ]
+    for title, items, total in sections:
+        if not items:
+            continue
+        lines.append(f"{title}:")
+        lines += [f"  {item}" for item in items]
+        if total > len(items):
+            lines.append(f"  … and {total - len(items)} more")
+    return lines
+
+
+def contact_match(m: ContactMatch) -> str:
+    return f"line {m.line}: '{m.value}' -> lead #{m.lead_id} (now external id '{m.external_id}')"
+
+
+def conflict(c: Conflict) -> str:
+    """Why a row was skipped as a conflict, in English."""
+    match c.reason:
+        case ConflictReason.OTHER_EXTERNAL_ID:
+            why = f"'{c.value}' belongs to lead #{c.lead_ids[0]}, which has external id '{c.lead_external_id}'"
+        case ConflictReason.SEVERAL_LEADS:
+            why = f"the row's contacts belong to {len(c.lead_ids)} leads: " + ", ".join(f"#{i}" for i in c.lead_ids)
+        case ConflictReason.SAME_CONTACT_IN_FILE:
+            why = f"'{c.value}' is already on line {c.other_line} of this file"
+    return f"line {c.line} (external id '{c.external_id}'): {why}"
 
 
 NOTHING_IMPORTED = "nothing was imported"

@@ -10,12 +10,14 @@ One module per thing a reader looks for; handlers import this package and use ``
 - :mod:`bot.render.leads`         the lead card, lists, search results, history; the deal card
 - :mod:`bot.render.people`        greeting, help, the refusal for strangers, users, invites
 - :mod:`bot.render.scoring`       the scoring model's reports (/model, /train)
+- :mod:`bot.render.imports`       the CSV import's report (counts, rows matched by contact, conflicts)
 - :mod:`bot.render.errors`        domain errors as a polite sentence
 - :mod:`bot.render.notifications` the team leads' group messages (outbox)
 """
 
 from bot.render.clock import due, span, use_viewer, viewer
 from bot.render.errors import briefly_unavailable, error_text, field_name, invalid_value, transfer_refused
+from bot.render.imports import import_report
 from bot.render.leads import (
     BAR_CELLS,
     found_leads,
@@ -101,6 +103,7 @@ __all__ = [
     "greeting",
     "help_text",
     "history",
+    "import_report",
     "invalid_value",
     "invite_link",
     "kind_name",

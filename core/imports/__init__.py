@@ -4,7 +4,8 @@
 ``reading``  the CSV file -> (line, row), naming the line when the file itself is broken
 ``rows``     one CSV row -> one ``ImportedLead`` (or a ``BadRow`` with the reason)
 ``errors``   ``UnreadableFile``: a problem with a whole file (the CSV or the mapping) stops the import
-``records``  ``ImportedLead`` and ``UpsertCounts`` (the port that stores them: ``core.services.ports``)
+``records``  ``ImportedLead``, ``LeadHit`` and ``UpsertCounts`` (the port that stores them: ``core.services.ports``)
+``matching`` which stored lead a row is: external id first, then contact; conflicts (the duplicate guard)
 
 The use case that reads a file and stores it batch by batch, all in one transaction, is
 :func:`core.services.importer.import_csv`; the bulk upsert behind the port is :mod:`core.storage.bulk`.

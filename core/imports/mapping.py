@@ -12,7 +12,8 @@ Mapping file (all column names are CSV header names; see ``mappings/xeducation.t
     [lead]
     external_id = "Prospect ID"        # required: re-import updates the lead with this id
     name = "Company"                   # optional columns
-    contact = "Phone"
+    contact = "Phone"                  # the primary contact (shown on the card)
+    contacts = ["E-mail", "Telegram"]  # optional: more contact columns (a phone, an e-mail or a @username each)
     created_at = "Created"             # ISO 8601 timestamps (naive = UTC)
     first_contact_at = "First call"
     last_activity_at = "Last touch"
@@ -66,6 +67,8 @@ from core.imports.errors import FileKind, cannot_open
 
 TIMESTAMP_FIELDS = ("created_at", "first_contact_at", "last_activity_at", "closed_at")
 LEAD_FIELDS = ("external_id", "name", "contact", "lost_reason", *TIMESTAMP_FIELDS)
+CONTACT_COLUMNS_KEY = "contacts"  # [lead] contacts = [...]: more contact columns beside ``contact``
+CONTACT_COLUMNS_MAX = 10
 
 
 class MappingError(DomainError):
@@ -112,9 +115,10 @@ class Mapping:
     missing: frozenset[str] = frozenset({""})
     delimiter: str = ","
     encoding: str = "utf-8-sig"
+    contact_columns: tuple[str, ...] = ()  # [lead] contacts: more contact columns beside lead["contact"]
 
     def columns(self) -> set[str]:
-        cols = set(self.lead.values()) | {self.source.column}
+        cols = set(self.lead.values()) | set(self.contact_columns) | {self.source.column}
         if self.business_domain:
             cols.add(self.business_domain.column)
         cols |= {a.column for a in self.attributes}
@@ -212,8 +216,14 @@ def parse_mapping(data: dict[str, Any], domains: frozenset[str]) -> Mapping:
 
     lead_t = table("lead", required=True)
     lead: dict[str, str] = {}
-    for key in sorted(set(lead_t) - set(LEAD_FIELDS)):
-        problems.append(f"[lead] unknown field '{key}' (expected: {', '.join(LEAD_FIELDS)})")
+    for key in sorted(set(lead_t) - {*LEAD_FIELDS, CONTACT_COLUMNS_KEY}):
+        problems.append(f"[lead] unknown field '{key}' (expected: {', '.join((*LEAD_FIELDS, CONTACT_COLUMNS_KEY))})")
+    contact_columns = lead_t.get(CONTACT_COLUMNS_KEY, [])
+    if not isinstance(contact_columns, list) or not all(isinstance(c, str) and c for c in contact_columns):
+        problems.append(f"[lead] {CONTACT_COLUMNS_KEY}: expected a list of column names")
+        contact_columns = []
+    elif len(contact_columns) > CONTACT_COLUMNS_MAX:
+        problems.append(f"[lead] {CONTACT_COLUMNS_KEY}: at most {CONTACT_COLUMNS_MAX} columns")
     for key in LEAD_FIELDS:
         col = column("lead", lead_t, key, required=key == "external_id")
         if col:
@@ -313,4 +323,5 @@ def parse_mapping(data: dict[str, Any], domains: frozenset[str]) -> Mapping:
         missing=frozenset(missing),
         delimiter=delimiter,
         encoding=str(encoding),
+        contact_columns=tuple(dict.fromkeys(contact_columns)),
     )

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from core.domain.contacts import Contact, parse_contact, try_parse
 from core.domain.enums import Outcome, Source
 from core.domain.errors import DomainError, InvalidValue
 from core.domain.validation import ATTRIBUTE_VALUE_MAX, clean_contact, clean_name, clean_reason
@@ -72,8 +73,9 @@ class BadRow(Exception):
 Row = dict[str | None, Any]
 
 
-def parse_row(m: Mapping, row: Row, line: int) -> ImportedLead:
-    """Clean and type one row as the mapping says; :class:`BadRow` says why it cannot be imported."""
+def parse_row(m: Mapping, row: Row, line: int, region: str = "RU") -> ImportedLead:
+    """Clean and type one row as the mapping says; :class:`BadRow` says why it cannot be imported. Phones
+    typed without a country code are in ``region`` (the team's ``DEFAULT_PHONE_REGION``)."""
     if None in row:
         raise BadRow(RowProblem.EXTRA_CELLS)
 
@@ -94,6 +96,7 @@ def parse_row(m: Mapping, row: Row, line: int) -> ImportedLead:
         name = clean_name(cell(m.lead.get("name")))
         contact = clean_contact(cell(m.lead.get("contact")))
         lost_reason = clean_reason(cell(m.lead.get("lost_reason")))
+        contacts = _contacts(contact, [(col, cell(col)) for col in m.contact_columns], region)
     except InvalidValue as err:
         raise BadRow(RowProblem.INVALID_VALUE, error=err) from None
 
@@ -144,7 +147,23 @@ def parse_row(m: Mapping, row: Row, line: int) -> ImportedLead:
         last_activity_at=stamps.get("last_activity_at"),
         closed_at=stamps.get("closed_at"),
         lost_reason=(lost_reason or LOST_REASON_DEFAULT) if outcome == Outcome.LOST else None,
+        contacts=contacts,
     )
+
+
+def _contacts(primary: str | None, more: list[tuple[str, str | None]], region: str) -> tuple[Contact, ...]:
+    """The row's contacts with a normal form, one per normal form, the primary first. A primary contact that
+    ``clean_contact`` takes but that has no normal form (a short number) stays on the lead only, as before;
+    a value of a ``contacts`` column must be a phone, an e-mail or a @username."""
+    found: dict[tuple[str, str], Contact] = {}
+    first = try_parse(primary, region)
+    if first is not None:
+        found[first.kind.value, first.normal] = first
+    for col, value in more:
+        if value is not None:
+            contact = parse_contact(value, region, field=col)
+            found.setdefault((contact.kind.value, contact.normal), contact)
+    return tuple(found.values())
 
 
 def _outcome(m: Mapping, cell: Callable[[str | None], str | None]) -> Outcome:

@@ -11,6 +11,10 @@ Batches keep the client's memory flat (a batch of ``ImportedLead`` is dropped on
 rather than a staging table merged at the end, because the upsert already works on a batch's temporary table
 and only the commit had to move.
 
+Duplicate guard: each batch is looked up in one query (``uow.imports.find_leads``) and matched by
+:class:`core.imports.matching.Matcher`: external id first, then contact (the rules are written there); rows
+found by contact update that lead, conflicts are skipped and reported (``ImportReport.conflicts``).
+
 Outcome won -> the lead is ``transferred`` and gets a ``paid`` sale; lost -> the lead is ``lost``; both
 with stage-history rows (actor ``import``), so they look like real closed leads. Bad rows are reported
 with their line number and reason; the good rows are imported.
@@ -26,6 +30,7 @@ from core.domain.clock import utcnow
 from core.domain.enums import Outcome
 from core.domain.models import Actor
 from core.imports.mapping import Mapping, load_mapping
+from core.imports.matching import Conflict, ContactMatch, Matcher
 from core.imports.reading import read_rows
 from core.imports.records import ImportedLead
 from core.imports.rows import BadRow, RowProblem, parse_row
@@ -37,6 +42,7 @@ from core.services.ports import UnitOfWork
 IMPORT_ACTOR = "import"
 
 MAX_REPORTED_ERRORS = 10_000
+MAX_REPORTED_MATCHES = 10_000  # examples kept in the report (the counts are always whole)
 BATCH_ROWS = 50_000
 
 
@@ -52,7 +58,8 @@ class RowError:
 class ImportReport:
     rows: int = 0
     inserted: int = 0
-    updated: int = 0
+    updated: int = 0  # by external id
+    matched: int = 0  # existing leads found by contact (external id attached, empty fields filled)
     won: int = 0
     lost: int = 0
     open: int = 0
@@ -60,10 +67,13 @@ class ImportReport:
     error_count: int = 0
     seconds: float = 0.0
     assigned: int = 0  # new open leads given an owner by the team's rule
+    matches: list[ContactMatch] = field(default_factory=list)  # the first MAX_REPORTED_MATCHES
+    conflicts: list[Conflict] = field(default_factory=list)  # the first MAX_REPORTED_MATCHES
+    conflict_count: int = 0  # rows skipped as conflicts
 
     @property
     def imported(self) -> int:
-        return self.inserted + self.updated
+        return self.inserted + self.updated + self.matched
 
     def count(self, outcome: Outcome) -> None:
         if outcome == Outcome.WON:
@@ -88,10 +98,12 @@ async def import_csv(
     started = time.perf_counter()
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping, domains)
+    policy = policy or Policy(domains=domains)
     report = ImportReport()
     seen: dict[str, int] = {}
     batch: list[ImportedLead] = []
     new_open: list[int] = []
+    matcher = Matcher()
 
     def bad(line: int, problem: BadRow) -> None:
         report.error_count += 1
@@ -101,17 +113,26 @@ async def import_csv(
     async def flush() -> None:
         if not batch:
             return
-        counts = await uow.imports.upsert_leads(batch, utcnow())
+        plan = matcher.plan(batch, await uow.imports.find_leads(batch))
+        batch.clear()
+        report.conflict_count += len(plan.conflicts)
+        report.conflicts.extend(plan.conflicts[: MAX_REPORTED_MATCHES - len(report.conflicts)])
+        report.matches.extend(plan.matches[: MAX_REPORTED_MATCHES - len(report.matches)])
+        if not plan.rows:
+            return
+        for lead in plan.rows:
+            report.count(lead.outcome)
+        counts = await uow.imports.upsert_leads(plan.rows, utcnow(), plan.matched)
         report.inserted += counts.inserted
         report.updated += counts.updated
+        report.matched += counts.matched
         new_open.extend(counts.new_open_ids)
-        batch.clear()
 
     async with uow:
         for line, row in read_rows(Path(csv_path), mapping):
             report.rows += 1
             try:
-                lead = parse_row(mapping, row, line)
+                lead = parse_row(mapping, row, line, policy.phone_region)
             except BadRow as err:
                 bad(line, err)
                 continue
@@ -119,13 +140,12 @@ async def import_csv(
                 bad(line, BadRow(RowProblem.DUPLICATE, value=lead.external_id, other_line=seen[lead.external_id]))
                 continue
             seen[lead.external_id] = line
-            report.count(lead.outcome)
             batch.append(lead)
             if len(batch) >= BATCH_ROWS:
                 await flush()
         await flush()
         if new_open:
-            pick = await assign_new(uow, policy or Policy(domains=domains), Actor.system(IMPORT_ACTOR), new_open)
+            pick = await assign_new(uow, policy, Actor.system(IMPORT_ACTOR), new_open)
             report.assigned = sum(owner is not None for owner in pick.owners)
             await webhooks.leads_imported(uow, new_open, utcnow())  # lead.created, as the rows are now
         await uow.commit()

@@ -193,3 +193,41 @@ async def test_the_search_columns_get_finer_statistics_and_lose_them_on_downgrad
         assert await _statistics_targets(url) == dict.fromkeys(columns, 1000)
     finally:
         await _admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_leads_imported_before_the_importer_wrote_contacts_get_their_contact_rows(database_url: str) -> None:
+    """Migration 0013: a lead with a ``contact`` and no lead_contacts row gets one; one that has rows is left."""
+    name = f"leadcrm_mig_{uuid.uuid4().hex[:8]}"
+    await _admin(database_url, f'CREATE DATABASE "{name}"')
+    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        await asyncio.to_thread(upgrade, url, "0010")
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            for ext, contact in (("imp-1", "8 999 123-45-67"), ("imp-2", "Ann@Example.com"), ("imp-3", None)):
+                await conn.execute(
+                    text("INSERT INTO leads (source, stage, contact, external_id) VALUES ('manual', 'new', :c, :e)"),
+                    {"c": contact, "e": ext},
+                )
+            typed = (
+                await conn.execute(
+                    text("INSERT INTO leads (source, stage, contact) VALUES ('manual', 'new', '+7 900') RETURNING id")
+                )
+            ).scalar()
+            await conn.execute(
+                text(
+                    "INSERT INTO lead_contacts (lead_id, kind, value, normal) VALUES (:id, 'email', 'b@c.io', 'b@c.io')"
+                ),
+                {"id": typed},
+            )
+        await asyncio.to_thread(upgrade, url, "0013")
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT kind, value, normal FROM lead_contacts ORDER BY lead_id"))).all()
+        assert [tuple(r) for r in rows] == [
+            ("phone", "8 999 123-45-67", "+79991234567"),
+            ("email", "Ann@Example.com", "ann@example.com"),
+            ("email", "b@c.io", "b@c.io"),
+        ]
+        await engine.dispose()
+    finally:
+        await _admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -8,7 +8,7 @@ when it ends, so uncommitted work is undone and an inner level's undo leaves the
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -45,7 +45,7 @@ from core.domain.models import (
     User,
 )
 from core.domain.search import Fuzzy, SearchPosition, SearchTerms, Tier
-from core.imports.records import ImportedLead, UpsertCounts
+from core.imports.records import ImportedLead, LeadHit, UpsertCounts
 from core.services.ports import (
     Addressee,
     Assignment,
@@ -592,7 +592,12 @@ class FakeMl(_Repo):
 
 
 class FakeImports(_Repo):
-    async def upsert_leads(self, leads: Sequence[ImportedLead], now: datetime) -> UpsertCounts:
+    async def find_leads(self, leads: Sequence[ImportedLead]) -> list[LeadHit]:
+        raise NotImplementedError
+
+    async def upsert_leads(
+        self, leads: Sequence[ImportedLead], now: datetime, matched: Mapping[int, int] | None = None
+    ) -> UpsertCounts:
         raise NotImplementedError
 
 

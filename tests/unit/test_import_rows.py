@@ -87,7 +87,7 @@ def test_a_bad_row_says_why(cells: Row, reason: str) -> None:
 
 def test_the_copy_record_has_one_value_per_temporary_table_column_by_name() -> None:
     lead = parse_row(MAPPING, {**ROW, "Result": "1"}, line=3)
-    record = dict(zip(COLUMNS, _copy_row(lead), strict=True))
+    record = dict(zip(COLUMNS, _copy_row(lead, None), strict=True))
     assert record["external_id"] == "a-1"
     assert record["stage"] == "transferred"
     assert record["source"] == "scanner"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -14,7 +14,7 @@ from core.domain.models import (
     Lead,
     LeadChanges,
 )
-from core.imports.records import ImportedLead, UpsertCounts
+from core.imports.records import ImportedLead, LeadHit, UpsertCounts
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +86,16 @@ class MlRepository(Protocol):
 class ImportsRepository(Protocol):
     """``uow.imports``: stores imported leads by ``external_id`` (re-import updates, never duplicates)."""
 
-    async def upsert_leads(self, leads: Sequence[ImportedLead], now: datetime) -> UpsertCounts:
-        """Insert or update ``leads`` with their import history in the unit of work's transaction."""
+    async def find_leads(self, leads: Sequence[ImportedLead]) -> list[LeadHit]:
+        """The stored leads the rows point at, in one query for the batch: the lead with a row's external id,
+        and, for the rows whose external id no lead has, every lead with one of their contacts (same kind and
+        normal form)."""
+        ...
+
+    async def upsert_leads(
+        self, leads: Sequence[ImportedLead], now: datetime, matched: Mapping[int, int] | None = None
+    ) -> UpsertCounts:
+        """Insert or update ``leads`` with their import history in the unit of work's transaction, and add their
+        contacts. ``matched`` (line -> lead id) are rows found by contact: that lead gets the row's external id
+        and only its empty fields filled (no stage, history or sale from the file)."""
         ...

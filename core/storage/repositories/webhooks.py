@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, String, cast, func, literal, select, update
+from sqlalchemy import BigInteger, Row, String, any_, cast, func, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -120,7 +120,8 @@ class SqlWebhookRepository:
                 literal(now, DELIVERIES.c.created_at.type),
             )
             .select_from(LEADS.join(hooks, literal(True)))
-            .where(LEADS.c.id.in_(list(lead_ids)))
+            # one array parameter: an import's 33,000 new leads would exceed the 32,767 bind parameters of IN (...)
+            .where(LEADS.c.id == any_(literal(list(lead_ids), ARRAY(BigInteger))))
             .order_by(hooks.c.id, LEADS.c.id)
         )
         cols = ["hook_id", "event", "lead_id", "payload", "created_at", "next_attempt_at"]
