@@ -280,7 +280,7 @@ async def _change_locked_stage(
     if new == Stage.TRANSFERRED:
         # The gate decides on the lead as it is now, never on a score from before its last change or day:
         # a scored lead is re-scored first, and that score is the one stored with the transfer.
-        rescored = await _fresh_score(uow, svc, lead, now)
+        rescored = await fresh_score(uow, svc, lead, now)
         lead = lead.changed(rescored)
         funnel.ensure_transfer_allowed(lead.ai_score, lead.business_domain, svc.policy.transfer_threshold)
     changes = lead.touch(now)
@@ -289,7 +289,7 @@ async def _change_locked_stage(
     if new == Stage.TRANSFERRED:
         changes.update(rescored)
     elif new != Stage.LOST:
-        changes.update(await _fresh_score(uow, svc, lead.changed(changes), now))
+        changes.update(await fresh_score(uow, svc, lead.changed(changes), now))
     if funnel.is_final(new):  # a closed lead has no next step left to remind anyone of
         changes.update(NO_NEXT_STEP)
     if new == Stage.LOST:
@@ -372,8 +372,8 @@ async def _scored(uow: UnitOfWork, svc: Services, lead: Lead, now: datetime) -> 
     }
 
 
-async def _fresh_score(uow: UnitOfWork, svc: Services, lead: Lead, now: datetime) -> LeadChanges:
-    """``_scored`` for a lead that has a score (its state fed a feature and changed); nothing for a lead never
+async def fresh_score(uow: UnitOfWork, svc: Services, lead: Lead, now: datetime) -> LeadChanges:
+    """The score columns for a lead that has a score (its state fed a feature and changed); nothing for a lead never
     scored (no score is not a stale one: Analyze gives the first)."""
     return await _scored(uow, svc, lead, now) if lead.ai_score is not None else {}
 
@@ -414,7 +414,7 @@ async def log_activity(
     ``funnel.OUTCOMES`` for the kind), ``text`` the note or a comment. With ``to_contacted`` a lead still
     ``new`` moves to ``contacted`` in the same transaction (the first contact, in one tap); a lead already
     past ``new`` just gets the activity. A scored lead is re-scored in the same transaction (activities feed
-    the score: ``_fresh_score``)."""
+    the score: ``fresh_score``)."""
     kind_ = parse_enum(ActivityKind, kind, "kind")
     outcome_ = _outcome(kind_, outcome)
     text = clean_text(text)
@@ -432,7 +432,7 @@ async def log_activity(
         changes["last_activity_at"] = now
         moves = to_contacted and lead.stage == Stage.NEW
         if not moves:
-            changes.update(await _fresh_score(uow, svc, lead.changed(changes), now))
+            changes.update(await fresh_score(uow, svc, lead.changed(changes), now))
         lead, activity = await uow.leads.record_activity(
             lead, kind=kind_, text=text, author=actor.label, created_at=now, changes=changes, outcome=outcome_
         )
@@ -440,7 +440,7 @@ async def log_activity(
             changes = lead.touch(now)
             changes["stage"] = Stage.CONTACTED
             changes["stage_entered_at"] = now
-            changes.update(await _fresh_score(uow, svc, lead.changed(changes), now))
+            changes.update(await fresh_score(uow, svc, lead.changed(changes), now))
             lead, _change = await uow.leads.record_stage_change(
                 lead,
                 to_stage=Stage.CONTACTED,

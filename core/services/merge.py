@@ -28,8 +28,9 @@ from core.domain.errors import (
     StaleState,
 )
 from core.domain.models import Actor, Lead, LeadChanges
+from core.domain.validation import clean_attributes
 from core.services.context import Services
-from core.services.leads import NO_NEXT_STEP, _scored, get_lead
+from core.services.leads import NO_NEXT_STEP, fresh_score, get_lead
 from core.services.ports import MovedHistory, UnitOfWork
 
 CANDIDATES_MAX = 6
@@ -115,8 +116,8 @@ def _filled(lead: Lead, other: Lead) -> LeadChanges:
     if lead.business_domain is None and other.business_domain is not None:
         changes["business_domain"] = other.business_domain
     missing = {key: value for key, value in other.attributes.items() if key not in lead.attributes}
-    if missing:
-        changes["attributes"] = {**lead.attributes, **missing}
+    if missing:  # the limits of any edit hold (ATTRIBUTES_MAX_KEYS): past them the merge is refused, undone
+        changes["attributes"] = clean_attributes({**lead.attributes, **missing})
     counts = dict(lead.activity_counts)
     for kind, count in other.activity_counts.items():
         counts[kind] = counts.get(kind, 0) + count
@@ -191,9 +192,8 @@ async def merge_leads(
             changes["external_id"] = other.external_id
         merged = await uow.leads.update(other, tomb)  # first: external_id is UNIQUE
 
-        rescore = lead.ai_score is not None and ("business_domain" in changes or "attributes" in changes)
-        if rescore:
-            changes.update(await _scored(uow, svc, lead.changed(changes), now))
+        # counters, times, domain and attributes all feed the score: a scored survivor is scored as it is now
+        changes.update(await fresh_score(uow, svc, lead.changed(changes), now))
         changes.update(lead.touch(now))
         survivor = await uow.leads.update(lead, changes)
         survivor = replace(survivor, contacts=stored)

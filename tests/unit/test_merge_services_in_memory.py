@@ -231,3 +231,25 @@ async def test_a_scored_survivor_that_gets_a_domain_from_the_other_is_scored_aga
     assert result.lead.business_domain == "saas"
     assert result.lead.ai_score is not None and keep.ai_score is not None
     assert result.lead.ai_score > keep.ai_score  # a known domain counts in rules-v1
+
+
+async def test_a_scored_survivor_that_gains_the_others_activities_is_scored_again(uow, services, tina) -> None:
+    keep = await leads.create_lead(uow, services, tina, source="partner", business_domain="fintech")
+    keep = await leads.analyze(uow, services, tina, keep.id)  # no activity: -0.2 in rules-v1
+    gone = await leads.create_lead(uow, services, tina, source="partner")
+    for _ in range(3):
+        await leads.log_activity(uow, services, tina, gone.id, kind="call")
+    result = await merge.merge_leads(uow, services, tina, keep.id, gone.id)
+    assert result.lead.activity_count == 3
+    assert keep.ai_score is not None and result.lead.ai_score == pytest.approx(keep.ai_score + 0.35)  # 3: +0.15
+
+
+async def test_a_merge_that_would_pass_the_attribute_limit_is_refused_and_changes_nothing(uow, services, tina) -> None:
+    from core.domain.errors import InvalidValue
+
+    keep = await leads.create_lead(uow, services, tina, source="partner", attributes={f"a{i}": i for i in range(30)})
+    gone = await leads.create_lead(uow, services, tina, source="partner", attributes={f"b{i}": i for i in range(30)})
+    with pytest.raises(InvalidValue) as err:
+        await merge.merge_leads(uow, services, tina, keep.id, gone.id)
+    assert err.value.field == "attributes"
+    assert (await leads.get_lead(uow, tina, gone.id)).id == gone.id  # not merged: it still opens
