@@ -15,14 +15,16 @@ from api.deps import DEFAULT_KEY_CACHE_SECONDS, ApiKeyCache
 from api.docs import install_docs
 from api.errors import BodySizeLimit, install_error_handlers, route_methods
 from api.logcontext import bind_request
+from api.recent import PROBE_SECONDS, Recent
 from api.routers import health, leads, metrics, sales, webhooks
 from api.routers.metrics import RequestMetrics
 from api.security import FailedKeyAttempts
 from api.strict import reject_unknown_query
 from core.config import Settings
 from core.services.context import Services
+from core.services.health import Readiness
 from core.storage.db import make_api_engine, make_session_factory, resolve_database_url
-from core.storage.migrate import head_revision
+from core.storage.migrate import head_revision, known_revisions
 from core.wiring import make_services
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,7 @@ def create_app(
     session_factory: async_sessionmaker[AsyncSession] | None = None,
     services: Services | None = None,
     api_key_cache_seconds: float = DEFAULT_KEY_CACHE_SECONDS,
+    ready_cache_seconds: float = PROBE_SECONDS,
 ) -> FastAPI:
     """Build the API.
 
@@ -127,6 +130,9 @@ def create_app(
     app.state.services = services
     app.state.session_factory = session_factory
     app.state.schema_head = head_revision()
+    app.state.schema_known = known_revisions()
+    app.state.recent_readiness = Recent[Readiness](ready_cache_seconds)
+    app.state.recent_backlog = Recent[bytes](ready_cache_seconds)
     app.state.redis_ping = None
     app.state.api_key_cache = ApiKeyCache(api_key_cache_seconds)
     app.state.failed_key_attempts = FailedKeyAttempts(

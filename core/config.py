@@ -125,9 +125,9 @@ class Settings(LogSettings):
     outbox_give_up_seconds: float = 3600.0
     outbox_poll_seconds: float = 1.0
     ready_outbox_max_wait_seconds: float = Field(
-        default=900.0,
+        default=0.0,
         ge=0,
-        description="/ready fails when a due notification has waited longer than this (0: no outbox check)",
+        description="/ready fails when a due notification has waited longer than this (0, the default: no check)",
     )
 
     # Outbound webhooks

@@ -42,12 +42,18 @@ def _checks(state: Readiness) -> dict[str, str]:
     responses={**error_responses(413), 503: {"model": ReadyOut, "description": "Not ready: the failing checks"}},
 )
 async def ready(request: Request, uow: Annotated[UnitOfWork, Depends(get_uow)]) -> JSONResponse:
-    state = await readiness(
-        uow,
-        head=request.app.state.schema_head,
-        outbox_max_wait_seconds=request.app.state.settings.ready_outbox_max_wait_seconds,
-        redis_ping=request.app.state.redis_ping,
-    )
+    app = request.app
+
+    async def check() -> Readiness:
+        return await readiness(
+            uow,
+            head=app.state.schema_head,
+            known=app.state.schema_known,
+            outbox_max_wait_seconds=app.state.settings.ready_outbox_max_wait_seconds,
+            redis_ping=app.state.redis_ping,
+        )
+
+    state = await app.state.recent_readiness.get(check)
     body = {
         "status": "ready" if state.ready else "unavailable",
         "checks": _checks(state),

@@ -15,6 +15,7 @@ from core.metrics import API_SECONDS, CONTENT_TYPE, exposition
 from core.storage.uow import SqlUnitOfWork
 
 router = APIRouter(tags=["health"])
+METHODS = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS"})
 
 
 @router.get("/metrics", include_in_schema=False)
@@ -23,7 +24,8 @@ async def metrics(request: Request) -> Response:
     engine: Any = factory.kw.get("bind") if factory is not None else None
     pool = getattr(engine, "pool", None)
     checked_out = getattr(pool, "checkedout", None)
-    body = await exposition(SqlUnitOfWork(factory) if factory is not None else None, checked_out)
+    uow = SqlUnitOfWork(factory) if factory is not None else None
+    body = await request.app.state.recent_backlog.get(lambda: exposition(uow, checked_out))
     return Response(body, media_type=CONTENT_TYPE)
 
 
@@ -53,4 +55,5 @@ class RequestMetrics:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            API_SECONDS.labels(scope["method"], template, str(status)).observe(perf_counter() - started)
+            method = scope["method"] if scope["method"] in METHODS else "OTHER"  # a client names it: bounded
+            API_SECONDS.labels(method, template, str(status)).observe(perf_counter() - started)

@@ -12,6 +12,7 @@ that scores with rules-v1 (the API of a team that never trained) starts without 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import pickle
@@ -139,7 +140,9 @@ class LearnedOrRules:
             if self._cached is not None and self._cached[0] == version_id:
                 return self._cached[1]
             stored = await repo.get(version_id)
-            model = load_model(stored) if stored is not None else None
+        # unpickling imports scikit-learn and pandas the first time (seconds): off the event loop, and after the
+        # unit of work, so no connection is held meanwhile
+        model = await asyncio.to_thread(load_model, stored) if stored is not None else None
         scorer: Scorer = self._rules
         if model is not None:
             from core.scoring.learned import LearnedScorer

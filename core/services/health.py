@@ -90,12 +90,17 @@ async def readiness(
     uow: UnitOfWork,
     *,
     head: str,
+    known: frozenset[str] = frozenset(),
     outbox_max_wait_seconds: float,
     redis_ping: Callable[[], Awaitable[bool]] | None = None,
     timeout: float = 3.0,
 ) -> Readiness:
     """Every check of ``/ready`` (the database and Redis at once), each bounded by ``timeout``; never raises
-    for an unreachable database or Redis. ``outbox_max_wait_seconds`` 0 turns the outbox check off."""
+    for an unreachable database or Redis. ``outbox_max_wait_seconds`` 0 turns the outbox check off.
+
+    Migrated: at ``head``, or at a revision this code does not know (``known``: all it knows), which a newer
+    release applied during a rolling deploy: the old replicas stay in service until they are replaced. At a
+    known revision before the head, the database is behind: not ready."""
     db_probe = _within(_database_state(uow), timeout, "database")
     if redis_ping is None:
         (answered, state), redis = await db_probe, None
@@ -108,6 +113,5 @@ async def readiness(
         return Readiness(database=False, migrated=None, outbox=None, redis=redis)
     wait = (utcnow() - state.oldest_due).total_seconds() if state.oldest_due is not None else None
     outbox = None if outbox_max_wait_seconds <= 0 else (wait is None or wait <= outbox_max_wait_seconds)
-    return Readiness(
-        database=True, migrated=state.revision == head, outbox=outbox, redis=redis, outbox_wait_seconds=wait
-    )
+    migrated = state.revision == head or (state.revision is not None and bool(known) and state.revision not in known)
+    return Readiness(database=True, migrated=migrated, outbox=outbox, redis=redis, outbox_wait_seconds=wait)

@@ -29,6 +29,15 @@ def head_revision() -> str:
     return head
 
 
+def known_revisions() -> frozenset[str]:
+    """Every revision the code's migrations know: a database at one of them but not the head is behind; at none
+    of them, ahead (a newer release migrated it during a rolling deploy)."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config("postgresql://unused"))
+    return frozenset(rev.revision for rev in script.walk_revisions())
+
+
 def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 

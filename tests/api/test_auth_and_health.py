@@ -96,7 +96,7 @@ async def test_ready_is_open_and_names_every_check_when_all_pass(anon) -> None:
     assert response.status_code == 200
     assert response.json() == {
         "status": "ready",
-        "checks": {"database": "ok", "schema": "ok", "outbox": "ok", "redis": "not_configured"},
+        "checks": {"database": "ok", "schema": "ok", "outbox": "off", "redis": "not_configured"},
         "outbox_wait_seconds": None,
     }
 
@@ -220,3 +220,24 @@ async def test_an_unmigrated_database_is_a_503_that_says_to_migrate(settings, se
         async with admin.connect() as conn:
             await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
+
+
+async def test_a_flood_of_ready_probes_asks_the_database_once_per_two_seconds(
+    settings, services, session_factory
+) -> None:
+    calls = 0
+    app = create_app(settings, session_factory=session_factory, services=services)
+    real = app.state.recent_readiness.get
+
+    async def counting(compute):
+        async def counted():
+            nonlocal calls
+            calls += 1
+            return await compute()
+
+        return await real(counted)
+
+    app.state.recent_readiness.get = counting
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test") as client:
+        answers = [(await client.get("/ready")).status_code for _ in range(20)]
+    assert answers == [200] * 20 and calls == 1

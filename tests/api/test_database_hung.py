@@ -149,7 +149,7 @@ async def test_ready_answers_503_within_its_budget_when_an_open_connection_hangs
     proxy = FreezingProxy(real.host or "127.0.0.1", real.port or 5432)
     port = await proxy.start()
     url = real.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
-    app = create_app(Settings(_env_file=None, database_url=url), services=services)
+    app = create_app(Settings(_env_file=None, database_url=url), services=services, ready_cache_seconds=0)
     try:
         async with serving(app) as client:
             assert (await client.get("/ready")).status_code == 200  # a pooled connection is open now
