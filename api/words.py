@@ -45,6 +45,7 @@ ACCESS: dict[AccessRule, str] = {
     AccessRule.SALES_NEED_TEAM_LEAD: "Only team leads and admins can move a sale",
     AccessRule.ASSIGN_NEEDS_TEAM_LEAD: "Only team leads and admins can assign leads",
     AccessRule.MERGE_NEEDS_TEAM_LEAD: "Only team leads and admins can merge leads",
+    AccessRule.NOT_YOUR_ACTIVITY: "Only the one who logged this activity (or a team lead) can comment on it",
 }
 
 INVITE: dict[InviteProblem, str] = {

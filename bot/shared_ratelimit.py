@@ -9,28 +9,35 @@ REDIS_URL: ``bot.ratelimit.LocalLimiter``, one process, in memory)."""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
+from redis.exceptions import RedisError
+
 from bot.ratelimit import BOT, CHAT, GROUP, Limit
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 
-# KEYS: the windows (bot, chat[, group]); ARGV: mode ("take", "note" or "peek"), then count and period (ms) per
-# window. Returns the wait in ms (0: allowed; "note" always records) and, for "peek", the bot window's free room.
+# KEYS: a sequence counter, then the windows (bot, chat[, group]), all with one hash tag (one Redis Cluster slot);
+# ARGV: mode ("take", "note" or "peek"), then count and period (ms) per window. Returns the wait in ms (0: allowed;
+# "note" always records) and the bot window's free room.
 _SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local mode = ARGV[1]
 local wait = 0
 local room = 0
-for i, key in ipairs(KEYS) do
-  local count = tonumber(ARGV[2 * i])
-  local per = tonumber(ARGV[2 * i + 1])
+for i = 2, #KEYS do
+  local key = KEYS[i]
+  local count = tonumber(ARGV[2 * i - 2])
+  local per = tonumber(ARGV[2 * i - 1])
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - per)
   local used = redis.call('ZCARD', key)
-  if i == 1 then room = count - used end
+  if i == 2 then room = count - used end
   if used >= count then
     local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
     local w = tonumber(oldest[2]) + per - now
@@ -40,11 +47,11 @@ end
 if mode == 'peek' or (mode == 'take' and wait > 0) then
   return {wait, room}
 end
-local seq = redis.call('INCR', KEYS[1] .. ':seq')
-redis.call('PEXPIRE', KEYS[1] .. ':seq', 60000)
-for i, key in ipairs(KEYS) do
-  redis.call('ZADD', key, now, now .. ':' .. seq)
-  redis.call('PEXPIRE', key, tonumber(ARGV[2 * i + 1]))
+local seq = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], 60000)
+for i = 2, #KEYS do
+  redis.call('ZADD', KEYS[i], now, now .. ':' .. seq)
+  redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[2 * i - 1]))
 end
 return {0, room - 1}
 """
@@ -68,12 +75,14 @@ class RedisLimiter:
         self._script = redis.register_script(_SCRIPT)
 
     def _windows(self, chat_id: int | None) -> tuple[list[str], list[int]]:
-        keys, args = [f"{self.prefix}:bot"], [self.per_bot.count, round(self.per_bot.per * 1000)]
+        tag = "{" + self.prefix + "}"  # one hash slot for all of a bot's keys: the script touches several
+        keys = [f"{tag}:seq", f"{tag}:bot"]
+        args = [self.per_bot.count, round(self.per_bot.per * 1000)]
         if chat_id is not None:
-            keys.append(f"{self.prefix}:chat:{chat_id}")
+            keys.append(f"{tag}:chat:{chat_id}")
             args += [self.per_chat.count, round(self.per_chat.per * 1000)]
             if chat_id < 0:
-                keys.append(f"{self.prefix}:group:{chat_id}")
+                keys.append(f"{tag}:group:{chat_id}")
                 args += [self.per_group.count, round(self.per_group.per * 1000)]
         return keys, args
 
@@ -92,7 +101,11 @@ class RedisLimiter:
         return (await self._run("take", chat_id))[0]
 
     async def note(self, chat_id: int) -> None:
-        await self._run("note", chat_id)
+        """A reply Telegram took already: Redis being away must not turn it into an error for the user."""
+        try:
+            await self._run("note", chat_id)
+        except RedisError as error:
+            log.warning("flood windows: a reply was not counted (%s)", type(error).__name__)
 
     async def aclose(self) -> None:
         await self.redis.aclose()

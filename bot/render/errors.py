@@ -55,6 +55,7 @@ ACCESS_TEXTS: dict[AccessRule, str] = {
     AccessRule.SALES_NEED_TEAM_LEAD: N_("Only team leads and admins can move a sale."),
     AccessRule.ASSIGN_NEEDS_TEAM_LEAD: N_("Only team leads and admins can assign leads."),
     AccessRule.MERGE_NEEDS_TEAM_LEAD: N_("Only team leads and admins can merge leads."),
+    AccessRule.NOT_YOUR_ACTIVITY: N_("Only the one who logged this activity (or a team lead) can comment on it."),
 }
 
 FIELD_NAMES: dict[str, str] = {

@@ -177,6 +177,7 @@ class AccessRule(StrEnum):
     SALES_NEED_TEAM_LEAD = "sales_need_team_lead"  # team leads and admins move sales
     ASSIGN_NEEDS_TEAM_LEAD = "assign_needs_team_lead"  # team leads and admins (and API keys) assign leads
     MERGE_NEEDS_TEAM_LEAD = "merge_needs_team_lead"  # team leads and admins (and API keys) merge leads
+    NOT_YOUR_ACTIVITY = "not_your_activity"  # a comment goes on one's own activity (team leads: any)
 
 
 class AccessDenied(DomainError):

@@ -463,8 +463,9 @@ async def comment_activity(
     uow: UnitOfWork, actor: Actor, lead_id: int, activity_id: int, text: str | None
 ) -> tuple[Lead, Activity]:
     """Set (or replace; empty text clears) the comment of a call, message, meeting or e-mail already logged on
-    an open lead the actor may work. An activity that is not that lead's, or a note (its text is the note), is
-    a stale or forged view: ``StaleState``. The lead's version stays: its card did not change."""
+    an open lead the actor may work, by the one who logged it (or a team lead or admin). An activity that is not
+    that lead's, or a note (its text is the note), is a stale or forged view: ``StaleState``. The lead's version
+    stays: its card did not change."""
     text = clean_text(text, field="comment")
     async with uow:
         lead = await _load(uow, actor, lead_id, lock=True)
@@ -472,6 +473,8 @@ async def comment_activity(
         found = [a for a in await uow.leads.list_activities(lead.id, limit=COMMENT_WINDOW) if a.id == activity_id]
         if not found or found[0].kind not in COMMENTED_KINDS:
             raise StaleState()
+        if found[0].author != actor.label and not actor.sees_all_leads:
+            raise AccessDenied(AccessRule.NOT_YOUR_ACTIVITY)  # a colleague's call is theirs to describe
         activity = await uow.leads.set_activity_text(lead.id, activity_id, text)
         if activity is None:
             raise StaleState()

@@ -21,7 +21,7 @@ async def redis() -> AsyncIterator[tuple[Redis, str]]:
     try:
         yield client, prefix
     finally:
-        keys = [key async for key in client.scan_iter(match=prefix + "*")]
+        keys = [key async for key in client.scan_iter(match="{" + prefix + "}*")]
         if keys:
             await client.delete(*keys)
         await client.aclose()
@@ -66,4 +66,12 @@ async def test_windows_expire_with_their_period(redis) -> None:
     await asyncio.sleep(0.25)
     assert await second.take(7) == 0
     client, prefix = redis
-    assert 0 < await client.pttl(f"{prefix}:chat:7") <= 200  # nothing is kept longer than its window
+    assert 0 < await client.pttl("{" + prefix + "}:chat:7") <= 200  # nothing is kept longer than its window
+
+
+async def test_a_reply_is_not_an_error_when_redis_is_away() -> None:
+    client = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    try:
+        await RedisLimiter(client, "leadcrm-test:rate:away").note(5001)  # logged, not raised
+    finally:
+        await client.aclose()

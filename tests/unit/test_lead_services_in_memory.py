@@ -6,6 +6,7 @@ import pytest
 
 from core.domain.enums import Role, SaleStage, Stage
 from core.domain.errors import (
+    AccessDenied,
     InvalidTransition,
     LeadIsFinal,
     LeadNotFound,
@@ -194,3 +195,14 @@ async def test_a_lead_never_scored_is_not_scored_behind_the_managers_back(uow) -
     lead = await leads.create_lead(uow, services, anna, source="partner", business_domain="fintech")
     lead, _activity = await leads.log_activity(uow, services, anna, lead.id, kind="call", to_contacted=True)
     assert (lead.stage, lead.ai_score) == (Stage.CONTACTED, None)
+
+
+async def test_only_the_author_or_a_team_lead_comments_an_activity(uow, services) -> None:
+    anna, tina = Actor.from_user(ANNA), Actor.from_user(TINA)
+    lead = await leads.create_lead(uow, services, anna, source="partner")
+    _lead, by_tina = await leads.log_activity(uow, services, tina, lead.id, kind="call")
+    _lead, by_anna = await leads.log_activity(uow, services, anna, lead.id, kind="call")
+    with pytest.raises(AccessDenied):
+        await leads.comment_activity(uow, anna, lead.id, by_tina.id, "rewriting a colleague's call")
+    assert (await leads.comment_activity(uow, anna, lead.id, by_anna.id, "mine"))[1].text == "mine"
+    assert (await leads.comment_activity(uow, tina, lead.id, by_anna.id, "checked"))[1].text == "checked"

@@ -262,7 +262,7 @@ class SqlLeadRepository:
         return lead.changed(changes), Activity(activity_id, lead.id, kind, text, author, created_at, outcome)
 
     async def attribute_keys(self, *, recent: int, limit: int) -> list[str]:
-        newest = select(LEADS.c.attributes).order_by(LEADS.c.id.desc()).limit(recent).subquery()
+        newest = select(LEADS.c.attributes).where(LIVE).order_by(LEADS.c.id.desc()).limit(recent).subquery()
         key = func.jsonb_object_keys(newest.c.attributes).table_valued("value").render_derived()
         stmt = (
             select(key.c.value)
