@@ -26,7 +26,7 @@ DEAL_OWNER_PICKS = frozenset({Role.TEAM_LEAD, Role.ADMIN})
 EDITABLE = frozenset({"amount", "currency", "expected_close_at", "owner_id"})
 EXPECTED_CLOSE_MIN = datetime(2000, 1, 1, tzinfo=UTC)
 EXPECTED_CLOSE_MAX = datetime(2100, 1, 1, tzinfo=UTC)
-EDITS_READ = 200  # the lead's newest events read for the deal card's edit history
+EDITS_READ = 200  # the deal's newest edits read for its card (the last few are shown beside its stage changes)
 
 
 def _require_deals_access(actor: Actor) -> None:
@@ -118,10 +118,8 @@ async def deal_view(uow: UnitOfWork, actor: Actor, sale_id: int) -> DealView:
         manager = await uow.users.get(lead.owner_id) if lead and lead.owner_id else None
         owner = await uow.users.get(sale.owner_id) if sale.owner_id else None
         changes = await uow.sales.list_stage_changes(sale.id)
-        events = await uow.leads.list_events(sale.lead_id, limit=EDITS_READ)
-        edits = [
-            e for e in reversed(events) if e.kind == LeadEventKind.DEAL_EDITED and e.data.get("sale_id") == sale.id
-        ]
+        events = await uow.leads.list_events(sale.lead_id, limit=EDITS_READ, kind=LeadEventKind.DEAL_EDITED)
+        edits = [e for e in reversed(events) if e.data.get("sale_id") == sale.id]
         names: dict[str, str] = {}
         for label in {ch.actor for ch in changes} | {e.actor for e in edits}:
             kind, _, ident = label.partition(":")

@@ -295,8 +295,9 @@ class FakeLeads(_Repo):
         self.s.events.append(event)
         return event
 
-    async def list_events(self, lead_id: int, *, limit: int) -> list[LeadEvent]:
-        return [e for e in reversed(self.s.events) if e.lead_id == lead_id][:limit]
+    async def list_events(self, lead_id: int, *, limit: int, kind: LeadEventKind | None = None) -> list[LeadEvent]:
+        found = [e for e in reversed(self.s.events) if e.lead_id == lead_id and kind in (None, e.kind)]
+        return found[:limit]
 
     def _open_owned(self, owner_id: int | None) -> list[Lead]:
         return [

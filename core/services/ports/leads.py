@@ -176,8 +176,8 @@ class LeadRepository(Protocol):
     ) -> LeadEvent:
         """A history entry besides activities and stage changes (``data``: JSON values only)."""
 
-    async def list_events(self, lead_id: int, *, limit: int) -> list[LeadEvent]:
-        """Newest first."""
+    async def list_events(self, lead_id: int, *, limit: int, kind: LeadEventKind | None = None) -> list[LeadEvent]:
+        """Newest first; ``kind``: only those (the deal card's edits)."""
 
     # /today (core.services.today); ``owner_id`` None: every owned lead. Indexed by ix_leads_owner_next_step.
     async def steps_due(self, owner_id: int | None, *, before: datetime, per_owner: int) -> list[Lead]:

@@ -420,8 +420,11 @@ class SqlLeadRepository:
         event_id = int((await self.session.execute(stmt)).scalar_one())
         return LeadEvent(event_id, lead_id, kind, actor, dict(data), created_at)
 
-    async def list_events(self, lead_id: int, *, limit: int) -> list[LeadEvent]:
-        stmt = select(EVENTS).where(EVENTS.c.lead_id == lead_id).order_by(EVENTS.c.id.desc()).limit(limit)
+    async def list_events(self, lead_id: int, *, limit: int, kind: LeadEventKind | None = None) -> list[LeadEvent]:
+        stmt = select(EVENTS).where(EVENTS.c.lead_id == lead_id)
+        if kind is not None:
+            stmt = stmt.where(EVENTS.c.kind == kind.value)
+        stmt = stmt.order_by(EVENTS.c.id.desc()).limit(limit)
         return [
             LeadEvent(row.id, row.lead_id, LeadEventKind(row.kind), row.actor, dict(row.data or {}), row.created_at)
             for row in (await self.session.execute(stmt)).all()
