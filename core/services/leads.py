@@ -547,29 +547,45 @@ async def update_lead(
     async with uow:
         lead = await _load(uow, actor, lead_id, lock=True)
         _check_version(lead, expected_version)
-        _ensure_open(lead)
-        edited = _edited_contacts(lead, changes, svc)
-        if edited is not None:
-            had = {c.key for c in lead.contacts}
-            new = [c for c in edited[1] if c.key not in had]
-            if new and not allow_duplicate:
-                duplicate = await contacts_svc.find_duplicate(uow, actor, new, exclude=lead.id)
-                contacts_svc.refuse_duplicate(duplicate, adding_to=lead.id)
-            cleaned["contact"] = edited[0]
-            lead = replace(lead, contacts=await uow.leads.replace_contacts(lead.id, edited[1]))
-        rescore = lead.ai_score is not None and (
-            ("business_domain" in cleaned and cleaned["business_domain"] != lead.business_domain)
-            or ("attributes" in cleaned and cleaned["attributes"] != lead.attributes)
-        )
-        now = utcnow()
-        if rescore:  # the domain and attributes feed the score: a stored score must not describe the old lead
-            cleaned.update(await _scored(uow, svc, lead.changed(cleaned), now))
-        if cleaned or "owner_id" not in changes:  # an owner alone is written (and versioned) by reassign_locked
-            cleaned.update(lead.touch(now))
-            lead = await uow.leads.update(lead, cleaned)
-        if "owner_id" in changes:
-            lead = await assignment.reassign_locked(uow, actor, lead, changes["owner_id"], now)
+        lead = await _update_locked(uow, svc, actor, lead, changes, cleaned, allow_duplicate=allow_duplicate)
         await uow.commit()
+    return lead
+
+
+async def _update_locked(
+    uow: UnitOfWork,
+    svc: Services,
+    actor: Actor,
+    lead: Lead,
+    changes: dict[str, Any],
+    cleaned: LeadChanges,
+    *,
+    allow_duplicate: bool = False,
+) -> Lead:
+    """update_lead() on a lead loaded with its lock inside the caller's ``async with uow`` (no commit):
+    ``cleaned`` holds the checked values of ``changes``."""
+    _ensure_open(lead)
+    edited = _edited_contacts(lead, changes, svc)
+    if edited is not None:
+        had = {c.key for c in lead.contacts}
+        new = [c for c in edited[1] if c.key not in had]
+        if new and not allow_duplicate:
+            duplicate = await contacts_svc.find_duplicate(uow, actor, new, exclude=lead.id)
+            contacts_svc.refuse_duplicate(duplicate, adding_to=lead.id)
+        cleaned["contact"] = edited[0]
+        lead = replace(lead, contacts=await uow.leads.replace_contacts(lead.id, edited[1]))
+    rescore = lead.ai_score is not None and (
+        ("business_domain" in cleaned and cleaned["business_domain"] != lead.business_domain)
+        or ("attributes" in cleaned and cleaned["attributes"] != lead.attributes)
+    )
+    now = utcnow()
+    if rescore:  # the domain and attributes feed the score: a stored score must not describe the old lead
+        cleaned.update(await _scored(uow, svc, lead.changed(cleaned), now))
+    if cleaned or "owner_id" not in changes:  # an owner alone is written (and versioned) by reassign_locked
+        cleaned.update(lead.touch(now))
+        lead = await uow.leads.update(lead, cleaned)
+    if "owner_id" in changes:
+        lead = await assignment.reassign_locked(uow, actor, lead, changes["owner_id"], now)
     return lead
 
 
@@ -594,7 +610,8 @@ async def set_attribute(
             attributes.pop(key, None)
         else:
             attributes[key] = value
-        lead = await update_lead(uow, svc, actor, lead_id, changes={"attributes": attributes})
+        changes: dict[str, Any] = {"attributes": attributes}
+        lead = await _update_locked(uow, svc, actor, lead, changes, {"attributes": clean_attributes(attributes)})
         await uow.commit()
     return lead
 
