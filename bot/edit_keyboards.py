@@ -66,14 +66,14 @@ def edit_menu(lead: Lead, team_keys: Sequence[str]) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def field_prompt(lead: Lead, field: str) -> InlineKeyboardMarkup | None:
-    """Under "type the value": 🗑 Clear, for a field that has a value and may be empty (not the name)."""
+def field_prompt(lead: Lead, field: str) -> InlineKeyboardMarkup:
+    """Under "type the value": 🗑 Clear, for a field that has a value and may be empty (not the name), and
+    ⬅️ Back to the edit screen (which ends the question)."""
     has_value = (field == "company" and lead.company) or (field.startswith("a.") and field[2:] in lead.attributes)
     data = _packs(lead, LeadAction.EDIT_CLEAR, field) if has_value else None
-    if data is None:
-        return None
     kb = Keyboard()
-    kb.button(text=_("🗑 Clear"), callback_data=data)
+    if data is not None:
+        kb.button(text=_("🗑 Clear"), callback_data=data)
     kb.button(text=_("⬅️ Back"), callback_data=pack_lead(LeadAction.EDIT_MENU, lead.id, lead.version))
     kb.adjust(2)
     return kb.as_markup()

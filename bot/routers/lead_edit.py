@@ -28,8 +28,12 @@ def checked_field(x: str) -> str:
     raise StaleState()
 
 
-async def edit_menu(query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor) -> None:
+async def edit_menu(
+    query: CallbackQuery, callback_data: LeadCb, uow: UnitOfWork, actor: Actor, state: FSMContext
+) -> None:
     lead, keys = await leads_svc.edit_view(uow, actor, callback_data.id)
+    if await state.get_state() == CardInput.field.state:
+        await state.clear()  # ⬅️ Back under a question: the question is over
     await query.answer()
     await screens.show(query, edit_screen(lead), edit_keyboards.edit_menu(lead, keys))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from core.domain.enums import Recommendation
@@ -37,6 +37,9 @@ class Scorer(Protocol):
     version: str
 
     def score(self, data: ScoringInput) -> ScoreResult: ...
+
+
+DEFAULT_DROP_MIN_AGE = timedelta(days=3)  # DROP_MIN_AGE_DAYS: a learned model never says "drop" to a younger lead
 
 
 def recommend(score: float, domain_known: bool) -> Recommendation:

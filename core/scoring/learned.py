@@ -36,7 +36,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from core.domain.enums import Recommendation
 from core.domain.funnel import DEFAULT_TRANSFER_THRESHOLD
-from core.scoring.base import ScoreResult, ScoringInput
+from core.scoring.base import DEFAULT_DROP_MIN_AGE, ScoreResult, ScoringInput
 from core.scoring.features import ACT_PREFIX, ATTR_PREFIX, Value, features
 from core.scoring.words import DOMAIN_RU, REC_EN, REC_RU, SOURCE_RU, STAGE_RU
 
@@ -46,7 +46,6 @@ ALGORITHMS = {
     "hgb": "HistGradientBoostingClassifier + calibration",
 }
 MIN_LOGIT_EFFECT = 0.05  # smaller contributions are not worth naming
-DEFAULT_DROP_MIN_AGE = timedelta(days=3)
 DROP_WON_LOSS = 0.10  # "drop" only below a score that, out of fold, at most this share of the won leads had
 EPS = 1e-6
 

@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.domain.funnel import DEFAULT_TRANSFER_THRESHOLD
-from core.scoring.base import Scorer, ScoreResult, ScoringInput
+from core.scoring.base import DEFAULT_DROP_MIN_AGE, Scorer, ScoreResult, ScoringInput
 from core.scoring.rules_v1 import RulesV1Scorer
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ class LearnedOrRules:
         ttl_seconds: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
         transfer_threshold: float = DEFAULT_TRANSFER_THRESHOLD,
-        drop_min_age: timedelta = timedelta(days=3),
+        drop_min_age: timedelta = DEFAULT_DROP_MIN_AGE,
     ) -> None:
         """``transfer_threshold`` and ``drop_min_age``: what a learned model's recommendation follows (the
         transfer gate, DROP_MIN_AGE_DAYS); rules-v1 keeps the original fixed 0.7 / 0.3."""

@@ -58,7 +58,12 @@ async def test_a_manager_renames_the_lead_and_sets_then_clears_its_company(
     row = await _row(committing_factory, lead.id)
     assert (row.name, row.company) == ("Ivan Petrov", "Acme Ltd")
 
-    await tg.press(maria, "🏢 Company", message_id=tg.card(maria).message_id)
+    await tg.press(maria, "👤 Name", message_id=tg.card(maria).message_id)
+    prompt = tg.fake.last_keyboard_message(maria.id)
+    await tg.press(maria, "⬅️ Back", message_id=prompt.message_id)  # the prompt becomes the edit screen
+    await tg.say(maria, "not a name: the question was left")
+    assert (await _row(committing_factory, lead.id)).name == "Ivan Petrov"
+    await tg.press(maria, "🏢 Company", message_id=prompt.message_id)
     assert "Now: Acme Ltd" in tg.text(maria)
     await tg.press(maria, "🗑 Clear", message_id=tg.fake.last_keyboard_message(maria.id).message_id)
     assert (await _row(committing_factory, lead.id)).company is None
