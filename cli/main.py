@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument(
         "--events",
         required=True,
-        help="comma-separated: lead.created,lead.stage_changed,lead.transferred,sale.stage_changed",
+        help="comma-separated: lead.created,lead.stage_changed,lead.transferred,lead.merged,sale.stage_changed",
     )
     hooks.add_parser("list", help="list webhooks (never the secrets)")
     for action in ("remove", "rotate-secret"):

@@ -29,6 +29,7 @@ from core.domain.errors import (
 )
 from core.domain.models import Actor, Lead, LeadChanges
 from core.domain.validation import clean_attributes
+from core.services import webhooks
 from core.services.context import Services
 from core.services.leads import NO_NEXT_STEP, fresh_score, get_lead
 from core.services.ports import MovedHistory, UnitOfWork
@@ -88,14 +89,16 @@ async def preview(uow: UnitOfWork, actor: Actor, lead_id: int, other_id: int) ->
 
 
 async def candidates(uow: UnitOfWork, actor: Actor, lead_id: int) -> tuple[Lead, list[Lead]]:
-    """The lead and the (live) leads that share a contact with it, oldest first: what the merge offers."""
+    """The lead and the (live) leads that share a contact with it, oldest first: what the merge offers (a
+    transferred lead has a deal and cannot be merged away: not offered)."""
     _may_merge(actor)
     lead = await get_lead(uow, actor, lead_id)
     if not lead.contacts:
         return lead, []
     async with uow:
-        found = await uow.leads.with_contacts([c.key for c in lead.contacts], limit=CANDIDATES_MAX + 1)
-    return lead, [other for other in found if other.id != lead.id][:CANDIDATES_MAX]
+        found = await uow.leads.with_contacts([c.key for c in lead.contacts], limit=3 * CANDIDATES_MAX)
+    offered = [other for other in found if other.id != lead.id and other.stage != Stage.TRANSFERRED]
+    return lead, offered[:CANDIDATES_MAX]
 
 
 def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
@@ -214,5 +217,6 @@ async def merge_leads(
             },
             created_at=now,
         )
+        await webhooks.lead_merged(uow, survivor, other.id, actor.label, now)
         await uow.commit()
     return MergeResult(survivor, merged, moved, added)

@@ -27,7 +27,7 @@ from core.domain.errors import InvalidValue, Rule, WebhookNotFound
 from core.domain.models import Lead, Sale
 from core.services.ports import Delivery, DeliveryState, UnitOfWork, Webhook
 
-EVENTS = ("lead.created", "lead.stage_changed", "lead.transferred", "sale.stage_changed")
+EVENTS = ("lead.created", "lead.stage_changed", "lead.transferred", "lead.merged", "sale.stage_changed")
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 URL_MAX = 2000
 
@@ -175,6 +175,12 @@ async def lead_stage_changed(uow: UnitOfWork, lead: Lead, from_stage: str, actor
 async def lead_transferred(uow: UnitOfWork, lead: Lead, sale: Sale, actor: str, now: datetime) -> None:
     payload = {"lead": lead_body(lead), "sale": sale_body(sale), "actor": actor}
     await uow.webhooks.enqueue("lead.transferred", lead_id=lead.id, payload=payload, now=now)
+
+
+async def lead_merged(uow: UnitOfWork, survivor: Lead, merged_id: int, actor: str, now: datetime) -> None:
+    """``merged_id`` is gone into ``survivor`` (its /leads/{id} answers 410 from now on): a sync drops it."""
+    payload = {"lead": lead_body(survivor), "merged_id": merged_id, "actor": actor}
+    await uow.webhooks.enqueue("lead.merged", lead_id=survivor.id, payload=payload, now=now)
 
 
 async def sale_stage_changed(uow: UnitOfWork, sale: Sale, from_stage: str, actor: str, now: datetime) -> None:

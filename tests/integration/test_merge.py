@@ -208,3 +208,16 @@ async def test_the_external_id_of_the_merged_lead_moves_to_a_survivor_without_on
     async with uow:
         rows = (await uow.session.execute(text("SELECT id, external_id FROM leads ORDER BY id"))).all()
     assert [tuple(r) for r in rows] == [(keep.id, "crm-77"), (gone.id, None)]
+
+
+async def test_a_merge_queues_a_lead_merged_webhook_in_its_transaction(uow, services) -> None:
+    from core.services import webhooks as hooks_svc
+
+    people = await _people(uow)
+    await hooks_svc.add_webhook(uow, "http://127.0.0.1:9/hook", ["lead.merged"])
+    keep = await leads_svc.create_lead(uow, services, people["tina"], source="partner", name="Keep")
+    gone = await leads_svc.create_lead(uow, services, people["tina"], source="partner", name="Gone")
+    await merge.merge_leads(uow, services, people["tina"], keep.id, gone.id)
+    async with uow:
+        rows = (await uow.session.execute(text("SELECT event, lead_id, payload FROM webhook_deliveries"))).all()
+    assert [(r.event, r.lead_id, r.payload["merged_id"]) for r in rows] == [("lead.merged", keep.id, gone.id)]
