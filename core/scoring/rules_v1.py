@@ -7,7 +7,7 @@ binary-float artefacts (0.4 + 0.15 + 0.05 + 0.1 must be 0.7, not 0.7000000000000
 from __future__ import annotations
 
 from core.scoring.base import ScoreResult, ScoringInput, recommend
-from core.scoring.words import REC_EN, REC_RU, SOURCE_RU, STAGE_RU
+from core.scoring.words import DOMAIN_RU, REC_EN, REC_RU, SOURCE_RU, STAGE_RU
 
 SOURCE_BASE = {"partner": 0.7, "scanner": 0.5, "manual": 0.4}
 OTHER_SOURCE_BASE = 0.3
@@ -45,17 +45,18 @@ class RulesV1Scorer:
         n = data.activity_count
         if domain_known:
             dom_en = f"business domain '{data.business_domain}' is known"
-            dom_ru = f"бизнес-домен «{data.business_domain}» известен"
+            domain = str(data.business_domain)
+            dom_ru = f"сфера «{DOMAIN_RU.get(domain, domain)}» известна"
         else:
             dom_en = f"business domain is unknown (score capped at {NO_DOMAIN_CAP})"
-            dom_ru = f"бизнес-домен неизвестен (оценка не выше {NO_DOMAIN_CAP})"
+            dom_ru = f"сфера не указана (оценка не выше {NO_DOMAIN_CAP})"
         reason_en = (
             f"Source '{data.source}', {n} activit{'y' if n == 1 else 'ies'}, stage '{data.stage}', "
             f"{dom_en}: score {score:.2f}, so {REC_EN[rec]}."
         )
         reason_ru = (
             f"Источник «{SOURCE_RU.get(data.source, data.source)}», активностей: {n}, "
-            f"стадия «{STAGE_RU.get(data.stage, data.stage)}», "
+            f"этап «{STAGE_RU.get(data.stage, data.stage)}», "
             f"{dom_ru}: оценка {score:.2f}, поэтому {REC_RU[rec]}."
         )
         return ScoreResult(score=score, recommendation=rec, reason=reason_en, reason_ru=reason_ru, version=self.version)

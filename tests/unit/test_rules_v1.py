@@ -72,6 +72,8 @@ def test_reason_is_a_plain_sentence_in_english_and_russian() -> None:
     assert result.reason.startswith("Source 'partner', 4 activities")
     assert "transfer to sales" in result.reason
     assert "передать в продажи" in result.reason_ru
+    assert "этап «квалифицирован»" in result.reason_ru and "сфера «финтех» известна" in result.reason_ru
+    assert "стадия" not in result.reason_ru and "fintech" not in result.reason_ru  # the UI's words, no raw values
     assert result.reason.endswith(".") and result.reason_ru.endswith(".")
 
 
