@@ -69,7 +69,7 @@ def deal_card(view: DealView, *, note: str | None = None) -> str:
     for entry in entries[-HISTORY_SHOWN:]:
         what = _stage_change(entry) if isinstance(entry, SaleStageChange) else edit_text(entry.data)
         who = esc(view.names.get(entry.actor, entry.actor))
-        lines.append(f"{when(entry.created_at)}: {what} · " + _("by {actor}").format(actor=who))
+        lines.append(f"{when(entry.created_at)}: {what} · " + _("changed by {actor}").format(actor=who))
     if note:
         lines += ["", note]
     return "\n".join(lines)

@@ -121,8 +121,8 @@ async def test_the_deal_card_and_the_lead_history_show_who_changed_the_amount(tg
     await tg.press(tina, "💰 Amount", message_id=tg.card(tina).message_id)
     await tg.say(tina, "200 000")
     card = tg.text(tina)
-    assert f"amount: — → 150{NBSP}000{NBSP}RUB · by Tina" in card
-    assert f"amount: 150{NBSP}000{NBSP}RUB → 200{NBSP}000{NBSP}RUB · by Tina" in card
+    assert f"amount: — → 150{NBSP}000{NBSP}RUB · changed by Tina" in card
+    assert f"amount: 150{NBSP}000{NBSP}RUB → 200{NBSP}000{NBSP}RUB · changed by Tina" in card
     maria = tg.fake.user(MANAGER_ID, "Maria", language_code="ru")
     await tg.open_link(maria, f"https://t.me/leadcrm_bot?start=lead_{transferred.lead.id}")
     await tg.press(maria, "🕓 История", message_id=tg.card(maria).message_id)
