@@ -1,7 +1,8 @@
 """Liveness and readiness. ``/health`` (liveness) answers without touching anything: the process serves.
 ``/ready`` (readiness) asks ``readiness``: the database answers within a timeout and is migrated to the code's
-head revision, Redis answers when one is configured, and the outbox is not stuck (its longest-waiting due
-message is younger than a setting). A load balancer sends traffic only to ready replicas."""
+head revision (or ahead of it), Redis answers when one is configured, and, when READY_OUTBOX_MAX_WAIT_SECONDS is
+set, the outbox is not stuck (its longest-waiting due message is younger than that). A load balancer sends
+traffic only to ready replicas."""
 
 from __future__ import annotations
 
