@@ -27,6 +27,7 @@ from core.storage.repositories.inbox import SqlInboxRepository
 from core.storage.repositories.leads import SqlLeadRepository
 from core.storage.repositories.ml import SqlMlRepository
 from core.storage.repositories.outbox import SqlOutboxRepository
+from core.storage.repositories.reports import SqlReportRepository
 from core.storage.repositories.sales import SqlSaleRepository
 from core.storage.repositories.schedule import SqlScheduleRepository
 from core.storage.repositories.team import SqlTeamRepository
@@ -61,6 +62,7 @@ class SqlUnitOfWork:
             self.schedule = SqlScheduleRepository(self.session, self.before_write)
             self.idempotency = SqlIdempotencyRepository(self.session, self.before_write)
             self.webhooks = SqlWebhookRepository(self.session, self.before_write)
+            self.reports = SqlReportRepository(self.session, self.before_write)
         self._levels.append(None)
         return self
 

@@ -4,8 +4,8 @@ Services see only these Protocols and the domain objects they return; ``core/sto
 PostgreSQL (SQLAlchemy) and ``tests/unit/fakes.py`` in memory. A repository owns its flushing and the mapping
 between rows and domain objects; it never commits — only a service does, through the unit of work.
 
-One module per area (leads and sales, people, Telegram traffic, the scorer and the importer, the scheduler);
-everything is importable from here.
+One module per area (leads and sales, people, Telegram traffic, the scorer and the importer, the scheduler, the
+reports); everything is importable from here.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from core.services.ports.people import (
     TeamRepository,
     UserRepository,
 )
+from core.services.ports.reports import ReportRepository, ReportScope
 from core.services.ports.schedule import (
     Addressee,
     Digest,
@@ -82,6 +83,8 @@ __all__ = [
     "OutboxRepository",
     "QueuedMessage",
     "ReceivedUpdate",
+    "ReportRepository",
+    "ReportScope",
     "SaleFilter",
     "SaleRepository",
     "ScheduleRepository",
@@ -124,6 +127,8 @@ class UnitOfWork(Protocol):
     def idempotency(self) -> IdempotencyRepository: ...
     @property
     def webhooks(self) -> WebhookRepository: ...
+    @property
+    def reports(self) -> ReportRepository: ...
 
     async def __aenter__(self) -> Self: ...
 
