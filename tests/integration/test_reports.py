@@ -13,6 +13,7 @@ from core.domain.errors import AccessDenied
 from core.domain.models import Actor
 from core.domain.periods import custom_period
 from core.services import reports
+from core.services.ports.reports import ManagerCounts
 from tests.report_week import ANNA, BORIS, FIRST_DAY, IDLE, LAST_DAY, MOSCOW, TINA, seed_week
 
 HOUR = 3600.0
@@ -92,7 +93,7 @@ async def test_the_managers_report_has_a_line_per_manager_sorted_and_the_team_to
     assert boris.counts.activities == {ActivityKind.MEETING: 1}
     assert (boris.counts.transfers, boris.counts.won, boris.counts.lost) == (1, 0, 3)  # L3 L4 lost, L5's deal
     assert boris.win_rate == 0.0
-    assert idle.counts == reports.ManagerCounts(user_id=IDLE) and idle.win_rate is None
+    assert idle.counts == ManagerCounts(user_id=IDLE) and idle.win_rate is None
     total = report.total.counts
     assert total.new_leads == 5  # L6 has no owner but is the team's
     assert total.activities == {
@@ -159,7 +160,7 @@ async def test_an_empty_period_gives_zeros_and_no_rates(uow, week) -> None:
     assert all(f.entered == 0 and f.left == 0 and f.median_seconds is None for f in funnel.stages)
     assert funnel.won == 0 and all(c.rate is None for c in funnel.conversions)
     managers = await reports.managers(uow, TEAM, empty)
-    assert managers.total.counts == reports.ManagerCounts(user_id=None)
+    assert managers.total.counts == ManagerCounts(user_id=None)
     assert {line.user_id for line in managers.lines} == {ANNA, BORIS, TINA, IDLE}  # the team, all zeros
     lost = await reports.lost(uow, TEAM, empty)
     assert (lost.leads, lost.deals, lost.other_texts) == ([], [], [])

@@ -16,8 +16,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 12, 2, 21, 30, tzinfo=UTC)
 
 
-def dt(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def dt(year: int, month: int, day: int, hour: int = 0) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
