@@ -142,6 +142,9 @@ class LeadRow(Base):
             "created_at",
             postgresql_where=text("stage = 'new' AND first_contact_at IS NULL AND sla_escalated_at IS NULL"),
         ),
+        # The reports' periods (migration 0015): new leads of the team / of one owner.
+        Index("ix_leads_created", "created_at"),
+        Index("ix_leads_owner_created", "owner_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -243,6 +246,8 @@ class ActivityRow(Base):
             name="outcome_fits_kind",
         ),
         Index("ix_activities_lead_id_id", "lead_id", "id"),
+        Index("ix_activities_created", "created_at"),  # the reports' periods (migration 0015)
+        Index("ix_activities_author_created", "author", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -256,7 +261,10 @@ class ActivityRow(Base):
 
 class StageChangeRow(Base):
     __tablename__ = "stage_changes"
-    __table_args__ = (Index("ix_stage_changes_lead_id_id", "lead_id", "id"),)
+    __table_args__ = (
+        Index("ix_stage_changes_lead_id_id", "lead_id", "id"),
+        Index("ix_stage_changes_created", "created_at"),  # the reports' periods (migration 0015)
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
@@ -276,6 +284,7 @@ class SaleRow(Base):
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_code"),
         Index("ix_sales_stage_id", "stage", text("id DESC")),
         Index("ix_sales_owner_stage_id", "owner_id", "stage", text("id DESC")),
+        Index("ix_sales_closed", "closed_at", postgresql_where=text("closed_at IS NOT NULL")),  # reports (0015)
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -292,7 +301,10 @@ class SaleRow(Base):
 
 class SaleStageChangeRow(Base):
     __tablename__ = "sale_stage_changes"
-    __table_args__ = (Index("ix_sale_stage_changes_sale_id_id", "sale_id", "id"),)
+    __table_args__ = (
+        Index("ix_sale_stage_changes_sale_id_id", "sale_id", "id"),
+        Index("ix_sale_stage_changes_created", "created_at"),  # the reports' periods (migration 0015)
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id", ondelete="CASCADE"))
