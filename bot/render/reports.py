@@ -234,16 +234,21 @@ def band_label(low: float | None) -> str:
     return _("no score") if low is None else f"{low:.1f}–{low + 0.2:.1f}"
 
 
+def _band_line(low: float | None, won: int, closed: int, win_rate: float | None) -> str:
+    if low is None:
+        text = _("Without a score: won {won} of {closed} ({rate})")
+        return text.format(won=won, closed=closed, rate=percent(win_rate))
+    return _("Score {band}: won {won} of {closed} ({rate})").format(
+        band=band_label(low), won=won, closed=closed, rate=percent(win_rate)
+    )
+
+
 def scorer(report: ScorerReport) -> Screen:
     lines = [_head(ReportKind.SCORER, report), ""]
     for band in report.bands:
         closed = band.counts.won + band.counts.lost
         if closed:
-            lines.append(
-                _("Score {band}: won {won} of {closed} ({rate})").format(
-                    band=band_label(band.counts.low), won=band.counts.won, closed=closed, rate=percent(band.win_rate)
-                )
-            )
+            lines.append(_band_line(band.counts.low, band.counts.won, closed, band.win_rate))
     if not report.closed:
         lines.append(_("No leads closed in this period."))
     shown = [b for b in report.bands if b.counts.won + b.counts.lost][:MAX_BARS]
@@ -263,6 +268,29 @@ def scorer(report: ScorerReport) -> Screen:
         empty_text=_("No leads closed in this period"),
     )
     return Screen(_fit(lines), bars)
+
+
+DATE_EXAMPLES = "«1.11–15.11», «с 1 по 15 ноября», «ноябрь», «01.10.2026 - 31.10.2026», «from nov 1 to nov 15»"
+
+
+def ask_dates() -> str:
+    return _("Type the dates of the report, e.g. {examples}. /cancel to stop.").format(examples=esc(DATE_EXAMPLES))
+
+
+def dates_not_understood(text: str) -> str:
+    return _("I could not read dates in “{text}”. Try e.g. {examples}, or /cancel.").format(
+        text=esc(text[:100]), examples=esc(DATE_EXAMPLES)
+    )
+
+
+def dates_refused(first: date, last: date, maximum: int) -> str:
+    if last < first:
+        return _("The range ends ({last}) before it starts ({first}). Type it again, or /cancel.").format(
+            first=_day(first), last=_day(last)
+        )
+    return _("A report covers at most {n} days (and years 2000–2099). Type a shorter range, or /cancel.").format(
+        n=maximum
+    )
 
 
 def screen(report: Report) -> Screen:

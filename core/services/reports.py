@@ -47,9 +47,14 @@ def rate(part: int, whole: int) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class Conversion:
+    """Of the leads that left ``from_stage`` in the period, the share that moved on to ``to_stage`` rather than
+    being lost (for ``transferred``: of the deals closed in the period, the share paid). None when none left.
+    Counted on the exits, not as entered(to) / entered(from): a lead that entered ``from`` before the period
+    and moved on in it would push that ratio past 100 %."""
+
     from_stage: Stage
     to_stage: Stage | None  # None: from ``transferred`` to a paid deal
-    rate: float | None  # entered(to) / entered(from) in the period; None when nothing entered ``from``
+    rate: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,7 @@ class FunnelReport:
     stages: list[StageFlow]  # the lead stages in funnel order, ``lost`` last
     won: int  # deals paid in the period
     conversions: list[Conversion]  # along new → contacted → qualified → transferred → won
+    deals_lost: int = 0  # deals lost in the period
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,13 +159,15 @@ async def funnel(uow: UnitOfWork, actor: Actor, period: Period) -> FunnelReport:
     scope = _scope(actor, period)
     async with uow:
         counts = await uow.reports.funnel(scope)
-    entered = {flow.stage: flow.entered for flow in counts.stages}
+    flows = {flow.stage: flow for flow in counts.stages}
     conversions = []
     for stage in FUNNEL_PATH:
         target = next_stage(stage)
-        reached = entered.get(target, 0) if target is not None else counts.won
-        conversions.append(Conversion(stage, target, rate(reached, entered.get(stage, 0))))
-    return FunnelReport(period, scope.owner_id is None, counts.stages, counts.won, conversions)
+        if target is None:  # transferred: the deals closed in the period
+            conversions.append(Conversion(stage, None, rate(counts.won, counts.won + counts.deals_lost)))
+        else:
+            conversions.append(Conversion(stage, target, rate(flows[stage].advanced, flows[stage].left)))
+    return FunnelReport(period, scope.owner_id is None, counts.stages, counts.won, conversions, counts.deals_lost)
 
 
 def _manager_order(line: ManagerLine) -> tuple[int, int, int, int, str, int]:

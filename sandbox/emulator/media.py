@@ -11,13 +11,24 @@ A message with media keeps its caption in ``Message.text`` (what the user reads)
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sandbox.emulator.html import EntityParseError, parse_html, utf16_len
 from sandbox.emulator.models import ApiError, Message, StoredFile, UploadedFile
+from sandbox.emulator.state import ChatState
 
-if TYPE_CHECKING:
-    from sandbox.emulator.methods import BotApiMethods
+
+class BotApiMethods(Protocol):
+    """What these methods use of ``sandbox.emulator.methods.BotApiMethods`` (its checks of the parameters)."""
+
+    state: ChatState
+
+    def chat_id_of(self, params: dict[str, Any]) -> int: ...
+    def known_chat(self, chat_id: int) -> dict[str, Any]: ...
+    def markup_of(self, params: dict[str, Any]) -> dict[str, Any] | None: ...
+    def editable(self, params: dict[str, Any]) -> Message: ...
+    def state_messages(self) -> list[Message]: ...
+
 
 MAX_CAPTION = 1024
 MAX_PHOTO = 10 * 2**20

@@ -11,8 +11,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sandbox.emulator import media
 from sandbox.emulator.html import EntityParseError, parse_html, utf16_len
+from sandbox.emulator.media import edit_message_caption, edit_message_media, send_document, send_photo
 from sandbox.emulator.models import ApiError, Message
 from sandbox.emulator.state import ChatState, commands_key
 
@@ -46,10 +46,10 @@ class BotApiMethods:
             "sendmessage": self._send_message,
             "editmessagetext": self._edit_message_text,
             "editmessagereplymarkup": self._edit_message_reply_markup,
-            "sendphoto": lambda params: media.send_photo(self, params),
-            "senddocument": lambda params: media.send_document(self, params),
-            "editmessagemedia": lambda params: media.edit_message_media(self, params),
-            "editmessagecaption": lambda params: media.edit_message_caption(self, params),
+            "sendphoto": lambda params: send_photo(self, params),
+            "senddocument": lambda params: send_document(self, params),
+            "editmessagemedia": lambda params: edit_message_media(self, params),
+            "editmessagecaption": lambda params: edit_message_caption(self, params),
             "answercallbackquery": self._answer_callback_query,
             "deletemessage": self._delete_message,
             "sendchataction": self._send_chat_action,

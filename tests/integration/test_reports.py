@@ -46,12 +46,13 @@ async def test_the_funnel_counts_leads_entering_each_stage_in_the_moscow_week(uo
         Stage.TRANSFERRED: 2,  # L1 L5
         Stage.LOST: 3,  # L2 from new, L3 from contacted, L4 from qualified
     }
-    assert report.won == 1 and report.team
+    assert (report.won, report.deals_lost) == (1, 1) and report.team  # L1's deal paid, L5's lost
+    # of the leads that left a stage in the week, the share that moved on (not lost)
     assert [(c.from_stage, c.to_stage, c.rate) for c in report.conversions] == [
-        (Stage.NEW, Stage.CONTACTED, 4 / 5),
-        (Stage.CONTACTED, Stage.QUALIFIED, 3 / 4),
-        (Stage.QUALIFIED, Stage.TRANSFERRED, 2 / 3),
-        (Stage.TRANSFERRED, None, 1 / 2),
+        (Stage.NEW, Stage.CONTACTED, 4 / 5),  # L2 lost
+        (Stage.CONTACTED, Stage.QUALIFIED, 3 / 4),  # L3 lost
+        (Stage.QUALIFIED, Stage.TRANSFERRED, 2 / 3),  # L4 lost
+        (Stage.TRANSFERRED, None, 1 / 2),  # of the deals closed: L1 paid, L5 lost
     ]
 
 
@@ -76,6 +77,8 @@ async def test_a_managers_funnel_counts_only_the_leads_they_own(uow, week) -> No
         Stage.LOST: 2,  # L3 L4
     }
     assert report.won == 0
+    # L3, L4 (created the week before) and L5 all left "new" forward: 100 %, not 3 contacted / 2 new
+    assert report.conversions[0].rate == 1.0
 
 
 async def test_the_managers_report_has_a_line_per_manager_sorted_and_the_team_total(uow, week) -> None:

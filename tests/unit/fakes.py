@@ -833,6 +833,7 @@ class FakeReports(_Repo):
     async def funnel(self, scope: ReportScope) -> FunnelCounts:
         entered = {stage: 0 for stage in Stage}
         left: dict[Stage, list[float]] = {stage: [] for stage in Stage}
+        advanced = {stage: 0 for stage in Stage}
         for lead in self.s.leads.values():
             if self._in(scope, lead.created_at) and self._mine(scope, lead.id):
                 entered[Stage.NEW] += 1
@@ -845,9 +846,15 @@ class FakeReports(_Repo):
             since = before[-1] if before else self.s.leads[change.lead_id].created_at
             assert since is not None
             left[change.from_stage].append((change.created_at - since).total_seconds())
-        won = sum(1 for _, sale, is_won in self._closed(scope) if is_won and sale is not None)
+            advanced[change.from_stage] += change.to_stage != Stage.LOST
+        deals = [(sale, is_won) for _, sale, is_won in self._closed(scope) if sale is not None]
         return FunnelCounts(
-            [StageFlow(stage, entered[stage], len(left[stage]), _median(left[stage])) for stage in Stage], won
+            [
+                StageFlow(stage, entered[stage], len(left[stage]), _median(left[stage]), advanced[stage])
+                for stage in Stage
+            ],
+            sum(1 for _, is_won in deals if is_won),
+            sum(1 for _, is_won in deals if not is_won),
         )
 
     async def managers(self, scope: ReportScope) -> list[ManagerCounts]:

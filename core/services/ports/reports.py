@@ -34,12 +34,14 @@ class StageFlow:
     entered: int  # leads that entered it in the period (``new``: created; else a stage change to it)
     left: int  # leads that left it in the period (a stage change from it)
     median_seconds: float | None  # median time spent in it by the leads that left it (None: none left)
+    advanced: int = 0  # of those that left it, the ones that moved forward (not lost)
 
 
 @dataclass(frozen=True, slots=True)
 class FunnelCounts:
     stages: list[StageFlow]  # every lead stage, in funnel order, zeros included
     won: int  # sales paid in the period
+    deals_lost: int = 0  # sales lost in the period
 
 
 @dataclass(frozen=True, slots=True)

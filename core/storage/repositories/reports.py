@@ -4,7 +4,8 @@ Read-only; never commits.
 
 The period is a half-open ``[start, end)`` on the event's own time column: ``leads.created_at`` (created),
 ``stage_changes.created_at`` (entered / left a stage, lost), ``activities.created_at``, ``sales.closed_at``
-(paid / lost deals), ``sale_stage_changes.created_at`` (deal lost from a stage).
+(paid / lost deals; ``ix_sales_closed``), ``sale_stage_changes.created_at`` (deal lost from a stage). Migration
+0015 indexes them (bench/reports.py at 1 M leads showed each report scanning whole tables without).
 
 A manager's scope adds ``leads.owner_id = :owner`` (activities: ``author = 'tg:<id>'``); the clause is left out
 for the team rather than written ``(:owner IS NULL OR …)``, which would hide the index from the planner.
@@ -91,6 +92,7 @@ class SqlReportRepository:
         left = await self._rows(
             f"""
             SELECT CAST(sc.from_stage AS text) AS stage, count(*) AS n,
+                   count(*) FILTER (WHERE sc.to_stage <> 'lost') AS advanced,
                    percentile_cont(0.5) WITHIN GROUP (
                        ORDER BY extract(epoch FROM sc.created_at - coalesce(prev.created_at, l.created_at))
                    ) AS median
@@ -104,24 +106,28 @@ class SqlReportRepository:
              GROUP BY sc.from_stage""",
             scope,
         )
-        won = await self._rows(
+        closed = await self._rows(
             f"""
-            SELECT count(*) FROM sales s JOIN leads l ON l.id = s.lead_id
-             WHERE s.stage = 'paid' AND s.closed_at >= :s AND s.closed_at < :e{_owner(scope)}""",
+            SELECT count(*) FILTER (WHERE s.stage = 'paid') AS won, count(*) FILTER (WHERE s.stage = 'lost') AS lost
+              FROM sales s JOIN leads l ON l.id = s.lead_id
+             WHERE s.closed_at >= :s AND s.closed_at < :e{_owner(scope)}""",
             scope,
         )
         ins = {row.stage: int(row.n) for row in entered}
-        outs = {row.stage: (int(row.n), row.median) for row in left}
-        stages = [
-            StageFlow(
-                stage,
-                ins.get(stage.value, 0),
-                outs.get(stage.value, (0, None))[0],
-                None if outs.get(stage.value, (0, None))[1] is None else float(outs[stage.value][1]),
+        outs = {row.stage: row for row in left}
+        stages = []
+        for stage in Stage:
+            out = outs.get(stage.value)
+            stages.append(
+                StageFlow(
+                    stage,
+                    ins.get(stage.value, 0),
+                    int(out.n) if out else 0,
+                    float(out.median) if out and out.median is not None else None,
+                    int(out.advanced) if out else 0,
+                )
             )
-            for stage in Stage
-        ]
-        return FunnelCounts(stages, int(won[0][0]))
+        return FunnelCounts(stages, int(closed[0].won), int(closed[0].lost))
 
     async def managers(self, scope: ReportScope) -> list[ManagerCounts]:
         per: dict[int | None, dict[str, Any]] = defaultdict(
