@@ -55,6 +55,7 @@ FORMATS: dict[str, str] = {
     "name": "{minimum}..{maximum} characters: letters, digits, '_', '-', '.'",  # an API key's name
     "currency": "expected a three-letter ISO 4217 code, e.g. RUB or USD",
     "amount": "at most two decimal places",
+    "period": "'to' must not be before 'from'",  # a report's range (core.domain.periods.custom_period)
 }
 
 

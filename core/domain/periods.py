@@ -42,6 +42,7 @@ class Period:
     end: datetime  # UTC, exclusive
     first_day: date  # local, inclusive
     last_day: date  # local, inclusive
+    zone: str = "UTC"  # the IANA name of the zone the days are local to
 
     @property
     def days(self) -> int:
@@ -49,7 +50,8 @@ class Period:
 
 
 def _days(kind: PeriodKind, first: date, last: date, tz: ZoneInfo) -> Period:
-    return Period(kind, at_local(first, time(0), tz), at_local(last + timedelta(days=1), time(0), tz), first, last)
+    start, end = at_local(first, time(0), tz), at_local(last + timedelta(days=1), time(0), tz)
+    return Period(kind, start, end, first, last, tz.key)
 
 
 def period(kind: PeriodKind | str, now: datetime, tz: ZoneInfo) -> Period:
