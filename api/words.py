@@ -41,6 +41,7 @@ ACCESS: dict[AccessRule, str] = {
     AccessRule.NOT_YOURSELF: "You cannot change your own role or deactivate yourself",
     AccessRule.SALES_NEED_TEAM_LEAD: "Only team leads and admins can move a sale",
     AccessRule.ASSIGN_NEEDS_TEAM_LEAD: "Only team leads and admins can assign leads",
+    AccessRule.EXPORT_NEEDS_TEAM_LEAD: "Only team leads and admins can export leads",
 }
 
 INVITE: dict[InviteProblem, str] = {

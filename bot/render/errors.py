@@ -50,6 +50,7 @@ ACCESS_TEXTS: dict[AccessRule, str] = {
     AccessRule.NOT_YOURSELF: N_("You cannot change your own role or deactivate yourself."),
     AccessRule.SALES_NEED_TEAM_LEAD: N_("Only team leads and admins can move a sale."),
     AccessRule.ASSIGN_NEEDS_TEAM_LEAD: N_("Only team leads and admins can assign leads."),
+    AccessRule.EXPORT_NEEDS_TEAM_LEAD: N_("Only team leads and admins can export leads."),
 }
 
 FIELD_NAMES: dict[str, str] = {

@@ -176,6 +176,7 @@ class AccessRule(StrEnum):
     NOT_YOURSELF = "not_yourself"  # one's own role or deactivation
     SALES_NEED_TEAM_LEAD = "sales_need_team_lead"  # team leads and admins move sales
     ASSIGN_NEEDS_TEAM_LEAD = "assign_needs_team_lead"  # team leads and admins (and API keys) assign leads
+    EXPORT_NEEDS_TEAM_LEAD = "export_needs_team_lead"  # team leads and admins (and API keys) export leads
 
 
 class AccessDenied(DomainError):

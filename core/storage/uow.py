@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.domain.models import User
 from core.storage.bulk import SqlImportRepository
 from core.storage.repositories.api_keys import SqlApiKeyRepository
+from core.storage.repositories.export import SqlExportRepository
 from core.storage.repositories.idempotency import SqlIdempotencyRepository
 from core.storage.repositories.inbox import SqlInboxRepository
 from core.storage.repositories.leads import SqlLeadRepository
@@ -63,6 +64,7 @@ class SqlUnitOfWork:
             self.idempotency = SqlIdempotencyRepository(self.session, self.before_write)
             self.webhooks = SqlWebhookRepository(self.session, self.before_write)
             self.reports = SqlReportRepository(self.session, self.before_write)
+            self.exports = SqlExportRepository(self.session, self.before_write)
         self._levels.append(None)
         return self
 

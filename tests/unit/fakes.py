@@ -70,6 +70,7 @@ from core.services.ports import (
     TeamLine,
     Webhook,
 )
+from core.services.ports.export import ExportFilter, ExportRow
 from core.services.ports.reports import (
     FunnelCounts,
     LostCount,
@@ -886,6 +887,41 @@ def _median(values: list[float]) -> float | None:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
+class FakeExports(_Repo):
+    """Export batches over the in-memory leads (by id, as the SQL keyset)."""
+
+    def _matches(self, lead: Lead, flt: ExportFilter) -> bool:
+        created = lead.created_at
+        return (
+            (flt.stage is None or lead.stage == flt.stage)
+            and (flt.owner_id is None or lead.owner_id == flt.owner_id)
+            and (flt.source is None or lead.source == flt.source)
+            and (flt.created_from is None or (created is not None and created >= flt.created_from))
+            and (flt.created_to is None or (created is not None and created < flt.created_to))
+        )
+
+    async def count(self, flt: ExportFilter) -> int:
+        return sum(1 for lead in self.s.leads.values() if self._matches(lead, flt))
+
+    async def batch(self, flt: ExportFilter, *, after_id: int, limit: int) -> list[ExportRow]:
+        leads = sorted((lead for lead in self.s.leads.values() if lead.id > after_id and self._matches(lead, flt)),
+                       key=lambda lead: lead.id)[:limit]  # fmt: skip
+        sales = {sale.lead_id: sale for sale in self.s.sales.values()}
+        rows = []
+        for lead in leads:
+            sale = sales.get(lead.id)
+            rows.append(
+                ExportRow(
+                    lead.id, lead.name, lead.company, lead.contact, lead.source, lead.business_domain, lead.stage,
+                    lead.owner_id, lead.owner_name, lead.ai_score, lead.activity_count, lead.lost_reason_code,
+                    lead.lost_reason, lead.created_at or utcnow(), lead.updated_at or utcnow(),
+                    sale.id if sale else None, sale.stage if sale else None, sale.amount if sale else None,
+                    sale.currency if sale else None, sale.closed_at if sale else None,
+                )
+            )  # fmt: skip
+        return rows
+
+
 class FakeUnitOfWork:
     def __init__(self) -> None:
         self.state = State()
@@ -904,6 +940,7 @@ class FakeUnitOfWork:
         self.idempotency = FakeIdempotency(self)
         self.webhooks = FakeWebhooks(self)
         self.reports = FakeReports(self)
+        self.exports = FakeExports(self)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         self._entered.append(copy.deepcopy(self.state))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
+from core.services.ports.export import ExportFilter, ExportRepository, ExportRow
 from core.services.ports.idempotency import IdempotencyRepository, StoredResponse
 from core.services.ports.leads import (
     Cursor,
@@ -72,6 +73,9 @@ __all__ = [
     "DigestPart",
     "DueStep",
     "DueWindow",
+    "ExportFilter",
+    "ExportRepository",
+    "ExportRow",
     "IdempotencyRepository",
     "ImportsRepository",
     "InboxRepository",
@@ -129,6 +133,8 @@ class UnitOfWork(Protocol):
     def webhooks(self) -> WebhookRepository: ...
     @property
     def reports(self) -> ReportRepository: ...
+    @property
+    def exports(self) -> ExportRepository: ...
 
     async def __aenter__(self) -> Self: ...
 
