@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.deps import DEFAULT_KEY_CACHE_SECONDS, ApiKeyCache
 from api.docs import install_docs
 from api.errors import BodySizeLimit, install_error_handlers, route_methods
-from api.routers import health, leads, reports, sales, webhooks
+from api.routers import export, health, leads, reports, sales, webhooks
 from api.security import FailedKeyAttempts
 from api.strict import reject_unknown_query
 from core.config import Settings
@@ -107,6 +107,7 @@ def create_app(
     app.add_middleware(BodySizeLimit, limit=MAX_BODY_BYTES)
     install_docs(app)
     app.include_router(health.router)
+    app.include_router(export.router)  # before /leads/{lead_id}: "export" is not an id
     app.include_router(leads.router)
     app.include_router(sales.router)
     app.include_router(reports.router)

@@ -81,3 +81,16 @@ def custom_period(first: date, last: date, tz: ZoneInfo) -> Period:
     if (last - first).days + 1 > CUSTOM_MAX_DAYS:
         raise InvalidValue("days", Rule.OUT_OF_RANGE, minimum=1, maximum=CUSTOM_MAX_DAYS)
     return _days(PeriodKind.CUSTOM, first, last, tz)
+
+
+def day_bounds(first: date | None, last: date | None, tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:
+    """``first`` 00:00 and the day after ``last`` 00:00 in ``tz``, as UTC (either open when None); no length
+    limit (an export's range). A reversed pair is refused as ``custom_period`` refuses it."""
+    if first is not None and last is not None and last < first:
+        raise InvalidValue("period", Rule.BAD_FORMAT)
+    for day in (first, last):
+        if day is not None and not EARLIEST <= day < LATEST:
+            raise InvalidValue("year", Rule.OUT_OF_RANGE, minimum=EARLIEST.year, maximum=LATEST.year - 1)
+    start = at_local(first, time(0), tz) if first is not None else None
+    end = at_local(last + timedelta(days=1), time(0), tz) if last is not None else None
+    return start, end
