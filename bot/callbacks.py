@@ -197,6 +197,13 @@ class ReportCb(CallbackData, prefix="rp"):
     b: int = 0
 
 
+class ExportCb(CallbackData, prefix="ex"):
+    """/export's buttons: ``f`` the format (csv/xlsx), ``p`` the leads ("all", or a period kind: created in it)."""
+
+    f: str
+    p: str
+
+
 class ReminderAction(StrEnum):
     DONE = "d"
     SNOOZE_HOUR = "h"  # one hour from the press

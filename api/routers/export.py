@@ -12,7 +12,7 @@ import contextlib
 import os
 import tempfile
 from datetime import date
-from typing import Annotated
+from typing import Annotated, BinaryIO, cast
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
@@ -77,7 +77,7 @@ async def export_leads(
     flt = ExportFilter(stage=stage, owner_id=owner_id, source=source, created_from=start, created_to=end)
     handle = await asyncio.to_thread(tempfile.NamedTemporaryFile, suffix=f".{fmt.value}", delete=False)
     try:
-        await svc.export_leads(uow, actor, flt, fmt, handle, tz=tzinfo)  # type: ignore[arg-type]
+        await svc.export_leads(uow, actor, flt, fmt, cast(BinaryIO, handle), tz=tzinfo)
         await asyncio.to_thread(handle.close)
     except BaseException:
         await asyncio.to_thread(handle.close)

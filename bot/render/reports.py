@@ -303,3 +303,29 @@ def screen(report: Report) -> Screen:
     if isinstance(report, SourcesReport):
         return sources(report)
     return scorer(report)
+
+
+def export_menu() -> str:
+    return _(
+        "<b>Export leads</b> with their deals. XLSX opens in Excel with dates and numbers typed; CSV is UTF-8. "
+        "Pick the format and which leads (by creation date):"
+    )
+
+
+EXPORT_SCOPES: dict[str, str] = {
+    "all": N_("All leads"),
+    "month": N_("Created this month"),
+    "30d": N_("Created in the last 30 days"),
+}
+
+
+def export_progress(done: int, total: int) -> str:
+    return _("Exporting… {done} of {total} leads").format(done=done, total=total)
+
+
+def export_done(done: int) -> str:
+    return _("Export ready: {n} leads.").format(n=done)
+
+
+def export_caption(done: int, scope: str) -> str:
+    return _("{scope}: {n} leads").format(scope=esc(_(EXPORT_SCOPES[scope])), n=done)

@@ -172,6 +172,12 @@ Sink = CsvSink | XlsxSink
 Progress = Callable[[int, int], Awaitable[None]]  # (rows written so far, rows in the export)
 
 
+def check_may_export(actor: Actor) -> None:
+    """AccessDenied unless the actor may export (team leads, admins, API keys)."""
+    if not actor.sees_all_leads:
+        raise AccessDenied(AccessRule.EXPORT_NEEDS_TEAM_LEAD)
+
+
 async def export_leads(
     uow: UnitOfWork,
     actor: Actor,
@@ -184,8 +190,7 @@ async def export_leads(
     progress: Progress | None = None,
 ) -> int:
     """Write the leads ``flt`` selects to ``out`` as ``fmt``; the number of rows written."""
-    if not actor.sees_all_leads:
-        raise AccessDenied(AccessRule.EXPORT_NEEDS_TEAM_LEAD)
+    check_may_export(actor)
     fmt = ExportFormat(fmt)
     async with uow:
         total = await uow.exports.count(flt)
