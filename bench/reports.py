@@ -177,11 +177,65 @@ async def time_reports(url: str, rounds: int) -> None:
     await engine.dispose()
 
 
+async def time_charts(url: str, rounds: int) -> None:
+    """Each report's chart for the last 30 days, rendered as the bot renders it (PNG bytes)."""
+    from bot import charts
+    from bot.i18n import make_i18n
+    from bot.render import reports as render_reports
+
+    engine = make_engine(url, pool_size=2)
+    factory = make_session_factory(engine)
+    team = Actor(label=f"tg:{TEAM_LEAD}", user_id=TEAM_LEAD, role=Role.TEAM_LEAD)
+    span = period(PeriodKind.LAST_30, datetime.now(UTC), ZONE)
+    i18n = make_i18n()
+    print(f"\n{'chart':<10} {'bars':>4} {'p50 ms':>8} {'p99 ms':>8} {'PNG kB':>7}")
+    with i18n.context(), i18n.use_locale("ru"):
+        for kind in reports.ReportKind:
+            screen = render_reports.screen(await reports.report(SqlUnitOfWork(factory), team, kind, span))
+            samples, size = [], 0
+            for _ in range(rounds):
+                t0 = time.perf_counter()
+                size = len(charts.png(screen.bars))
+                samples.append((time.perf_counter() - t0) * 1000)
+            print(f"{kind.value:<10} {len(screen.bars.labels):>4} {pct(samples, 50):8.1f} {pct(samples, 99):8.1f} "
+                  f"{size / 1024:7.0f}")  # fmt: skip
+    await engine.dispose()
+
+
+async def time_exports(url: str, sizes: list[int], total: int) -> None:
+    """Exports of about ``sizes`` leads (the newest: a creation window of that share of the year), CSV and
+    XLSX to a temporary file: rows/s, and the process's peak RSS after each (smallest first: if memory grew with
+    the rows, the peak would climb with the size)."""
+    import tempfile
+    from datetime import timedelta
+
+    from bench._common import current_rss_mb
+    from core.services import export
+    from core.services.ports import ExportFilter
+
+    engine = make_engine(url, pool_size=2)
+    factory = make_session_factory(engine)
+    team = Actor(label=f"tg:{TEAM_LEAD}", user_id=TEAM_LEAD, role=Role.TEAM_LEAD)
+    print(f"\n{'export':<6} {'rows':>8} {'seconds':>8} {'rows/s':>8} {'file MB':>8} {'RSS MB':>7} {'peak MB':>8}")
+    for size in sizes:
+        flt = ExportFilter(created_from=datetime.now(UTC) - timedelta(days=365 * min(1.0, size / total)))
+        for fmt in export.ExportFormat:
+            with tempfile.TemporaryFile() as out:
+                t0 = time.perf_counter()
+                rows = await export.export_leads(SqlUnitOfWork(factory), team, flt, fmt, out, tz=ZONE)
+                seconds = time.perf_counter() - t0
+                megabytes = out.tell() / 2**20
+            print(f"{fmt.value:<6} {rows:>8,} {seconds:8.1f} {rows / seconds:8,.0f} {megabytes:8.1f} "
+                  f"{current_rss_mb():7.0f} {peak_rss_mb():8.0f}")  # fmt: skip
+    await engine.dispose()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--export", type=int, default=100_000, help="rows of the large export (0: none)")
     args = parser.parse_args()
     server = server_url(Settings())
     print(f"PostgreSQL {await server_version(server)}, Python {platform.python_version()}, load {load_average()}")
@@ -194,6 +248,9 @@ async def main() -> None:
             span = period(PeriodKind.WEEK, datetime.now(UTC), ZONE)
             await explain(url, (span.start, span.end))
         await time_reports(url, args.rounds)
+        await time_charts(url, args.rounds)
+        if args.export:
+            await time_exports(url, [max(1, args.export // 10), args.export], args.leads)
     print(f"peak RSS {peak_rss_mb():.0f} MB")
 
 
