@@ -319,6 +319,10 @@ EXPORT_SCOPES: dict[str, str] = {
 }
 
 
+def export_started() -> str:
+    return _("Exporting…")
+
+
 def export_progress(done: int, total: int) -> str:
     return _("Exporting… {done} of {total} leads").format(done=done, total=total)
 

@@ -58,7 +58,7 @@ async def export_press(query: CallbackQuery, callback_data: ExportCb, uow: UnitO
     message = query.message
     if not isinstance(message, Message):
         return
-    progress = await message.answer(render_reports.export_progress(0, 0))
+    progress = await message.answer(render_reports.export_started())
     shown_at, shown_text = [time.monotonic()], [progress.text or ""]
 
     async def report(done: int, total: int) -> None:

@@ -10,9 +10,10 @@ export in memory, whatever its size.
   spreadsheet would run them as formulas (CSV/formula injection). Numbers are not touched.
 
 Column names are stable codes (``id``, ``stage``, ``deal_amount`` …) and stage/source values their codes, as
-the REST API spells them: an export is a data contract that other tools read back. Each batch is read in its
-own short transaction (keyset on the id: a lead created meanwhile lands in a later batch or not at all, none
-twice) and written in a worker thread, so the event loop keeps serving while a large export runs.
+the REST API spells them: an export is a data contract that other tools read back. Each batch is its own read
+(``async with uow`` per batch: a statement of its own, keyset on the id, so a lead created meanwhile lands in a
+later batch or not at all, none twice) and is written in a worker thread, so the event loop keeps serving while
+a large export runs.
 
 Team leads, admins and API keys may export; managers may not (their own leads are in /leads).
 """
