@@ -68,16 +68,18 @@ SEED = [
                CASE WHEN level > 0 OR i % 2 = 0 THEN created_at + (random() * interval '48 hours') END
           FROM seed""",
     "SELECT setval('leads_id_seq', (SELECT max(id) FROM leads))",
-    """INSERT INTO stage_changes (lead_id, from_stage, to_stage, actor, created_at, reason_code, reason)
+    """INSERT INTO stage_changes (lead_id, from_stage, to_stage, actor, created_at, reason_code, reason,
+                                  from_entered_at)
         SELECT s.i, (ARRAY['new','contacted','qualified'])[k]::lead_stage,
                (ARRAY['contacted','qualified','transferred'])[k]::lead_stage, 'seed',
-               s.created_at + k * interval '2 days', NULL, NULL
+               s.created_at + k * interval '2 days', NULL, NULL, s.created_at + (k - 1) * interval '2 days'
           FROM seed s, generate_series(1, 3) k WHERE k <= s.level
         UNION ALL
         SELECT s.i, (ARRAY['new','contacted','qualified'])[1 + s.level]::lead_stage, 'lost', 'seed',
                s.created_at + (s.level + 1) * interval '2 days',
                (ARRAY['no_budget','no_response','competitor','not_a_fit',NULL])[1 + s.i % 5]::lost_reason,
-               CASE WHEN s.i % 5 = 4 THEN (ARRAY['too expensive','moved abroad','no reason'])[1 + s.i % 3] END
+               CASE WHEN s.i % 5 = 4 THEN (ARRAY['too expensive','moved abroad','no reason'])[1 + s.i % 3] END,
+               s.created_at + s.level * interval '2 days'
           FROM seed s WHERE s.lost AND s.level < 3
         ORDER BY 5""",
     """INSERT INTO sales (lead_id, stage, created_at, updated_at, closed_at, amount, currency)

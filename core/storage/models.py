@@ -274,6 +274,9 @@ class StageChangeRow(Base):
     reason: Mapped[str | None] = mapped_column(String(500))
     reason_code: Mapped[LostReason | None] = mapped_column(LOST_REASON)
     created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    # When the lead entered ``from_stage`` (migration 0015): the funnel report's time in a stage without a lookup
+    # of the previous change. NULL on rows written before it without history to fill it from (and imported ones).
+    from_entered_at: Mapped[datetime | None] = mapped_column(TS)
 
 
 class SaleRow(Base):

@@ -186,3 +186,60 @@ async def test_a_lead_created_at_local_midnight_belongs_to_that_local_day(uow, w
 async def test_an_actor_without_a_user_or_a_team_role_is_refused(uow, week) -> None:
     with pytest.raises(AccessDenied):
         await reports.funnel(uow, Actor(label="odd", role=Role.MANAGER), WEEK)
+
+
+async def test_a_stage_change_records_when_the_lead_entered_the_stage_it_leaves(uow, services, system) -> None:
+    from sqlalchemy import select
+
+    from core.services import leads as lead_svc
+    from core.storage.models import StageChangeRow
+
+    lead = await lead_svc.create_lead(uow, services, system, source="partner", name="Timed")
+    moved = await lead_svc.change_stage(uow, services, system, lead.id, "contacted")
+    await lead_svc.change_stage(uow, services, system, lead.id, "qualified")
+    async with uow:
+        rows = (
+            await uow.session.execute(
+                select(StageChangeRow.from_entered_at, StageChangeRow.created_at)
+                .where(StageChangeRow.lead_id == lead.id)
+                .order_by(StageChangeRow.id)
+            )
+        ).all()
+    assert rows[0].from_entered_at == lead.created_at  # "new" since its creation
+    assert rows[1].from_entered_at == rows[0].created_at == moved.lead.stage_entered_at
+
+
+def _migration_0015():
+    import importlib.util
+    from pathlib import Path
+
+    path = next(Path("migrations/versions").glob("*_0015.py"))
+    spec = importlib.util.spec_from_file_location("migration_0015", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    return migration
+
+
+async def test_migration_0015_fills_the_entry_times_of_the_history_it_finds(uow, week) -> None:
+    from sqlalchemy import text
+
+    migration = _migration_0015()
+    before = _flows(await reports.funnel(uow, TEAM, WEEK))  # the fallback: the previous change, the creation
+    async with uow:
+        await uow.session.execute(text(migration.BACKFILL))
+        l4 = week.leads["L4"]
+        filled = (
+            (
+                await uow.session.execute(
+                    text("SELECT from_entered_at FROM stage_changes WHERE lead_id = :id ORDER BY id"), {"id": l4}
+                )
+            )
+            .scalars()
+            .all()
+        )
+        await uow.commit()
+    from tests.report_week import msk
+
+    assert filled == [msk(1, 23, 59), msk(2, 1, 59), msk(4, 10)]  # created, contacted, qualified
+    assert _flows(await reports.funnel(uow, TEAM, WEEK)) == before

@@ -10,8 +10,10 @@ The period is a half-open ``[start, end)`` on the event's own time column: ``lea
 A manager's scope adds ``leads.owner_id = :owner`` (activities: ``author = 'tg:<id>'``); the clause is left out
 for the team rather than written ``(:owner IS NULL OR …)``, which would hide the index from the planner.
 
-Time in a stage: a stage change in the period leaves ``from_stage``; the lead entered it at its previous stage
-change (by id, one probe of ``ix_stage_changes_lead_id_id``), or at its creation when there is none.
+Time in a stage: a stage change in the period leaves ``from_stage``; the lead entered it at
+``stage_changes.from_entered_at`` (written with the change since migration 0015, which filled the history).
+Where that is NULL (an imported row), at its previous stage change (one probe of ``ix_stage_changes_lead_id_id``)
+or its creation: COALESCE evaluates those subqueries only for such rows.
 """
 
 from __future__ import annotations
@@ -101,14 +103,14 @@ class SqlReportRepository:
             SELECT CAST(sc.from_stage AS text) AS stage, count(*) AS n,
                    count(*) FILTER (WHERE sc.to_stage <> 'lost') AS advanced,
                    percentile_cont(0.5) WITHIN GROUP (
-                       ORDER BY extract(epoch FROM sc.created_at - coalesce(prev.created_at, l.created_at))
+                       ORDER BY extract(epoch FROM sc.created_at - coalesce(
+                           sc.from_entered_at,
+                           (SELECT p.created_at FROM stage_changes p
+                             WHERE p.lead_id = sc.lead_id AND p.id < sc.id ORDER BY p.id DESC LIMIT 1),
+                           (SELECT x.created_at FROM leads x WHERE x.id = sc.lead_id)
+                       ))
                    ) AS median
-              FROM stage_changes sc
-              {LEAD.format("sc")}
-              LEFT JOIN LATERAL (
-                   SELECT p.created_at FROM stage_changes p
-                    WHERE p.lead_id = sc.lead_id AND p.id < sc.id ORDER BY p.id DESC LIMIT 1
-              ) prev ON true
+              FROM stage_changes sc{join}
              WHERE sc.created_at >= :s AND sc.created_at < :e{_owner(scope)}
              GROUP BY sc.from_stage""",
             scope,
