@@ -55,6 +55,14 @@ def _owner(scope: ReportScope, alias: str = "l") -> str:
     return f" AND {alias}.owner_id = :owner" if scope.owner_id is not None else ""
 
 
+def _mine(scope: ReportScope, lead_id: str) -> str:
+    """A manager's scope on an event table: its lead among theirs (a semi-join the planner answers from the owner's
+    leads; a lookup of each event's lead would probe the whole period's events one by one)."""
+    if scope.owner_id is None:
+        return ""
+    return f" AND {lead_id} IN (SELECT x.id FROM leads x WHERE x.owner_id = :owner)"
+
+
 def _params(scope: ReportScope) -> dict[str, Any]:
     params: dict[str, Any] = {"s": scope.start, "e": scope.end}
     if scope.owner_id is not None:
@@ -87,14 +95,13 @@ class SqlReportRepository:
         return list((await self.session.execute(text(sql), {**_params(scope), **extra})).all())
 
     async def funnel(self, scope: ReportScope) -> FunnelCounts:
-        join = " " + LEAD.format("sc") if scope.owner_id is not None else ""
         entered = await self._rows(
             f"""
             SELECT 'new' AS stage, count(*) AS n FROM leads l
              WHERE l.created_at >= :s AND l.created_at < :e{_owner(scope)}
             UNION ALL
-            SELECT CAST(sc.to_stage AS text), count(*) FROM stage_changes sc{join}
-             WHERE sc.created_at >= :s AND sc.created_at < :e{_owner(scope)}
+            SELECT CAST(sc.to_stage AS text), count(*) FROM stage_changes sc
+             WHERE sc.created_at >= :s AND sc.created_at < :e{_mine(scope, "sc.lead_id")}
              GROUP BY sc.to_stage""",
             scope,
         )
@@ -110,16 +117,16 @@ class SqlReportRepository:
                            (SELECT x.created_at FROM leads x WHERE x.id = sc.lead_id)
                        ))
                    ) AS median
-              FROM stage_changes sc{join}
-             WHERE sc.created_at >= :s AND sc.created_at < :e{_owner(scope)}
+              FROM stage_changes sc
+             WHERE sc.created_at >= :s AND sc.created_at < :e{_mine(scope, "sc.lead_id")}
              GROUP BY sc.from_stage""",
             scope,
         )
         closed = await self._rows(
             f"""
             SELECT count(*) FILTER (WHERE s.stage = 'paid') AS won, count(*) FILTER (WHERE s.stage = 'lost') AS lost
-              FROM sales s {LEAD.format("s")}
-             WHERE s.closed_at >= :s AND s.closed_at < :e{_owner(scope)}""",
+              FROM sales s
+             WHERE s.closed_at >= :s AND s.closed_at < :e{_mine(scope, "s.lead_id")}""",
             scope,
         )
         ins = {row.stage: int(row.n) for row in entered}
@@ -206,14 +213,12 @@ class SqlReportRepository:
         return [ManagerCounts(user_id=key, **values) for key, values in per.items()]
 
     async def lost(self, scope: ReportScope) -> LostCounts:
-        lead_join = " " + LEAD.format("sc") if scope.owner_id is not None else ""
-        deal_join = " " + LEAD.format("s") if scope.owner_id is not None else ""
         leads = f"""
-            FROM stage_changes sc{lead_join}
-             WHERE sc.to_stage = 'lost' AND sc.created_at >= :s AND sc.created_at < :e{_owner(scope)}"""
+            FROM stage_changes sc
+             WHERE sc.to_stage = 'lost' AND sc.created_at >= :s AND sc.created_at < :e{_mine(scope, "sc.lead_id")}"""
         deals = f"""
-            FROM sale_stage_changes c JOIN sales s ON s.id = c.sale_id{deal_join}
-             WHERE c.to_stage = 'lost' AND c.created_at >= :s AND c.created_at < :e{_owner(scope)}"""
+            FROM sale_stage_changes c JOIN sales s ON s.id = c.sale_id
+             WHERE c.to_stage = 'lost' AND c.created_at >= :s AND c.created_at < :e{_mine(scope, "s.lead_id")}"""
         counts = await self._rows(
             f"""
             SELECT false AS deal, CAST(sc.from_stage AS text) AS stage, CAST(sc.reason_code AS text) AS code,
