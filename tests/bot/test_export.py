@@ -83,3 +83,29 @@ async def test_a_forged_export_button_changes_nothing(tg, running, data: str) ->
     answer = await tg.press_data(tina, menu.message_id, data)
     assert answer.ok and len(tg.fake.messages(tina.id)) == count
     assert not tg.fake.calls_of("sendDocument")
+
+
+async def test_the_progress_message_is_edited_while_a_large_export_runs(tg, running, monkeypatch) -> None:
+    import functools
+
+    from bot.routers import export as export_router
+    from core.services import export as export_svc
+
+    monkeypatch.setattr(export_router, "PROGRESS_EVERY", 0.0)  # every batch, not every 1.5 s
+    monkeypatch.setattr(export_svc, "export_leads", functools.partial(export_svc.export_leads, batch=3))
+    tina = tg.fake.user(TINA, "Tina", language_code="en")
+    await tg.say(tina, "/export")
+    menu = tg.fake.last_message(tina.id)
+    await tg.press(tina, "CSV · All leads", message_id=menu.message_id)
+    progress = tg.fake.messages(tina.id)[-2]
+    edits = [
+        c.params["text"]
+        for c in tg.fake.calls_of("editMessageText")
+        if c.params.get("message_id") == progress.message_id
+    ]
+    assert edits == [
+        "Exporting… 3 of 7 leads",
+        "Exporting… 6 of 7 leads",
+        "Exporting… 7 of 7 leads",
+        "Export ready: 7 leads.",
+    ]
