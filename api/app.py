@@ -16,7 +16,7 @@ from api.docs import install_docs
 from api.errors import BodySizeLimit, install_error_handlers, route_methods
 from api.logcontext import bind_request
 from api.recent import PROBE_SECONDS, Recent
-from api.routers import health, leads, metrics, sales, webhooks
+from api.routers import export, health, leads, metrics, reports, sales, webhooks
 from api.routers.metrics import RequestMetrics
 from api.security import FailedKeyAttempts
 from api.strict import reject_unknown_query
@@ -144,8 +144,12 @@ def create_app(
     install_docs(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.include_router(export.router)  # before /leads/{lead_id}: "export" is not an id
     app.include_router(leads.router)
     app.include_router(sales.router)
+    app.include_router(reports.router)
     app.include_router(webhooks.router)
-    app.state.route_methods = route_methods(health.router, metrics.router, leads.router, sales.router, webhooks.router)
+    app.state.route_methods = route_methods(
+        health.router, metrics.router, export.router, leads.router, sales.router, reports.router, webhooks.router
+    )
     return app

@@ -46,6 +46,7 @@ ACCESS: dict[AccessRule, str] = {
     AccessRule.ASSIGN_NEEDS_TEAM_LEAD: "Only team leads and admins can assign leads",
     AccessRule.MERGE_NEEDS_TEAM_LEAD: "Only team leads and admins can merge leads",
     AccessRule.NOT_YOUR_ACTIVITY: "Only the one who logged this activity (or a team lead) can comment on it",
+    AccessRule.EXPORT_NEEDS_TEAM_LEAD: "Only team leads and admins can export leads",
 }
 
 INVITE: dict[InviteProblem, str] = {
@@ -60,6 +61,7 @@ FORMATS: dict[str, str] = {
     "name": "{minimum}..{maximum} characters: letters, digits, '_', '-', '.'",  # an API key's name
     "currency": "expected a three-letter ISO 4217 code, e.g. RUB or USD",
     "amount": "at most two decimal places",
+    "period": "'to' must not be before 'from'",  # a report's range (core.domain.periods.custom_period)
 }
 
 

@@ -54,6 +54,9 @@ USED_METHODS = (
     "EditMessageReplyMarkup",
     "AnswerCallbackQuery",
     "DeleteMessage",
+    "SendPhoto",
+    "EditMessageMedia",
+    "SendDocument",
 )
 
 
@@ -133,6 +136,7 @@ def build_dispatcher(
         deal_input,
         deals,
         errors,
+        export,
         fallback,
         lead_card,
         lead_edit,
@@ -143,6 +147,7 @@ def build_dispatcher(
         next_step,
         owners,
         reminders,
+        reports,
         sale,
         start,
         step_input,
@@ -196,6 +201,8 @@ def build_dispatcher(
         deals.make_router(),
         owners.make_router(),
         day.make_router(),
+        reports.make_router(),
+        export.make_router(),
         new_lead.make_router(),
         lead_input.make_router(),
         step_input.make_router(),
@@ -223,6 +230,8 @@ def _commands(locale: str) -> list[BotCommand]:
         BotCommand(command="lead", description=t("Open a lead by number")),
         BotCommand(command="today", description=t("My day: due and overdue steps")),
         BotCommand(command="deals", description=t("Deals by stage (team leads)")),
+        BotCommand(command="report", description=t("Reports with charts")),
+        BotCommand(command="export", description=t("Export leads to XLSX or CSV (team leads)")),
         BotCommand(command="settings", description=t("Time zone and language")),
         BotCommand(command="cancel", description=t("Stop the current dialog")),
         BotCommand(command="help", description=t("Help")),

@@ -192,6 +192,23 @@ class DealsCb(CallbackData, prefix="dl"):
     p: int = 0
 
 
+class ReportCb(CallbackData, prefix="rp"):
+    """A /report message's buttons: ``r`` the report kind, ``p`` the period kind ("custom" with the local days
+    ``a``..``b`` as YYYYMMDD; "ask": type a range). Forged values are refused by the handler."""
+
+    r: str
+    p: str
+    a: int = 0
+    b: int = 0
+
+
+class ExportCb(CallbackData, prefix="ex"):
+    """/export's buttons: ``f`` the format (csv/xlsx), ``p`` the leads ("all", or a period kind: created in it)."""
+
+    f: str
+    p: str
+
+
 class ReminderAction(StrEnum):
     DONE = "d"
     SNOOZE_HOUR = "h"  # one hour from the press

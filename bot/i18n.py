@@ -5,12 +5,8 @@ Source strings (msgids) are English; ``ru`` is the default locale. A user's loca
 
 Update the catalogues after changing texts (tests/unit/test_bot_i18n.py fails until you do)::
 
-    pybabel extract -k _ -k __ -k N_ -k t --no-location --sort-output -o bot/locales/messages.pot \
-        bot/app.py bot/render bot/keyboards.py bot/owner_keyboards.py bot/step_keyboards.py bot/contact_keyboards.py \
-        bot/deal_keyboards.py bot/activity_keyboards.py bot/confirm_keyboards.py bot/i18n.py bot/screens.py \
-        bot/routers \
-        bot/middlewares
-    pybabel update -i bot/locales/messages.pot -d bot/locales -D messages --no-fuzzy-matching
+    pybabel extract -k _ -k __ -k N_ -k t --no-location --sort-output -o bot/locales/messages.pot bot
+    pybabel update -i bot/locales/messages.pot -d bot/locales -D messages --no-fuzzy-matching --ignore-obsolete
     # translate the new msgids in bot/locales/ru/LC_MESSAGES/messages.po (en: msgstr = msgid), then
     pybabel compile -d bot/locales -D messages
 """

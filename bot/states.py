@@ -37,3 +37,9 @@ class SaleInput(StatesGroup):
 
 class Find(StatesGroup):
     query = State()
+
+
+class ReportInput(StatesGroup):
+    """A typed custom range for /report; data: ``kind`` (the report to show for it)."""
+
+    dates = State()

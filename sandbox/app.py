@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from core.config import Settings
@@ -38,6 +39,7 @@ async def run_sandbox(
     ``settings`` are not changed: the sandbox runs on a copy aimed at the demo group and the emulator."""
     settings = demo_settings(settings)
     fake = FakeTelegram()
+    fake.state.files_dir = Path(settings.data_dir) / "sandbox-files"  # charts and exports, to open
     await fake.start()
     api_stop = asyncio.Event()
     api_task: asyncio.Task[None] | None = None

@@ -27,6 +27,12 @@ MAX_BUTTON_DIGITS = 2  # "12" presses button 12; "89991112233" is sent as a mess
 CLOCK_WAIT = 3.0  # seconds the chat waits for what the moved clock made due (the scheduler runs at once)
 
 
+# Bot API calls whose message the terminal shows (a photo or a document shows its caption and saved file).
+SHOWN_METHODS = frozenset(
+    {"sendmessage", "editmessagetext", "editmessagereplymarkup", "sendphoto", "senddocument", "editmessagemedia"}
+)
+
+
 def _ahead(offset: timedelta) -> str:
     """``+1d 14h 2m``: how far the sandbox's clock is ahead of the real one."""
     minutes = int(offset.total_seconds() // 60)
@@ -244,12 +250,12 @@ class ChatRepl:
             if method != "getupdates" and call.status != 401:
                 self._emit(f"   ⚠️ Bot API error: {call.method} → {call.status} {call.description}")
             return
-        if method in {"sendmessage", "editmessagetext", "editmessagereplymarkup"} and isinstance(call.result, dict):
+        if method in SHOWN_METHODS and isinstance(call.result, dict):
             chat_id = call.result["chat"]["id"]
             message = next((m for m in self.fake.messages(chat_id) if m.message_id == call.result["message_id"]), None)
             if message is None:
                 return
-            edited = method != "sendmessage"
+            edited = not method.startswith("send")
             if chat_id == self.group_id:
                 self._emit(self.format_message(message, edited=edited, group=True))
             elif chat_id == self.current.user_id:
@@ -313,6 +319,10 @@ class ChatRepl:
         marker = " (edited / изменено)" if edited else ""
         lines = (message.text or "").splitlines() or [""]
         out = [f"🤖 {head}{lines[0]}{marker}"] + [f"   {line}" for line in lines[1:]]
+        media = getattr(message, "media", None)
+        if media is not None:  # a chart or an export: where the emulator saved it, for a person to open
+            icon = "🖼" if media.kind == "photo" else "📎"
+            out.append(f"   {icon} {media.filename} ({media.size:,} bytes) → {media.path or '(not saved)'}")
         number = 0
         rows = (message.reply_markup or {}).get("inline_keyboard") or []
         for row in rows:

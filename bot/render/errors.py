@@ -56,6 +56,7 @@ ACCESS_TEXTS: dict[AccessRule, str] = {
     AccessRule.ASSIGN_NEEDS_TEAM_LEAD: N_("Only team leads and admins can assign leads."),
     AccessRule.MERGE_NEEDS_TEAM_LEAD: N_("Only team leads and admins can merge leads."),
     AccessRule.NOT_YOUR_ACTIVITY: N_("Only the one who logged this activity (or a team lead) can comment on it."),
+    AccessRule.EXPORT_NEEDS_TEAM_LEAD: N_("Only team leads and admins can export leads."),
 }
 
 FIELD_NAMES: dict[str, str] = {

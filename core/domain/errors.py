@@ -178,6 +178,7 @@ class AccessRule(StrEnum):
     ASSIGN_NEEDS_TEAM_LEAD = "assign_needs_team_lead"  # team leads and admins (and API keys) assign leads
     MERGE_NEEDS_TEAM_LEAD = "merge_needs_team_lead"  # team leads and admins (and API keys) merge leads
     NOT_YOUR_ACTIVITY = "not_your_activity"  # a comment goes on one's own activity (team leads: any)
+    EXPORT_NEEDS_TEAM_LEAD = "export_needs_team_lead"  # team leads and admins (and API keys) export leads
 
 
 class AccessDenied(DomainError):

@@ -149,6 +149,9 @@ class LeadRow(Base):
             name="merged_whole",
         ),
         CheckConstraint("merged_into_id <> id", name="merged_not_self"),
+        # The reports' periods (migration 0015): new leads of the team / of one owner.
+        Index("ix_leads_created", "created_at"),
+        Index("ix_leads_owner_created", "owner_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -253,6 +256,8 @@ class ActivityRow(Base):
             name="outcome_fits_kind",
         ),
         Index("ix_activities_lead_id_id", "lead_id", "id"),
+        Index("ix_activities_created", "created_at"),  # the reports' periods (migration 0015)
+        Index("ix_activities_author_created", "author", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -266,7 +271,10 @@ class ActivityRow(Base):
 
 class StageChangeRow(Base):
     __tablename__ = "stage_changes"
-    __table_args__ = (Index("ix_stage_changes_lead_id_id", "lead_id", "id"),)
+    __table_args__ = (
+        Index("ix_stage_changes_lead_id_id", "lead_id", "id"),
+        Index("ix_stage_changes_created", "created_at"),  # the reports' periods (migration 0015)
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
@@ -276,6 +284,9 @@ class StageChangeRow(Base):
     reason: Mapped[str | None] = mapped_column(String(500))
     reason_code: Mapped[LostReason | None] = mapped_column(LOST_REASON)
     created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    # When the lead entered ``from_stage`` (migration 0015): the funnel report's time in a stage without a lookup
+    # of the previous change. NULL on rows written before it without history to fill it from (and imported ones).
+    from_entered_at: Mapped[datetime | None] = mapped_column(TS)
 
 
 class SaleRow(Base):
@@ -286,6 +297,7 @@ class SaleRow(Base):
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_code"),
         Index("ix_sales_stage_id", "stage", text("id DESC")),
         Index("ix_sales_owner_stage_id", "owner_id", "stage", text("id DESC")),
+        Index("ix_sales_closed", "closed_at", postgresql_where=text("closed_at IS NOT NULL")),  # reports (0015)
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -302,7 +314,10 @@ class SaleRow(Base):
 
 class SaleStageChangeRow(Base):
     __tablename__ = "sale_stage_changes"
-    __table_args__ = (Index("ix_sale_stage_changes_sale_id_id", "sale_id", "id"),)
+    __table_args__ = (
+        Index("ix_sale_stage_changes_sale_id_id", "sale_id", "id"),
+        Index("ix_sale_stage_changes_created", "created_at"),  # the reports' periods (migration 0015)
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id", ondelete="CASCADE"))

@@ -22,11 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.domain.models import User
 from core.storage.bulk import SqlImportRepository
 from core.storage.repositories.api_keys import SqlApiKeyRepository
+from core.storage.repositories.export import SqlExportRepository
 from core.storage.repositories.idempotency import SqlIdempotencyRepository
 from core.storage.repositories.inbox import SqlInboxRepository
 from core.storage.repositories.leads import SqlLeadRepository
 from core.storage.repositories.ml import SqlMlRepository
 from core.storage.repositories.outbox import SqlOutboxRepository
+from core.storage.repositories.reports import SqlReportRepository
 from core.storage.repositories.sales import SqlSaleRepository
 from core.storage.repositories.schedule import SqlScheduleRepository
 from core.storage.repositories.team import SqlTeamRepository
@@ -61,6 +63,8 @@ class SqlUnitOfWork:
             self.schedule = SqlScheduleRepository(self.session, self.before_write)
             self.idempotency = SqlIdempotencyRepository(self.session, self.before_write)
             self.webhooks = SqlWebhookRepository(self.session, self.before_write)
+            self.reports = SqlReportRepository(self.session, self.before_write)
+            self.exports = SqlExportRepository(self.session, self.before_write)
         self._levels.append(None)
         return self
 

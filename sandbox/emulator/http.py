@@ -13,7 +13,7 @@ from aiohttp import web
 
 from sandbox.emulator.faults import Faults, RawAnswer
 from sandbox.emulator.methods import BotApiMethods
-from sandbox.emulator.models import ApiError, Call
+from sandbox.emulator.models import ApiError, Call, UploadedFile
 from sandbox.emulator.state import ChatState
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,12 @@ async def read_params(request: web.Request) -> dict[str, Any]:
     if request.can_read_body:
         form = await request.post()
         for key, field in form.items():
-            params[key] = decode_field(key, field) if isinstance(field, str) else "<file>"
+            if isinstance(field, str):
+                params[key] = decode_field(key, field)
+            elif isinstance(field, web.FileField):  # kept whole, for sendPhoto / sendDocument / attach://
+                params[key] = UploadedFile(str(field.filename or key), str(field.content_type), field.file.read())
+            else:
+                params[key] = UploadedFile(key, "application/octet-stream", bytes(field))
     return params
 
 

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sandbox.emulator.html import EntityParseError, parse_html, utf16_len
+from sandbox.emulator.media import edit_message_caption, edit_message_media, send_document, send_photo
 from sandbox.emulator.models import ApiError, Message
 from sandbox.emulator.state import ChatState, commands_key
 
@@ -45,6 +46,10 @@ class BotApiMethods:
             "sendmessage": self._send_message,
             "editmessagetext": self._edit_message_text,
             "editmessagereplymarkup": self._edit_message_reply_markup,
+            "sendphoto": lambda params: send_photo(self, params),
+            "senddocument": lambda params: send_document(self, params),
+            "editmessagemedia": lambda params: edit_message_media(self, params),
+            "editmessagecaption": lambda params: edit_message_caption(self, params),
             "answercallbackquery": self._answer_callback_query,
             "deletemessage": self._delete_message,
             "sendchataction": self._send_chat_action,
@@ -174,6 +179,8 @@ class BotApiMethods:
 
     async def _edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
         message = self._editable(params)
+        if message.media is not None:
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
         text, entities = self._render_text(params)
         markup = self._markup(params)
         if text == message.text and entities == message.entities and markup == message.reply_markup:
@@ -219,6 +226,22 @@ class BotApiMethods:
         return chat
 
     # ------------------------------------------------------------------ Telegram's checks of the parameters
+    # (public names for sandbox/emulator/media.py)
+
+    def chat_id_of(self, params: dict[str, Any]) -> int:
+        return self._chat_id(params)
+
+    def known_chat(self, chat_id: int) -> dict[str, Any]:
+        return self._known_chat(chat_id)
+
+    def markup_of(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        return self._markup(params)
+
+    def editable(self, params: dict[str, Any]) -> Message:
+        return self._editable(params)
+
+    def state_messages(self) -> list[Message]:
+        return [m for chat in self.state.chats.values() for m in chat.values()]
 
     def _chat_id(self, params: dict[str, Any]) -> int:
         raw = params.get("chat_id")

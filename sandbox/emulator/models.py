@@ -68,6 +68,35 @@ class FakeUser:
         return data
 
 
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file the bot uploaded in a multipart form field (sendPhoto, sendDocument, editMessageMedia)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+    def __repr__(self) -> str:  # a call's record shows the file, not its bytes
+        return f"<file {self.filename} {len(self.data)} bytes>"
+
+
+@dataclass
+class StoredFile:
+    """A photo or a document of a message: its Telegram ids, what it is and, in the sandbox, where it was saved."""
+
+    kind: str  # "photo" or "document"
+    file_id: str
+    file_unique_id: str
+    filename: str
+    mime_type: str
+    data: bytes = field(repr=False)
+    path: str | None = None  # saved to disk (ChatState.files_dir) for a person to open
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
 @dataclass
 class Message:
     """The current state of a message in a chat (edits applied).
@@ -90,6 +119,7 @@ class Message:
     from_user_id: int | None = None
     deleted: bool = False
     edits: int = 0
+    media: StoredFile | None = None  # a photo or a document; ``text`` is then its caption
 
     @property
     def buttons(self) -> list[dict[str, Any]]:

@@ -13,9 +13,10 @@ import json
 import time
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sandbox.emulator.models import FakeUser, Message
+from sandbox.emulator.models import FakeUser, Message, StoredFile
 
 DEFAULT_GROUP_TITLE = "Team leads"
 
@@ -61,6 +62,8 @@ class ChatState:
         self._update_ids = itertools.count(first_update_id)
         self._callback_ids = itertools.count(1)
         self._changed = asyncio.Event()
+        self.files_dir: Path | None = None  # where uploaded photos and documents are saved (the sandbox sets it)
+        self._file_ids = itertools.count(1)
 
     # ------------------------------------------------------------------ change notification
 
@@ -126,14 +129,19 @@ class ChatState:
             "message_id": message.message_id,
             "date": message.date,
             "chat": self.chat(message.chat_id),
-            "text": message.text,
         }
+        if message.media is None:
+            payload["text"] = message.text
+        else:
+            payload.update(media_payload(message.media))
+            if message.text:
+                payload["caption"] = message.text
         if message.from_bot:
             payload["from"] = self.bot_user()
         elif message.from_user_id in self.users:
             payload["from"] = self.users[message.from_user_id].to_api()
         if message.entities:
-            payload["entities"] = message.entities
+            payload["entities" if message.media is None else "caption_entities"] = message.entities
         if message.reply_markup:
             payload["reply_markup"] = message.reply_markup
         if message.thread_id:
@@ -142,6 +150,18 @@ class ChatState:
         if message.edit_date:
             payload["edit_date"] = message.edit_date
         return payload
+
+    def store_file(self, kind: str, filename: str, mime_type: str, data: bytes, chat_id: int) -> StoredFile:
+        """A new file with fresh ids; written to ``files_dir`` when set (the sandbox prints its path)."""
+        number = next(self._file_ids)
+        stored = StoredFile(kind, f"F{kind[0].upper()}{number:06d}", f"u{number:06d}", filename, mime_type, data)
+        if self.files_dir is not None:
+            self.files_dir.mkdir(parents=True, exist_ok=True)
+            safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in filename) or kind
+            path = self.files_dir / f"{abs(chat_id)}-{number}-{safe}"
+            path.write_bytes(data)
+            stored.path = str(path)
+        return stored
 
     # ------------------------------------------------------------------ updates and callback queries
 
@@ -182,3 +202,19 @@ class ChatState:
             if len(chat) > keep_messages:
                 for message_id in sorted(chat)[: len(chat) - keep_messages]:
                     del chat[message_id]
+
+
+def media_payload(media: StoredFile) -> dict[str, Any]:
+    """The ``photo`` (one size: the emulator does not scale) or ``document`` field of a Bot API Message."""
+    if media.kind == "photo":
+        size = {"file_id": media.file_id, "file_unique_id": media.file_unique_id, "file_size": media.size}
+        return {"photo": [{**size, "width": 900, "height": 600}]}
+    return {
+        "document": {
+            "file_id": media.file_id,
+            "file_unique_id": media.file_unique_id,
+            "file_name": media.filename,
+            "mime_type": media.mime_type,
+            "file_size": media.size,
+        }
+    }

@@ -125,13 +125,14 @@ async def test_the_published_422_is_the_body_the_api_sends(client) -> None:
 def _statuses_a_route_returns(method: str, path: str) -> set[str]:
     """What the code can answer besides 2xx, by the route's shape: every route validates its query (422) and
     body size (413) and may find the database down (503); the keyed routes add 401/403/429 (key, role, too
-    many wrong keys) and 409 (a write lost a race, or a stale version; not /webhooks, which has neither); a path
-    with an id adds 404. /health (liveness) touches no database: no 503; /ready is open."""
+    many wrong keys) and 409 (a write lost a race, or a stale version; not /webhooks, which has neither, nor the
+    read-only /reports and /leads/export); a path with an id adds 404. /health (liveness) touches no database:
+    no 503; /ready is open."""
     codes = {413, 422} if path == "/health" else {413, 422, 503}
     open_route = path in ("/health", "/ready")
     if not open_route:
         codes |= {401, 403, 429}
-    if not open_route and not path.startswith("/webhooks"):
+    if not open_route and not path.startswith(("/webhooks", "/reports", "/leads/export")):
         codes.add(409)
     if "{" in path:
         codes.add(404)

@@ -24,7 +24,20 @@ async def test_the_command_menu_is_registered_in_russian_english_and_by_default(
     ru = {c["command"]: c["description"] for c in fake_tg.commands_for("default", "ru")}
     en = {c["command"]: c["description"] for c in fake_tg.commands_for("default", "en")}
     default = {c["command"]: c["description"] for c in fake_tg.commands_for("default", "")}
-    commands = {"start", "new", "leads", "find", "lead", "today", "deals", "settings", "cancel", "help"}
+    commands = {
+        "start",
+        "new",
+        "leads",
+        "find",
+        "lead",
+        "today",
+        "deals",
+        "report",
+        "export",
+        "settings",
+        "cancel",
+        "help",
+    }
     assert set(ru) == set(en) == commands
     assert (ru["new"], en["new"]) == ("Добавить лид", "Add a lead")
     assert default == ru  # Russian is the default language

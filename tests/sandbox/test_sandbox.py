@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete
@@ -288,3 +289,17 @@ async def test_moving_the_clock_shows_a_reminder_an_sla_escalation_and_a_digest(
     assert "С новым лидом ещё никто не связался" in text  # the first-contact SLA reminder
     assert "🤖 [team leads group] 🚨 Первый контакт просрочен" in text  # the escalation
     assert "Ваш день" in text and "Сводка команды" in text  # the digests a day later
+
+
+async def test_reports_and_exports_show_their_caption_and_the_saved_file(committing_factory: Any, tmp_path) -> None:
+    terminal = Terminal("/report", "/export", "1", ":quit")
+    settings = Settings(_env_file=None, data_dir=tmp_path)
+    assert await sandbox(terminal, committing_factory, settings, start_as="lead") == 0
+    report = terminal.after("> /report")
+    assert "🤖 " in report and "[1] •" in report  # the caption, then the report buttons
+    saved = [line for line in terminal.lines if "🖼 report.png" in line]
+    assert saved and str(tmp_path / "sandbox-files") in saved[0]
+    exported = [line for line in terminal.lines if "📎 leads-" in line and ".xlsx" in line]
+    assert exported
+    path = exported[0].rsplit("→ ", 1)[1].strip()
+    assert (await asyncio.to_thread(Path(path).read_bytes)).startswith(b"PK")  # a zip: the XLSX a person opens

@@ -75,6 +75,17 @@ from core.services.ports import (
     TeamLine,
     Webhook,
 )
+from core.services.ports.export import ExportFilter, ExportRow
+from core.services.ports.reports import (
+    FunnelCounts,
+    LostCount,
+    LostCounts,
+    ManagerCounts,
+    ReportScope,
+    ScoreBandCounts,
+    SourceCounts,
+    StageFlow,
+)
 
 
 @dataclass
@@ -870,6 +881,124 @@ class FakeWebhooks(_Repo):
         return []
 
 
+class FakeReports(_Repo):
+    """The reports' counts over the in-memory state (the same definitions as the SQL, by brute force)."""
+
+    def _in(self, scope: ReportScope, moment: datetime | None) -> bool:
+        return moment is not None and scope.start <= moment < scope.end
+
+    def _mine(self, scope: ReportScope, lead_id: int) -> bool:
+        lead = self.s.leads.get(lead_id)
+        return lead is not None and (scope.owner_id is None or lead.owner_id == scope.owner_id)
+
+    def _lost_leads(self, scope: ReportScope) -> list[StageChange]:
+        return [
+            c
+            for c in self.s.stage_changes
+            if c.to_stage == Stage.LOST and self._in(scope, c.created_at) and self._mine(scope, c.lead_id)
+        ]
+
+    def _closed(self, scope: ReportScope) -> list[tuple[Lead, Sale | None, bool]]:
+        out: list[tuple[Lead, Sale | None, bool]] = []
+        for sale in self.s.sales.values():
+            closed = sale.stage in (SaleStage.PAID, SaleStage.LOST) and self._in(scope, sale.closed_at)
+            if closed and self._mine(scope, sale.lead_id):
+                out.append((self.s.leads[sale.lead_id], sale, sale.stage == SaleStage.PAID))
+        for change in self._lost_leads(scope):
+            out.append((self.s.leads[change.lead_id], None, False))
+        return out
+
+    async def funnel(self, scope: ReportScope) -> FunnelCounts:
+        entered = {stage: 0 for stage in Stage}
+        left: dict[Stage, list[float]] = {stage: [] for stage in Stage}
+        advanced = {stage: 0 for stage in Stage}
+        for lead in self.s.leads.values():
+            if self._in(scope, lead.created_at) and self._mine(scope, lead.id):
+                entered[Stage.NEW] += 1
+        changes = sorted(self.s.stage_changes, key=lambda c: c.id)
+        for change in changes:
+            if not (self._in(scope, change.created_at) and self._mine(scope, change.lead_id)):
+                continue
+            entered[change.to_stage] += 1
+            before = [c.created_at for c in changes if c.lead_id == change.lead_id and c.id < change.id]
+            since = before[-1] if before else self.s.leads[change.lead_id].created_at
+            assert since is not None
+            left[change.from_stage].append((change.created_at - since).total_seconds())
+            advanced[change.from_stage] += change.to_stage != Stage.LOST
+        deals = [(sale, is_won) for _, sale, is_won in self._closed(scope) if sale is not None]
+        return FunnelCounts(
+            [
+                StageFlow(stage, entered[stage], len(left[stage]), _median(left[stage]), advanced[stage])
+                for stage in Stage
+            ],
+            sum(1 for _, is_won in deals if is_won),
+            sum(1 for _, is_won in deals if not is_won),
+        )
+
+    async def managers(self, scope: ReportScope) -> list[ManagerCounts]:
+        raise NotImplementedError  # the SQL version is tested on PostgreSQL (tests/integration/test_reports.py)
+
+    async def lost(self, scope: ReportScope) -> LostCounts:
+        counts: dict[tuple[str, LostReason | None], int] = {}
+        for change in self._lost_leads(scope):
+            key = (change.from_stage.value, change.reason_code)
+            counts[key] = counts.get(key, 0) + 1
+        return LostCounts([LostCount(False, stage, code, n) for (stage, code), n in counts.items()], [])
+
+    async def sources(self, scope: ReportScope) -> list[SourceCounts]:
+        raise NotImplementedError  # tested on PostgreSQL
+
+    async def score_bands(self, scope: ReportScope) -> list[ScoreBandCounts]:
+        bands: dict[float | None, list[int]] = {low: [0, 0] for low in (0.0, 0.2, 0.4, 0.6, 0.8, None)}
+        for lead, _sale, won in self._closed(scope):
+            low = None if lead.ai_score is None else min(int(lead.ai_score * 5 + 1e-9), 4) / 5
+            bands[low][0 if won else 1] += 1
+        return [ScoreBandCounts(low, won, lost) for low, (won, lost) in bands.items()]
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+class FakeExports(_Repo):
+    """Export batches over the in-memory leads (by id, as the SQL keyset)."""
+
+    def _matches(self, lead: Lead, flt: ExportFilter) -> bool:
+        created = lead.created_at
+        return (
+            (flt.stage is None or lead.stage == flt.stage)
+            and (flt.owner_id is None or lead.owner_id == flt.owner_id)
+            and (flt.source is None or lead.source == flt.source)
+            and (flt.created_from is None or (created is not None and created >= flt.created_from))
+            and (flt.created_to is None or (created is not None and created < flt.created_to))
+        )
+
+    async def count(self, flt: ExportFilter) -> int:
+        return sum(1 for lead in self.s.leads.values() if self._matches(lead, flt))
+
+    async def batch(self, flt: ExportFilter, *, after_id: int, limit: int) -> list[ExportRow]:
+        leads = sorted((lead for lead in self.s.leads.values() if lead.id > after_id and self._matches(lead, flt)),
+                       key=lambda lead: lead.id)[:limit]  # fmt: skip
+        sales = {sale.lead_id: sale for sale in self.s.sales.values()}
+        rows = []
+        for lead in leads:
+            sale = sales.get(lead.id)
+            rows.append(
+                ExportRow(
+                    lead.id, lead.name, lead.company, lead.contact, lead.source, lead.business_domain, lead.stage,
+                    lead.owner_id, lead.owner_name, lead.ai_score, lead.activity_count, lead.lost_reason_code,
+                    lead.lost_reason, lead.created_at or utcnow(), lead.updated_at or utcnow(),
+                    sale.id if sale else None, sale.stage if sale else None, sale.amount if sale else None,
+                    sale.currency if sale else None, sale.closed_at if sale else None,
+                )
+            )  # fmt: skip
+        return rows
+
+
 class FakeUnitOfWork:
     def __init__(self) -> None:
         self.state = State()
@@ -887,6 +1016,8 @@ class FakeUnitOfWork:
         self.schedule = FakeSchedule(self)
         self.idempotency = FakeIdempotency(self)
         self.webhooks = FakeWebhooks(self)
+        self.reports = FakeReports(self)
+        self.exports = FakeExports(self)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         self._entered.append(copy.deepcopy(self.state))

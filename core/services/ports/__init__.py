@@ -4,8 +4,8 @@ Services see only these Protocols and the domain objects they return; ``core/sto
 PostgreSQL (SQLAlchemy) and ``tests/unit/fakes.py`` in memory. A repository owns its flushing and the mapping
 between rows and domain objects; it never commits — only a service does, through the unit of work.
 
-One module per area (leads and sales, people, Telegram traffic, the scorer and the importer, the scheduler);
-everything is importable from here.
+One module per area (leads and sales, people, Telegram traffic, the scorer and the importer, the scheduler, the
+reports); everything is importable from here.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
+from core.services.ports.export import ExportFilter, ExportRepository, ExportRow
 from core.services.ports.idempotency import IdempotencyRepository, StoredResponse
 from core.services.ports.leads import (
     Cursor,
@@ -45,6 +46,7 @@ from core.services.ports.people import (
     TeamRepository,
     UserRepository,
 )
+from core.services.ports.reports import ReportRepository, ReportScope
 from core.services.ports.schedule import (
     Addressee,
     Digest,
@@ -74,6 +76,9 @@ __all__ = [
     "DigestPart",
     "DueStep",
     "DueWindow",
+    "ExportFilter",
+    "ExportRepository",
+    "ExportRow",
     "Found",
     "GateStats",
     "IdempotencyRepository",
@@ -88,6 +93,8 @@ __all__ = [
     "OutboxRepository",
     "QueuedMessage",
     "ReceivedUpdate",
+    "ReportRepository",
+    "ReportScope",
     "SaleFilter",
     "SaleRepository",
     "ScheduleRepository",
@@ -130,6 +137,10 @@ class UnitOfWork(Protocol):
     def idempotency(self) -> IdempotencyRepository: ...
     @property
     def webhooks(self) -> WebhookRepository: ...
+    @property
+    def reports(self) -> ReportRepository: ...
+    @property
+    def exports(self) -> ExportRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

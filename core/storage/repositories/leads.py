@@ -309,6 +309,7 @@ class SqlLeadRepository:
             "reason": reason,
             "reason_code": reason_code,
             "created_at": created_at,
+            "from_entered_at": lead.stage_entered_at or lead.created_at,  # the funnel's time in the stage
         }
         change_id = await self._insert_touching_lead(STAGE_CHANGES.name, values, lead, changes)
         change = StageChange(change_id, lead.id, lead.stage, to_stage, actor, reason, created_at, reason_code)
