@@ -23,6 +23,7 @@ matplotlib.use("Agg")  # no display: before anything else touches a backend
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 MAX_BARS = 8
 WIDTH_IN, HEIGHT_IN, DPI = 9.0, 6.0, 100
@@ -93,6 +94,8 @@ def figure(bars: Bars) -> Figure:
     ax.tick_params(axis="x", labelsize=FONT - 4)
     top = max(bars.values)
     ax.set_xlim(0, top * 1.25 if top > 0 else 1)  # room for the values at the bars' ends
+    if all(float(value).is_integer() for value in bars.values):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 0.2 of a lead on the axis
     return fig
 
 
