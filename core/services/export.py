@@ -32,11 +32,6 @@ from enum import StrEnum
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from core.domain.errors import AccessDenied, AccessRule
 from core.domain.models import Actor
 from core.services.ports import ExportFilter, ExportRow, UnitOfWork
@@ -126,7 +121,16 @@ class CsvSink:
 
 
 class XlsxSink:
+    """openpyxl (and numpy, which it imports) load with the first XLSX export, not at every process start: the
+    API starts without them (tests/api/test_startup_imports.py)."""
+
     def __init__(self, out: BinaryIO, tz: ZoneInfo) -> None:
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
+
+        self._new_cell = WriteOnlyCell
         self._out = out
         self._tz = tz
         self._book = Workbook(write_only=True)
@@ -137,7 +141,7 @@ class XlsxSink:
         bold = Font(bold=True)
         header = []
         for column in COLUMNS:
-            cell = WriteOnlyCell(self._sheet, value=column.name)
+            cell = self._new_cell(self._sheet, value=column.name)
             cell.font = bold
             header.append(cell)
         self._sheet.append(header)
@@ -146,15 +150,15 @@ class XlsxSink:
         if value is None:
             return None
         if column.kind == "datetime":
-            cell = WriteOnlyCell(self._sheet, value=_local(value, self._tz))
+            cell = self._new_cell(self._sheet, value=_local(value, self._tz))
             cell.number_format = DATE_FORMAT
             return cell
         if column.kind == "decimal":
-            cell = WriteOnlyCell(self._sheet, value=float(Decimal(value)))
+            cell = self._new_cell(self._sheet, value=float(Decimal(value)))
             cell.number_format = AMOUNT_FORMAT
             return cell
         if column.kind == "float":
-            cell = WriteOnlyCell(self._sheet, value=float(value))
+            cell = self._new_cell(self._sheet, value=float(value))
             cell.number_format = SCORE_FORMAT
             return cell
         if column.kind == "text":
