@@ -123,6 +123,7 @@ async def committing_factory(engine: AsyncEngine) -> AsyncIterator[async_session
         # The admin's assignment rule and the round-robin position back to none; the scheduler's marks gone.
         await conn.execute(text("UPDATE team_settings SET value = '{}'::jsonb WHERE key = 'assignment'"))
         await conn.execute(text("DELETE FROM team_settings WHERE key <> 'assignment'"))
+        await conn.execute(text("ALTER SEQUENCE assignment_turns RESTART"))  # round robin from the first manager
 
 
 @pytest.fixture

@@ -3,12 +3,13 @@
 The rule is the admin's choice (``team_settings['assignment']``, set with ``set_rule``), else the settings'
 ``ASSIGNMENT_RULE`` (``Policy.assignment_rule``):
 
-- ``round_robin``: the next active manager after the last one picked, in id order, wrapping;
+- ``round_robin``: the active managers in id order, wrapping, one turn per new lead; the turns come from a
+  counter every process shares (a sequence), so concurrent creates take turns without waiting for each other;
 - ``least_loaded``: the active manager with the fewest open leads, a random one among equals;
 - ``manual``: nobody; the lead waits in the queue for a team lead.
 
-Intake (``pick_owner``) runs inside the creating transaction and first locks the assignment row, so two
-creates at once pick one after the other: the second reads the position (or the loads) the first committed.
+Intake (``pick_owners``) runs inside the creating transaction. Least loaded first locks the assignment row, so
+two creates at once pick one after the other: the second reads the loads the first committed.
 Only active managers are ever picked; with none, the lead waits in the queue and the team leads are told.
 
 The new owner is told through the outbox (a personal message), unless they gave the lead to themselves.
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import heapq
 import random
-from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -51,21 +51,21 @@ def plan_owners(
     rule: AssignmentRule,
     managers: Sequence[int],
     *,
-    last_user_id: int | None,
+    turns: Sequence[int] = (),
     loads: Mapping[int, int],
     count: int,
     rng: random.Random | None = None,
 ) -> list[int]:
     """The owners of the next ``count`` leads by ``rule`` (round_robin or least_loaded) among ``managers``.
 
-    Least loaded gives each lead to a manager with the fewest open leads counting the ones planned so far;
-    among equals the one with the lowest random key wins, so each of them is equally likely."""
+    Round robin: turn ``t`` (1, 2, …: ``TeamRepository.take_turns``) goes to the manager at ``t - 1`` in id
+    order, wrapping. Least loaded gives each lead to a manager with the fewest open leads counting the ones
+    planned so far; among equals the one with the lowest random key wins, so each of them is equally likely."""
     if not managers or count <= 0 or rule == AssignmentRule.MANUAL:
         return []
     if rule == AssignmentRule.ROUND_ROBIN:
         ordered = sorted(managers)
-        start = bisect_right(ordered, last_user_id) if last_user_id is not None else 0
-        return [ordered[(start + i) % len(ordered)] for i in range(count)]
+        return [ordered[(turn - 1) % len(ordered)] for turn in turns[:count]]
     rng = rng or _rng
     heap = [(loads.get(m, 0), rng.random(), m) for m in managers]
     heapq.heapify(heap)
@@ -86,22 +86,22 @@ class Pick:
     nobody_active: bool = False  # a rule was on but there was no active manager
 
 
-async def pick_owners(
-    uow: UnitOfWork, policy: Policy, count: int, *, actor: Actor, now: datetime, rng: random.Random | None = None
-) -> Pick:
-    """Owners for ``count`` new leads by the team's rule, inside the caller's transaction (locks the rule's
-    row until it ends, and moves the round-robin position)."""
-    state = await uow.team.lock_assignment()
+async def pick_owners(uow: UnitOfWork, policy: Policy, count: int, *, rng: random.Random | None = None) -> Pick:
+    """Owners for ``count`` new leads by the team's rule, inside the caller's transaction: round robin takes
+    turns from the shared sequence (no lock); least loaded locks the rule's row until the transaction ends."""
+    state = await uow.team.read_assignment()
     rule = state.rule or policy.assignment_rule
     if rule == AssignmentRule.MANUAL:
         return Pick([None] * count, rule)
+    if rule == AssignmentRule.LEAST_LOADED:
+        state = await uow.team.lock_assignment()  # one pick after another: each counts the previous one's lead
+        rule = state.rule or policy.assignment_rule
     managers = await uow.team.active_managers()
     if not managers:
         return Pick([None] * count, rule, nobody_active=True)
     loads = await uow.team.open_lead_counts(managers) if rule == AssignmentRule.LEAST_LOADED else {}
-    owners = plan_owners(rule, managers, last_user_id=state.last_user_id, loads=loads, count=count, rng=rng)
-    if rule == AssignmentRule.ROUND_ROBIN:
-        await uow.team.save_assignment(replace(state, last_user_id=owners[-1]), actor=actor.label, now=now)
+    turns = await uow.team.take_turns(count) if rule == AssignmentRule.ROUND_ROBIN else []
+    owners = plan_owners(rule, managers, turns=turns, loads=loads, count=count, rng=rng)
     return Pick(list(owners), rule)
 
 
@@ -266,7 +266,7 @@ async def assign_new(uow: UnitOfWork, policy: Policy, actor: Actor, lead_ids: Se
     """Give leads just inserted without an owner (the importer's) owners by the rule, in the caller's
     transaction: one statement for all of them."""
     now = utcnow()
-    pick = await pick_owners(uow, policy, len(lead_ids), actor=actor, now=now)
+    pick = await pick_owners(uow, policy, len(lead_ids))
     given = [Assignment(lead_id, owner) for lead_id, owner in zip(lead_ids, pick.owners, strict=True) if owner]
     await uow.team.assign_many(given, actor=actor.label, rule=pick.rule, now=now, touch=False)
     return pick
@@ -300,7 +300,7 @@ async def hand_over(
         await assignable(uow, to_user_id)
         owners: list[int | None] = [to_user_id] * len(leads)
     elif to == Handover.RULE and leads:
-        pick = await pick_owners(uow, policy, len(leads), actor=actor, now=now)
+        pick = await pick_owners(uow, policy, len(leads))
         owners, rule = pick.owners, pick.rule
     else:
         owners = [None] * len(leads)

@@ -119,7 +119,7 @@ async def create_lead(
             contacts_svc.refuse_duplicate(await contacts_svc.find_duplicate(uow, actor, every))
         pick = None
         if owner is None:
-            pick = await assignment.pick_owners(uow, svc.policy, 1, actor=actor, now=new.created_at)
+            pick = await assignment.pick_owners(uow, svc.policy, 1)
             new = replace(new, owner_id=pick.owners[0])
         elif owner != actor.user_id:
             if not actor.sees_all_leads:

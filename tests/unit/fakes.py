@@ -105,6 +105,7 @@ class State:
     idempotency_bodies: dict[tuple[str, str], str | None] = field(default_factory=dict)
     webhook_events: list[tuple[str, int | None]] = field(default_factory=list)
     schema_revision: str | None = None
+    turns: int = 0  # the round-robin sequence (assignment_turns)
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -622,6 +623,11 @@ class FakeTeam(_Repo):
 
     async def save_assignment(self, state: AssignmentState, *, actor: str, now: datetime) -> None:
         self.s.assignment = state
+
+    async def take_turns(self, count: int) -> list[int]:
+        first = self.s.turns + 1
+        self.s.turns += count
+        return list(range(first, first + count))
 
     async def active_managers(self) -> list[int]:
         return sorted(u.id for u in self.s.users.values() if u.role == Role.MANAGER and u.is_active)

@@ -44,11 +44,11 @@ async def test_round_robin_goes_through_active_managers_in_id_order_and_wraps() 
     assert owners == [1, 2, 3, 1, 2, 3, 1]  # Gone (inactive) and Tina (team lead) are never picked
 
 
-async def test_round_robin_continues_after_the_stored_position() -> None:
+async def test_round_robin_takes_the_next_turn_of_the_shared_counter() -> None:
     uow = _uow(ANNA, BORIS, CARL)
-    uow.state.assignment = AssignmentState(last_user_id=2)
-    assert (await _create(uow, _services())).owner_id == 3
-    assert uow.state.assignment.last_user_id == 3
+    uow.state.turns = 4  # another process took four turns: 1 2 3 1
+    assert (await _create(uow, _services())).owner_id == 2
+    assert uow.state.turns == 5
 
 
 async def test_the_admins_choice_overrides_the_settings_default() -> None:
@@ -97,7 +97,6 @@ def test_planned_least_loaded_owners_even_out_the_loads() -> None:
     plan = assignment.plan_owners(
         AssignmentRule.LEAST_LOADED,
         [1, 2, 3],
-        last_user_id=None,
         loads={1: 5, 2: 0, 3: 2},
         count=9,
         rng=random.Random(1),

@@ -91,6 +91,9 @@ class TeamRepository(Protocol):
 
     async def save_assignment(self, state: AssignmentState, *, actor: str, now: datetime) -> None: ...
 
+    async def take_turns(self, count: int) -> list[int]:
+        """``count`` round-robin turns, ascending, never handed out twice (a sequence: no lock, any process)."""
+
     async def active_managers(self) -> list[int]:
         """Ids of the active users with role manager, ascending."""
 

@@ -66,6 +66,10 @@ def _state(value: dict[str, Any] | None) -> AssignmentState:
     )
 
 
+# Round-robin turns (migration 0016): nextval never blocks and never gives a value twice, whatever the process.
+_TURNS = text("SELECT nextval('assignment_turns') FROM generate_series(1, :n) ORDER BY 1")
+
+
 class SqlTeamRepository:
     def __init__(self, session: AsyncSession, before_write: BeforeWrite) -> None:
         self.session = session
@@ -97,6 +101,10 @@ class SqlTeamRepository:
             await self.session.execute(
                 insert(SETTINGS).values(key=ASSIGNMENT_KEY, value=value, updated_at=now, updated_by=actor)
             )
+
+    async def take_turns(self, count: int) -> list[int]:
+        turns = await self.session.execute(_TURNS, {"n": count})
+        return [int(turn) for turn in turns.scalars()]
 
     async def active_managers(self) -> list[int]:
         stmt = select(USERS.c.id).where(USERS.c.role == Role.MANAGER, USERS.c.is_active.is_(True)).order_by(USERS.c.id)
