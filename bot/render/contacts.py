@@ -65,3 +65,19 @@ def duplicate_attempt_notification(payload: dict[str, Any], link: str) -> tuple[
     head = f"<b>{esc(str(payload.get('name') or ''))}</b> · #{payload.get('lead_id')}"
     markup = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=_("Open the card"), url=link)]])
     return text + "\n" + head, markup
+
+
+def merged_notification(payload: dict[str, Any], link: str) -> tuple[str, InlineKeyboardMarkup]:
+    """To the owner of a lead merged into another: where it went, and who merged it."""
+    text = _(
+        "🔗 {by} merged your lead #{merged} “{merged_name}” into lead #{id}: its activities and history are there now."
+    )
+    text = text.format(
+        by=esc(str(payload.get("by") or "—")),
+        merged=esc(str(payload.get("merged_id"))),
+        merged_name=esc(str(payload.get("merged_name") or "")),
+        id=esc(str(payload.get("lead_id"))),
+    )
+    head = f"<b>{esc(str(payload.get('name') or ''))}</b> · #{payload.get('lead_id')}"
+    markup = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=_("Open the card"), url=link)]])
+    return text + "\n" + head, markup

@@ -9,7 +9,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import _, make_i18n, pick_locale
 from bot.render.assignments import assigned_notification, unassigned_notification
-from bot.render.contacts import duplicate_attempt_notification
+from bot.render.contacts import duplicate_attempt_notification, merged_notification
 from bot.render.deals import deal_closed
 from bot.render.leads import score_line
 from bot.render.reminders import RENDERERS as SCHEDULED
@@ -55,6 +55,7 @@ _OWNER_EVENTS = {
     "lead_assigned": assigned_notification,
     "lead_unassigned": unassigned_notification,
     "duplicate_attempt": duplicate_attempt_notification,
+    "lead_merged": merged_notification,
 }
 
 

@@ -101,6 +101,27 @@ async def candidates(uow: UnitOfWork, actor: Actor, lead_id: int) -> tuple[Lead,
     return lead, offered[:CANDIDATES_MAX]
 
 
+async def _tell_merged_owner(uow: UnitOfWork, other: Lead, survivor: Lead, actor: Actor, by: str) -> None:
+    """The merged-away lead's owner, when it is neither the survivor's owner nor the one who merged: their lead now
+    lives on in the survivor (which they may not see: the message names it, the link opens it if they may)."""
+    if other.owner_id is None or other.owner_id in (survivor.owner_id, actor.user_id):
+        return
+    owner = await uow.users.get(other.owner_id)
+    await uow.outbox.enqueue(
+        dedupe_key=f"merged:{other.id}",
+        chat_id=other.owner_id,
+        payload={
+            "event": "lead_merged",
+            "lead_id": survivor.id,
+            "merged_id": other.id,
+            "merged_name": other.display_name,
+            "name": survivor.display_name,
+            "by": by,
+            "language": owner.language if owner is not None else None,
+        },
+    )
+
+
 def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
     return min((t for t in (a, b) if t is not None), default=None)
 
@@ -218,5 +239,6 @@ async def merge_leads(
             created_at=now,
         )
         await webhooks.lead_merged(uow, survivor, other.id, actor.label, now)
+        await _tell_merged_owner(uow, other, survivor, actor, who.full_name if who is not None else actor.label)
         await uow.commit()
     return MergeResult(survivor, merged, moved, added)

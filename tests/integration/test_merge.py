@@ -221,3 +221,22 @@ async def test_a_merge_queues_a_lead_merged_webhook_in_its_transaction(uow, serv
     async with uow:
         rows = (await uow.session.execute(text("SELECT event, lead_id, payload FROM webhook_deliveries"))).all()
     assert [(r.event, r.lead_id, r.payload["merged_id"]) for r in rows] == [("lead.merged", keep.id, gone.id)]
+
+
+async def test_the_merged_leads_owner_is_told_where_it_went_in_their_language(uow, services) -> None:
+    from bot.render.notifications import outbox_message
+
+    people = await _people(uow)
+    oleg = Actor.from_user(await ensure_user(uow, user_id=7103, full_name="Oleg", role=Role.MANAGER, language="ru"))
+    keep = await leads_svc.create_lead(uow, services, people["maria"], source="partner", name="Keep")
+    gone = await leads_svc.create_lead(uow, services, oleg, source="partner", name="Gone")
+    mine = await leads_svc.create_lead(uow, services, people["maria"], source="partner", name="Mine too")
+    await merge.merge_leads(uow, services, people["tina"], keep.id, gone.id)
+    await merge.merge_leads(uow, services, people["tina"], keep.id, mine.id)  # the same owner: nothing to tell
+    async with uow:
+        rows = (
+            await uow.session.execute(text("SELECT chat_id, payload FROM outbox WHERE dedupe_key LIKE 'merged:%'"))
+        ).all()
+    assert [(r.chat_id, r.payload["merged_id"], r.payload["lead_id"]) for r in rows] == [(7103, gone.id, keep.id)]
+    message, _markup = outbox_message(rows[0].payload, bot_username="leadcrm_bot")
+    assert f"Tina объединил(а) ваш лид #{gone.id} «Gone» с лидом #{keep.id}" in message
