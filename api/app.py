@@ -24,7 +24,7 @@ from core.config import Settings
 from core.services.context import Services
 from core.services.health import Readiness
 from core.storage.db import make_api_engine, make_session_factory, resolve_database_url
-from core.storage.migrate import head_revision, known_revisions
+from core.storage.migrate import code_revisions
 from core.wiring import make_services
 
 log = logging.getLogger(__name__)
@@ -129,8 +129,7 @@ def create_app(
     app.state.settings = settings
     app.state.services = services
     app.state.session_factory = session_factory
-    app.state.schema_head = head_revision()
-    app.state.schema_known = known_revisions()
+    app.state.schema_head, app.state.schema_known = code_revisions()
     app.state.recent_readiness = Recent[Readiness](ready_cache_seconds)
     app.state.recent_backlog = Recent[bytes](ready_cache_seconds)
     app.state.redis_ping = None

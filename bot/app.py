@@ -291,7 +291,9 @@ async def run_bot(
     from bot.ratelimit import CountReplies
     from bot.scheduler import Scheduler
     from bot.webhooks import WebhookSender
+    from core.metrics import exposition
     from core.services.webhooks import DeliveryPolicy
+    from core.storage.db import pool_in_use
 
     own_bot = bot is None
     bot = bot or create_bot(settings)
@@ -376,7 +378,12 @@ async def run_bot(
         )
         await dp.emit_startup(bot=bot, dispatcher=dp, bots=[bot])
         try:
-            async with bot_metrics.serve(settings.metrics_host, settings.metrics_port, session_factory):
+            factory = session_factory
+
+            async def render_metrics() -> bytes:
+                return await exposition(SqlUnitOfWork(factory), pool_in_use(factory))
+
+            async with bot_metrics.serve(settings.metrics_host, settings.metrics_port, render_metrics):
                 await inbox.run(stop)
         finally:
             await dp.emit_shutdown(bot=bot, dispatcher=dp, bots=[bot])  # closes the FSM storage

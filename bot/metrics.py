@@ -14,10 +14,8 @@ from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import TelegramObject, Update
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import metrics
-from core.storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -44,19 +42,15 @@ class UpdateMetrics(BaseMiddleware):
 
 
 @contextlib.asynccontextmanager
-async def serve(
-    host: str, port: int | None, session_factory: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[int | None]:
-    """``GET /metrics`` on ``host:port`` while the block runs (None: no server); yields the bound port."""
+async def serve(host: str, port: int | None, render: Callable[[], Awaitable[bytes]]) -> AsyncIterator[int | None]:
+    """``GET /metrics`` on ``host:port`` while the block runs (None: no server); yields the bound port.
+    ``render``: the exposition (``core.metrics.exposition`` over the bot's database, built by ``run_bot``)."""
     if port is None:
         yield None
         return
 
     async def scrape(request: web.Request) -> web.Response:
-        engine: Any = session_factory.kw.get("bind")
-        pool_in_use = getattr(getattr(engine, "pool", None), "checkedout", None)
-        body = await metrics.exposition(SqlUnitOfWork(session_factory), pool_in_use)
-        return web.Response(body=body, headers={"Content-Type": metrics.CONTENT_TYPE})
+        return web.Response(body=await render(), headers={"Content-Type": metrics.CONTENT_TYPE})
 
     app = web.Application()
     app.router.add_get("/metrics", scrape)

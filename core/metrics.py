@@ -8,7 +8,6 @@ times through ``Services.observe_scoring``)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 
@@ -55,10 +54,11 @@ def observe_scoring(version: str, seconds: float) -> None:
         SCORER.labels(version).set(1)
 
 
-async def exposition(uow: UnitOfWork | None, pool_in_use: Callable[[], int] | None = None) -> bytes:
-    """Every metric in the text format, the backlog read now (``uow``: None leaves it out)."""
+async def exposition(uow: UnitOfWork | None, pool_in_use: int | None = None) -> bytes:
+    """Every metric in the text format, the backlog read now (``uow``: None leaves it out) and the pool's
+    connections in use (``core.storage.db.pool_in_use``; None leaves it as it was)."""
     if pool_in_use is not None:
-        DB_POOL_IN_USE.set(pool_in_use())
+        DB_POOL_IN_USE.set(pool_in_use)
     if uow is not None:
         try:
             now = await backlog(uow)

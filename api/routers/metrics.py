@@ -5,13 +5,13 @@ deployment's backlog (updates not applied, notifications not sent, and their age
 from __future__ import annotations
 
 from time import perf_counter
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.metrics import API_SECONDS, CONTENT_TYPE, exposition
+from core.storage.db import pool_in_use
 from core.storage.uow import SqlUnitOfWork
 
 router = APIRouter(tags=["health"])
@@ -21,11 +21,9 @@ METHODS = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS"}
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     factory = request.app.state.session_factory
-    engine: Any = factory.kw.get("bind") if factory is not None else None
-    pool = getattr(engine, "pool", None)
-    checked_out = getattr(pool, "checkedout", None)
     uow = SqlUnitOfWork(factory) if factory is not None else None
-    body = await request.app.state.recent_backlog.get(lambda: exposition(uow, checked_out))
+    in_use = pool_in_use(factory) if factory is not None else None
+    body = await request.app.state.recent_backlog.get(lambda: exposition(uow, in_use))
     return Response(body, media_type=CONTENT_TYPE)
 
 

@@ -7,6 +7,7 @@ import subprocess
 import warnings
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -132,6 +133,13 @@ def make_api_engine(url: str, settings: Settings) -> AsyncEngine:
         statement_timeout=settings.db_statement_timeout,
         pool_timeout=settings.db_pool_timeout,
     )
+
+
+def pool_in_use(factory: async_sessionmaker[AsyncSession]) -> int | None:
+    """Connections checked out of the pool behind ``factory`` now (None: no pool to ask), for /metrics."""
+    engine: Any = factory.kw.get("bind")
+    checked_out = getattr(getattr(engine, "pool", None), "checkedout", None)
+    return int(checked_out()) if checked_out is not None else None
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

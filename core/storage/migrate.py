@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -19,23 +20,18 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def head_revision() -> str:
-    """The revision the code's migrations end at (what ``/ready`` expects the database to be at)."""
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory.from_config(alembic_config("postgresql://unused")).get_current_head()
-    if head is None:
-        raise RuntimeError(f"no migrations under {MIGRATIONS_DIR}")
-    return head
-
-
-def known_revisions() -> frozenset[str]:
-    """Every revision the code's migrations know: a database at one of them but not the head is behind; at none
-    of them, ahead (a newer release migrated it during a rolling deploy)."""
+@functools.cache
+def code_revisions() -> tuple[str, frozenset[str]]:
+    """The revision the code's migrations end at (what ``/ready`` expects the database to be at), and every
+    revision they know: a database at one of them but not the head is behind; at none of them, ahead (a newer
+    release migrated it during a rolling deploy). Read once per process: the files do not change under it."""
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory.from_config(alembic_config("postgresql://unused"))
-    return frozenset(rev.revision for rev in script.walk_revisions())
+    head = script.get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migrations under {MIGRATIONS_DIR}")
+    return head, frozenset(rev.revision for rev in script.walk_revisions())
 
 
 def upgrade(url: str, revision: str = "head") -> None:
