@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,7 +37,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.api import _admin, _asyncpg_dsn, _server_url, machine, seed
+from bench.api import _admin, _asyncpg_dsn, _free_port, _server_url, machine, seed
 from core.config import Settings
 from core.services.api_keys import create_api_key
 from core.storage.db import make_engine, make_session_factory
@@ -67,12 +66,6 @@ class Round:
     p50_ms: float
     p99_ms: float
     cpu_ms: float  # server CPU per request
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _cpu_seconds(pid: int) -> float:
