@@ -127,6 +127,10 @@ _ADDED = (
 _ADD = select(*_ADDED.c, USERS.c.full_name.label("owner_name")).select_from(
     _ADDED.outerjoin(USERS, USERS.c.id == _ADDED.c.owner_id)
 )
+_EVENT_KEYS = ("lead_id", "kind", "actor", "data", "created_at")
+_ADD_EVENT = (
+    insert(EVENTS).values({key: bindparam(key, type_=EVENTS.c[key].type) for key in _EVENT_KEYS}).returning(EVENTS.c.id)
+)
 
 
 @lru_cache(maxsize=64)
@@ -413,12 +417,8 @@ class SqlLeadRepository:
         self, lead_id: int, *, kind: LeadEventKind, actor: str, data: dict[str, Any], created_at: datetime
     ) -> LeadEvent:
         await self._before_write()
-        stmt = (
-            insert(EVENTS)
-            .values(lead_id=lead_id, kind=kind.value, actor=actor, data=data, created_at=created_at)
-            .returning(EVENTS.c.id)
-        )
-        event_id = int((await self.session.execute(stmt)).scalar_one())
+        params = {"lead_id": lead_id, "kind": kind.value, "actor": actor, "data": data, "created_at": created_at}
+        event_id = int((await self.session.execute(_ADD_EVENT, params)).scalar_one())
         return LeadEvent(event_id, lead_id, kind, actor, dict(data), created_at)
 
     async def list_events(self, lead_id: int, *, limit: int, kind: LeadEventKind | None = None) -> list[LeadEvent]:

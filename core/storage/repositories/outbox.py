@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import Row, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +16,14 @@ from core.storage.models import OutboxRow, table
 from core.storage.repositories.base import BeforeWrite
 
 OUTBOX = table(OutboxRow)
+_ENQUEUED = ("dedupe_key", "payload", "chat_id", "thread_id", "destination", "method")
+# Built once: every notification of a change (a lead assigned through the API among them) runs it.
+_ENQUEUE = (
+    pg_insert(OUTBOX)
+    .values({c: bindparam(c, type_=OUTBOX.c[c].type) for c in _ENQUEUED})
+    .on_conflict_do_nothing(index_elements=[OUTBOX.c.dedupe_key])
+    .returning(OUTBOX.c.id)
+)
 
 
 def _message(row: Row[Any]) -> OutboxMessage:
@@ -52,14 +60,15 @@ class SqlOutboxRepository:
         method: str = "sendMessage",
     ) -> bool:
         await self._before_write()
-        values = {"chat_id": chat_id, "thread_id": thread_id, "destination": destination, "method": method}
-        stmt = (
-            pg_insert(OUTBOX)
-            .values(dedupe_key=dedupe_key, payload=payload, **values)
-            .on_conflict_do_nothing(index_elements=[OUTBOX.c.dedupe_key])
-            .returning(OUTBOX.c.id)
-        )
-        return (await self.session.execute(stmt)).scalar() is not None
+        params = {
+            "dedupe_key": dedupe_key,
+            "payload": payload,
+            "chat_id": chat_id,
+            "thread_id": thread_id,
+            "destination": destination,
+            "method": method,
+        }
+        return (await self.session.execute(_ENQUEUE, params)).scalar() is not None
 
     async def claim_due(self, now: datetime, limit: int, *, destinations: Collection[str] = ()) -> list[OutboxMessage]:
         # One queue per destination (its rows have no chat until sent) and one per chat for direct messages; a

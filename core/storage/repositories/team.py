@@ -67,6 +67,7 @@ def _state(value: dict[str, Any] | None) -> AssignmentState:
 
 
 # Round-robin turns (migration 0016): nextval never blocks and never gives a value twice, whatever the process.
+_MANAGERS = select(USERS.c.id).where(USERS.c.role == Role.MANAGER, USERS.c.is_active.is_(True)).order_by(USERS.c.id)
 _TURNS = text("SELECT nextval('assignment_turns') FROM generate_series(1, :n) ORDER BY 1")
 
 
@@ -107,8 +108,7 @@ class SqlTeamRepository:
         return [int(turn) for turn in turns.scalars()]
 
     async def active_managers(self) -> list[int]:
-        stmt = select(USERS.c.id).where(USERS.c.role == Role.MANAGER, USERS.c.is_active.is_(True)).order_by(USERS.c.id)
-        return list((await self.session.execute(stmt)).scalars())
+        return list((await self.session.execute(_MANAGERS)).scalars())
 
     async def open_lead_counts(self, user_ids: Sequence[int]) -> dict[int, int]:
         counts = dict.fromkeys(user_ids, 0)
