@@ -115,7 +115,8 @@ async def _protected(factory) -> list[Any]:
             "SELECT id, stage, amount FROM sales ORDER BY id",
             "SELECT id, role, is_active FROM users ORDER BY id",
             "SELECT key, value FROM team_settings WHERE key NOT LIKE 'scheduler%' ORDER BY key",
-            f"SELECT count(*) FROM stage_changes sc JOIN leads l ON l.id = sc.lead_id WHERE l.owner_id = {TEAM_LEAD_ID}",
+            "SELECT count(*) FROM stage_changes sc JOIN leads l ON l.id = sc.lead_id"
+            f" WHERE l.owner_id = {TEAM_LEAD_ID}",
         ):
             rows.append([tuple(r) for r in (await session.execute(text(sql))).all()])
         return rows
