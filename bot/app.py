@@ -113,9 +113,11 @@ def _fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
         from aiogram.fsm.storage.base import DefaultKeyBuilder
         from aiogram.fsm.storage.redis import RedisStorage
 
+        from bot.dialog_store import degrading
+
         keys = DefaultKeyBuilder(prefix=f"{settings.redis_key_prefix}:fsm")
         storage = RedisStorage.from_url(settings.redis_url, key_builder=keys)
-        return storage, storage.create_isolation()
+        return degrading(storage, storage.create_isolation())  # Redis away: dialogs pause, the rest answers
     return MemoryStorage(), SimpleEventIsolation()
 
 

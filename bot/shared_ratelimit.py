@@ -5,7 +5,8 @@ records a send in one atomic step, on Redis's own clock (replicas' clocks may di
 window, so quiet chats leave nothing behind.
 
 ``RedisLimiter`` is a ``bot.ratelimit.Limiter``, what the outbox sender and ``CountReplies`` use (without
-REDIS_URL: ``bot.ratelimit.LocalLimiter``, one process, in memory)."""
+REDIS_URL: ``bot.ratelimit.LocalLimiter``, one process, in memory). While Redis is away it counts in this
+process, as ``LocalLimiter`` does, and says so once in the log."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
 
-from bot.ratelimit import BOT, CHAT, GROUP, Limit
+from bot.ratelimit import BOT, CHAT, GROUP, Limit, RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,10 @@ class RedisLimiter:
         self.prefix = prefix
         self.per_bot, self.per_chat, self.per_group = per_bot, per_chat, per_group
         self._script = redis.register_script(_SCRIPT)
+        # While Redis is away each replica keeps the same limits on its own (N replicas may then send up to N
+        # times the bot's rate; Telegram's 429 and retry_after cover the excess) instead of not sending at all.
+        self.local = RateLimiter(per_bot=per_bot, per_chat=per_chat, per_group=per_group)
+        self.away = False
 
     def _windows(self, chat_id: int | None) -> tuple[list[str], list[int]]:
         tag = "{" + self.prefix + "}"  # one hash slot for all of a bot's keys: the script touches several
@@ -91,21 +96,36 @@ class RedisLimiter:
         wait_ms, room = await self._script(keys=keys, args=[mode, *args])
         return max(0, int(wait_ms)) / 1000, int(room)
 
+    async def _shared(self, mode: str, chat_id: int | None) -> tuple[float, int] | None:
+        """The shared windows' answer, or None while Redis is away (the caller then counts on its own)."""
+        try:
+            answer = await self._run(mode, chat_id)
+        except RedisError as error:
+            if not self.away:
+                log.warning("flood windows unreachable (%s): this replica counts on its own", type(error).__name__)
+            self.away = True
+            return None
+        if self.away:
+            log.warning("flood windows reachable again: shared by every replica")
+        self.away = False
+        return answer
+
     async def bot_capacity(self) -> int:
-        return max(0, (await self._run("peek", None))[1])
+        answer = await self._shared("peek", None)
+        return max(0, answer[1]) if answer is not None else self.local.bot_capacity()
 
     async def bot_wait(self) -> float:
-        return (await self._run("peek", None))[0]
+        answer = await self._shared("peek", None)
+        return answer[0] if answer is not None else self.local.bot_wait()
 
     async def take(self, chat_id: int) -> float:
-        return (await self._run("take", chat_id))[0]
+        answer = await self._shared("take", chat_id)
+        return answer[0] if answer is not None else self.local.take(chat_id)
 
     async def note(self, chat_id: int) -> None:
         """A reply Telegram took already: Redis being away must not turn it into an error for the user."""
-        try:
-            await self._run("note", chat_id)
-        except RedisError as error:
-            log.warning("flood windows: a reply was not counted (%s)", type(error).__name__)
+        if await self._shared("note", chat_id) is None:
+            self.local.note(chat_id)
 
     async def aclose(self) -> None:
         await self.redis.aclose()

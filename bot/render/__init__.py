@@ -16,7 +16,14 @@ One module per thing a reader looks for; handlers import this package and use ``
 """
 
 from bot.render.clock import due, span, use_viewer, viewer
-from bot.render.errors import briefly_unavailable, error_text, field_name, invalid_value, transfer_refused
+from bot.render.errors import (
+    briefly_unavailable,
+    dialogs_paused,
+    error_text,
+    field_name,
+    invalid_value,
+    transfer_refused,
+)
 from bot.render.imports import import_report
 from bot.render.leads import (
     BAR_CELLS,
@@ -92,6 +99,7 @@ __all__ = [
     "briefly_unavailable",
     "current_locale",
     "delivery_failed",
+    "dialogs_paused",
     "disabled",
     "disabled_alert",
     "domain_name",

@@ -188,3 +188,8 @@ def briefly_unavailable(language_code: str | None) -> str:
     i18n = make_i18n()
     with i18n.context(), i18n.use_locale(pick_locale(language_code)):
         return _("The service is briefly unavailable; your action will be applied as soon as it is back.")
+
+
+def dialogs_paused() -> str:
+    """The dialog store (Redis) is away: commands and buttons work, a step-by-step dialog cannot go on."""
+    return _("I can't keep a dialog going right now: try again in a minute. Buttons and commands work as usual.")

@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, ErrorEvent
 
 from bot import keyboards, render, screens
 from bot.callbacks import LeadAction, LeadCb, SaleCb, pack_lead
+from bot.dialog_store import DialogsUnavailable
 from bot.i18n import _
 from bot.render import merge as render_merge
 from core.domain.errors import DomainError, LeadMerged, StaleState
@@ -82,6 +83,19 @@ async def domain_error(event: ErrorEvent, state: FSMContext | None = None) -> No
         await update.message.answer(text)
 
 
+async def dialogs_paused(event: ErrorEvent) -> None:
+    """The dialog store (Redis) is away: the step could not be kept (bot.dialog_store)."""
+    await _answer(event, render.dialogs_paused())
+
+
+async def _answer(event: ErrorEvent, text: str) -> None:
+    update = event.update
+    if update.callback_query is not None:
+        await _alert(update.callback_query, text)
+    elif update.message is not None and update.message.chat.type == "private":
+        await update.message.answer(text)
+
+
 async def not_modified(event: ErrorEvent) -> None:
     if event.update.callback_query is not None:
         with suppress(TelegramBadRequest):
@@ -107,6 +121,7 @@ def make_router() -> Router:
     router.errors.register(stale, ExceptionTypeFilter(StaleState))
     router.errors.register(merged, ExceptionTypeFilter(LeadMerged))
     router.errors.register(domain_error, ExceptionTypeFilter(DomainError))
+    router.errors.register(dialogs_paused, ExceptionTypeFilter(DialogsUnavailable))
     router.errors.register(
         not_modified,
         ExceptionTypeFilter(TelegramBadRequest),

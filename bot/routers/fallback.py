@@ -6,7 +6,8 @@ from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot import keyboards
+from bot import keyboards, render
+from bot.dialog_store import DegradingStorage
 from bot.filters import PrivateChat
 from bot.i18n import _
 from core.domain.models import User
@@ -17,6 +18,9 @@ async def unknown_button(query: CallbackQuery) -> None:
 
 
 async def unknown_message(message: Message, state: FSMContext, user: User | None = None) -> None:
+    if isinstance(state.storage, DegradingStorage) and state.storage.away:  # maybe a dialog's answer we lost
+        await message.answer(render.dialogs_paused())
+        return
     if await state.get_state() is not None:
         await message.answer(_("Please send text, or /cancel."))
         return
