@@ -58,7 +58,7 @@ async def start_bot(
     session_factory: Any = None,
     bot: Any = None,
     create_bot: Callable[[Any], Any] | None = None,
-    startup_timeout: float = 10.0,
+    startup_timeout: float = 30.0,  # a bound, not a speed check: a loaded machine may take a while
     make_bot: bool = True,
     **bot_kwargs: Any,
 ) -> RunningBot:
