@@ -46,7 +46,9 @@ async def test_an_expired_lease_is_taken_over_and_counted(uow) -> None:
     await svc.receive(uow, [_update(30, chat=1), _update(31, chat=2)])
     assert _ids(await svc.lease(uow, "killed", limit=10, lease_seconds=30)) == [30, 31]
     async with uow:  # 30's lease ran out (its replica was killed); 31's has not
-        await uow.session.execute(text("UPDATE inbox SET lease_until = now() - interval '1 second' WHERE update_id = 30"))
+        await uow.session.execute(
+            text("UPDATE inbox SET lease_until = now() - interval '1 second' WHERE update_id = 30")
+        )
         await uow.commit()
     taken = await svc.lease(uow, "survivor", limit=10, lease_seconds=30)
     assert (_ids(taken), taken.taken_over) == ([30], 1)
