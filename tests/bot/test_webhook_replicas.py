@@ -84,10 +84,14 @@ class Replica:
                 await self.proc.wait()
 
 
+def _tail(log_path: Path) -> str:
+    return log_path.read_text()[-3000:]
+
+
 async def _until(condition, timeout: float, what: str, log_path: Path) -> None:
     deadline = time.monotonic() + timeout
     while not await condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}\n{log_path.read_text()[-3000:]}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}\n{_tail(log_path)}"
         await asyncio.sleep(0.05)
 
 
@@ -135,8 +139,8 @@ async def test_a_replica_killed_while_holding_leases_loses_nothing_and_doubles_n
 
             await _until(doomed_holds_every_head, 30, "the first replica to lease the chats' heads", log_path)
             held, killed_pid = await _held_by(committing_factory, doomed.pid), doomed.pid
-            doomed.proc.send_signal(signal.SIGKILL)  # type: ignore[union-attr]
-            await doomed.proc.wait()  # type: ignore[union-attr]
+            doomed.proc.send_signal(signal.SIGKILL)
+            await doomed.proc.wait()
             assert pusher.answers["error"] > 0  # the survivor was not up yet: those posts went to the doomed one
     # the blocker's locks are gone: the killed replica's transactions roll back as its connections drop
 
@@ -164,7 +168,7 @@ async def test_a_replica_killed_while_holding_leases_loses_nothing_and_doubles_n
             select(InboxRow.update_id, InboxRow.leased_by).where(InboxRow.update_id.in_(held))
         )
         takers = {update_id: leased_by for update_id, leased_by in taken}
-    assert sorted(rows) == sorted(every_lead), log_path.read_text()[-3000:]  # 0 lost, 0 doubled
+    assert sorted(rows) == sorted(every_lead), _tail(log_path)  # 0 lost, 0 doubled
     assert counts == dict.fromkeys(every_lead, 1)
     for ids in leads_of.values():  # per chat, in the order pressed
         assert [lead_id for lead_id in rows if lead_id in ids] == ids
