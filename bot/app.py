@@ -50,7 +50,6 @@ class BotStartError(RuntimeError):
 USED_METHODS = (
     "GetUpdates",
     "GetMe",
-    "DeleteWebhook",
     "SetMyCommands",
     "SendMessage",
     "EditMessageText",
