@@ -72,6 +72,14 @@ def cmd_bot(args: argparse.Namespace) -> int:
     settings = _settings()
     if args.webhook:
         settings.bot_mode = "webhook"
+    if settings.bot_mode == "webhook":
+        from bot.app import BotStartError, check_webhook_settings
+
+        try:
+            check_webhook_settings(settings)  # before the database and Telegram are waited for
+        except BotStartError as error:
+            print(f"leadcrm: configuration error: {error}", file=sys.stderr)
+            return 2
     if settings.bot_token is not None:  # without one, run_polling_cli says how to get one
         settings = prepare_database(settings)
         asyncio.run(wait_for_telegram(settings))

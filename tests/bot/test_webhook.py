@@ -19,7 +19,7 @@ from bot.callbacks import LeadAction, pack_lead
 from core import metrics
 from core.services import leads as leads_svc
 from core.storage.db import make_engine, make_session_factory
-from core.storage.models import ActivityRow, InboxRow
+from core.storage.models import ActivityRow, InboxRow, LeadRow
 from core.storage.uow import SqlUnitOfWork
 from sandbox.emulator.webhook import SECRET_HEADER, WebhookPusher
 from tests.bot.pg_proxy import PgProxy
@@ -50,7 +50,9 @@ def webhook_settings(**overrides: Any) -> Any:
 
 
 async def _start(bot_runner, settings, factory, services):
-    return await bot_runner(settings, services=services, session_factory=factory, ready_method="setWebhook")
+    return await bot_runner(
+        settings, services=services, session_factory=factory, ready_method="setWebhook", startup_timeout=60
+    )
 
 
 async def _post(url: str, body: Any, secret: str | None = SECRET) -> tuple[int, dict[str, Any]]:
@@ -208,3 +210,44 @@ async def test_two_replicas_with_their_own_pools_apply_every_press_once_and_in_o
     assert sorted(applied) == sorted(i for ids in leads_of.values() for i in ids)  # each press exactly once
     for ids in leads_of.values():  # per chat: applied in the order pressed
         assert [lead_id for lead_id in applied if lead_id in ids] == ids
+
+
+async def test_a_stopping_replica_takes_no_new_update_finishes_the_one_in_hand_and_exits(
+    fake_tg, bot_runner, services, committing_factory
+) -> None:
+    """What SIGTERM does (``_stop_on_signals`` sets the same stop event): a drain, not a drop."""
+    maria = await register(SqlUnitOfWork(committing_factory), "maria", language="en")
+    first, second = [
+        await leads_svc.create_lead(SqlUnitOfWork(committing_factory), services, maria, source="partner", name=name)
+        for name in ("In hand", "Arrives while stopping")
+    ]
+    user = fake_tg.user(CAST["maria"][0], "Maria", language_code="en")
+    settings = webhook_settings()
+    running = await _start(bot_runner, settings, committing_factory, services)
+    async with committing_factory() as blocker, blocker.begin():  # the press will wait inside its transaction
+        await blocker.execute(select(LeadRow.id).where(LeadRow.id == first.id).with_for_update())
+        async with WebhookPusher(fake_tg, [settings.webhook_url], SECRET) as pusher:
+            fake_tg.press(user, 1, pack_lead(LeadAction.LOG_OUTCOME, first.id, first.version, "call.no_answer"))
+
+            async def leased() -> bool:
+                async with committing_factory() as session:
+                    return bool(await session.scalar(select(func.count()).where(InboxRow.leased_by.is_not(None))))
+
+            await _until(leased, 10, "the press to be leased")
+            stopping = asyncio.create_task(running.stop())
+            await asyncio.sleep(0.3)
+            other = fake_tg.user(CAST["oleg"][0], "Oleg", language_code="en")  # another chat: free to be leased
+            fake_tg.press(other, 1, pack_lead(LeadAction.LOG_OUTCOME, second.id, second.version, "call.no_answer"))
+
+            async def stored_both() -> bool:
+                return (await _inbox(committing_factory))[0] == 2
+
+            await _until(stored_both, 10, "the second press to be stored")
+            assert not stopping.done()  # still finishing the press in hand
+    await asyncio.wait_for(stopping, 15)  # the lock is gone: the press in hand completes, then run_bot returns
+    async with committing_factory() as session:
+        logged = (await session.execute(select(ActivityRow.lead_id))).scalars().all()
+        waiting = (await session.execute(select(InboxRow.leased_by).where(InboxRow.done_at.is_(None)))).all()
+    assert logged == [first.id]  # finished, not dropped
+    assert waiting == [(None,)]  # the later one was stored, not taken: it waits for another replica
+    assert pusher.answers[200] == 2
