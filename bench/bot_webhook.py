@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import os
 import platform
@@ -59,6 +60,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _webhook_of(target: str) -> Any:
+    def matches(call: Call) -> bool:
+        return call.params.get("url") == target
+
+    return matches
+
+
 class Replies:
     """Arrival -> reply times, matched by the emulator's call listener."""
 
@@ -66,6 +74,14 @@ class Replies:
         self.by_callback: dict[str, float] = {}  # callback query id -> arrival
         self.by_card: dict[tuple[int, str], deque[float]] = {}  # (chat, lead name) -> arrivals
         self.latencies: list[float] = []
+        self._quiet = asyncio.Event()
+
+    async def settle(self, timeout: float) -> None:
+        """Until every update sent has its reply (or ``timeout``)."""
+        if self.outstanding:
+            self._quiet.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._quiet.wait(), timeout)
 
     def expect_press(self, callback_id: str, at: float) -> None:
         self.by_callback[callback_id] = at
@@ -91,6 +107,8 @@ class Replies:
             return
         if at is not None:
             self.latencies.append(now - at)
+            if not self.outstanding:
+                self._quiet.set()
 
 
 async def seed(factory: Any, settings: Settings, managers: int, leads_each: int) -> dict[int, list[tuple[int, str]]]:
@@ -126,7 +144,7 @@ async def run(args: argparse.Namespace) -> None:
         for uid in owned:
             fake.user(uid, f"M{uid}", language_code="en")
         procs, targets = [], []
-        log = Path(args.log).open("ab")  # noqa: SIM115 - closed below
+        log = args.log_file
         try:
             for _ in range(args.replicas):
                 port = _free_port()
@@ -149,9 +167,7 @@ async def run(args: argparse.Namespace) -> None:
                 procs.append(
                     await asyncio.create_subprocess_exec(leadcrm, "bot", "--webhook", env=env, stdout=log, stderr=log)
                 )
-                await fake.wait_for(
-                    "setWebhook", after=after, timeout=180, predicate=lambda c, t=target: c.params.get("url") == t
-                )
+                await fake.wait_for("setWebhook", after=after, timeout=180, predicate=_webhook_of(target))
                 targets.append(target)
             await measure(args, fake, replies, owned, targets)
         finally:
@@ -159,7 +175,6 @@ async def run(args: argparse.Namespace) -> None:
                 proc.terminate()
             for proc in procs:
                 await proc.wait()
-            log.close()
             await fake.stop()
 
 
@@ -207,10 +222,8 @@ async def measure(
         for uid, leads in owned.items():
             for lead_id, name in leads:
                 await post(open_card(uid, lead_id, name))
-        deadline = time.monotonic() + 60
-        while replies.outstanding and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        for uid, leads in owned.items():
+        await replies.settle(60)
+        for leads in owned.values():
             for lead_id, _ in leads:
                 versions[lead_id] = 1
         print(f"{args.replicas} replica(s), {len(owned)} managers x {args.leads_each} leads; warmed up", flush=True)
@@ -235,9 +248,7 @@ async def measure(
                 update_id = open_card(uid, lead_id, name) if rng.random() < 0.3 else press(uid, lead_id)
                 tasks.append(asyncio.create_task(post(update_id)))
             await asyncio.gather(*tasks)
-            deadline = time.monotonic() + 30
-            while replies.outstanding and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
+            await replies.settle(30)
             lat = replies.latencies
             print(
                 f"{rate:>4} updates/s for {args.seconds} s ({total} updates, {args.replicas} replica(s)): "
@@ -261,7 +272,9 @@ def main() -> None:
     parser.add_argument("--pool-size", type=int, default=10, help="DB_POOL_SIZE of each replica")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--log", default="/tmp/bench_bot_webhook.log", help="the replicas' log lines")
-    asyncio.run(run(parser.parse_args()))
+    args = parser.parse_args()
+    with Path(args.log).open("ab") as args.log_file:
+        asyncio.run(run(args))
 
 
 if __name__ == "__main__":
