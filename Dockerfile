@@ -25,6 +25,7 @@ RUN pip install --no-deps . \
     && mkdir -p /app/var && chown leadcrm:leadcrm /app/var
 
 USER leadcrm
-EXPOSE 8000
+# 8000: the REST API; 8081: the bot's webhook (leadcrm bot --webhook); 9100: the bot's /metrics (METRICS_PORT)
+EXPOSE 8000 8081 9100
 ENV API_HOST=0.0.0.0 API_PORT=8000
 CMD ["leadcrm", "api"]

@@ -10,9 +10,11 @@ import asyncio
 import contextlib
 import functools
 import logging
+import re
 import signal
 import sys
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -34,6 +36,7 @@ from core.services.context import Services
 from core.wiring import make_services
 
 if TYPE_CHECKING:
+    from bot.inbox import Inbox
     from bot.ratelimit import Limiter
 
 log = logging.getLogger(__name__)
@@ -47,7 +50,6 @@ class BotStartError(RuntimeError):
 USED_METHODS = (
     "GetUpdates",
     "GetMe",
-    "DeleteWebhook",
     "SetMyCommands",
     "SendMessage",
     "EditMessageText",
@@ -57,6 +59,7 @@ USED_METHODS = (
     "SendPhoto",
     "EditMessageMedia",
     "SendDocument",
+    "SetWebhook",
 )
 
 
@@ -262,6 +265,58 @@ async def _forget_old_updates(session_factory: async_sessionmaker[AsyncSession],
             await asyncio.wait_for(stop.wait(), timeout=3600)
 
 
+WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as a secret_token
+
+
+def webhook_path(settings: Settings) -> str:
+    """The path the bot serves in webhook mode: WEBHOOK_URL's (``/`` when it has none)."""
+    return urlsplit(settings.webhook_url or "").path or "/"
+
+
+def check_webhook_settings(settings: Settings) -> str:
+    """The webhook secret, once WEBHOOK_URL and WEBHOOK_SECRET are usable; else ``BotStartError`` saying what to set."""
+    if not settings.webhook_url or urlsplit(settings.webhook_url).scheme not in ("http", "https"):
+        raise BotStartError("BOT_MODE=webhook needs WEBHOOK_URL: the public https:// URL Telegram posts updates to")
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    if not WEBHOOK_SECRET_PATTERN.fullmatch(secret):
+        raise BotStartError("BOT_MODE=webhook needs WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and -")
+    return secret
+
+
+async def _receive_by_webhook(
+    settings: Settings,
+    bot: Bot,
+    inbox: Inbox,
+    session_factory: async_sessionmaker[AsyncSession],
+    allowed_updates: list[str],
+    stop: asyncio.Event,
+) -> None:
+    """Webhook mode: serve Telegram's posts (stored in the inbox, bot/telegram_webhook.py), apply the inbox with
+    leases (bot/inbox_workers.py) until ``stop``, then drain. The webhook is set at every start, pending updates
+    kept; it is never deleted (the other replicas go on receiving)."""
+    from bot.inbox_workers import InboxWorkers
+    from bot.telegram_webhook import WebhookReceiver, serve
+
+    secret = check_webhook_settings(settings)
+    workers = InboxWorkers(
+        inbox.apply_until_done(stop),
+        session_factory,
+        concurrency=inbox.concurrency,
+        lease_seconds=settings.inbox_lease_seconds,
+        poll_interval=settings.inbox_poll_seconds,
+    )
+    receiver = WebhookReceiver(session_factory, secret, on_stored=workers.wake)
+    async with serve(settings.webhook_host, settings.webhook_port, webhook_path(settings), receiver):
+        await bot.set_webhook(
+            url=settings.webhook_url or "",
+            secret_token=secret,
+            allowed_updates=allowed_updates,
+            drop_pending_updates=False,
+        )
+        log.info("webhook set; applying the inbox as worker %s", workers.name)
+        await workers.run(stop)
+
+
 def _stop_on_signals(stop: asyncio.Event) -> None:
     """SIGTERM/SIGINT set ``stop`` (``leadcrm bot``; run_bot's callers that pass ``stop`` handle signals)."""
     loop = asyncio.get_running_loop()
@@ -283,9 +338,10 @@ async def run_bot(
     services: Services | None = None,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Poll Telegram until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None), delivering the
+    """Receive updates until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None), delivering the
     outbox alongside. Updates are received through the inbox (bot/inbox.py): stored before Telegram is told,
-    applied once each, in order per chat. Closes what it created: the bot session and the engine."""
+    applied once each, in order per chat; by long polling, or with ``BOT_MODE=webhook`` from Telegram's posts
+    (any number of replicas, ``_receive_by_webhook``). Closes what it created: the bot session and the engine."""
     from bot import metrics as bot_metrics
     from bot import render
     from bot.inbox import Inbox
@@ -297,6 +353,8 @@ async def run_bot(
     from core.services.webhooks import DeliveryPolicy
     from core.storage.db import pool_in_use
 
+    if settings.bot_mode == "webhook":
+        check_webhook_settings(settings)  # before anything starts: a missing secret is a start-up error
     own_bot = bot is None
     bot = bot or create_bot(settings)
     pin_response_types()
@@ -386,7 +444,11 @@ async def run_bot(
                 return await exposition(SqlUnitOfWork(factory), pool_in_use(factory))
 
             async with bot_metrics.serve(settings.metrics_host, settings.metrics_port, render_metrics):
-                await inbox.run(stop)
+                if settings.bot_mode == "webhook":
+                    allowed = dp.resolve_used_update_types()
+                    await _receive_by_webhook(settings, bot, inbox, session_factory, allowed, stop)
+                else:
+                    await inbox.run(stop)
         finally:
             await dp.emit_shutdown(bot=bot, dispatcher=dp, bots=[bot])  # closes the FSM storage
     finally:

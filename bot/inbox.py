@@ -17,7 +17,9 @@ and dropped. Here:
 3. **Database away while applying**: the update stays stored and at the head of its chat's queue, retried
    with backoff; its user is told once that the action will be applied (``render.briefly_unavailable``).
 
-One bot process per token (Telegram itself refuses a second ``getUpdates``): the chat queues are in memory.
+One polling process per token (Telegram itself refuses a second ``getUpdates``): the chat queues are in memory.
+Webhook mode (any number of replicas) stores what Telegram posts (bot/telegram_webhook.py) and applies it with
+leases in the database instead of these queues (bot/inbox_workers.py), through the same ``apply_until_done``.
 """
 
 from __future__ import annotations
@@ -214,7 +216,7 @@ class Inbox:
         self._database_down = False
 
     async def run(self, stop: asyncio.Event) -> None:
-        queues = ChatQueues(self._apply_until_done(stop), concurrency=self.concurrency, stop=stop)
+        queues = ChatQueues(self.apply_until_done(stop), concurrency=self.concurrency, stop=stop)
         try:
             if await self._recover(queues, stop):
                 await self._receive(queues, stop)
@@ -310,7 +312,11 @@ class Inbox:
             self._came_back()
             return True, result
 
-    def _apply_until_done(self, stop: asyncio.Event) -> Callable[[ReceivedUpdate], Awaitable[None]]:
+    def apply_until_done(self, stop: asyncio.Event) -> Callable[[ReceivedUpdate], Awaitable[None]]:
+        """The function that applies one stored update through the Dispatcher (retried while the database is
+        away, until ``stop``), and marks it done if its unit of work did not: polling's chat queues and webhook
+        mode's workers (bot/inbox_workers.py) both use it."""
+
         async def apply(stored: ReceivedUpdate) -> None:
             update = parse_update(stored.payload, self.bot)
             delivery = Delivery()  # an update aiogram cannot read is marked done without being applied

@@ -29,6 +29,8 @@ def _settings() -> Settings:
         raise ConfigError(f"configuration error: {problems}") from None
     if settings.bot_token is not None:
         logs.REDACT.add(settings.bot_token.get_secret_value())  # never in a log line, wherever it shows up
+    if settings.webhook_secret is not None:
+        logs.REDACT.add(settings.webhook_secret.get_secret_value())
     return settings
 
 
@@ -68,6 +70,16 @@ def cmd_bot(args: argparse.Namespace) -> int:
     from cli.startup import prepare_database, wait_for_telegram
 
     settings = _settings()
+    if args.webhook:
+        settings.bot_mode = "webhook"
+    if settings.bot_mode == "webhook":
+        from bot.app import BotStartError, check_webhook_settings
+
+        try:
+            check_webhook_settings(settings)  # before the database and Telegram are waited for
+        except BotStartError as error:
+            print(f"leadcrm: configuration error: {error}", file=sys.stderr)
+            return 2
     if settings.bot_token is not None:  # without one, run_polling_cli says how to get one
         settings = prepare_database(settings)
         asyncio.run(wait_for_telegram(settings))
@@ -112,7 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None)
     p.set_defaults(func=cmd_api)
 
-    p = sub.add_parser("bot", help="run the Telegram bot with long polling (needs BOT_TOKEN)")
+    p = sub.add_parser("bot", help="run the Telegram bot: long polling, or --webhook (needs BOT_TOKEN)")
+    p.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates by Telegram's webhook (as BOT_MODE=webhook; needs WEBHOOK_URL, WEBHOOK_SECRET)",
+    )
     p.set_defaults(func=cmd_bot)
 
     p = sub.add_parser("sandbox", help="try the bot in this terminal against a local Telegram emulator")

@@ -122,6 +122,29 @@ class Settings(LogSettings):
     telegram_start_retry_seconds: float = Field(
         default=300.0, gt=0, description="How long the bot retries an unreachable Telegram at start-up before exiting"
     )
+    bot_mode: Literal["polling", "webhook"] = Field(
+        default="polling",
+        description="How the bot receives updates: long polling (one process) or Telegram's webhook (any replicas)",
+    )
+    webhook_url: str | None = Field(
+        default=None,
+        description="Webhook mode: the public HTTPS URL Telegram posts updates to (its path is the one the bot serves)",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Webhook mode: the secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (A-Z a-z 0-9 _ -)",
+    )
+    webhook_host: str = Field(default="127.0.0.1", description="Webhook mode: where the bot listens for Telegram")
+    webhook_port: int = Field(default=8081, ge=0, le=65535, description="Webhook mode: the port it listens on")
+    inbox_lease_seconds: float = Field(
+        default=30.0,
+        ge=1,
+        le=3600,
+        description="Webhook mode: how long a replica holds an update it applies (a killed one's expire after this)",
+    )
+    inbox_poll_seconds: float = Field(
+        default=0.5, gt=0, le=60, description="Webhook mode: how often a replica looks for updates the others stored"
+    )
     outbox_give_up_seconds: float = 3600.0
     outbox_poll_seconds: float = 1.0
     ready_outbox_max_wait_seconds: float = Field(
@@ -149,6 +172,11 @@ class Settings(LogSettings):
         if isinstance(value, list):
             return [str(v).strip().lower() for v in value if str(v).strip()]
         return value
+
+    @field_validator("bot_mode", mode="before")
+    @classmethod
+    def _mode(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("team_leads_language", mode="before")
     @classmethod

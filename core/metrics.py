@@ -39,6 +39,17 @@ INBOX_OLDEST = Gauge("leadcrm_inbox_oldest_seconds", "Age of the oldest update n
 OUTBOX_PENDING = Gauge("leadcrm_outbox_pending", "Notifications waiting to be sent")
 OUTBOX_RETRYING = Gauge("leadcrm_outbox_retrying", "Waiting notifications that were tried before")
 OUTBOX_OLDEST_DUE = Gauge("leadcrm_outbox_oldest_due_seconds", "How long the longest-waiting due notification waited")
+WEBHOOK_REQUESTS = Counter(
+    "leadcrm_webhook_requests",
+    "Telegram's webhook posts by outcome: stored, redelivered, unauthorized (wrong or missing secret), "
+    "bad_request, unavailable (database away: 503)",
+    ["outcome"],
+)
+INBOX_LEASES = Counter("leadcrm_inbox_leases", "Stored updates this replica leased to apply (webhook mode)")
+INBOX_LEASES_TAKEN_OVER = Counter(
+    "leadcrm_inbox_leases_taken_over", "Updates leased after another replica's lease on them expired (it died)"
+)
+INBOX_LEASES_RELEASED = Counter("leadcrm_inbox_leases_released", "Leases given back unapplied when a replica drained")
 BACKLOG_UP = Gauge("leadcrm_backlog_up", "1 when the last scrape could read the backlog from the database")
 
 _last_version: list[str] = []

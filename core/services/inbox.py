@@ -6,6 +6,11 @@
   and a redelivery after it finds the update done (skipped).
 - ``finish``: an update whose unit of work committed nothing (a read, a refused action) is marked done after.
 - ``pending``: what a restart still has to apply.
+- ``lease`` / ``renew`` / ``release`` (webhook mode, several replicas): a worker leases the oldest pending update
+  of each chat before it applies it; the chat's next update is not leased until that one is done, so the order
+  per chat holds across replicas. A lease only routes the work: exactly once is still ``claim``'s row lock and
+  done mark, so an update whose lease expired while it was being applied (a stuck replica) is skipped by the
+  replica that takes it over. A killed replica's leases expire and the others take its updates.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from core.domain.clock import utcnow
-from core.services.ports import ReceivedUpdate, UnitOfWork
+from core.services.ports import Leased, ReceivedUpdate, UnitOfWork
 
 DONE_KEPT = timedelta(days=2)  # Telegram keeps undelivered updates for 24 hours
 
@@ -64,3 +69,27 @@ async def forget_old(uow: UnitOfWork, *, now: datetime | None = None) -> int:
         removed = await uow.inbox.prune((now or utcnow()) - DONE_KEPT)
         await uow.commit()
     return removed
+
+
+async def lease(uow: UnitOfWork, worker: str, *, limit: int, lease_seconds: float) -> Leased:
+    """Lease to ``worker`` up to ``limit`` updates it may apply now (each the oldest pending of its chat); one
+    transaction."""
+    async with uow:
+        leased = await uow.inbox.lease(worker, limit=limit, lease_seconds=lease_seconds)
+        await uow.commit()
+    return leased
+
+
+async def renew(uow: UnitOfWork, worker: str, update_ids: Sequence[int], *, lease_seconds: float) -> None:
+    """Keep ``worker``'s leases on the updates it is still applying."""
+    async with uow:
+        await uow.inbox.renew(worker, update_ids, lease_seconds)
+        await uow.commit()
+
+
+async def release(uow: UnitOfWork, worker: str) -> int:
+    """Give back ``worker``'s leases on updates not done (a replica stopping), so another replica takes them now."""
+    async with uow:
+        released = await uow.inbox.release(worker)
+        await uow.commit()
+    return released

@@ -380,7 +380,10 @@ class InboxRow(Base):
     without a payload."""
 
     __tablename__ = "inbox"
-    __table_args__ = (Index("ix_inbox_pending", "update_id", postgresql_where=text("done_at IS NULL")),)
+    __table_args__ = (
+        Index("ix_inbox_pending", "update_id", postgresql_where=text("done_at IS NULL")),
+        Index("ix_inbox_chat_pending", "chat_key", "update_id", postgresql_where=text("done_at IS NULL")),
+    )
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     chat_key: Mapped[int | None] = mapped_column(BigInteger)  # the chat (else the user): updates run in order per key
@@ -388,6 +391,9 @@ class InboxRow(Base):
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the update as Telegram sent it
     received_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
     done_at: Mapped[datetime | None] = mapped_column(TS)
+    # webhook mode: the replica applying it and until when (then another replica may take it over)
+    leased_by: Mapped[str | None] = mapped_column(Text)
+    lease_until: Mapped[datetime | None] = mapped_column(TS)
 
 
 class ModelVersionRow(Base):

@@ -89,6 +89,9 @@ class BotApiMethods:
 
     async def _set_webhook(self, params: dict[str, Any]) -> bool:
         self.state.webhook_url = str(params.get("url", ""))
+        self.state.webhook = dict(params)  # what the bot asked for: secret_token, allowed_updates, ...
+        if params.get("drop_pending_updates"):
+            self.state.queue.clear()
         return True
 
     async def _get_webhook_info(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -60,10 +60,11 @@ async def start_bot(
     create_bot: Callable[[Any], Any] | None = None,
     startup_timeout: float = 30.0,  # a bound, not a speed check: a loaded machine may take a while
     make_bot: bool = True,
+    ready_method: str = "getUpdates",
     **bot_kwargs: Any,
 ) -> RunningBot:
     """Start ``run(settings, bot=..., session_factory=..., services=..., stop=...)`` in a task and return once
-    it long-polls the emulator (a getUpdates call arrived).
+    it long-polls the emulator (a getUpdates call arrived; ``ready_method="setWebhook"`` for webhook mode).
 
     ``settings.bot_token`` / ``settings.telegram_api_url`` are pointed at the emulator first. Unless ``bot``
     is given, the Bot is ``create_bot(settings)`` (e.g. the production one, now aimed at the emulator), or,
@@ -82,7 +83,7 @@ async def start_bot(
         run(settings, bot=bot, session_factory=session_factory, services=services, stop=stop_event),
         name="run_bot",
     )
-    polling = asyncio.create_task(fake.wait_for("getUpdates", after=after, timeout=startup_timeout, finished=False))
+    polling = asyncio.create_task(fake.wait_for(ready_method, after=after, timeout=startup_timeout, finished=False))
     done, _ = await asyncio.wait({task, polling}, return_when=asyncio.FIRST_COMPLETED)
     if polling in done and polling.exception() is None:
         return RunningBot(bot=bot, task=task, stop_event=stop_event, owns_bot=owns_bot)
@@ -96,6 +97,6 @@ async def start_bot(
     if owns_bot:
         await bot.session.close()
     if polling in done and polling.exception() is not None:
-        raise TimeoutError(f"run_bot did not start polling within {startup_timeout}s\n{fake.dump()}")
+        raise TimeoutError(f"run_bot did not call {ready_method} within {startup_timeout}s\n{fake.dump()}")
     failure = error[0] if error and isinstance(error[0], BaseException) else None
     raise RuntimeError(f"run_bot ended before polling: {failure!r}\n{fake.dump()}") from failure

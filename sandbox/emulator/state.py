@@ -53,6 +53,7 @@ class ChatState:
         self.chats: dict[int, dict[int, Message]] = {}  # chat id -> message id -> message
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}  # commands_key -> menu
         self.webhook_url = ""
+        self.webhook: dict[str, Any] = {}  # the parameters of the last setWebhook
         self.queue: deque[QueuedUpdate] = deque()
         self.updates_by_id: dict[int, dict[str, Any]] = {}
         self.callbacks: dict[str, bool] = {}  # callback query id -> answered

@@ -104,7 +104,9 @@ async def test_leadcrm_bot_process_stops_cleanly_on_sigterm(fake_tg, database_ur
         str(exe), "bot", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
     try:
-        await fake_tg.wait_for("getUpdates", timeout=30, finished=False)
+        await fake_tg.wait_for(
+            "getUpdates", timeout=120, finished=False
+        )  # a cold start takes 40 s+ on a loaded 2-core VM
         proc.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(proc.communicate(), 20)
     finally:

@@ -40,7 +40,9 @@ async def leadcrm_bot(fake_tg, database_url: str, log_path: Path) -> AsyncIterat
             str(Path(sys.executable).with_name("leadcrm")), "bot", cwd=log_path.parent, env=env, stdout=log, stderr=log
         )
     try:
-        await fake_tg.wait_for("getUpdates", after=after, timeout=30, finished=False)
+        await fake_tg.wait_for(
+            "getUpdates", after=after, timeout=120, finished=False
+        )  # a cold start takes 40 s+ on a loaded 2-core VM
         yield proc
     finally:
         if proc.returncode is None:

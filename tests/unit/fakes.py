@@ -63,6 +63,7 @@ from core.services.ports import (
     Found,
     GateStats,
     LeadFilter,
+    Leased,
     ModelVersion,
     MovedHistory,
     NewLead,
@@ -536,6 +537,7 @@ class InboxEntry:
     done: bool = False
     done_at: datetime | None = None
     received_at: datetime = field(default_factory=utcnow)
+    leased_by: str | None = None
 
 
 class FakeInbox(_Repo):
@@ -573,6 +575,29 @@ class FakeInbox(_Repo):
         for i in old:
             del self.s.inbox[i]
         return len(old)
+
+    async def lease(self, worker: str, *, limit: int, lease_seconds: float) -> Leased:
+        """The heads of the chats, without lease times (the SQL repository's tests cover the expiry)."""
+        heads: dict[object, ReceivedUpdate] = {}
+        for update_id in sorted(self.s.inbox):
+            entry = self.s.inbox[update_id]
+            if entry.done or entry.update is None:
+                continue
+            key = entry.update.chat_key if entry.update.chat_key is not None else ("update", update_id)
+            heads.setdefault(key, entry.update)
+        free = [u for u in heads.values() if self.s.inbox[u.update_id].leased_by is None][:limit]
+        for u in free:
+            self.s.inbox[u.update_id].leased_by = worker
+        return Leased(updates=sorted(free, key=lambda u: u.update_id))
+
+    async def renew(self, worker: str, update_ids: Sequence[int], lease_seconds: float) -> None:
+        return None
+
+    async def release(self, worker: str) -> int:
+        mine = [e for e in self.s.inbox.values() if e.leased_by == worker and not e.done]
+        for entry in mine:
+            entry.leased_by = None
+        return len(mine)
 
 
 class FakeMl(_Repo):

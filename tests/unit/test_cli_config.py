@@ -26,3 +26,33 @@ def test_team_leads_language_accepts_ru_and_en_in_any_case(monkeypatch, tmp_path
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TEAM_LEADS_LANGUAGE", raw)
     assert Settings().team_leads_language == language
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({}, "WEBHOOK_URL"),
+        ({"WEBHOOK_URL": "https://crm.example.com/telegram"}, "WEBHOOK_SECRET"),
+        ({"WEBHOOK_URL": "https://crm.example.com/telegram", "WEBHOOK_SECRET": "has spaces"}, "WEBHOOK_SECRET"),
+    ],
+)
+def test_webhook_mode_without_its_url_or_a_valid_secret_stops_before_anything_starts(
+    monkeypatch, tmp_path, capsys, env, named
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BOT_TOKEN", "123:abc")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://nobody@127.0.0.1:1/none")  # never reached
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["bot", "--webhook"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("leadcrm: configuration error:") and named in err
+    assert "has spaces" not in err and "Traceback" not in err
+
+
+def test_bot_mode_webhook_in_the_environment_means_the_same_as_the_flag(monkeypatch, tmp_path, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BOT_TOKEN", "123:abc")
+    monkeypatch.setenv("BOT_MODE", " Webhook ")
+    assert main(["bot"]) == 2
+    assert "WEBHOOK_URL" in capsys.readouterr().err

@@ -59,6 +59,58 @@ def test_compose_database_url_points_at_the_db_service() -> None:
     assert Settings(database_url=env["DATABASE_URL"]).database_url.startswith("postgresql+asyncpg://")
 
 
+def test_compose_takes_the_database_password_from_env_and_hard_codes_none() -> None:
+    services = _compose()["services"]
+    assert services["db"]["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
+    for name, service in services.items():
+        url = (service.get("environment") or {}).get("DATABASE_URL")
+        if url is not None:
+            assert "postgres:${POSTGRES_PASSWORD:?" in url, f"{name}: {url}"
+    assert "POSTGRES_PASSWORD=" in (ROOT / ".env.example").read_text()
+
+
+def test_every_published_port_is_bound_to_localhost() -> None:
+    for name, service in _compose()["services"].items():
+        for port in service.get("ports") or ():
+            assert str(port).startswith("127.0.0.1:"), f"{name}: {port} is published on every interface"
+
+
+def test_every_long_running_service_has_a_healthcheck_and_a_restart_policy() -> None:
+    for name, service in _compose()["services"].items():
+        if name == "migrate":
+            assert service["restart"] == "no"  # once per `up`; api and the bots wait for it to finish
+            continue
+        assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+        assert service.get("restart") in ("unless-stopped", "always"), f"{name} has no restart policy"
+
+
+def test_webhook_profile_runs_two_bot_replicas_behind_the_proxy_on_the_port_they_listen_on() -> None:
+    services = _compose()["services"]
+    bot, proxy = services["bot"], services["webhook-proxy"]
+    assert bot["profiles"] == ["webhook"] and proxy["profiles"] == ["webhook"]
+    assert bot["deploy"]["replicas"] == 2
+    assert bot["command"][1:] == ["bot", "--webhook"]
+    assert build_parser().parse_args(bot["command"][1:]).webhook is True
+    env = bot["environment"]
+    assert env["REDIS_URL"].startswith("redis://redis:")  # FSM and flood limits shared by the replicas
+    assert env["WEBHOOK_HOST"] == "0.0.0.0"
+    port = env["WEBHOOK_PORT"]
+    assert f"127.0.0.1:{port}/health" in " ".join(bot["healthcheck"]["test"])
+    mounted = [v.split(":")[0] for v in proxy["volumes"]]
+    config = (ROOT / mounted[0]).read_text()
+    assert f"http://bot:{port}" in config and "resolver 127.0.0.11" in config  # every replica, re-resolved
+    for module in ("app.py", "inbox.py", "inbox_workers.py", "telegram_webhook.py"):
+        code = (ROOT / "bot" / module).read_text().lower()
+        assert "delete_webhook(" not in code and "deletewebhook(" not in code, module  # a deploy keeps the webhook
+
+
+def test_polling_profile_runs_one_bot_by_long_polling() -> None:
+    services = _compose()["services"]
+    polling = [s for s in services.values() if "polling" in s.get("profiles", ()) and "command" in s]
+    assert [s["command"] for s in polling] == [["leadcrm", "bot"]]
+    assert "deploy" not in polling[0]  # Telegram refuses a second getUpdates
+
+
 def test_dockerfile_uses_python_312_slim_runs_as_non_root_and_copies_every_package() -> None:
     text = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.12-slim\b", text, re.MULTILINE)

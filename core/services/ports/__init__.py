@@ -28,6 +28,7 @@ from core.services.ports.leads import (
 )
 from core.services.ports.messaging import (
     InboxRepository,
+    Leased,
     OutboxRepository,
     ReceivedUpdate,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "InboxRepository",
     "LeadFilter",
     "LeadRepository",
+    "Leased",
     "MlRepository",
     "ModelVersion",
     "MovedHistory",

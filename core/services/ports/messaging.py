@@ -56,6 +56,15 @@ class ReceivedUpdate:
     payload: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class Leased:
+    """What one lease pass took: the updates (oldest first), and how many of them another replica had leased
+    before and let expire (killed, or stuck)."""
+
+    updates: list[ReceivedUpdate]
+    taken_over: int = 0
+
+
 class InboxRepository(Protocol):
     """``uow.inbox``: the updates the bot received, stored before Telegram is told, and which are done."""
 
@@ -77,3 +86,13 @@ class InboxRepository(Protocol):
         """Mark a stored update done unless it is."""
 
     async def prune(self, older_than: datetime) -> int: ...
+
+    async def lease(self, worker: str, *, limit: int, lease_seconds: float) -> Leased:
+        """Lease up to ``limit`` pending updates to ``worker``: only the oldest pending update of each chat,
+        and only when nobody holds an unexpired lease on it (rows another transaction locks are skipped)."""
+
+    async def renew(self, worker: str, update_ids: Sequence[int], lease_seconds: float) -> None:
+        """Extend ``worker``'s leases on the updates it still applies."""
+
+    async def release(self, worker: str) -> int:
+        """Give back ``worker``'s leases on updates not done (a drain): another replica may take them at once."""

@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.models import User
-from core.services.ports import ReceivedUpdate
+from core.services.ports import Leased, ReceivedUpdate
 from core.storage.models import InboxRow, UserRow, table
 from core.storage.repositories.base import BeforeWrite
 from core.storage.repositories.users import user_from_row
@@ -34,6 +34,34 @@ _CLAIM = (
 _CLAIMED = _CLAIM.cte("claimed")
 _CLAIM_WITH_USER = (
     select(_CLAIMED.c.update_id, *USERS.c).select_from(_CLAIMED).outerjoin(USERS, USERS.c.id == bindparam("user_id"))
+)
+
+# Webhook replicas: lease the heads of the chats' queues. ``heads`` is the oldest pending update of each chat
+# (DISTINCT ON; an update of no chat is a queue of its own, hence the CASE); a head is free when nobody holds an
+# unexpired lease on it. ``picked`` locks the free heads (SKIP LOCKED: another replica leasing the same head at
+# this moment keeps it) and re-checks them on the row's newest version, so a head leased or done since the scan
+# is left alone. ``was`` is the previous holder: not NULL means an expired lease was taken over.
+_LEASE = text(
+    """
+    WITH heads AS (
+        SELECT DISTINCT ON (chat_key, CASE WHEN chat_key IS NULL THEN update_id END) update_id, lease_until
+        FROM inbox
+        WHERE done_at IS NULL AND payload IS NOT NULL
+        ORDER BY chat_key, CASE WHEN chat_key IS NULL THEN update_id END, update_id
+    ), picked AS (
+        SELECT i.update_id, i.leased_by AS was
+        FROM inbox i
+        WHERE i.update_id IN (
+            SELECT update_id FROM heads WHERE lease_until IS NULL OR lease_until < now()
+            ORDER BY update_id LIMIT :limit
+        )
+        AND i.done_at IS NULL AND (i.lease_until IS NULL OR i.lease_until < now())
+        FOR UPDATE OF i SKIP LOCKED
+    )
+    UPDATE inbox SET leased_by = :worker, lease_until = now() + make_interval(secs => :seconds)
+    FROM picked WHERE inbox.update_id = picked.update_id
+    RETURNING inbox.update_id, inbox.chat_key, inbox.payload, picked.was
+    """
 )
 
 
@@ -109,4 +137,31 @@ class SqlInboxRepository:
         """Forget updates done before ``older_than`` (pending ones are kept); returns how many."""
         await self._before_write()
         result = await self.session.execute(delete(INBOX).where(INBOX.c.done_at < older_than))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def lease(self, worker: str, *, limit: int, lease_seconds: float) -> Leased:
+        """Lease up to ``limit`` free chat heads to ``worker`` (one statement, see ``_LEASE``)."""
+        await self._before_write()
+        result = await self.session.execute(_LEASE, {"worker": worker, "limit": limit, "seconds": float(lease_seconds)})
+        rows = sorted(result.all(), key=lambda r: r.update_id)
+        updates = [ReceivedUpdate(update_id=r.update_id, chat_key=r.chat_key, payload=r.payload) for r in rows]
+        return Leased(updates=updates, taken_over=sum(1 for r in rows if r.was is not None))
+
+    async def renew(self, worker: str, update_ids: Sequence[int], lease_seconds: float) -> None:
+        if not update_ids:
+            return
+        await self._before_write()
+        await self.session.execute(
+            update(INBOX)
+            .where(INBOX.c.update_id.in_(list(update_ids)), INBOX.c.leased_by == worker, INBOX.c.done_at.is_(None))
+            .values(lease_until=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, float(lease_seconds)))
+        )
+
+    async def release(self, worker: str) -> int:
+        await self._before_write()
+        result = await self.session.execute(
+            update(INBOX)
+            .where(INBOX.c.leased_by == worker, INBOX.c.done_at.is_(None))
+            .values(leased_by=None, lease_until=None)
+        )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
