@@ -160,6 +160,8 @@ def bad_row(b: BadRow) -> str:
         case RowProblem.UNKNOWN_OUTCOME:
             return f"{column}: unknown outcome '{b.value}' (expected one of {', '.join(b.allowed)})"
         case RowProblem.NOT_A_TIMESTAMP:
+            if b.allowed:
+                return f"{column}: '{b.value}' is not a date/time in the format {b.allowed[0]}"
             return f"{column}: '{b.value}' is not a date/time (expected ISO 8601, e.g. 2024-05-01T10:00)"
         case RowProblem.TIMESTAMP_OUT_OF_RANGE:
             return f"{column}: '{b.value}' is outside the years {TIMESTAMP_MIN.year}..{TIMESTAMP_MAX.year - 1}"

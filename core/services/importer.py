@@ -31,9 +31,9 @@ from core.domain.enums import Outcome
 from core.domain.models import Actor
 from core.imports.mapping import Mapping, load_mapping
 from core.imports.matching import Conflict, ContactMatch, Matcher
-from core.imports.reading import read_rows
+from core.imports.reading import read_keys, read_rows
 from core.imports.records import ImportedLead
-from core.imports.rows import BadRow, RowProblem, parse_row
+from core.imports.rows import BadRow, RowParser, RowProblem
 from core.services import webhooks
 from core.services.assignment import assign_new
 from core.services.context import Policy
@@ -70,6 +70,9 @@ class ImportReport:
     matches: list[ContactMatch] = field(default_factory=list)  # the first MAX_REPORTED_MATCHES
     conflicts: list[Conflict] = field(default_factory=list)  # the first MAX_REPORTED_MATCHES
     conflict_count: int = 0  # rows skipped as conflicts
+    id_columns: tuple[str, ...] = ()  # the file has no external id: ids derived from these columns' cells
+    joined_keys: int | None = None  # [outcome] join: how many keys the second file has
+    new_domains: tuple[str, ...] = ()  # [business_domain] extend_catalogue: domains not in the catalogue before
 
     @property
     def imported(self) -> int:
@@ -104,6 +107,8 @@ async def import_csv(
     batch: list[ImportedLead] = []
     new_open: list[int] = []
     matcher = Matcher()
+    new_domains: set[str] = set()
+    path = Path(csv_path)
 
     def bad(line: int, problem: BadRow) -> None:
         report.error_count += 1
@@ -128,11 +133,20 @@ async def import_csv(
         report.matched += counts.matched
         new_open.extend(counts.new_open_ids)
 
+    joined: frozenset[str] = frozenset()
+    if mapping.outcome is not None and mapping.outcome.join is not None:
+        joined = read_keys(path.parent / mapping.outcome.join.file, mapping, mapping.outcome.join.key)
+        report.joined_keys = len(joined)
+    report.id_columns = mapping.id_columns if mapping.derived_id else ()
+
     async with uow:
-        for line, row in read_rows(Path(csv_path), mapping):
+        rows = read_rows(path, mapping)
+        _, header = next(rows)
+        parser = RowParser(mapping, header, policy.phone_region, joined)
+        for line, row in rows:
             report.rows += 1
             try:
-                lead = parse_row(mapping, row, line, policy.phone_region)
+                lead = parser.parse(row, line)
             except BadRow as err:
                 bad(line, err)
                 continue
@@ -140,6 +154,8 @@ async def import_csv(
                 bad(line, BadRow(RowProblem.DUPLICATE, value=lead.external_id, other_line=seen[lead.external_id]))
                 continue
             seen[lead.external_id] = line
+            if lead.business_domain is not None and lead.business_domain not in domains:
+                new_domains.add(lead.business_domain)
             batch.append(lead)
             if len(batch) >= BATCH_ROWS:
                 await flush()
@@ -149,5 +165,6 @@ async def import_csv(
             report.assigned = sum(owner is not None for owner in pick.owners)
             await webhooks.leads_imported(uow, new_open, utcnow())  # lead.created, as the rows are now
         await uow.commit()
+    report.new_domains = tuple(sorted(new_domains))
     report.seconds = time.perf_counter() - started
     return report
