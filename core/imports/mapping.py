@@ -10,7 +10,8 @@ Mapping file (all column names are CSV header names; see ``mappings/xeducation.t
     missing = ["", "Select"]           # cell values that mean "not filled in"
 
     [lead]
-    external_id = "Prospect ID"        # required: re-import updates the lead with this id
+    external_id = "Prospect ID"        # re-import updates the lead with this id; required unless id_columns:
+    # id_columns = ["Email", "Created"]  # no id column: each row's id derived from these cells (or "mapped")
     name = "Company"                   # optional columns
     contact = "Phone"                  # the primary contact (shown on the card)
     contacts = ["E-mail", "Telegram"]  # optional: more contact columns (a phone, an e-mail or a @username each)
@@ -30,6 +31,7 @@ Mapping file (all column names are CSV header names; see ``mappings/xeducation.t
     column = "Specialization"
     attribute = "specialization"
     values = { "Finance Management" = "fintech" }
+    extend_catalogue = false           # true: an unmapped value is a domain itself (lower case), reported new
 
     [[attributes]]                     # one per column: numeric or categorical
     column = "TotalVisits"
@@ -44,10 +46,22 @@ Mapping file (all column names are CSV header names; see ``mappings/xeducation.t
     won = ["1"]
     lost = ["0"]
     open = []                          # values meaning "still open" (an empty cell is open too)
+    # or, instead of column/won/lost/open, the outcome from a second file (beside the CSV), keys only kept:
+    # join = { file = "closed_deals.csv", key = "mql_id", column = "mql_id", found = "won", not_found = "lost" }
+
+    [columns."Created"]                # per column, optional
+    format = "%d-%m-%Y"                # a strptime format instead of ISO 8601 (timestamps)
+    missing = ["999", "never"]         # more missing markers for this column only
 
 Business domains: a value maps only to a domain of the catalogue (``BUSINESS_DOMAINS`` setting);
-unmapped values are kept in the ``attribute`` only, the lead's domain stays empty. To use more
-domains, extend the catalogue in the settings — the import never invents domains.
+unmapped values are kept in the ``attribute`` only, the lead's domain stays empty — unless
+``extend_catalogue = true``: then the file's own values are domains and the report names those that are
+not in the catalogue (add them to ``BUSINESS_DOMAINS`` for the bot to offer them on other leads).
+
+Derived ids: ``row-`` and a BLAKE2b hash of the ``id_columns`` cells (stripped, missing markers as empty),
+so the same row imported again updates its lead; ``"mapped"`` takes every mapped column except those that
+change as a lead moves on (outcome, close time, lost reason, last activity, activity counts). Two rows with
+the same cells are one lead (the second is reported as a duplicate).
 
 What happens to a row is in :mod:`core.imports.rows` (one row -> one ``ImportedLead``) and
 :mod:`core.services.importer` (the whole file: batches, duplicates, the report).
@@ -56,120 +70,47 @@ What happens to a row is in :mod:`core.imports.rows` (one row -> one ``ImportedL
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeGuard
 
 from core.domain.enums import ActivityKind, Source
-from core.domain.errors import DomainError
 from core.domain.validation import ATTRIBUTE_KEY_MAX, ATTRIBUTES_MAX_KEYS
 from core.imports.errors import FileKind, cannot_open
+from core.imports.sections import column_options_of, outcome_spec
+from core.imports.spec import (
+    CONTACT_COLUMNS_KEY,
+    CONTACT_COLUMNS_MAX,
+    DOMAIN_MAX,
+    EXTEND_KEY,
+    ID_COLUMNS_DEFAULT,
+    ID_COLUMNS_KEY,
+    LEAD_FIELDS,
+    TIMESTAMP_FIELDS,
+    AttributeSpec,
+    ColumnOptions,
+    JoinSpec,
+    Mapping,
+    MappingError,
+    OutcomeSpec,
+    ValueMap,
+    normal_domain,
+)
 
-TIMESTAMP_FIELDS = ("created_at", "first_contact_at", "last_activity_at", "closed_at")
-LEAD_FIELDS = ("external_id", "name", "contact", "lost_reason", *TIMESTAMP_FIELDS)
-CONTACT_COLUMNS_KEY = "contacts"  # [lead] contacts = [...]: more contact columns beside ``contact``
-EXTEND_KEY = "extend_catalogue"  # [business_domain] extend_catalogue = true
-ID_COLUMNS_KEY = "id_columns"  # [lead] id_columns = [...]: without external_id, the columns of the derived id
-ID_COLUMNS_DEFAULT = "mapped"  # id_columns = "mapped": every mapped column that does not move (identity_columns)
-OUTCOMES = ("won", "lost", "open")
-DOMAIN_MAX = 100  # leads.business_domain is varchar(100)
-CONTACT_COLUMNS_MAX = 10
-
-
-class MappingError(DomainError):
-    """The mapping file is unusable; ``problems`` lists every problem found, not just the first."""
-
-    code = "mapping_error"
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("Mapping problems:\n  - " + "\n  - ".join(problems))
-        self.problems = problems
-
-
-@dataclass(frozen=True)
-class ValueMap:
-    column: str
-    values: dict[str, str]
-    attribute: str | None = None
-    default: str | None = None
-    extend: bool = False  # [business_domain] extend_catalogue: unmapped values become domains of the catalogue
-
-
-@dataclass(frozen=True)
-class AttributeSpec:
-    column: str
-    name: str
-    kind: str  # "numeric" | "categorical"
-
-
-@dataclass(frozen=True)
-class JoinSpec:
-    """The outcome from a second file: a row whose ``column`` value is among the ``key`` column's values of
-    ``file`` (relative to the imported CSV's folder) is ``found``, else ``not_found``."""
-
-    file: str
-    key: str
-    column: str
-    found: str = "won"
-    not_found: str = "lost"
-
-
-@dataclass(frozen=True)
-class OutcomeSpec:
-    column: str | None  # None when the outcome comes from ``join``
-    won: frozenset[str] = frozenset()
-    lost: frozenset[str] = frozenset()
-    open: frozenset[str] = frozenset()
-    join: JoinSpec | None = None
-
-
-@dataclass(frozen=True)
-class ColumnOptions:
-    """``[columns."Name"]``: how to read one column: a date ``format`` (strptime) and its own missing markers."""
-
-    format: str | None = None
-    missing: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class Mapping:
-    lead: dict[str, str]  # field -> column (no external_id: derived from the ``id_columns`` of the row)
-    source: ValueMap
-    business_domain: ValueMap | None = None
-    attributes: tuple[AttributeSpec, ...] = ()
-    activity_counts: dict[str, str] = field(default_factory=dict)
-    outcome: OutcomeSpec | None = None
-    missing: frozenset[str] = frozenset({""})
-    delimiter: str = ","
-    encoding: str = "utf-8-sig"
-    contact_columns: tuple[str, ...] = ()  # [lead] contacts: more contact columns beside lead["contact"]
-    id_columns: tuple[str, ...] = ()  # no [lead] external_id: the columns whose cells make the derived id
-    column_options: dict[str, ColumnOptions] = field(default_factory=dict)
-
-    @property
-    def derived_id(self) -> bool:
-        return "external_id" not in self.lead
-
-    def columns(self) -> set[str]:
-        cols = set(self.lead.values()) | set(self.contact_columns) | {self.source.column}
-        if self.business_domain:
-            cols.add(self.business_domain.column)
-        cols |= {a.column for a in self.attributes}
-        cols |= set(self.activity_counts.values())
-        if self.outcome and self.outcome.column:
-            cols.add(self.outcome.column)
-        if self.outcome and self.outcome.join:
-            cols.add(self.outcome.join.column)
-        return cols | set(self.id_columns)
-
-    def identity_columns(self) -> tuple[str, ...]:
-        """The default ``id_columns``: every mapped column but those that change as a lead moves on (its
-        outcome, close time, lost reason, last activity and activity counts), in a fixed order."""
-        moving = {self.lead.get(f) for f in ("closed_at", "lost_reason", "last_activity_at")}
-        moving |= set(self.activity_counts.values())
-        if self.outcome:
-            moving.add(self.outcome.column)
-        return tuple(sorted(self.columns() - moving - {None}))
+__all__ = [
+    "DOMAIN_MAX",
+    "TIMESTAMP_FIELDS",
+    "AttributeSpec",
+    "ColumnOptions",
+    "JoinSpec",
+    "Mapping",
+    "MappingError",
+    "OutcomeSpec",
+    "ValueMap",
+    "load_mapping",
+    "normal_domain",
+    "parse_mapping",
+]
 
 
 def _read_toml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
@@ -196,11 +137,6 @@ def _read_toml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         else:
             base[key] = value
     return base
-
-
-def normal_domain(value: str) -> str:
-    """A business domain as the catalogue holds it (``BUSINESS_DOMAINS`` is lower-cased the same way)."""
-    return " ".join(value.split()).lower()
 
 
 def _is_attribute_name(name: object) -> TypeGuard[str]:
@@ -367,8 +303,8 @@ def parse_mapping(data: dict[str, Any], domains: frozenset[str]) -> Mapping:
     outcome: OutcomeSpec | None = None
     out_t = table("outcome")
     if out_t:
-        outcome = _outcome_spec(out_t, problems)
-    column_options = _column_options(table("columns"), problems)
+        outcome = outcome_spec(out_t, problems)
+    column_options = column_options_of(table("columns"), problems)
 
     if problems:
         raise MappingError(problems)
@@ -393,74 +329,3 @@ def parse_mapping(data: dict[str, Any], domains: frozenset[str]) -> Mapping:
     if mapping.derived_id and not mapping.id_columns:
         mapping = replace(mapping, id_columns=mapping.identity_columns())
     return mapping
-
-
-def _outcome_spec(out_t: dict[str, Any], problems: list[str]) -> OutcomeSpec:
-    join_t = out_t.get("join")
-    if join_t is not None:
-        return OutcomeSpec(None, join=_join_spec(join_t, "column" in out_t, problems))
-    col = out_t.get("column")
-    if not isinstance(col, str) or not col:
-        problems.append("[outcome] column: a column name is required (or join = { file = ..., key = ... })")
-    sets: dict[str, frozenset[str]] = {}
-    for key in OUTCOMES:
-        vals = out_t.get(key, [])
-        if not isinstance(vals, list):
-            problems.append(f"[outcome] {key}: expected a list of values")
-            vals = []
-        sets[key] = frozenset(str(v) for v in vals)
-    if not sets["won"] or not sets["lost"]:
-        problems.append("[outcome] needs at least one 'won' and one 'lost' value")
-    overlap = (sets["won"] & sets["lost"]) | (sets["won"] & sets["open"]) | (sets["lost"] & sets["open"])
-    if overlap:
-        problems.append(f"[outcome] values in more than one list: {', '.join(sorted(overlap))}")
-    return OutcomeSpec(col if isinstance(col, str) else "", sets["won"], sets["lost"], sets["open"])
-
-
-def _join_spec(join_t: object, has_column: bool, problems: list[str]) -> JoinSpec | None:
-    """``[outcome] join = { file = "closed_deals.csv", key = "mql_id", column = "mql_id", found = "won",
-    not_found = "lost" }``: the outcome is whether the row's ``column`` value is a ``key`` of ``file``."""
-    if not isinstance(join_t, dict):
-        problems.append("[outcome] join: expected a table { file = ..., key = ... }")
-        return None
-    if has_column:
-        problems.append("[outcome] column and join: the outcome comes from one of them, not both")
-    for key in sorted(set(join_t) - {"file", "key", "column", "found", "not_found"}):
-        problems.append(f"[outcome] join: unknown field '{key}' (expected: file, key, column, found, not_found)")
-    texts = {k: join_t.get(k) for k in ("file", "key", "column")}
-    for k in ("file", "key"):
-        if not isinstance(texts[k], str) or not texts[k]:
-            problems.append(f"[outcome] join: {k} is required (text)")
-    if texts["column"] is not None and (not isinstance(texts["column"], str) or not texts["column"]):
-        problems.append("[outcome] join: column: expected a column name (text)")
-    found, not_found = join_t.get("found", "won"), join_t.get("not_found", "lost")
-    for k, v in (("found", found), ("not_found", not_found)):
-        if v not in OUTCOMES:
-            problems.append(f"[outcome] join: {k} must be one of {', '.join(OUTCOMES)}, not {v!r}")
-    if found == not_found:
-        problems.append("[outcome] join: found and not_found must differ")
-    if any(not isinstance(v, str) or not v for v in texts.values() if v is not None) or found not in OUTCOMES:
-        return None
-    key = str(texts["key"] or "")
-    return JoinSpec(str(texts["file"] or ""), key, str(texts["column"] or key), str(found), str(not_found))
-
-
-def _column_options(tbl: dict[str, Any], problems: list[str]) -> dict[str, ColumnOptions]:
-    """``[columns."Created"] format = "%d-%m-%Y"`` and ``[columns."Days"] missing = ["999"]``."""
-    options: dict[str, ColumnOptions] = {}
-    for col, opts in tbl.items():
-        if not isinstance(opts, dict):
-            problems.append(f"[columns] '{col}': expected a table (format = ..., missing = [...])")
-            continue
-        for key in sorted(set(opts) - {"format", "missing"}):
-            problems.append(f"[columns] '{col}': unknown option '{key}' (expected: format, missing)")
-        fmt = opts.get("format")
-        if fmt is not None and (not isinstance(fmt, str) or "%" not in fmt):
-            problems.append(f"[columns] '{col}': format: expected a strptime format such as \"%d-%m-%Y\"")
-            fmt = None
-        missing = opts.get("missing", [])
-        if not isinstance(missing, list) or not all(isinstance(v, str) for v in missing):
-            problems.append(f"[columns] '{col}': missing: expected a list of texts (e.g. [\"999\"])")
-            missing = []
-        options[col] = ColumnOptions(fmt, frozenset(missing))
-    return options
