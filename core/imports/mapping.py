@@ -60,8 +60,9 @@ not in the catalogue (add them to ``BUSINESS_DOMAINS`` for the bot to offer them
 
 Derived ids: ``row-`` and a BLAKE2b hash of the ``id_columns`` cells (stripped, missing markers as empty),
 so the same row imported again updates its lead; ``"mapped"`` takes every mapped column except those that
-change as a lead moves on (outcome, close time, lost reason, last activity, activity counts). Two rows with
-the same cells are one lead (the second is reported as a duplicate).
+change as a lead moves on (outcome, close time, lost reason, last activity, activity counts). The N-th row
+with the same cells gets ``-N`` after the hash: rows that look alike are separate leads (the duplicate guard
+still matches them by contact), and the same file imported again gives each the same id.
 
 What happens to a row is in :mod:`core.imports.rows` (one row -> one ``ImportedLead``) and
 :mod:`core.services.importer` (the whole file: batches, duplicates, the report).

@@ -96,23 +96,27 @@ async def test_a_file_without_an_id_column_gets_stable_derived_ids_and_a_reimpor
     assert (first.inserted, first.updated) == (4, 0)
     assert (again.inserted, again.updated) == (0, 4)  # the same rows matched themselves
     assert {c: lead.external_id for c, lead in (await _leads(uow)).items()} == ids
-    assert all(str(i).startswith("row-") and len(str(i)) == 24 for i in ids.values())
+    assert all(str(i).startswith("row-") and len(str(i)) == 24 for i in ids.values())  # 20 hex digits
     assert first.id_columns == ("email", "first_contact_date")
     assert "external ids derived from the columns email, first_contact_date" in import_details(first, 5)[0]
 
 
-async def test_two_identical_rows_without_an_id_are_one_lead_and_the_second_is_reported(uow, tmp_path) -> None:
+async def test_rows_that_look_alike_without_an_id_are_separate_leads_and_a_reimport_updates_each(
+    uow, tmp_path
+) -> None:
     _write(tmp_path / "closed_deals.csv", DEALS_HEADER, [])
     mapping = tmp_path / "m.toml"
-    mapping.write_text(MAPPING, encoding="utf-8")
-    csv_path = _write(tmp_path / "leads.csv", LEADS_HEADER, [LEADS[0], LEADS[0]])
+    mapping.write_text(MAPPING.replace('["email", "first_contact_date"]', '["first_contact_date"]'), encoding="utf-8")
+    twin = [*LEADS[0][:5], "other@example.com"]  # the same identity cells, another person
+    csv_path = _write(tmp_path / "leads.csv", LEADS_HEADER, [LEADS[0], LEADS[1], twin])
 
-    report = await import_csv(uow, DOMAINS, csv_path, mapping)
+    first = await import_csv(uow, DOMAINS, csv_path, mapping)
+    again = await import_csv(uow, DOMAINS, csv_path, mapping)
 
-    assert report.inserted == 1
-    assert [row_error(e) for e in report.errors] == [
-        f"line 3: external id '{report.errors[0].problem.value}' already appears on line 2"
-    ]
+    assert (first.inserted, first.error_count, again.inserted, again.updated) == (3, 0, 0, 3)
+    async with uow:
+        ids = (await uow.session.execute(select(LeadRow.external_id).order_by(LeadRow.id))).scalars().all()
+    assert ids[2] == f"{ids[0]}-2"  # the second row with the same cells
 
 
 async def test_day_first_dates_and_a_never_marker_are_read_per_column(uow, export) -> None:
