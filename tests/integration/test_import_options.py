@@ -101,9 +101,7 @@ async def test_a_file_without_an_id_column_gets_stable_derived_ids_and_a_reimpor
     assert "external ids derived from the columns email, first_contact_date" in import_details(first, 5)[0]
 
 
-async def test_rows_that_look_alike_without_an_id_are_separate_leads_and_a_reimport_updates_each(
-    uow, tmp_path
-) -> None:
+async def test_rows_that_look_alike_without_an_id_are_separate_leads_and_a_reimport_updates_each(uow, tmp_path) -> None:
     _write(tmp_path / "closed_deals.csv", DEALS_HEADER, [])
     mapping = tmp_path / "m.toml"
     mapping.write_text(MAPPING.replace('["email", "first_contact_date"]', '["first_contact_date"]'), encoding="utf-8")
