@@ -73,8 +73,18 @@ def import_summary(r: ImportReport) -> str:
 
 
 def import_details(r: ImportReport, shown: int) -> list[str]:
-    """Up to ``shown`` rows of each kind after the summary: matched by contact, conflicts, bad rows."""
+    """What the mapping decided for the whole file (derived ids, new domains), then up to ``shown`` rows of each
+    kind after the summary: matched by contact, conflicts, bad rows."""
     lines: list[str] = []
+    if r.id_columns:
+        lines.append(
+            f"the file has no external id: external ids derived from the columns {', '.join(r.id_columns)} "
+            "(the same row imported again updates its lead)"
+        )
+    if r.joined_keys is not None:
+        lines.append(f"outcome joined from a second file: {r.joined_keys} keys")
+    if r.new_domains:
+        lines.append(f"new business domains: {', '.join(r.new_domains)} (not in BUSINESS_DOMAINS)")
     sections: list[tuple[str, list[str], int]] = [
         ("matched by contact", [contact_match(m) for m in r.matches[:shown]], r.matched),
         ("skipped as conflicts", [conflict(c) for c in r.conflicts[:shown]], r.conflict_count),
@@ -160,6 +170,8 @@ def bad_row(b: BadRow) -> str:
         case RowProblem.UNKNOWN_OUTCOME:
             return f"{column}: unknown outcome '{b.value}' (expected one of {', '.join(b.allowed)})"
         case RowProblem.NOT_A_TIMESTAMP:
+            if b.allowed:
+                return f"{column}: '{b.value}' is not a date/time in the format {b.allowed[0]}"
             return f"{column}: '{b.value}' is not a date/time (expected ISO 8601, e.g. 2024-05-01T10:00)"
         case RowProblem.TIMESTAMP_OUT_OF_RANGE:
             return f"{column}: '{b.value}' is outside the years {TIMESTAMP_MIN.year}..{TIMESTAMP_MAX.year - 1}"

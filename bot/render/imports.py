@@ -30,6 +30,18 @@ def import_report(r: ImportReport, shown: int = SHOWN) -> str:
         seconds=r.seconds,
     )
     lines = [f"<b>{esc(head)}</b>"]
+    if r.id_columns:
+        lines.append(
+            esc(
+                _("The file has no external id: ids derived from the columns {columns}.").format(
+                    columns=", ".join(r.id_columns)
+                )
+            )
+        )
+    if r.joined_keys is not None:
+        lines.append(esc(_("Outcome joined from a second file: {n} keys.").format(n=r.joined_keys)))
+    if r.new_domains:
+        lines.append(esc(_("New business domains: {domains}.").format(domains=", ".join(r.new_domains))))
     if r.assigned:
         lines.append(esc(_("New open leads assigned by the team's rule: {n}.").format(n=r.assigned)))
     if r.matches:

@@ -10,7 +10,8 @@ Mapping file (all column names are CSV header names; see ``mappings/xeducation.t
     missing = ["", "Select"]           # cell values that mean "not filled in"
 
     [lead]
-    external_id = "Prospect ID"        # required: re-import updates the lead with this id
+    external_id = "Prospect ID"        # re-import updates the lead with this id; required unless id_columns:
+    # id_columns = ["Email", "Created"]  # no id column: each row's id derived from these cells (or "mapped")
     name = "Company"                   # optional columns
     contact = "Phone"                  # the primary contact (shown on the card)
     contacts = ["E-mail", "Telegram"]  # optional: more contact columns (a phone, an e-mail or a @username each)
@@ -30,6 +31,7 @@ Mapping file (all column names are CSV header names; see ``mappings/xeducation.t
     column = "Specialization"
     attribute = "specialization"
     values = { "Finance Management" = "fintech" }
+    extend_catalogue = false           # true: an unmapped value is a domain itself (lower case), reported new
 
     [[attributes]]                     # one per column: numeric or categorical
     column = "TotalVisits"
@@ -44,10 +46,23 @@ Mapping file (all column names are CSV header names; see ``mappings/xeducation.t
     won = ["1"]
     lost = ["0"]
     open = []                          # values meaning "still open" (an empty cell is open too)
+    # or, instead of column/won/lost/open, the outcome from a second file (beside the CSV), keys only kept:
+    # join = { file = "closed_deals.csv", key = "mql_id", column = "mql_id", found = "won", not_found = "lost" }
+
+    [columns."Created"]                # per column, optional
+    format = "%d-%m-%Y"                # a strptime format instead of ISO 8601 (timestamps)
+    missing = ["999", "never"]         # more missing markers for this column only
 
 Business domains: a value maps only to a domain of the catalogue (``BUSINESS_DOMAINS`` setting);
-unmapped values are kept in the ``attribute`` only, the lead's domain stays empty. To use more
-domains, extend the catalogue in the settings — the import never invents domains.
+unmapped values are kept in the ``attribute`` only, the lead's domain stays empty — unless
+``extend_catalogue = true``: then the file's own values are domains and the report names those that are
+not in the catalogue (add them to ``BUSINESS_DOMAINS`` for the bot to offer them on other leads).
+
+Derived ids: ``row-`` and a BLAKE2b hash of the ``id_columns`` cells (stripped, missing markers as empty),
+so the same row imported again updates its lead; ``"mapped"`` takes every mapped column except those that
+change as a lead moves on (outcome, close time, lost reason, last activity, activity counts). The N-th row
+with the same cells gets ``-N`` after the hash: rows that look alike are separate leads (the duplicate guard
+still matches them by contact), and the same file imported again gives each the same id.
 
 What happens to a row is in :mod:`core.imports.rows` (one row -> one ``ImportedLead``) and
 :mod:`core.services.importer` (the whole file: batches, duplicates, the report).
@@ -56,76 +71,47 @@ What happens to a row is in :mod:`core.imports.rows` (one row -> one ``ImportedL
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeGuard
 
 from core.domain.enums import ActivityKind, Source
-from core.domain.errors import DomainError
 from core.domain.validation import ATTRIBUTE_KEY_MAX, ATTRIBUTES_MAX_KEYS
 from core.imports.errors import FileKind, cannot_open
+from core.imports.sections import column_options_of, outcome_spec
+from core.imports.spec import (
+    CONTACT_COLUMNS_KEY,
+    CONTACT_COLUMNS_MAX,
+    DOMAIN_MAX,
+    EXTEND_KEY,
+    ID_COLUMNS_DEFAULT,
+    ID_COLUMNS_KEY,
+    LEAD_FIELDS,
+    TIMESTAMP_FIELDS,
+    AttributeSpec,
+    ColumnOptions,
+    JoinSpec,
+    Mapping,
+    MappingError,
+    OutcomeSpec,
+    ValueMap,
+    normal_domain,
+)
 
-TIMESTAMP_FIELDS = ("created_at", "first_contact_at", "last_activity_at", "closed_at")
-LEAD_FIELDS = ("external_id", "name", "contact", "lost_reason", *TIMESTAMP_FIELDS)
-CONTACT_COLUMNS_KEY = "contacts"  # [lead] contacts = [...]: more contact columns beside ``contact``
-CONTACT_COLUMNS_MAX = 10
-
-
-class MappingError(DomainError):
-    """The mapping file is unusable; ``problems`` lists every problem found, not just the first."""
-
-    code = "mapping_error"
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("Mapping problems:\n  - " + "\n  - ".join(problems))
-        self.problems = problems
-
-
-@dataclass(frozen=True)
-class ValueMap:
-    column: str
-    values: dict[str, str]
-    attribute: str | None = None
-    default: str | None = None
-
-
-@dataclass(frozen=True)
-class AttributeSpec:
-    column: str
-    name: str
-    kind: str  # "numeric" | "categorical"
-
-
-@dataclass(frozen=True)
-class OutcomeSpec:
-    column: str
-    won: frozenset[str]
-    lost: frozenset[str]
-    open: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class Mapping:
-    lead: dict[str, str]  # field -> column (external_id required)
-    source: ValueMap
-    business_domain: ValueMap | None = None
-    attributes: tuple[AttributeSpec, ...] = ()
-    activity_counts: dict[str, str] = field(default_factory=dict)
-    outcome: OutcomeSpec | None = None
-    missing: frozenset[str] = frozenset({""})
-    delimiter: str = ","
-    encoding: str = "utf-8-sig"
-    contact_columns: tuple[str, ...] = ()  # [lead] contacts: more contact columns beside lead["contact"]
-
-    def columns(self) -> set[str]:
-        cols = set(self.lead.values()) | set(self.contact_columns) | {self.source.column}
-        if self.business_domain:
-            cols.add(self.business_domain.column)
-        cols |= {a.column for a in self.attributes}
-        cols |= set(self.activity_counts.values())
-        if self.outcome:
-            cols.add(self.outcome.column)
-        return cols
+__all__ = [
+    "DOMAIN_MAX",
+    "TIMESTAMP_FIELDS",
+    "AttributeSpec",
+    "ColumnOptions",
+    "JoinSpec",
+    "Mapping",
+    "MappingError",
+    "OutcomeSpec",
+    "ValueMap",
+    "load_mapping",
+    "normal_domain",
+    "parse_mapping",
+]
 
 
 def _read_toml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
@@ -175,7 +161,7 @@ def load_mapping(path: str | Path, domains: frozenset[str]) -> Mapping:
 
 def parse_mapping(data: dict[str, Any], domains: frozenset[str]) -> Mapping:
     problems: list[str] = []
-    known = {"csv", "lead", "source", "business_domain", "attributes", "activity_counts", "outcome"}
+    known = {"csv", "lead", "source", "business_domain", "attributes", "activity_counts", "outcome", "columns"}
     for key in sorted(set(data) - known):
         problems.append(f"unknown section '{key}' (expected: {', '.join(sorted(known))})")
 
@@ -216,8 +202,24 @@ def parse_mapping(data: dict[str, Any], domains: frozenset[str]) -> Mapping:
 
     lead_t = table("lead", required=True)
     lead: dict[str, str] = {}
-    for key in sorted(set(lead_t) - {*LEAD_FIELDS, CONTACT_COLUMNS_KEY}):
-        problems.append(f"[lead] unknown field '{key}' (expected: {', '.join((*LEAD_FIELDS, CONTACT_COLUMNS_KEY))})")
+    lead_keys = (*LEAD_FIELDS, CONTACT_COLUMNS_KEY, ID_COLUMNS_KEY)
+    for key in sorted(set(lead_t) - set(lead_keys)):
+        problems.append(f"[lead] unknown field '{key}' (expected: {', '.join(lead_keys)})")
+    id_columns = lead_t.get(ID_COLUMNS_KEY, [])
+    derive_default = id_columns == ID_COLUMNS_DEFAULT
+    if derive_default:
+        id_columns = []
+    elif not isinstance(id_columns, list) or not all(isinstance(c, str) and c for c in id_columns):
+        problems.append(f'[lead] {ID_COLUMNS_KEY}: expected a list of column names or "{ID_COLUMNS_DEFAULT}"')
+        id_columns = []
+    derive = derive_default or bool(id_columns)
+    if derive and "external_id" in lead_t:
+        problems.append(f"[lead] {ID_COLUMNS_KEY}: only without external_id (the id is then derived from them)")
+    elif not derive and "external_id" not in lead_t:
+        problems.append(
+            f"[lead] external_id: a column name is required (or {ID_COLUMNS_KEY} = [...] or "
+            f'"{ID_COLUMNS_DEFAULT}" to derive each row\'s id from its cells)'
+        )
     contact_columns = lead_t.get(CONTACT_COLUMNS_KEY, [])
     if not isinstance(contact_columns, list) or not all(isinstance(c, str) and c for c in contact_columns):
         problems.append(f"[lead] {CONTACT_COLUMNS_KEY}: expected a list of column names")
@@ -225,7 +227,7 @@ def parse_mapping(data: dict[str, Any], domains: frozenset[str]) -> Mapping:
     elif len(contact_columns) > CONTACT_COLUMNS_MAX:
         problems.append(f"[lead] {CONTACT_COLUMNS_KEY}: at most {CONTACT_COLUMNS_MAX} columns")
     for key in LEAD_FIELDS:
-        col = column("lead", lead_t, key, required=key == "external_id")
+        col = column("lead", lead_t, key, required=False)
         if col:
             lead[key] = col
 
@@ -234,10 +236,17 @@ def parse_mapping(data: dict[str, Any], domains: frozenset[str]) -> Mapping:
         if not tbl:
             return None
         col = column(section, tbl, "column")
+        extend = tbl.get(EXTEND_KEY, False)
+        if extend is not False and (section != "business_domain" or extend is not True):
+            problems.append(f"[{section}] {EXTEND_KEY}: only in [business_domain], true or false")
+            extend = False
         values = tbl.get("values", {})
         if not isinstance(values, dict):
             problems.append(f"[{section}] values: expected a table of raw value = target")
             values = {}
+        if extend:  # any target is a domain then; written as the catalogue writes them (lower case)
+            values = {k: normal_domain(v) if isinstance(v, str) else v for k, v in values.items()}
+            allowed = allowed | {v for v in values.values() if isinstance(v, str) and 0 < len(v) <= DOMAIN_MAX}
         for raw, target in values.items():
             if target not in allowed:
                 problems.append(
@@ -249,7 +258,7 @@ def parse_mapping(data: dict[str, Any], domains: frozenset[str]) -> Mapping:
         attribute = tbl.get("attribute")
         if attribute is not None and not _is_attribute_name(attribute):
             problems.append(f"[{section}] attribute: expected a name of 1..{ATTRIBUTE_KEY_MAX} characters, no NUL")
-        return ValueMap(col or "", {str(k): str(v) for k, v in values.items()}, attribute, default)
+        return ValueMap(col or "", {str(k): str(v) for k, v in values.items()}, attribute, default, extend)
 
     source = value_map("source", {s.value for s in Source}, required=True)
     domain = value_map("business_domain", set(domains), required=False)
@@ -295,25 +304,13 @@ def parse_mapping(data: dict[str, Any], domains: frozenset[str]) -> Mapping:
     outcome: OutcomeSpec | None = None
     out_t = table("outcome")
     if out_t:
-        col = column("outcome", out_t, "column")
-        sets: dict[str, frozenset[str]] = {}
-        for key in ("won", "lost", "open"):
-            vals = out_t.get(key, [])
-            if not isinstance(vals, list):
-                problems.append(f"[outcome] {key}: expected a list of values")
-                vals = []
-            sets[key] = frozenset(str(v) for v in vals)
-        if not sets["won"] or not sets["lost"]:
-            problems.append("[outcome] needs at least one 'won' and one 'lost' value")
-        overlap = (sets["won"] & sets["lost"]) | (sets["won"] & sets["open"]) | (sets["lost"] & sets["open"])
-        if overlap:
-            problems.append(f"[outcome] values in more than one list: {', '.join(sorted(overlap))}")
-        outcome = OutcomeSpec(col or "", sets["won"], sets["lost"], sets["open"])
+        outcome = outcome_spec(out_t, problems)
+    column_options = column_options_of(table("columns"), problems)
 
     if problems:
         raise MappingError(problems)
     assert source is not None
-    return Mapping(
+    mapping = Mapping(
         lead=lead,
         source=source,
         business_domain=domain,
@@ -324,4 +321,12 @@ def parse_mapping(data: dict[str, Any], domains: frozenset[str]) -> Mapping:
         delimiter=delimiter,
         encoding=str(encoding),
         contact_columns=tuple(dict.fromkeys(contact_columns)),
+        id_columns=tuple(dict.fromkeys(id_columns)),
+        column_options=column_options,
     )
+    unmapped = sorted(set(column_options) - mapping.columns())
+    if unmapped:
+        raise MappingError([f"[columns] '{c}' is not a mapped column" for c in unmapped])
+    if mapping.derived_id and not mapping.id_columns:
+        mapping = replace(mapping, id_columns=mapping.identity_columns())
+    return mapping

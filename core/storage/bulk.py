@@ -58,6 +58,12 @@ CONTACT_COLUMNS = tuple(name for name, _ in _CONTACT_COLUMNS)
 _CREATE_CONTACTS = "CREATE TEMP TABLE {t} (" + ", ".join(f"{name} {kind}" for name, kind in _CONTACT_COLUMNS) + ")"
 
 
+# One encoder each, made once: ``json.dumps(x, ensure_ascii=False)`` builds a new JSONEncoder per call, which
+# was a tenth of the import's Python time (bench/import.py); the C encoder behind ``encode`` is the same.
+_ATTRIBUTES_JSON = json.JSONEncoder(ensure_ascii=False).encode
+_COUNTS_JSON = json.JSONEncoder().encode
+
+
 def _copy_row(lead: ImportedLead, match_id: int | None) -> tuple[object, ...]:
     """One row for COPY, in :data:`COLUMNS` order (JSON as text: asyncpg's COPY takes jsonb as text)."""
     return (
@@ -68,9 +74,9 @@ def _copy_row(lead: ImportedLead, match_id: int | None) -> tuple[object, ...]:
         lead.source.value,
         lead.stage.value,
         lead.business_domain,
-        json.dumps(lead.attributes, ensure_ascii=False),
+        _ATTRIBUTES_JSON(lead.attributes),
         sum(lead.activity_counts.values()),
-        json.dumps(lead.activity_counts),
+        _COUNTS_JSON(lead.activity_counts),
         lead.created_at,
         lead.first_contact_at,
         lead.last_activity_at,
@@ -115,10 +121,16 @@ FROM {t} t
 WHERE t.match_id = l.id AND l.external_id IS NULL
 """
 
+# The rows' leads: those the upsert wrote ({i}) and those found by contact that took the row's external id.
 _ADD_CONTACTS = """
 INSERT INTO lead_contacts (lead_id, kind, value, normal)
-SELECT l.id, c.kind, c.value, c.normal
-FROM {c} c JOIN leads l ON l.external_id = c.external_id AND l.merged_into_id IS NULL
+SELECT x.lead_id, c.kind, c.value, c.normal
+FROM {c} c JOIN (
+    SELECT i.lead_id, i.external_id FROM {i} i
+    UNION ALL
+    SELECT l.id, l.external_id FROM {t} t JOIN leads l ON l.id = t.match_id AND l.external_id = t.external_id
+    WHERE t.match_id IS NOT NULL AND l.merged_into_id IS NULL
+) x ON x.external_id = c.external_id
 ORDER BY c.line
 ON CONFLICT DO NOTHING
 """
@@ -153,7 +165,10 @@ WITH up AS (
         version = leads.version + 1
     -- a lead merged into another keeps its external id for the record; the import leaves it alone
     WHERE leads.merged_into_id IS NULL
-    RETURNING id, (xmax = 0) AS inserted, stage, owner_id
+    RETURNING id, external_id, (xmax = 0) AS inserted, stage, owner_id, updated_at
+), kept AS (
+    INSERT INTO {i} (lead_id, external_id, inserted, stage, updated_at)
+    SELECT id, external_id, inserted, stage::text, updated_at FROM up
 )
 SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
        array_agg(id ORDER BY id) FILTER (WHERE inserted AND owner_id IS NULL
@@ -161,17 +176,18 @@ SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
 FROM up
 """
 
+# The statements below read the leads the upsert wrote from {i} (its RETURNING: lead id, external id, inserted or
+# updated, stage and updated_at after the upsert; merged leads are not there), joined to the batch {t} by external
+# id: no join against the whole leads table, whose statistics an import outdates as it goes.
 _DROP_OLD_HISTORY = """
-DELETE FROM stage_changes sc USING leads l, {t} t
-WHERE sc.lead_id = l.id AND l.external_id = t.external_id AND l.merged_into_id IS NULL
-  AND sc.actor = CAST(:actor AS varchar) AND t.stage <> 'new'
-  AND t.match_id IS NULL
+DELETE FROM stage_changes sc USING {i} i, {t} t
+WHERE sc.lead_id = i.lead_id AND NOT i.inserted AND t.external_id = i.external_id AND t.stage <> 'new'
+  AND sc.actor = CAST(:actor AS varchar)
 """
 
 _DROP_OLD_SALES = """
-DELETE FROM sales s USING leads l, {t} t
-WHERE s.lead_id = l.id AND l.external_id = t.external_id AND l.merged_into_id IS NULL
-  AND t.stage <> 'new' AND t.match_id IS NULL
+DELETE FROM sales s USING {i} i, {t} t
+WHERE s.lead_id = i.lead_id AND NOT i.inserted AND t.external_id = i.external_id AND t.stage <> 'new'
   AND EXISTS (SELECT 1 FROM sale_stage_changes c WHERE c.sale_id = s.id AND c.actor = CAST(:actor AS varchar))
   AND NOT EXISTS (SELECT 1 FROM sale_stage_changes c WHERE c.sale_id = s.id AND c.actor <> CAST(:actor AS varchar))
 """
@@ -183,23 +199,26 @@ _LEAD_PATHS = {
 }
 _SALE_PATH = (("new", "kyc"), ("kyc", "agreement"), ("agreement", "paid"))
 
+# Every step of every closed row's path in one statement; not on a lead whose history people wrote.
 _ADD_HISTORY = """
 INSERT INTO stage_changes (lead_id, from_stage, to_stage, actor, reason, created_at)
-SELECT l.id, CAST(:from_stage AS lead_stage), CAST(:to_stage AS lead_stage), CAST(:actor AS varchar), 'imported',
-       COALESCE(t.closed_at, l.updated_at)
-FROM {t} t JOIN leads l ON l.external_id = t.external_id AND l.merged_into_id IS NULL
-WHERE t.stage = CAST(:final AS text) AND l.stage = CAST(:final AS lead_stage) AND t.match_id IS NULL
-  AND NOT EXISTS (SELECT 1 FROM stage_changes x WHERE x.lead_id = l.id AND x.actor <> CAST(:actor AS varchar))
-ORDER BY t.line
+SELECT i.lead_id, CAST(p.from_stage AS lead_stage), CAST(p.to_stage AS lead_stage), CAST(:actor AS varchar),
+       'imported', COALESCE(t.closed_at, i.updated_at)
+FROM {i} i JOIN {t} t ON t.external_id = i.external_id
+JOIN (VALUES {path}) AS p(final, from_stage, to_stage, n) ON p.final = t.stage
+WHERE i.stage = t.stage
+  AND (i.inserted
+       OR NOT EXISTS (SELECT 1 FROM stage_changes x WHERE x.lead_id = i.lead_id AND x.actor <> CAST(:actor AS varchar)))
+ORDER BY t.line, p.n
 """
 
 _ADD_SALES = """
 WITH s AS (
     INSERT INTO sales (lead_id, stage, created_at, updated_at, closed_at)
-    SELECT l.id, 'paid', COALESCE(t.closed_at, l.updated_at), COALESCE(t.closed_at, l.updated_at),
-           COALESCE(t.closed_at, l.updated_at)
-    FROM {t} t JOIN leads l ON l.external_id = t.external_id AND l.merged_into_id IS NULL
-    WHERE t.stage = 'transferred' AND t.match_id IS NULL
+    SELECT i.lead_id, 'paid', COALESCE(t.closed_at, i.updated_at), COALESCE(t.closed_at, i.updated_at),
+           COALESCE(t.closed_at, i.updated_at)
+    FROM {i} i JOIN {t} t ON t.external_id = i.external_id
+    WHERE t.stage = 'transferred'
     ORDER BY t.line
     ON CONFLICT (lead_id) DO NOTHING
     RETURNING id, closed_at
@@ -209,6 +228,7 @@ SELECT s.id, CAST(path.from_stage AS sale_stage), CAST(path.to_stage AS sale_sta
        'imported', s.closed_at
 FROM s CROSS JOIN path ORDER BY s.id, path.n
 """
+_IDS = "CREATE TEMP TABLE {i} (lead_id bigint, external_id text, inserted boolean, stage text, updated_at timestamptz)"
 
 
 class SqlImportRepository:
@@ -251,27 +271,32 @@ class SqlImportRepository:
         await asyncpg_conn.copy_records_to_table(table, records=records, columns=list(COLUMNS))
         # Real statistics for the planner: without them "match_id IS NULL" is guessed at 0.5 % of the rows and
         # the history statements below pick nested loops that take seconds per batch.
-        await conn.execute(text(f"ANALYZE {table}"))
+        await conn.execute(text(f"ANALYZE {table} (external_id, stage, match_id)"))
+        ids = f"{table}_i"
+        await conn.execute(text(_IDS.format(i=ids)))
         filled = 0
         if matched:
             filled = (await conn.execute(text(_FILL_MATCHED.format(t=table)), {"now": now})).rowcount
-        inserted, updated, new_open = (await conn.execute(text(_UPSERT.format(t=table)), {"now": now})).one()
-        await conn.execute(text(_DROP_OLD_HISTORY.format(t=table)), {"actor": IMPORT_ACTOR})
-        await conn.execute(text(_DROP_OLD_SALES.format(t=table)), {"actor": IMPORT_ACTOR})
-        for final, path in _LEAD_PATHS.items():
-            for from_stage, to_stage in path:
-                await conn.execute(
-                    text(_ADD_HISTORY.format(t=table)),
-                    {"from_stage": from_stage, "to_stage": to_stage, "actor": IMPORT_ACTOR, "final": final},
-                )
+        upsert = text(_UPSERT.format(t=table, i=ids))
+        inserted, updated, new_open = (await conn.execute(upsert, {"now": now})).one()
+        await conn.execute(text(f"ANALYZE {ids}"))
+        actor = {"actor": IMPORT_ACTOR}
+        if updated:  # a first import writes no lead twice: nothing of its own to replace
+            await conn.execute(text(_DROP_OLD_HISTORY.format(t=table, i=ids)), actor)
+            await conn.execute(text(_DROP_OLD_SALES.format(t=table, i=ids)), actor)
+        steps = ", ".join(
+            f"('{final}', '{a}', '{b}', {n})" for final, path in _LEAD_PATHS.items() for n, (a, b) in enumerate(path)
+        )
+        await conn.execute(text(_ADD_HISTORY.format(t=table, i=ids, path=steps)), actor)
         values = ", ".join(f"('{a}', '{b}', {n})" for n, (a, b) in enumerate(_SALE_PATH))
-        await conn.execute(text(_ADD_SALES.format(t=table, path=values)), {"actor": IMPORT_ACTOR})
+        await conn.execute(text(_ADD_SALES.format(t=table, i=ids, path=values)), actor)
         contacts = [(ld.line, ld.external_id, c.kind.value, c.value, c.normal) for ld in leads for c in ld.contacts]
         if contacts:
             await conn.execute(text(_CREATE_CONTACTS.format(t=f"{table}_c")))
             await asyncpg_conn.copy_records_to_table(f"{table}_c", records=contacts, columns=list(CONTACT_COLUMNS))
-            await conn.execute(text(_ADD_CONTACTS.format(c=f"{table}_c")))
+            await conn.execute(text(_ADD_CONTACTS.format(c=f"{table}_c", t=table, i=ids)))
             await conn.execute(text(f"DROP TABLE {table}_c"))
+        await conn.execute(text(f"DROP TABLE {ids}"))
         await conn.execute(text(f"DROP TABLE {table}"))
         return UpsertCounts(
             inserted=int(inserted), updated=int(updated), matched=int(filled), new_open_ids=tuple(new_open or ())

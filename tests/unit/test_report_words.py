@@ -80,3 +80,21 @@ def test_the_bot_words_the_import_report_with_matches_and_conflicts_in_the_reade
         assert "line 4 (external id x-2): a@b.io belongs to lead #7, which has another external id: crm-7" in text
         assert "line 3: 8 999 &lt;123&gt; → lead #12 (external id x-1 attached)" in text
         assert text.splitlines()[-2:] == ["… and 1 more", "Bad rows on lines 8."]
+
+
+def test_the_bot_says_when_ids_were_derived_the_outcome_joined_and_domains_are_new(locale) -> None:
+    r = _import_report()
+    r.id_columns, r.joined_keys, r.new_domains = ("email", "created"), 3, ("home decor", "pet shop")
+    lines = render.import_report(r, shown=2).splitlines()[1:4]
+    if locale == "ru":
+        assert lines == [
+            "В файле нет внешнего id: id получены из столбцов email, created.",
+            "Исход взят из второго файла: ключей 3.",
+            "Новые сферы бизнеса: home decor, pet shop.",
+        ]
+    else:
+        assert lines == [
+            "The file has no external id: ids derived from the columns email, created.",
+            "Outcome joined from a second file: 3 keys.",
+            "New business domains: home decor, pet shop.",
+        ]
