@@ -22,6 +22,8 @@ import asyncio
 import platform
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,7 +32,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncpg
 
-from bench._common import asyncpg_dsn, load_average, pct, peak_rss_mb, scratch_database, server_url, server_version
+from bench._common import (
+    asyncpg_dsn,
+    database_url,
+    load_average,
+    pct,
+    peak_rss_mb,
+    scratch_database,
+    server_url,
+    server_version,
+)
 from core.config import Settings
 from core.domain.enums import Role
 from core.domain.models import Actor
@@ -232,20 +243,62 @@ async def time_exports(url: str, sizes: list[int], total: int) -> None:
     await engine.dispose()
 
 
+@asynccontextmanager
+async def _database(server: str, name: str | None) -> AsyncIterator[str]:
+    if name is None:
+        async with scratch_database(server, "bench_reports") as url:
+            yield url
+        return
+    conn = await asyncpg.connect(asyncpg_dsn(server, "postgres"))
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    yield database_url(server, name)
+
+
+async def _lead_count(dsn: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM leads"))
+    finally:
+        await conn.close()
+
+
+async def _analyze(dsn: str) -> None:
+    """Statistics for whatever a migration added since the seed (a new index or table)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--export", type=int, default=100_000, help="rows of the large export (0: none)")
+    parser.add_argument(
+        "--database",
+        help="a named database kept between runs: created, migrated and seeded when missing or empty, reused (and"
+        " migrated to the code's head) otherwise, never dropped; without it a throw-away database is used",
+    )
     args = parser.parse_args()
     server = server_url(Settings())
     print(f"PostgreSQL {await server_version(server)}, Python {platform.python_version()}, load {load_average()}")
-    async with scratch_database(server, "bench_reports") as url:
+    async with _database(server, args.database) as url:
         await upgrade_async(url)
-        t0 = time.perf_counter()
-        await seed(asyncpg_dsn(url, url.rsplit("/", 1)[1]), args.leads)
-        print(f"seeded in {time.perf_counter() - t0:.0f}s")
+        dsn = asyncpg_dsn(url, url.rsplit("/", 1)[1])
+        if await _lead_count(dsn):
+            print(f"reusing {args.database}: {await _lead_count(dsn):,} leads")
+            await _analyze(dsn)
+        else:
+            t0 = time.perf_counter()
+            await seed(dsn, args.leads)
+            print(f"seeded in {time.perf_counter() - t0:.0f}s")
         if args.explain:
             span = period(PeriodKind.WEEK, datetime.now(UTC), ZONE)
             await explain(url, (span.start, span.end))

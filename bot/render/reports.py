@@ -305,6 +305,11 @@ def screen(report: Report) -> Screen:
     return scorer(report)
 
 
+def weekly_caption(caption: str) -> str:
+    """A report's caption under the weekly summary's title (the team leads' group), within the caption limit."""
+    return _fit([_("📊 <b>Weekly summary</b>"), *caption.split("\n")])
+
+
 def export_menu() -> str:
     return _(
         "<b>Export leads</b> with their deals. XLSX opens in Excel with dates and numbers typed; CSV is UTF-8. "
