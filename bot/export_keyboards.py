@@ -18,7 +18,9 @@ MAX_OWNERS = 30  # buttons of the owner picker (a team larger than that filters 
 
 def screen(choice: Choice, owner_name: str | None) -> InlineKeyboardMarkup:
     kb = Keyboard()
-    kb.button(text=f"🔁 {render.kind_name(choice.kind)}", callback_data=choice.next_kind().cb())
+    kb.button(
+        text=_("What: {value}").format(value=render.kind_name(choice.kind)), callback_data=choice.next_kind().cb()
+    )
     kb.button(text=_("Stage: {value}").format(value=render.stage_label(choice)), callback_data=choice.next_stage().cb())
     kb.button(
         text=_("Owner: {value}").format(value=render.owner_label(choice, owner_name)), callback_data=choice.cb("o")
@@ -38,10 +40,12 @@ def screen(choice: Choice, owner_name: str | None) -> InlineKeyboardMarkup:
 def owners(choice: Choice, people: Iterable[User]) -> InlineKeyboardMarkup:
     kb = Keyboard()
     mark = "✅ "
+    people = list(people)[:MAX_OWNERS]
     kb.button(text=(mark if not choice.owner_id else "") + _("Anyone"), callback_data=choice.with_owner(0).cb())
-    for user in list(people)[:MAX_OWNERS]:
+    for user in people:
         text = (mark if user.id == choice.owner_id else "") + (user.full_name or f"#{user.id}")
         kb.button(text=text[:60], callback_data=choice.with_owner(user.id).cb())
     kb.button(text=_("⬅️ Back"), callback_data=choice.cb())
-    kb.adjust(2)
+    pairs = (len(people) + 1) // 2
+    kb.adjust(*([2] * pairs), *([1] if (len(people) + 1) % 2 else []), 1)  # two a row, ⬅️ Back on its own
     return kb.as_markup()

@@ -154,7 +154,7 @@ class LeadRow(Base):
         Index(
             "ix_leads_created_cover",
             "created_at",
-            postgresql_include=["owner_id", "first_contact_at", "merged_into_id", "source", "business_domain"],
+            postgresql_include=["id", "owner_id", "first_contact_at", "merged_into_id", "source", "business_domain"],
         ),
         Index("ix_leads_id_report", "id", postgresql_include=["owner_id", "merged_into_id", "ai_score", "created_at"]),
         Index("ix_leads_owner_created", "owner_id", "created_at"),

@@ -25,7 +25,7 @@ down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-LEADS_CREATED = ["owner_id", "first_contact_at", "merged_into_id", "source", "business_domain"]
+LEADS_CREATED = ["id", "owner_id", "first_contact_at", "merged_into_id", "source", "business_domain"]
 LEADS_ID = ["owner_id", "merged_into_id", "ai_score", "created_at"]
 ACTIVITIES_CREATED = ["author", "kind"]
 CHANGES_CREATED = ["to_stage", "from_stage", "lead_id", "from_entered_at", "reason_code"]

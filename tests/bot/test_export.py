@@ -49,7 +49,7 @@ async def test_a_team_lead_gets_every_lead_as_an_xlsx_document(tg, running) -> N
     screen = await _screen(tg, tina)
     assert "What: Leads (with their deal)" in screen.text and "Owner: anyone" in screen.text
     assert screen.button_texts == [
-        "🔁 Leads (with their deal)",
+        "What: Leads (with their deal)",
         "Stage: any", "Owner: anyone",
         "Created: all time", "Source: any",
         "Format: XLSX",
@@ -71,6 +71,7 @@ async def test_the_filters_owner_source_and_stage_narrow_a_csv_of_leads(tg, runn
     await _screen(tg, tina)
     picker = await _press(tg, tina, "Owner: anyone")
     assert picker.button_texts == ["✅ Anyone", "Anna", "Boris", "Idle", "Tina", "⬅️ Back"]
+    assert [len(row) for row in picker.reply_markup["inline_keyboard"]] == [2, 2, 1, 1]  # Back on its own row
     screen = await _press(tg, tina, "Anna")
     assert "Owner: Anna" in screen.text
     await _press(tg, tina, "Source: any")  # scanner
@@ -102,7 +103,7 @@ async def test_a_period_that_holds_no_lead_gives_a_csv_with_its_header_in_russia
 async def test_a_deals_export_has_one_row_per_deal_with_typed_amounts(tg, running) -> None:
     tina = tg.fake.user(TINA, "Tina", language_code="en")
     await _screen(tg, tina)
-    screen = await _press(tg, tina, "🔁 Leads (with their deal)")
+    screen = await _press(tg, tina, "What: Leads (with their deal)")
     assert "What: Deals (with their lead)" in screen.text
     screen = await _press(tg, tina, "Stage: any")
     assert "Stage: New deal" in screen.text  # the deal stages now
