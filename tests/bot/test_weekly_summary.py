@@ -164,3 +164,21 @@ def test_a_monday_summary_covers_the_week_that_ended_and_a_friday_one_this_week(
     assert summary_week(monday_nine, MOSCOW) == (date(2026, 11, 30), date(2026, 12, 6))
     friday_six = datetime(2026, 12, 11, 18, tzinfo=MOSCOW)
     assert summary_week(friday_six, MOSCOW) == (date(2026, 12, 7), date(2026, 12, 13))
+
+
+async def test_a_photo_telegram_refused_with_a_5xx_is_sent_again_once_and_in_order(
+    tg, bot_runner, services, committing_factory
+) -> None:
+    await _seed(committing_factory, services)
+    # rows are stamped by the database's clock, the sender's runs days ahead: a give-up deadline beyond the jump
+    settings = bot_settings(scheduler_poll_seconds=0.2, team_leads_language="en", outbox_give_up_seconds=30 * 86400)
+    await bot_runner(settings, services=services, session_factory=committing_factory)
+    tg.fake.fail("sendPhoto", status=502, times=1)  # the funnel's first try
+    clock.advance(_next_monday_nine() + timedelta(seconds=15) - utcnow())
+    await _until_photos(tg.fake, 3)  # the refused try, then the funnel and the managers
+    shown = [m for m in tg.fake.messages(GROUP) if m.media is not None]
+    assert [m.text.splitlines()[1].split(" · ")[0] for m in shown] == ["Funnel", "Managers"]
+    async with committing_factory() as session:
+        stmt = select(OutboxRow.status, OutboxRow.attempts).where(OutboxRow.dedupe_key.like("weekly-summary:%"))
+        rows = sorted((await session.execute(stmt)).all(), key=lambda r: r.attempts)
+    assert [(r.status, r.attempts) for r in rows] == [("sent", 1), ("sent", 2)]
