@@ -182,3 +182,43 @@ async def test_a_photo_telegram_refused_with_a_5xx_is_sent_again_once_and_in_ord
         stmt = select(OutboxRow.status, OutboxRow.attempts).where(OutboxRow.dedupe_key.like("weekly-summary:%"))
         rows = sorted((await session.execute(stmt)).all(), key=lambda r: r.attempts)
     assert [(r.status, r.attempts) for r in rows] == [("sent", 1), ("sent", 2)]
+
+
+async def test_a_photo_row_naming_no_report_fails_at_once_and_the_admins_are_told(fake_tg, committing_factory) -> None:
+    import functools
+
+    from bot.outbox import OutboxSender
+    from bot.render import outbox_message
+    from core.services.weekly import summary_messages
+    from core.storage.uow import SqlUnitOfWork
+
+    monday = date(2026, 11, 30)
+    (forged, *_) = summary_messages(monday, monday + timedelta(days=6), MOSCOW)
+    uow = SqlUnitOfWork(committing_factory)
+    async with uow:
+        await uow.outbox.enqueue(
+            dedupe_key=forged.dedupe_key,
+            payload={**forged.payload, "report": "horoscope"},
+            destination=forged.destination,
+            method=forged.method,
+        )
+        await uow.commit()
+    sender = OutboxSender(
+        fake_tg.make_bot(timeout=2),
+        committing_factory,
+        render=functools.partial(outbox_message, bot_username="leadcrm_bot", locale="en"),
+        render_photo=functools.partial(weekly_photo, session_factory=committing_factory, locale="en"),
+        team_leads_chat_id=GROUP,
+        admin_ids=[4242],
+    )
+    try:
+        await sender.drain_once()
+    finally:
+        await sender.bot.session.close()
+    async with committing_factory() as session:
+        rows = {r.dedupe_key: (r.status, r.last_error) for r in (await session.execute(select(OutboxRow))).scalars()}
+    status, error = rows[forged.dedupe_key]
+    assert status == "failed" and "horoscope" in error
+    notices = [key for key in rows if key.startswith("outbox-failed:") and key.endswith(":4242")]
+    assert len(notices) == 1  # the admin's notice, queued in the same transaction
+    assert not fake_tg.calls_of("sendPhoto")
