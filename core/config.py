@@ -168,7 +168,7 @@ class Settings(LogSettings):
         if not isinstance(value, str):
             return value
         text = value.strip().lower()
-        if text in ("", "off", "none", "no"):
+        if text in ("off", "none", "no"):
             return None
         return WEEKDAYS.index(text[:3]) + 1 if text[:3] in WEEKDAYS and not text.isdigit() else text
 
