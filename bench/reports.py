@@ -22,6 +22,8 @@ import asyncio
 import platform
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,7 +32,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncpg
 
-from bench._common import asyncpg_dsn, load_average, pct, peak_rss_mb, scratch_database, server_url, server_version
+from bench._common import (
+    asyncpg_dsn,
+    database_url,
+    load_average,
+    pct,
+    peak_rss_mb,
+    scratch_database,
+    server_url,
+    server_version,
+)
 from core.config import Settings
 from core.domain.enums import Role
 from core.domain.models import Actor
@@ -154,6 +165,69 @@ async def explain(dsn: str, kind_period: tuple[datetime, datetime]) -> None:
     await engine.dispose()
 
 
+OLD_0015 = ("ix_leads_created", "ix_activities_created", "ix_stage_changes_created")
+NEW_0019 = (
+    "ix_leads_created_cover",
+    "ix_leads_id_report",
+    "ix_activities_created_cover",
+    "ix_stage_changes_created_cover",
+)
+
+
+async def compare_0019(url: str, rounds: int) -> None:
+    """Migration 0019 against what it replaced, interleaved in one run (the same load on a shared machine): each
+    report's statements (the repository, team-wide) with the covering indexes of 0019 and no JIT, against the plain
+    indexes of 0015 with JIT as the server has it. Each call runs in a transaction that drops the other arm's
+    indexes (DROP INDEX is transactional) and is rolled back; the 0015 indexes are created for it and dropped after."""
+    from sqlalchemy import text
+
+    import core.storage.repositories.reports as report_sql
+    from core.services.ports.reports import ReportScope
+    from core.storage.repositories.reports import SqlReportRepository
+
+    dsn = asyncpg_dsn(url, url.rsplit("/", 1)[1])
+    conn = await asyncpg.connect(dsn)
+    try:
+        for name, table in zip(OLD_0015, ("leads", "activities", "stage_changes"), strict=True):
+            await conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} (created_at)")
+    finally:
+        await conn.close()
+    engine = make_engine(url, pool_size=1)
+    factory = make_session_factory(engine)
+    product_jit = report_sql.NO_JIT
+    arms = {"0019": (OLD_0015, product_jit), "0015": (NEW_0019, text("SELECT 1"))}  # dropped, the JIT statement
+    now = datetime.now(UTC)
+    print(f"\n{'report':<10} {'period':<7} {'0019 p50/p99 ms':>16} {'0015 p50/p99 ms':>16} {'p50 ratio':>9}")
+    try:
+        for method in ("funnel", "managers", "lost", "sources", "score_bands"):
+            for period_kind in (PeriodKind.WEEK, PeriodKind.LAST_30):
+                span = period(period_kind, now, ZONE)
+                samples: dict[str, list[float]] = {arm: [] for arm in arms}
+                for _ in range(rounds):
+                    for arm, (dropped, jit) in arms.items():
+                        report_sql.NO_JIT = jit
+                        async with factory() as session:
+                            await session.execute(text(f"DROP INDEX {', '.join(dropped)}"))
+                            repo = SqlReportRepository(session, _no_write)
+                            t0 = time.perf_counter()
+                            await getattr(repo, method)(ReportScope(span.start, span.end))
+                            samples[arm].append((time.perf_counter() - t0) * 1000)
+                            await session.rollback()
+                new, old = samples["0019"], samples["0015"]
+                ratio = pct(new, 50) / pct(old, 50)
+                print(f"{method:<10} {period_kind.value:<7} {pct(new, 50):7.0f}/{pct(new, 99):<8.0f} "
+                      f"{pct(old, 50):7.0f}/{pct(old, 99):<8.0f} {ratio:9.2f}", flush=True)  # fmt: skip
+    finally:
+        report_sql.NO_JIT = product_jit
+        await engine.dispose()
+        conn = await asyncpg.connect(dsn)
+        try:
+            for name in OLD_0015:
+                await conn.execute(f"DROP INDEX IF EXISTS {name}")
+        finally:
+            await conn.close()
+
+
 async def _no_write() -> None:
     raise AssertionError("reports do not write")
 
@@ -232,23 +306,68 @@ async def time_exports(url: str, sizes: list[int], total: int) -> None:
     await engine.dispose()
 
 
+@asynccontextmanager
+async def _database(server: str, name: str | None) -> AsyncIterator[str]:
+    if name is None:
+        async with scratch_database(server, "bench_reports") as url:
+            yield url
+        return
+    conn = await asyncpg.connect(asyncpg_dsn(server, "postgres"))
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    yield database_url(server, name)
+
+
+async def _lead_count(dsn: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM leads"))
+    finally:
+        await conn.close()
+
+
+async def _analyze(dsn: str) -> None:
+    """Statistics for whatever a migration added since the seed (a new index or table)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--compare-0019", type=int, default=0, metavar="ROUNDS", help="migration 0019 against 0015")
     parser.add_argument("--export", type=int, default=100_000, help="rows of the large export (0: none)")
+    parser.add_argument(
+        "--database",
+        help="a named database kept between runs: created, migrated and seeded when missing or empty, reused (and"
+        " migrated to the code's head) otherwise, never dropped; without it a throw-away database is used",
+    )
     args = parser.parse_args()
     server = server_url(Settings())
     print(f"PostgreSQL {await server_version(server)}, Python {platform.python_version()}, load {load_average()}")
-    async with scratch_database(server, "bench_reports") as url:
+    async with _database(server, args.database) as url:
         await upgrade_async(url)
-        t0 = time.perf_counter()
-        await seed(asyncpg_dsn(url, url.rsplit("/", 1)[1]), args.leads)
-        print(f"seeded in {time.perf_counter() - t0:.0f}s")
+        dsn = asyncpg_dsn(url, url.rsplit("/", 1)[1])
+        if await _lead_count(dsn):
+            print(f"reusing {args.database}: {await _lead_count(dsn):,} leads")
+            await _analyze(dsn)
+        else:
+            t0 = time.perf_counter()
+            await seed(dsn, args.leads)
+            print(f"seeded in {time.perf_counter() - t0:.0f}s")
         if args.explain:
             span = period(PeriodKind.WEEK, datetime.now(UTC), ZONE)
             await explain(url, (span.start, span.end))
+        if args.compare_0019:
+            await compare_0019(url, args.compare_0019)
         await time_reports(url, args.rounds)
         await time_charts(url, args.rounds)
         if args.export:

@@ -349,6 +349,7 @@ async def run_bot(
     from bot.ratelimit import CountReplies
     from bot.scheduler import Scheduler
     from bot.webhooks import WebhookSender
+    from bot.weekly import weekly_photo
     from core.metrics import exposition
     from core.services.webhooks import DeliveryPolicy
     from core.storage.db import pool_in_use
@@ -398,6 +399,9 @@ async def run_bot(
             limiter=limiter,
             render=functools.partial(
                 render.outbox_message, bot_username=me.username or "", locale=settings.team_leads_language
+            ),
+            render_photo=functools.partial(
+                weekly_photo, session_factory=session_factory, locale=settings.team_leads_language
             ),
             admin_ids=settings.admin_ids,
             team_leads_chat_id=settings.team_leads_chat_id,

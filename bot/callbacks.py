@@ -203,10 +203,18 @@ class ReportCb(CallbackData, prefix="rp"):
 
 
 class ExportCb(CallbackData, prefix="ex"):
-    """/export's buttons: ``f`` the format (csv/xlsx), ``p`` the leads ("all", or a period kind: created in it)."""
+    """/export's filter screen, all of its state in the button (bot/export_choice.py): ``a`` what the press does
+    (``v`` show the screen, ``o`` pick the owner, ``g`` export), ``k`` leads or deals (``l``/``d``), ``f`` the
+    format, ``s`` the stage code, ``o`` the owner's id, ``p`` the creation period, ``src`` the source (empty or 0:
+    any)."""
 
-    f: str
-    p: str
+    a: str
+    k: str = "l"
+    f: str = "xlsx"
+    s: str = ""
+    o: int = 0
+    p: str = "all"
+    src: str = ""
 
 
 class ReminderAction(StrEnum):

@@ -15,6 +15,11 @@ transaction (state transitions in ``core.services.outbox``):
 
 Every failure is also queued, in the same transaction, as a direct message to each admin.
 
+A row's ``method`` is ``sendMessage`` (a text, rendered from its payload by ``render``) or ``sendPhoto`` (a
+picture with a caption: ``render_photo`` draws it from the payload when it is sent — e.g. the weekly summary's
+charts, bot/weekly.py — so the outbox stores parameters, not images; a payload it cannot read fails, a drawing
+that fails otherwise, e.g. the database away while it reads the report, is retried like a 5xx).
+
 Rows for the team leads' group carry no chat: this sender resolves them from its own settings
 (``team_leads_chat_id``/``team_leads_thread_id``: the bot's TEAM_LEADS_CHAT_ID/THREAD_ID). Without a chat it
 leaves them waiting, in order, and says so in the log.
@@ -31,7 +36,7 @@ import html
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,7 +51,7 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 
 from bot.ratelimit import Limiter, LocalLimiter, RateLimiter, outbox_send
 from bot.render.notifications import delivery_failed
@@ -63,6 +68,20 @@ log = logging.getLogger(__name__)
 
 Rendered = tuple[str, InlineKeyboardMarkup | None]
 RenderFn = Callable[[dict[str, Any]], Awaitable[Rendered] | Rendered]
+
+
+@dataclass(frozen=True, slots=True)
+class Photo:
+    """What a ``sendPhoto`` row sends: the PNG, its file name and the caption (HTML)."""
+
+    png: bytes
+    filename: str
+    caption: str
+
+
+PhotoFn = Callable[[dict[str, Any]], Awaitable[Photo]]
+# A photo payload that cannot be read (a report or a day it does not name) never will be: failed at once
+UNREADABLE = (KeyError, ValueError, TypeError)
 
 # Errors after which the same message may well go through later. 401/409 are about the bot, not the
 # message: keep the message and retry rather than lose it.
@@ -90,6 +109,7 @@ class OutboxSender:
         session_factory: Any,
         *,
         render: RenderFn,
+        render_photo: PhotoFn | None = None,
         give_up_after: float = 3600.0,
         poll_interval: float = 1.0,
         base_backoff: float = 1.0,
@@ -110,6 +130,7 @@ class OutboxSender:
         self.bot = bot
         self.session_factory = session_factory
         self.render = render
+        self.render_photo = render_photo
         self.policy = RetryPolicy(give_up_after=give_up_after, base_backoff=base_backoff, max_backoff=max_backoff)
         self.poll_interval = poll_interval
         self.admin_ids = tuple(admin_ids)
@@ -216,20 +237,17 @@ class OutboxSender:
     async def _deliver(self, item: OutboxMessage) -> bool:
         uow = SqlUnitOfWork(self.session_factory)
         item = self._address(item)
-        try:
-            text, markup, parse_mode = await self._render(item)
-        except Exception as error:
-            log.exception("outbox #%s: cannot render %s", item.id, item.payload.get("event"))
-            await self._fail(uow, item, f"cannot render: {type(error).__name__}: {error}")
+        if item.method == "sendPhoto":
+            send = await self._photo_send(uow, item)
+        else:
+            send = await self._text_send(uow, item)
+        if send is None:
             return False
         try:
             if item.chat_id is None:
                 raise ValueError(f"outbox #{item.id} has no chat (destination {item.destination!r})")
-            kwargs: dict[str, Any] = {"message_thread_id": item.thread_id, "reply_markup": markup}
-            if parse_mode:
-                kwargs["parse_mode"] = parse_mode
             with outbox_send():  # recorded by the limiter's take() already, not again by CountReplies
-                await self.bot.send_message(item.chat_id, text, request_timeout=self.send_timeout, **kwargs)
+                await send(item.chat_id)
         except TelegramRetryAfter as error:
             log.warning("outbox #%s: flood control, retry after %ss", item.id, error.retry_after)
             await self._retry(uow, item, f"429: {error.message}", retry_after=float(error.retry_after))
@@ -245,6 +263,50 @@ class OutboxSender:
         await outbox_service.mark_sent(uow, item, now=self.clock())  # at once: the at-least-once window
         metrics.OUTBOX_SENT.inc()
         return True
+
+    async def _text_send(self, uow: UnitOfWork, item: OutboxMessage) -> Callable[[int], Awaitable[Any]] | None:
+        """The send of a text row (None: it cannot be rendered, and is failed)."""
+        try:
+            text, markup, parse_mode = await self._render(item)
+        except Exception as error:
+            log.exception("outbox #%s: cannot render %s", item.id, item.payload.get("event"))
+            await self._fail(uow, item, f"cannot render: {type(error).__name__}: {error}")
+            return None
+        kwargs: dict[str, Any] = {"message_thread_id": item.thread_id, "reply_markup": markup}
+        if parse_mode:
+            kwargs["parse_mode"] = parse_mode
+
+        def send(chat_id: int) -> Awaitable[Any]:
+            return self.bot.send_message(chat_id, text, request_timeout=self.send_timeout, **kwargs)
+
+        return send
+
+    async def _photo_send(self, uow: UnitOfWork, item: OutboxMessage) -> Callable[[int], Awaitable[Any]] | None:
+        """The send of a photo row, drawn now (None: not drawn; failed when it never can be, else retried)."""
+        if self.render_photo is None:
+            await self._fail(uow, item, "this sender cannot draw photos (no render_photo)")
+            return None
+        try:
+            photo = await self.render_photo(item.payload)
+        except UNREADABLE as error:
+            log.error("outbox #%s: cannot draw %s: %s", item.id, item.payload.get("event"), error)
+            await self._fail(uow, item, f"cannot draw: {type(error).__name__}: {error}")
+            return None
+        except Exception as error:  # the database away while reading the report: like a 5xx, try again later
+            log.warning("outbox #%s: drawing failed: %s", item.id, self._describe(error))
+            await self._retry(uow, item, f"cannot draw: {self._describe(error)}")
+            return None
+
+        def send(chat_id: int) -> Awaitable[Any]:
+            return self.bot.send_photo(
+                chat_id,
+                BufferedInputFile(photo.png, photo.filename),
+                caption=photo.caption,
+                message_thread_id=item.thread_id,
+                request_timeout=self.send_timeout,
+            )
+
+        return send
 
     async def _render(self, item: OutboxMessage) -> tuple[str, InlineKeyboardMarkup | None, str | None]:
         if item.method != "sendMessage":

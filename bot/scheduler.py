@@ -1,6 +1,6 @@
 """The scheduler loop of the bot process: every ``SCHEDULER_POLL_SECONDS`` (and whenever poked) it runs the
-jobs of ``core.services.scheduler`` (due reminders, the first-contact SLA, digests), each batch one transaction
-writing outbox rows, and wakes the outbox sender when it queued something.
+jobs of ``core.services.scheduler`` (due reminders, the first-contact SLA, digests, the weekly summary), each
+batch one transaction writing outbox rows, and wakes the outbox sender when it queued something.
 
 Several bot processes may each run one: the jobs claim rows with ``FOR UPDATE SKIP LOCKED`` or an advisory
 lock and every row has a dedupe key, so whatever runs where, each message is queued once. A failing pass (the
@@ -59,11 +59,12 @@ class Scheduler:
         queued = await jobs.run_due(SqlUnitOfWork(self.session_factory), self.policy, batch=self.batch)
         if queued.total:
             log.info(
-                "scheduler queued %d reminders, %d SLA reminders, %d escalations, %d digests",
+                "scheduler queued %d reminders, %d SLA reminders, %d escalations, %d digests, %d weekly charts",
                 queued.reminders,
                 queued.sla_reminders,
                 queued.escalations,
                 queued.digests,
+                queued.weekly,
             )
             if self.on_queued is not None:
                 self.on_queued()

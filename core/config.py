@@ -23,6 +23,9 @@ DEFAULT_DOMAINS = (
 )
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # WEEKLY_SUMMARY_WEEKDAY may name the day
+
+
 def _split_csv(value: object) -> object:
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
@@ -93,6 +96,15 @@ class Settings(LogSettings):
     stale_days_contacted: int = Field(default=3, ge=1, description="The same for contacted leads")
     stale_days_qualified: int = Field(default=5, ge=1, description="The same for qualified leads")
     digest_hour: int = Field(default=9, ge=0, le=23, description="Local hour of the daily digest (each user's zone)")
+    weekly_summary_weekday: int | None = Field(
+        default=1,
+        ge=1,
+        le=7,
+        description="ISO weekday (1 Monday … 7 Sunday, or mon … sun) of the team leads' weekly summary; off: none",
+    )
+    weekly_summary_hour: int = Field(
+        default=9, ge=0, le=23, description="Local hour (DEFAULT_TIMEZONE) of the weekly summary"
+    )
     scheduler_poll_seconds: float = Field(
         default=10.0, gt=0, le=60, description="How often the bot's scheduler looks for due reminders and digests"
     )
@@ -177,6 +189,16 @@ class Settings(LogSettings):
     @classmethod
     def _mode(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("weekly_summary_weekday", mode="before")
+    @classmethod
+    def _weekday(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        text = value.strip().lower()
+        if text in ("off", "none", "no"):
+            return None
+        return WEEKDAYS.index(text[:3]) + 1 if text[:3] in WEEKDAYS and not text.isdigit() else text
 
     @field_validator("team_leads_language", mode="before")
     @classmethod

@@ -305,31 +305,6 @@ def screen(report: Report) -> Screen:
     return scorer(report)
 
 
-def export_menu() -> str:
-    return _(
-        "<b>Export leads</b> with their deals. XLSX opens in Excel with dates and numbers typed; CSV is UTF-8. "
-        "Pick the format and which leads (by creation date):"
-    )
-
-
-EXPORT_SCOPES: dict[str, str] = {
-    "all": N_("All leads"),
-    "month": N_("Created this month"),
-    "30d": N_("Created in the last 30 days"),
-}
-
-
-def export_started() -> str:
-    return _("Exporting…")
-
-
-def export_progress(done: int, total: int) -> str:
-    return _("Exporting… {done} of {total} leads").format(done=done, total=total)
-
-
-def export_done(done: int) -> str:
-    return _("Export ready: {n} leads.").format(n=done)
-
-
-def export_caption(done: int, scope: str) -> str:
-    return _("{scope}: {n} leads").format(scope=esc(_(EXPORT_SCOPES[scope])), n=done)
+def weekly_caption(caption: str) -> str:
+    """A report's caption under the weekly summary's title (the team leads' group), within the caption limit."""
+    return _fit([_("📊 <b>Weekly summary</b>"), *caption.split("\n")])

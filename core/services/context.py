@@ -46,6 +46,8 @@ class Policy:
     first_contact_sla: timedelta = timedelta(minutes=60)
     stale_days: dict[Stage, int] = field(default_factory=lambda: dict(DEFAULT_STALE_DAYS))
     digest_hour: int = 9
+    weekly_summary_weekday: int | None = 1  # ISO weekday of the team leads' weekly summary; None: off
+    weekly_summary_hour: int = 9  # its local hour in ``default_timezone``
     phone_region: str = "RU"  # phones typed without +country code (DEFAULT_PHONE_REGION)
     default_currency: str = "RUB"
 
@@ -63,6 +65,8 @@ class Policy:
                 Stage.QUALIFIED: settings.stale_days_qualified,
             },
             digest_hour=settings.digest_hour,
+            weekly_summary_weekday=settings.weekly_summary_weekday,
+            weekly_summary_hour=settings.weekly_summary_hour,
             phone_region=settings.default_phone_region,
             default_currency=settings.default_currency,
         )

@@ -1,5 +1,5 @@
-"""Export of leads (with their deal) to CSV or XLSX, streamed to a file in keyset batches: never the whole
-export in memory, whatever its size.
+"""Export of leads (with their deal) or of deals (with their lead) to CSV or XLSX, streamed to a file in keyset
+batches: never the whole export in memory, whatever its size.
 
 - **CSV**: UTF-8 with a BOM (Excel then opens Cyrillic correctly), comma-separated, a header row.
 - **XLSX**: openpyxl's write-only mode (rows go to a temporary file inside openpyxl as they come; ``save`` zips
@@ -32,9 +32,10 @@ from enum import StrEnum
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
+from core.domain.enums import Role
 from core.domain.errors import AccessDenied, AccessRule
-from core.domain.models import Actor
-from core.services.ports import ExportFilter, ExportRow, UnitOfWork
+from core.domain.models import Actor, User
+from core.services.ports import DealExportRow, ExportFilter, ExportRow, UnitOfWork
 
 BATCH = 2000
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -48,6 +49,11 @@ class ExportFormat(StrEnum):
     XLSX = "xlsx"
 
 
+class ExportKind(StrEnum):
+    LEADS = "leads"
+    DEALS = "deals"
+
+
 MEDIA_TYPES = {
     ExportFormat.CSV: "text/csv; charset=utf-8",
     ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -59,7 +65,7 @@ class Column:
     name: str
     kind: str  # "int", "float", "decimal", "datetime", "text"
     width: int
-    value: Callable[[ExportRow], Any]
+    value: Callable[[Any], Any]  # the cell's value from an ExportRow / DealExportRow
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -86,6 +92,25 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 
+DEAL_COLUMNS: tuple[Column, ...] = (
+    Column("id", "int", 9, lambda r: r.id),
+    Column("lead_id", "int", 9, lambda r: r.lead_id),
+    Column("lead_name", "text", 28, lambda r: r.lead_name),
+    Column("company", "text", 24, lambda r: r.company),
+    Column("source", "text", 10, lambda r: r.source.value),
+    Column("stage", "text", 11, lambda r: r.stage.value),
+    Column("amount", "decimal", 14, lambda r: r.amount),
+    Column("currency", "text", 9, lambda r: r.currency),
+    Column("owner_id", "int", 12, lambda r: r.owner_id),
+    Column("owner", "text", 20, lambda r: r.owner_name),
+    Column("created_at", "datetime", 17, lambda r: r.created_at),
+    Column("updated_at", "datetime", 17, lambda r: r.updated_at),
+    Column("expected_close_at", "datetime", 17, lambda r: r.expected_close_at),
+    Column("closed_at", "datetime", 17, lambda r: r.closed_at),
+)
+COLUMNS_OF = {ExportKind.LEADS: COLUMNS, ExportKind.DEALS: DEAL_COLUMNS}
+
+
 def neutralise(text: str) -> str:
     """A text cell a spreadsheet will not run as a formula."""
     return "'" + text if text.startswith(DANGEROUS) else text
@@ -96,12 +121,13 @@ def _local(moment: datetime, tz: ZoneInfo) -> datetime:
 
 
 class CsvSink:
-    def __init__(self, out: BinaryIO, tz: ZoneInfo) -> None:
+    def __init__(self, out: BinaryIO, tz: ZoneInfo, columns: tuple[Column, ...] = COLUMNS, sheet: str = "") -> None:
         out.write(codecs.BOM_UTF8)
         self._text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
         self._csv = csv.writer(self._text)
         self._tz = tz
-        self._csv.writerow([c.name for c in COLUMNS])
+        self._columns = columns
+        self._csv.writerow([c.name for c in columns])
 
     def _cell(self, column: Column, value: Any) -> Any:
         if value is None:
@@ -112,8 +138,8 @@ class CsvSink:
             return neutralise(str(value))
         return value
 
-    def write(self, rows: Sequence[ExportRow]) -> None:
-        self._csv.writerows([[self._cell(c, c.value(row)) for c in COLUMNS] for row in rows])
+    def write(self, rows: Sequence[ExportRow | DealExportRow]) -> None:
+        self._csv.writerows([[self._cell(c, c.value(row)) for c in self._columns] for row in rows])
 
     def close(self) -> None:
         self._text.flush()
@@ -124,7 +150,9 @@ class XlsxSink:
     """openpyxl (and numpy, which it imports) load with the first XLSX export, not at every process start: the
     API starts without them (tests/api/test_startup_imports.py)."""
 
-    def __init__(self, out: BinaryIO, tz: ZoneInfo) -> None:
+    def __init__(
+        self, out: BinaryIO, tz: ZoneInfo, columns: tuple[Column, ...] = COLUMNS, sheet: str = "leads"
+    ) -> None:
         from openpyxl import Workbook
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Font
@@ -134,13 +162,14 @@ class XlsxSink:
         self._out = out
         self._tz = tz
         self._book = Workbook(write_only=True)
-        self._sheet = self._book.create_sheet("leads")
-        for index, column in enumerate(COLUMNS, start=1):
+        self._columns = columns
+        self._sheet = self._book.create_sheet(sheet)
+        for index, column in enumerate(columns, start=1):
             self._sheet.column_dimensions[get_column_letter(index)].width = column.width
         self._sheet.freeze_panes = "A2"
         bold = Font(bold=True)
         header = []
-        for column in COLUMNS:
+        for column in columns:
             cell = self._new_cell(self._sheet, value=column.name)
             cell.font = bold
             header.append(cell)
@@ -165,9 +194,9 @@ class XlsxSink:
             return neutralise(str(value))
         return value
 
-    def write(self, rows: Sequence[ExportRow]) -> None:
+    def write(self, rows: Sequence[ExportRow | DealExportRow]) -> None:
         for row in rows:
-            self._sheet.append([self._cell(c, c.value(row)) for c in COLUMNS])
+            self._sheet.append([self._cell(c, c.value(row)) for c in self._columns])
 
     def close(self) -> None:
         self._book.save(self._out)
@@ -183,6 +212,21 @@ def check_may_export(actor: Actor) -> None:
         raise AccessDenied(AccessRule.EXPORT_NEEDS_TEAM_LEAD)
 
 
+OWNER_ROLES = {
+    ExportKind.LEADS: (Role.MANAGER, Role.TEAM_LEAD),  # who owns leads
+    ExportKind.DEALS: (Role.TEAM_LEAD, Role.ADMIN),  # who owns deals (core.services.deals)
+}
+
+
+async def owner_choices(uow: UnitOfWork, actor: Actor, kind: ExportKind | str) -> list[User]:
+    """Whom an export of ``kind`` can be filtered by: the active users who own such rows, by name."""
+    check_may_export(actor)
+    roles = OWNER_ROLES[ExportKind(kind)]
+    async with uow:
+        users = await uow.users.list_users(include_inactive=False)
+    return sorted((u for u in users if u.role in roles), key=lambda u: ((u.full_name or "").lower(), u.id))
+
+
 async def export_leads(
     uow: UnitOfWork,
     actor: Actor,
@@ -195,15 +239,38 @@ async def export_leads(
     progress: Progress | None = None,
 ) -> int:
     """Write the leads ``flt`` selects to ``out`` as ``fmt``; the number of rows written."""
+    return await export(uow, actor, ExportKind.LEADS, flt, fmt, out, tz=tz, batch=batch, progress=progress)
+
+
+async def export(
+    uow: UnitOfWork,
+    actor: Actor,
+    kind: ExportKind | str,
+    flt: ExportFilter,
+    fmt: ExportFormat | str,
+    out: BinaryIO,
+    *,
+    tz: ZoneInfo,
+    batch: int = BATCH,
+    progress: Progress | None = None,
+) -> int:
+    """Write the leads or deals ``flt`` selects to ``out`` as ``fmt``; the number of rows written."""
     check_may_export(actor)
-    fmt = ExportFormat(fmt)
+    fmt, kind = ExportFormat(fmt), ExportKind(kind)
+    deals = kind == ExportKind.DEALS
     async with uow:
-        total = await uow.exports.count(flt)
-    sink: Sink = await asyncio.to_thread(CsvSink if fmt == ExportFormat.CSV else XlsxSink, out, tz)
+        total = await (uow.exports.count_deals(flt) if deals else uow.exports.count(flt))
+    sink_type = CsvSink if fmt == ExportFormat.CSV else XlsxSink
+    sink: Sink = await asyncio.to_thread(sink_type, out, tz, COLUMNS_OF[kind], kind.value)
     written, after = 0, 0
     while True:
         async with uow:
-            rows = await uow.exports.batch(flt, after_id=after, limit=batch)
+            if deals:
+                rows: Sequence[ExportRow | DealExportRow] = await uow.exports.deal_batch(
+                    flt, after_id=after, limit=batch
+                )
+            else:
+                rows = await uow.exports.batch(flt, after_id=after, limit=batch)
         if not rows:
             break
         await asyncio.to_thread(sink.write, rows)

@@ -10,6 +10,7 @@
   ``Policy.digest_hour`` in their own zone: steps due today, overdue, stalled (``Policy.is_stale`` in SQL per
   stage), newly assigned since the previous digest; and the team leads' group a summary per owner at that hour
   in the team's zone. Once per local day: the dedupe keys ``digest:{user}:{date}`` / ``team-digest:{date}``.
+- **Weekly summary** (core.services.weekly): the funnel and managers charts of the week to the team leads' group.
 
 Several schedulers (bot processes) may run at once. The claims lock their rows with ``FOR UPDATE SKIP LOCKED``
 and stamp them in the same statement, so one step is claimed by one scheduler; the digests run under a
@@ -46,6 +47,7 @@ from core.services.ports import (
     TeamLine,
     UnitOfWork,
 )
+from core.services.weekly import queue_weekly_summary
 
 BATCH = 500  # steps claimed per transaction: bench/scheduler.py queues 20,000 in about a second
 DIGEST_SAMPLE = 5  # leads named per part of a digest (the rest are counted)
@@ -61,10 +63,11 @@ class Queued:
     sla_reminders: int = 0
     escalations: int = 0
     digests: int = 0
+    weekly: int = 0  # rows of the team leads' weekly summary (core.services.weekly)
 
     @property
     def total(self) -> int:
-        return self.reminders + self.sla_reminders + self.escalations + self.digests
+        return self.reminders + self.sla_reminders + self.escalations + self.digests + self.weekly
 
 
 def zone_of(timezone: str | None, policy: Policy) -> ZoneInfo:
@@ -77,7 +80,8 @@ async def run_due(uow: UnitOfWork, policy: Policy, *, now: datetime | None = Non
     reminders = await queue_reminders(uow, policy, now=now, batch=batch)
     sla_reminders, escalations = await queue_sla(uow, policy, now=now, batch=batch)
     digests = await queue_digests(uow, policy, now=now)
-    return Queued(reminders, sla_reminders, escalations, digests)
+    weekly = await queue_weekly_summary(uow, policy, now=now)
+    return Queued(reminders, sla_reminders, escalations, digests, weekly)
 
 
 # ---------------------------------------------------------------- reminders

@@ -149,8 +149,14 @@ class LeadRow(Base):
             name="merged_whole",
         ),
         CheckConstraint("merged_into_id <> id", name="merged_not_self"),
-        # The reports' periods (migration 0015): new leads of the team / of one owner.
-        Index("ix_leads_created", "created_at"),
+        # The reports' periods (migrations 0015, 0019): new leads of the team / of one owner; covering, so a
+        # period's new leads and each report event's lead are read from the index alone.
+        Index(
+            "ix_leads_created_cover",
+            "created_at",
+            postgresql_include=["id", "owner_id", "first_contact_at", "merged_into_id", "source", "business_domain"],
+        ),
+        Index("ix_leads_id_report", "id", postgresql_include=["owner_id", "merged_into_id", "ai_score", "created_at"]),
         Index("ix_leads_owner_created", "owner_id", "created_at"),
     )
 
@@ -256,7 +262,8 @@ class ActivityRow(Base):
             name="outcome_fits_kind",
         ),
         Index("ix_activities_lead_id_id", "lead_id", "id"),
-        Index("ix_activities_created", "created_at"),  # the reports' periods (migration 0015)
+        # the reports' periods (migrations 0015, 0019): index-only counts by author and kind
+        Index("ix_activities_created_cover", "created_at", postgresql_include=["author", "kind"]),
         Index("ix_activities_author_created", "author", "created_at"),
     )
 
@@ -273,7 +280,11 @@ class StageChangeRow(Base):
     __tablename__ = "stage_changes"
     __table_args__ = (
         Index("ix_stage_changes_lead_id_id", "lead_id", "id"),
-        Index("ix_stage_changes_created", "created_at"),  # the reports' periods (migration 0015)
+        Index(  # the reports' periods (migrations 0015, 0019): index-only scans of a period's changes
+            "ix_stage_changes_created_cover",
+            "created_at",
+            postgresql_include=["to_stage", "from_stage", "lead_id", "from_entered_at", "reason_code"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

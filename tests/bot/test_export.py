@@ -1,5 +1,6 @@
-"""/export in the bot: team leads get the leads as an XLSX or CSV document after a progress message; managers
-are refused; forged buttons change nothing. Real Dispatcher + HTTP to the emulator + PostgreSQL."""
+"""/export in the bot: team leads pick leads or deals, a stage, an owner, a period and a source on one screen, and
+get an XLSX or CSV document after a progress message; managers are refused; forged buttons change nothing.
+Real Dispatcher + HTTP to the emulator + PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from openpyxl import load_workbook
 
 from core.storage.uow import SqlUnitOfWork
 from tests.bot.support import alert_text, bot_settings
-from tests.report_week import ANNA, TINA, seed_week
+from tests.report_week import ANNA, TINA, Week, seed_week
 
 
 @pytest.fixture
@@ -26,36 +27,97 @@ async def running(bot_runner, services, committing_factory):
     return seeded
 
 
+def _rows(document) -> list[list[str]]:
+    assert document.media is not None and document.media.data.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM
+    return list(csv.reader(io.StringIO(document.media.data.decode("utf-8-sig"))))
+
+
+async def _screen(tg, user):
+    await tg.say(user, "/export")
+    return tg.fake.last_message(user.id)
+
+
+async def _press(tg, user, label: str):
+    """Press ``label`` on the export screen (edited in place) and return the screen as it is now."""
+    screen = tg.fake.last_keyboard_message(user.id)
+    await tg.press(user, label, message_id=screen.message_id)
+    return tg.fake.message(user.id, screen.message_id)
+
+
 async def test_a_team_lead_gets_every_lead_as_an_xlsx_document(tg, running) -> None:
     tina = tg.fake.user(TINA, "Tina", language_code="en")
-    await tg.say(tina, "/export")
-    menu = tg.fake.last_message(tina.id)
-    assert menu.button_texts == [
-        "XLSX · All leads", "CSV · All leads",
-        "XLSX · Created this month", "CSV · Created this month",
-        "XLSX · Created in the last 30 days", "CSV · Created in the last 30 days",
+    screen = await _screen(tg, tina)
+    assert "What: Leads (with their deal)" in screen.text and "Owner: anyone" in screen.text
+    assert screen.button_texts == [
+        "What: Leads (with their deal)",
+        "Stage: any", "Owner: anyone",
+        "Created: all time", "Source: any",
+        "Format: XLSX",
+        "⬇️ Export",
     ]  # fmt: skip
-    await tg.press(tina, "XLSX · All leads", message_id=menu.message_id)
+    await tg.press(tina, "⬇️ Export", message_id=screen.message_id)
     messages = tg.fake.messages(tina.id)
     progress, document = messages[-2], messages[-1]
-    assert progress.text == "Export ready: 7 leads."
+    assert progress.text == "Export ready: 7 rows."
     assert document.media is not None and document.media.kind == "document"
     assert document.media.filename.startswith("leads-") and document.media.filename.endswith(".xlsx")
-    assert document.text == "All leads: 7 leads"
+    assert document.text == "Leads (with their deal): 7 rows"
     sheet = load_workbook(io.BytesIO(document.media.data)).active
     assert sorted(row[0].value for row in sheet.iter_rows(min_row=2)) == sorted(running.leads.values())
 
 
-async def test_a_csv_of_this_months_leads_is_empty_but_has_its_header(tg, running) -> None:
-    tina = tg.fake.user(TINA, "Tina", language_code="ru")
-    await tg.say(tina, "/export")
-    menu = tg.fake.last_message(tina.id)
-    await tg.press(tina, "CSV · Созданные в этом месяце", message_id=menu.message_id)
+async def test_the_filters_owner_source_and_stage_narrow_a_csv_of_leads(tg, running: Week) -> None:
+    tina = tg.fake.user(TINA, "Tina", language_code="en")
+    await _screen(tg, tina)
+    picker = await _press(tg, tina, "Owner: anyone")
+    assert picker.button_texts == ["✅ Anyone", "Anna", "Boris", "Idle", "Tina", "⬅️ Back"]
+    assert [len(row) for row in picker.reply_markup["inline_keyboard"]] == [2, 2, 1, 1]  # Back on its own row
+    screen = await _press(tg, tina, "Anna")
+    assert "Owner: Anna" in screen.text
+    await _press(tg, tina, "Source: any")  # scanner
+    screen = await _press(tg, tina, "Source: Scanner")  # partner
+    assert "Source: Partner" in screen.text
+    screen = await _press(tg, tina, "Stage: any")
+    assert "Stage: New" in screen.text
+    screen = await _press(tg, tina, "Format: XLSX")
+    assert "Format: CSV" in screen.text
+    await tg.press(tina, "⬇️ Export", message_id=screen.message_id)
     document = tg.fake.last_message(tina.id)
-    assert document.media is not None and document.media.data.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(document.media.data.decode("utf-8-sig"))))
-    assert rows[0][0] == "id" and len(rows) == 1  # the week of November is not this month
-    assert document.text == "Созданные в этом месяце: лидов — 0"
+    rows = _rows(document)
+    assert rows[0][0] == "id" and [int(r[0]) for r in rows[1:]] == [running.leads["L7"]]  # Anna's new partner lead
+    assert document.text == "Leads (with their deal) · New · Anna · Partner: 1 rows"
+
+
+async def test_a_period_that_holds_no_lead_gives_a_csv_with_its_header_in_russian(tg, running) -> None:
+    tina = tg.fake.user(TINA, "Tina", language_code="ru")
+    await _screen(tg, tina)
+    screen = await _press(tg, tina, "Создан: за всё время")  # today: the week of November is long gone
+    await _press(tg, tina, "Формат: XLSX")
+    await tg.press(tina, "⬇️ Выгрузить", message_id=screen.message_id)
+    document = tg.fake.last_message(tina.id)
+    rows = _rows(document)
+    assert rows[0][0] == "id" and len(rows) == 1
+    assert document.text == "Лиды (со сделкой) · Сегодня: строк — 0"
+
+
+async def test_a_deals_export_has_one_row_per_deal_with_typed_amounts(tg, running) -> None:
+    tina = tg.fake.user(TINA, "Tina", language_code="en")
+    await _screen(tg, tina)
+    screen = await _press(tg, tina, "What: Leads (with their deal)")
+    assert "What: Deals (with their lead)" in screen.text
+    screen = await _press(tg, tina, "Stage: any")
+    assert "Stage: New deal" in screen.text  # the deal stages now
+    await _press(tg, tina, "Stage: New deal")  # kyc
+    await _press(tg, tina, "Stage: KYC")  # agreement
+    screen = await _press(tg, tina, "Stage: Agreement")  # paid
+    await tg.press(tina, "⬇️ Export", message_id=screen.message_id)
+    document = tg.fake.last_message(tina.id)
+    assert document.media is not None and document.media.filename.startswith("deals-")
+    sheet = load_workbook(io.BytesIO(document.media.data)).active
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    assert header[:8] == ["id", "lead_id", "lead_name", "company", "source", "stage", "amount", "currency"]
+    (row,) = [[c.value for c in r] for r in sheet.iter_rows(min_row=2)]
+    assert row[1] == running.leads["L1"] and row[5] == "paid" and row[6] == 1000.0 and row[9] == "Tina"
 
 
 async def test_a_manager_is_refused_politely(tg, running) -> None:
@@ -69,19 +131,30 @@ async def test_a_managers_forged_export_button_sends_nothing(tg, running) -> Non
     anna = tg.fake.user(ANNA, "Anna", language_code="en")
     await tg.say(anna, "/start")
     shown = tg.fake.last_message(anna.id)
-    answer = await tg.press_data(anna, shown.message_id, "ex:xlsx:all")
+    answer = await tg.press_data(anna, shown.message_id, "ex:g:l:xlsx::0:all:")
     assert "Only team leads and admins can export leads." in alert_text(answer)
     assert not tg.fake.calls_of("sendDocument")
 
 
-@pytest.mark.parametrize("data", ["ex:pdf:all", "ex:csv:forever"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "ex:g:l:pdf::0:all:",  # a format it does not write
+        "ex:g:l:csv::0:forever:",  # a period it does not know
+        "ex:g:l:csv:paid:0:all:",  # a deal stage on leads
+        "ex:g:x:csv::0:all:",  # neither leads nor deals
+        "ex:g:l:csv::0:all:fax",  # a source there is not
+        "ex:z:l:csv::0:all:",  # an action there is not
+        "ex:xlsx:all",  # the old menu's buttons
+    ],
+)
 async def test_a_forged_export_button_changes_nothing(tg, running, data: str) -> None:
     tina = tg.fake.user(TINA, "Tina", language_code="en")
-    await tg.say(tina, "/export")
-    menu = tg.fake.last_message(tina.id)
+    menu = await _screen(tg, tina)
     count = len(tg.fake.messages(tina.id))
     answer = await tg.press_data(tina, menu.message_id, data)
     assert answer.ok and len(tg.fake.messages(tina.id)) == count
+    assert tg.fake.message(tina.id, menu.message_id).text == menu.text
     assert not tg.fake.calls_of("sendDocument")
 
 
@@ -92,11 +165,10 @@ async def test_the_progress_message_is_edited_while_a_large_export_runs(tg, runn
     from core.services import export as export_svc
 
     monkeypatch.setattr(export_router, "PROGRESS_EVERY", 0.0)  # every batch, not every 1.5 s
-    monkeypatch.setattr(export_svc, "export_leads", functools.partial(export_svc.export_leads, batch=3))
+    monkeypatch.setattr(export_svc, "export", functools.partial(export_svc.export, batch=3))
     tina = tg.fake.user(TINA, "Tina", language_code="en")
-    await tg.say(tina, "/export")
-    menu = tg.fake.last_message(tina.id)
-    await tg.press(tina, "CSV · All leads", message_id=menu.message_id)
+    menu = await _screen(tg, tina)
+    await tg.press(tina, "⬇️ Export", message_id=menu.message_id)
     progress = tg.fake.messages(tina.id)[-2]
     edits = [
         c.params["text"]
@@ -104,8 +176,8 @@ async def test_the_progress_message_is_edited_while_a_large_export_runs(tg, runn
         if c.params.get("message_id") == progress.message_id
     ]
     assert edits == [
-        "Exporting… 3 of 7 leads",
-        "Exporting… 6 of 7 leads",
-        "Exporting… 7 of 7 leads",
-        "Export ready: 7 leads.",
+        "Exporting… 3 of 7 rows",
+        "Exporting… 6 of 7 rows",
+        "Exporting… 7 of 7 rows",
+        "Export ready: 7 rows.",
     ]

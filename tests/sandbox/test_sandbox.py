@@ -292,7 +292,7 @@ async def test_moving_the_clock_shows_a_reminder_an_sla_escalation_and_a_digest(
 
 
 async def test_reports_and_exports_show_their_caption_and_the_saved_file(committing_factory: Any, tmp_path) -> None:
-    terminal = Terminal("/report", "/export", "1", ":quit")
+    terminal = Terminal("/report", "/export", "7", ":quit")  # 7: ⬇️ Export (XLSX of every lead)
     settings = Settings(_env_file=None, data_dir=tmp_path)
     assert await sandbox(terminal, committing_factory, settings, start_as="lead") == 0
     report = terminal.after("> /report")

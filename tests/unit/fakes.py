@@ -76,7 +76,7 @@ from core.services.ports import (
     TeamLine,
     Webhook,
 )
-from core.services.ports.export import ExportFilter, ExportRow
+from core.services.ports.export import DealExportRow, ExportFilter, ExportRow
 from core.services.ports.reports import (
     FunnelCounts,
     LostCount,
@@ -1025,6 +1025,36 @@ class FakeExports(_Repo):
                     lead.lost_reason, lead.created_at or utcnow(), lead.updated_at or utcnow(),
                     sale.id if sale else None, sale.stage if sale else None, sale.amount if sale else None,
                     sale.currency if sale else None, sale.closed_at if sale else None,
+                )
+            )  # fmt: skip
+        return rows
+
+    def _deal_matches(self, sale: Sale, flt: ExportFilter) -> bool:
+        lead = self.s.leads.get(sale.lead_id)
+        return (
+            lead is not None
+            and (flt.deal_stage is None or sale.stage == flt.deal_stage)
+            and (flt.owner_id is None or sale.owner_id == flt.owner_id)
+            and (flt.source is None or lead.source == flt.source)
+            and (flt.created_from is None or sale.created_at >= flt.created_from)
+            and (flt.created_to is None or sale.created_at < flt.created_to)
+        )
+
+    async def count_deals(self, flt: ExportFilter) -> int:
+        return sum(1 for sale in self.s.sales.values() if self._deal_matches(sale, flt))
+
+    async def deal_batch(self, flt: ExportFilter, *, after_id: int, limit: int) -> list[DealExportRow]:
+        sales = sorted((s for s in self.s.sales.values() if s.id > after_id and self._deal_matches(s, flt)),
+                       key=lambda sale: sale.id)[:limit]  # fmt: skip
+        names = {user.id: user.full_name for user in self.s.users.values()}
+        rows = []
+        for sale in sales:
+            lead = self.s.leads[sale.lead_id]
+            rows.append(
+                DealExportRow(
+                    sale.id, sale.lead_id, lead.name, lead.company, lead.source, sale.stage, sale.amount,
+                    sale.currency, sale.owner_id, names.get(sale.owner_id) if sale.owner_id else None,
+                    sale.created_at, sale.updated_at, sale.expected_close_at, sale.closed_at,
                 )
             )  # fmt: skip
         return rows

@@ -56,3 +56,23 @@ def test_bot_mode_webhook_in_the_environment_means_the_same_as_the_flag(monkeypa
     monkeypatch.setenv("BOT_MODE", " Webhook ")
     assert main(["bot"]) == 2
     assert "WEBHOOK_URL" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("raw", "weekday"),
+    [("1", 1), ("7", 7), ("mon", 1), ("Friday", 5), (" SUN ", 7), ("off", None), ("none", None)],
+)
+def test_the_weekly_summary_day_is_an_iso_weekday_a_day_name_or_off(monkeypatch, tmp_path, raw, weekday) -> None:
+    from core.config import Settings
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WEEKLY_SUMMARY_WEEKDAY", raw)
+    assert Settings().weekly_summary_weekday == weekday
+
+
+@pytest.mark.parametrize("raw", ["0", "8", "someday"])
+def test_a_weekly_summary_day_out_of_the_week_stops_the_command(monkeypatch, tmp_path, capsys, raw) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WEEKLY_SUMMARY_WEEKDAY", raw)
+    assert main(["model"]) == 2
+    assert "WEEKLY_SUMMARY_WEEKDAY" in capsys.readouterr().err

@@ -13,7 +13,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
-from core.services.ports.export import ExportFilter, ExportRepository, ExportRow
+from core.services.ports.export import DealExportRow, ExportFilter, ExportRepository, ExportRow
 from core.services.ports.idempotency import IdempotencyRepository, StoredResponse
 from core.services.ports.leads import (
     Cursor,
@@ -70,6 +70,7 @@ __all__ = [
     "ClosedLead",
     "Cursor",
     "DayCounts",
+    "DealExportRow",
     "Delivery",
     "DeliveryState",
     "Digest",

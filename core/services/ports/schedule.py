@@ -63,6 +63,7 @@ class QueuedMessage:
     payload: dict[str, Any]
     chat_id: int | None = None
     destination: str | None = None
+    method: str = "sendMessage"  # or "sendPhoto": the sender renders the picture (bot/outbox.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,15 @@ The period is a half-open ``[start, end)`` on the event's own time column: ``lea
 (paid / lost deals; ``ix_sales_closed``), ``sale_stage_changes.created_at`` (deal lost from a stage). Migration
 0015 indexes them (bench/reports.py at 1 M leads showed each report scanning whole tables without).
 
+No JIT: each statement runs after ``SET LOCAL jit = off``. The planner's cost of the funnel's exits counts the
+per-row fallback subqueries (``never executed`` in EXPLAIN ANALYZE) and passes ``jit_above_cost`` and the
+inlining/optimising thresholds, so PostgreSQL compiled that 30-day statement with LLVM (EXPLAIN at 1 M leads:
+JIT 3.4 s summed over the parallel workers, on a cold backend). Interleaved in one run (bench/reports.py's
+database, a shared machine): the team's funnel over a week p50 66 ms instead of 89 ms, the other reports within
+noise. These aggregates read tens of thousands of index entries, where compiled expressions do not pay back
+their compile time; ``SET LOCAL`` ends with the transaction, so nothing else on a pooled connection changes.
+If a future PostgreSQL (or lower JIT thresholds) stops compiling these, this line is a harmless round trip.
+
 A manager's scope adds ``leads.owner_id = :owner`` (activities: ``author = 'tg:<id>'``); the clause is left out
 for the team rather than written ``(:owner IS NULL OR …)``, which would hide the index from the planner.
 
@@ -49,6 +58,7 @@ LEAD = (
     " WHERE x.id = {}.lead_id OFFSET 0) l"
 )
 AUTHOR_PREFIX = "tg:"
+NO_JIT = text("SET LOCAL jit = off")
 
 
 def _owner(scope: ReportScope, alias: str = "l") -> str:
@@ -95,6 +105,7 @@ class SqlReportRepository:
         self._before_write = before_write  # never called: reports only read
 
     async def _rows(self, sql: str, scope: ReportScope, **extra: Any) -> list[Any]:
+        await self.session.execute(NO_JIT)  # per statement: one round trip, and right whatever the caller's transaction
         return list((await self.session.execute(text(sql), {**_params(scope), **extra})).all())
 
     async def funnel(self, scope: ReportScope) -> FunnelCounts:

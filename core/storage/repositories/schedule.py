@@ -212,7 +212,13 @@ class SqlScheduleRepository:
             return 0
         await self._before_write()
         values = [
-            {"dedupe_key": m.dedupe_key, "payload": m.payload, "chat_id": m.chat_id, "destination": m.destination}
+            {
+                "dedupe_key": m.dedupe_key,
+                "payload": m.payload,
+                "chat_id": m.chat_id,
+                "destination": m.destination,
+                "method": m.method,
+            }
             for m in messages
         ]
         stmt = (
