@@ -122,6 +122,13 @@ class Settings(LogSettings):
     telegram_start_retry_seconds: float = Field(
         default=300.0, gt=0, description="How long the bot retries an unreachable Telegram at start-up before exiting"
     )
+    webapp_url: str | None = Field(
+        default=None,
+        description="The board's public https URL (…/app/): the bot's menu button and the cards' Open board button",
+    )
+    webapp_auth_max_age_seconds: int = Field(
+        default=3600, ge=60, le=7 * 86400, description="How old a Mini App's initData (auth_date) may be, in seconds"
+    )
     outbox_give_up_seconds: float = 3600.0
     outbox_poll_seconds: float = 1.0
     ready_outbox_max_wait_seconds: float = Field(
@@ -148,6 +155,16 @@ class Settings(LogSettings):
         value = _split_csv(value)
         if isinstance(value, list):
             return [str(v).strip().lower() for v in value if str(v).strip()]
+        return value
+
+    @field_validator("webapp_url")
+    @classmethod
+    def _webapp_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith("https://"):
+            raise ValueError("WEBAPP_URL must be an https:// URL (Telegram opens Mini Apps over https only)")
         return value
 
     @field_validator("team_leads_language", mode="before")

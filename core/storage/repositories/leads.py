@@ -24,6 +24,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     literal_column,
     or_,
     select,
@@ -172,6 +173,13 @@ class SqlLeadRepository:
             return None
         row = (await self.session.execute(_GET_FOR_UPDATE if lock else _GET, {"lead_id": lead_id})).mappings().first()
         return lead_from_row(row) if row is not None else None
+
+    async def get_many(self, lead_ids: Sequence[int]) -> dict[int, Lead]:
+        ids = sorted({i for i in lead_ids if storable_id(i)})
+        if not ids:
+            return {}
+        rows = (await self.session.execute(lead_columns().where(LEADS.c.id.in_(ids)))).mappings()
+        return {lead.id: lead for lead in map(lead_from_row, rows)}
 
     async def add(self, lead: NewLead) -> Lead:
         await self._before_write()
@@ -349,6 +357,10 @@ class SqlLeadRepository:
     async def count_leads(self, flt: LeadFilter) -> int:
         stmt = _filtered(select(func.count()).select_from(LEADS), flt)
         return int((await self.session.execute(stmt)).scalar_one())
+
+    async def count_leads_upto(self, flt: LeadFilter, cap: int) -> int:
+        capped = _filtered(select(literal(1)).select_from(LEADS), flt).limit(cap).subquery()
+        return int((await self.session.execute(select(func.count()).select_from(capped))).scalar_one())
 
     async def search_leads(
         self, terms: SearchTerms, flt: LeadFilter, *, limit: int, after: SearchPosition | None = None

@@ -1,0 +1,207 @@
+"""The pipeline board (the Mini App): every open stage's newest-updated leads and how many there are, the closed
+stages as counts, and the people a team lead may filter by; the deals board the same way for sales.
+
+Reads only: moves and the card's actions go through ``core.services.leads`` / ``next_steps`` / ``sales``, the
+same services as the bot's buttons. Managers see their own leads (``owner_id`` is theirs whatever they ask);
+team leads and admins see all, optionally one owner's (``unassigned``: the queue), one source's, or a search.
+A column's count stops at ``COUNT_CAP`` (a stage of a million leads is "10000+", not a scan of every row).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.domain.enums import SaleStage, Source, Stage
+from core.domain.errors import InvalidValue, Rule
+from core.domain.funnel import OPEN_STAGES
+from core.domain.models import Actor, Lead, Sale, SaleTotal, User
+from core.domain.validation import parse_enum
+from core.services import deals as deals_svc
+from core.services import leads as leads_svc
+from core.services.ports import UnitOfWork
+from core.services.ports.leads import LeadFilter, SaleFilter
+
+COUNT_CAP = 10_000
+MAX_CARDS = 200  # one column's page
+DEFAULT_CARDS = 100
+MAX_OFFSET = 5_000  # "show more" pages through at most this many cards of a column
+CLOSED_STAGES = (Stage.TRANSFERRED, Stage.LOST)
+SALE_STAGES = (SaleStage.NEW, SaleStage.KYC, SaleStage.AGREEMENT, SaleStage.PAID, SaleStage.LOST)
+
+
+@dataclass(frozen=True)
+class BoardQuery:
+    """What the board shows: ``owner_id`` / ``unassigned`` / ``source`` / ``q`` (already checked)."""
+
+    owner_id: int | None = None
+    unassigned: bool = False
+    source: Source | None = None
+    q: str | None = None
+
+    def filter(self, stage: Stage) -> LeadFilter:
+        return LeadFilter(stage=stage, owner_id=self.owner_id, source=self.source, unassigned=self.unassigned)
+
+
+@dataclass(frozen=True)
+class Column:
+    stage: Stage
+    cards: list[Lead]
+    count: int  # at most COUNT_CAP (``capped``: there are more)
+    offset: int = 0
+
+    @property
+    def capped(self) -> bool:
+        return self.count >= COUNT_CAP
+
+    @property
+    def more(self) -> int:
+        return max(0, self.count - self.offset - len(self.cards))
+
+
+@dataclass(frozen=True)
+class Board:
+    columns: list[Column]  # new, contacted, qualified
+    closed: list[Column]  # transferred, lost: counts only (no cards)
+    owners: list[User]  # whom a team lead may filter by (a manager: only themselves)
+    query: BoardQuery
+
+
+@dataclass(frozen=True)
+class DealCard:
+    sale: Sale
+    lead: Lead | None
+    owner_name: str | None = None  # the deal's owner (a team lead)
+
+
+@dataclass(frozen=True)
+class DealColumn:
+    stage: SaleStage
+    cards: list[DealCard]
+    count: int
+    totals: list[SaleTotal]  # per currency (currency None: deals without an amount)
+
+    @property
+    def more(self) -> int:
+        return max(0, self.count - len(self.cards))
+
+
+def _check_page(limit: int, offset: int = 0) -> None:
+    if not 1 <= limit <= MAX_CARDS:
+        raise InvalidValue("limit", Rule.OUT_OF_RANGE, minimum=1, maximum=MAX_CARDS)
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InvalidValue("offset", Rule.OUT_OF_RANGE, minimum=0, maximum=MAX_OFFSET)
+
+
+def board_query(
+    actor: Actor, *, owner_id: int | None = None, source: str | None = None, q: str | None = None
+) -> BoardQuery:
+    """The filters as the actor may use them: a manager's board is always their own leads; ``owner_id`` 0 is
+    the leads without an owner."""
+    text = " ".join(q.split()) if q else None
+    if text is not None and len(text) < 2:
+        raise InvalidValue("q", Rule.TOO_SHORT, minimum=2)
+    src = parse_enum(Source, source, "source") if source else None
+    if not actor.sees_all_leads:
+        return BoardQuery(owner_id=actor.user_id, source=src, q=text)
+    if owner_id == 0:
+        return BoardQuery(unassigned=True, source=src, q=text)
+    return BoardQuery(owner_id=owner_id, source=src, q=text)
+
+
+async def _column(uow: UnitOfWork, actor: Actor, query: BoardQuery, stage: Stage, limit: int, offset: int) -> Column:
+    if query.q is not None:
+        # A search: the best matches of this stage (leads_svc.list_leads pages a search by position, not offset).
+        page = await leads_svc.list_leads(
+            uow,
+            actor,
+            stage=stage.value,
+            owner_id=query.owner_id,
+            source=query.source.value if query.source else None,
+            unassigned=query.unassigned,
+            q=query.q,
+            limit=min(limit + offset, leads_svc.MAX_PAGE),
+        )
+        found = page.items[offset:]
+        more = len(found) + offset + (1 if page.next_after is not None else 0)
+        return Column(stage, found[:limit], more, offset)
+    flt = query.filter(stage)
+    async with uow:
+        cards = await uow.leads.list_leads(flt, limit=limit, offset=offset)
+        count = len(cards) + offset if len(cards) < limit else await uow.leads.count_leads_upto(flt, COUNT_CAP)
+    return Column(stage, cards, count, offset)
+
+
+async def _count(uow: UnitOfWork, actor: Actor, query: BoardQuery, stage: Stage) -> int:
+    if query.q is not None:
+        return (await _column(uow, actor, query, stage, leads_svc.MAX_PAGE, 0)).count
+    async with uow:
+        return await uow.leads.count_leads_upto(query.filter(stage), COUNT_CAP)
+
+
+async def owners(uow: UnitOfWork, actor: Actor) -> list[User]:
+    """Whom the actor may filter the board by: every active user for team leads and admins, else themselves."""
+    async with uow:
+        if actor.sees_all_leads:
+            return sorted(await uow.users.list_users(include_inactive=False), key=lambda u: (u.full_name or "", u.id))
+        user = await uow.users.get(actor.user_id) if actor.user_id is not None else None
+        return [user] if user is not None else []
+
+
+async def lead_board(uow: UnitOfWork, actor: Actor, query: BoardQuery, *, limit: int = DEFAULT_CARDS) -> Board:
+    """The open stages' newest-updated ``limit`` cards each, with their counts; the closed stages' counts."""
+    _check_page(limit)
+    columns = [await _column(uow, actor, query, stage, limit, 0) for stage in OPEN_STAGES]
+    closed = [Column(stage, [], await _count(uow, actor, query, stage)) for stage in CLOSED_STAGES]
+    return Board(columns, closed, await owners(uow, actor), query)
+
+
+async def lead_column(
+    uow: UnitOfWork, actor: Actor, query: BoardQuery, stage: str, *, limit: int = DEFAULT_CARDS, offset: int = 0
+) -> Column:
+    """One open stage's cards from ``offset`` (the board's "show more")."""
+    _check_page(limit, offset)
+    stage_ = parse_enum(Stage, stage, "stage")
+    if stage_ not in OPEN_STAGES:
+        raise InvalidValue("stage", Rule.NOT_ONE_OF, value=stage, allowed=[s.value for s in OPEN_STAGES])
+    return await _column(uow, actor, query, stage_, limit, offset)
+
+
+async def deal_board(
+    uow: UnitOfWork, actor: Actor, *, owner_id: int | None = None, limit: int = DEFAULT_CARDS
+) -> list[DealColumn]:
+    """Every sale stage's newest deals (``limit`` each) with their count and amounts per currency; team leads
+    and admins only (as the bot's /deals)."""
+    deals_svc.ensure_deals_access(actor)
+    _check_page(limit)
+    async with uow:
+        totals = await uow.sales.totals(owner_id)
+        names = {u.id: u.full_name for u in await uow.users.list_users()}
+        columns = []
+        for stage in SALE_STAGES:
+            flt = SaleFilter(stage=stage, owner_id=owner_id)
+            sales = await uow.sales.list_sales(flt, limit=limit)
+            stage_totals = [t for t in totals if t.stage == stage]
+            count = sum(t.count for t in stage_totals)
+            leads = await uow.leads.get_many([sale.lead_id for sale in sales])
+            cards = [
+                DealCard(sale, leads.get(sale.lead_id), names.get(sale.owner_id) if sale.owner_id else None)
+                for sale in sales
+            ]
+            columns.append(DealColumn(stage, cards, count, [t for t in stage_totals if t.currency is not None]))
+    return columns
+
+
+async def deal_card(uow: UnitOfWork, actor: Actor, sale: Sale) -> DealCard:
+    """One deal as the deals board shows it (after a move)."""
+    deals_svc.ensure_deals_access(actor)
+    async with uow:
+        lead = await uow.leads.get(sale.lead_id)
+        owner = await uow.users.get(sale.owner_id) if sale.owner_id is not None else None
+    return DealCard(sale, lead, owner.full_name if owner else None)
+
+
+async def active_user(uow: UnitOfWork, user_id: int) -> User | None:
+    """The active user ``user_id`` (the sandbox's dev login signs in as them), or None."""
+    async with uow:
+        user = await uow.users.get(user_id)
+    return user if user is not None and user.is_active else None
