@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
+from typing import Any
 
 import httpx
 import pytest
@@ -84,7 +85,7 @@ async def raw(app) -> AsyncIterator[httpx.AsyncClient]:
 def make_lead(session_factory, services, people) -> Callable[..., object]:
     """``await make_lead(owner_id, name=..., **fields)``: a lead created through the service, as the bot does."""
 
-    async def make(owner_id: int | None, name: str = "Ann Lee", **fields: object):
+    async def make(owner_id: int | None, name: str = "Ann Lee", **fields: Any):
         actor = Actor.system("test")
         return await leads_svc.create_lead(
             SqlUnitOfWork(session_factory), services, actor, source="manual", name=name, owner_id=owner_id, **fields

@@ -45,7 +45,18 @@ async def test_a_russian_user_gets_russian_texts(board_client, people):
         (init_data_for(INACTIVE), "not an active user"),
         ("x" * 5000, "Authorization"),
     ],
-    ids=["missing", "empty", "no-hash", "forged-user", "other-bot", "expired", "future", "stranger", "inactive", "huge"],
+    ids=[
+        "missing",
+        "empty",
+        "no-hash",
+        "forged-user",
+        "other-bot",
+        "expired",
+        "future",
+        "stranger",
+        "inactive",
+        "huge",
+    ],
 )
 async def test_refused_init_data_is_a_401_with_a_message(raw, people, init_data, words):
     response = await _me(raw, init_data)
@@ -88,4 +99,3 @@ async def test_an_action_with_forged_init_data_changes_nothing(raw, people, make
     assert response.status_code == 401
     detail = (await board_client(MANAGER).get(f"/app/api/leads/{lead.id}")).json()
     assert detail["card"]["stage"] == "new" and detail["card"]["version"] == lead.version
-
