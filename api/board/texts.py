@@ -11,7 +11,7 @@ from typing import Any
 
 from api.board.route import text_of
 from bot import render
-from bot.i18n import N_, _
+from bot.render import board as board_words
 from bot.render.clock import viewer
 from bot.render.events import event_line
 from bot.render.steps import step_kind_name
@@ -20,33 +20,6 @@ from core.domain.funnel import OUTCOMES, SALE_FINAL, SALE_FORWARD, next_stage
 from core.domain.models import Lead, Sale, User
 from core.services.board import Board, Column, DealCard, DealColumn
 from core.services.history import LeadHistory
-
-BOARD_LABELS = {
-    "board": N_("Pipeline"),
-    "deals": N_("Deals"),
-    "more": N_("Show more"),
-    "search": N_("Search"),
-    "all_owners": N_("All managers"),
-    "no_owner": N_("No owner"),
-    "all_sources": N_("All sources"),
-    "overdue": N_("overdue"),
-    "stale": N_("stalled"),
-    "open_detail": N_("Details"),
-    "close": N_("Close"),
-    "history": N_("History"),
-    "contacts": N_("Contacts"),
-    "score": N_("Score"),
-    "next_step": N_("Next step"),
-    "analyze": N_("Analyze"),
-    "transfer": N_("Transfer to sales"),
-    "lost": N_("Lost"),
-    "log_activity": N_("Log an activity"),
-    "set_domain": N_("Set domain"),
-    "save": N_("Save"),
-    "cancel": N_("Cancel"),
-    "empty": N_("No leads here"),
-    "total": N_("Total"),
-}
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -122,7 +95,7 @@ def vocabulary() -> dict[str, str]:
     texts |= {f"step.{k.value}": step_kind_name(k) for k in StepKind}
     texts |= {f"source.{s.value}": render.source_name(s) for s in Source}
     texts |= {f"outcome.{o.value}": render.outcome_name(o) for kinds in OUTCOMES.values() for o in kinds}
-    texts |= {f"ui.{key}": _(label) for key, label in BOARD_LABELS.items()}
+    texts |= {f"ui.{key}": label for key, label in board_words.labels().items()}
     return texts
 
 

@@ -16,7 +16,8 @@ from api.deps import get_services, get_uow, lead_id_path
 from bot import render
 from bot.dates import parse_due
 from bot.i18n import _
-from bot.render.steps import PARSE_EXAMPLES, step_saved
+from bot.render import board as board_words
+from bot.render.steps import step_saved
 from core.domain.clock import utcnow
 from core.domain.enums import StepKind
 from core.domain.validation import parse_enum
@@ -70,9 +71,7 @@ def _due(text: str, current_tz: Any, now: datetime) -> tuple[datetime, str | Non
             raise BoardRefusal(
                 status.HTTP_422_UNPROCESSABLE_CONTENT,
                 "invalid",
-                _("I could not read a date in “{text}”. Try e.g. {examples}.").format(
-                    text=text[:100], examples=PARSE_EXAMPLES
-                ),
+                board_words.date_not_understood(text),
             ) from None
         return parsed.due_at, parsed.note
     moment = moment.replace(tzinfo=current_tz) if moment.tzinfo is None else moment
@@ -92,11 +91,7 @@ async def next_step(current: CurrentUser, lead_id: LeadId, body: NextStepIn, uow
         raise BoardRefusal(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             "invalid",
-            texts.text_of(
-                _("{when} has already passed. Type a time ahead, e.g. {examples}.").format(
-                    when=render.due(due_at), examples=PARSE_EXAMPLES
-                )
-            ),
+            texts.text_of(board_words.date_passed(render.due(due_at))),
         )
     note = body.note if body.note else typed_note
     lead = await steps_svc.set_next_step(

@@ -16,6 +16,7 @@ from api.board.schemas import LostIn, MoveIn, VersionIn
 from api.deps import get_services, get_uow, lead_id_path
 from bot import render
 from bot.i18n import _
+from bot.render import board as board_words
 from core.domain.clock import utcnow
 from core.domain.enums import Stage
 from core.services import leads as leads_svc
@@ -36,18 +37,16 @@ def _target(value: str) -> Stage:
         raise BoardRefusal(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             "invalid",
-            _("Unknown stage: {stage}.").format(stage=value[:50]),
+            board_words.unknown_stage(value),
         ) from None
     if stage == Stage.TRANSFERRED:
         raise BoardRefusal(
             status.HTTP_409_CONFLICT,
             "invalid_transition",
-            _("A lead goes to sales only through “Transfer to sales” on its card (the score and domain are checked)."),
+            board_words.transfer_by_action(),
         )
     if stage == Stage.LOST:
-        raise BoardRefusal(
-            status.HTTP_409_CONFLICT, "invalid_transition", _("Use “Lost” on the card and say why the lead is lost.")
-        )
+        raise BoardRefusal(status.HTTP_409_CONFLICT, "invalid_transition", board_words.lost_by_action())
     return stage
 
 

@@ -85,10 +85,10 @@ async def raw(app) -> AsyncIterator[httpx.AsyncClient]:
 def make_lead(session_factory, services, people) -> Callable[..., object]:
     """``await make_lead(owner_id, name=..., **fields)``: a lead created through the service, as the bot does."""
 
-    async def make(owner_id: int | None, name: str = "Ann Lee", **fields: Any):
+    async def make(owner_id: int | None, name: str = "Ann Lee", source: str = "manual", **fields: Any):
         actor = Actor.system("test")
         return await leads_svc.create_lead(
-            SqlUnitOfWork(session_factory), services, actor, source="manual", name=name, owner_id=owner_id, **fields
+            SqlUnitOfWork(session_factory), services, actor, source=source, name=name, owner_id=owner_id, **fields
         )
 
     return make
