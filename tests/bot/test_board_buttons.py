@@ -17,7 +17,7 @@ async def maria(committing_factory):
     return await register(SqlUnitOfWork(committing_factory), "maria", language="en")
 
 
-async def _card_buttons(tg, committing_factory, services, actor) -> list[dict]:
+async def _card_buttons(tg, committing_factory, services, actor) -> tuple[int, list[dict]]:
     lead = await leads_svc.create_lead(
         SqlUnitOfWork(committing_factory), services, actor, source="partner", name="Acme"
     )
