@@ -20,9 +20,7 @@
   }
 
   function scoreBadge(score) {
-    if (score === null || score === undefined) {
-      return el("span", { class: "score none", text: "—", title: t("no_score") });
-    }
+    if (score === null || score === undefined) return null;
     var level = score >= SCORE_HIGH ? "high" : score >= SCORE_MID ? "mid" : "low";
     return el("span", { class: "score " + level, text: Number(score).toFixed(2) });
   }
@@ -52,7 +50,9 @@
           ? el("div", { class: "owner", text: card.owner ? card.owner.name : t("unassigned") })
           : null,
         stepLine(card.next_step),
-        el("div", { class: "flags" }, [scoreBadge(card.score)].concat(flags)),
+        card.score !== null && card.score !== undefined || flags.length
+          ? el("div", { class: "flags" }, [scoreBadge(card.score)].concat(flags))
+          : null,
       ]
     );
     return node;
@@ -103,7 +103,7 @@
   }
 
   function leadColumn(column) {
-    var list = el("div", { class: "cards", data: { stage: column.stage } });
+    var list = el("div", { class: "cards", data: { stage: column.stage, empty: t("empty") } });
     var fragment = document.createDocumentFragment();
     column.cards.forEach(function (card) {
       fragment.appendChild(Board.leadCard(card));
@@ -112,10 +112,9 @@
     var node = el("section", { class: "column", data: { stage: column.stage } }, [
       el("header", { class: "column-head" }, [
         el("span", { class: "column-title", text: column.title }),
-        el("span", { class: "count", text: String(column.count) }),
+        el("span", { class: "count", text: countText(column) }),
       ]),
       list,
-      column.cards.length ? null : el("p", { class: "empty", text: t("empty") }),
     ]);
     var more = moreButton(node, column.cards.length, column.more, function (offset) {
       return Board.api("board/column/" + encodeURIComponent(column.stage) + columnParams(offset));
@@ -124,9 +123,13 @@
     return node;
   }
 
+  function countText(column) {
+    return String(column.count) + (column.capped ? "+" : "");
+  }
+
   function setCount(stage, delta) {
     var count = document.querySelector('#board .column[data-stage="' + stage + '"] .count');
-    if (count) count.textContent = String(Number(count.textContent) + delta);
+    if (count && /^\d+$/.test(count.textContent)) count.textContent = String(Number(count.textContent) + delta);
   }
 
   function collapsedColumns(list) {
@@ -148,7 +151,7 @@
               },
             },
           },
-          [el("span", { text: column.title }), el("span", { class: "count", text: String(column.count) })]
+          [el("span", { text: column.title }), el("span", { class: "count", text: countText(column) })]
         )
       );
     });
@@ -188,8 +191,9 @@
         owner.appendChild(el("option", { value: String(person.id), text: person.name }));
       });
       source.appendChild(el("option", { value: "", text: t("all_sources") }));
-      (data.filters.sources || []).forEach(function (code) {
-        source.appendChild(el("option", { value: code, text: t("source." + code) }));
+      (data.filters.sources || []).forEach(function (item) {
+        var code = typeof item === "string" ? item : item.code;
+        source.appendChild(el("option", { value: code, text: item.title || t("source." + code) }));
       });
     }
   }
@@ -349,7 +353,7 @@
   }
 
   function dealColumn(column) {
-    var list = el("div", { class: "cards", data: { stage: column.stage } });
+    var list = el("div", { class: "cards", data: { stage: column.stage, empty: t("empty_deals") } });
     column.cards.forEach(function (deal) {
       list.appendChild(dealCard(deal));
     });
@@ -359,11 +363,10 @@
     return el("section", { class: "column", data: { stage: column.stage } }, [
       el("header", { class: "column-head" }, [
         el("span", { class: "column-title", text: column.title }),
-        el("span", { class: "count", text: String(column.count) }),
+        el("span", { class: "count", text: countText(column) }),
       ]),
       el("div", { class: "totals" }, totals),
       list,
-      column.cards.length ? null : el("p", { class: "empty", text: t("empty_deals") }),
       column.more ? el("p", { class: "empty", text: "+" + column.more }) : null,
     ]);
   }

@@ -38,6 +38,7 @@
     buttons.forEach(function (node) {
       node.disabled = true;
     });
+    document.body.dataset.busy = "1";
     return Board.api("leads/" + current.id + "/" + path, { method: "POST", body: body })
       .then(
         function (answer) {
@@ -59,6 +60,7 @@
         buttons.forEach(function (node) {
           if (document.body.contains(node)) node.disabled = false;
         });
+        delete document.body.dataset.busy;
       });
   }
 
@@ -100,18 +102,37 @@
     ]);
   }
 
-  function activityForm(kinds) {
-    var kind = el("select", { name: "kind" }, kinds.map(function (code) {
-      return option(code, Board.word("kind." + code, code));
+  /* The kinds with their outcomes: the server's (activity_kinds, in the user's words), else the codes. */
+  function activityKinds(data) {
+    if (data.activity_kinds && data.activity_kinds.length) return data.activity_kinds;
+    return (data.actions.activity || []).map(function (code) {
+      return {
+        code: code,
+        title: Board.word("kind." + code, code),
+        outcomes: (OUTCOMES[code] || []).map(function (o) {
+          return { code: o, title: t("outcome." + o) };
+        }),
+      };
+    });
+  }
+
+  function activityForm(data) {
+    var kinds = activityKinds(data);
+    var kind = el("select", { name: "kind" }, kinds.map(function (item) {
+      return option(item.code, item.title);
     }));
     var outcome = el("select", { name: "outcome" });
     var text = el("input", { type: "text", name: "text", maxlength: "4000", placeholder: t("comment") });
     function outcomes() {
+      var chosen = kinds.filter(function (item) {
+        return item.code === kind.value;
+      })[0];
+      var list = (chosen && chosen.outcomes) || [];
       Board.clear(outcome).appendChild(option("", t("no_outcome")));
-      (OUTCOMES[kind.value] || []).forEach(function (code) {
-        outcome.appendChild(option(code, t("outcome." + code)));
+      list.forEach(function (item) {
+        outcome.appendChild(option(item.code, item.title));
       });
-      if (outcome.parentNode) outcome.parentNode.hidden = !(OUTCOMES[kind.value] || []).length;
+      if (outcome.parentNode) outcome.parentNode.hidden = !list.length;
     }
     kind.addEventListener("change", outcomes);
     var outcomeField = field(t("outcome"), outcome);
@@ -184,8 +205,8 @@
 
   function domainForm(data) {
     var control = data.domains && data.domains.length
-      ? el("select", { name: "domain" }, data.domains.map(function (code) {
-          return option(code, Board.word("domain." + code, code));
+      ? el("select", { name: "domain" }, data.domains.map(function (item) {
+          return typeof item === "string" ? option(item, item) : option(item.code, item.title || item.code);
         }))
       : el("input", { type: "text", name: "domain", required: true, placeholder: t("domain") });
     var form = el("form", { class: "form", id: "domain-form" }, [
@@ -203,6 +224,7 @@
     var box = Board.clear(document.getElementById("transfer-refusal"));
     box.hidden = false;
     box.appendChild(el("p", { class: "refusal-text", text: error.detail }));
+    box.scrollIntoView({ block: "nearest" });
     var offers = error.body.offers || [];
     if (!offers.length) return;
     box.appendChild(el("h4", { text: t("offers") }));
@@ -226,7 +248,7 @@
         act("move", { to: actions.move_to, version: version() });
       }, "primary"));
     }
-    if (actions.activity && actions.activity.length) items.push(activityForm(actions.activity));
+    if (actions.activity && actions.activity.length) items.push(activityForm(data));
     if (actions.analyze) {
       items.push(button(t("analyze"), function () {
         act("analyze", { version: version() });
@@ -257,8 +279,9 @@
     var meta = [
       Board.word("lead_stage." + card.stage, card.stage),
       card.company,
+      data.business_domain_title || data.business_domain,
       card.owner ? card.owner.name : null,
-      t("source." + (data.source || card.source)),
+      data.source_title || t("source." + (data.source || card.source)),
     ].filter(Boolean);
     detail.appendChild(el("header", { class: "detail-head" }, [
       el("button", { type: "button", class: "back", id: "detail-back", text: t("back"), on: { click: Board.closeDetail } }),
@@ -277,6 +300,7 @@
         return el("li", {}, [el("span", { class: "when", text: Board.formatDate(row.at) }), el("span", { text: words.join(" · ") })]);
       }),
       historyBlock(t("history"), data.history, function (row) {
+        if (row.type === "event") return el("li", { text: row.text }); // the bot's line: time and who are in it
         return el("li", {}, [
           el("span", { class: "when", text: Board.formatDate(row.at) }),
           el("span", { text: row.text + (row.actor ? " — " + row.actor : "") }),

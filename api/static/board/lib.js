@@ -143,6 +143,7 @@
     var node = document.getElementById("notice");
     node.textContent = text;
     node.className = "notice " + (kind || "info");
+    node.dataset.seq = String(Number(node.dataset.seq || 0) + 1); // which notice this is (tests wait for the next)
     node.hidden = false;
     clearTimeout(noticeTimer);
     noticeTimer = setTimeout(function () {
