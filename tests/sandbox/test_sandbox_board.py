@@ -17,7 +17,7 @@ import httpx
 
 async def _line_with(stream: asyncio.StreamReader, pattern: str, timeout: float) -> str:
     async def read() -> str:
-        seen = []
+        seen: list[str] = []
         while True:
             line = (await stream.readline()).decode()
             if not line:
@@ -48,7 +48,9 @@ async def test_the_sandbox_prints_a_board_link_that_opens_as_the_demo_manager(
     assert process.stdout is not None and process.stdin is not None
     try:
         line = await _line_with(process.stdout, r"Max Manager .*dev-login", timeout=90)
-        url = re.search(r"http://\S+", line).group(0)  # type: ignore[union-attr]
+        found = re.search(r"http://\S+", line)
+        assert found is not None
+        url = found.group(0)
         assert url == f"http://127.0.0.1:{port}/app/api/dev-login?user_id=900003"
         async with httpx.AsyncClient(timeout=20) as client:
             login = await client.get(url, follow_redirects=False)
