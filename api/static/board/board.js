@@ -42,7 +42,6 @@
         class: "card",
         tabindex: "0",
         data: { id: card.id, version: card.version, stage: card.stage },
-        on: { click: openCard, keydown: openOnEnter },
       },
       [
         el("div", { class: "name", text: card.name || t("lead", { id: card.id }) }),
@@ -59,16 +58,19 @@
     return node;
   };
 
+  /* One listener for every card (a board of 500 builds faster without 1,000 of them): a tap or Enter on a
+   * card opens its lead (a deal's card, the deal's lead). */
   function openCard(event) {
-    if (Date.now() - lastDragEnd < 400) return;
-    var node = event.currentTarget;
-    if (node.classList.contains("pending")) return;
-    Board.openDetail(Number(node.dataset.id));
+    if (event.type === "keydown" && event.key !== "Enter") return;
+    var node = event.target.closest && event.target.closest(".card");
+    if (!node || Date.now() - lastDragEnd < 400 || node.classList.contains("pending")) return;
+    Board.openDetail(Number(node.dataset.leadId || node.dataset.id));
   }
-
-  function openOnEnter(event) {
-    if (event.key === "Enter") openCard(event);
-  }
+  ["board", "closed-list", "deals"].forEach(function (id) {
+    var holder = document.getElementById(id);
+    holder.addEventListener("click", openCard);
+    holder.addEventListener("keydown", openCard);
+  });
 
   function moreButton(column, shown, more, load) {
     if (!more) return null;
@@ -322,6 +324,7 @@
       board.querySelectorAll(".cards").forEach(function (list) {
         makeSortable(list, "leads", moveLead);
       });
+      var built = performance.now();
       void board.offsetHeight; // lay it out now: part of the render's time
       var rendered = performance.now();
       // What bench/board_render.py reads: the answer's wait, building + laying out the cards, and (next frame)
@@ -330,6 +333,7 @@
         cards: board.querySelectorAll(".card").length,
         fetchMs: fetched - started,
         renderMs: rendered - fetched,
+        layoutMs: rendered - built,
         shownAt: null,
       });
       requestAnimationFrame(function () {
@@ -348,12 +352,6 @@
         class: "card deal",
         tabindex: "0",
         data: { id: deal.id, leadId: deal.lead_id, stage: deal.stage },
-        on: {
-          click: function () {
-            if (Date.now() - lastDragEnd < 400) return;
-            Board.openDetail(deal.lead_id);
-          },
-        },
       },
       [
         el("div", { class: "card-top" }, [el("span", { class: "name", text: deal.name || t("deal", { id: deal.id }) })]),
