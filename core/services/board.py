@@ -23,7 +23,8 @@ from core.services.ports.leads import LeadFilter, SaleFilter
 
 COUNT_CAP = 10_000
 MAX_CARDS = 200  # one column's page
-DEFAULT_CARDS = 100
+DEFAULT_CARDS = 50  # a phone shows a handful per column; "show more" pages on
+MAX_SEARCH = 200  # a search board shows the best matches, at most this many in all
 MAX_OFFSET = 5_000  # "show more" pages through at most this many cards of a column
 CLOSED_STAGES = (Stage.TRANSFERRED, Stage.LOST)
 SALE_STAGES = (SaleStage.NEW, SaleStage.KYC, SaleStage.AGREEMENT, SaleStage.PAID, SaleStage.LOST)
@@ -46,12 +47,13 @@ class BoardQuery:
 class Column:
     stage: Stage
     cards: list[Lead]
-    count: int  # at most COUNT_CAP (``capped``: there are more)
+    count: int  # at most COUNT_CAP (``capped``: there may be more)
     offset: int = 0
+    truncated: bool = False  # a search kept only its best MAX_SEARCH matches: the count is of those
 
     @property
     def capped(self) -> bool:
-        return self.count >= COUNT_CAP
+        return self.truncated or self.count >= COUNT_CAP
 
     @property
     def more(self) -> int:
@@ -108,34 +110,36 @@ def board_query(
     return BoardQuery(owner_id=owner_id, source=src, q=text)
 
 
-async def _column(uow: UnitOfWork, actor: Actor, query: BoardQuery, stage: Stage, limit: int, offset: int) -> Column:
-    if query.q is not None:
-        # A search: the best matches of this stage (leads_svc.list_leads pages a search by position, not offset).
-        page = await leads_svc.list_leads(
-            uow,
-            actor,
-            stage=stage.value,
-            owner_id=query.owner_id,
-            source=query.source.value if query.source else None,
-            unassigned=query.unassigned,
-            q=query.q,
-            limit=min(limit + offset, leads_svc.MAX_PAGE),
-        )
-        found = page.items[offset:]
-        more = len(found) + offset + (1 if page.next_after is not None else 0)
-        return Column(stage, found[:limit], more, offset)
+async def _search(uow: UnitOfWork, actor: Actor, query: BoardQuery) -> tuple[dict[Stage, list[Lead]], bool]:
+    """The best ``MAX_SEARCH`` matches of ``query.q`` among the board's leads, by stage; and whether there are more.
+    One search for the whole board (not one per column)."""
+    assert query.q is not None
+    page = await leads_svc.list_leads(
+        uow,
+        actor,
+        owner_id=query.owner_id,
+        source=query.source.value if query.source else None,
+        unassigned=query.unassigned,
+        q=query.q,
+        limit=MAX_SEARCH,
+    )
+    found: dict[Stage, list[Lead]] = {stage: [] for stage in Stage}
+    for lead in page.items:
+        found[lead.stage].append(lead)
+    return found, page.next_after is not None
+
+
+def _found_column(stage: Stage, leads: list[Lead], more: bool, limit: int, offset: int) -> Column:
+    """A column of a search: its matches among the search's best (``more``: the search had more than it kept)."""
+    return Column(stage, leads[offset : offset + limit], len(leads), offset, truncated=more)
+
+
+async def _column(uow: UnitOfWork, query: BoardQuery, stage: Stage, limit: int, offset: int) -> Column:
     flt = query.filter(stage)
     async with uow:
         cards = await uow.leads.list_leads(flt, limit=limit, offset=offset)
         count = len(cards) + offset if len(cards) < limit else await uow.leads.count_leads_upto(flt, COUNT_CAP)
     return Column(stage, cards, count, offset)
-
-
-async def _count(uow: UnitOfWork, actor: Actor, query: BoardQuery, stage: Stage) -> int:
-    if query.q is not None:
-        return (await _column(uow, actor, query, stage, leads_svc.MAX_PAGE, 0)).count
-    async with uow:
-        return await uow.leads.count_leads_upto(query.filter(stage), COUNT_CAP)
 
 
 async def owners(uow: UnitOfWork, actor: Actor) -> list[User]:
@@ -150,9 +154,21 @@ async def owners(uow: UnitOfWork, actor: Actor) -> list[User]:
 async def lead_board(uow: UnitOfWork, actor: Actor, query: BoardQuery, *, limit: int = DEFAULT_CARDS) -> Board:
     """The open stages' newest-updated ``limit`` cards each, with their counts; the closed stages' counts."""
     _check_page(limit)
-    columns = [await _column(uow, actor, query, stage, limit, 0) for stage in OPEN_STAGES]
-    closed = [Column(stage, [], await _count(uow, actor, query, stage)) for stage in CLOSED_STAGES]
-    return Board(columns, closed, await owners(uow, actor), query)
+    if query.q is not None:
+        found, more = await _search(uow, actor, query)
+        columns = [_found_column(stage, found[stage], more, limit, 0) for stage in OPEN_STAGES]
+        closed = [Column(stage, [], len(found[stage]), truncated=more) for stage in CLOSED_STAGES]
+        return Board(columns, closed, await owners(uow, actor), query)
+    pages: dict[Stage, list[Lead]] = {}
+    async with uow:
+        for stage in OPEN_STAGES:
+            pages[stage] = await uow.leads.list_leads(query.filter(stage), limit=limit)
+        # the counts the full columns need and the closed stages', in one query
+        wanted = [stage for stage, cards in pages.items() if len(cards) >= limit] + list(CLOSED_STAGES)
+        counts = await uow.leads.stage_counts_upto(query.filter(Stage.NEW), wanted, COUNT_CAP)
+    open_columns = [Column(stage, cards, counts.get(stage, len(cards))) for stage, cards in pages.items()]
+    closed = [Column(stage, [], counts[stage]) for stage in CLOSED_STAGES]
+    return Board(open_columns, closed, await owners(uow, actor), query)
 
 
 async def lead_column(
@@ -163,7 +179,10 @@ async def lead_column(
     stage_ = parse_enum(Stage, stage, "stage")
     if stage_ not in OPEN_STAGES:
         raise InvalidValue("stage", Rule.NOT_ONE_OF, value=stage, allowed=[s.value for s in OPEN_STAGES])
-    return await _column(uow, actor, query, stage_, limit, offset)
+    if query.q is not None:
+        found, more = await _search(uow, actor, query)
+        return _found_column(stage_, found[stage_], more, limit, offset)
+    return await _column(uow, query, stage_, limit, offset)
 
 
 async def deal_board(

@@ -273,6 +273,9 @@ class FakeLeads(_Repo):
     async def count_leads_upto(self, flt: LeadFilter, cap: int) -> int:
         return min(cap, len(self._matching(flt)))
 
+    async def stage_counts_upto(self, flt: LeadFilter, stages: Sequence[Stage], cap: int) -> dict[Stage, int]:
+        return {stage: min(cap, len(self._matching(replace(flt, stage=stage)))) for stage in stages}
+
     async def search_leads(
         self, terms: SearchTerms, flt: LeadFilter, *, limit: int, after: SearchPosition | None = None
     ) -> list[Found]:

@@ -162,6 +162,9 @@ class LeadRepository(Protocol):
         """``count_leads``, but counting stops at ``cap`` (a board column says "10000+" instead of reading
         every row of a stage of a million leads)."""
 
+    async def stage_counts_upto(self, flt: LeadFilter, stages: Sequence[Stage], cap: int) -> dict[Stage, int]:
+        """``count_leads_upto`` of each of ``stages`` (``flt``'s own stage ignored), in one query."""
+
     async def search_leads(
         self, terms: SearchTerms, flt: LeadFilter, *, limit: int, after: SearchPosition | None = None
     ) -> list[Found]:

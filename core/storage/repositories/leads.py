@@ -29,6 +29,7 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
@@ -361,6 +362,18 @@ class SqlLeadRepository:
     async def count_leads_upto(self, flt: LeadFilter, cap: int) -> int:
         capped = _filtered(select(literal(1)).select_from(LEADS), flt).limit(cap).subquery()
         return int((await self.session.execute(select(func.count()).select_from(capped))).scalar_one())
+
+    async def stage_counts_upto(self, flt: LeadFilter, stages: Sequence[Stage], cap: int) -> dict[Stage, int]:
+        if not stages:
+            return {}
+        parts = [
+            select(literal(stage.value).label("stage"), func.count().label("n")).select_from(
+                _filtered(select(literal(1)).select_from(LEADS), replace(flt, stage=stage)).limit(cap).subquery()
+            )
+            for stage in stages
+        ]
+        rows = (await self.session.execute(union_all(*parts))).all()
+        return {Stage(row.stage): int(row.n) for row in rows}
 
     async def search_leads(
         self, terms: SearchTerms, flt: LeadFilter, *, limit: int, after: SearchPosition | None = None
