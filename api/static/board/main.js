@@ -73,6 +73,7 @@
       Board.fatal(Board.state.t("auth_failed"), Board.state.t("no_init"), "");
       return;
     }
+    Board.prefetchLeads();
     Board.api("me").then(function (me) {
       Board.state.me = me;
       Board.state.texts = me.texts || {};
