@@ -8,12 +8,12 @@ What it does, on the PostgreSQL server of DATABASE_URL (or 127.0.0.1:5432 when u
    per open stage; every fourth with a next step, half of those overdue; some with a company), dropped at the end;
 2. serves the real app (``api.app.create_app``, its own engine) under uvicorn on 127.0.0.1 in this process;
 3. opens the board ``--rounds`` times (after one that warms up) in headless Debian chromium (Playwright,
-   ``/usr/bin/chromium``; no browser download) as a 390x844 touch phone with initData signed for that manager, ``?limit=200`` (the largest page of
-   a column) so every card is on the board, and reads what board.js records (``Board.lastRender``): the wait
-   for ``/app/api/board``, the time to build and lay out the cards, and when the board was on screen (the next
-   frame) counted from the navigation — the number the issue's target (< 1 s) is about; beside them the page's
-   own load, ``/app/api/me``, and a yardstick in the same page at the same moment (500 bare divs of text built and
-   laid out), so a loaded machine shows as a ratio. Prints p50 / max of each.
+   ``/usr/bin/chromium``; no browser download) as a 390x844 touch phone with initData signed for that manager,
+   ``?limit=200`` (the largest page of a column) so every card is on the board, and reads what board.js records
+   (``Board.lastRender``): the wait for ``/app/api/board``, the time to build and lay out the cards, and when the
+   board was on screen (the next frame) counted from the navigation — the number the issue's target (< 1 s) is
+   about; beside them the page's own load, ``/app/api/me``, and a yardstick in the same page at the same moment
+   (500 bare divs of text built and laid out), so a loaded machine shows as a ratio. Prints p50 / max of each.
 The browser and the server share the machine's cores: on a loaded machine every number grows.
 """
 
