@@ -36,7 +36,7 @@ async def lead_board(
     limit: Limit = board_svc.DEFAULT_CARDS,
 ) -> dict[str, Any]:
     query = board_svc.board_query(current.actor, owner_id=owner, source=source, q=q)
-    found = await board_svc.lead_board(uow, current.actor, query, limit=limit)
+    found = await board_svc.lead_board(uow, current.actor, query, limit=limit, me=current.user)
     return texts.board(found, utcnow(), can_filter=current.actor.sees_all_leads)
 
 

@@ -92,6 +92,9 @@ async def test_closed_stages_are_counts_only(board_client, make_lead, session_fa
     assert collapsed == {"transferred": 0, "lost": 2}
     assert "cards" not in board["collapsed"][0]
     assert board["columns"][0]["count"] == 1
+    opened = (await board_client(MANAGER).get("/app/api/board/column/lost")).json()  # a collapsed column tapped
+    assert sorted(c["id"] for c in opened["cards"]) == sorted(lead.id for lead in leads[:2])
+    assert all(c["stage"] == "lost" for c in opened["cards"]) and opened["count"] == 2
 
 
 async def test_a_column_shows_a_limit_and_the_rest_page_by_page(board_client, make_lead):
@@ -121,7 +124,7 @@ async def test_bad_filters_are_a_422_with_a_message(board_client, people):
         response = await client.get(f"/app/api/board?{query}")
         assert response.status_code == 422, query
         assert response.json()["code"] == "invalid" and words in response.json()["detail"], query
-    response = await client.get("/app/api/board/column/lost")
+    response = await client.get("/app/api/board/column/nope")
     assert response.status_code == 422 and response.json()["code"] == "invalid"
 
 
