@@ -107,3 +107,13 @@ async def test_the_sandbox_s_dev_login_link_opens_the_board_and_leaves_the_addre
     await phone.page.reload()  # the tab keeps its sign-in
     await phone.page.wait_for_selector("body[data-loaded]")
     assert await phone.names_in("new") == ["Dev Dora"]
+
+
+async def test_every_word_of_the_page_exists_in_russian_and_english(phone) -> None:
+    await phone.page.goto(f"{phone.base_url}/app/")
+
+    english = await phone.page.evaluate("window.BoardI18n.keys('en')")
+    russian = await phone.page.evaluate("window.BoardI18n.keys('ru')")
+
+    assert len(english) > 50
+    assert sorted(english) == sorted(russian)
