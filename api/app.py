@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api import board
+from api.board import mount as board
 from api.deps import DEFAULT_KEY_CACHE_SECONDS, ApiKeyCache
 from api.docs import install_docs
 from api.errors import BodySizeLimit, install_error_handlers, route_methods

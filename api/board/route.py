@@ -16,10 +16,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+import bot.render as render
 from api.board.auth import NotAuthenticated
 from api.board.i18n import use_request_texts
 from api.errors import _describe
-from bot import render
 from core.domain.errors import (
     AccessDenied,
     DomainError,

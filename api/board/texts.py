@@ -9,8 +9,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import bot.render as render
 from api.board.route import text_of
-from bot import render
 from bot.render import board as board_words
 from bot.render.clock import viewer
 from bot.render.events import event_line

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+import bot.render as render
 from api.board import texts
 from api.board.auth import CurrentUser
 from api.board.route import BoardRoute
 from api.board.schemas import DealMoveIn
 from api.deps import get_uow, sale_id_path
-from bot import render
 from bot.i18n import _
 from core.domain.ids import BIGINT_MAX
 from core.services import board as board_svc

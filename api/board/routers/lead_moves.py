@@ -9,12 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, status
 
+import bot.render as render
 from api.board import texts
 from api.board.auth import CurrentUser
 from api.board.route import BoardRefusal, BoardRoute
 from api.board.schemas import LostIn, MoveIn, VersionIn
 from api.deps import get_services, get_uow, lead_id_path
-from bot import render
 from bot.i18n import _
 from bot.render import board as board_words
 from core.domain.clock import utcnow

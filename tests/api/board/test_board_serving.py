@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from api.app import create_app
-from api.board import STATIC_DIR
+from api.board.mount import STATIC_DIR
 from tests.api.board.conftest import MANAGER
 
 SANDBOX_TOKEN = "7000001:TEST-token"
