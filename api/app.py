@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.board import mount as board
 from api.deps import DEFAULT_KEY_CACHE_SECONDS, ApiKeyCache
 from api.docs import install_docs
 from api.errors import BodySizeLimit, install_error_handlers, route_methods
@@ -96,6 +97,7 @@ def create_app(
     services: Services | None = None,
     api_key_cache_seconds: float = DEFAULT_KEY_CACHE_SECONDS,
     ready_cache_seconds: float = PROBE_SECONDS,
+    dev_login: bool = False,
 ) -> FastAPI:
     """Build the API.
 
@@ -148,7 +150,15 @@ def create_app(
     app.include_router(sales.router)
     app.include_router(reports.router)
     app.include_router(webhooks.router)
+    board_routers = board.install(app, dev_login=dev_login)  # /app/ (the Mini App) and /app/api/
     app.state.route_methods = route_methods(
-        health.router, metrics.router, export.router, leads.router, sales.router, reports.router, webhooks.router
+        health.router,
+        metrics.router,
+        export.router,
+        leads.router,
+        sales.router,
+        reports.router,
+        webhooks.router,
+        *board_routers,
     )
     return app

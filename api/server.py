@@ -16,9 +16,9 @@ from core.config import Settings
 from core.process import freeze_startup_objects
 
 
-def _config(settings: Settings, host: str | None, port: int | None) -> uvicorn.Config:
+def _config(settings: Settings, host: str | None, port: int | None, *, dev_login: bool = False) -> uvicorn.Config:
     return uvicorn.Config(
-        create_app(settings),
+        create_app(settings, dev_login=dev_login),
         host=host or settings.api_host,
         port=port if port is not None else settings.api_port,
         log_level="info",
@@ -41,12 +41,15 @@ async def serve_async(
     host: str | None = None,
     port: int | None = None,
     stop_event: asyncio.Event | None = None,
+    *,
+    dev_login: bool = False,
 ) -> None:
     """Serve in the running event loop until uvicorn is told to exit or ``stop_event`` is set.
 
+    ``dev_login``: the board's sandbox sign-in (only ``leadcrm sandbox`` passes it).
     Raises ``RuntimeError`` if the server cannot start (e.g. the port is taken) instead of uvicorn's
     ``SystemExit``, so a process running the bot beside the API can report it."""
-    config = _config(settings, host, port)
+    config = _config(settings, host, port, dev_login=dev_login)
     server = uvicorn.Server(config)
 
     async def stop_when_asked() -> None:

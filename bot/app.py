@@ -157,6 +157,7 @@ def build_dispatcher(
         start,
         step_input,
     )
+    from bot.webapp import WebAppMiddleware
 
     if storage is None:
         storage, isolation = _fsm(settings)
@@ -182,6 +183,7 @@ def build_dispatcher(
     dp.update.outer_middleware(viewer)
     dp.errors.outer_middleware(locale)  # error handlers run outside the update's locale context
     dp.errors.outer_middleware(viewer)
+    dp.update.outer_middleware(WebAppMiddleware(settings.webapp_url))  # cards' "Open board" (private chats)
     # Router order, written once.
     # Messages: commands that must work in any dialog state (/start, /cancel, /help, admin, list commands)
     # come before the routers whose state-filtered text handlers would otherwise take a command as a lead's
@@ -348,6 +350,7 @@ async def run_bot(
     from bot.outbox import OutboxSender
     from bot.ratelimit import CountReplies
     from bot.scheduler import Scheduler
+    from bot.webapp import set_menu_button
     from bot.webhooks import WebhookSender
     from bot.weekly import weekly_photo
     from core.metrics import exposition
@@ -389,6 +392,7 @@ async def run_bot(
 
         await asyncio.to_thread(warm_up)  # dateparser's first parse loads its data (~140 ms): not on a user
         await _set_commands(bot)
+        await set_menu_button(bot, settings.webapp_url)  # the board (WEBAPP_URL), if configured
         # One set of flood windows for all the bot sends: the outbox waits its turn, direct replies are counted;
         # with REDIS_URL the windows are shared by every replica of the bot.
         limiter = await _limiter(settings, me.id)

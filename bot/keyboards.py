@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
-from bot import render
+from bot import render, webapp
 from bot.callbacks import (
     LeadAction,
     ListCb,
@@ -46,10 +46,17 @@ class Keyboard:
         self._rows: list[list[InlineKeyboardButton]] | None = None
         self._attached: list[list[InlineKeyboardButton]] = []
 
-    def button(self, *, text: str, callback_data: CallbackData | str | None = None, url: str | None = None) -> None:
+    def button(
+        self,
+        *,
+        text: str,
+        callback_data: CallbackData | str | None = None,
+        url: str | None = None,
+        web_app: WebAppInfo | None = None,
+    ) -> None:
         if isinstance(callback_data, CallbackData):
             callback_data = callback_data.pack()
-        self._buttons.append(InlineKeyboardButton(text=text, callback_data=callback_data, url=url))
+        self._buttons.append(InlineKeyboardButton(text=text, callback_data=callback_data, url=url, web_app=web_app))
 
     def adjust(self, *sizes: int) -> None:
         """Rows of the given sizes; the last size repeats (as aiogram's builder does)."""
@@ -147,7 +154,10 @@ def lead_card(lead: Lead, user: User) -> InlineKeyboardMarkup:
             kb.button(text=_("💼 Deal"), callback_data=_cb(LeadAction.SALE, lead))
             rows.append(1)
     kb.button(text=_("🔄 Refresh"), callback_data=_cb(LeadAction.OPEN, lead))
-    rows.append(1)
+    board = webapp.lead_button(lead.id)  # a private chat with WEBAPP_URL set
+    if board is not None:
+        kb.button(text=_("🗂 Open board"), web_app=board)
+    rows.append(2 if board is not None else 1)
     kb.adjust(*rows)
     return kb.as_markup()
 

@@ -82,4 +82,5 @@ async def run(settings: Settings, database_url: str, *, read: Read, write: Write
 async def _serve_api(settings: Settings, stop: asyncio.Event) -> None:
     from api.server import serve_async
 
-    await serve_async(settings, settings.api_host, settings.api_port, stop)
+    # dev_login: the board's sign-in for the demo users (initData signed with the emulator's token), sandbox only
+    await serve_async(settings, settings.api_host, settings.api_port, stop, dev_login=True)

@@ -157,6 +157,13 @@ class Settings(LogSettings):
     inbox_poll_seconds: float = Field(
         default=0.5, gt=0, le=60, description="Webhook mode: how often a replica looks for updates the others stored"
     )
+    webapp_url: str | None = Field(
+        default=None,
+        description="The board's public https URL (…/app/): the bot's menu button and the cards' Open board button",
+    )
+    webapp_auth_max_age_seconds: int = Field(
+        default=3600, ge=60, le=7 * 86400, description="How old a Mini App's initData (auth_date) may be, in seconds"
+    )
     outbox_give_up_seconds: float = 3600.0
     outbox_poll_seconds: float = 1.0
     ready_outbox_max_wait_seconds: float = Field(
@@ -199,6 +206,16 @@ class Settings(LogSettings):
         if text in ("off", "none", "no"):
             return None
         return WEEKDAYS.index(text[:3]) + 1 if text[:3] in WEEKDAYS and not text.isdigit() else text
+
+    @field_validator("webapp_url")
+    @classmethod
+    def _webapp_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith("https://"):
+            raise ValueError("WEBAPP_URL must be an https:// URL (Telegram opens Mini Apps over https only)")
+        return value
 
     @field_validator("team_leads_language", mode="before")
     @classmethod

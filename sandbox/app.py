@@ -16,7 +16,7 @@ from typing import Any
 
 from core.config import Settings
 from sandbox.chat import ChatRepl, Read, Write
-from sandbox.demo import demo_settings, seed_demo_users
+from sandbox.demo import DemoUser, demo_settings, seed_demo_users
 from sandbox.emulator import FakeTelegram
 from sandbox.emulator.runner import RunBot, start_bot
 
@@ -50,6 +50,8 @@ async def run_sandbox(
         write(f"Telegram emulator: {fake.url} (bot @{fake.bot_username})")
         if serve_api is not None:
             api_task = await _start_api(serve_api, settings, api_stop, write)
+            if api_task is not None:
+                _board_links(settings, users, write)
         repl = ChatRepl(fake, read=read, write=write, users=users, start_as=start_as)
         return await repl.run()
     finally:
@@ -63,6 +65,21 @@ async def run_sandbox(
             except Exception as error:
                 write(f"the bot did not stop cleanly: {error}")
         await fake.stop()
+
+
+BOARD_LOGIN = "/app/api/dev-login?user_id={user_id}"  # the API's sandbox-only sign-in (api.board, dev_login)
+
+
+def board_url(settings: Settings, user_id: int) -> str:
+    """The local URL that opens the pipeline board in a browser as ``user_id`` (initData signed by the sandbox)."""
+    return f"http://{settings.api_host}:{settings.api_port}" + BOARD_LOGIN.format(user_id=user_id)
+
+
+def _board_links(settings: Settings, users: tuple[DemoUser, ...], write: Write) -> None:
+    registered = [u for u in users if u.role is not None]
+    write("Pipeline board (open in a browser) / доска воронки (откройте в браузере):")
+    for user in registered:
+        write(f"  {user.full_name} ({user.role}): {board_url(settings, user.user_id)}")
 
 
 async def _start_api(

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.i18n import N_, _
 from bot.render.vocabulary import esc
 from core.services.ports import GateStats
-from core.services.training import ModelInfo, TrainReport, TrainStatus
+
+if TYPE_CHECKING:  # the training stack (numpy, sklearn) is not loaded by importing bot.render (the API's board does)
+    from core.services.training import ModelInfo, TrainReport
 
 
 def model_lines(lines: Sequence[str]) -> str:
@@ -54,6 +56,8 @@ def _candidates(candidates: Mapping[str, Mapping[str, float]]) -> list[str]:
 
 
 def _train_head(r: TrainReport) -> str:
+    from core.services.training import TrainStatus  # only when a training report is shown (the bot has it loaded)
+
     if r.status == TrainStatus.NOT_ENOUGH_DATA:
         return _(
             "Not enough history to train: {total} closed leads ({won} won, {lost} lost); need at least "
@@ -85,6 +89,8 @@ def _train_head(r: TrainReport) -> str:
 
 
 def train_report(r: TrainReport) -> str:
+    from core.services.training import TrainStatus
+
     lines = [_train_head(r), _("closed leads: {won} won, {lost} lost").format(won=r.n_won, lost=r.n_lost)]
     lines += _candidates(r.candidates)
     if r.version:

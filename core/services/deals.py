@@ -29,6 +29,11 @@ EXPECTED_CLOSE_MAX = datetime(2100, 1, 1, tzinfo=UTC)
 EDITS_READ = 200  # the deal's newest edits read for its card (the last few are shown beside its stage changes)
 
 
+def ensure_deals_access(actor: Actor) -> None:
+    """AccessDenied unless the actor may see the deals (team leads, admins, API keys)."""
+    _require_deals_access(actor)
+
+
 def _require_deals_access(actor: Actor) -> None:
     if not actor.sees_all_leads:
         raise AccessDenied(AccessRule.SALES_NEED_TEAM_LEAD)

@@ -23,4 +23,7 @@ def test_building_the_api_imports_no_training_stack() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
     modules, loaded = [*out.stdout.splitlines(), ""][:2]
     assert loaded == "", f"the API imported {loaded}"
-    assert int(modules) < 1200, f"{modules} modules at start-up"
+    # ~1,150 of them are aiogram's, which the pipeline board needs (its initData check is aiogram's
+    # safe_parse_webapp_init_data, its texts the bot's catalogue); serve() freezes them (freeze_startup_objects),
+    # so full collections do not scan them.
+    assert int(modules) < 2000, f"{modules} modules at start-up"

@@ -145,6 +145,9 @@ class FakeLeads(_Repo):
         lead = self.s.leads.get(lead_id)
         return self._with_owner(lead) if lead is not None else None
 
+    async def get_many(self, lead_ids: Sequence[int]) -> dict[int, Lead]:
+        return {i: self._with_owner(self.s.leads[i]) for i in lead_ids if i in self.s.leads}
+
     def _with_owner(self, lead: Lead) -> Lead:
         owner = self.s.users.get(lead.owner_id) if lead.owner_id is not None else None
         return replace(lead, owner_name=owner.full_name if owner else None)
@@ -267,6 +270,12 @@ class FakeLeads(_Repo):
 
     async def count_leads(self, flt: LeadFilter) -> int:
         return len(self._matching(flt))
+
+    async def count_leads_upto(self, flt: LeadFilter, cap: int) -> int:
+        return min(cap, len(self._matching(flt)))
+
+    async def stage_counts_upto(self, flt: LeadFilter, stages: Sequence[Stage], cap: int) -> dict[Stage, int]:
+        return {stage: min(cap, len(self._matching(replace(flt, stage=stage)))) for stage in stages}
 
     async def search_leads(
         self, terms: SearchTerms, flt: LeadFilter, *, limit: int, after: SearchPosition | None = None

@@ -98,6 +98,9 @@ class LeadRepository(Protocol):
         """The lead (with its owner's name); ``lock`` holds its row until the transaction ends, so concurrent
         changes of one lead serialize."""
 
+    async def get_many(self, lead_ids: Sequence[int]) -> dict[int, Lead]:
+        """The leads of ``lead_ids`` that exist, by id (one query; a board's deals)."""
+
     async def add(self, lead: NewLead) -> Lead:
         """The new lead with its ``contacts`` stored."""
 
@@ -154,6 +157,13 @@ class LeadRepository(Protocol):
         changed during a pass keeps its place, unlike the newest-updated order)."""
 
     async def count_leads(self, flt: LeadFilter) -> int: ...
+
+    async def count_leads_upto(self, flt: LeadFilter, cap: int) -> int:
+        """``count_leads``, but counting stops at ``cap`` (a board column says "10000+" instead of reading
+        every row of a stage of a million leads)."""
+
+    async def stage_counts_upto(self, flt: LeadFilter, stages: Sequence[Stage], cap: int) -> dict[Stage, int]:
+        """``count_leads_upto`` of each of ``stages`` (``flt``'s own stage ignored), in one query."""
 
     async def search_leads(
         self, terms: SearchTerms, flt: LeadFilter, *, limit: int, after: SearchPosition | None = None

@@ -24,10 +24,12 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     literal_column,
     or_,
     select,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
@@ -176,6 +178,13 @@ class SqlLeadRepository:
             return None
         row = (await self.session.execute(_GET_FOR_UPDATE if lock else _GET, {"lead_id": lead_id})).mappings().first()
         return lead_from_row(row) if row is not None else None
+
+    async def get_many(self, lead_ids: Sequence[int]) -> dict[int, Lead]:
+        ids = sorted({i for i in lead_ids if storable_id(i)})
+        if not ids:
+            return {}
+        rows = (await self.session.execute(lead_columns().where(LEADS.c.id.in_(ids)))).mappings()
+        return {lead.id: lead for lead in map(lead_from_row, rows)}
 
     async def add(self, lead: NewLead) -> Lead:
         await self._before_write()
@@ -353,6 +362,22 @@ class SqlLeadRepository:
     async def count_leads(self, flt: LeadFilter) -> int:
         stmt = _filtered(select(func.count()).select_from(LEADS), flt)
         return int((await self.session.execute(stmt)).scalar_one())
+
+    async def count_leads_upto(self, flt: LeadFilter, cap: int) -> int:
+        capped = _filtered(select(literal(1)).select_from(LEADS), flt).limit(cap).subquery()
+        return int((await self.session.execute(select(func.count()).select_from(capped))).scalar_one())
+
+    async def stage_counts_upto(self, flt: LeadFilter, stages: Sequence[Stage], cap: int) -> dict[Stage, int]:
+        if not stages:
+            return {}
+        parts = [
+            select(literal(stage.value).label("stage"), func.count().label("n")).select_from(
+                _filtered(select(literal(1)).select_from(LEADS), replace(flt, stage=stage)).limit(cap).subquery()
+            )
+            for stage in stages
+        ]
+        rows = (await self.session.execute(union_all(*parts))).all()
+        return {Stage(row.stage): int(row.n) for row in rows}
 
     async def search_leads(
         self, terms: SearchTerms, flt: LeadFilter, *, limit: int, after: SearchPosition | None = None
