@@ -207,16 +207,57 @@ class TreeTables:
         out = np.zeros((n, self.n_features + 1))
         if not len(self.value) or not len(self.feature):
             return out[:, :-1]
-        cells = len(self.value) * (self.zero.shape[1] + 1)
-        chunk = max(1, CHUNK_CELLS // max(cells, 1))
-        for start in range(0, n, chunk):
-            out[start : start + chunk] = self._chunk(x[start : start + chunk])
+        for group in self._groups():
+            cells = len(group.value) * (group.zero.shape[1] + 1) * max(group.step_node.shape[1], 1)
+            chunk = max(1, CHUNK_CELLS // max(cells, 1))
+            for start in range(0, n, chunk):
+                part = x[start : start + chunk]
+                out[start : start + chunk] += group.shap(part, self.goes_left(part))
         return out[:, :-1]
 
-    def _chunk(self, x: np.ndarray) -> np.ndarray:
+    def _groups(self) -> list[_Leaves]:
+        """The leaves grouped by how many features their path splits on, each padded only to its own width
+        (most paths are shorter than the longest: this saves most of the work)."""
+        cached: list[_Leaves] | None = self.__dict__.get("_leaf_groups")
+        if cached is not None:
+            return cached
+        widths = (self.slot_feature != self.n_features).sum(axis=1)
+        depths = (self.step_slot >= 0).sum(axis=1)
+        groups = []
+        for w in np.unique(widths):
+            rows = np.flatnonzero(widths == w)
+            width, depth = max(int(w), 1), max(int(depths[rows].max()), 1)
+            owner = np.zeros((len(rows) * width, self.n_features + 1))
+            owner[np.arange(len(rows) * width), self.slot_feature[rows, :width].ravel()] = 1.0
+            groups.append(
+                _Leaves(
+                    value=self.value[rows],
+                    zero=self.zero[rows, :width],
+                    step_node=self.step_node[rows, :depth],
+                    step_left=self.step_left[rows, :depth],
+                    step_slot=self.step_slot[rows, :depth],
+                    owner=owner,
+                )
+            )
+        self.__dict__["_leaf_groups"] = groups
+        return groups
+
+
+@dataclass
+class _Leaves:
+    """Leaves whose paths split on the same number of features (``zero.shape[1]``)."""
+
+    value: np.ndarray  # (P,)
+    zero: np.ndarray  # (P, w)
+    step_node: np.ndarray  # (P, L)
+    step_left: np.ndarray  # (P, L)
+    step_slot: np.ndarray  # (P, L)
+    owner: np.ndarray  # (P * w, n_features + 1): one-hot, the feature of each (leaf, slot)
+
+    def shap(self, x: np.ndarray, left: np.ndarray) -> np.ndarray:
+        """(n, n_features + 1) contributions of these leaves; ``left`` = ``TreeTables.goes_left(x)``."""
         n = len(x)
         n_leaves, width = self.zero.shape
-        left = self.goes_left(x)  # (n, N)
         satisfied = left[:, self.step_node] == self.step_left  # (n, P, L)
         one = np.empty((n, n_leaves, width))
         for d in range(width):
@@ -228,23 +269,19 @@ class TreeTables:
         for d in range(width):
             shifted = np.concatenate([np.zeros((n, n_leaves, 1)), poly[..., :-1]], axis=-1)
             poly = poly * z[..., d : d + 1] + shifted * one[..., d : d + 1]
-        weights = np.array(
-            [math.factorial(k) * math.factorial(width - 1 - k) / math.factorial(width) for k in range(width)]
-        )
+        weights = [math.factorial(k) * math.factorial(width - 1 - k) / math.factorial(width) for k in range(width)]
+        weighted = poly[..., :width] @ np.asarray(weights)  # sum_k w_k poly_k: the o_i = 0 case, times z_i
         phi = np.empty((n, n_leaves, width))
         for i in range(width):
             zi, oi = z[..., i], one[..., i]
-            # UNWIND: divide (z_i + o_i t) out. o_i = 1: synthetic division from the top; o_i = 0: divide by z_i.
-            top = np.empty((n, n_leaves, width))
+            # UNWIND: divide (z_i + o_i t) out and weigh the quotient's coefficients. o_i = 1: synthetic
+            # division from the top; o_i = 0: the quotient is poly / z_i.
             carry = poly[..., width]
+            total = np.zeros((n, n_leaves))
             for k in range(width - 1, -1, -1):
-                top[..., k] = carry
+                total += weights[k] * carry
                 carry = poly[..., k] - zi * carry
-            by_zero = poly[..., :width] / zi[..., None]
-            quotient = np.where(oi[..., None] > 0, top, by_zero)
-            phi[..., i] = (oi - zi) * (quotient @ weights)
+            quotient = np.where(oi > 0, total, weighted / zi)
+            phi[..., i] = (oi - zi) * quotient
         phi *= self.value[None, :, None]
-        out = np.zeros((n, self.n_features + 1))
-        flat = self.slot_feature.ravel()
-        np.add.at(out.T, flat, phi.reshape(n, -1).T)
-        return out
+        return np.asarray(phi.reshape(n, -1) @ self.owner)

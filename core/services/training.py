@@ -40,13 +40,16 @@ from core.scoring.provider import (
     load_model,
     score_many,
 )
+from core.scoring.report import score_bands, top_factors
 from core.scoring.rules_v1 import RulesV1Scorer
-from core.services.context import Services
-from core.services.ports import GateStats, ModelVersion, ScoreColumns, UnitOfWork
+from core.services.context import Policy, Services
+from core.services.ports import GateStats, ModelChange, ModelVersion, ScoreColumns, UnitOfWork
+from core.services.scorer_admin import transfer_gate
 
 HOLDOUT_SHARE = 0.2
 MIN_PER_CLASS_FLOOR = 10  # below this the held-out part cannot hold both outcomes, whatever the settings
 SEED = 42
+TRAINING_ACTOR = "training"  # who activated a version training found better (model_changes.actor)
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,9 @@ async def train_model(
         tr, ho = train_test_split(idx, test_size=HOLDOUT_SHARE, stratify=data.y, random_state=seed)
         outcome = fit_candidates([rows[i] for i in tr], data.y[tr], seed=seed)
         candidate = outcome.learned_model()
-        auc, brier = _evaluate(data.y[ho], candidate.predict_rows([rows[i] for i in ho]))
+        held_out = [rows[i] for i in ho]
+        held_out_p = candidate.predict_rows(held_out)
+        auc, brier = _evaluate(data.y[ho], held_out_p)
         if active is not None and active[1] is not None:
             other_name = active[0]
             other_p = active[1].predict_rows([rows[i] for i in ho])
@@ -182,6 +187,8 @@ async def train_model(
             "other_brier": other_brier,
             "n_holdout": len(ho),
             "folds": outcome.folds,
+            "bands": score_bands(data.y[ho], held_out_p),
+            "top_factors": top_factors(candidate, held_out),
         }
 
     r = await asyncio.to_thread(fit)
@@ -207,11 +214,16 @@ async def train_model(
             "compared_auc": r["other_auc"],
             "compared_brier": r["other_brier"],
             "calibration": model.model.method,
+            "bands": r["bands"],  # held out: predicted vs actual win rate by score band (/model's chart)
+            "top_factors": r["top_factors"],  # held out: mean |contribution| per feature
         },
         model_blob=dump_model(model),
     )
     async with uow:
         await uow.ml.add(stored, activate=activate)
+        if activate:
+            detail = {"version": version, "from": active[0] if active else None}
+            await uow.ml.record_change(ModelChange(now, TRAINING_ACTOR, "activate", detail))
         await uow.commit()
     if activate:
         LearnedOrRules.activations_changed()
@@ -247,9 +259,14 @@ class ModelInfo:
     gate: GateStats | None = None  # what the transfer gate means on this team's data
 
 
-async def active_model_info(uow: UnitOfWork, *, transfer_threshold: float | None = None) -> ModelInfo:
-    """The active scorer's figures; with ``transfer_threshold``, also what that gate means on the team's data."""
+async def active_model_info(
+    uow: UnitOfWork, *, transfer_threshold: float | None = None, policy: Policy | None = None
+) -> ModelInfo:
+    """The active scorer's figures; with ``transfer_threshold``, also what that gate means on the team's data;
+    with ``policy``, the same for the gate in force (an admin's, else the policy's)."""
     async with uow:
+        if policy is not None:
+            transfer_threshold = await transfer_gate(uow, policy)
         row = await uow.ml.active()
         gate = await uow.ml.gate_stats(transfer_threshold) if transfer_threshold is not None else None
         if row is None:

@@ -36,6 +36,7 @@ from core.services.ports.ml import (
     GateStats,
     ImportsRepository,
     MlRepository,
+    ModelChange,
     ModelVersion,
     ScoreColumns,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "LeadFilter",
     "LeadRepository",
     "MlRepository",
+    "ModelChange",
     "ModelVersion",
     "MovedHistory",
     "NewLead",
