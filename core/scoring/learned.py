@@ -304,7 +304,8 @@ def fit_candidates(
 
 ACTIONABLE = frozenset({"activity_count", "touches_per_day", "days_since_last_touch", "hours_to_first_contact"})
 TOP_FACTORS = 3  # named in every reason
-ADVICE_WITHIN = 5  # ... plus the largest factor a manager can change, when it is among this many
+ADVICE_WITHIN = 5  # ... plus the next ones, up to this many, when they are needed to tell the way the score went,
+# and the largest one a manager can change when it is among this many
 
 
 def actionable(feature: str) -> bool:
@@ -313,8 +314,10 @@ def actionable(feature: str) -> bool:
 
 
 def pick_factors(names: Sequence[str], row: dict[str, Value], contributions: np.ndarray) -> list[Factor]:
-    """The factors a reason names: the ``TOP_FACTORS`` largest by |contribution|, and, when none of them is
-    something the manager can change but one of the top ``ADVICE_WITHIN`` is, that one too (a reason is advice)."""
+    """The factors a reason names, all among the ``ADVICE_WITHIN`` largest by |contribution|: the
+    ``TOP_FACTORS`` largest; then, while what they add up to points the other way from the score's move against
+    the average lead (the sum of all contributions), the next ones pushing the score's way; and, when none named
+    is something the manager can change but one of the top ``ADVICE_WITHIN`` is, that one too (advice)."""
     order = np.argsort(-np.abs(contributions), kind="stable")
     ranked = [
         Factor(names[j], row.get(names[j]), float(contributions[j]))
@@ -322,8 +325,14 @@ def pick_factors(names: Sequence[str], row: dict[str, Value], contributions: np.
         if abs(contributions[j]) >= MIN_LOGIT_EFFECT
     ]
     shown = ranked[:TOP_FACTORS]
+    way = np.sign(float(np.sum(contributions)))
+    for extra in ranked[TOP_FACTORS:]:
+        if np.sign(sum(f.delta for f in shown)) == way:
+            break
+        if np.sign(extra.delta) == way:
+            shown.append(extra)
     if not any(actionable(f.feature) for f in shown):
-        shown += [f for f in ranked[TOP_FACTORS:] if actionable(f.feature)][:1]
+        shown += [f for f in ranked if actionable(f.feature) and f not in shown][:1]
     return shown
 
 

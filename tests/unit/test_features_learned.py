@@ -150,6 +150,14 @@ def test_a_reason_names_the_three_largest_factors_and_a_changeable_one_from_the_
     assert picked[-1].sign == "−"
 
 
+def test_when_the_top_three_point_the_wrong_way_the_next_ones_pushing_the_score_are_named_too() -> None:
+    # the score went up overall (all six add up to +0.7), but the top three add up to -1.1
+    names, c = _contributions(a=-1.0, b=-0.9, c=0.8, d=0.7, e=0.6, f=0.5)
+    picked = pick_factors(names, {}, c)
+    assert [f.feature for f in picked] == ["a", "b", "c", "d", "e"]  # -1.1 + 0.7 + 0.6 > 0; f is sixth
+    assert sum(f.delta for f in picked) > 0
+
+
 def test_a_changeable_factor_below_the_top_five_is_not_named() -> None:
     names, c = _contributions(a=1.0, b=0.9, c=0.8, d=0.7, e=0.6, activity_count=0.5)
     assert [f.feature for f in pick_factors(names, {}, c)] == ["a", "b", "c"]
