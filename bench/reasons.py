@@ -3,7 +3,8 @@
     .venv/bin/python bench/reasons.py [--csv PATH] [--mapping mappings/xeducation.toml] [--seed 42]
 
 Imports the file into a temporary database (as bench/scoring.py does), loads the closed leads like
-``leadcrm train``, holds out a stratified 20 % (the split training activates on), trains on the rest
+``leadcrm train``, holds out 20 % as training does before activating (``recent_split``: the most recently
+closed; X Education has no dates, so a stratified random 20 %), trains on the rest
 (``fit_candidates``) and explains every held-out lead with each candidate. Prints, per candidate, the share of
 held-out leads whose *named* factors' contributions add up to the sign of (score - training base rate) —
 the issue's bar is 95 % — and the share whose full SHAP sum has that sign, and the time to explain them.
@@ -20,7 +21,6 @@ import uuid
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +31,7 @@ from core.config import Settings  # noqa: E402
 from core.scoring.features import features  # noqa: E402
 from core.scoring.learned import LearnedModel, fit_candidates  # noqa: E402
 from core.services.importer import import_csv  # noqa: E402
-from core.services.training import HOLDOUT_SHARE, TrainingSet, load_training_set  # noqa: E402
+from core.services.training import TrainingSet, load_training_set, recent_split  # noqa: E402
 from core.storage.db import make_engine, make_session_factory  # noqa: E402
 from core.storage.migrate import upgrade_async  # noqa: E402
 from core.storage.uow import SqlUnitOfWork  # noqa: E402
@@ -61,7 +61,7 @@ def main() -> int:
     args = parser.parse_args()
     data = asyncio.run(load(args.csv, args.mapping))
     rows = [features(i) for i in data.inputs]
-    tr, ho = train_test_split(np.arange(len(rows)), test_size=HOLDOUT_SHARE, stratify=data.y, random_state=args.seed)
+    tr, ho = recent_split(data, args.seed)
     outcome = fit_candidates([rows[i] for i in tr], data.y[tr], seed=args.seed)
     held_out = [rows[i] for i in ho]
     print(f"{len(tr)} training leads, {len(ho)} held out; chosen {outcome.chosen}")
