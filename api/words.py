@@ -32,6 +32,7 @@ from core.domain.errors import (
     TransferBlock,
     TransferNotAllowed,
     UserNotFound,
+    VersionNotFound,
     WebhookNotFound,
 )
 
@@ -87,6 +88,8 @@ def describe(err: DomainError) -> str:
         return "Sale not found"
     if isinstance(err, UserNotFound):
         return "User not found"
+    if isinstance(err, VersionNotFound):
+        return "Model version not found"
     if isinstance(err, ApiKeyNotFound):
         return f"No API key named '{err.name}'"
     if isinstance(err, InvalidTransition):

@@ -7,7 +7,9 @@
 3. Loads the closed leads exactly as ``leadcrm train`` does (``load_training_set``) and runs a
    stratified, shuffled K-fold CV (seed 42) of the product's trainer (``fit_candidates``: each
    candidate cross-validated and calibrated inside the training folds, the best chosen by CV AUC).
-   Prints ROC AUC and Brier of rules-v1, each candidate and the chosen model on the test folds.
+   Prints ROC AUC and Brier of rules-v1, each candidate and the chosen model on the test folds, and how
+   truthful the reasons are: the share of test leads whose named factors' contributions add up to the
+   sign of (score - the training base rate).
 4. Re-imports the same file with ``mappings/xeducation_last_activity.toml`` (adds the two
    Last Activity columns; the re-import updates the 9,240 leads in place) and repeats.
 5. Drops the temporary database.
@@ -35,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from cli.reports import import_summary  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.scoring.features import features  # noqa: E402
-from core.scoring.learned import CANDIDATES, fit_candidates  # noqa: E402
+from core.scoring.learned import CANDIDATES, LearnedModel, fit_candidates  # noqa: E402
 from core.services.importer import import_csv  # noqa: E402
 from core.services.training import load_training_set, rules_probabilities  # noqa: E402
 from core.storage.db import make_engine, make_session_factory  # noqa: E402
@@ -61,21 +63,36 @@ async def admin(server: str, sql: str) -> None:
     await engine.dispose()
 
 
+def named_sign_agreement(spec, fit, rows: list) -> int:
+    """How many leads' named factors add up to the sign of (score - base rate): the reason does not point
+    the other way from where the score sits against an average lead."""
+    model = LearnedModel(spec=spec, model=fit.model, algorithm=fit.name, base_rate=fit.base_rate)
+    probs, factors = model.explain_rows(rows)
+    named = np.asarray([sum(f.delta for f in fs) for fs in factors])
+    return int(np.sum(np.sign(named) == np.sign(probs - fit.base_rate)))
+
+
 def cross_validate(inputs: list, y: np.ndarray, folds: int, seed: int) -> dict[str, dict[str, float]]:
     rows = [features(i) for i in inputs]
     names = ["rules-v1", *CANDIDATES, "chosen"]
     pooled = {n: np.zeros(len(y)) for n in names}
     per_fold: dict[str, list[tuple[float, float]]] = {n: [] for n in names}
     chosen_names = []
+    agree = {n: 0 for n in names}
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for k, (tr, te) in enumerate(cv.split(np.zeros(len(y)), y), 1):
         started = time.perf_counter()
         outcome = fit_candidates([rows[i] for i in tr], y[tr], seed=seed)
         frame = outcome.spec.frame([rows[i] for i in te])
         preds = {"rules-v1": rules_probabilities([inputs[i] for i in te])}
+        test_rows = [rows[i] for i in te]
+        fold_agree = {}
         for name, fit in outcome.candidates.items():
             preds[name] = fit.model.predict(frame)
+            fold_agree[name] = named_sign_agreement(outcome.spec, fit, test_rows)
+            agree[name] += fold_agree[name]
         preds["chosen"] = preds[outcome.chosen]
+        agree["chosen"] += fold_agree[outcome.chosen]
         chosen_names.append(outcome.chosen)
         for name, p in preds.items():
             pooled[name][te] = p
@@ -90,6 +107,7 @@ def cross_validate(inputs: list, y: np.ndarray, folds: int, seed: int) -> dict[s
             "auc_mean": float(np.mean(aucs)),
             "auc_sd": float(np.std(aucs)),
             "brier_mean": float(np.mean(briers)),
+            "named_sign": agree[name] / len(y),
         }
     out["chosen"]["picked"] = ", ".join(chosen_names)
     return out
@@ -126,14 +144,18 @@ async def main() -> int:
         await admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     print()
-    print("| features | scorer | ROC AUC (pooled) | Brier (pooled) | AUC per fold (mean ± sd) | Brier per fold |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| features | scorer | ROC AUC (pooled) | Brier (pooled) | AUC per fold (mean ± sd) | Brier per fold "
+        "| reasons agree with the score |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for label, results in table:
         for scorer, m in results.items():
             shown = f"chosen ({m['picked']})" if scorer == "chosen" else scorer
+            sign = "" if scorer == "rules-v1" else f"{100 * m['named_sign']:.1f}%"
             print(
                 f"| {label} | {shown} | {m['auc']:.3f} | {m['brier']:.3f} | "
-                f"{m['auc_mean']:.3f} ± {m['auc_sd']:.3f} | {m['brier_mean']:.3f} |"
+                f"{m['auc_mean']:.3f} ± {m['auc_sd']:.3f} | {m['brier_mean']:.3f} | {sign} |"
             )
     return 0
 

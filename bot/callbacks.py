@@ -145,6 +145,27 @@ class QueueCb(CallbackData, prefix="qu"):
     p: int = 0
 
 
+class ModelAction(StrEnum):
+    """/model's buttons (admins, bot/routers/model_admin.py)."""
+
+    HOME = "h"
+    GATE = "g"  # the gate's choices
+    GATE_ASK = "ga"  # "set the gate to v?"
+    GATE_YES = "gy"
+    VERSIONS = "v"
+    VERSION_ASK = "va"  # "switch to version v?"
+    VERSION_YES = "vy"
+
+
+class ModelCb(CallbackData, prefix="md"):
+    """``v``: a gate in thousandths or a version id; ``x``: what the screen showed as current (the gate in
+    thousandths, the active version id, 0 for rules-v1), so a stale "Yes" changes nothing."""
+
+    a: ModelAction
+    v: int = 0
+    x: int = 0
+
+
 class RuleCb(CallbackData, prefix="ar"):
     """The assignment rule (admins): ``r`` the rule to set, "" to show it."""
 

@@ -117,7 +117,8 @@ async def committing_factory(engine: AsyncEngine) -> AsyncIterator[async_session
         await conn.execute(
             text(
                 "TRUNCATE leads, activities, stage_changes, sales, sale_stage_changes, outbox, "
-                "inbox, users, invites, api_keys, model_versions, webhooks, webhook_deliveries RESTART IDENTITY CASCADE"
+                "inbox, users, invites, api_keys, model_versions, model_changes, webhooks, webhook_deliveries "
+                "RESTART IDENTITY CASCADE"
             )
         )
         # The admin's assignment rule and the round-robin position back to none; the scheduler's marks gone.

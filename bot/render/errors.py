@@ -25,7 +25,9 @@ from core.domain.errors import (
     TransferBlock,
     TransferNotAllowed,
     UserNotFound,
+    VersionNotFound,
 )
+from core.services.scorer_admin import GATE_MAX, GATE_MIN
 
 
 def transfer_refused(err: TransferNotAllowed) -> str:
@@ -111,6 +113,12 @@ def invalid_value(err: InvalidValue) -> str:
         return _("Type at least {count} characters to search.").format(count=_limit(err.minimum or 2))
     if err.field == "business_domain":
         return _("This business domain is not in the catalogue; choose one from the buttons.")
+    if err.field == "transfer_gate":
+        return _("Send the gate as a number between {minimum} and {maximum}, e.g. 0.55.").format(
+            minimum=f"{GATE_MIN:.2f}", maximum=f"{GATE_MAX:.2f}"
+        )
+    if err.field == "model_version":
+        return _("This model version can no longer be loaded (it was stored by an older version); train a new one.")
     if err.rule == Rule.NOT_ASSIGNABLE:
         return _("This person is not an active manager or team lead; choose another.")
     if err.field == "role":
@@ -144,6 +152,8 @@ def error_text(err: DomainError) -> str:
         return _("Deal #{id} not found.").format(id=err.sale_id)
     if isinstance(err, UserNotFound):
         return _("User {id} not found.").format(id=err.user_id)
+    if isinstance(err, VersionNotFound):
+        return _("This model version is not stored.")
     if isinstance(err, LeadIsFinal):
         return _("The lead is already “{stage}”; it can no longer be changed.").format(stage=stage_name(err.stage))
     if isinstance(err, InvalidTransition):

@@ -1,6 +1,6 @@
 """People and the model: /invite ROLE (admins any role, team leads managers), /users with role and
-deactivate buttons, /model and /train (admins). The services enforce who may do what; these handlers
-only unpack and render."""
+deactivate buttons, /train (admins; /model is bot/routers/model_admin.py). The services enforce who may do
+what; these handlers only unpack and render."""
 
 from __future__ import annotations
 
@@ -111,12 +111,6 @@ async def pick_heir(query: CallbackQuery, callback_data: UserCb, uow: UnitOfWork
     await screens.show(query, text, owner_keyboards.handover_picker(target, people))
 
 
-async def model(message: Message, uow: UnitOfWork, services: Services, actor: Actor) -> None:
-    users_svc.ensure_admin(actor)
-    info = await training_svc.active_model_info(uow, transfer_threshold=services.policy.transfer_threshold)
-    await message.answer(render.model_info(info))
-
-
 async def train(
     message: Message,
     actor: Actor,
@@ -149,7 +143,7 @@ def make_router() -> Router:
     and tests build several)."""
     router = Router(name=__name__)
     # Every message handler here takes one of these commands: one parse skips the router for other messages.
-    router.message.filter(PrivateChat(), Command("invite", "users", "model", "train"))
+    router.message.filter(PrivateChat(), Command("invite", "users", "train"))
     training: set[asyncio.Task[None]] = set()  # running /train tasks, kept referenced until done
 
     async def train_command(
@@ -159,7 +153,6 @@ def make_router() -> Router:
 
     router.message.register(invite, Command("invite"))
     router.message.register(users, Command("users"))
-    router.message.register(model, Command("model"))
     router.message.register(train_command, Command("train"))
     router.callback_query.filter(UnpackCallback(UserCb))  # one unpack per press (bot.callbacks)
     router.callback_query.register(open_user, CallbackIs(UserCb, a=UserAction.OPEN))

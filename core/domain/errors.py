@@ -51,6 +51,12 @@ class UserNotFound(NotFound):
         self.user_id = user_id
 
 
+class VersionNotFound(NotFound):
+    def __init__(self, version_id: int) -> None:
+        super().__init__()
+        self.version_id = version_id
+
+
 class ApiKeyNotFound(NotFound):
     def __init__(self, name: str) -> None:
         super().__init__()

@@ -9,14 +9,13 @@ the result; ``bench/scoring.py`` calls :func:`fit_candidates` directly inside it
 * Calibration: the same out-of-fold predictions that give the AUC also fit the calibrator
   (Platt sigmoid on the log-odds), then the base model is refit on all rows.
   This is what ``CalibratedClassifierCV(ensemble=False)`` does, minus a second round of fits.
-* Explanation: for one lead, each feature whose value differs from a typical lead's (training median /
-  most frequent value) is set to that typical value and the lead re-scored; the change in probability
-  (in log-odds) is that feature's contribution. The three largest, in plain words, become the reason.
+* Explanation: SHAP values against the average lead, additive on the log-odds scale
+  (:mod:`core.scoring.attribution`); the largest, in plain words (:mod:`core.scoring.reasons`), become the
+  reason, plus the largest thing a manager can change when it is among the top five (:func:`pick_factors`).
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,9 +35,10 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from core.domain.enums import Recommendation
 from core.domain.funnel import DEFAULT_TRANSFER_THRESHOLD
+from core.scoring.attribution import Attribution, LinearAttribution, TreeAttribution, make_attribution
 from core.scoring.base import DEFAULT_DROP_MIN_AGE, ScoreResult, ScoringInput
-from core.scoring.features import ACT_PREFIX, ATTR_PREFIX, Value, features
-from core.scoring.words import DOMAIN_RU, REC_EN, REC_RU, SOURCE_RU, STAGE_RU
+from core.scoring.features import ACT_PREFIX, Value, features
+from core.scoring.reasons import Factor, reason_text
 
 CANDIDATES = ("logreg", "hgb")
 ALGORITHMS = {
@@ -182,12 +182,14 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 class CalibratedModel:
-    """A fitted base pipeline plus a calibrator fitted on its out-of-fold predictions."""
+    """A fitted base pipeline plus a calibrator fitted on its out-of-fold predictions, and how to attribute its
+    log-odds to the features (None in versions stored before attributions; :meth:`LearnedModel.attribution`)."""
 
-    def __init__(self, base: Pipeline, calibrator: Any, method: str) -> None:
+    def __init__(self, base: Pipeline, calibrator: Any, method: str, attribution: Attribution | None = None) -> None:
         self.base = base
         self.calibrator = calibrator
         self.method = method
+        self.attribution = attribution
 
     def raw(self, frame: pd.DataFrame) -> np.ndarray:
         return np.asarray(self.base.predict_proba(frame)[:, 1], dtype=float)
@@ -222,6 +224,7 @@ class CandidateFit:
     cv_brier: float  # of the calibrated out-of-fold predictions (slightly optimistic)
     model: CalibratedModel
     drop_below: float | None = None  # learned "drop" cut-off (``drop_cutoff``)
+    base_rate: float | None = None  # share of won leads in the training rows
 
 
 @dataclass
@@ -236,8 +239,13 @@ class TrainOutcome:
         return self.candidates[self.chosen]
 
     def learned_model(self) -> LearnedModel:
+        best = self.best
         return LearnedModel(
-            spec=self.spec, model=self.best.model, algorithm=self.chosen, drop_below=self.best.drop_below
+            spec=self.spec,
+            model=best.model,
+            algorithm=self.chosen,
+            drop_below=best.drop_below,
+            base_rate=best.base_rate,
         )
 
 
@@ -278,12 +286,14 @@ def fit_candidates(
         calibrator, method = fit_calibrator(oof, target)
         base = make_estimator(name, spec, seed).fit(frame, target)
         calibrated_oof = calibrate(calibrator, method, oof)
+        attribution = make_attribution(name, base, spec.categorical, spec.numeric, frame)
         fits[name] = CandidateFit(
             name=name,
             cv_auc=float(roc_auc_score(target, oof)),
             cv_brier=float(brier_score_loss(target, calibrated_oof)),
-            model=CalibratedModel(base, calibrator, method),
+            model=CalibratedModel(base, calibrator, method, attribution),
             drop_below=drop_cutoff(calibrated_oof, target),
+            base_rate=float(target.mean()),
         )
     chosen = max(fits.values(), key=lambda f: (f.cv_auc, -f.cv_brier)).name
     return TrainOutcome(spec=spec, candidates=fits, chosen=chosen, folds=k)
@@ -292,15 +302,38 @@ def fit_candidates(
 # ---------------------------------------------------------------- the stored model and the scorer
 
 
-@dataclass
-class Factor:
-    feature: str
-    value: Value
-    delta: float  # change in log-odds this feature's value causes vs a typical lead
+ACTIONABLE = frozenset({"activity_count", "touches_per_day", "days_since_last_touch", "hours_to_first_contact"})
+TOP_FACTORS = 3  # named in every reason
+ADVICE_WITHIN = 5  # ... plus the next ones, up to this many, when they are needed to tell the way the score went,
+# and the largest one a manager can change when it is among this many
 
-    @property
-    def sign(self) -> str:
-        return "+" if self.delta > 0 else "−"
+
+def actionable(feature: str) -> bool:
+    """A fact the manager changes by working the lead: touches of each kind, their rate, the days since the last."""
+    return feature in ACTIONABLE or feature.startswith(ACT_PREFIX)
+
+
+def pick_factors(names: Sequence[str], row: dict[str, Value], contributions: np.ndarray) -> list[Factor]:
+    """The factors a reason names, all among the ``ADVICE_WITHIN`` largest by |contribution|: the
+    ``TOP_FACTORS`` largest; then, while what they add up to points the other way from the score's move against
+    the average lead (the sum of all contributions), the next ones pushing the score's way; and, when none named
+    is something the manager can change but one of the top ``ADVICE_WITHIN`` is, that one too (advice)."""
+    order = np.argsort(-np.abs(contributions), kind="stable")
+    ranked = [
+        Factor(names[j], row.get(names[j]), float(contributions[j]))
+        for j in order[:ADVICE_WITHIN]
+        if abs(contributions[j]) >= MIN_LOGIT_EFFECT
+    ]
+    shown = ranked[:TOP_FACTORS]
+    way = np.sign(float(np.sum(contributions)))
+    for extra in ranked[TOP_FACTORS:]:
+        if np.sign(sum(f.delta for f in shown)) == way:
+            break
+        if np.sign(extra.delta) == way:
+            shown.append(extra)
+    if not any(actionable(f.feature) for f in shown):
+        shown += [f for f in ranked if actionable(f.feature) and f not in shown][:1]
+    return shown
 
 
 @dataclass
@@ -311,6 +344,7 @@ class LearnedModel:
     model: CalibratedModel
     algorithm: str
     drop_below: float | None = None  # models stored before the learned cut-off never say "drop"
+    base_rate: float | None = None  # the training rows' share of won leads (None: stored before the field)
 
     def predict_rows(self, rows: Sequence[dict[str, Value]]) -> np.ndarray:
         return self.model.predict(self.spec.frame(rows))
@@ -318,48 +352,33 @@ class LearnedModel:
     def predict(self, inputs: Sequence[ScoringInput]) -> np.ndarray:
         return self.predict_rows([features(i) for i in inputs])
 
-    def explain_rows(self, rows: Sequence[dict[str, Value]], top: int = 3) -> tuple[np.ndarray, list[list[Factor]]]:
-        """Probabilities and, per row, the ``top`` features that moved it most (one batched predict)."""
-        probe: list[dict[str, Value]] = []
-        changed_keys: list[list[str]] = []
-        for row in rows:
-            probe.append(row)
-            keys = [k for k in self.spec.names if not self._typical(k, row.get(k))]
-            changed_keys.append(keys)
-            for key in keys:
-                changed = dict(row)
-                changed[key] = self.spec.baseline.get(key)
-                probe.append(changed)
-        # Contributions in log-odds of the uncalibrated model: additive for the logistic regression,
-        # and a probability near 0 or 1 does not hide every factor (calibration is monotone, so signs agree).
-        frame = self.spec.frame(probe)
-        raw = self.model.raw(frame)
-        logits = self.model.log_odds(frame)
-        starts = np.cumsum([0] + [1 + len(keys) for keys in changed_keys[:-1]])
-        probs = calibrate(self.model.calibrator, self.model.method, raw[starts])
-        factors: list[list[Factor]] = []
-        pos = 0
-        for row, keys in zip(rows, changed_keys, strict=True):
-            found = [Factor(k, row.get(k), float(logits[pos] - logits[pos + 1 + j])) for j, k in enumerate(keys)]
-            pos += 1 + len(keys)
-            found = [f for f in found if abs(f.delta) >= MIN_LOGIT_EFFECT]
-            found.sort(key=lambda f: abs(f.delta), reverse=True)
-            factors.append(found[:top])
-        return probs, factors
+    def attribution(self) -> Attribution:
+        """The stored attribution; for a version stored before there was one, trees are attributed exactly from
+        the model itself, a linear model against its typical lead (training median / most frequent value)."""
+        stored: Attribution | None = getattr(self.model, "attribution", None)
+        if stored is not None:
+            return stored
+        spec = self.spec
+        found: Attribution
+        if self.algorithm == "hgb":
+            found = TreeAttribution.fit(self.model.base, spec.categorical, spec.numeric)
+        else:
+            background = spec.frame([spec.baseline])
+            found = LinearAttribution.fit(self.model.base, spec.categorical, spec.numeric, background)
+        self.model.attribution = found
+        return found
 
-    def _typical(self, key: str, value: Value) -> bool:
-        return _same(value, self.spec.baseline.get(key), key in self.spec.numeric)
+    def contributions_rows(self, rows: Sequence[dict[str, Value]]) -> np.ndarray:
+        """(rows, features in ``spec.names`` order): log-odds contributions against the average lead."""
+        return self.attribution().contributions(self.spec.frame(rows))
 
-
-def _same(value: Value, base: Value, numeric: bool) -> bool:
-    if value is None or base is None:
-        return value is None and base is None
-    if numeric:
-        try:
-            return math.isclose(float(value), float(base), rel_tol=1e-9, abs_tol=1e-9)
-        except (TypeError, ValueError):
-            return False
-    return str(value) == str(base)
+    def explain_rows(self, rows: Sequence[dict[str, Value]]) -> tuple[np.ndarray, list[list[Factor]]]:
+        """Probabilities and, per row, the factors its reason names (:func:`pick_factors`)."""
+        frame = self.spec.frame(rows)
+        probs = self.model.predict(frame)
+        contributions = self.attribution().contributions(frame)
+        names = self.spec.names
+        return probs, [pick_factors(names, row, c) for row, c in zip(rows, contributions, strict=True)]
 
 
 def recommend_learned(
@@ -408,69 +427,6 @@ class LearnedScorer:
                 drop_below=getattr(self.model, "drop_below", None),  # a model pickled before the field
                 drop_min_age=self.drop_min_age,
             )
-            en, ru = reason_text(score, rec.value, fs)
+            en, ru = reason_text(score, rec.value, fs, base_rate=getattr(self.model, "base_rate", None))
             results.append(ScoreResult(score=score, recommendation=rec, reason=en, reason_ru=ru, version=self.version))
         return results
-
-
-# ---------------------------------------------------------------- plain words
-
-_KIND_EN = {"call": "calls", "message": "messages", "meeting": "meetings", "email": "e-mails", "note": "notes"}
-_KIND_RU = {"call": "звонков", "message": "сообщений", "meeting": "встреч", "email": "писем", "note": "заметок"}
-
-
-def _n(value: float) -> str:
-    """A number as a person writes it: 5, 4.96, 0.5 (at most two decimals, no trailing zeros)."""
-    text = f"{float(value):.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def describe(feature: str, value: Value) -> tuple[str, str]:
-    """One feature value in plain words, (English, Russian)."""
-    if feature == "source":
-        if not value:
-            return "unknown source", "источник неизвестен"
-        return f"{value} source", f"источник «{SOURCE_RU.get(str(value), value)}»"
-    if feature == "business_domain":
-        if value is None:
-            return "no business domain", "сфера бизнеса не указана"
-        return f"{str(value).replace('_', ' ')} domain", f"сфера «{DOMAIN_RU.get(str(value), value)}»"
-    if feature == "stage":
-        return f"stage {value}", f"этап «{STAGE_RU.get(str(value), value)}»"
-    if feature.startswith(ACT_PREFIX):
-        kind = feature[len(ACT_PREFIX) :]
-        n = _n(float(value or 0))
-        return f"{n} {_KIND_EN.get(kind, kind)}", f"{_KIND_RU.get(kind, kind)}: {n}"
-    if feature == "activity_count":
-        n = _n(float(value or 0))
-        return f"{n} touches", f"касаний: {n}"
-    if feature == "hours_to_first_contact":
-        if value is None:
-            return "never contacted", "контакта не было"
-        return f"first contact after {round(float(value))} h", f"первый контакт через {round(float(value))} ч"
-    if feature == "touches_per_day":
-        if value is None:
-            return "touch rate unknown", "частота касаний неизвестна"
-        return f"{_n(float(value))} touches a day", f"касаний в день: {_n(float(value))}"
-    if feature == "days_since_last_touch":
-        if value is None:
-            return "no contact yet", "контакта ещё не было"
-        return f"no contact for {round(float(value))} days", f"нет контакта дней: {round(float(value))}"
-    name = (feature[len(ATTR_PREFIX) :] if feature.startswith(ATTR_PREFIX) else feature).replace("_", " ")
-    if value is None:
-        return f"{name} not set", f"{name}: не указано"
-    shown = _n(value) if isinstance(value, float | int) and not isinstance(value, bool) else str(value)
-    return f"{name} = {shown}", f"{name}: {shown}"
-
-
-def reason_text(score: float, rec: str, factors: Sequence[Factor]) -> tuple[str, str]:
-    if factors:
-        words = [(describe(f.feature, f.value), f.sign) for f in factors]
-        en_f = ", ".join(f"{en} ({s})" for (en, _), s in words)
-        ru_f = ", ".join(f"{ru} ({s})" for (_, ru), s in words)
-    else:
-        en_f, ru_f = "a typical lead", "типичный лид"
-    # the model's id is in scorer_version (and /model), not in a reason a manager reads
-    en = f"{en_f}: probability of a deal {score:.2f}, so {REC_EN[rec]}."
-    ru = f"{ru_f}: вероятность сделки {score:.2f}, поэтому {REC_RU[rec]}."
-    return en, ru

@@ -46,6 +46,7 @@ class ActiveModels(Protocol):
 
     async def active_id(self) -> tuple[int, str] | None: ...  # (id, version)
     async def get(self, version_id: int) -> StoredModel | None: ...
+    async def gate(self) -> float | None: ...  # the transfer gate an admin set (None: the setting's)
 
 
 class ModelsUnitOfWork(Protocol):
@@ -104,7 +105,7 @@ class LearnedOrRules:
         self._rules = RulesV1Scorer()
         self._transfer_threshold = transfer_threshold
         self._drop_min_age = drop_min_age
-        self._cached: tuple[int, Scorer] | None = None
+        self._cached: tuple[int, float, Scorer] | None = None  # version id, gate, scorer
         self._ttl = ttl_seconds
         self._clock = clock
         self._current: Scorer | None = None  # the answer of the last check ...
@@ -137,8 +138,10 @@ class LearnedOrRules:
             if active is None:
                 return self._rules
             version_id, version = active
-            if self._cached is not None and self._cached[0] == version_id:
-                return self._cached[1]
+            stored_gate = await repo.gate()
+            gate = self._transfer_threshold if stored_gate is None else stored_gate
+            if self._cached is not None and self._cached[:2] == (version_id, gate):
+                return self._cached[2]
             stored = await repo.get(version_id)
         # unpickling imports scikit-learn and pandas the first time (seconds): off the event loop, and after the
         # unit of work, so no connection is held meanwhile
@@ -147,10 +150,8 @@ class LearnedOrRules:
         if model is not None:
             from core.scoring.learned import LearnedScorer
 
-            scorer = LearnedScorer(
-                model, version, transfer_threshold=self._transfer_threshold, drop_min_age=self._drop_min_age
-            )
-        self._cached = (version_id, scorer)
+            scorer = LearnedScorer(model, version, transfer_threshold=gate, drop_min_age=self._drop_min_age)
+        self._cached = (version_id, gate, scorer)
         return scorer
 
 

@@ -33,3 +33,13 @@ DOMAIN_RU = {
     "saas": "SaaS",
     "manufacturing": "производство",
 }
+
+
+def ru_plural(n: int, one: str, few: str, many: str) -> str:
+    """The Russian form for a count: 1 день, 2 дня, 5 дней, 11 дней, 21 день."""
+    n = abs(n)
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many

@@ -35,7 +35,7 @@ from core.domain.validation import (
     parse_enum,
 )
 from core.scoring.inputs import scoring_input
-from core.services import assignment, webhooks
+from core.services import assignment, scorer_admin, webhooks
 from core.services import contacts as contacts_svc
 from core.services.context import Services
 from core.services.outbox import TEAM_LEADS
@@ -282,7 +282,8 @@ async def _change_locked_stage(
         # a scored lead is re-scored first, and that score is the one stored with the transfer.
         rescored = await fresh_score(uow, svc, lead, now)
         lead = lead.changed(rescored)
-        funnel.ensure_transfer_allowed(lead.ai_score, lead.business_domain, svc.policy.transfer_threshold)
+        gate = await scorer_admin.transfer_gate(uow, svc.policy)  # an admin's, else TRANSFER_THRESHOLD
+        funnel.ensure_transfer_allowed(lead.ai_score, lead.business_domain, gate)
     changes = lead.touch(now)
     changes["stage"] = new
     changes["stage_entered_at"] = now

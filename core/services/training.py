@@ -1,7 +1,8 @@
 """Train, store and activate the learned scorer; describe the active one; re-score open leads.
 
 * :func:`train_model` — trains on closed leads (won = sale paid; lost = lead or sale lost), chooses
-  the best candidate by cross-validated ROC AUC, checks it on a stratified held-out 20 % against
+  the best candidate by cross-validated ROC AUC, checks it on the most recently closed 20 % (a time split:
+  :func:`recent_split`) against
   the active scorer (``rules-v1`` or the active learned version) and activates it only if its
   held-out ROC AUC is higher. Every trained version is stored; only a winner becomes active.
 * :func:`active_model_info` — what is active, with its figures.
@@ -40,13 +41,16 @@ from core.scoring.provider import (
     load_model,
     score_many,
 )
+from core.scoring.report import score_bands, top_factors
 from core.scoring.rules_v1 import RulesV1Scorer
-from core.services.context import Services
-from core.services.ports import GateStats, ModelVersion, ScoreColumns, UnitOfWork
+from core.services.context import Policy, Services
+from core.services.ports import GateStats, ModelChange, ModelVersion, ScoreColumns, UnitOfWork
+from core.services.scorer_admin import transfer_gate
 
 HOLDOUT_SHARE = 0.2
 MIN_PER_CLASS_FLOOR = 10  # below this the held-out part cannot hold both outcomes, whatever the settings
 SEED = 42
+TRAINING_ACTOR = "training"  # who activated a version training found better (model_changes.actor)
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,22 @@ async def load_training_set(uow: UnitOfWork) -> TrainingSet:
             inputs.append(scoring_input(r.lead, now=r.closed_at))
             labels.append(1 if outcome == Outcome.WON else 0)
     return TrainingSet(inputs, np.asarray(labels, dtype=int))
+
+
+def recent_split(data: TrainingSet, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+    """(train, held out) indices: the most recently closed ``HOLDOUT_SHARE`` held out, as the model will meet
+    leads after the ones it learned from. When that part lacks an outcome, or the close times do not tell
+    recent from old (unknown, or all one time: a history imported without dates), a stratified random split."""
+    idx = np.arange(len(data.y))
+    closed = [i.now for i in data.inputs]
+    n_held = max(1, round(HOLDOUT_SHARE * len(idx)))
+    if all(c is not None for c in closed) and len(set(closed)) > 1:
+        order = sorted(idx, key=lambda i: (closed[i], i))
+        tr, ho = np.asarray(sorted(order[:-n_held])), np.asarray(sorted(order[-n_held:]))
+        if len(set(data.y[ho])) == 2 and len(set(data.y[tr])) == 2:
+            return tr, ho
+    tr, ho = train_test_split(idx, test_size=HOLDOUT_SHARE, stratify=data.y, random_state=seed)
+    return np.asarray(tr), np.asarray(ho)
 
 
 def rules_view(data: ScoringInput) -> ScoringInput:
@@ -154,11 +174,12 @@ async def train_model(
 
     def fit() -> dict[str, Any]:
         rows = [features(i) for i in data.inputs]
-        idx = np.arange(len(rows))
-        tr, ho = train_test_split(idx, test_size=HOLDOUT_SHARE, stratify=data.y, random_state=seed)
+        tr, ho = recent_split(data, seed)
         outcome = fit_candidates([rows[i] for i in tr], data.y[tr], seed=seed)
         candidate = outcome.learned_model()
-        auc, brier = _evaluate(data.y[ho], candidate.predict_rows([rows[i] for i in ho]))
+        held_out = [rows[i] for i in ho]
+        held_out_p = candidate.predict_rows(held_out)
+        auc, brier = _evaluate(data.y[ho], held_out_p)
         if active is not None and active[1] is not None:
             other_name = active[0]
             other_p = active[1].predict_rows([rows[i] for i in ho])
@@ -182,6 +203,8 @@ async def train_model(
             "other_brier": other_brier,
             "n_holdout": len(ho),
             "folds": outcome.folds,
+            "bands": score_bands(data.y[ho], held_out_p),
+            "top_factors": top_factors(candidate, held_out),
         }
 
     r = await asyncio.to_thread(fit)
@@ -207,11 +230,16 @@ async def train_model(
             "compared_auc": r["other_auc"],
             "compared_brier": r["other_brier"],
             "calibration": model.model.method,
+            "bands": r["bands"],  # held out: predicted vs actual win rate by score band (/model's chart)
+            "top_factors": r["top_factors"],  # held out: mean |contribution| per feature
         },
         model_blob=dump_model(model),
     )
     async with uow:
         await uow.ml.add(stored, activate=activate)
+        if activate:
+            detail = {"version": version, "from": active[0] if active else None}
+            await uow.ml.record_change(ModelChange(now, TRAINING_ACTOR, "activate", detail))
         await uow.commit()
     if activate:
         LearnedOrRules.activations_changed()
@@ -247,9 +275,14 @@ class ModelInfo:
     gate: GateStats | None = None  # what the transfer gate means on this team's data
 
 
-async def active_model_info(uow: UnitOfWork, *, transfer_threshold: float | None = None) -> ModelInfo:
-    """The active scorer's figures; with ``transfer_threshold``, also what that gate means on the team's data."""
+async def active_model_info(
+    uow: UnitOfWork, *, transfer_threshold: float | None = None, policy: Policy | None = None
+) -> ModelInfo:
+    """The active scorer's figures; with ``transfer_threshold``, also what that gate means on the team's data;
+    with ``policy``, the same for the gate in force (an admin's, else the policy's)."""
     async with uow:
+        if policy is not None:
+            transfer_threshold = await transfer_gate(uow, policy)
         row = await uow.ml.active()
         gate = await uow.ml.gate_stats(transfer_threshold) if transfer_threshold is not None else None
         if row is None:

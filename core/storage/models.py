@@ -427,6 +427,23 @@ class ModelVersionRow(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
+class ModelChangeRow(Base):
+    """The audit trail of the scorer: a transfer gate set in /model, a model version activated (by training or
+    by an admin rolling back). ``detail``: ``{"from": 0.6, "to": 0.55}`` / ``{"version": ..., "from": ...}``."""
+
+    __tablename__ = "model_changes"
+    __table_args__ = (
+        CheckConstraint("kind IN ('gate', 'activate')", name="kind"),
+        Index("ix_model_changes_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    actor: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+
 class WebhookRow(Base):
     """A receiver of events (``leadcrm webhook add``); the secret signs every delivery (kept: it is needed)."""
 

@@ -64,6 +64,7 @@ from core.services.ports import (
     GateStats,
     LeadFilter,
     Leased,
+    ModelChange,
     ModelVersion,
     MovedHistory,
     NewLead,
@@ -630,6 +631,24 @@ class FakeMl(_Repo):
 
     async def add(self, version: ModelVersion, *, activate: bool) -> None:
         raise NotImplementedError
+
+    async def versions(self, limit: int) -> list[ModelVersion]:
+        return []
+
+    async def activate(self, version_id: int) -> None:
+        raise NotImplementedError
+
+    async def gate(self) -> float | None:
+        return None
+
+    async def set_gate(self, threshold: float, *, actor: str, now: datetime) -> None:
+        raise NotImplementedError
+
+    async def record_change(self, change: ModelChange) -> None:
+        raise NotImplementedError
+
+    async def changes(self, limit: int) -> list[ModelChange]:
+        return []
 
     async def open_leads_after(self, after_id: int, limit: int) -> list[Lead]:
         return []

@@ -1,5 +1,6 @@
 """The trainer and the learned scorer on generated data with a known signal (no database)."""
 
+import copy
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -9,7 +10,15 @@ import pytest
 from core.domain.enums import Recommendation
 from core.scoring.base import ScoringInput
 from core.scoring.features import features
-from core.scoring.learned import LearnedModel, LearnedScorer, describe, drop_cutoff, fit_candidates, recommend_learned
+from core.scoring.learned import (
+    LearnedModel,
+    LearnedScorer,
+    drop_cutoff,
+    fit_candidates,
+    pick_factors,
+    recommend_learned,
+)
+from core.scoring.reasons import describe
 
 
 def _examples(n: int, seed: int = 7) -> tuple[list[ScoringInput], np.ndarray]:
@@ -122,10 +131,68 @@ def test_the_reason_names_the_top_factors_in_plain_words_with_their_direction(tr
     res = scorer.score(ScoringInput("partner", "new", 6, "fintech", {"city": "Kazan"}, {"meeting": 6}))
     assert "6 meetings (+)" in res.reason and "встреч: 6 (+)" in res.reason_ru
     assert "partner source (+)" in res.reason and "источник «партнёр» (+)" in res.reason_ru
-    assert res.reason.count("(") <= 3  # at most three factors, and no model id
+    assert res.reason.count("(+)") + res.reason.count("(−)") <= 4  # three, plus one a manager can change; no id
     assert "test-1" not in res.reason + res.reason_ru
     weak = scorer.score(ScoringInput("scanner", "new", 0, None, {"city": "Kazan"}, {}))
     assert "0 meetings (−)" in weak.reason
+
+
+def _contributions(**by_name: float) -> tuple[list[str], np.ndarray]:
+    return list(by_name), np.asarray(list(by_name.values()))
+
+
+def test_a_reason_names_the_three_largest_factors_and_a_changeable_one_from_the_top_five() -> None:
+    names, c = _contributions(
+        **{"attr:country": 1.2, "source": -0.9, "attr:visits": 0.8, "attr:city": 0.4, "days_since_last_touch": -0.3}
+    )
+    picked = pick_factors(names, {"days_since_last_touch": 9.0}, c)
+    assert [f.feature for f in picked] == ["attr:country", "source", "attr:visits", "days_since_last_touch"]
+    assert picked[-1].sign == "−"
+
+
+def test_when_the_top_three_point_the_wrong_way_the_next_ones_pushing_the_score_are_named_too() -> None:
+    # the score went up overall (all six add up to +0.7), but the top three add up to -1.1
+    names, c = _contributions(a=-1.0, b=-0.9, c=0.8, d=0.7, e=0.6, f=0.5)
+    picked = pick_factors(names, {}, c)
+    assert [f.feature for f in picked] == ["a", "b", "c", "d", "e"]  # -1.1 + 0.7 + 0.6 > 0; f is sixth
+    assert sum(f.delta for f in picked) > 0
+
+
+def test_a_changeable_factor_below_the_top_five_is_not_named() -> None:
+    names, c = _contributions(a=1.0, b=0.9, c=0.8, d=0.7, e=0.6, activity_count=0.5)
+    assert [f.feature for f in pick_factors(names, {}, c)] == ["a", "b", "c"]
+
+
+def test_contributions_too_small_to_matter_are_not_named() -> None:
+    names, c = _contributions(a=1.0, b=0.01, activity_count=-0.02)
+    assert [f.feature for f in pick_factors(names, {}, c)] == ["a"]
+
+
+def test_contributions_add_up_to_the_log_odds_minus_the_training_average(trained) -> None:
+    inputs, _ = _examples(60, seed=5)
+    rows = [features(i) for i in inputs]
+    for fit in trained.candidates.values():
+        model = LearnedModel(spec=trained.spec, model=fit.model, algorithm=fit.name)
+        frame = trained.spec.frame(rows)
+        total = model.contributions_rows(rows).sum(axis=1) + model.attribution().base
+        np.testing.assert_allclose(total, fit.model.log_odds(frame), atol=1e-8)
+
+
+def test_the_base_value_is_the_mean_log_odds_of_the_training_rows() -> None:
+    inputs, y = _examples(200, seed=3)
+    rows = [features(i) for i in inputs]
+    outcome = fit_candidates(rows, y)
+    frame = outcome.spec.frame(rows)
+    for fit in outcome.candidates.values():
+        assert fit.model.attribution.base == pytest.approx(float(fit.model.log_odds(frame).mean()), abs=1e-8)
+
+
+def test_a_version_stored_without_an_attribution_is_still_explained(trained) -> None:
+    for fit in copy.deepcopy(trained).candidates.values():
+        fit.model.attribution = None  # as unpickled from a version stored before attributions
+        model = LearnedModel(spec=trained.spec, model=fit.model, algorithm=fit.name)
+        _, factors = model.explain_rows([features(ScoringInput("partner", "new", 6, "fintech", {}, {"meeting": 6}))])
+        assert factors[0] and fit.model.attribution is not None
 
 
 def test_batch_scoring_gives_the_same_results_as_one_by_one(trained) -> None:
@@ -160,7 +227,15 @@ def test_training_refuses_a_single_outcome() -> None:
 @pytest.mark.parametrize(
     ("feature", "value", "en", "ru"),
     [
-        ("days_since_last_touch", 9.2, "no contact for 9 days", "нет контакта дней: 9"),
+        ("days_since_last_touch", 9.2, "no contact for 9 days", "нет контакта 9 дней"),
+        ("days_since_last_touch", 1.5, "no contact for 1 day", "нет контакта 1 день"),
+        ("days_since_last_touch", 22.0, "no contact for 22 days", "нет контакта 22 дня"),
+        ("days_since_last_touch", 0.3, "last contact today", "последний контакт сегодня"),
+        ("hours_to_first_contact", 0.4, "first contact within an hour", "первый контакт в течение часа"),
+        ("hours_to_first_contact", 5.2, "first contact after 5 h", "первый контакт через 5 ч"),
+        ("hours_to_first_contact", 120.0, "first contact after 5 days", "первый контакт через 5 дней"),
+        ("act:call", 1.0, "1 call", "звонков: 1"),
+        ("source", "scanner", "scanner source", "источник «сканер»"),
         ("act:meeting", 4.0, "4 meetings", "встреч: 4"),
         ("source", "partner", "partner source", "источник «партнёр»"),
         ("business_domain", None, "no business domain", "сфера бизнеса не указана"),

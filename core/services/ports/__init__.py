@@ -37,6 +37,7 @@ from core.services.ports.ml import (
     GateStats,
     ImportsRepository,
     MlRepository,
+    ModelChange,
     ModelVersion,
     ScoreColumns,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "LeadRepository",
     "Leased",
     "MlRepository",
+    "ModelChange",
     "ModelVersion",
     "MovedHistory",
     "NewLead",

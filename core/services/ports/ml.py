@@ -50,6 +50,16 @@ class ScoreColumns:
     changes: LeadChanges
 
 
+@dataclass(frozen=True, slots=True)
+class ModelChange:
+    """One row of the scorer's audit trail (``model_changes``)."""
+
+    at: datetime
+    actor: str
+    kind: str  # "gate" | "activate"
+    detail: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class GateStats:
     """What the transfer gate means on this team's data (``/model``)."""
@@ -73,6 +83,22 @@ class MlRepository(Protocol):
     async def get(self, version_id: int) -> ModelVersion | None: ...
 
     async def active(self) -> ModelVersion | None: ...
+
+    async def versions(self, limit: int) -> list[ModelVersion]:
+        """The newest ``limit`` stored versions, newest first, without their blobs (``model_blob`` = b"")."""
+
+    async def activate(self, version_id: int) -> None:
+        """Make that stored version the active one (one activation at a time)."""
+
+    async def gate(self) -> float | None:
+        """The transfer gate an admin set (``team_settings['transfer_gate']``); None: the settings' default."""
+
+    async def set_gate(self, threshold: float, *, actor: str, now: datetime) -> None: ...
+
+    async def record_change(self, change: ModelChange) -> None: ...
+
+    async def changes(self, limit: int) -> list[ModelChange]:
+        """The newest ``limit`` audit rows, newest first."""
 
     async def add(self, version: ModelVersion, *, activate: bool) -> None:
         """Store a version; with ``activate`` it becomes the only active one (activations serialize)."""

@@ -4,26 +4,31 @@ Never commits."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, and_, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.enums import SaleStage, Stage
 from core.domain.funnel import LEAD_FINAL
 from core.domain.models import Lead
-from core.services.ports import ClosedLead, GateStats, ModelVersion, ScoreColumns
-from core.storage.models import ModelVersionRow, SaleRow, StageChangeRow, table
+from core.services.ports import ClosedLead, GateStats, ModelChange, ModelVersion, ScoreColumns
+from core.storage.models import ModelChangeRow, ModelVersionRow, SaleRow, StageChangeRow, TeamSettingRow, table
 from core.storage.repositories.base import BeforeWrite
 from core.storage.repositories.leads import LEADS, LIVE, lead_columns, lead_from_row, update_lead_stmt, update_params
 
 VERSIONS = table(ModelVersionRow)
 SALES = table(SaleRow)
 STAGE_CHANGES = table(StageChangeRow)
+CHANGES = table(ModelChangeRow)
+SETTINGS = table(TeamSettingRow)
+GATE_KEY = "transfer_gate"
 ACTIVATION_LOCK = 0x1EAD5C0E  # pg_advisory_xact_lock key: one activation at a time
 
 
-def _version(row: Row[Any]) -> ModelVersion:
+def _version(row: Row[Any]) -> ModelVersion:  # a row without model_blob (``versions``): b""
     return ModelVersion(
         id=row.id,
         version=row.version,
@@ -35,7 +40,7 @@ def _version(row: Row[Any]) -> ModelVersion:
         auc=row.auc,
         brier=row.brier,
         metrics=dict(row.metrics or {}),
-        model_blob=row.model_blob,
+        model_blob=getattr(row, "model_blob", b""),
         is_active=row.is_active,
     )
 
@@ -97,6 +102,41 @@ class SqlMlRepository:
     async def active(self) -> ModelVersion | None:
         row = (await self.session.execute(select(VERSIONS).where(VERSIONS.c.is_active.is_(True)))).first()
         return _version(row) if row is not None else None
+
+    async def versions(self, limit: int) -> list[ModelVersion]:
+        columns = [c for c in VERSIONS.c if c.name != "model_blob"]
+        stmt = select(*columns).order_by(VERSIONS.c.id.desc()).limit(limit)
+        return [_version(row) for row in await self.session.execute(stmt)]
+
+    async def activate(self, version_id: int) -> None:
+        await self._before_write()
+        await self.session.execute(select(func.pg_advisory_xact_lock(ACTIVATION_LOCK)))
+        await self.session.execute(update(VERSIONS).where(VERSIONS.c.is_active.is_(True)).values(is_active=False))
+        await self.session.execute(update(VERSIONS).where(VERSIONS.c.id == version_id).values(is_active=True))
+
+    async def gate(self) -> float | None:
+        value = (await self.session.execute(select(SETTINGS.c.value).where(SETTINGS.c.key == GATE_KEY))).scalar()
+        threshold = (value or {}).get("threshold")
+        return float(threshold) if threshold is not None else None
+
+    async def set_gate(self, threshold: float, *, actor: str, now: datetime) -> None:
+        await self._before_write()
+        value = {"threshold": threshold}
+        stmt = pg_insert(SETTINGS).values(key=GATE_KEY, value=value, updated_at=now, updated_by=actor)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[SETTINGS.c.key], set_={"value": value, "updated_at": now, "updated_by": actor}
+        )
+        await self.session.execute(stmt)
+
+    async def record_change(self, change: ModelChange) -> None:
+        await self._before_write()
+        await self.session.execute(
+            insert(CHANGES).values(at=change.at, actor=change.actor, kind=change.kind, detail=change.detail)
+        )
+
+    async def changes(self, limit: int) -> list[ModelChange]:
+        stmt = select(CHANGES).order_by(CHANGES.c.id.desc()).limit(limit)
+        return [ModelChange(r.at, r.actor, r.kind, dict(r.detail or {})) for r in await self.session.execute(stmt)]
 
     async def add(self, version: ModelVersion, *, activate: bool) -> None:
         await self._before_write()
