@@ -61,10 +61,13 @@ async def test_fsm_storage_is_redis_when_configured_else_memory() -> None:
     from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
     from bot.app import _fsm
+    from bot.dialog_store import DegradingIsolation, DegradingStorage
 
     storage, isolation = _fsm(bot_settings(redis_url="redis://127.0.0.1:6390/0"))  # no connection yet
     try:
-        assert isinstance(storage, RedisStorage) and isinstance(isolation, RedisEventIsolation)
+        # Redis inside the wrappers that keep the bot answering while it is away (bot/dialog_store.py)
+        assert isinstance(storage, DegradingStorage) and isinstance(isolation, DegradingIsolation)
+        assert isinstance(storage.inner, RedisStorage) and isinstance(isolation.inner, RedisEventIsolation)
     finally:
         await storage.close()
     storage, isolation = _fsm(bot_settings(redis_url=None))

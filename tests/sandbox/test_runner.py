@@ -56,5 +56,5 @@ async def test_runner_times_out_when_the_bot_never_polls(fake_tg: FakeTelegram) 
     async def idle(settings: Settings, *, stop: asyncio.Event, **kwargs: Any) -> None:
         await stop.wait()
 
-    with pytest.raises(TimeoutError, match="did not start polling"):
+    with pytest.raises(TimeoutError, match="did not call getUpdates"):
         await start_bot(fake_tg, Settings(_env_file=None), run=idle, startup_timeout=0.3)
