@@ -1,7 +1,8 @@
 """Fault injection: make the next calls of a Bot API method fail as Telegram (or a proxy in front of it)
 sometimes does: 429 with retry_after, 4xx, 5xx, a hang before the error (a client with a shorter timeout
 gives up), an answer that is not Telegram's JSON (a proxy's HTML error page, bytes that are not UTF-8, JSON
-of the wrong shape), or a late acceptance (the call is applied, but only after a delay)."""
+of the wrong shape), a connection dropped without an answer, or a late acceptance (the call is applied, but only
+after a delay)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,10 @@ def status_text(status: int) -> str:
     return _STATUS_TEXT.get(status, f"Error {status}")
 
 
+class Dropped(Exception):
+    """The connection is closed without an answer (a proxy or the network gave up): the call is not applied."""
+
+
 class RawAnswer(Exception):
     """An answer that is not in Telegram's JSON shape: the HTTP layer sends ``body`` as it is."""
 
@@ -59,8 +64,11 @@ class Failure:
     description: str | None
     garbage: Garbage | None = None
     accept: bool = False  # a late acceptance: after ``delay`` the call is applied and answered as usual
+    drop: bool = False  # the connection is closed without an answer
 
-    def error(self) -> ApiError | RawAnswer:
+    def error(self) -> ApiError | RawAnswer | Dropped:
+        if self.drop:
+            return Dropped()
         if self.garbage == "html":
             page = HTML_ERROR_PAGE.format(status=self.status, text=status_text(self.status).split(":")[0])
             return RawAnswer(self.status, page.encode(), "text/html")
@@ -110,6 +118,10 @@ class Faults:
         """The next ``times`` calls of ``method`` are applied (the message is in the chat) and answered as
         usual, but only after ``delay`` seconds: a client with a shorter timeout thinks they failed."""
         self._queue(method, Failure(status=200, retry_after=None, delay=delay, description=None, accept=True), times)
+
+    def drop(self, method: str, *, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` get no answer: the connection is closed (not applied)."""
+        self._queue(method, Failure(status=0, retry_after=None, delay=None, description=None, drop=True), times)
 
     def _queue(self, method: str, failure: Failure, times: int) -> None:
         queue = self._queued.setdefault(method.lower(), deque())

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.emulator.faults import Faults, RawAnswer
+from sandbox.emulator.faults import Dropped, Faults, RawAnswer
 from sandbox.emulator.methods import BotApiMethods
 from sandbox.emulator.models import ApiError, Call, UploadedFile
 from sandbox.emulator.state import ChatState
@@ -142,6 +142,11 @@ class BotApiHttp:
             if 300 <= error.status < 400:  # a redirect fault: back to the same URL (each hop is one call)
                 return web.Response(status=error.status, headers={"Location": str(request.url)})
             return error_response(error.status, error.description, error.retry_after)
+        except Dropped:  # an injected dropped connection: no answer at all (aiohttp's client: ServerDisconnectedError)
+            call.status, call.description = 0, "connection dropped"
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response()  # never written: the transport is gone
         except RawAnswer as raw:  # an injected answer that is not Telegram's JSON (faults.py)
             call.status, call.description = raw.status, raw.body.decode(errors="replace")[:200]
             return web.Response(status=raw.status, body=raw.body, content_type=raw.content_type, charset="utf-8")

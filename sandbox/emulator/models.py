@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ class Call:
     description: str | None = None
     done: bool = False
     result: Any = None
+    received_at: float = field(default_factory=time.monotonic)  # when the request arrived (monotonic seconds)
 
     def __str__(self) -> str:
         shown = {k: v for k, v in self.params.items()}

@@ -170,6 +170,10 @@ class FakeTelegram:
         """The next ``times`` calls of ``method`` are applied but answered only after ``delay`` seconds."""
         self.faults.accept_late(method, delay=delay, times=times)
 
+    def drop(self, method: str, *, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` get no answer: the connection is closed; see ``Faults.drop``."""
+        self.faults.drop(method, times=times)
+
     def inject_update(self, body: dict[str, Any]) -> int:
         """Queue ``body`` as an update exactly as given (with the next update_id): e.g. one a client library
         cannot parse, as a Bot API change or a bug on Telegram's side could send. Returns its update_id."""
