@@ -65,11 +65,11 @@ def started() -> str:
 
 
 def progress(done: int, total: int) -> str:
-    return _("Exporting… {done} of {total} rows").format(done=done, total=total)
+    return _("Exporting… rows: {done} of {total}").format(done=done, total=total)
 
 
 def done(rows: int) -> str:
-    return _("Export ready: {n} rows.").format(n=rows)
+    return _("Export ready, rows: {n}.").format(n=rows)
 
 
 def caption(choice: Choice, rows: int, owner_name: str | None) -> str:
@@ -83,4 +83,4 @@ def caption(choice: Choice, rows: int, owner_name: str | None) -> str:
         parts.append(period_label(choice))
     if choice.source:
         parts.append(source_label(choice))
-    return _("{what}: {n} rows").format(what=esc(" · ".join(parts)), n=rows)
+    return _("{what} · rows: {n}").format(what=esc(" · ".join(parts)), n=rows)

@@ -58,10 +58,10 @@ async def test_a_team_lead_gets_every_lead_as_an_xlsx_document(tg, running) -> N
     await tg.press(tina, "⬇️ Export", message_id=screen.message_id)
     messages = tg.fake.messages(tina.id)
     progress, document = messages[-2], messages[-1]
-    assert progress.text == "Export ready: 7 rows."
+    assert progress.text == "Export ready, rows: 7."
     assert document.media is not None and document.media.kind == "document"
     assert document.media.filename.startswith("leads-") and document.media.filename.endswith(".xlsx")
-    assert document.text == "Leads (with their deal): 7 rows"
+    assert document.text == "Leads (with their deal) · rows: 7"
     sheet = load_workbook(io.BytesIO(document.media.data)).active
     assert sorted(row[0].value for row in sheet.iter_rows(min_row=2)) == sorted(running.leads.values())
 
@@ -85,7 +85,7 @@ async def test_the_filters_owner_source_and_stage_narrow_a_csv_of_leads(tg, runn
     document = tg.fake.last_message(tina.id)
     rows = _rows(document)
     assert rows[0][0] == "id" and [int(r[0]) for r in rows[1:]] == [running.leads["L7"]]  # Anna's new partner lead
-    assert document.text == "Leads (with their deal) · New · Anna · Partner: 1 rows"
+    assert document.text == "Leads (with their deal) · New · Anna · Partner · rows: 1"
 
 
 async def test_a_period_that_holds_no_lead_gives_a_csv_with_its_header_in_russian(tg, running) -> None:
@@ -97,7 +97,7 @@ async def test_a_period_that_holds_no_lead_gives_a_csv_with_its_header_in_russia
     document = tg.fake.last_message(tina.id)
     rows = _rows(document)
     assert rows[0][0] == "id" and len(rows) == 1
-    assert document.text == "Лиды (со сделкой) · Сегодня: строк — 0"
+    assert document.text == "Лиды (со сделкой) · Сегодня · строк: 0"
 
 
 async def test_a_deals_export_has_one_row_per_deal_with_typed_amounts(tg, running) -> None:
@@ -176,8 +176,8 @@ async def test_the_progress_message_is_edited_while_a_large_export_runs(tg, runn
         if c.params.get("message_id") == progress.message_id
     ]
     assert edits == [
-        "Exporting… 3 of 7 rows",
-        "Exporting… 6 of 7 rows",
-        "Exporting… 7 of 7 rows",
-        "Export ready: 7 rows.",
+        "Exporting… rows: 3 of 7",
+        "Exporting… rows: 6 of 7",
+        "Exporting… rows: 7 of 7",
+        "Export ready, rows: 7.",
     ]
