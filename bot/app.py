@@ -351,6 +351,7 @@ async def run_bot(
     from bot.inbox import Inbox
     from bot.outbox import OutboxSender
     from bot.ratelimit import CountReplies
+    from bot.retrainer import Retrainer
     from bot.scheduler import Scheduler
     from bot.webapp import set_menu_button
     from bot.webhooks import WebhookSender
@@ -423,6 +424,13 @@ async def run_bot(
         freeze_startup_objects()
         tasks.append(asyncio.create_task(sender.run(sender_stop), name="outbox-sender"))
         tasks.append(asyncio.create_task(scheduler.run(sender_stop), name="scheduler"))
+        retrainer = Retrainer(
+            session_factory,
+            services,
+            min_closed=settings.train_min_closed,
+            min_per_class=settings.train_min_per_class,
+        )
+        tasks.append(asyncio.create_task(retrainer.run(sender_stop), name="retrainer"))
         hooks = WebhookSender(
             session_factory,
             policy=DeliveryPolicy(

@@ -183,6 +183,17 @@ class Settings(LogSettings):
     # Learned scorer
     train_min_closed: int = 200
     train_min_per_class: int = 20
+    retrain_hour: int | None = Field(
+        default=3,
+        ge=0,
+        le=23,
+        description="Local hour (DEFAULT_TIMEZONE) of the scorer's nightly retraining in the bot process; off: none",
+    )
+    retrain_after_closed: int = Field(
+        default=200,
+        ge=0,
+        description="Retrain once this many leads closed (won or lost) since the last trained version; 0: off",
+    )
 
     @field_validator("business_domains", mode="before")
     @classmethod
@@ -196,6 +207,13 @@ class Settings(LogSettings):
     @classmethod
     def _mode(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("retrain_hour", mode="before")
+    @classmethod
+    def _retrain_hour(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in ("off", "none", "no"):
+            return None
+        return value
 
     @field_validator("weekly_summary_weekday", mode="before")
     @classmethod

@@ -50,6 +50,8 @@ class Policy:
     weekly_summary_hour: int = 9  # its local hour in ``default_timezone``
     phone_region: str = "RU"  # phones typed without +country code (DEFAULT_PHONE_REGION)
     default_currency: str = "RUB"
+    retrain_hour: int | None = 3  # local hour (``default_timezone``) of the nightly retraining; None: off
+    retrain_after_closed: int = 200  # retrain once this many leads closed since the last trained version; 0: off
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
@@ -69,6 +71,8 @@ class Policy:
             weekly_summary_hour=settings.weekly_summary_hour,
             phone_region=settings.default_phone_region,
             default_currency=settings.default_currency,
+            retrain_hour=settings.retrain_hour,
+            retrain_after_closed=settings.retrain_after_closed,
         )
 
     def is_stale(self, lead: Lead, now: datetime) -> bool:

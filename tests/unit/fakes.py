@@ -614,6 +614,9 @@ class FakeMl(_Repo):
     async def closed_leads(self) -> list[ClosedLead]:
         return []
 
+    async def closed_count(self) -> int:
+        return 0
+
     async def gate_stats(self, threshold: float) -> GateStats:
         scored = [lead for lead in self.s.leads.values() if lead.ai_score is not None]
         is_open = [lead for lead in scored if not lead.is_final]

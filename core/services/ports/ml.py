@@ -74,6 +74,9 @@ class GateStats:
 class MlRepository(Protocol):
     async def closed_leads(self) -> list[ClosedLead]: ...
 
+    async def closed_count(self) -> int:
+        """How many leads ``closed_leads`` would return (one count: the retraining check's)."""
+
     async def gate_stats(self, threshold: float) -> GateStats:
         """Counts of ``GateStats`` in one pass over the leads (an admin's command: not a hot path)."""
 

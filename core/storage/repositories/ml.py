@@ -90,6 +90,14 @@ class SqlMlRepository:
             out.append(ClosedLead(lead, SaleStage(sale_stage) if sale_stage else None, closed))
         return out
 
+    async def closed_count(self) -> int:
+        stmt = (
+            select(func.count())
+            .select_from(LEADS.outerjoin(SALES, SALES.c.lead_id == LEADS.c.id))
+            .where(or_(LEADS.c.stage == Stage.LOST, SALES.c.stage.in_([SaleStage.PAID, SaleStage.LOST])), LIVE)
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
     async def active_id(self) -> tuple[int, str] | None:
         stmt = select(VERSIONS.c.id, VERSIONS.c.version).where(VERSIONS.c.is_active.is_(True))
         row = (await self.session.execute(stmt)).first()
