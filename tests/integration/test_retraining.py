@@ -136,9 +136,7 @@ async def test_a_retraining_activates_a_better_model_and_rescores_the_open_leads
     uow = SqlUnitOfWork(committing_factory)
     async with uow:
         changes = await uow.ml.changes(5)
-    assert [(c.actor, c.kind, c.detail["version"]) for c in changes] == [
-        ("training", "activate", done.report.version)
-    ]
+    assert [(c.actor, c.kind, c.detail["version"]) for c in changes] == [("training", "activate", done.report.version)]
     # the history has not changed since: no retraining, however long after (even at one new lead a time)
     eager = replace(learned.policy, retrain_after_closed=1)
     assert await _claim(committing_factory, eager, datetime.now(UTC) + timedelta(hours=2)) is None
