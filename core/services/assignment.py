@@ -20,7 +20,7 @@ from __future__ import annotations
 import heapq
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -84,25 +84,32 @@ class Pick:
     owners: list[int | None]
     rule: AssignmentRule
     nobody_active: bool = False  # a rule was on but there was no active manager
+    languages: Mapping[int, str | None] = field(default_factory=dict)  # the owners' (when the pick read them)
 
 
 async def pick_owners(uow: UnitOfWork, policy: Policy, count: int, *, rng: random.Random | None = None) -> Pick:
     """Owners for ``count`` new leads by the team's rule, inside the caller's transaction: round robin takes
-    turns from the shared sequence (no lock); least loaded locks the rule's row until the transaction ends."""
-    state = await uow.team.read_assignment()
-    rule = state.rule or policy.assignment_rule
+    turns from the shared sequence (no lock); least loaded locks the rule's row until the transaction ends.
+    What the rule needs is read in one round trip (``read_intake``: an API create is bound by its round trips)."""
+    intake = await uow.team.read_intake(count, policy.assignment_rule)
+    rule = intake.state.rule or policy.assignment_rule
     if rule == AssignmentRule.MANUAL:
         return Pick([None] * count, rule)
+    languages = intake.managers
     if rule == AssignmentRule.LEAST_LOADED:
         state = await uow.team.lock_assignment()  # one pick after another: each counts the previous one's lead
         rule = state.rule or policy.assignment_rule
-    managers = await uow.team.active_managers()
-    if not managers:
+        if rule != AssignmentRule.LEAST_LOADED:  # changed before the lock was ours: read again under it
+            return await pick_owners(uow, policy, count, rng=rng)
+    if not languages:
         return Pick([None] * count, rule, nobody_active=True)
+    managers = list(languages)
     loads = await uow.team.open_lead_counts(managers) if rule == AssignmentRule.LEAST_LOADED else {}
-    turns = await uow.team.take_turns(count) if rule == AssignmentRule.ROUND_ROBIN else []
+    turns = intake.turns if intake.turns is not None else []
+    if rule == AssignmentRule.ROUND_ROBIN and intake.turns is None:  # a stored rule the statement did not read
+        turns = await uow.team.take_turns(count)
     owners = plan_owners(rule, managers, turns=turns, loads=loads, count=count, rng=rng)
-    return Pick(list(owners), rule)
+    return Pick(list(owners), rule, languages=languages)
 
 
 async def after_intake(uow: UnitOfWork, lead: Lead, pick: Pick | None, actor: Actor, now: datetime) -> None:
@@ -116,7 +123,7 @@ async def after_intake(uow: UnitOfWork, lead: Lead, pick: Pick | None, actor: Ac
             "rule": pick.rule.value if pick else None,
         }
         await uow.leads.add_event(lead.id, kind=LeadEventKind.ASSIGNED, actor=actor.label, data=data, created_at=now)
-        await notify_owner(uow, lead, actor)
+        await notify_owner(uow, lead, actor, languages=pick.languages if pick else {})
     elif pick is not None and pick.nobody_active:
         await uow.outbox.enqueue(
             dedupe_key=f"unassigned:{lead.id}",
@@ -132,11 +139,18 @@ async def after_intake(uow: UnitOfWork, lead: Lead, pick: Pick | None, actor: Ac
         )
 
 
-async def notify_owner(uow: UnitOfWork, lead: Lead, actor: Actor) -> None:
-    """A personal message to the lead's new owner (not when they took it themselves), in their language."""
+async def notify_owner(
+    uow: UnitOfWork, lead: Lead, actor: Actor, *, languages: Mapping[int, str | None] | None = None
+) -> None:
+    """A personal message to the lead's new owner (not when they took it themselves), in their language
+    (``languages``: known already, by owner id; else read)."""
     if lead.owner_id is None or lead.owner_id == actor.user_id:
         return
-    owner = await uow.users.get(lead.owner_id)
+    if languages is not None and lead.owner_id in languages:
+        language = languages[lead.owner_id]
+    else:
+        owner = await uow.users.get(lead.owner_id)
+        language = owner.language if owner is not None else None
     by = await uow.users.get(actor.user_id) if actor.user_id is not None else None
     await uow.outbox.enqueue(
         dedupe_key=f"assigned:{lead.id}:{lead.version}",
@@ -151,7 +165,7 @@ async def notify_owner(uow: UnitOfWork, lead: Lead, actor: Actor) -> None:
             "business_domain": lead.business_domain,
             "ai_score": lead.ai_score,
             "by": by.full_name if by is not None else actor.label,
-            "language": owner.language if owner is not None else None,
+            "language": language,
         },
     )
 

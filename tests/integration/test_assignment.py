@@ -170,3 +170,30 @@ async def test_the_importer_assigns_its_new_open_leads_by_the_rule_in_one_go(uow
     assert owners["w1"] is None and owners["l1"] is None  # closed history is nobody's work
     again = await import_csv(uow, services.policy.domains, csv_path, mapping, policy=services.policy)
     assert again.assigned == 0  # a re-import updates, it does not deal the leads again
+
+
+async def test_an_intake_reads_rule_managers_and_turn_in_one_statement_and_tells_the_owner_in_their_language(
+    engine, committing_factory, services: Services
+) -> None:
+    from tests.bot.test_round_trips import counting, statements
+
+    await _team(SqlUnitOfWork(committing_factory))
+    with counting(engine) as trips:
+        first = await leads.create_lead(SqlUnitOfWork(committing_factory), services, API, source="partner")
+    owners = [int(first.owner_id or 0)]
+    for _ in range(2):
+        lead = await leads.create_lead(SqlUnitOfWork(committing_factory), services, API, source="partner")
+        owners.append(int(lead.owner_id or 0))
+
+    assert sorted(owners) == [M1, M2, M3]  # round robin: each active manager in turn
+    # the intake's reads in one statement, then the lead, its ASSIGNED row, the owner's message, the webhook event
+    assert [" ".join(s.split()[:3]) for s in statements(trips)] == [
+        "WITH s AS",
+        "WITH added AS",
+        "INSERT INTO lead_events",
+        "INSERT INTO outbox",
+        "INSERT INTO webhook_deliveries",
+    ]
+    messages = await _outbox(SqlUnitOfWork(committing_factory), "assigned:")
+    languages = {M1: "en", M2: "en", M3: "ru"}  # as _team made them
+    assert [(m.chat_id, m.payload["language"]) for m in messages] == [(owner, languages[owner]) for owner in owners]

@@ -62,6 +62,7 @@ from core.services.ports import (
     DueWindow,
     Found,
     GateStats,
+    Intake,
     LeadFilter,
     Leased,
     ModelChange,
@@ -687,6 +688,12 @@ class FakeTeam(_Repo):
 
     async def active_managers(self) -> list[int]:
         return sorted(u.id for u in self.s.users.values() if u.role == Role.MANAGER and u.is_active)
+
+    async def read_intake(self, count: int, default_rule: AssignmentRule) -> Intake:
+        managers = {m: self.s.users[m].language for m in await self.active_managers()}
+        rule = self.s.assignment.rule or default_rule
+        turns = await self.take_turns(count) if rule == AssignmentRule.ROUND_ROBIN and managers else None
+        return Intake(self.s.assignment, managers, turns)
 
     async def open_lead_counts(self, user_ids: Sequence[int]) -> dict[int, int]:
         counts = dict.fromkeys(user_ids, 0)

@@ -45,6 +45,7 @@ from core.services.ports.people import (
     ApiKeyRepository,
     Assignment,
     AssignmentState,
+    Intake,
     TeamRepository,
     UserRepository,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "IdempotencyRepository",
     "ImportsRepository",
     "InboxRepository",
+    "Intake",
     "LeadFilter",
     "LeadRepository",
     "Leased",

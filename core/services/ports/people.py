@@ -71,6 +71,15 @@ class AssignmentState:
 
 
 @dataclass(frozen=True, slots=True)
+class Intake:
+    """What picking owners for new leads reads, in one round trip (``TeamRepository.read_intake``)."""
+
+    state: AssignmentState
+    managers: dict[int, str | None]  # the active managers' ids, ascending, and their languages
+    turns: list[int] | None  # round-robin turns taken (None: the rule in force is not round robin)
+
+
+@dataclass(frozen=True, slots=True)
 class Assignment:
     """One lead given to an owner in bulk (the importer, a deactivation): the history row comes with it."""
 
@@ -93,6 +102,11 @@ class TeamRepository(Protocol):
 
     async def take_turns(self, count: int) -> list[int]:
         """``count`` round-robin turns, ascending, never handed out twice (a sequence: no lock, any process)."""
+
+    async def read_intake(self, count: int, default_rule: AssignmentRule) -> Intake:
+        """``read_assignment``, ``active_managers`` with their languages and, when the rule in force (the stored
+        one, else ``default_rule``) is round robin and a manager is active, ``take_turns(count)``: one statement
+        for what ``read_assignment``, ``active_managers``, ``take_turns`` and the owner's language read apart."""
 
     async def active_managers(self) -> list[int]:
         """Ids of the active users with role manager, ascending."""

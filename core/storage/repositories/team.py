@@ -16,7 +16,7 @@ from core.domain.enums import AssignmentRule, LeadEventKind, Role
 from core.domain.funnel import OPEN_STAGES
 from core.domain.ids import storable_id
 from core.domain.models import Lead
-from core.services.ports import Assignment, AssignmentState
+from core.services.ports import Assignment, AssignmentState, Intake
 from core.storage.models import TeamSettingRow, UserRow, table
 from core.storage.repositories.base import BeforeWrite
 from core.storage.repositories.leads import LEADS, LIVE, lead_columns, lead_from_row
@@ -71,6 +71,21 @@ _MANAGERS = select(USERS.c.id).where(USERS.c.role == Role.MANAGER, USERS.c.is_ac
 _TURNS = text("SELECT nextval('assignment_turns') FROM generate_series(1, :n) ORDER BY 1")
 
 
+# An intake's reads in one statement (core.services.assignment.pick_owners): the rule's row, the active managers
+# with their languages (the new owner's message is in theirs), and, for round robin, the turns.
+_INTAKE = text(
+    """
+WITH s AS (SELECT value FROM team_settings WHERE key = 'assignment'),
+m AS (SELECT id, language FROM users WHERE role = 'manager' AND is_active)
+SELECT (SELECT value FROM s) AS value,
+       ARRAY(SELECT id FROM m ORDER BY id) AS ids,
+       ARRAY(SELECT language FROM m ORDER BY id) AS languages,
+       CASE WHEN coalesce((SELECT value ->> 'rule' FROM s), :default) = 'round_robin' AND EXISTS (SELECT FROM m)
+            THEN ARRAY(SELECT nextval('assignment_turns') FROM generate_series(1, :n) ORDER BY 1) END AS turns
+"""
+)
+
+
 class SqlTeamRepository:
     def __init__(self, session: AsyncSession, before_write: BeforeWrite) -> None:
         self.session = session
@@ -109,6 +124,12 @@ class SqlTeamRepository:
 
     async def active_managers(self) -> list[int]:
         return list((await self.session.execute(_MANAGERS)).scalars())
+
+    async def read_intake(self, count: int, default_rule: AssignmentRule) -> Intake:
+        row = (await self.session.execute(_INTAKE, {"n": count, "default": default_rule.value})).one()
+        managers = dict(zip((int(i) for i in row.ids), row.languages, strict=True))
+        turns = None if row.turns is None else [int(turn) for turn in row.turns]
+        return Intake(_state(row.value), managers, turns)
 
     async def open_lead_counts(self, user_ids: Sequence[int]) -> dict[int, int]:
         counts = dict.fromkeys(user_ids, 0)
