@@ -13,6 +13,7 @@ from bot.render.contacts import duplicate_attempt_notification, merged_notificat
 from bot.render.deals import deal_closed
 from bot.render.leads import score_line
 from bot.render.reminders import RENDERERS as SCHEDULED
+from bot.render.scoring import retrained_notification
 from bot.render.vocabulary import domain_name, esc, role_name, source_name
 from core.domain.enums import Role
 
@@ -83,6 +84,8 @@ def outbox_message(
             return _transfer_notification(payload, bot_username, locale or i18n.default_locale)
         if payload.get("event") == "user_joined":
             return _user_joined(payload), None
+        if payload.get("event") == "model_retrained":
+            return retrained_notification(payload), None
         if payload.get("event") == "deal_closed" and payload.get("sale_id") is not None:
             return deal_closed(payload, sale_link(bot_username, int(payload["sale_id"])))
         if payload.get("event") in _OWNER_EVENTS and payload.get("lead_id") is not None:

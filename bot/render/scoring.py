@@ -46,6 +46,23 @@ def miss_points(brier: float | None) -> int:
     return round(math.sqrt(max(brier or 0.0, 0.0)) * 100)
 
 
+def retrained_notification(payload: Mapping[str, Any]) -> str:
+    """To each admin, when the scorer retrained itself and a better version took over (``model_retrained``)."""
+    why = _("nightly") if payload.get("reason") == "nightly" else _("enough leads closed since the last training")
+    other = payload.get("compared_with")
+    return _(
+        "🔁 The scorer retrained itself ({why}): model {version} is now active. On recent leads it did not learn "
+        "from, it ranks a won lead above a lost one {n} times in 100 ({other}: {other_n}). Open leads are re-scored "
+        "with it; /model shows it and switches back."
+    ).format(
+        why=why,
+        version=esc(str(payload.get("version"))),
+        n=ranks(payload.get("auc")),
+        other=esc(str(other)) if other else _("the previous scorer"),
+        other_n=ranks(payload.get("compared_auc")),
+    )
+
+
 def _candidates(candidates: Mapping[str, Mapping[str, float]]) -> list[str]:
     return [
         _("tried {name}: ranks a won lead above a lost one {n} times in 100").format(

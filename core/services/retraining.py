@@ -17,9 +17,10 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from core.domain.clock import utcnow
+from core.domain.enums import Role
 from core.services import training
 from core.services.context import Policy, Services
-from core.services.ports import UnitOfWork
+from core.services.ports import ModelVersion, UnitOfWork
 from core.services.scheduler import digest_moment
 
 RETRAIN_LOCK = 0x5C4ED03  # pg advisory lock key of the retraining check (the weekly job's + 1)
@@ -76,10 +77,36 @@ async def _enough_closed(uow: UnitOfWork, policy: Policy) -> bool:
 async def retrain(
     uow: UnitOfWork, svc: Services, reason: RetrainReason, *, min_closed: int, min_per_class: int
 ) -> Retrained:
-    """Train (a stored version every time there is enough history), and re-score the open leads when the new
-    version became the active one."""
-    report = await training.train_model(uow, min_closed=min_closed, min_per_class=min_per_class)
+    """Train (a stored version every time there is enough history); when the new version became the active one,
+    tell the admins (in the activating transaction) and re-score the open leads."""
+
+    async def tell_admins(uow: UnitOfWork, version: ModelVersion) -> None:
+        await announce(uow, version, reason)
+
+    report = await training.train_model(
+        uow, min_closed=min_closed, min_per_class=min_per_class, on_activate=tell_admins
+    )
     rescored = None
     if report.status == training.TrainStatus.ACTIVATED:
         rescored = await training.rescore_open_leads(uow, svc)
     return Retrained(reason, report, rescored)
+
+
+async def announce(uow: UnitOfWork, version: ModelVersion, reason: RetrainReason) -> None:
+    """One personal message to each active admin, in their language (outbox event ``model_retrained``): which
+    version took over, how it and the one before it rank the recent leads, and why training ran."""
+    for admin_id in await uow.users.active_ids_with_role(Role.ADMIN):
+        admin = await uow.users.get(admin_id)
+        await uow.outbox.enqueue(
+            dedupe_key=f"retrained:{version.version}:{admin_id}",
+            chat_id=admin_id,
+            payload={
+                "event": "model_retrained",
+                "language": admin.language if admin else None,
+                "reason": reason.value,
+                "version": version.version,
+                "auc": version.auc,
+                "compared_with": version.metrics.get("compared_with"),
+                "compared_auc": version.metrics.get("compared_auc"),
+            },
+        )

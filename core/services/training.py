@@ -17,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 from sklearn.metrics import brier_score_loss, roc_auc_score
@@ -162,7 +163,10 @@ async def train_model(
     min_closed: int = 200,
     min_per_class: int = 20,
     seed: int = SEED,
+    on_activate: Callable[[UnitOfWork, ModelVersion], Awaitable[None]] | None = None,
 ) -> TrainReport:
+    """Fit, store the version, activate it when it beats the active scorer on the recent hold-out; ``on_activate``
+    runs in the activating transaction (the retrainer tells the admins there)."""
     started = time.perf_counter()
     data = await load_training_set(uow)
     refused = _not_enough(data.n_won, data.n_lost, min_closed, min_per_class)
@@ -240,6 +244,8 @@ async def train_model(
         if activate:
             detail = {"version": version, "from": active[0] if active else None}
             await uow.ml.record_change(ModelChange(now, TRAINING_ACTOR, "activate", detail))
+            if on_activate is not None:
+                await on_activate(uow, stored)
         await uow.commit()
     if activate:
         LearnedOrRules.activations_changed()
@@ -352,5 +358,10 @@ async def rescore_open_leads(uow: UnitOfWork, svc: Services, *, batch_size: int 
     return RescoreReport(total, batches, version, time.perf_counter() - started)
 
 
-def settings_thresholds(settings: Settings) -> dict[str, int]:
+class Thresholds(TypedDict):
+    min_closed: int
+    min_per_class: int
+
+
+def settings_thresholds(settings: Settings) -> Thresholds:
     return {"min_closed": settings.train_min_closed, "min_per_class": settings.train_min_per_class}

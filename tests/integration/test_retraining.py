@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from bot import render
 from bot.retrainer import Retrainer
+from core.domain.enums import Role
 from core.domain.models import Actor
 from core.scoring.provider import LearnedOrRules
 from core.services import leads as lead_svc
@@ -22,6 +25,8 @@ from core.services.importer import import_csv
 from core.services.ports import ModelVersion
 from core.services.retraining import RetrainReason
 from core.services.training import TrainStatus
+from core.services.users import ensure_user
+from core.storage.models import OutboxRow
 from core.storage.uow import SqlUnitOfWork
 from tests.integration.test_training import DOMAINS, MAPPING, _history
 
@@ -125,6 +130,11 @@ async def test_a_retraining_activates_a_better_model_and_rescores_the_open_leads
     lead = await lead_svc.analyze(SqlUnitOfWork(committing_factory), learned, system, lead.id)
     assert lead.scorer_version == "rules-v1"
 
+    for admin_id, language in ((7001, "ru"), (7002, "en")):
+        await ensure_user(
+            SqlUnitOfWork(committing_factory), user_id=admin_id, full_name="A", role=Role.ADMIN, language=language
+        )
+
     retrainer = Retrainer(committing_factory, learned, min_closed=200, min_per_class=20)
     done = await retrainer.check_once()
 
@@ -137,6 +147,18 @@ async def test_a_retraining_activates_a_better_model_and_rescores_the_open_leads
     async with uow:
         changes = await uow.ml.changes(5)
     assert [(c.actor, c.kind, c.detail["version"]) for c in changes] == [("training", "activate", done.report.version)]
+    # each admin is told once, in their language, in the activating transaction
+    async with committing_factory() as session:
+        told = (await session.execute(select(OutboxRow).where(OutboxRow.dedupe_key.like("retrained:%")))).scalars()
+        messages = {row.chat_id: row.payload for row in told}
+    assert set(messages) == {7001, 7002}
+    ru = render.outbox_message(messages[7001], bot_username="leadcrm_bot")[0]
+    en = render.outbox_message(messages[7002], bot_username="leadcrm_bot")[0]
+    n, other_n = round(done.report.auc * 100), round(done.report.compared_auc * 100)
+    assert f"модель {done.report.version}" in ru and f"{n} раз из 100 (rules-v1: {other_n})" in ru
+    assert "с прошлого обучения закрылось достаточно лидов" in ru
+    assert f"model {done.report.version} is now active" in en and f"{n} times in 100 (rules-v1: {other_n})" in en
+
     # the history has not changed since: no retraining, however long after (even at one new lead a time)
     eager = replace(learned.policy, retrain_after_closed=1)
     assert await _claim(committing_factory, eager, datetime.now(UTC) + timedelta(hours=2)) is None
