@@ -55,6 +55,14 @@ class Retrainer:
             min_per_class=self.min_per_class,
         )
         report = done.report
+        if report.version is None:  # nothing trained: not enough closed leads yet
+            log.info(
+                "retraining (%s): not enough history (%d won, %d lost); scoring stays as it is",
+                reason.value,
+                report.n_won,
+                report.n_lost,
+            )
+            return done
         log.info(
             "retraining (%s): %s, version %s, held-out AUC %s against %s %s%s",
             reason.value,
