@@ -1,5 +1,6 @@
 """The scorer retrains by itself: nightly at ``Policy.retrain_hour`` (the team's local time) and once
-``Policy.retrain_after_closed`` leads have closed since the last trained version. Training is
+``Policy.retrain_after_closed`` leads have closed since the last trained version (a night with no lead closed
+since then trains nothing: every training stores a version). Training is
 ``core.services.training.train_model``: it keeps every version it fits and activates one only when it ranks the
 held-out leads better than the active model (or the rules); after an activation the open leads are re-scored, so
 the transfer gate reads the new model's scores.
@@ -54,9 +55,14 @@ async def claim(uow: UnitOfWork, policy: Policy, *, now: datetime | None = None)
         reason = None
         zone = ZoneInfo(policy.default_timezone)
         hour = policy.retrain_hour
-        if previous is not None and hour is not None and digest_moment(previous, now, zone, hour) is not None:
+        night = previous is not None and hour is not None and digest_moment(previous, now, zone, hour) is not None
+        if not night and policy.retrain_after_closed <= 0:
+            await uow.commit()
+            return None
+        fresh = await _closed_since_last_version(uow)
+        if night and fresh > 0:  # a night with nothing new to learn from stores no new version
             reason = RetrainReason.NIGHTLY
-        if reason is None and policy.retrain_after_closed > 0 and await _enough_closed(uow, policy):
+        elif 0 < policy.retrain_after_closed <= fresh:
             last_try = await uow.schedule.checked_at(OUTCOMES_JOB, now)
             if last_try is None or now - last_try >= OUTCOMES_PAUSE:
                 reason = RetrainReason.OUTCOMES
@@ -67,11 +73,11 @@ async def claim(uow: UnitOfWork, policy: Policy, *, now: datetime | None = None)
     return reason
 
 
-async def _enough_closed(uow: UnitOfWork, policy: Policy) -> bool:
+async def _closed_since_last_version(uow: UnitOfWork) -> int:
+    """Closed leads now, less those the newest stored version was trained on."""
     closed = await uow.ml.closed_count()
     newest = await uow.ml.versions(1)
-    trained_on = newest[0].n_won + newest[0].n_lost if newest else 0
-    return closed - trained_on >= policy.retrain_after_closed
+    return closed - (newest[0].n_won + newest[0].n_lost if newest else 0)
 
 
 async def retrain(

@@ -51,7 +51,10 @@ async def _claim(factory: Any, policy: Policy, now: datetime) -> RetrainReason |
     return await retraining.claim(SqlUnitOfWork(factory), policy, now=now)
 
 
-async def test_the_night_claims_one_retraining_across_two_processes(committing_factory, nightly) -> None:
+async def test_the_night_claims_one_retraining_across_two_processes(
+    committing_factory, services, system, nightly
+) -> None:
+    await _lose(committing_factory, services, system, 1)  # something new to learn from
     assert await _claim(committing_factory, nightly, at_moscow(5, 1)) is None  # the first look only marks the time
     assert await _claim(committing_factory, nightly, at_moscow(5, 2, 59)) is None
 
@@ -62,9 +65,24 @@ async def test_the_night_claims_one_retraining_across_two_processes(committing_f
     assert await _claim(committing_factory, nightly, at_moscow(6, 3, 0)) == RetrainReason.NIGHTLY  # the next night
 
 
-async def test_a_bot_down_over_the_hour_retrains_when_it_is_back(committing_factory, nightly) -> None:
+async def test_a_bot_down_over_the_hour_retrains_when_it_is_back(committing_factory, services, system, nightly) -> None:
+    await _lose(committing_factory, services, system, 1)
     assert await _claim(committing_factory, nightly, at_moscow(5, 1)) is None
     assert await _claim(committing_factory, nightly, at_moscow(5, 9, 30)) == RetrainReason.NIGHTLY
+
+
+async def test_a_night_with_nothing_closed_since_the_last_version_trains_nothing(
+    committing_factory, services, system, nightly
+) -> None:
+    await _lose(committing_factory, services, system, 3)
+    uow = SqlUnitOfWork(committing_factory)
+    async with uow:  # the newest version learned from those 3
+        await uow.ml.add(_version(n_won=0, n_lost=3), activate=False)
+        await uow.commit()
+    assert await _claim(committing_factory, nightly, at_moscow(5, 1)) is None
+    assert await _claim(committing_factory, nightly, at_moscow(5, 3, 1)) is None  # no version stored for nothing
+    await _lose(committing_factory, services, system, 1)
+    assert await _claim(committing_factory, nightly, at_moscow(6, 3, 1)) == RetrainReason.NIGHTLY
 
 
 async def test_off_claims_nothing(committing_factory, policy) -> None:
