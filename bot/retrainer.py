@@ -85,8 +85,9 @@ class Retrainer:
                     await self.check_once()
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    log.exception("retraining check failed")
+                except Exception as error:  # the database may be away: log it (no secrets) and check next time
+                    log.error("retraining check failed: %s: %s", type(error).__name__, str(error)[:300])
+                    log.debug("retraining check traceback", exc_info=True)
                 await wait_or_wake(stop, self._poke, self.check_seconds)
         finally:
             unsubscribe()
