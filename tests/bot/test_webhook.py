@@ -72,9 +72,12 @@ async def _inbox(factory) -> tuple[int, int]:
 async def _inbox_once_settled(factory, timeout: float = 5.0) -> tuple[int, int]:
     """``_inbox`` once every stored row is done (or as it is after ``timeout`` seconds)."""
     deadline = time.monotonic() + timeout
-    while (counts := await _inbox(factory))[0] != counts[1] and time.monotonic() < deadline:
+    for _ in range(int(timeout / 0.05)):
+        counts = await _inbox(factory)
+        if counts[0] == counts[1] or time.monotonic() >= deadline:
+            return counts
         await asyncio.sleep(0.05)
-    return counts
+    return await _inbox(factory)
 
 
 def _start_update(update_id: int, user_id: int, text: str = "/start") -> dict[str, Any]:
