@@ -357,6 +357,7 @@ async def run_bot(
     from bot.webhooks import WebhookSender
     from bot.weekly import weekly_photo
     from core.metrics import exposition
+    from core.services.training import settings_thresholds
     from core.services.webhooks import DeliveryPolicy
     from core.storage.db import pool_in_use
 
@@ -424,12 +425,7 @@ async def run_bot(
         freeze_startup_objects()
         tasks.append(asyncio.create_task(sender.run(sender_stop), name="outbox-sender"))
         tasks.append(asyncio.create_task(scheduler.run(sender_stop), name="scheduler"))
-        retrainer = Retrainer(
-            session_factory,
-            services,
-            min_closed=settings.train_min_closed,
-            min_per_class=settings.train_min_per_class,
-        )
+        retrainer = Retrainer(session_factory, services, **settings_thresholds(settings))
         tasks.append(asyncio.create_task(retrainer.run(sender_stop), name="retrainer"))
         hooks = WebhookSender(
             session_factory,

@@ -105,9 +105,9 @@ async def pick_owners(uow: UnitOfWork, policy: Policy, count: int, *, rng: rando
         return Pick([None] * count, rule, nobody_active=True)
     managers = list(languages)
     loads = await uow.team.open_lead_counts(managers) if rule == AssignmentRule.LEAST_LOADED else {}
-    turns = intake.turns if intake.turns is not None else []
-    if rule == AssignmentRule.ROUND_ROBIN and intake.turns is None:  # a stored rule the statement did not read
-        turns = await uow.team.take_turns(count)
+    turns: list[int] = []
+    if rule == AssignmentRule.ROUND_ROBIN:  # None: a stored rule the statement did not read as round robin
+        turns = intake.turns if intake.turns is not None else await uow.team.take_turns(count)
     owners = plan_owners(rule, managers, turns=turns, loads=loads, count=count, rng=rng)
     return Pick(list(owners), rule, languages=languages)
 

@@ -18,9 +18,9 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from core.domain.clock import utcnow
-from core.domain.enums import Role
 from core.services import training
 from core.services.context import Policy, Services
+from core.services.people_news import tell_admins
 from core.services.ports import ModelVersion, UnitOfWork
 from core.services.scheduler import digest_moment
 
@@ -101,18 +101,12 @@ async def retrain(
 async def announce(uow: UnitOfWork, version: ModelVersion, reason: RetrainReason) -> None:
     """One personal message to each active admin, in their language (outbox event ``model_retrained``): which
     version took over, how it and the one before it rank the recent leads, and why training ran."""
-    for admin_id in await uow.users.active_ids_with_role(Role.ADMIN):
-        admin = await uow.users.get(admin_id)
-        await uow.outbox.enqueue(
-            dedupe_key=f"retrained:{version.version}:{admin_id}",
-            chat_id=admin_id,
-            payload={
-                "event": "model_retrained",
-                "language": admin.language if admin else None,
-                "reason": reason.value,
-                "version": version.version,
-                "auc": version.auc,
-                "compared_with": version.metrics.get("compared_with"),
-                "compared_auc": version.metrics.get("compared_auc"),
-            },
-        )
+    payload = {
+        "event": "model_retrained",
+        "reason": reason.value,
+        "version": version.version,
+        "auc": version.auc,
+        "compared_with": version.metrics.get("compared_with"),
+        "compared_auc": version.metrics.get("compared_auc"),
+    }
+    await tell_admins(uow, f"retrained:{version.version}", payload)
