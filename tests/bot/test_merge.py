@@ -188,6 +188,7 @@ async def test_a_manager_adding_another_managers_contact_is_told_only_that_it_is
 ) -> None:
     await _lead(committing_factory, services, team["oleg"], name="Secret Co", contact="+7 999 123-45-67")
     lead = await _lead(committing_factory, services, team["maria"], name="Mine")
+    tg.fake.user(OTHER_MANAGER_ID, "Oleg", language_code="en")  # has a chat with the bot: the notice is delivered
     maria = tg.fake.user(MANAGER_ID, "Maria", language_code="en")
     await tg.say(maria, f"/lead {lead.id}")
     await tg.press(maria, "☎️ Edit contact", message_id=tg.card(maria).message_id)
