@@ -1,6 +1,6 @@
 """Speed of ``leadcrm import`` end to end at 40 k and 400 k rows, beside a bare COPY of the same rows.
 
-    .venv/bin/python bench/import.py [--sizes 40000,400000] [--contact email|phone|none] [--profile]
+    .venv/bin/python bench/import.py [--sizes 40000,400000] [--contact email|phone|none] [--profile] [--statements]
 
 For each size, in a fresh child process (so "peak RSS" is that import's own):
 
@@ -13,7 +13,8 @@ For each size, in a fresh child process (so "peak RSS" is that import's own):
    ``copy_records_to_table``: the floor no import can beat on this machine at this moment;
 4. prints rows/s of both, their ratio, and the child's peak RSS; drops the database.
 
-``--profile`` runs the import under cProfile and prints the 25 dearest functions (cumulative).
+``--profile`` runs the import under cProfile and prints the 25 dearest functions (cumulative);
+``--statements`` prints the SQL statements' own time, summed by statement (COPY is not among them).
 The machine may be shared: compare the ratio, which both numbers of one run share, more than the rows/s.
 """
 
@@ -28,11 +29,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -176,7 +180,23 @@ async def bare_copy(url: str, rows: int, contact: str) -> float:
         await conn.close()
 
 
-async def child(rows: int, contact: str, profile: bool) -> int:
+def _time_statements(engine: AsyncEngine) -> Counter[str]:
+    """Seconds per statement (keyed by its first 70 characters), summed over the import."""
+    spent: Counter[str] = Counter()
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def before(conn, cursor, statement, parameters, context, executemany):
+        conn.info["bench_began"] = time.perf_counter()
+
+    @event.listens_for(engine.sync_engine, "after_cursor_execute")
+    def after(conn, cursor, statement, parameters, context, executemany):
+        key = " ".join(statement.split())[:70]
+        spent[key] += time.perf_counter() - conn.info.pop("bench_began")
+
+    return spent
+
+
+async def child(rows: int, contact: str, profile: bool, statements: bool) -> int:
     settings = Settings()
     async with scratch_database(server_url(settings), "leadcrm_bench_import") as url:
         await upgrade_async(url)
@@ -187,6 +207,7 @@ async def child(rows: int, contact: str, profile: bool) -> int:
             path = Path(tmp) / "bench.csv"
             write_file(path, rows, contact)
             engine = make_engine(url, pool_size=2)
+            spent = _time_statements(engine) if statements else None
             try:
                 uow = SqlUnitOfWork(make_session_factory(engine))
                 prof = cProfile.Profile() if profile else None
@@ -209,6 +230,8 @@ async def child(rows: int, contact: str, profile: bool) -> int:
     )
     if prof:
         pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+    for key, seconds in (spent or Counter()).most_common(12):
+        print(f"{seconds:8.2f} s  {key}")
     return 0
 
 
@@ -217,15 +240,16 @@ def main() -> int:
     parser.add_argument("--sizes", default="40000,400000")
     parser.add_argument("--contact", choices=("email", "phone", "none"), default="email")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--statements", action="store_true")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return asyncio.run(child(args.child, args.contact, args.profile))
+        return asyncio.run(child(args.child, args.contact, args.profile, args.statements))
     print(f"code: {ROOT}; contact: {args.contact}; load average {load_average()}", flush=True)
     for size in (int(s) for s in args.sizes.split(",")):
         cmd = [sys.executable, __file__, "--child", str(size), "--contact", args.contact]
-        if args.profile:
-            cmd.append("--profile")
+        cmd += ["--profile"] if args.profile else []
+        cmd += ["--statements"] if args.statements else []
         done = subprocess.run(cmd, check=False)
         if done.returncode:
             return done.returncode

@@ -14,13 +14,13 @@ In order, for each row (lines in file order):
 4. Otherwise the row creates a lead.
 
 Conflicting rows are skipped and reported with their line, the contact and the lead ids; their contacts do
-not count as "earlier in the file". Plain Python: the lookup itself is one SQL query per batch
-(``core.storage.bulk``).
+not count as "earlier in the file". Plain Python: the lookups are one SQL query per batch each
+(``core.storage.bulk``), and the file's earlier rows are remembered by the database, not here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -66,12 +66,15 @@ class BatchPlan:
     conflicts: list[Conflict] = field(default_factory=list)
 
 
-@dataclass
 class Matcher:
-    """The file's state across batches: which row of the file stored each normal form first."""
+    """One batch's decisions. What the file's earlier batches stored is not kept here (that would grow with
+    the file) but passed in: ``earlier``, the normal forms those batches' stored rows had, with the line of each
+    (``uow.imports.seen_in_file``). A lead found by contact in an earlier batch already carries that row's
+    external id in the database, so the lookup itself says it is taken."""
 
-    first_line: dict[tuple[str, str], int] = field(default_factory=dict)
-    claimed: dict[int, str] = field(default_factory=dict)  # lead found by contact -> the external id it got
+    def __init__(self, earlier: Mapping[tuple[str, str], int] | None = None) -> None:
+        self.first_line: dict[tuple[str, str], int] = dict(earlier or {})
+        self.claimed: dict[int, str] = {}  # lead found by contact in this batch -> the external id it got
 
     def plan(self, batch: Sequence[ImportedLead], hits: Sequence[LeadHit]) -> BatchPlan:
         by_ext = {h.line for h in hits if h.by_external_id}

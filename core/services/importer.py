@@ -8,12 +8,15 @@ All or nothing per file: every batch is written in one transaction, committed af
 with the file itself (``UnreadableFile`` — undecodable bytes or broken CSV at line 50,502 — or a
 ``MappingError``) is raised and rolls back every batch already written, so a file never lands by halves.
 The file is streamed; at most two batches of ``ImportedLead`` are in memory (the one being stored and the next,
-parsed meanwhile in a worker thread: :func:`_pipelined`). What grows with the file is the duplicate guard's
-state, the external ids and contacts already seen (about 0.4 KB a row, ``bench/import.py``). One transaction
-rather than a staging table merged at the end, because the upsert already works on a batch's temporary table
-and only the commit had to move.
+parsed meanwhile in a worker thread: :func:`_pipelined`). The duplicate guard's memory of the file (the first
+line of each external id and contact) is a temporary table of the file's transaction
+(``uow.imports.seen_in_file`` / ``remember_in_file``: one query each per batch), so the importer's memory does
+not grow with the file (``bench/import.py``); only the ids of the new open leads, for their owners, are kept.
+One transaction rather than a staging table merged at the end, because the upsert already works on a batch's
+temporary table and only the commit had to move.
 
-Duplicate guard: each batch is looked up in one query (``uow.imports.find_leads``) and matched by
+Duplicate guard: a row whose external id an earlier row of the file had is a bad row (``DUPLICATE``, with that
+line). Each batch is looked up in one query (``uow.imports.find_leads``) and matched by
 :class:`core.imports.matching.Matcher`: external id first, then contact (the rules are written there); rows
 found by contact update that lead, conflicts are skipped and reported (``ImportReport.conflicts``).
 
@@ -48,6 +51,7 @@ IMPORT_ACTOR = "import"
 MAX_REPORTED_ERRORS = 10_000
 MAX_REPORTED_MATCHES = 10_000  # examples kept in the report (the counts are always whole)
 BATCH_ROWS = 50_000
+EXTERNAL_ID = "ext"  # the duplicate guard's kind for external ids (contacts use their kind: phone, email, …)
 
 
 @dataclass(frozen=True)
@@ -107,9 +111,7 @@ async def import_csv(
         mapping = load_mapping(mapping, domains)
     policy = policy or Policy(domains=domains)
     report = ImportReport()
-    seen: dict[str, int] = {}
     new_open: list[int] = []
-    matcher = Matcher()
     new_domains: set[str] = set()
     path = Path(csv_path)
 
@@ -118,8 +120,17 @@ async def import_csv(
         if len(report.errors) < MAX_REPORTED_ERRORS:
             report.errors.append(RowError(line, problem))
 
-    async def flush(batch: list[ImportedLead]) -> None:
-        plan = matcher.plan(batch, await uow.imports.find_leads(batch))
+    async def flush(parsed: list[ImportedLead]) -> None:
+        keys = [(EXTERNAL_ID, lead.external_id) for lead in parsed]
+        keys += [(c.kind.value, c.normal) for lead in parsed for c in lead.contacts]
+        earlier = await uow.imports.seen_in_file(keys)
+        batch = without_duplicates(parsed, earlier)
+        plan = Matcher(earlier).plan(batch, await uow.imports.find_leads(batch))
+        first = {(EXTERNAL_ID, lead.external_id): lead.line for lead in batch}
+        for lead in plan.rows:  # a row updated by its external id may share a contact with an earlier one
+            for c in lead.contacts:
+                first.setdefault((c.kind.value, c.normal), lead.line)
+        await uow.imports.remember_in_file([(*key, line) for key, line in first.items() if key not in earlier])
         report.conflict_count += len(plan.conflicts)
         report.conflicts.extend(plan.conflicts[: MAX_REPORTED_MATCHES - len(report.conflicts)])
         report.matches.extend(plan.matches[: MAX_REPORTED_MATCHES - len(report.matches)])
@@ -133,8 +144,21 @@ async def import_csv(
         report.matched += counts.matched
         new_open.extend(counts.new_open_ids)
 
+    def without_duplicates(parsed: list[ImportedLead], earlier: dict[tuple[str, str], int]) -> list[ImportedLead]:
+        """The rows whose external id no earlier row of the file had (the others are reported as duplicates)."""
+        first = {key[1]: line for key, line in earlier.items() if key[0] == EXTERNAL_ID}
+        batch: list[ImportedLead] = []
+        for lead in parsed:
+            if (other := first.setdefault(lead.external_id, lead.line)) != lead.line:
+                bad(lead.line, BadRow(RowProblem.DUPLICATE, value=lead.external_id, other_line=other))
+                continue
+            if lead.business_domain is not None and lead.business_domain not in domains:
+                new_domains.add(lead.business_domain)
+            batch.append(lead)
+        return batch
+
     def batches(rows: Iterator[tuple[int, list[str]]], parser: RowParser) -> Iterator[list[ImportedLead]]:
-        """The file's good rows, ``BATCH_ROWS`` at a time (bad and duplicate rows go to the report)."""
+        """The file's parsed rows, ``BATCH_ROWS`` at a time (bad rows go to the report)."""
         batch: list[ImportedLead] = []
         for line, row in rows:
             report.rows += 1
@@ -143,12 +167,6 @@ async def import_csv(
             except BadRow as err:
                 bad(line, err)
                 continue
-            if lead.external_id in seen:
-                bad(line, BadRow(RowProblem.DUPLICATE, value=lead.external_id, other_line=seen[lead.external_id]))
-                continue
-            seen[lead.external_id] = line
-            if lead.business_domain is not None and lead.business_domain not in domains:
-                new_domains.add(lead.business_domain)
             batch.append(lead)
             if len(batch) >= BATCH_ROWS:
                 yield batch
@@ -163,6 +181,7 @@ async def import_csv(
     report.id_columns = mapping.id_columns if mapping.derived_id else ()
 
     async with uow:
+        await uow.imports.start_file()
         rows = read_rows(path, mapping)
         _, header = next(rows)
         parser = RowParser(mapping, header, policy.phone_region, joined)
@@ -172,6 +191,7 @@ async def import_csv(
             report.assigned = sum(owner is not None for owner in pick.owners)
             await webhooks.leads_imported(uow, new_open, utcnow())  # lead.created, as the rows are now
         await uow.commit()
+    report.errors.sort(key=lambda error: error.line)  # parse errors and duplicates are found at different times
     report.new_domains = tuple(sorted(new_domains))
     report.seconds = time.perf_counter() - started
     return report

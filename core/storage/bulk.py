@@ -230,6 +230,18 @@ FROM s CROSS JOIN path ORDER BY s.id, path.n
 """
 _IDS = "CREATE TEMP TABLE {i} (lead_id bigint, external_id text, inserted boolean, stage text, updated_at timestamptz)"
 
+# The file's duplicate guard, kept by PostgreSQL rather than in the importer's memory: which line of the file
+# first had each key (("ext", external id) or (contact kind, normal form)). Gone with the file's transaction.
+_SEEN = (
+    'CREATE TEMP TABLE {s} (kind text COLLATE "C", key text COLLATE "C", line integer NOT NULL,'
+    " PRIMARY KEY (kind, key)) ON COMMIT DROP"
+)
+_SEEN_BEFORE = """
+SELECT s.kind, s.key, s.line
+FROM unnest(CAST(:kinds AS text[]), CAST(:keys AS text[])) AS b(kind, key)
+JOIN {s} s ON s.kind = b.kind AND s.key = b.key
+"""
+
 
 class SqlImportRepository:
     """``uow.imports``: the bulk upsert of imported leads (port :class:`core.services.ports.ImportsRepository`)."""
@@ -237,6 +249,27 @@ class SqlImportRepository:
     def __init__(self, session: AsyncSession, before_write: BeforeWrite) -> None:
         self._session = session
         self._before_write = before_write
+        self._seen: str | None = None  # the current file's duplicate-guard table
+
+    async def start_file(self) -> None:
+        """A fresh duplicate guard for one file (a temporary table dropped when its transaction ends)."""
+        self._seen = f"import_seen_{uuid.uuid4().hex[:12]}"
+        await self._session.execute(text(_SEEN.format(s=self._seen)))
+
+    async def seen_in_file(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """One query for the batch's keys against those remembered from the file's earlier batches."""
+        assert self._seen is not None, "start_file first"
+        params = {"kinds": [k for k, _ in keys], "keys": [key for _, key in keys]}
+        rows = await self._session.execute(text(_SEEN_BEFORE.format(s=self._seen)), params)
+        return {(r[0], r[1]): int(r[2]) for r in rows}
+
+    async def remember_in_file(self, keys: Sequence[tuple[str, str, int]]) -> None:
+        """Remember new keys with their line, by COPY (a key remembered twice is a bug the primary key refuses:
+        the importer remembers only keys that ``seen_in_file`` did not find)."""
+        assert self._seen is not None, "start_file first"
+        conn = await (await self._session.connection()).get_raw_connection()
+        assert conn.driver_connection is not None  # None only for a closed connection
+        await conn.driver_connection.copy_records_to_table(self._seen, records=keys, columns=["kind", "key", "line"])
 
     async def find_leads(self, leads: Sequence[ImportedLead]) -> list[LeadHit]:
         """One query for the batch (arrays, not one query per row): served by the unique index on

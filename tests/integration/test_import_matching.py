@@ -7,18 +7,20 @@ import csv
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from cli import reports
 from core.domain.enums import Stage
 from core.domain.models import Actor
 from core.imports.errors import UnreadableFile
 from core.imports.matching import Conflict, ConflictReason, ContactMatch
+from core.imports.rows import RowProblem
 from core.services import importer
 from core.services import leads as lead_svc
 from core.services.context import Policy, Services
 from core.services.importer import import_csv
 from core.storage.models import LeadContactRow, LeadRow, SaleRow, StageChangeRow
+from core.storage.uow import SqlUnitOfWork
 
 DOMAINS = frozenset({"fintech", "saas"})
 MAPPING = """
@@ -214,6 +216,65 @@ async def test_rows_of_one_file_sharing_a_contact_the_first_stores_the_later_is_
     assert (await _lead(uow, known)).external_id == "f-3"
     stored = select(func.count()).select_from(LeadRow).where(LeadRow.external_id.in_(["f-1", "f-2", "f-4"]))
     assert await _scalar(uow, stored) == 1
+
+
+@pytest.mark.parametrize("batch_rows", [1, 2, 50_000], ids=["a batch per row", "two rows a batch", "one batch"])
+async def test_an_external_id_repeated_in_the_file_is_a_bad_row_naming_the_line_that_had_it_first(
+    uow, tmp_path, mapping, monkeypatch, batch_rows
+) -> None:
+    """The guard remembers the file in PostgreSQL, not in the importer: the same answers whatever the batches."""
+    monkeypatch.setattr(importer, "BATCH_ROWS", batch_rows)
+    rows = [
+        _row("d-1", phone="+7 904 000-00-01"),  # line 2: stored
+        _row("d-2", result="maybe"),  # line 3: a bad row of another kind
+        _row("d-1", phone="+7 904 000-00-03", name="Again"),  # line 4: line 2 had d-1
+        _row("d-3", phone="8 904 000 00 03"),  # line 5: the skipped row's phone is nobody's: stored
+        _row("d-1"),  # line 6: still line 2's
+        _row("d-4", phone="89040000001"),  # line 7: line 2's phone
+    ]
+    report = await import_csv(uow, DOMAINS, _write(tmp_path / "a.csv", rows), mapping)
+    assert [(e.line, e.problem.problem, e.problem.value, e.problem.other_line) for e in report.errors] == [
+        (3, RowProblem.UNKNOWN_OUTCOME, "maybe", None),
+        (4, RowProblem.DUPLICATE, "d-1", 2),
+        (6, RowProblem.DUPLICATE, "d-1", 2),
+    ]
+    assert [(c.line, c.reason, c.other_line) for c in report.conflicts] == [(7, ConflictReason.SAME_CONTACT_IN_FILE, 2)]
+    assert (report.rows, report.inserted, report.error_count, report.conflict_count) == (6, 2, 3, 1)
+    stored = select(LeadRow.external_id, LeadRow.name).where(LeadRow.external_id.like("d-%")).order_by(LeadRow.id)
+    async with uow:
+        assert [tuple(r) for r in (await uow.session.execute(stored)).all()] == [
+            ("d-1", "From file"),
+            ("d-3", "From file"),
+        ]
+
+
+@pytest.mark.parametrize("batch_rows", [1, 50_000], ids=["a batch per row", "one batch"])
+async def test_a_row_updating_its_lead_by_external_id_may_repeat_an_earlier_rows_contact(
+    uow, tmp_path, mapping, monkeypatch, batch_rows
+) -> None:
+    monkeypatch.setattr(importer, "BATCH_ROWS", batch_rows)
+    known = await _existing(uow, "+7 906 000-00-09", external_id="known")
+    rows = [
+        _row("n-1", phone="+7 906 000-00-01"),  # creates, with the phone
+        _row("known", phone="89060000001"),  # its own lead by external id: updated, gets the phone too
+        _row("n-2", phone="+7 906 000-00-01"),  # line 2 had the phone first
+    ]
+    report = await import_csv(uow, DOMAINS, _write(tmp_path / "a.csv", rows), mapping)
+    assert (report.inserted, report.updated, report.error_count) == (1, 1, 0)
+    assert [(c.line, c.reason, c.other_line) for c in report.conflicts] == [(4, ConflictReason.SAME_CONTACT_IN_FILE, 2)]
+    assert "+79060000001" in [normal for _, _, normal in await _contacts(uow, known)]
+
+
+async def test_the_duplicate_guard_of_one_file_is_gone_with_its_transaction(
+    committing_factory, tmp_path, mapping
+) -> None:
+    uow = SqlUnitOfWork(committing_factory)  # a real commit, which drops the guard's table
+    path = _write(tmp_path / "a.csv", [_row("g-1", phone="+7 905 000-00-01")])
+    await import_csv(uow, DOMAINS, path, mapping)
+    again = await import_csv(uow, DOMAINS, path, mapping)  # a new file, a new guard: an update, not a duplicate
+    assert (again.updated, again.error_count, again.conflict_count) == (1, 0, 0)
+    tables = select(func.count()).select_from(text("pg_tables")).where(text("tablename LIKE 'import_seen_%'"))
+    assert await _scalar(uow, tables) == 0
 
 
 async def test_reimporting_the_same_file_creates_and_matches_nothing_new(uow, tmp_path, mapping) -> None:

@@ -662,6 +662,15 @@ class FakeMl(_Repo):
 
 
 class FakeImports(_Repo):
+    async def start_file(self) -> None:
+        raise NotImplementedError
+
+    async def seen_in_file(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        raise NotImplementedError
+
+    async def remember_in_file(self, keys: Sequence[tuple[str, str, int]]) -> None:
+        raise NotImplementedError
+
     async def find_leads(self, leads: Sequence[ImportedLead]) -> list[LeadHit]:
         raise NotImplementedError
 

@@ -115,6 +115,19 @@ class MlRepository(Protocol):
 class ImportsRepository(Protocol):
     """``uow.imports``: stores imported leads by ``external_id`` (re-import updates, never duplicates)."""
 
+    async def start_file(self) -> None:
+        """Begin a file's duplicate guard: an empty memory of keys, kept until the transaction ends."""
+        ...
+
+    async def seen_in_file(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """Which of these keys (``("ext", external id)`` or ``(contact kind, normal form)``) an earlier batch of
+        the file remembered, each with the line that had it first."""
+        ...
+
+    async def remember_in_file(self, keys: Sequence[tuple[str, str, int]]) -> None:
+        """Remember ``(kind, key, line)`` for the file's later batches: keys not remembered yet, each once."""
+        ...
+
     async def find_leads(self, leads: Sequence[ImportedLead]) -> list[LeadHit]:
         """The stored leads the rows point at, in one query for the batch: the lead with a row's external id,
         and, for the rows whose external id no lead has, every lead with one of their contacts (same kind and
