@@ -273,7 +273,7 @@ class SqlImportRepository:
 
     async def find_leads(self, leads: Sequence[ImportedLead]) -> list[LeadHit]:
         """One query for the batch (arrays, not one query per row): served by the unique index on
-        ``leads.external_id`` and ``ix_lead_contacts_kind_normal``."""
+        ``leads.external_id`` and ``uq_lead_contacts_kind_normal_lead``."""
         contacts = [(lead.line, c.kind.value, c.normal) for lead in leads for c in lead.contacts]
         params = {
             "lines": [lead.line for lead in leads],

@@ -124,7 +124,6 @@ class LeadRow(Base):
             text("id DESC"),
             postgresql_where=text("merged_into_id IS NULL"),
         ),
-        Index("ix_leads_contact", "contact"),
         Index("ix_leads_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
         Index("ix_leads_company_trgm", "company", postgresql_using="gin", postgresql_ops={"company": "gin_trgm_ops"}),
         CheckConstraint("char_length(company) <= 200", name="company_len"),
@@ -209,12 +208,12 @@ class LeadRow(Base):
 
 class LeadContactRow(Base):
     """A lead's contacts: ``value`` as typed, ``normal`` compared (``core.domain.contacts``). The duplicate
-    guard and the search look a normal form up by (kind, normal); trigram indexes serve ILIKE and typos."""
+    guard and the search look a normal form up by (kind, normal): the unique index's leading columns; trigram
+    indexes serve ILIKE and typos."""
 
     __tablename__ = "lead_contacts"
     __table_args__ = (
         UniqueConstraint("kind", "normal", "lead_id", name="uq_lead_contacts_kind_normal_lead"),
-        Index("ix_lead_contacts_kind_normal", "kind", "normal"),
         Index("ix_lead_contacts_lead_id", "lead_id"),
         Index(
             "ix_lead_contacts_normal_trgm", "normal", postgresql_using="gin", postgresql_ops={"normal": "gin_trgm_ops"}

@@ -91,7 +91,7 @@ async def test_indexes_exist_for_the_lists_users_run(session_factory) -> None:
         rows = await session.execute(text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'leads'"))
         defs = {name: d for name, d in rows}
     assert "(owner_id, stage, updated_at DESC, id DESC)" in defs["ix_leads_owner_stage_updated"]
-    assert "(contact)" in defs["ix_leads_contact"]
+    assert "ix_leads_contact" not in defs  # migration 0022: contacts are looked up in lead_contacts
     assert "UNIQUE" in defs["uq_leads_external_id"]
 
 

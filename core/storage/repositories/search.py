@@ -84,7 +84,7 @@ def contains(value: str) -> str:
 
 
 def _contact_matches(terms: SearchTerms) -> Any | None:
-    """A contact equal to the phone (ix_lead_contacts_kind_normal) or containing a part (the trigram index);
+    """A contact equal to the phone (uq_lead_contacts_kind_normal_lead) or containing a part (the trigram index);
     None when the text can be no contact."""
     found: list[Any] = [CONTACTS.c.normal.ilike(contains(part)) for part in terms.parts]
     if terms.phone is not None:
